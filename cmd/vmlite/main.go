@@ -1,0 +1,27 @@
+// Command vmlite is one binary with three roles. The hidden roles are
+// dispatched first, explicitly, never from init():
+//
+//	vmlite __supervise   one per running guest, detached (package supervisor)
+//	vmlite __init        the guest's future PID 1 until it execs init (package initsys)
+//	vmlite ...           the CLI (package cli)
+package main
+
+import (
+	"os"
+
+	"vmlite/initsys"
+	"vmlite/internal/cli"
+	"vmlite/supervisor"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case initsys.Role:
+			initsys.Main() // never returns
+		case supervisor.Role:
+			os.Exit(supervisor.Main())
+		}
+	}
+	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,363 @@
+// Package plan holds the launch plan: the one serialisable description of a
+// guest that crosses every process boundary in vmlite.
+//
+// Data flow:
+//
+//	domain.xml -> domain.Parse (strict, all errors at once)
+//	           -> plan.Build (every default resolved, host probes, names allocated)
+//	           -> CLI writes Plan as JSON to the new supervisor (fd 3)
+//	           -> supervisor creates host-side resources, spawns `vmlite __init`
+//	              and sends it the same Plan over the sync socket
+//	           -> initsys.Run(plan) sets up the guest and execs its init.
+//
+// Nothing else crosses those boundaries: a field that one side needs is a
+// field here. plan_test.go round-trips a fully populated Plan through JSON so
+// that no field can be forgotten (tags must stay in sync).
+//
+// When adding a field, put it in the section of the struct it belongs to and
+// document who reads it (CLI, supervisor, init).
+//
+// This package is OS-independent and does no I/O except in Build's host probes,
+// which go through the Host interface so tests can fake them.
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Version is bumped when the JSON shape changes incompatibly. A supervisor
+// refuses a plan of another version (a host upgraded while guests run keeps
+// old supervisors, which only ever read the plan they were started with).
+const Version = 1
+
+// Plan describes one guest launch. It is immutable once built.
+type Plan struct {
+	Version int `json:"version"`
+
+	// --- identity (all sides) ---
+
+	// Name is the domain name, unique on the host.
+	Name string `json:"name"`
+	// UUID is the domain UUID, canonical lower-case form.
+	UUID string `json:"uuid"`
+	// Hostname is set in the guest's UTS namespace.
+	Hostname string `json:"hostname"`
+	// Transient is true for a guest started from a file without define.
+	Transient bool `json:"transient,omitempty"`
+	// Source names the XML file the plan was built from, for messages.
+	Source string `json:"source,omitempty"`
+	// DomainXML is the (normalised) domain XML the guest runs with, kept so that
+	// dumpxml of a running guest shows the live definition.
+	DomainXML string `json:"domainXML,omitempty"`
+
+	// --- host paths (supervisor) ---
+	Paths Paths `json:"paths"`
+
+	// --- the guest's init (init) ---
+	Init Init `json:"init"`
+
+	// --- filesystems (init; supervisor for idmapped mounts) ---
+
+	// Rootfs is the guest's root. Path "" means the guest shares the host's /
+	// (libvirt's behaviour without a root <filesystem>), with its own /proc,
+	// /sys, /dev, /run.
+	Rootfs Rootfs `json:"rootfs"`
+	// Mounts are applied in order after the root is in place; targets are
+	// guest paths.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Devices are host device nodes bind-mounted into the guest's /dev
+	// (hostdev passthrough). The standard nodes are not listed: init always
+	// provides them.
+	Devices []Device `json:"devices,omitempty"`
+
+	// --- console (supervisor allocates, init installs) ---
+	Consoles []Console `json:"consoles"`
+
+	// --- isolation (supervisor spawns, init applies) ---
+	IDMap IDMap `json:"idmap"`
+	// Capabilities lists what the guest's init keeps in its bounding set.
+	Capabilities Capabilities `json:"capabilities"`
+
+	// --- resources (supervisor) ---
+	Cgroup Cgroup `json:"cgroup"`
+
+	// --- network (supervisor configures from the host side before init runs) ---
+	Interfaces []Interface `json:"interfaces,omitempty"`
+
+	// --- lifecycle (supervisor) ---
+	Lifecycle Lifecycle `json:"lifecycle"`
+	Stop      Stop      `json:"stop"`
+}
+
+// Paths are the host paths of one guest's runtime state. See package state
+// for the layout.
+type Paths struct {
+	// RunDir holds state.json, the control socket and the lock.
+	RunDir string `json:"runDir"`
+	// LogFile is the console log, which outlives the guest.
+	LogFile string `json:"logFile"`
+	// SupervisorLog receives the supervisor's own diagnostics.
+	SupervisorLog string `json:"supervisorLog"`
+}
+
+// Init is the guest's PID 1 and how to run it.
+type Init struct {
+	// Path is the guest path of the init binary (<os><init>).
+	Path string `json:"path"`
+	// Args are argv[1:] (<initarg>).
+	Args []string `json:"args,omitempty"`
+	// Env is the complete environment (implicit variables first, then <initenv>).
+	Env []string `json:"env"`
+	// Dir is the working directory (<initdir>), "/" by default.
+	Dir string `json:"dir"`
+	// UID and GID are guest ids (<inituser>, <initgroup>), resolved against
+	// the guest's /etc/passwd by init when User/Group are names.
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	// Kind is the detected init system, used to pick the stop signal.
+	Kind InitKind `json:"kind"`
+	// XMLPath locates <init> for error messages.
+	XMLPath string `json:"xmlPath"`
+}
+
+// InitKind names an init system family. Its String is its JSON form.
+type InitKind string
+
+// Init systems vmlite knows how to stop and reboot.
+const (
+	InitUnknown  InitKind = "unknown"
+	InitSystemd  InitKind = "systemd"
+	InitBusybox  InitKind = "busybox"
+	InitSysvinit InitKind = "sysvinit"
+	InitShell    InitKind = "shell" // a plain program such as /bin/sh: no shutdown protocol
+)
+
+// Rootfs is the guest's root filesystem.
+type Rootfs struct {
+	// Path is the host directory; "" shares the host's root.
+	Path     string `json:"path,omitempty"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// IDMapped asks the supervisor to attach Path through an idmapped mount
+	// (kernel >= 5.12) using the guest's user namespace; false with a user
+	// namespace means the tree was shifted (chowned) beforehand.
+	IDMapped bool   `json:"idmapped,omitempty"`
+	XMLPath  string `json:"xmlPath,omitempty"`
+}
+
+// MountKind is the kind of a guest mount.
+type MountKind string
+
+// Mount kinds.
+const (
+	MountBind  MountKind = "bind"  // <filesystem type='mount'>: host dir -> guest dir
+	MountTmpfs MountKind = "tmpfs" // <filesystem type='ram'>
+	MountGuest MountKind = "guest" // <filesystem type='bind'>: guest dir -> guest dir
+	MountBlock MountKind = "block" // <filesystem type='block'>: host block device
+)
+
+// Mount is one filesystem in the guest.
+type Mount struct {
+	Kind MountKind `json:"kind"`
+	// Source is a host path (bind, block) or a guest path (guest); unused for tmpfs.
+	Source string `json:"source,omitempty"`
+	// Target is the guest path.
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// SizeBytes limits a tmpfs; 0 is the kernel default.
+	SizeBytes uint64 `json:"sizeBytes,omitempty"`
+	// FSType is the filesystem type for block mounts ("" = probe).
+	FSType   string `json:"fsType,omitempty"`
+	IDMapped bool   `json:"idmapped,omitempty"`
+	XMLPath  string `json:"xmlPath"`
+}
+
+// Device is a host device node passed to the guest.
+type Device struct {
+	// HostPath is the node on the host, GuestPath where it appears.
+	HostPath  string `json:"hostPath"`
+	GuestPath string `json:"guestPath"`
+	XMLPath   string `json:"xmlPath"`
+}
+
+// Console is one pty console. Port 0 is /dev/console; port N>0 appears as
+// /dev/ttyN in the guest (libvirt's numbering).
+type Console struct {
+	Port int `json:"port"`
+	// GuestPath is /dev/console or /dev/ttyN.
+	GuestPath string `json:"guestPath"`
+	// Name is the --devname alias: console0, console1, ...
+	Name    string `json:"name"`
+	XMLPath string `json:"xmlPath"`
+}
+
+// IDRange maps Count ids starting at guest id Start to host id Target.
+type IDRange struct {
+	Start  uint32 `json:"start"`
+	Target uint32 `json:"target"`
+	Count  uint32 `json:"count"`
+}
+
+// IDMap is the guest's user namespace. Empty maps mean no user namespace
+// (the guest's root is the host's root).
+type IDMap struct {
+	UIDs []IDRange `json:"uids,omitempty"`
+	GIDs []IDRange `json:"gids,omitempty"`
+}
+
+// Enabled reports whether the guest gets a user namespace.
+func (m IDMap) Enabled() bool { return len(m.UIDs) > 0 }
+
+// HostRoot returns the host uid and gid of the guest's root (0, 0 without a map).
+func (m IDMap) HostRoot() (uid, gid uint32) {
+	return hostID(m.UIDs, 0), hostID(m.GIDs, 0)
+}
+
+func hostID(rs []IDRange, id uint32) uint32 {
+	for _, r := range rs {
+		if id >= r.Start && id-r.Start < r.Count {
+			return r.Target + (id - r.Start)
+		}
+	}
+	if len(rs) == 0 {
+		return id
+	}
+	return 65534 // the overflow id: unmapped
+}
+
+// Capabilities is the guest's capability bounding set.
+type Capabilities struct {
+	// Drop lists capability names ("CAP_SYS_MODULE") removed from the bounding set.
+	Drop []string `json:"drop,omitempty"`
+}
+
+// Cgroup places the guest in its own cgroup and limits it.
+type Cgroup struct {
+	// Partition is the parent below the vmlite root (<resource><partition>), e.g. "/machine".
+	Partition string `json:"partition"`
+	// Name is the leaf directory, unique per guest.
+	Name   string `json:"name"`
+	Limits Limits `json:"limits"`
+}
+
+// Limits are the resource limits; zero values mean "no limit / kernel default".
+type Limits struct {
+	MemoryBytes     uint64        `json:"memoryBytes,omitempty"`     // <memory>/<currentMemory>/<memtune><hard_limit>
+	MemorySoftBytes uint64        `json:"memorySoftBytes,omitempty"` // <memtune><soft_limit>
+	SwapBytes       uint64        `json:"swapBytes,omitempty"`       // <memtune><swap_hard_limit> (memory+swap)
+	CPUShares       uint64        `json:"cpuShares,omitempty"`       // <cputune><shares>
+	CPUPeriodUS     uint64        `json:"cpuPeriodUS,omitempty"`     // <cputune><period>
+	CPUQuotaUS      int64         `json:"cpuQuotaUS,omitempty"`      // <cputune><quota> or derived from <vcpu>
+	CPUSet          string        `json:"cpuset,omitempty"`          // <vcpu cpuset=>
+	PidsMax         int64         `json:"pidsMax,omitempty"`         // vmlite:pids
+	BlkioWeight     uint64        `json:"blkioWeight,omitempty"`     // <blkiotune><weight>
+	BlkioDevices    []BlkioDevice `json:"blkioDevices,omitempty"`
+}
+
+// BlkioDevice is a per-device block I/O limit (<blkiotune><device>).
+type BlkioDevice struct {
+	Path      string `json:"path"`
+	Weight    uint64 `json:"weight,omitempty"`
+	ReadBps   uint64 `json:"readBps,omitempty"`
+	WriteBps  uint64 `json:"writeBps,omitempty"`
+	ReadIops  uint64 `json:"readIops,omitempty"`
+	WriteIops uint64 `json:"writeIops,omitempty"`
+}
+
+// Interface is one guest network interface: a veth pair (bridge, network,
+// ethernet) or a macvlan (direct).
+type Interface struct {
+	// Type is bridge, network, ethernet or direct.
+	Type string `json:"type"`
+	// HostName is the host-side link (veth peer); empty for direct.
+	HostName string `json:"hostName,omitempty"`
+	// GuestName is the name inside the guest (eth0, ...).
+	GuestName string `json:"guestName"`
+	MAC       string `json:"mac"`
+	// Bridge is the host bridge the host side joins (bridge, network).
+	Bridge string `json:"bridge,omitempty"`
+	// Network is the vmlite network name (network).
+	Network string `json:"network,omitempty"`
+	// SourceDev and MacvlanMode are for direct.
+	SourceDev   string `json:"sourceDev,omitempty"`
+	MacvlanMode string `json:"macvlanMode,omitempty"`
+	// IPs are guest addresses in CIDR form; HostIPs go on the host side (ethernet).
+	IPs     []string `json:"ips,omitempty"`
+	HostIPs []string `json:"hostIPs,omitempty"`
+	Routes  []Route  `json:"routes,omitempty"`
+	MTU     int      `json:"mtu,omitempty"`
+	// Up brings the guest link up before init runs.
+	Up      bool   `json:"up"`
+	XMLPath string `json:"xmlPath"`
+}
+
+// Route is a guest route; Dest is CIDR, "" for the default route.
+type Route struct {
+	Dest    string `json:"dest,omitempty"`
+	Gateway string `json:"gateway"`
+}
+
+// Action is a lifecycle action (<on_poweroff> ...).
+type Action string
+
+// Lifecycle actions vmlite honours.
+const (
+	ActionDestroy Action = "destroy"
+	ActionRestart Action = "restart"
+	// ActionPreserve keeps the state "crashed" with its details for inspection
+	// (the guest's processes are gone either way).
+	ActionPreserve Action = "preserve"
+)
+
+// Lifecycle says what the supervisor does when the guest ends.
+type Lifecycle struct {
+	OnPoweroff Action `json:"onPoweroff"`
+	OnReboot   Action `json:"onReboot"`
+	OnCrash    Action `json:"onCrash"`
+}
+
+// Stop is how the supervisor asks the guest's init to shut down.
+type Stop struct {
+	// Signal is a signal name: "SIGRTMIN+4", "SIGUSR2", "SIGPWR", "SIGTERM".
+	Signal string `json:"signal"`
+	// RebootSignal asks init to reboot.
+	RebootSignal string `json:"rebootSignal"`
+	// Timeout bounds a graceful stop before everything is killed.
+	Timeout Duration `json:"timeout"`
+}
+
+// Duration is a time.Duration that marshals as a Go duration string.
+type Duration time.Duration
+
+// MarshalJSON writes "90s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "90s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Marshal encodes p as JSON.
+func (p *Plan) Marshal() ([]byte, error) { return json.Marshal(p) }
+
+// Unmarshal decodes and version-checks a plan.
+func Unmarshal(b []byte) (*Plan, error) {
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("decode launch plan: %w", err)
+	}
+	if p.Version != Version {
+		return nil, fmt.Errorf("launch plan version %d, this vmlite reads %d", p.Version, Version)
+	}
+	return &p, nil
+}

@@ -1,0 +1,95 @@
+// Package state owns vmlite's on-disk layout: persistent definitions, the
+// per-guest runtime directory, its lock and its state file.
+//
+// Layout (Root = "/" unless --root DIR or VMLITE_ROOT moves everything):
+//
+//	/var/lib/vmlite/domains/NAME.xml     persistent definitions (define)
+//	/var/lib/vmlite/networks/NAME.xml    network definitions (net-define)
+//	/var/lib/vmlite/autostart/NAME       autostart marker (empty file)
+//	/var/lib/vmlite/last/NAME.json       the last run's final state (status of a stopped guest)
+//	/var/log/vmlite/NAME.console.log     console log, outlives the guest
+//	/var/log/vmlite/NAME.supervisor.log  the supervisor's own diagnostics
+//	/run/vmlite/NAME/lock                flock()ed by the supervisor for its whole life
+//	/run/vmlite/NAME/state.json          current state, written atomically
+//	/run/vmlite/NAME/control.sock        the supervisor's control socket (root only)
+//
+// With --root DIR the three trees become DIR/lib, DIR/log and DIR/run.
+//
+// A runtime directory whose lock is free belongs to a dead supervisor: it is
+// stale, and Cleanup/Stale find it.
+package state
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Layout holds the roots of the three trees.
+type Layout struct {
+	Lib string // persistent data
+	Log string // logs
+	Run string // runtime state
+}
+
+// NewLayout returns the layout for root; "" means the system paths.
+func NewLayout(root string) Layout {
+	if root == "" {
+		return Layout{Lib: "/var/lib/vmlite", Log: "/var/log/vmlite", Run: "/run/vmlite"}
+	}
+	return Layout{Lib: filepath.Join(root, "lib"), Log: filepath.Join(root, "log"), Run: filepath.Join(root, "run")}
+}
+
+// DomainsDir holds NAME.xml definitions.
+func (l Layout) DomainsDir() string { return filepath.Join(l.Lib, "domains") }
+
+// DomainFile is the stored definition of name.
+func (l Layout) DomainFile(name string) string { return filepath.Join(l.DomainsDir(), name+".xml") }
+
+// NetworksDir holds NAME.xml network definitions.
+func (l Layout) NetworksDir() string { return filepath.Join(l.Lib, "networks") }
+
+// AutostartFile marks name for autostart.
+func (l Layout) AutostartFile(name string) string { return filepath.Join(l.Lib, "autostart", name) }
+
+// LastFile records the final state of name's last run.
+func (l Layout) LastFile(name string) string { return filepath.Join(l.Lib, "last", name+".json") }
+
+// ConsoleLog is name's console log.
+func (l Layout) ConsoleLog(name string) string { return filepath.Join(l.Log, name+".console.log") }
+
+// SupervisorLog is name's supervisor diagnostics log.
+func (l Layout) SupervisorLog(name string) string {
+	return filepath.Join(l.Log, name+".supervisor.log")
+}
+
+// RunDir is name's runtime directory.
+func (l Layout) RunDir(name string) string { return filepath.Join(l.Run, name) }
+
+// LockFile is name's lock.
+func (l Layout) LockFile(name string) string { return filepath.Join(l.RunDir(name), "lock") }
+
+// StateFile is name's state.json.
+func (l Layout) StateFile(name string) string { return filepath.Join(l.RunDir(name), "state.json") }
+
+// ControlSocket is name's control socket.
+func (l Layout) ControlSocket(name string) string {
+	return filepath.Join(l.RunDir(name), "control.sock")
+}
+
+// Ensure creates the directories of the layout (mode 0700 for run: the control
+// sockets in it are root's alone).
+func (l Layout) Ensure() error {
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{l.DomainsDir(), 0o755}, {l.NetworksDir(), 0o755}, {filepath.Join(l.Lib, "autostart"), 0o755},
+		{filepath.Join(l.Lib, "last"), 0o755}, {l.Log, 0o750}, {l.Run, 0o700},
+	} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return fmt.Errorf("create %s: %w", d.path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// Status is a guest's run state.
+type Status string
+
+// Run states. A guest with no runtime directory is "shutoff".
+const (
+	Starting Status = "starting"
+	Running  Status = "running"
+	Stopping Status = "stopping"
+	Shutoff  Status = "shutoff"
+	Crashed  Status = "crashed"
+	// Orphaned means the runtime directory exists but its supervisor is gone
+	// (killed): the guest's processes may still run. destroy cleans it up.
+	Orphaned Status = "orphaned"
+)
+
+// Reason says why a guest is in its state.
+type Reason string
+
+// Reasons, as libvirt reports them.
+const (
+	ReasonBooted    Reason = "booted"
+	ReasonShutdown  Reason = "shutdown"  // init powered off (guest or vmlite stop)
+	ReasonDestroyed Reason = "destroyed" // vmlite destroy, or stop past its timeout
+	ReasonCrashed   Reason = "crashed"   // init exited on its own or died of a signal
+	ReasonRebooted  Reason = "rebooted"
+	ReasonFailed    Reason = "failed" // start failed
+)
+
+// State is the content of state.json (running guests) and of last/NAME.json
+// (the final state of the last run).
+type State struct {
+	Name          string    `json:"name"`
+	UUID          string    `json:"uuid"`
+	Status        Status    `json:"status"`
+	Reason        Reason    `json:"reason,omitempty"`
+	SupervisorPID int       `json:"supervisorPid,omitempty"`
+	InitPID       int       `json:"initPid,omitempty"`
+	StartedAt     time.Time `json:"startedAt,omitempty"`
+	StoppedAt     time.Time `json:"stoppedAt,omitempty"`
+	// ExitStatus is init's exit code, or -1 when it died of a signal.
+	ExitStatus *int `json:"exitStatus,omitempty"`
+	// ExitSignal names the signal that ended init, if any.
+	ExitSignal string `json:"exitSignal,omitempty"`
+	// Restarts counts reboots of this run.
+	Restarts int `json:"restarts,omitempty"`
+	// Transient guests have no stored definition.
+	Transient bool `json:"transient,omitempty"`
+	// Error describes a failure (start failure, crash).
+	Error string `json:"error,omitempty"`
+}
+
+// Write stores s atomically at path.
+func Write(path string, s *State) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// Read loads a state file; a missing file is fs.ErrNotExist.
+func Read(path string) (*State, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return &s, nil
+}
