@@ -12,6 +12,9 @@
 //	/run/vmlite/NAME/lock                flock()ed by the supervisor for its whole life
 //	/run/vmlite/NAME/state.json          current state, written atomically
 //	/run/vmlite/NAME/control.sock        the supervisor's control socket (root only)
+//	/run/vmlite/NAME/consoleN.sock       console N's multiplexer socket (root only)
+//	/run/vmlite/NAME/plan.json           the launch plan the guest runs with
+//	/run/vmlite/NAME/domain.xml          the live domain XML (dumpxml of a running guest)
 //
 // With --root DIR the three trees become DIR/lib, DIR/log and DIR/run.
 //
@@ -76,6 +79,17 @@ func (l Layout) StateFile(name string) string { return filepath.Join(l.RunDir(na
 func (l Layout) ControlSocket(name string) string {
 	return filepath.Join(l.RunDir(name), "control.sock")
 }
+
+// ConsoleSocket is the socket of console dev ("console0", "console1", ...).
+func (l Layout) ConsoleSocket(name, dev string) string {
+	return filepath.Join(l.RunDir(name), dev+".sock")
+}
+
+// PlanFile is the launch plan of a running guest.
+func (l Layout) PlanFile(name string) string { return filepath.Join(l.RunDir(name), "plan.json") }
+
+// LiveXML is the domain XML of a running guest.
+func (l Layout) LiveXML(name string) string { return filepath.Join(l.RunDir(name), "domain.xml") }
 
 // Ensure creates the directories of the layout (mode 0700 for run: the control
 // sockets in it are root's alone).
