@@ -1,0 +1,132 @@
+package netdef
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"vmlite/internal/errdefs"
+)
+
+// MaxLinkName is the longest interface name Linux accepts: IFNAMSIZ (16)
+// less the terminating NUL.
+const MaxLinkName = 15
+
+// HostLinkPrefix starts every host-side link name vmlite generates, so that an
+// operator (and vmlite's own cleanup) can tell them apart from other links.
+const HostLinkPrefix = "vml-"
+
+// hostHashLen is the number of hex digits of the hash in a shortened name:
+// 24 bits keeps two guests with the same 4-character prefix apart with
+// overwhelming probability while leaving room for that readable prefix.
+const hostHashLen = 6
+
+// HostLinkName returns the host-side name of interface index of guest, e.g.
+// "vml-web1-0". The name is stable (same guest and index, same name) and
+// always a valid interface name: when the readable form would be longer than
+// MaxLinkName or the guest name has characters that do not belong in an
+// interface name, it becomes "vml-" + up to 4 safe characters of the name +
+// "-" + a hash of the full name and index ("vml-aver-3fa2c1"), the way
+// systemd-nspawn shortens its ve- names.
+func HostLinkName(guest string, index int) string {
+	idx := strconv.Itoa(index)
+	safe := linkSafe(guest)
+	if safe == guest && guest != "" {
+		if n := HostLinkPrefix + guest + "-" + idx; len(n) <= MaxLinkName {
+			return n
+		}
+	}
+	sum := sha256.Sum256([]byte(guest + "\x00" + idx))
+	h := hex.EncodeToString(sum[:])[:hostHashLen]
+	keep := MaxLinkName - len(HostLinkPrefix) - 1 - hostHashLen
+	if len(safe) > keep {
+		safe = safe[:keep]
+	}
+	if safe == "" {
+		return HostLinkPrefix + h
+	}
+	return HostLinkPrefix + safe + "-" + h
+}
+
+// linkSafe keeps the characters of s that ValidLinkName accepts, minus '.',
+// which is kept out of generated names so that they never read as "." or "..".
+func linkSafe(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && linkChar(c) {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// linkChar reports whether c may appear in an interface name vmlite accepts.
+func linkChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '_' || c == '.'
+}
+
+// ValidLinkName checks an interface name given by the user (<target dev>,
+// <guest dev>, <bridge name>). The kernel (dev_valid_name) only forbids
+// '/', ':', whitespace, "." and ".." and names of IFNAMSIZ or more bytes;
+// vmlite is stricter and allows ASCII letters, digits, '-', '_' and '.':
+// '%' would make the kernel pick a name of its own ("eth%d"), '@' breaks
+// the output of ip(8) (which prints "eth0@if4"), and other bytes are trouble
+// for every tool that parses interface names. The error wraps
+// errdefs.ErrInvalid.
+func ValidLinkName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty interface name", errdefs.ErrInvalid)
+	case len(name) > MaxLinkName:
+		return fmt.Errorf("%w: interface name %q is %d bytes long, the limit is %d",
+			errdefs.ErrInvalid, name, len(name), MaxLinkName)
+	case name == "." || name == "..":
+		return fmt.Errorf("%w: %q is not an interface name", errdefs.ErrInvalid, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if !linkChar(name[i]) {
+			return fmt.Errorf("%w: interface name %q: character %q not allowed (letters, digits, '-', '_', '.')",
+				errdefs.ErrInvalid, name, name[i])
+		}
+	}
+	return nil
+}
+
+// GuestMAC returns the MAC address of interface index of the guest with
+// uuid, for interfaces whose XML has no <mac>. It is stable: the same guest
+// keeps the same MAC across restarts, so DHCP leases and neighbours' caches
+// stay valid, like libvirt's stored MACs.
+//
+// The format is 52:54:00:xx:xx:xx, libvirt's and QEMU's prefix: its first
+// octet has the locally-administered bit set and the multicast bit clear, so
+// it can never collide with a vendor's burned-in address, and operators
+// already read 52:54:00 as "a virtual machine's NIC". The last three octets
+// are the first bytes of SHA-256(uuid, index); the UUID is normalised first
+// (lower case, no dashes), so every spelling of one UUID gives one MAC.
+//
+// 24 bits make a collision between two of N interfaces on one bridge about
+// N²/2^25 likely (0.03% for 100): the same trade libvirt makes. An explicit
+// <mac> in the XML always wins.
+func GuestMAC(uuid string, index int) string {
+	norm := strings.ToLower(strings.ReplaceAll(uuid, "-", ""))
+	sum := sha256.Sum256([]byte(norm + "\x00" + strconv.Itoa(index)))
+	return net.HardwareAddr{0x52, 0x54, 0x00, sum[0], sum[1], sum[2]}.String()
+}
+
+// HostMAC returns the MAC for the host end of a veth whose guest end has
+// guestMAC: the same address with the first octet 0xfe, as libvirt does for
+// its tap devices. A Linux bridge takes the lowest MAC of its ports as its own
+// unless one is set; 0xfe keeps host ends from ever being the lowest, so the
+// bridge's address does not change as guests come and go.
+func HostMAC(guestMAC net.HardwareAddr) net.HardwareAddr {
+	if len(guestMAC) != 6 {
+		return nil
+	}
+	m := append(net.HardwareAddr(nil), guestMAC...)
+	m[0] = 0xfe
+	return m
+}

@@ -1,0 +1,125 @@
+package netdef
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"vmlite/internal/errdefs"
+	"vmlite/plan"
+)
+
+func TestParseInterfaces(t *testing.T) {
+	ok := plan.Interface{Type: TypeBridge, HostName: "vml-a-0", GuestName: "eth0", Bridge: "br0",
+		MAC: "52:54:00:12:34:56", IPs: []string{"10.0.0.5/24", "fd00::5/64"},
+		Routes:  []plan.Route{{Gateway: "10.0.0.1"}, {Dest: "fd01::/64", Gateway: "fd00::1"}},
+		XMLPath: "/domain/devices/interface[1]"}
+	with := func(f func(*plan.Interface)) []plan.Interface {
+		in := ok
+		f(&in)
+		return []plan.Interface{in}
+	}
+	tests := []struct {
+		name   string
+		ifaces []plan.Interface
+		err    string // "" = valid
+	}{
+		{"valid", []plan.Interface{ok}, ""},
+		{"ethernet", with(func(i *plan.Interface) { i.Type, i.Bridge, i.HostIPs = TypeEthernet, "", []string{"10.0.0.1/24"} }), ""},
+		{"direct", with(func(i *plan.Interface) { i.Type, i.SourceDev, i.MacvlanMode = TypeDirect, "eth1", "bridge" }), ""},
+		{"up without ip", with(func(i *plan.Interface) { i.IPs, i.Routes, i.Up = nil, nil, true }), ""},
+		{"type", with(func(i *plan.Interface) { i.Type = "user" }), `interface type "user"`},
+		{"guest name", with(func(i *plan.Interface) { i.GuestName = "eth0:1" }), "guest name"},
+		{"lo", with(func(i *plan.Interface) { i.GuestName = "lo" }), "loopback"},
+		{"host name", with(func(i *plan.Interface) { i.HostName = "" }), "host name"},
+		{"bridge name", with(func(i *plan.Interface) { i.Bridge = "a-very-long-bridge-name" }), "bridge"},
+		{"network unstarted", with(func(i *plan.Interface) { i.Type, i.Network, i.Bridge = TypeNetwork, "default", "" }), `network "default" has no bridge`},
+		{"source dev", with(func(i *plan.Interface) { i.Type, i.SourceDev = TypeDirect, "" }), "source device"},
+		{"macvlan mode", with(func(i *plan.Interface) { i.Type, i.SourceDev, i.MacvlanMode = TypeDirect, "eth1", "vnet" }), "macvlan mode"},
+		{"host ips", with(func(i *plan.Interface) { i.HostIPs = []string{"10.0.0.1/24"} }), "need type ethernet"},
+		{"mac", with(func(i *plan.Interface) { i.MAC = "52:54:00:12:34" }), "not an Ethernet address"},
+		{"multicast mac", with(func(i *plan.Interface) { i.MAC = "01:00:5e:00:00:01" }), "multicast"},
+		{"mtu", with(func(i *plan.Interface) { i.MTU = 20 }), "MTU 20"},
+		{"ip", with(func(i *plan.Interface) { i.IPs = []string{"10.0.0.300/24"} }), `address "10.0.0.300/24"`},
+		{"ip without prefix", with(func(i *plan.Interface) { i.IPs = []string{"10.0.0.5"} }), "CIDR"},
+		{"gateway", with(func(i *plan.Interface) { i.Routes = []plan.Route{{Gateway: "router"}} }), `gateway "router"`},
+		{"route dest", with(func(i *plan.Interface) { i.Routes = []plan.Route{{Dest: "10.1.0.0", Gateway: "10.0.0.1"}} }), "destination"},
+		{"route family", with(func(i *plan.Interface) { i.Routes = []plan.Route{{Dest: "10.1.0.0/16", Gateway: "fd00::1"}} }), "other address family"},
+		{"route on down link", with(func(i *plan.Interface) { i.IPs, i.Up = nil, false }), "routes need the link up"},
+		{"duplicate guest name", []plan.Interface{ok, ok}, `guest interface name "eth0" used twice`},
+		{"duplicate host name", []plan.Interface{ok, func() plan.Interface { i := ok; i.GuestName = "eth1"; return i }()}, `host interface name "vml-a-0" used twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			specs, err := parseInterfaces(tt.ifaces)
+			if tt.err == "" {
+				if err != nil {
+					t.Fatalf("parseInterfaces: %v", err)
+				}
+				if len(specs) != len(tt.ifaces) {
+					t.Fatalf("got %d specs for %d interfaces", len(specs), len(tt.ifaces))
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("parseInterfaces accepted it, want an error containing %q", tt.err)
+			}
+			if !strings.Contains(err.Error(), tt.err) || !strings.HasPrefix(err.Error(), "interface /domain/devices/interface[1]: ") {
+				t.Errorf("error %q: want prefix %q and %q", err, "interface /domain/devices/interface[1]: ", tt.err)
+			}
+			if !errors.Is(err, errdefs.ErrInvalid) {
+				t.Errorf("error %q does not wrap ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestParseInterfaceValues(t *testing.T) {
+	specs, err := parseInterfaces([]plan.Interface{{Type: TypeBridge, HostName: "h", GuestName: "eth0", Bridge: "br0",
+		IPs: []string{"10.0.0.5/24"}, Routes: []plan.Route{{Gateway: "10.0.0.1"}, {Dest: "fd01::/64", Gateway: "fd00::1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := specs[0]
+	if !s.up {
+		t.Errorf("an interface with addresses is not brought up")
+	}
+	if got := s.ips[0].String(); got != "10.0.0.5/24" {
+		t.Errorf("address parsed as %s, want the host address 10.0.0.5/24", got)
+	}
+	if s.routes[0].dst != nil || s.routes[0].v6 || s.routes[1].dst.String() != "fd01::/64" || !s.routes[1].v6 {
+		t.Errorf("routes parsed as %+v", s.routes)
+	}
+	if s.where() != "eth0" {
+		t.Errorf("where() without an XML path = %q, want the guest name", s.where())
+	}
+}
+
+func TestUndoStack(t *testing.T) {
+	var order []string
+	fail := true
+	u := &undoStack{}
+	u.add("a", func() error { order = append(order, "a"); return nil })
+	u.add("b", func() error {
+		order = append(order, "b")
+		if fail {
+			return errors.New("busy")
+		}
+		return nil
+	})
+	u.add("c", func() error { order = append(order, "c"); return nil })
+	err := u.run()
+	if err == nil || !strings.Contains(err.Error(), "remove b: busy") {
+		t.Fatalf("first run: %v, want remove b: busy", err)
+	}
+	fail = false
+	if err := u.run(); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if err := u.run(); err != nil {
+		t.Fatalf("third run: %v", err)
+	}
+	if got := strings.Join(order, ","); got != "c,b,a,b" {
+		t.Errorf("undo order %s, want c,b,a,b (reverse, failed step retried, done steps not repeated)", got)
+	}
+}
