@@ -1,0 +1,45 @@
+package cgroup
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Detect reports the host's cgroup mode from what is mounted at
+// DefaultRoot: cgroup2 itself (V2), or a tmpfs holding v1 hierarchies (V1,
+// hybrid or not). It checks /proc/self/mountinfo so that an empty tmpfs is
+// not taken for a v1 host.
+func Detect() (Mode, error) {
+	return DetectAt(DefaultRoot, "/proc/self/mountinfo")
+}
+
+// DetectAt is Detect for another cgroup root and mountinfo file.
+func DetectAt(root, mountinfo string) (Mode, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(root, &st); err != nil {
+		return 0, &os.PathError{Op: "statfs", Path: root, Err: err}
+	}
+	switch st.Type {
+	case unix.CGROUP2_SUPER_MAGIC:
+		return V2, nil
+	case unix.TMPFS_MAGIC:
+	default:
+		return 0, fmt.Errorf("%s is neither cgroup2 nor a tmpfs of v1 hierarchies (filesystem magic %#x)", root, st.Type)
+	}
+	b, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return 0, fmt.Errorf("read mounts: %w", err)
+	}
+	mounts, err := ParseMountInfo(string(b))
+	if err != nil {
+		return 0, err
+	}
+	for _, mt := range CgroupMounts(mounts, root) {
+		if mt.FSType == "cgroup" {
+			return V1, nil
+		}
+	}
+	return 0, fmt.Errorf("%s is a tmpfs without cgroup v1 hierarchies mounted in it", root)
+}

@@ -1,0 +1,354 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"vmlite/internal/errdefs"
+	"vmlite/plan"
+)
+
+// manager implements Manager for both modes: the directory work is the same,
+// the limit and statistics files differ (limits_v1.go, limits_v2.go,
+// stats.go).
+type manager struct {
+	mode Mode
+	hs   []hierarchy
+	// rel is vmlite/<partition...>/<name>, the same in every hierarchy.
+	rel    string
+	limits plan.Limits
+	dirs   dirOps
+	// devnum resolves a block device path to "MAJ:MIN" (faked in tests).
+	devnum func(path string) (string, error)
+	// killTimeout bounds how long Kill waits for the subtree to empty.
+	killTimeout time.Duration
+}
+
+func newManager(mode Mode, hs []hierarchy, rel string, l plan.Limits, d dirOps) *manager {
+	return &manager{mode: mode, hs: hs, rel: rel, limits: l, dirs: d, devnum: deviceNumber, killTimeout: 10 * time.Second}
+}
+
+// leaf is the guest's directory in h.
+func (m *manager) leaf(h hierarchy) string { return filepath.Join(h.root, m.rel) }
+
+// write writes value to file in h, refusing any path outside h's vmlite tree.
+func (m *manager) write(h hierarchy, path, value string) error {
+	if !within(h.root, path) {
+		return fmt.Errorf("refusing to write %s: outside %s", path, filepath.Join(h.root, TopDir))
+	}
+	return writeFile(path, value)
+}
+
+// Create implements Manager.
+func (m *manager) Create() error {
+	var err error
+	// A sibling guest's Destroy may remove a shared parent between our
+	// mkdir of it and of its child (ENOENT): start over a few times.
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = m.mkdirs(); err == nil || !isNotExist(err) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return m.apply(m.limits)
+}
+
+func (m *manager) mkdirs() error {
+	elems := strings.Split(m.rel, string(filepath.Separator))
+	for _, h := range m.hs {
+		for i := range elems {
+			dir := filepath.Join(h.root, filepath.Join(elems[:i+1]...))
+			isLeaf := i == len(elems)-1
+			err := m.dirs.Mkdir(dir)
+			switch {
+			case err == nil:
+			case !errors.Is(err, fs.ErrExist):
+				return fmt.Errorf("create cgroup %s: %w", dir, err)
+			case isLeaf:
+				// Left over by a supervisor that died: reuse it if empty.
+				pids, perr := m.procsIn(dir)
+				if perr != nil {
+					return perr
+				}
+				if len(pids) > 0 {
+					return fmt.Errorf("cgroup %s holds processes %v: %w", dir, pids, errdefs.ErrAlreadyExists)
+				}
+			}
+			if err := m.prepare(h, dir, isLeaf); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// prepare readies a directory we just made (or found) below vmlite/.
+func (m *manager) prepare(h hierarchy, dir string, isLeaf bool) error {
+	switch {
+	case h.v2 && !isLeaf:
+		return m.enableControllers(h, dir)
+	case !h.v2 && h.has("cpuset"):
+		// A new v1 cpuset has empty cpus and mems, and a task cannot join
+		// it (ENOSPC) until both are set: inherit the parent's.
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if err := m.inherit(h, dir, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inherit copies file from dir's parent when dir's is empty.
+func (m *manager) inherit(h hierarchy, dir, file string) error {
+	cur, err := readString(filepath.Join(dir, file))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	if strings.TrimSpace(cur) != "" {
+		return nil
+	}
+	v, err := readString(filepath.Join(filepath.Dir(dir), file))
+	if err != nil {
+		return fmt.Errorf("read parent's %s: %w", file, err)
+	}
+	return m.write(h, filepath.Join(dir, file), v)
+}
+
+// enableControllers turns on, in dir's cgroup.subtree_control, every
+// controller the parent hands down to dir, so that the guest (and its own
+// init, once delegated) can use them. Only called for vmlite/ and the
+// partition dirs: the host's root is never written.
+func (m *manager) enableControllers(h hierarchy, dir string) error {
+	avail, err := readString(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return fmt.Errorf("read controllers of %s: %w", dir, err)
+	}
+	on, err := readString(filepath.Join(dir, "cgroup.subtree_control"))
+	if err != nil {
+		return fmt.Errorf("read subtree_control of %s: %w", dir, err)
+	}
+	enabled := strings.Fields(on)
+	var missing []string
+	for _, c := range strings.Fields(avail) {
+		if !contains(enabled, c) {
+			missing = append(missing, "+"+c)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	// One write enables them all, or none if one fails (say a controller
+	// the kernel refuses here): then try them one by one. Best effort: the
+	// limits check the controllers they need and say which one is missing.
+	p := filepath.Join(dir, "cgroup.subtree_control")
+	if err := m.write(h, p, strings.Join(missing, " ")); err == nil {
+		return nil
+	}
+	for _, c := range missing {
+		_ = m.write(h, p, c)
+	}
+	return nil
+}
+
+// Apply implements Manager.
+func (m *manager) Apply(pid int) error {
+	for _, h := range m.hs {
+		p := filepath.Join(m.leaf(h), "cgroup.procs")
+		if err := m.write(h, p, strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("move pid %d into %s: %w", pid, m.leaf(h), err)
+		}
+	}
+	return nil
+}
+
+// Procs implements Manager.
+func (m *manager) Procs() ([]int, error) {
+	seen := map[int]bool{}
+	for _, h := range m.hs {
+		pids, err := m.procsIn(m.leaf(h))
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pids {
+			seen[p] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// procsIn lists the processes of dir and its descendants; a missing dir
+// holds none.
+func (m *manager) procsIn(dir string) ([]int, error) {
+	var out []int
+	err := walkCgroups(dir, func(d string) error {
+		s, err := readString(filepath.Join(d, "cgroup.procs"))
+		if err != nil {
+			if isNotExist(err) {
+				return nil // removed under us, or a fake without the file
+			}
+			return fmt.Errorf("read processes of %s: %w", d, err)
+		}
+		pids, err := parsePids(s)
+		if err != nil {
+			return fmt.Errorf("%s/cgroup.procs: %w", d, err)
+		}
+		out = append(out, pids...)
+		return nil
+	})
+	return out, err
+}
+
+// walkCgroups calls fn for dir and every cgroup below it, parents first. A
+// directory that vanishes meanwhile is skipped.
+func walkCgroups(dir string, fn func(string) error) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if isNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("list cgroup %s: %w", dir, err)
+	}
+	if err := fn(dir); err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := walkCgroups(filepath.Join(dir, e.Name()), fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Destroy implements Manager.
+func (m *manager) Destroy() error {
+	var errs []error
+	elems := strings.Split(m.rel, string(filepath.Separator))
+	for _, h := range m.hs {
+		if err := m.removeTree(m.leaf(h)); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Shared parents go when empty; a sibling guest's dir keeps them
+		// (EBUSY on cgroupfs, ENOTEMPTY elsewhere), which is fine.
+		for i := len(elems) - 1; i >= 1; i-- {
+			dir := filepath.Join(h.root, filepath.Join(elems[:i]...))
+			err := m.dirs.Rmdir(dir)
+			if err == nil || isNotExist(err) {
+				continue
+			}
+			if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+				break
+			}
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeTree removes dir and the cgroups the guest made below it, children
+// first. Missing is success.
+func (m *manager) removeTree(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if isNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("list cgroup %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := m.removeTree(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	if err := m.dirs.Rmdir(dir); err != nil && !isNotExist(err) {
+		if errors.Is(err, syscall.EBUSY) {
+			return fmt.Errorf("remove cgroup %s: %w: %w", dir, ErrBusy, err)
+		}
+		return fmt.Errorf("remove cgroup %s: %w", dir, err)
+	}
+	return nil
+}
+
+// delegated are the files a delegatee must own to create cgroups and move
+// processes (kernel Documentation/admin-guide/cgroup-v2.rst, "Delegation";
+// for v1 what LXC chowns). Missing ones are skipped.
+var (
+	delegatedV2 = []string{"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"}
+	delegatedV1 = []string{"tasks", "cgroup.procs", "cgroup.clone_children", "notify_on_release"}
+)
+
+// Delegate implements Manager.
+func (m *manager) Delegate(uid, gid int) error {
+	for _, h := range m.hs {
+		dir := m.leaf(h)
+		files := delegatedV1
+		if h.v2 {
+			files = delegatedV2
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return fmt.Errorf("delegate cgroup %s: %w", dir, err)
+		}
+		for _, f := range files {
+			p := filepath.Join(dir, f)
+			if err := os.Chown(p, uid, gid); err != nil && !isNotExist(err) {
+				return fmt.Errorf("delegate cgroup %s: %w", dir, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Paths implements Manager.
+func (m *manager) Paths() map[string]string {
+	out := map[string]string{}
+	for _, h := range m.hs {
+		if h.v2 {
+			out["unified"] = m.leaf(h)
+			continue
+		}
+		for _, c := range h.controllers {
+			out[c] = m.leaf(h)
+		}
+	}
+	return out
+}
+
+// find returns the v1 hierarchy of controller c, or the v2 tree.
+func (m *manager) find(c string) (hierarchy, bool) {
+	for _, h := range m.hs {
+		if (m.mode == V2 && h.v2) || (!h.v2 && h.has(c)) {
+			return h, true
+		}
+	}
+	return hierarchy{}, false
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
