@@ -1,13 +1,23 @@
 // Package domain reads libvirt LXC domain XML (<domain type='lxc'>) strictly.
 //
-// STUB: the real parser (strict pass, validation, FieldError with lines) is
-// being written; this file fixes the API the rest of vmlite builds on.
+// Parse builds a tree of the document that keeps line numbers, walks it
+// against vmlite's class table (schema.go) so that every element and
+// attribute is applied, accepted with a warning, rejected ("not supported by
+// vmlite: ...") or unknown (an error), runs the checks that span elements
+// (semantic.go), and only then decodes the document into libvirtxml's wire
+// structs, which the rest of vmlite reads. All problems of a file come back
+// at once as *Errors, each with its line and an XPath-like path.
+//
+// The package is pure: it never looks at the host. Defaults the runtime
+// needs are resolved by plan.Build, not here.
 package domain
 
 import (
+	"encoding/xml"
 	"fmt"
 	"os"
-	"time"
+	"sort"
+	"strings"
 
 	"libvirt.org/go/libvirtxml"
 )
@@ -17,30 +27,15 @@ type Domain struct {
 	// XML holds libvirt's wire structs; vmlite reads them after validation.
 	XML *libvirtxml.Domain
 	// Meta holds vmlite's own settings from <metadata><vmlite:config>.
+	// Marshal writes Meta back, replacing whatever vmlite:config the
+	// metadata held.
 	Meta Meta
 	// File is where the definition came from ("" for stdin/inline).
 	File string
 }
 
-// Meta are vmlite-only settings, kept in a namespaced <metadata> child so that
-// the file stays valid libvirt XML.
-type Meta struct {
-	Hostname          string        // explicit hostname instead of the sanitised name
-	PidsMax           int64         // pids limit; 0 = vmlite's default
-	StopSignal        string        // override of the detected init's poweroff signal
-	StopTimeout       time.Duration // default graceful stop timeout
-	AllowIDMapOverlap bool          // allow idmap ranges that overlap another guest's
-}
-
-// Warning is something vmlite accepts but does not act on.
-type Warning struct {
-	File string
-	Line int
-	Path string
-	Msg  string
-}
-
-func (w Warning) String() string { return fmt.Sprintf("%s:%d: %s: %s", w.File, w.Line, w.Path, w.Msg) }
+// Name is the domain's name.
+func (d *Domain) Name() string { return d.XML.Name }
 
 // ParseFile reads and validates path.
 func ParseFile(path string) (*Domain, []Warning, error) {
@@ -52,19 +47,157 @@ func ParseFile(path string) (*Domain, []Warning, error) {
 }
 
 // Parse reads and validates a domain; file names the source in messages.
+// User errors come back as *Errors (every problem at once, each with its
+// line); warnings list what vmlite accepts without acting on it.
 func Parse(file string, data []byte) (*Domain, []Warning, error) {
+	root, ferr := readTree(file, data)
+	if ferr != nil {
+		return nil, nil, &Errors{ferr}
+	}
+	assignPaths(root)
+	c := newChecker(file)
+	if root.name.Space != "" || root.name.Local != "domain" {
+		c.errorf(root.line, root.path, "", "libvirt domain XML starts with <domain type='lxc'>", "the top-level element must be <domain>, not <%s>", root.qname())
+		return nil, nil, &c.errs
+	}
+	c.walk(root, schema)
+	c.semantic(root)
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Line < c.errs[j].Line })
+		return nil, c.warns, &c.errs
+	}
 	var x libvirtxml.Domain
 	if err := x.Unmarshal(string(data)); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", file, err)
+		// The strict pass accepts only what libvirtxml can decode, so this
+		// means the two disagree: report it rather than guess.
+		return nil, c.warns, &Errors{{File: file, Msg: fmt.Sprintf("cannot decode the domain: %v", err)}}
 	}
-	return &Domain{XML: &x, File: file}, nil, nil
+	d := &Domain{XML: &x, File: file}
+	fixCapabilities(&x, root)
+	var foreign []string
+	for _, n := range c.foreign {
+		foreign = append(foreign, rawElement(data, n))
+	}
+	if md := root.child("metadata"); md != nil {
+		for _, ch := range md.children {
+			if ch.name.Space == VmliteNS && ch.name.Local == "config" {
+				d.Meta = metaFrom(ch)
+			}
+		}
+	}
+	setMetadata(&x, foreign, d.Meta)
+	return d, c.warns, nil
 }
 
-// Marshal writes the domain back as XML.
-func (d *Domain) Marshal() ([]byte, error) {
-	s, err := d.XML.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("marshal domain: %w", err)
+// setMetadata stores the kept foreign metadata plus vmlite's own.
+func setMetadata(x *libvirtxml.Domain, foreign []string, m Meta) {
+	inner := strings.Join(foreign, "") + m.render()
+	if inner == "" {
+		x.Metadata = nil
+		return
 	}
-	return []byte(s), nil
+	x.Metadata = &libvirtxml.DomainMetadata{XML: inner}
+}
+
+// fixCapabilities works around libvirtxml v1.12002.0 spelling
+// <dac_read_search> as "dac_read_Search": it would drop the capability on
+// input and write an element libvirt's schema refuses.
+func fixCapabilities(x *libvirtxml.Domain, root *node) {
+	f := root.child("features")
+	if f == nil || f.child("capabilities") == nil || x.Features == nil || x.Features.Capabilities == nil {
+		return
+	}
+	if n := f.child("capabilities").child("dac_read_search"); n != nil {
+		st, _ := n.attr("state")
+		x.Features.Capabilities.DACReadSearch = &libvirtxml.DomainFeatureCapability{State: st}
+	}
+}
+
+// Marshal writes the domain back as XML, with Meta as <vmlite:config>.
+func (d *Domain) Marshal() ([]byte, error) {
+	x := *d.XML
+	var foreign []string
+	if x.Metadata != nil && strings.TrimSpace(x.Metadata.XML) != "" {
+		var err error
+		if foreign, err = foreignMetadata(x.Metadata.XML); err != nil {
+			return nil, fmt.Errorf("marshal domain %s: metadata: %w", x.Name, err)
+		}
+	}
+	setMetadata(&x, foreign, d.Meta)
+	s, err := x.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("marshal domain %s: %w", x.Name, err)
+	}
+	if s, err = addEthernetSource(s, &x); err != nil {
+		return nil, fmt.Errorf("marshal domain %s: %w", x.Name, err)
+	}
+	s = strings.NewReplacer("<dac_read_Search ", "<dac_read_search ", "</dac_read_Search>", "</dac_read_search>").Replace(s)
+	return []byte(s + "\n"), nil
+}
+
+// foreignMetadata returns the metadata elements that are not vmlite's.
+func foreignMetadata(inner string) ([]string, error) {
+	doc := []byte("<metadata>" + inner + "</metadata>")
+	root, ferr := readTree("metadata", doc)
+	if ferr != nil {
+		return nil, ferr
+	}
+	var out []string
+	for _, ch := range root.children {
+		if ch.name.Space != VmliteNS {
+			out = append(out, rawElement(doc, ch))
+		}
+	}
+	return out, nil
+}
+
+// addEthernetSource works around libvirtxml v1.12002.0 writing the
+// <source> of a type='ethernet' interface (its host-side addresses) only
+// when it has both addresses and routes; vmlite has no host-side routes, so
+// the addresses would be lost. It inserts the missing <source> right after
+// the <interface> start tag (libvirt's schema interleaves the children).
+func addEthernetSource(s string, x *libvirtxml.Domain) (string, error) {
+	if x.Devices == nil {
+		return s, nil
+	}
+	type patch struct {
+		at   int
+		text string
+	}
+	var patches []patch
+	var root *node
+	for i, ifc := range x.Devices.Interfaces {
+		if ifc.Source == nil || ifc.Source.Ethernet == nil || len(ifc.Source.Ethernet.IP) == 0 || len(ifc.Source.Ethernet.Route) > 0 {
+			continue
+		}
+		if root == nil {
+			var ferr *FieldError
+			if root, ferr = readTree("marshalled", []byte(s)); ferr != nil {
+				return "", ferr
+			}
+		}
+		nodes := root.child("devices").all("interface")
+		if i >= len(nodes) {
+			return "", fmt.Errorf("interface %d missing from marshalled XML", i)
+		}
+		var b strings.Builder
+		b.WriteString("<source>")
+		for _, ip := range ifc.Source.Ethernet.IP {
+			out, err := xml.Marshal(struct {
+				XMLName xml.Name `xml:"ip"`
+				libvirtxml.DomainInterfaceIP
+			}{DomainInterfaceIP: ip})
+			if err != nil {
+				return "", fmt.Errorf("host address: %w", err)
+			}
+			b.Write(out)
+		}
+		b.WriteString("</source>")
+		patches = append(patches, patch{nodes[i].tagEnd, b.String()})
+	}
+	for i := len(patches) - 1; i >= 0; i-- {
+		p := patches[i]
+		s = s[:p.at] + p.text + s[p.at:]
+	}
+	return s, nil
 }

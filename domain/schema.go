@@ -1,0 +1,428 @@
+package domain
+
+// Namespaces vmlite knows.
+const (
+	// VmliteNS is the namespace of vmlite's own settings in <metadata>.
+	VmliteNS = "urn:vmlite:domain:1"
+	// lxcNS is libvirt's LXC namespace (<lxc:namespace>).
+	lxcNS = "http://libvirt.org/schemas/domain/lxc/1.0"
+)
+
+const (
+	notVM       = "a virtual-machine setting that has no meaning for a container"
+	liveOnly    = "live-only information that libvirt writes; ignored on input"
+	aliasDoc    = "device alias: kept in the definition, not used (vmlite names consoles console0, console1, ...)"
+	addressHint = "remove it"
+)
+
+// alias is accepted on devices: libvirt writes it into live XML.
+func alias() *elemSpec {
+	return elem("alias", Warned, aliasDoc, attrs(attr("name", Warned, "alias name", nil)))
+}
+
+// size is a memory size element: a number and a unit (default KiB).
+func size(name string, class Class, doc string) *elemSpec {
+	return elem(name, class, doc, text(isUint), attrs(attr("unit", Applied, "unit of the value; default KiB", isUnit)))
+}
+
+// lifecycle is <on_poweroff>, <on_reboot> or <on_crash>.
+func lifecycle(name, event string) *elemSpec {
+	return elem(name, Applied, "what the supervisor does when "+event+" (libvirt parses but ignores it; vmlite honours it)", textValues(
+		val("destroy", Applied, "the guest stops and is cleaned up"),
+		val("restart", Applied, "the guest is started again with the same definition"),
+		val("preserve", Applied, "the guest stops; its final state (crashed, with details) is kept for inspection"),
+		rejectedVal("rename-restart", "renaming a guest on restart", "use restart"),
+		rejectedVal("coredump-destroy", "guest memory core dumps (a VM feature)", "use destroy"),
+		rejectedVal("coredump-restart", "guest memory core dumps (a VM feature)", "use restart"),
+	))
+}
+
+func ipElem(doc string) *elemSpec {
+	return elem("ip", Applied, doc, multi(), attrs(
+		reqAttr("address", "the address", isIP),
+		enumAttr("family", "must match the address", false, val("ipv4", Applied, ""), val("ipv6", Applied, "")),
+		attr("prefix", Applied, "prefix length (default 24 for IPv4, 64 for IPv6)", uintRange(1, 128)),
+		rejectedAttr("peer", "point-to-point peer addresses", "remove peer= and add a <route> to the peer instead"),
+	))
+}
+
+func routeElem(doc string) *elemSpec {
+	return elem("route", Applied, doc, multi(), attrs(
+		enumAttr("family", "must match the addresses", false, val("ipv4", Applied, ""), val("ipv6", Applied, "")),
+		attr("address", Applied, "destination network; 0.0.0.0 or :: (or none) for the default route", isIP),
+		attr("prefix", Applied, "destination prefix length", uintRange(0, 128)),
+		reqAttr("gateway", "next hop", isIP),
+		rejectedAttr("netmask", "route netmasks", "use prefix='N' instead"),
+		rejectedAttr("metric", "route metrics", "remove metric="),
+	))
+}
+
+// capabilityNames are the capabilities libvirt knows in
+// <features><capabilities> (virDomainProcessCapsFeature).
+var capabilityNames = []string{
+	"audit_control", "audit_write", "block_suspend", "chown", "dac_override", "dac_read_search",
+	"fowner", "fsetid", "ipc_lock", "ipc_owner", "kill", "lease", "linux_immutable", "mac_admin",
+	"mac_override", "mknod", "net_admin", "net_bind_service", "net_broadcast", "net_raw", "setgid",
+	"setfcap", "setpcap", "setuid", "sys_admin", "sys_boot", "sys_chroot", "sys_module", "sys_nice",
+	"sys_pacct", "sys_ptrace", "sys_rawio", "sys_resource", "sys_time", "sys_tty_config", "syslog",
+	"wake_alarm",
+}
+
+func capabilityElems() []*elemSpec {
+	out := make([]*elemSpec, len(capabilityNames))
+	for i, c := range capabilityNames {
+		out[i] = elem(c, Applied, "keep (on) or drop (off) CAP_"+upper(c), attrs(
+			enumAttr("state", "on or off", true, val("on", Applied, ""), val("off", Applied, ""))))
+	}
+	return out
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// rejectedAll builds rejected elements that share a reason.
+func rejectedAll(doc, hint string, names ...string) []*elemSpec {
+	out := make([]*elemSpec, len(names))
+	for i, n := range names {
+		out[i] = rejectedElem(n, doc, hint)
+	}
+	return out
+}
+
+// vmliteConfig is the <vmlite:config> element inside <metadata>.
+func vmliteConfig() *elemSpec {
+	v := func(e *elemSpec) *elemSpec { e.ns = VmliteNS; return e }
+	return v(elem("config", Applied, "vmlite's own settings (namespace "+VmliteNS+")", children(
+		v(elem("hostname", Applied, "the guest's host name instead of the one derived from <name>", text(isHostname))),
+		v(elem("pids", Applied, "pids cgroup limit", attrs(&attrSpec{name: "max", class: Applied, doc: "maximum number of tasks", required: true, check: uintRange(1, 1<<22)}))),
+		v(elem("stop", Applied, "how vmlite stop asks the guest's init to shut down", attrs(
+			attr("signal", Applied, "signal sent to init instead of the one chosen for the detected init system", isSignal),
+			attr("timeout", Applied, "default time a graceful stop may take before everything is killed (Go duration)", isDuration),
+		))),
+		v(elem("idmap", Applied, "user namespace options", attrs(
+			attr("allowOverlap", Applied, "yes: allow this guest's idmap ranges to overlap another guest's", isYesNo),
+		))),
+	)))
+}
+
+// schema is the class table of the whole document: every element and
+// attribute vmlite knows, with its class. docs/xml-reference.md is generated
+// from it (see reference.go), so documentation and code cannot drift.
+var schema = buildSchema()
+
+func buildSchema() *elemSpec {
+	devices := elem("devices", Applied, "the guest's devices", children(
+		elem("emulator", Warned, "vmlite has no emulator binary; the path is kept and ignored", text(anyText)),
+		elem("filesystem", Applied, "a filesystem in the guest", multi(),
+			requires("target", "a <filesystem> needs a <target dir='...'/>"),
+			requires("source", "a <filesystem> needs a <source>"),
+			attrs(
+				enumAttr("type", "kind of filesystem; default mount", false,
+					val("mount", Applied, "bind-mounts the host directory source/@dir; target dir='/' makes it the guest's root"),
+					val("bind", Applied, "binds the guest path source/@dir onto target/@dir"),
+					val("ram", Applied, "a tmpfs limited to source/@usage (units, default KiB)"),
+					val("block", Applied, "mounts the host block device source/@dev (filesystem type probed)"),
+					rejectedVal("file", "image files attached through loop or nbd devices", "attach the image yourself (losetup) and use type='block' with source dev='/dev/loopN'"),
+					rejectedVal("template", "filesystem templates", "use type='mount' with a prepared directory"),
+					rejectedVal("volume", "storage pool volumes", "use type='mount' or type='block'"),
+				),
+				enumAttr("accessmode", "only passthrough makes sense for a container", false,
+					val("passthrough", Applied, "files keep their owners (the default)"),
+					rejectedVal("mapped", "virtio-9p access modes", "use accessmode='passthrough'"),
+					rejectedVal("squash", "virtio-9p access modes", "use accessmode='passthrough'"),
+				),
+				rejectedAttr("model", "virtio-9p models", "remove model="),
+				rejectedAttr("multidevs", "virtio-9p options", "remove multidevs="),
+				rejectedAttr("fmode", "virtio-9p options", "remove fmode="),
+				rejectedAttr("dmode", "virtio-9p options", "remove dmode="),
+			),
+			children(
+				elem("source", Applied, "what to mount; the attribute depends on type", attrs(
+					attr("dir", Applied, "host directory (mount) or guest directory (bind)", isCleanAbsPath),
+					attr("dev", Applied, "host block device (block)", isAbsFilePath),
+					attr("usage", Applied, "tmpfs size (ram)", isUint),
+					attr("units", Applied, "unit of usage; default KiB", isUnit),
+					rejectedAttr("file", "image files (type='file')", "use type='block'"),
+					rejectedAttr("name", "filesystem templates", "use type='mount'"),
+					rejectedAttr("socket", "virtiofs sockets", "use type='mount'"),
+				)),
+				elem("target", Applied, "where it appears in the guest", attrs(reqAttr("dir", "absolute guest path", isCleanAbsPath))),
+				elem("readonly", Applied, "mount it read-only"),
+				alias(),
+			),
+			children(rejectedAll("virtio-9p/virtiofs and VM device settings", "remove it",
+				"driver", "binary", "idmap", "space_hard_limit", "space_soft_limit", "boot", "acpi", "address")...),
+		),
+		elem("interface", Applied, "a network interface (veth pair or macvlan); configured by vmlite before init runs", multi(),
+			attrs(
+				enumAttr("type", "kind of interface", true,
+					val("network", Applied, "veth pair whose host end joins the bridge of the vmlite network source/@network"),
+					val("bridge", Applied, "veth pair whose host end joins the host bridge source/@bridge"),
+					val("ethernet", Applied, "veth pair with no bridge; source/ip sets host-side addresses"),
+					val("direct", Applied, "macvlan on the host device source/@dev (mode vepa, bridge, private or passthrough)"),
+					rejectedVal("user", "user-mode (slirp/passt) networking", "use type='network' or type='bridge'"),
+					rejectedVal("vhostuser", "vhost-user interfaces (a VM feature)", "use type='bridge'"),
+					rejectedVal("hostdev", "PCI network passthrough", "use type='direct'"),
+					rejectedVal("server", "socket tunnels (a VM feature)", "use type='bridge'"),
+					rejectedVal("client", "socket tunnels (a VM feature)", "use type='bridge'"),
+					rejectedVal("mcast", "socket tunnels (a VM feature)", "use type='bridge'"),
+					rejectedVal("udp", "socket tunnels (a VM feature)", "use type='bridge'"),
+					rejectedVal("vdpa", "vDPA devices", "use type='direct'"),
+					rejectedVal("null", "null interfaces", "remove the interface"),
+					rejectedVal("vds", "VMware distributed switches", "use type='bridge'"),
+					rejectedVal("internal", "internal networks", "use type='network'"),
+				),
+				rejectedAttr("managed", "managed tap devices", "remove managed="),
+				rejectedAttr("trustGuestRxFilters", "guest receive filters (a VM feature)", "remove trustGuestRxFilters="),
+			),
+			children(
+				elem("mac", Applied, "the guest side's MAC address (default: derived from the guest's uuid and interface index)", attrs(
+					reqAttr("address", "unicast MAC address", isMAC),
+					rejectedAttr("type", "MAC address types", "remove type="),
+					rejectedAttr("check", "MAC address checks", "remove check="),
+				)),
+				elem("source", Applied, "where the interface connects; the attribute depends on type", attrs(
+					attr("network", Applied, "vmlite network name (network)", nonEmpty),
+					attr("bridge", Applied, "host bridge (bridge)", isIfName),
+					attr("dev", Applied, "host device for the macvlan (direct)", isIfName),
+					enumAttr("mode", "macvlan mode (direct); default vepa", false,
+						val("vepa", Applied, ""), val("bridge", Applied, ""), val("private", Applied, ""), val("passthrough", Applied, "")),
+					rejectedAttr("portgroup", "network port groups", "remove portgroup="),
+					rejectedAttr("portid", "network port ids", "remove portid="),
+				), children(
+					ipElem("host-side address of a type='ethernet' interface"),
+					rejectedElem("route", "host-side routes", "add the route on the host yourself"),
+				)),
+				elem("target", Applied, "name of the host side of the veth pair (default: generated from the guest name)", attrs(
+					reqAttr("dev", "host interface name", isIfName),
+					rejectedAttr("managed", "managed tap devices", "remove managed="),
+				)),
+				elem("guest", Applied, "name of the interface inside the guest (default ethN)", attrs(
+					attr("dev", Applied, "guest interface name", isIfName),
+					warnedAttr("actual", liveOnly),
+				)),
+				ipElem("guest address, set before init runs"),
+				routeElem("guest route, set before init runs"),
+				elem("link", Applied, "link state of the guest side", attrs(enumAttr("state", "up or down", true,
+					val("up", Applied, "brought up before init runs (also the case when it has addresses)"), val("down", Applied, "left down")))),
+				elem("mtu", Applied, "MTU of both sides", attrs(reqAttr("size", "bytes", uintRange(68, 65535)))),
+				alias(),
+			),
+			children(rejectedElem("bandwidth", "traffic shaping", "shape traffic on the host side with tc"),
+				rejectedElem("filterref", "libvirt network filters", "use host firewall rules"),
+				rejectedElem("virtualport", "Open vSwitch and 802.1Qbg/bh ports", "use a Linux bridge"),
+				rejectedElem("vlan", "VLAN tagging", "use a VLAN device on the host as the bridge port"),
+				rejectedElem("portForward", "port forwarding", "use host firewall rules"),
+			),
+			children(rejectedAll("a virtual-machine NIC setting", "remove it",
+				"model", "driver", "backend", "script", "downscript", "port", "coalesce", "teaming", "tune", "boot", "rom", "backenddomain", "acpi", "address")...),
+		),
+		elem("hostdev", Applied, "a host device node passed to the guest", multi(),
+			attrs(
+				enumAttr("mode", "passthrough mode", true,
+					val("capabilities", Applied, "a device node (storage: block device, misc: char device)"),
+					rejectedVal("subsys", "USB, PCI, SCSI and mediated device passthrough", "pass the device node with mode='capabilities' type='storage' or type='misc'"),
+				),
+				enumAttr("type", "device kind", true,
+					val("storage", Applied, "block device node source/block"),
+					val("misc", Applied, "character device node source/char"),
+					rejectedVal("net", "moving a host network interface into the guest", "use <interface type='direct'> (macvlan)"),
+					rejectedVal("usb", "USB passthrough", "pass the device node with type='misc'"),
+					rejectedVal("pci", "PCI passthrough", "remove it"),
+					rejectedVal("scsi", "SCSI passthrough", "pass the device node with type='storage'"),
+					rejectedVal("scsi_host", "SCSI host passthrough", "remove it"),
+					rejectedVal("mdev", "mediated devices", "remove it"),
+				),
+				rejectedAttr("managed", "managed PCI devices", "remove managed="),
+			),
+			children(
+				elem("source", Applied, "the device", children(
+					elem("block", Applied, "host block device path (type='storage'); it appears at the same path in the guest", text(isAbsFilePath)),
+					elem("char", Applied, "host character device path (type='misc'); it appears at the same path in the guest", text(isAbsFilePath)),
+				)),
+				alias(),
+			),
+			children(rejectedAll(notVM, addressHint, "boot", "rom", "acpi", "address")...),
+		),
+		elem("console", Applied, "a pty console: port 0 is /dev/console, port N is /dev/ttyN", multi(),
+			attrs(
+				enumAttr("type", "console kind", true,
+					val("pty", Applied, "a pty multiplexed by the supervisor (vmlite console NAME --devname consoleN)"),
+					rejectedVal("file", "consoles other than pty", "use type='pty'; the console is logged anyway"),
+					rejectedVal("null", "consoles other than pty", "use type='pty'"),
+					rejectedVal("vc", "consoles other than pty", "use type='pty'"),
+					rejectedVal("stdio", "consoles other than pty", "use type='pty'"),
+					rejectedVal("pipe", "consoles other than pty", "use type='pty'"),
+					rejectedVal("tcp", "consoles other than pty", "use type='pty'"),
+					rejectedVal("udp", "consoles other than pty", "use type='pty'"),
+					rejectedVal("unix", "consoles other than pty", "use type='pty'"),
+					rejectedVal("dev", "consoles other than pty", "use type='pty'"),
+				),
+				warnedAttr("tty", liveOnly),
+			),
+			children(
+				elem("target", Applied, "console target", attrs(
+					enumAttr("type", "target kind; default lxc", false, val("lxc", Applied, "the only kind for containers"),
+						rejectedVal("serial", "VM console targets", "use type='lxc'"), rejectedVal("virtio", "VM console targets", "use type='lxc'")),
+					attr("port", Applied, "console number; unique", uintRange(0, 63)),
+				)),
+				elem("source", Warned, liveOnly, attrs(warnedAttr("path", liveOnly))),
+				alias(),
+			),
+			children(rejectedAll("console logging and protocols", "remove it; vmlite logs every console to /var/log/vmlite/NAME.console.log", "log", "protocol", "acpi", "address")...),
+		),
+	), children(
+		rejectedElem("disk", "<disk> devices", "pass a block device node with <hostdev mode='capabilities' type='storage'>, or mount it with <filesystem type='block'>"),
+	), children(rejectedAll("a virtual-machine device", "remove it",
+		"controller", "lease", "graphics", "video", "serial", "parallel", "channel", "sound", "watchdog",
+		"memballoon", "rng", "tpm", "input", "hub", "redirdev", "redirfilter", "smartcard", "panic",
+		"shmem", "memory", "iommu", "vsock", "audio", "crypto", "pstore", "nvram")...))
+
+	root := elem("domain", Applied, "the guest",
+		requires("name", "a domain needs a <name>"),
+		requires("os", "a domain needs <os><type>exe</type><init>/sbin/init</init></os>"),
+		attrs(
+			enumAttr("type", "hypervisor type", true,
+				val("lxc", Applied, "a container"),
+				rejectedVal("kvm", "virtual machines", "vmlite runs containers: use <domain type='lxc'>"),
+				rejectedVal("qemu", "virtual machines", "vmlite runs containers: use <domain type='lxc'>"),
+				rejectedVal("xen", "virtual machines", "vmlite runs containers: use <domain type='lxc'>"),
+				rejectedVal("openvz", "other hypervisors", "use <domain type='lxc'>"),
+				rejectedVal("vz", "other hypervisors", "use <domain type='lxc'>"),
+				rejectedVal("bhyve", "other hypervisors", "use <domain type='lxc'>"),
+			),
+			warnedAttr("id", "runtime domain id, written by libvirt into live XML; ignored"),
+		),
+		children(
+			elem("name", Applied, "guest name: unique; also the default host name (characters other than A-Z a-z 0-9 - dropped)", text(isDomainName)),
+			elem("uuid", Applied, "unique id; a random one is assigned at define when missing", text(isUUID)),
+			elem("title", Applied, "stored and shown, not used", text(anyText)),
+			elem("description", Applied, "stored and shown, not used", text(anyText)),
+			elem("metadata", Applied, "stored; elements of other namespaces are kept verbatim and ignored, as libvirt does", foreign(), children(vmliteConfig())),
+			size("memory", Applied, "memory cgroup limit (memory.max / memory.limit_in_bytes)"),
+			size("currentMemory", Applied, "the memory limit when it is lower than <memory>"),
+			elem("memtune", Applied, "memory cgroup knobs", children(
+				size("hard_limit", Applied, "memory limit (overrides <memory>)"),
+				size("soft_limit", Applied, "memory.high / soft_limit_in_bytes"),
+				size("swap_hard_limit", Applied, "limit of memory plus swap"),
+				rejectedElem("min_guarantee", "memory guarantees (a VM feature)", "remove it"),
+			)),
+			elem("vcpu", Applied, "number of CPUs: vmlite turns it into a CPU quota (libvirt ignores the count)", text(uintRange(1, 4096)), attrs(
+				enumAttr("placement", "CPU placement", false, val("static", Applied, "cpuset (if any) as given"),
+					rejectedVal("auto", "automatic NUMA placement (numad)", "use placement='static' with cpuset=")),
+				attr("cpuset", Applied, "CPUs the guest may run on (cpuset cgroup)", isCPUList),
+				rejectedAttr("current", "vcpu hotplug", "remove current= and set the count you want"),
+			)),
+			elem("cputune", Applied, "CPU cgroup knobs", children(
+				elem("shares", Applied, "relative CPU weight (cpu.shares, or cpu.weight on cgroup v2)", text(uintRange(2, 262144))),
+				elem("period", Applied, "CFS period in microseconds", text(uintRange(1000, 1000000))),
+				elem("quota", Applied, "CFS quota in microseconds per period; -1 means no limit", text(isCPUQuota)),
+			), children(rejectedAll("per-vCPU, emulator and I/O thread tuning (VM features)", "use <shares>, <period> and <quota>",
+				"global_period", "global_quota", "emulator_period", "emulator_quota", "iothread_period", "iothread_quota",
+				"vcpupin", "emulatorpin", "iothreadpin", "vcpusched", "emulatorsched", "iothreadsched", "cachetune", "memorytune")...)),
+			elem("blkiotune", Applied, "block I/O cgroup knobs", children(
+				elem("weight", Applied, "relative I/O weight", text(uintRange(1, 10000))),
+				elem("device", Applied, "per-device limits", multi(), requires("path", "a blkiotune <device> needs a <path>"), children(
+					elem("path", Applied, "host block device", text(isAbsFilePath)),
+					elem("weight", Applied, "relative I/O weight on this device", text(uintRange(1, 10000))),
+					elem("read_bytes_sec", Applied, "read bandwidth limit", text(isUint)),
+					elem("write_bytes_sec", Applied, "write bandwidth limit", text(isUint)),
+					elem("read_iops_sec", Applied, "read operations limit", text(isUint)),
+					elem("write_iops_sec", Applied, "write operations limit", text(isUint)),
+				)),
+			)),
+			elem("resource", Applied, "cgroup placement", children(
+				elem("partition", Applied, "parent cgroup of the guest, below vmlite's root (e.g. /machine)", text(isPartition)),
+				rejectedElem("fibrechannel", "fibre channel application ids", "remove it"),
+			)),
+			elem("os", Applied, "what the guest runs as PID 1",
+				requires("type", "<os> needs <type>exe</type>"),
+				requires("init", "init binary must be specified"),
+				children(
+					elem("type", Applied, "must be exe", textValues(val("exe", Applied, "run a program (init) in a container"),
+						rejectedVal("hvm", "virtual machines", "use <type>exe</type>"),
+						rejectedVal("linux", "Xen paravirtual guests", "use <type>exe</type>")),
+						attrs(warnedAttr("arch", "the guest runs natively on the host's architecture; arch is not checked"),
+							rejectedAttr("machine", "VM machine types", "remove machine="))),
+					elem("init", Applied, "guest path of the program run as PID 1 (required)", text(all(nonEmpty, isAbsFilePath))),
+					elem("initarg", Applied, "one argument of init; repeat for more", multi(), text(anyText)),
+					elem("initenv", Applied, "an environment variable for init", multi(), text(anyText),
+						attrs(reqAttr("name", "variable name", isEnvName))),
+					elem("initdir", Applied, "working directory of init (default /; libvirt's schema refuses initdir /)", text(isInitDir)),
+					elem("inituser", Applied, "user init runs as: a name, a number, or +N; needs <initgroup> (libvirt's schema)", text(isUserOrGroup)),
+					elem("initgroup", Applied, "group init runs as: a name, a number, or +N; needs <inituser> (libvirt's schema)", text(isUserOrGroup)),
+					rejectedElem("cmdline", "<cmdline> (libvirt only exports it as LIBVIRT_LXC_CMDLINE)", "use <initenv name='LIBVIRT_LXC_CMDLINE'>...</initenv> or <initarg>"),
+				),
+				children(rejectedAll("a virtual-machine boot setting", "remove it; containers boot <init>",
+					"loader", "nvram", "varstore", "kernel", "initrd", "shim", "dtb", "acpi", "boot", "bootmenu", "bios", "smbios", "firmware")...),
+			),
+			elem("idmap", Applied, "user namespace: guest ids start..start+count-1 map to host ids target..; uid and gid ranges are both needed, the first must start at 0",
+				children(
+					elem("uid", Applied, "a uid range", multi(), attrs(reqAttr("start", "first guest uid", uint32Val), reqAttr("target", "first host uid", uint32Val), reqAttr("count", "number of uids", uint32Val))),
+					elem("gid", Applied, "a gid range", multi(), attrs(reqAttr("start", "first guest gid", uint32Val), reqAttr("target", "first host gid", uint32Val), reqAttr("count", "number of gids", uint32Val))),
+				)),
+			elem("features", Applied, "container features", children(
+				elem("privnet", Applied, "a private network namespace even without interfaces"),
+				elem("capabilities", Applied, "capability bounding set of the guest", attrs(
+					enumAttr("policy", "starting set", false,
+						val("default", Applied, "libvirt's default: drop mknod, sys_module, sys_time, audit_control, mac_admin (and sys_boot)"),
+						val("allow", Applied, "keep every capability except those turned off"),
+						val("deny", Applied, "drop every capability except those turned on"),
+					)), children(capabilityElems()...)),
+			), children(rejectedAll("a hardware virtualisation feature", "remove it",
+				"pae", "acpi", "apic", "hap", "viridian", "hyperv", "kvm", "xen", "pvspinlock", "pmu", "vmport", "gic", "smm",
+				"ioapic", "hpt", "htm", "nested-hv", "vmcoreinfo", "msrs", "ccf-assist", "cfpc", "sbbc", "ibs", "tcg",
+				"async-teardown", "ras", "ps2", "aia", "virtualization")...)),
+			elem("clock", Warned, "the guest always shares the host's clock", attrs(
+				enumAttr("offset", "clock offset", false,
+					val("utc", Warned, "the guest shares the host's clock"),
+					val("localtime", Warned, "the guest shares the host's clock; its time zone is its own /etc/localtime"),
+					rejectedVal("timezone", "per-guest clock offsets", "remove the offset; the guest shares the host's clock"),
+					rejectedVal("variable", "per-guest clock offsets", "remove the offset; the guest shares the host's clock"),
+					rejectedVal("absolute", "per-guest clock offsets", "remove the offset; the guest shares the host's clock"),
+				),
+				rejectedAttr("adjustment", "per-guest clock offsets", "remove adjustment="),
+				rejectedAttr("basis", "per-guest clock offsets", "remove basis="),
+				rejectedAttr("timezone", "per-guest clock offsets", "remove timezone="),
+				rejectedAttr("start", "per-guest clock offsets", "remove start="),
+			), children(rejectedElem("timer", "clock timers (/dev/rtc, /dev/hpet passthrough)", "pass the device with <hostdev mode='capabilities' type='misc'><source><char>/dev/rtc0</char></source></hostdev>"))),
+			lifecycle("on_poweroff", "init powers off"),
+			lifecycle("on_reboot", "the guest reboots"),
+			lifecycle("on_crash", "init dies on its own"),
+			devices,
+			elem("seclabel", Applied, "security label", multi(), attrs(
+				enumAttr("type", "labelling", false,
+					val("none", Applied, "no security driver (vmlite has none)"),
+					rejectedVal("dynamic", "SELinux/AppArmor labels (vmlite has no security driver)", "use <seclabel type='none'/> or remove it"),
+					rejectedVal("static", "SELinux/AppArmor labels (vmlite has no security driver)", "use <seclabel type='none'/> or remove it"),
+				),
+				enumAttr("model", "security driver", false, val("none", Applied, "no driver"),
+					rejectedVal("selinux", "SELinux labels", "remove the seclabel"), rejectedVal("apparmor", "AppArmor profiles", "remove the seclabel"), rejectedVal("dac", "DAC labels", "use <idmap> to run the guest as other ids")),
+				warnedAttr("relabel", "nothing is relabelled without a security driver"),
+			)),
+			rejectedElem("on_lockfailure", "lock managers", "remove it"),
+			rejectedElem("numatune", "NUMA memory placement (cpuset.mems)", "remove it; <vcpu cpuset='...'> pins CPUs"),
+			elem("namespace", Rejected, "sharing namespaces with other containers or processes (lxc:sharenet, lxc:shareipc, lxc:shareuts)", ns(lxcNS)),
+		),
+		children(rejectedAll(notVM, "remove it",
+			"genid", "hwuuid", "maxMemory", "memoryBacking", "vcpus", "iothreads", "iothreadids", "defaultiothread",
+			"iommufd", "sysinfo", "bootloader", "bootloader_args", "throttlegroups", "cpu", "pm", "perf",
+			"keywrap", "launchSecurity")...),
+	)
+	schema := root
+	// namespace is rejected whole; give it the right hint.
+	for _, c := range schema.children {
+		if c.ns == lxcNS {
+			c.hint = "remove <lxc:namespace>; vmlite guests get their own namespaces"
+			c.multi = true
+		}
+	}
+	return schema
+}

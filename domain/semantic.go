@@ -1,0 +1,435 @@
+package domain
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// semantic runs the checks that span several elements: required values per
+// type, uniqueness, ranges that must fit together. It reads the node tree
+// (which has lines) and skips whatever was already reported as unsupported.
+// It is pure: nothing on the host is looked at.
+func (c *checker) semantic(root *node) {
+	c.memory(root)
+	c.idmap(root)
+	c.initUser(root)
+	if devs := root.child("devices"); devs != nil && !c.skip(devs) {
+		c.filesystems(devs)
+		c.interfaces(devs)
+		c.hostdevs(devs)
+		c.consoles(devs)
+	}
+}
+
+// skip reports whether n or an ancestor was rejected.
+func (c *checker) skip(n *node) bool {
+	for m := n; m != nil; m = m.parent {
+		if c.rejected[m] {
+			return true
+		}
+	}
+	return false
+}
+
+// sizeOf returns the size in bytes of a memory element; ok is false when
+// the element is absent or was already reported as malformed.
+func (c *checker) sizeOf(n *node, unitAttr string) (uint64, bool) {
+	if n == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(n.trimmedText(), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	unit, _ := n.attr(unitAttr)
+	if isUnit(unit) != nil && unit != "" {
+		return 0, false
+	}
+	b, err := ScaledBytes(v, unit)
+	if err != nil {
+		c.errorf(n.line, n.path, n.trimmedText()+" "+unit, "use a smaller value", "size is too large")
+		return 0, false
+	}
+	return b, true
+}
+
+func (c *checker) memory(root *node) {
+	mem, memOK := c.sizeOf(root.child("memory"), "unit")
+	if memOK && mem == 0 {
+		m := root.child("memory")
+		c.errorf(m.line, m.path, "0", "leave <memory> out for no limit", "memory must be greater than 0")
+	}
+	if cur, ok := c.sizeOf(root.child("currentMemory"), "unit"); ok {
+		m := root.child("currentMemory")
+		if cur == 0 {
+			c.errorf(m.line, m.path, "0", "leave <currentMemory> out", "currentMemory must be greater than 0")
+		} else if memOK && cur > mem {
+			c.errorf(m.line, m.path, "", "make it at most <memory> or leave it out", "currentMemory (%d bytes) is larger than memory (%d bytes)", cur, mem)
+		}
+	}
+	mt := root.child("memtune")
+	if mt == nil || c.skip(mt) {
+		return
+	}
+	hard, hardOK := c.sizeOf(mt.child("hard_limit"), "unit")
+	soft, softOK := c.sizeOf(mt.child("soft_limit"), "unit")
+	swap, swapOK := c.sizeOf(mt.child("swap_hard_limit"), "unit")
+	if hardOK && softOK && soft > hard {
+		s := mt.child("soft_limit")
+		c.errorf(s.line, s.path, "", "make soft_limit at most hard_limit", "soft_limit (%d bytes) is larger than hard_limit (%d bytes)", soft, hard)
+	}
+	if hardOK && swapOK && swap < hard {
+		s := mt.child("swap_hard_limit")
+		c.errorf(s.line, s.path, "", "swap_hard_limit limits memory plus swap: make it at least hard_limit", "swap_hard_limit (%d bytes) is smaller than hard_limit (%d bytes)", swap, hard)
+	}
+}
+
+// initUser: libvirt's schema wants <inituser> and <initgroup> together.
+func (c *checker) initUser(root *node) {
+	os := root.child("os")
+	if os == nil || c.skip(os) {
+		return
+	}
+	u, g := os.child("inituser"), os.child("initgroup")
+	switch {
+	case u != nil && g == nil:
+		c.errorf(u.line, os.path+"/initgroup", "", "add <initgroup>0</initgroup> (or the user's group)", "<inituser> needs an <initgroup> as well")
+	case g != nil && u == nil:
+		c.errorf(g.line, os.path+"/inituser", "", "add <inituser>0</inituser> (or the user to run as)", "<initgroup> needs an <inituser> as well")
+	}
+}
+
+// idRange is one parsed <uid>/<gid>.
+type idRange struct {
+	n                    *node
+	start, target, count uint64
+}
+
+func (c *checker) idmap(root *node) {
+	im := root.child("idmap")
+	if im == nil || c.skip(im) {
+		return
+	}
+	uids, gids := c.idRanges(im.all("uid")), c.idRanges(im.all("gid"))
+	if len(im.all("uid")) == 0 {
+		c.errorf(im.line, im.path+"/uid", "", "add <uid start='0' target='100000' count='65536'/>", "an idmap needs at least one uid range")
+	}
+	if len(im.all("gid")) == 0 {
+		c.errorf(im.line, im.path+"/gid", "", "add <gid start='0' target='100000' count='65536'/>", "an idmap needs at least one gid range")
+	}
+	c.checkRanges(im, "uid", uids)
+	c.checkRanges(im, "gid", gids)
+}
+
+func (c *checker) idRanges(ns []*node) []idRange {
+	var out []idRange
+	for _, n := range ns {
+		r := idRange{n: n}
+		ok := true
+		for _, f := range []struct {
+			name string
+			dst  *uint64
+		}{{"start", &r.start}, {"target", &r.target}, {"count", &r.count}} {
+			s, _ := n.attr(f.name)
+			v, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				ok = false
+				break
+			}
+			*f.dst = v
+		}
+		if !ok {
+			continue // already reported by the attribute checks
+		}
+		if r.count == 0 {
+			c.errorf(n.attrLine("count"), attrPath(n, "count"), "0", "", "count must be at least 1")
+			continue
+		}
+		if r.start+r.count > 1<<32 || r.target+r.count > 1<<32 {
+			c.errorf(n.line, n.path, "", "", "range goes past id 4294967295")
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkRanges follows libvirt (the first range must map guest id 0) and the
+// kernel (ranges must not overlap, on either side: user_namespaces(7)).
+func (c *checker) checkRanges(im *node, kind string, rs []idRange) {
+	if len(rs) == 0 {
+		return
+	}
+	if rs[0].start != 0 {
+		n := rs[0].n
+		c.errorf(n.attrLine("start"), attrPath(n, "start"), strconv.FormatUint(rs[0].start, 10), "start the first range at 0", "the first %s range must map the guest's root (start='0')", kind)
+	}
+	if len(rs) > 340 {
+		c.errorf(im.line, im.path, "", "", "at most 340 %s ranges are allowed (kernel limit)", kind)
+		return
+	}
+	for i := 1; i < len(rs); i++ {
+		for j := 0; j < i; j++ {
+			a, b := rs[j], rs[i]
+			if overlap(a.start, a.count, b.start, b.count) {
+				c.errorf(b.n.line, b.n.path, "", "", "guest %ss %d-%d overlap the range at line %d", kind, b.start, b.start+b.count-1, a.n.line)
+			} else if overlap(a.target, a.count, b.target, b.count) {
+				c.errorf(b.n.line, b.n.path, "", "", "host %ss %d-%d overlap the range at line %d", kind, b.target, b.target+b.count-1, a.n.line)
+			}
+		}
+	}
+}
+
+func overlap(a, an, b, bn uint64) bool { return a < b+bn && b < a+an }
+
+func (c *checker) filesystems(devs *node) {
+	targets := map[string]int{}
+	for _, fs := range devs.all("filesystem") {
+		if c.skip(fs) {
+			continue
+		}
+		typ, ok := fs.attr("type")
+		if !ok {
+			typ = "mount"
+		}
+		src := fs.child("source")
+		want := map[string][]string{"mount": {"dir"}, "bind": {"dir"}, "block": {"dev"}, "ram": {"usage", "units"}}[typ]
+		if src != nil && want != nil {
+			c.onlyAttrs(src, fsSourceSpec, typ, want, want[0])
+			if typ == "ram" {
+				if u, ok := src.attr("usage"); ok {
+					unit, _ := src.attr("units")
+					if v, err := strconv.ParseUint(u, 10, 64); err == nil && (unit == "" || isUnit(unit) == nil) {
+						if _, err := ScaledBytes(v, unit); err != nil {
+							c.errorf(src.attrLine("usage"), attrPath(src, "usage"), u, "use a smaller size", "tmpfs size is too large")
+						}
+					}
+				}
+			}
+		}
+		if t := fs.child("target"); t != nil {
+			dir, _ := t.attr("dir")
+			if dir != "" {
+				clean := strings.TrimRight(dir, "/")
+				if clean == "" {
+					clean = "/"
+				}
+				if first, dup := targets[clean]; dup {
+					c.errorf(t.attrLine("dir"), attrPath(t, "dir"), dir, "give each filesystem its own target", "two filesystems have the same target (the other is at line %d)", first)
+				} else {
+					targets[clean] = t.line
+				}
+			}
+		}
+	}
+}
+
+// onlyAttrs checks that src carries only the attributes that type uses
+// (among those spec applies), and the one it needs.
+func (c *checker) onlyAttrs(src *node, spec *elemSpec, typ string, allowed []string, needed string) {
+	for _, a := range src.attrs {
+		if a.name.Space != "" || a.prefix != "" {
+			continue
+		}
+		as := findAttr(spec, a.name.Local)
+		if as == nil || as.class == Rejected || slices.Contains(allowed, a.name.Local) {
+			continue
+		}
+		hint := "remove it"
+		if needed != "" {
+			hint = fmt.Sprintf("use %s= for type='%s'", needed, typ)
+		}
+		c.errorf(a.line, attrPath(src, a.name.Local), a.value, hint, "%s= does not apply to type='%s'", a.name.Local, typ)
+	}
+	if needed == "" {
+		return
+	}
+	if _, ok := src.attr(needed); !ok {
+		c.errorf(src.line, attrPath(src, needed), "", "", "type='%s' needs source/@%s", typ, needed)
+	}
+}
+
+// specAt returns the spec at a path of libvirt element names below <domain>.
+func specAt(names ...string) *elemSpec {
+	spec := schema
+	for _, n := range names {
+		spec = findChild(spec, "", n)
+	}
+	return spec
+}
+
+var (
+	fsSourceSpec  = specAt("devices", "filesystem", "source")
+	netSourceSpec = specAt("devices", "interface", "source")
+)
+
+func (c *checker) interfaces(devs *node) {
+	guestNames := map[string]int{}
+	hostNames := map[string]int{}
+	macs := map[string]int{}
+	for i, ifc := range devs.all("interface") {
+		if c.skip(ifc) {
+			continue
+		}
+		typ, _ := ifc.attr("type")
+		src := ifc.child("source")
+		need, known := map[string]string{"network": "network", "bridge": "bridge", "direct": "dev", "ethernet": ""}[typ]
+		if !known {
+			continue // reported by the attribute check
+		}
+		allowed := map[string][]string{"network": {"network"}, "bridge": {"bridge"}, "direct": {"dev", "mode"}, "ethernet": nil}[typ]
+		switch {
+		case src == nil && need != "":
+			c.errorf(ifc.line, ifc.path+"/source", "", fmt.Sprintf("add <source %s='...'/>", need), "type='%s' needs <source %s='...'/>", typ, need)
+		case src != nil:
+			c.onlyAttrs(src, netSourceSpec, typ, allowed, need)
+			if typ != "ethernet" {
+				for _, ip := range src.all("ip") {
+					c.errorf(ip.line, ip.path, "", "move it to the interface as <ip>, or use type='ethernet'", "host-side addresses only apply to type='ethernet'")
+				}
+			}
+		}
+		for _, ip := range append(ifc.all("ip"), srcIPs(src)...) {
+			c.ipAddr(ip)
+		}
+		for _, r := range ifc.all("route") {
+			c.route(r)
+		}
+		guest := fmt.Sprintf("eth%d", i)
+		if g := ifc.child("guest"); g != nil {
+			if d, ok := g.attr("dev"); ok {
+				guest = d
+			}
+			if first, dup := guestNames[guest]; dup {
+				c.errorf(g.attrLine("dev"), attrPath(g, "dev"), guest, "give each interface its own <guest dev='...'/>", "two interfaces have the same guest device name (the other is at line %d)", first)
+			}
+			guestNames[guest] = g.line
+		} else if _, dup := guestNames[guest]; !dup {
+			guestNames[guest] = ifc.line
+		}
+		if t := ifc.child("target"); t != nil {
+			if d, ok := t.attr("dev"); ok {
+				if first, dup := hostNames[d]; dup {
+					c.errorf(t.attrLine("dev"), attrPath(t, "dev"), d, "give each interface its own <target dev='...'/>", "two interfaces have the same host device name (the other is at line %d)", first)
+				}
+				hostNames[d] = t.line
+			}
+		}
+		if m := ifc.child("mac"); m != nil {
+			if a, ok := m.attr("address"); ok && isMAC(a) == nil {
+				key := strings.ToLower(a)
+				if first, dup := macs[key]; dup {
+					c.errorf(m.attrLine("address"), attrPath(m, "address"), a, "leave <mac> out to get a generated one", "two interfaces have the same MAC address (the other is at line %d)", first)
+				}
+				macs[key] = m.line
+			}
+		}
+	}
+}
+
+func srcIPs(src *node) []*node {
+	if src == nil {
+		return nil
+	}
+	return src.all("ip")
+}
+
+// ipAddr checks that family and prefix fit the address.
+func (c *checker) ipAddr(ip *node) {
+	a, _ := ip.attr("address")
+	addr, err := netip.ParseAddr(a)
+	if err != nil {
+		return // reported by the attribute check
+	}
+	c.family(ip, addr)
+	if p, ok := ip.attr("prefix"); ok {
+		if v, err := strconv.Atoi(p); err == nil && v > addr.BitLen() {
+			c.errorf(ip.attrLine("prefix"), attrPath(ip, "prefix"), p, "", "prefix of an IPv%d address must be at most %d", map[int]int{32: 4, 128: 6}[addr.BitLen()], addr.BitLen())
+		}
+	}
+}
+
+func (c *checker) family(n *node, addr netip.Addr) {
+	f, ok := n.attr("family")
+	if !ok {
+		return
+	}
+	if (f == "ipv4") != addr.Is4() {
+		c.errorf(n.attrLine("family"), attrPath(n, "family"), f, "fix the family or leave it out", "family does not match the address %s", addr)
+	}
+}
+
+func (c *checker) route(r *node) {
+	gw, _ := r.attr("gateway")
+	g, err := netip.ParseAddr(gw)
+	if err != nil {
+		return
+	}
+	c.family(r, g)
+	if a, ok := r.attr("address"); ok {
+		if addr, err := netip.ParseAddr(a); err == nil {
+			if addr.Is4() != g.Is4() {
+				c.errorf(r.attrLine("gateway"), attrPath(r, "gateway"), gw, "", "gateway and address are of different IP families")
+			}
+			if p, ok := r.attr("prefix"); ok {
+				if v, err := strconv.Atoi(p); err == nil && v > addr.BitLen() {
+					c.errorf(r.attrLine("prefix"), attrPath(r, "prefix"), p, "", "prefix must be at most %d", addr.BitLen())
+				}
+			}
+		}
+	}
+}
+
+func (c *checker) hostdevs(devs *node) {
+	for _, hd := range devs.all("hostdev") {
+		if c.skip(hd) {
+			continue
+		}
+		typ, _ := hd.attr("type")
+		want := map[string]string{"storage": "block", "misc": "char"}[typ]
+		if want == "" {
+			continue
+		}
+		src := hd.child("source")
+		if src == nil {
+			c.errorf(hd.line, hd.path+"/source", "", fmt.Sprintf("add <source><%s>/dev/...</%s></source>", want, want), "a hostdev needs a <source>")
+			continue
+		}
+		for _, ch := range src.children {
+			if ch.name.Space == "" && ch.name.Local != want && (ch.name.Local == "block" || ch.name.Local == "char") {
+				c.errorf(ch.line, ch.path, "", fmt.Sprintf("use <%s> for type='%s'", want, typ), "<%s> does not apply to type='%s'", ch.name.Local, typ)
+			}
+		}
+		if src.child(want) == nil {
+			c.errorf(src.line, src.path+"/"+want, "", "", "type='%s' needs <source><%s>/dev/...</%s></source>", typ, want, want)
+		}
+	}
+}
+
+func (c *checker) consoles(devs *node) {
+	ports := map[uint64]int{}
+	for _, con := range devs.all("console") {
+		if c.skip(con) {
+			continue
+		}
+		t := con.child("target")
+		if t == nil {
+			continue
+		}
+		p, ok := t.attr("port")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			continue
+		}
+		if first, dup := ports[v]; dup {
+			c.errorf(t.attrLine("port"), attrPath(t, "port"), p, "give each console its own port", "two consoles have the same port (the other is at line %d)", first)
+		}
+		ports[v] = t.line
+	}
+}

@@ -1,0 +1,166 @@
+package domain
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"vmlite/internal/errdefs"
+	"vmlite/state"
+)
+
+// Store keeps persistent definitions, one NAME.xml per guest under
+// state.Layout.DomainsDir(), each written atomically (temp file, fsync,
+// rename). Names and UUIDs are unique across the store.
+//
+// A Store does no locking of its own: define and undefine are rare and
+// quick, and each write is atomic, so concurrent CLI calls cannot leave a
+// torn file; two racing defines of the same UUID under different names can
+// both succeed (the later one wins nothing: both files stay valid).
+type Store struct {
+	layout state.Layout
+}
+
+// NewStore returns the store of layout l.
+func NewStore(l state.Layout) *Store { return &Store{layout: l} }
+
+// checkName refuses names that cannot be file names of the store.
+func checkName(name string) error {
+	if err := isDomainName(name); err != nil {
+		return fmt.Errorf("%w: guest name %q: %v", errdefs.ErrInvalid, name, err)
+	}
+	return nil
+}
+
+// Load reads and validates the stored definition of name. An unknown name
+// wraps errdefs.ErrNotFound.
+func (s *Store) Load(name string) (*Domain, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	p := s.layout.DomainFile(name)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("guest %q: %w (no definition; vmlite define FILE stores one)", name, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read definition of %q: %w", name, err)
+	}
+	d, _, err := Parse(p, b)
+	if err != nil {
+		return nil, fmt.Errorf("stored definition of %q: %w", name, err)
+	}
+	return d, nil
+}
+
+// Save stores d under its name. Redefining an existing name replaces its
+// definition (as virsh define does) and keeps the stored uuid when d has
+// none; a new definition without uuid gets a random one. The uuid of
+// another guest is errdefs.ErrAlreadyExists. Save sets d.XML.UUID to the
+// uuid it stored.
+func (s *Store) Save(d *Domain) error {
+	name := d.XML.Name
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.layout.DomainsDir(), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", s.layout.DomainsDir(), err)
+	}
+	uuid := ""
+	if d.XML.UUID != "" {
+		var err error
+		if uuid, err = ParseUUID(d.XML.UUID); err != nil {
+			return fmt.Errorf("%w: guest %q: uuid %q: %v", errdefs.ErrInvalid, name, d.XML.UUID, err)
+		}
+	}
+	if old, err := s.Load(name); err == nil {
+		if uuid == "" {
+			uuid = old.XML.UUID
+		}
+	} else if !errors.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	if uuid == "" {
+		uuid = randomUUID()
+	}
+	names, err := s.List()
+	if err != nil {
+		return err
+	}
+	for _, other := range names {
+		if other == name {
+			continue
+		}
+		o, err := s.Load(other)
+		if err != nil {
+			continue // a broken definition holds no uuid we could compare
+		}
+		if ou, _ := ParseUUID(o.XML.UUID); ou == uuid {
+			return fmt.Errorf("guest %q: uuid %s: %w: guest %q has it", name, uuid, errdefs.ErrAlreadyExists, other)
+		}
+	}
+	saved := *d
+	x := *d.XML
+	x.UUID = uuid
+	saved.XML = &x
+	b, err := saved.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFileAtomic(s.layout.DomainFile(name), b, 0o644); err != nil {
+		return fmt.Errorf("store definition of %q: %w", name, err)
+	}
+	d.XML.UUID = uuid
+	return nil
+}
+
+// Delete removes the definition of name (ErrNotFound if there is none).
+func (s *Store) Delete(name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	err := os.Remove(s.layout.DomainFile(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("remove definition of %q: %w", name, err)
+	}
+	return nil
+}
+
+// List returns the names of the stored definitions, sorted.
+func (s *Store) List() ([]string, error) {
+	entries, err := os.ReadDir(s.layout.DomainsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list definitions: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		// Skip temp files of WriteFileAtomic (".NAME.xml.tmp123").
+		if e.IsDir() || strings.HasPrefix(n, ".") || filepath.Ext(n) != ".xml" {
+			continue
+		}
+		names = append(names, strings.TrimSuffix(n, ".xml"))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// randomUUID returns a version 4 UUID.
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
