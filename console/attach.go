@@ -1,0 +1,390 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultEscape is the byte that detaches a client: Ctrl-] (0x1d), as in
+// telnet and virsh console.
+const DefaultEscape = 0x1d
+
+// Errors returned by Attach besides a plain detach (nil).
+var (
+	// ErrGuestStopped: the guest stopped while the client was attached. The
+	// message has been printed; the CLI treats it as success.
+	ErrGuestStopped = errors.New("guest stopped")
+	// ErrConnectionLost: the multiplexer went away without saying the guest
+	// stopped (supervisor killed).
+	ErrConnectionLost = errors.New("console connection lost")
+	// ErrInterrupted: the client got SIGTERM, SIGHUP, SIGINT or SIGQUIT.
+	ErrInterrupted = errors.New("interrupted")
+)
+
+// AttachOptions tune Attach. The zero value suits an interactive user.
+type AttachOptions struct {
+	// Name and Device name the guest and console in messages.
+	Name, Device string
+	// Escape is the detach byte; 0 means DefaultEscape. NoEscape disables
+	// detaching by key (binary-safe pipes).
+	Escape   byte
+	NoEscape bool
+	// DetachOnEOF makes the end of a piped input detach. By default it does
+	// not: a script piping commands in wants their output, which comes after
+	// its input ended; it stops the client when the guest stops, with a
+	// signal (timeout(1)) or with the escape byte in its input. On a
+	// terminal, end of input (hang-up) always detaches.
+	DetachOnEOF bool
+	// Linger, with DetachOnEOF, waits after the end of input until the guest
+	// has printed nothing for this long, so that the output of the last
+	// command is not cut off.
+	Linger time.Duration
+	// Stderr receives the notices (connected, stopped) when out is not a
+	// terminal, keeping out clean for scripts; nil discards them.
+	Stderr io.Writer
+}
+
+func (o AttachOptions) escape() (byte, bool) {
+	if o.NoEscape {
+		return 0, false
+	}
+	if o.Escape == 0 {
+		return DefaultEscape, true
+	}
+	return o.Escape, true
+}
+
+// EscapeName renders an escape byte in caret notation ("^]").
+func EscapeName(b byte) string {
+	switch {
+	case b < 0x20:
+		return "^" + string(rune(b+'@'))
+	case b == 0x7f:
+		return "^?"
+	}
+	return string(rune(b))
+}
+
+// ParseEscape parses an escape key: caret notation ("^]", "^A"), a single
+// character, or "none" (ok false: no escape).
+func ParseEscape(s string) (b byte, ok bool, err error) {
+	switch {
+	case s == "none":
+		return 0, false, nil
+	case len(s) == 2 && s[0] == '^' && s[1] == '?':
+		return 0x7f, true, nil
+	case len(s) == 2 && s[0] == '^' && s[1] >= '@' && s[1] <= '_':
+		return s[1] - '@', s[1] != '@', nil
+	case len(s) == 2 && s[0] == '^' && s[1] >= 'a' && s[1] <= 'z':
+		return s[1] - 'a' + 1, true, nil
+	case len(s) == 1 && s[0] > 0 && s[0] < 0x80:
+		return s[0], true, nil
+	}
+	return 0, false, fmt.Errorf("escape key %q: want ^X, one ASCII character or none", s)
+}
+
+// scanEscape returns the part of p before the escape byte and whether the
+// escape byte occurs; it looks at the whole buffer, wherever the byte is
+// (a paste or a slow link delivers it mid-buffer).
+func scanEscape(p []byte, esc byte, enabled bool) ([]byte, bool) {
+	if !enabled {
+		return p, false
+	}
+	for i, b := range p {
+		if b == esc {
+			return p[:i], true
+		}
+	}
+	return p, false
+}
+
+// Attach connects in and out to the console socket at socketPath until the
+// user detaches (escape byte; nil), the guest stops (ErrGuestStopped, after
+// printing "guest NAME stopped"), the connection breaks (ErrConnectionLost),
+// a signal arrives (ErrInterrupted) or ctx ends.
+//
+// When in is a terminal it is put in raw mode and restored on every way out,
+// signals included; its size is sent on attach and on every SIGWINCH. The
+// notice "Connected to guest NAME (DEV). Escape character is ^]" goes to out
+// when out is a terminal, otherwise to opts.Stderr, so that out carries only
+// the guest's bytes.
+//
+// When in is an *os.File, Attach stops reading it before it returns. Any
+// other io.Reader is read by a goroutine that lingers until its Read returns.
+func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer, opts AttachOptions) (err error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", socketPath)
+	if err != nil {
+		return fmt.Errorf("connect to console: %w", err)
+	}
+	defer conn.Close()
+
+	inFd, inTerm := terminalFd(in)
+	outFd, outTerm := terminalFd(out)
+	notices := opts.Stderr
+	if outTerm {
+		notices = out
+	}
+	if notices == nil {
+		notices = io.Discard
+	}
+	sizeFd, haveSize := inFd, inTerm
+	if !haveSize {
+		sizeFd, haveSize = outFd, outTerm
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, exitSignals...)
+	defer signal.Stop(sigs)
+	winch := make(chan os.Signal, 1)
+	if haveSize {
+		signal.Notify(winch, winchSignal)
+		defer signal.Stop(winch)
+	}
+
+	esc, escOn := opts.escape()
+	escNote := "disabled"
+	if escOn {
+		escNote = EscapeName(esc)
+	}
+	fmt.Fprintf(notices, "Connected to guest %s (%s). Escape character is %s\n", opts.Name, opts.Device, escNote)
+
+	if inTerm {
+		st, err := makeRaw(inFd)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if rerr := st.restore(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
+
+	s := &attachSession{conn: conn}
+	if haveSize {
+		s.sendSize(sizeFd)
+	}
+
+	// Output: socket -> out.
+	var lastOutput atomic.Int64
+	var stopMsg string
+	outDone := make(chan error, 1)
+	go func() {
+		outDone <- copyOutput(conn, out, &stopMsg, &lastOutput)
+	}()
+
+	// Input: in -> socket. An *os.File is read through an fdReader, which
+	// can be canceled, so no goroutine outlives Attach.
+	inEv := make(chan inputEvent, 1) // buffered: the reader never blocks on it
+	cancelIn, waitIn := func() {}, func() {}
+	if f, ok := in.(*os.File); ok {
+		fr, err := newFdReader(f)
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		cancelIn = fr.Cancel
+		waitIn = func() { <-done; fr.Close() }
+		go func() {
+			defer close(done)
+			inEv <- s.copyInput(fr, esc, escOn)
+		}()
+	} else {
+		go func() { inEv <- s.copyInput(in, esc, escOn) }()
+	}
+
+	err = s.loop(ctx, loopArgs{
+		inEv: inEv, outDone: outDone, sigs: sigs, winch: winch, sizeFd: sizeFd,
+		detachOnEOF: inTerm || opts.DetachOnEOF, linger: opts.Linger, lastOutput: &lastOutput,
+		cancelIn: cancelIn, stopMsg: &stopMsg, notices: notices, raw: inTerm,
+	})
+	waitIn()
+	return err
+}
+
+// attachSession is the client's end of one connection.
+type attachSession struct {
+	conn net.Conn
+	wmu  sync.Mutex // one frame at a time: input and resizes share the socket
+	wbuf []byte
+}
+
+func (s *attachSession) send(k Kind, p []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.wbuf = s.wbuf[:0]
+	if k == FrameData {
+		s.wbuf = appendData(s.wbuf, p)
+	} else {
+		s.wbuf = AppendFrame(s.wbuf, k, p)
+	}
+	_, err := s.conn.Write(s.wbuf)
+	return err
+}
+
+func (s *attachSession) sendSize(fd int) {
+	if rows, cols, err := termSize(fd); err == nil {
+		_ = s.send(FrameResize, resizePayload(rows, cols))
+	}
+}
+
+type inputEvent int
+
+const (
+	inputEscape inputEvent = iota
+	inputEOF
+	inputCanceled
+	inputFailed
+)
+
+// copyInput sends input to the guest until the escape byte, EOF or an error.
+// Bytes before the escape byte in the same buffer are sent.
+func (s *attachSession) copyInput(r io.Reader, esc byte, escOn bool) inputEvent {
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			data, found := scanEscape(buf[:n], esc, escOn)
+			if len(data) > 0 {
+				if s.send(FrameData, data) != nil {
+					return inputFailed
+				}
+			}
+			if found {
+				return inputEscape
+			}
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			return inputEOF
+		case errors.Is(err, errCanceled):
+			return inputCanceled
+		default:
+			return inputFailed
+		}
+	}
+}
+
+// copyOutput writes the guest's output to out until the connection ends. It
+// returns nil after a FrameStopped (its message in *stopMsg) and
+// ErrConnectionLost otherwise.
+func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int64) error {
+	dec := NewDecoder(bufio.NewReaderSize(conn, 32<<10))
+	for {
+		f, err := dec.ReadFrame()
+		if err != nil {
+			return ErrConnectionLost
+		}
+		switch f.Kind {
+		case FrameData:
+			last.Store(time.Now().UnixNano())
+			if _, err := out.Write(f.Payload); err != nil {
+				return fmt.Errorf("write console output: %w", err)
+			}
+		case FrameStopped:
+			*stopMsg = string(f.Payload)
+			return nil
+		default:
+			return fmt.Errorf("%w: %v from the multiplexer", ErrBadFrame, f.Kind)
+		}
+	}
+}
+
+type loopArgs struct {
+	inEv        <-chan inputEvent
+	outDone     <-chan error
+	sigs, winch <-chan os.Signal
+	sizeFd      int
+	detachOnEOF bool
+	linger      time.Duration
+	lastOutput  *atomic.Int64
+	cancelIn    func()
+	stopMsg     *string
+	notices     io.Writer
+	raw         bool
+}
+
+// loop waits for the first reason to end and tears the session down.
+func (s *attachSession) loop(ctx context.Context, a loopArgs) error {
+	var lingerC <-chan time.Time
+	var lingerT *time.Timer
+	defer func() {
+		if lingerT != nil {
+			lingerT.Stop()
+		}
+	}()
+	inEv := a.inEv
+	outDone := a.outDone
+	result := func() error {
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case sig := <-a.sigs:
+				return fmt.Errorf("%w by signal %v", ErrInterrupted, sig)
+			case <-a.winch:
+				s.sendSize(a.sizeFd)
+			case err := <-outDone:
+				outDone = nil
+				if err == nil {
+					return ErrGuestStopped
+				}
+				return err
+			case ev := <-inEv:
+				inEv = nil
+				switch ev {
+				case inputEscape:
+					return nil
+				case inputFailed:
+					return ErrConnectionLost
+				case inputEOF:
+					if !a.detachOnEOF {
+						continue // keep showing output (see AttachOptions.DetachOnEOF)
+					}
+					if a.linger <= 0 {
+						return nil
+					}
+					lingerT = time.NewTimer(a.linger)
+					lingerC = lingerT.C
+				}
+			case <-lingerC:
+				quiet := time.Since(time.Unix(0, a.lastOutput.Load()))
+				if quiet >= a.linger {
+					return nil
+				}
+				lingerT.Reset(a.linger - quiet)
+			}
+		}
+	}()
+
+	// Tear down: stop input, close the socket (ends copyOutput), wait for the
+	// output goroutine so that nothing is written to out after we return.
+	a.cancelIn()
+	s.conn.Close()
+	if outDone != nil {
+		<-outDone
+	}
+	if errors.Is(result, ErrGuestStopped) {
+		nl := "\n"
+		if a.raw {
+			nl = "\r\n"
+		}
+		msg := *a.stopMsg
+		if msg == "" {
+			msg = "guest stopped"
+		}
+		fmt.Fprintf(a.notices, "%s%s%s", nl, msg, nl)
+	}
+	return result
+}

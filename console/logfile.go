@@ -1,0 +1,90 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// logFile appends console output to path, keeping it under max bytes: when a
+// write would cross the cap, path is renamed to path.1 (replacing the older
+// one) and a fresh path is started. The log therefore holds between max and
+// 2*max bytes of the most recent output across both files; `vmlite logs`
+// prints path.1 then path.
+//
+// Writes go straight to the file (no buffering): the guest's output rate is
+// bounded by its pty, and `vmlite logs -f` should see a line as soon as the
+// guest prints it. A failing disk must not stall the guest, so after an error
+// the log stops and the error is reported by close. Not safe for concurrent
+// use: only the Mux's output pump writes it.
+type logFile struct {
+	path string
+	max  int64
+	f    *os.File
+	size int64
+	err  error // first error; logging stops after it
+}
+
+func openLog(path string, max int64) (*logFile, error) {
+	l := &logFile{path: path, max: max}
+	if err := l.open(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *logFile) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("open console log: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("stat console log: %w", err)
+	}
+	l.f, l.size = f, st.Size()
+	return nil
+}
+
+// RotatedPath is where a console log at path keeps its previous part.
+func RotatedPath(path string) string { return path + ".1" }
+
+func (l *logFile) Write(p []byte) {
+	if l.err != nil || len(p) == 0 {
+		return
+	}
+	if l.max > 0 && l.size > 0 && l.size+int64(len(p)) > l.max {
+		if err := l.rotate(); err != nil {
+			l.err = err
+			return
+		}
+	}
+	n, err := l.f.Write(p)
+	l.size += int64(n)
+	if err != nil {
+		l.err = fmt.Errorf("write console log: %w", err)
+	}
+}
+
+func (l *logFile) rotate() error {
+	if err := l.f.Close(); err != nil {
+		return fmt.Errorf("close console log: %w", err)
+	}
+	l.f = nil
+	if err := os.Rename(l.path, RotatedPath(l.path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("rotate console log: %w", err)
+	}
+	return l.open()
+}
+
+func (l *logFile) Close() error {
+	if l.f != nil {
+		if err := l.f.Close(); err != nil && l.err == nil {
+			l.err = fmt.Errorf("close console log: %w", err)
+		}
+		l.f = nil
+	}
+	return l.err
+}
