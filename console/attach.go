@@ -179,8 +179,9 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	var lastOutput atomic.Int64
 	var stopMsg string
 	outDone := make(chan error, 1)
+	replayed := make(chan struct{})
 	go func() {
-		outDone <- copyOutput(conn, out, &stopMsg, &lastOutput)
+		outDone <- copyOutput(conn, out, &stopMsg, &lastOutput, replayed)
 	}()
 
 	// Input: in -> socket. An *os.File is read through an fdReader, which
@@ -206,7 +207,7 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	err = s.loop(ctx, loopArgs{
 		inEv: inEv, outDone: outDone, sigs: sigs, winch: winch, sizeFd: sizeFd,
 		detachOnEOF: inTerm || opts.DetachOnEOF, linger: opts.Linger, lastOutput: &lastOutput,
-		cancelIn: cancelIn, stopMsg: &stopMsg, notices: notices, raw: inTerm,
+		cancelIn: cancelIn, stopMsg: &stopMsg, notices: notices, raw: inTerm, replayed: replayed,
 	})
 	waitIn()
 	return err
@@ -277,9 +278,10 @@ func (s *attachSession) copyInput(r io.Reader, esc byte, escOn bool) inputEvent 
 }
 
 // copyOutput writes the guest's output to out until the connection ends. It
-// returns nil after a FrameStopped (its message in *stopMsg) and
-// ErrConnectionLost otherwise.
-func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int64) error {
+// closes replayed at the end of the replay, and returns nil after a
+// FrameStopped (its message in *stopMsg) and ErrConnectionLost otherwise.
+func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int64, replayed chan<- struct{}) error {
+	replayDone := false
 	dec := NewDecoder(bufio.NewReaderSize(conn, 32<<10))
 	for {
 		f, err := dec.ReadFrame()
@@ -291,6 +293,11 @@ func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int6
 			last.Store(time.Now().UnixNano())
 			if _, err := out.Write(f.Payload); err != nil {
 				return fmt.Errorf("write console output: %w", err)
+			}
+		case FrameReplayed:
+			if !replayDone {
+				replayDone = true
+				close(replayed)
 			}
 		case FrameStopped:
 			*stopMsg = string(f.Payload)
@@ -313,6 +320,7 @@ type loopArgs struct {
 	stopMsg     *string
 	notices     io.Writer
 	raw         bool
+	replayed    <-chan struct{} // closed when the replay is printed
 }
 
 // loop waits for the first reason to end and tears the session down.
@@ -326,9 +334,24 @@ func (s *attachSession) loop(ctx context.Context, a loopArgs) error {
 	}()
 	inEv := a.inEv
 	outDone := a.outDone
+	// A detach waits for the end of the replay (replayedC is set then), so
+	// that an escape or EOF already in the input cannot cut off the
+	// scrollback the user attached for.
+	var replayedC <-chan struct{}
+	detach := func() (done bool) {
+		select {
+		case <-a.replayed:
+			return true
+		default:
+			replayedC = a.replayed
+			return false
+		}
+	}
 	result := func() error {
 		for {
 			select {
+			case <-replayedC:
+				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			case sig := <-a.sigs:
@@ -345,7 +368,9 @@ func (s *attachSession) loop(ctx context.Context, a loopArgs) error {
 				inEv = nil
 				switch ev {
 				case inputEscape:
-					return nil
+					if detach() {
+						return nil
+					}
 				case inputFailed:
 					return ErrConnectionLost
 				case inputEOF:
@@ -353,7 +378,10 @@ func (s *attachSession) loop(ctx context.Context, a loopArgs) error {
 						continue // keep showing output (see AttachOptions.DetachOnEOF)
 					}
 					if a.linger <= 0 {
-						return nil
+						if detach() {
+							return nil
+						}
+						continue
 					}
 					lingerT = time.NewTimer(a.linger)
 					lingerC = lingerT.C
@@ -361,7 +389,10 @@ func (s *attachSession) loop(ctx context.Context, a loopArgs) error {
 			case <-lingerC:
 				quiet := time.Since(time.Unix(0, a.lastOutput.Load()))
 				if quiet >= a.linger {
-					return nil
+					if detach() {
+						return nil
+					}
+					continue
 				}
 				lingerT.Reset(a.linger - quiet)
 			}

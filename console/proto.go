@@ -22,6 +22,7 @@ import (
 //	  connect ---------------------------> SO_PEERCRED check (uid 0 or own uid)
 //	  FrameResize{rows,cols} ------------> pty TIOCSWINSZ (last resize wins)
 //	                    <----------------- FrameData: ring replay (the boot log)
+//	                    <----------------- FrameReplayed: live output from here
 //	                    <----------------- FrameData: live output ...
 //	  FrameData "ls\r" ------------------> master (one writer for all clients)
 //	  SIGWINCH: FrameResize -------------> pty TIOCSWINSZ
@@ -49,6 +50,11 @@ const (
 	// FrameStopped (multiplexer to client) says the guest stopped; the payload
 	// is a human-readable message. The multiplexer closes the connection after it.
 	FrameStopped Kind = 3
+	// FrameReplayed (multiplexer to client, empty) ends the replay of the
+	// ring. A client detaching right away (escape byte or end of piped input
+	// already in its input) waits for it, so that even
+	// `printf '\x1d' | vmlite console NAME` reliably prints the scrollback.
+	FrameReplayed Kind = 4
 )
 
 // String names k for messages and tests.
@@ -60,6 +66,8 @@ func (k Kind) String() string {
 		return "resize"
 	case FrameStopped:
 		return "stopped"
+	case FrameReplayed:
+		return "replayed"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -139,6 +147,10 @@ func (d *Decoder) ReadFrame() (Frame, error) {
 	case FrameResize:
 		if n != resizeLen {
 			return Frame{}, fmt.Errorf("%w: resize payload of %d bytes, want %d", ErrBadFrame, n, resizeLen)
+		}
+	case FrameReplayed:
+		if n != 0 {
+			return Frame{}, fmt.Errorf("%w: replayed frame with a payload of %d bytes", ErrBadFrame, n)
 		}
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown kind %d", ErrBadFrame, uint8(k))

@@ -24,6 +24,8 @@ func TestFrameRoundTrip(t *testing.T) {
 			[]Frame{{FrameStopped, []byte("guest g stopped")}}},
 		{"data split at MaxPayload", func() []byte { return appendData(nil, big) },
 			[]Frame{{FrameData, big[:MaxPayload]}, {FrameData, big[MaxPayload:]}}},
+		{"replayed", func() []byte { return AppendFrame(nil, FrameReplayed, nil) },
+			[]Frame{{FrameReplayed, []byte{}}}},
 		{"sequence", func() []byte {
 			b := AppendFrame(nil, FrameResize, resizePayload(1, 2))
 			return AppendFrame(b, FrameData, []byte{0x1d, 0})
@@ -65,6 +67,7 @@ func TestDecoderErrors(t *testing.T) {
 		{"zero kind", []byte{0, 0, 0}, ErrBadFrame},
 		{"short resize", []byte{byte(FrameResize), 0, 3, 1, 2, 3}, ErrBadFrame},
 		{"long resize", []byte{byte(FrameResize), 0, 5, 1, 2, 3, 4, 5}, ErrBadFrame},
+		{"replayed with payload", []byte{byte(FrameReplayed), 0, 1, 'x'}, ErrBadFrame},
 		{"truncated header", []byte{byte(FrameData), 0}, io.ErrUnexpectedEOF},
 		{"truncated payload", []byte{byte(FrameData), 0, 5, 'a'}, io.ErrUnexpectedEOF},
 		{"missing payload", []byte{byte(FrameData), 0, 5}, io.ErrUnexpectedEOF},
@@ -80,7 +83,7 @@ func TestDecoderErrors(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
-	for k, want := range map[Kind]string{FrameData: "data", FrameResize: "resize", FrameStopped: "stopped", 42: "kind(42)"} {
+	for k, want := range map[Kind]string{FrameData: "data", FrameResize: "resize", FrameStopped: "stopped", FrameReplayed: "replayed", 42: "kind(42)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)
 		}

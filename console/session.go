@@ -108,10 +108,8 @@ func (c *client) sent(n int64) {
 func (c *client) writeLoop(replay []byte) {
 	defer c.m.wg.Done()
 	defer c.shutdown()
-	if len(replay) > 0 {
-		if _, err := c.conn.Write(appendData(nil, replay)); err != nil {
-			return
-		}
+	if _, err := c.conn.Write(AppendFrame(appendData(nil, replay), FrameReplayed, nil)); err != nil {
+		return
 	}
 	var buf []byte
 	for {
@@ -160,7 +158,7 @@ func (c *client) readLoop() {
 		case FrameResize:
 			_ = c.m.resize(f.Size()) // a failed resize is not worth a disconnect
 		default:
-			return // FrameStopped is the Mux's to send
+			return // FrameStopped and FrameReplayed are the Mux's to send
 		}
 	}
 }

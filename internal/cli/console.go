@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"vmlite/console"
+	"vmlite/internal/errdefs"
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+func init() { register(newConsoleCmd) }
+
+// consoleFlags are the options of `vmlite console`.
+type consoleFlags struct {
+	devname     string
+	escape      string
+	detachOnEOF bool
+	linger      time.Duration
+}
+
+func newConsoleCmd(app *App) *cobra.Command {
+	var fl consoleFlags
+	cmd := &cobra.Command{
+		Use:   "console NAME",
+		Short: "Attach to a running guest's console",
+		Long: `Attach the terminal to a running guest's console: see its output (first the
+recent output the guest printed before, up to 128 KiB, then the live stream)
+and type to it. Any number of clients can attach to the same console at once;
+all see the output and any can type. The guest's window size follows the
+terminal.
+
+Press Ctrl-] to detach: the guest and the other clients keep running. When the
+guest stops, the client prints "guest NAME stopped" and exits.
+
+Without a terminal (stdin or stdout a pipe or a file) console works for
+scripts: the notices go to stderr, so stdout carries only the guest's output.
+The end of piped input does not detach, because the output of the last
+command arrives after it; use --detach-on-eof (with --linger), the escape
+character in the input, or a signal (timeout(1)) to end the session.
+
+Exit status: 0 after a detach or when the guest stopped, 1 when the console
+socket is gone or the connection breaks, 2 for an unknown or stopped guest.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return app.runConsole(args[0], fl)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.devname, "devname", "console0", "the console to attach to: console0 is /dev/console, consoleN is the guest's /dev/ttyN")
+	f.StringVar(&fl.escape, "escape", "^]", "the detach key: ^X (caret notation), one character, or none")
+	f.BoolVar(&fl.detachOnEOF, "detach-on-eof", false, "detach when piped input ends")
+	f.DurationVar(&fl.linger, "linger", 0, "with --detach-on-eof, wait until the guest has been silent for this long before detaching")
+	return cmd
+}
+
+// attachConsole attaches to console dev of a running guest with the default
+// options (vmlite start --console).
+func (a *App) attachConsole(name, dev string) error {
+	return a.runConsole(name, consoleFlags{devname: dev, escape: "^]"})
+}
+
+func (a *App) runConsole(name string, fl consoleFlags) error {
+	esc, escOn, err := console.ParseEscape(fl.escape)
+	if err != nil {
+		return fmt.Errorf("%w: --escape: %w", errdefs.ErrInvalid, err)
+	}
+	if fl.linger < 0 {
+		return userErrorf("--linger must not be negative")
+	}
+	sock, err := a.consoleSocket(name, fl.devname)
+	if err != nil {
+		return err
+	}
+	err = console.Attach(context.Background(), sock, a.Stdin, a.Stdout, console.AttachOptions{
+		Name:        name,
+		Device:      fl.devname,
+		Escape:      esc,
+		NoEscape:    !escOn,
+		DetachOnEOF: fl.detachOnEOF,
+		Linger:      fl.linger,
+		Stderr:      a.Stderr,
+	})
+	switch {
+	case err == nil, errors.Is(err, console.ErrGuestStopped):
+		return nil // detached, or the guest stopped: the message is out
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errConnRefused):
+		return fmt.Errorf("console %s of guest %q: the socket is gone (did the guest just stop?): %w", fl.devname, name, err)
+	}
+	return fmt.Errorf("console %s of guest %q: %w", fl.devname, name, err)
+}
+
+var consoleDevRE = regexp.MustCompile(`^console[0-9]+$`)
+
+// consoleSocket finds the socket of console dev of the running guest name.
+func (a *App) consoleSocket(name, dev string) (string, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return "", fmt.Errorf("%w: %q is not a guest name", errdefs.ErrInvalid, name)
+	}
+	if !consoleDevRE.MatchString(dev) {
+		return "", fmt.Errorf("%w: --devname %q: want consoleN (console0, console1 and so on)", errdefs.ErrInvalid, dev)
+	}
+	l := a.Layout
+	held, err := state.Held(l.LockFile(name))
+	if err != nil {
+		return "", err
+	}
+	if !held {
+		if !anyExists(l.DomainFile(name), l.RunDir(name), l.LastFile(name)) {
+			return "", fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
+		}
+		return "", fmt.Errorf("guest %q: %w", name, errdefs.ErrNotRunning)
+	}
+	// The plan lists the guest's consoles; name the existing ones when dev
+	// is not among them. Without a readable plan, the socket decides.
+	if b, err := os.ReadFile(l.PlanFile(name)); err == nil {
+		var p plan.Plan
+		if json.Unmarshal(b, &p) == nil && len(p.Consoles) > 0 {
+			var names []string
+			for _, c := range p.Consoles {
+				if c.Name == dev {
+					return l.ConsoleSocket(name, dev), nil
+				}
+				names = append(names, c.Name)
+			}
+			return "", fmt.Errorf("guest %q has no console %s (it has %s): %w", name, dev, strings.Join(names, ", "), errdefs.ErrNotFound)
+		}
+	}
+	return l.ConsoleSocket(name, dev), nil
+}
+
+// anyExists reports whether any of paths exists.
+func anyExists(paths ...string) bool {
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
