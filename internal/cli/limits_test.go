@@ -120,6 +120,20 @@ func TestLiveLimitsCLI(t *testing.T) {
 	}
 	run(ExitUser, "schedinfo", name, "--set", "bogus=1")
 
+	// Both at once.
+	s := defineGuest(t, root, name, "")
+	run(0, "setmem", name, "160M", "--live", "--config")
+	if got := stats().MemoryLimit; got != 160<<20 {
+		t.Errorf("after setmem --live --config: live limit %d", got)
+	}
+	if d, err := s.Load(name); err != nil || d.XML.CurrentMemory == nil || d.XML.CurrentMemory.Value != 160<<10 {
+		t.Errorf("after setmem --live --config: stored %v", err)
+	}
+	run(0, "setmem", name, "96M") // back, live only (it runs)
+	if d, _ := s.Load(name); d.XML.CurrentMemory.Value != 160<<10 {
+		t.Errorf("setmem of a running guest without --config changed the definition")
+	}
+
 	// What status will read back: the live limits, not the launch plan's.
 	l, err := cgroup.LoadLive(state.NewLayout(root).RunDir(name), plan.Limits{})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"libvirt.org/go/libvirtxml"
 
 	"vmlite/cgroup"
 	"vmlite/plan"
@@ -21,13 +22,16 @@ options it prints the three limits in KiB ("unlimited" when not set):
     swap_hard_limit: memory plus swap (v1 memory.memsw.limit_in_bytes, v2
                      memory.swap.max holds the swap part alone)
 
-With options it changes the given limits of the running guest at once and
-leaves the others. SIZE is as for setmem (KiB without a unit); -1 or
-unlimited removes the limit. swap_hard_limit must be at least hard_limit. A
-host that cannot enforce a limit (a v1 kernel without swap accounting) gets
-the others, and vmlite prints a warning for the rest.`
+With limit options it changes the given limits and leaves the others: a
+running guest at once (--live), the stored definition's <memtune> for the
+next start (--config), or both; without either, the running guest if it
+runs, else the stored definition. SIZE is as for setmem (KiB without a
+unit); -1 or unlimited removes the limit. swap_hard_limit must be at least
+hard_limit. A host that cannot enforce a limit (a v1 kernel without swap
+accounting) gets the others, and vmlite prints a warning for the rest.`
 
 func newMemtuneCmd(app *App) *cobra.Command {
+	var sc scope
 	var hard, soft, swap string
 	cmd := &cobra.Command{
 		Use:   "memtune NAME",
@@ -35,41 +39,91 @@ func newMemtuneCmd(app *App) *cobra.Command {
 		Long:  memtuneLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadRunning(app, args[0])
+			type change struct {
+				flag, val string
+				set       bool
+				bytes     uint64
+			}
+			changes := []*change{{flag: "hard-limit", val: hard}, {flag: "soft-limit", val: soft}, {flag: "swap-hard-limit", val: swap}}
+			changing := false
+			for _, c := range changes {
+				if !cmd.Flags().Changed(c.flag) {
+					continue
+				}
+				v, err := parseLimitSize(c.val)
+				if err != nil {
+					return fmt.Errorf("--%s: %w", c.flag, err)
+				}
+				c.set, c.bytes, changing = true, v, true
+			}
+			live, stored, err := sc.targets(app, args[0])
 			if err != nil {
 				return err
 			}
-			l := g.limits
-			changed := false
-			for _, f := range []struct {
-				flag string
-				val  string
-				dst  *uint64
-			}{{"hard-limit", hard, &l.MemoryBytes}, {"soft-limit", soft, &l.MemorySoftBytes}, {"swap-hard-limit", swap, &l.SwapBytes}} {
-				if !cmd.Flags().Changed(f.flag) {
-					continue
+			if !changing {
+				if live != nil {
+					printMemtune(app.Stdout, live.limits)
+				} else {
+					printMemtune(app.Stdout, storedMemtune(stored.x()))
 				}
-				v, err := parseLimitSize(f.val)
-				if err != nil {
-					return fmt.Errorf("--%s: %w", f.flag, err)
-				}
-				*f.dst, changed = v, true
-			}
-			if !changed {
-				printMemtune(app.Stdout, l)
 				return nil
 			}
-			if err := cgroup.ValidateLimits(l); err != nil {
-				return err
+			apply := func(l *plan.Limits) {
+				for i, dst := range []*uint64{&l.MemoryBytes, &l.MemorySoftBytes, &l.SwapBytes} {
+					if changes[i].set {
+						*dst = changes[i].bytes
+					}
+				}
 			}
-			return g.set(app, l)
+			if stored != nil {
+				x := stored.x()
+				l := storedMemtune(x)
+				apply(&l)
+				if x.MemoryTune == nil {
+					x.MemoryTune = &libvirtxml.DomainMemoryTune{}
+				}
+				x.MemoryTune.HardLimit, x.MemoryTune.SoftLimit, x.MemoryTune.SwapHardLimit =
+					limitIn(l.MemoryBytes), limitIn(l.MemorySoftBytes), limitIn(l.SwapBytes)
+				if *x.MemoryTune == (libvirtxml.DomainMemoryTune{}) {
+					x.MemoryTune = nil
+				}
+				if err := stored.check(); err != nil {
+					return err
+				}
+			}
+			if live != nil {
+				l := live.limits
+				apply(&l)
+				if err := cgroup.ValidateLimits(l); err != nil {
+					return err
+				}
+				if err := live.set(app, l); err != nil {
+					return err
+				}
+			}
+			if stored != nil {
+				return stored.save()
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&hard, "hard-limit", "", "the memory limit, `SIZE` (KiB without a unit; -1: none)")
 	fl.StringVar(&soft, "soft-limit", "", "the limit under host memory pressure, `SIZE`")
 	fl.StringVar(&swap, "swap-hard-limit", "", "the memory plus swap limit, `SIZE`")
+	sc.add(cmd)
 	return cmd
+}
+
+// storedMemtune reads <memtune> of a definition.
+func storedMemtune(x *libvirtxml.Domain) plan.Limits {
+	if x.MemoryTune == nil {
+		return plan.Limits{}
+	}
+	return plan.Limits{
+		MemoryBytes: bytesOf(x.MemoryTune.HardLimit), MemorySoftBytes: bytesOf(x.MemoryTune.SoftLimit),
+		SwapBytes: bytesOf(x.MemoryTune.SwapHardLimit),
+	}
 }
 
 func printMemtune(w io.Writer, l plan.Limits) {

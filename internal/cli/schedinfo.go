@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"libvirt.org/go/libvirtxml"
 
 	"vmlite/cgroup"
 	"vmlite/plan"
@@ -24,11 +26,14 @@ schedinfo with libvirt's LXC driver:
                  all its CPUs; -1 is no limit. quota = period/2 is half a core.
 
 --set takes KEY=VALUE pairs, comma-separated or in several --set options;
-shares, period and quota are accepted for the three keys too. The running
-guest gets the new values at once; the others stay. The parameters are
-printed afterwards, as virsh does.`
+shares, period and quota are accepted for the three keys too. The values
+not named stay. A running guest gets the new values at once (--live), the
+stored definition's <cputune> keeps them for the next start (--config), or
+both; without either, the running guest if it runs, else the stored
+definition. The parameters are printed afterwards, as virsh does.`
 
 func newSchedinfoCmd(app *App) *cobra.Command {
+	var sc scope
 	var sets []string
 	cmd := &cobra.Command{
 		Use:   "schedinfo NAME",
@@ -36,26 +41,48 @@ func newSchedinfoCmd(app *App) *cobra.Command {
 		Long:  schedinfoLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadRunning(app, args[0])
+			live, stored, err := sc.targets(app, args[0])
 			if err != nil {
 				return err
 			}
-			if len(sets) > 0 {
-				l, err := applySched(g.limits, sets)
+			var shown plan.Limits
+			if stored != nil {
+				x := stored.x()
+				l, err := applySched(storedCputune(x), sets)
+				if err != nil {
+					return err
+				}
+				setCputune(x, l)
+				if err := stored.check(); err != nil {
+					return err
+				}
+				shown = l
+			}
+			if live != nil {
+				l, err := applySched(live.limits, sets)
 				if err != nil {
 					return err
 				}
 				if err := cgroup.ValidateLimits(l); err != nil {
 					return err
 				}
-				if err := g.set(app, l); err != nil {
+				if len(sets) > 0 {
+					if err := live.set(app, l); err != nil {
+						return err
+					}
+				}
+				shown = l
+			}
+			if stored != nil && len(sets) > 0 {
+				if err := stored.save(); err != nil {
 					return err
 				}
 			}
-			printSchedinfo(app.Stdout, g.limits)
+			printSchedinfo(app.Stdout, shown)
 			return nil
 		},
 	}
+	sc.add(cmd)
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "change `KEY=VALUE[,KEY=VALUE...]`: cpu_shares, vcpu_period, vcpu_quota")
 	return cmd
 }
@@ -112,4 +139,43 @@ func printSchedinfo(w io.Writer, l plan.Limits) {
 	fmt.Fprintf(w, "%-15s: %d\n", "cpu_shares", shares)
 	fmt.Fprintf(w, "%-15s: %d\n", "vcpu_period", period)
 	fmt.Fprintf(w, "%-15s: %d\n", "vcpu_quota", quota)
+}
+
+// storedCputune reads <cputune> shares, period and quota of a definition.
+func storedCputune(x *libvirtxml.Domain) plan.Limits {
+	var l plan.Limits
+	if t := x.CPUTune; t != nil {
+		if t.Shares != nil {
+			l.CPUShares = uint64(t.Shares.Value)
+		}
+		if t.Period != nil {
+			l.CPUPeriodUS = t.Period.Value
+		}
+		if t.Quota != nil && t.Quota.Value > 0 {
+			l.CPUQuotaUS = t.Quota.Value
+		}
+	}
+	return l
+}
+
+// setCputune writes l's CPU values into <cputune>, removing those at their
+// default and the element when it ends up empty.
+func setCputune(x *libvirtxml.Domain, l plan.Limits) {
+	if x.CPUTune == nil {
+		x.CPUTune = &libvirtxml.DomainCPUTune{}
+	}
+	t := x.CPUTune
+	t.Shares, t.Period, t.Quota = nil, nil, nil
+	if l.CPUShares > 0 {
+		t.Shares = &libvirtxml.DomainCPUTuneShares{Value: uint(l.CPUShares)}
+	}
+	if l.CPUPeriodUS > 0 {
+		t.Period = &libvirtxml.DomainCPUTunePeriod{Value: l.CPUPeriodUS}
+	}
+	if l.CPUQuotaUS > 0 {
+		t.Quota = &libvirtxml.DomainCPUTuneQuota{Value: l.CPUQuotaUS}
+	}
+	if reflect.ValueOf(*t).IsZero() {
+		x.CPUTune = nil
+	}
 }
