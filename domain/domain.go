@@ -91,12 +91,16 @@ func Parse(file string, data []byte) (*Domain, []Warning, error) {
 
 // setMetadata stores the kept foreign metadata plus vmlite's own.
 func setMetadata(x *libvirtxml.Domain, foreign []string, m Meta) {
-	inner := strings.Join(foreign, "") + m.render()
-	if inner == "" {
+	parts := foreign
+	if r := m.render(); r != "" {
+		parts = append(parts[:len(parts):len(parts)], r)
+	}
+	if len(parts) == 0 {
 		x.Metadata = nil
 		return
 	}
-	x.Metadata = &libvirtxml.DomainMetadata{XML: inner}
+	// Indented as libvirtxml indents the rest of the document.
+	x.Metadata = &libvirtxml.DomainMetadata{XML: "\n    " + strings.Join(parts, "\n    ") + "\n  "}
 }
 
 // fixCapabilities works around libvirtxml v1.12002.0 spelling

@@ -263,7 +263,7 @@ func TestInheritedMetadataNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.XML.Metadata.XML; got != `<app:x xmlns:app="urn:app" a='1'/>` {
+	if got := strings.TrimSpace(d.XML.Metadata.XML); got != `<app:x xmlns:app="urn:app" a='1'/>` {
 		t.Errorf("metadata %q", got)
 	}
 }

@@ -68,15 +68,16 @@ func (m Meta) render() string {
 		_ = xml.EscapeText(&e, []byte(s))
 		return e.String()
 	}
+	const in = "\n      "
 	b.WriteString(`<vmlite:config xmlns:vmlite="` + VmliteNS + `">`)
 	if m.Hostname != "" {
-		b.WriteString("<vmlite:hostname>" + esc(m.Hostname) + "</vmlite:hostname>")
+		b.WriteString(in + "<vmlite:hostname>" + esc(m.Hostname) + "</vmlite:hostname>")
 	}
 	if m.PidsMax != 0 {
-		b.WriteString(`<vmlite:pids max="` + strconv.FormatInt(m.PidsMax, 10) + `"/>`)
+		b.WriteString(in + `<vmlite:pids max="` + strconv.FormatInt(m.PidsMax, 10) + `"/>`)
 	}
 	if m.StopSignal != "" || m.StopTimeout != 0 {
-		b.WriteString("<vmlite:stop")
+		b.WriteString(in + "<vmlite:stop")
 		if m.StopSignal != "" {
 			b.WriteString(` signal="` + esc(m.StopSignal) + `"`)
 		}
@@ -86,9 +87,9 @@ func (m Meta) render() string {
 		b.WriteString("/>")
 	}
 	if m.AllowIDMapOverlap {
-		b.WriteString(`<vmlite:idmap allowOverlap="yes"/>`)
+		b.WriteString(in + `<vmlite:idmap allowOverlap="yes"/>`)
 	}
-	b.WriteString("</vmlite:config>")
+	b.WriteString("\n    </vmlite:config>")
 	return b.String()
 }
 

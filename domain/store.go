@@ -29,8 +29,9 @@ type Store struct {
 // NewStore returns the store of layout l.
 func NewStore(l state.Layout) *Store { return &Store{layout: l} }
 
-// checkName refuses names that cannot be file names of the store.
-func checkName(name string) error {
+// CheckName refuses guest names that libvirt refuses or that cannot be
+// file names of the store (ErrInvalid).
+func CheckName(name string) error {
 	if err := isDomainName(name); err != nil {
 		return fmt.Errorf("%w: guest name %q: %v", errdefs.ErrInvalid, name, err)
 	}
@@ -40,7 +41,7 @@ func checkName(name string) error {
 // Load reads and validates the stored definition of name. An unknown name
 // wraps errdefs.ErrNotFound.
 func (s *Store) Load(name string) (*Domain, error) {
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return nil, err
 	}
 	p := s.layout.DomainFile(name)
@@ -65,7 +66,7 @@ func (s *Store) Load(name string) (*Domain, error) {
 // uuid it stored.
 func (s *Store) Save(d *Domain) error {
 	name := d.XML.Name
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(s.layout.DomainsDir(), 0o755); err != nil {
@@ -86,7 +87,7 @@ func (s *Store) Save(d *Domain) error {
 		return err
 	}
 	if uuid == "" {
-		uuid = randomUUID()
+		uuid = NewUUID()
 	}
 	names, err := s.List()
 	if err != nil {
@@ -121,7 +122,7 @@ func (s *Store) Save(d *Domain) error {
 
 // Delete removes the definition of name (ErrNotFound if there is none).
 func (s *Store) Delete(name string) error {
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return err
 	}
 	err := os.Remove(s.layout.DomainFile(name))
@@ -156,8 +157,8 @@ func (s *Store) List() ([]string, error) {
 	return names, nil
 }
 
-// randomUUID returns a version 4 UUID.
-func randomUUID() string {
+// NewUUID returns a random (version 4) UUID in canonical form.
+func NewUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	b[6] = b[6]&0x0f | 0x40

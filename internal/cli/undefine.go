@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"vmlite/domain"
+	"vmlite/internal/errdefs"
+	"vmlite/state"
+)
+
+func init() { register(newUndefineCmd) }
+
+const undefineLong = `Remove the stored definition of guest NAME (and its autostart mark). A
+running guest is refused: stop it first. The guest's console log is kept.`
+
+func newUndefineCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "undefine NAME",
+		Short: "Remove a guest definition",
+		Long:  undefineLong,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := args[0]
+			if err := domain.CheckName(name); err != nil {
+				return err
+			}
+			running, err := state.Held(app.Layout.LockFile(name))
+			if err != nil {
+				return err
+			}
+			if running {
+				return fmt.Errorf("guest %q: %w: stop it first (vmlite stop %s), then undefine it", name, errdefs.ErrAlreadyRunning, name)
+			}
+			if err := domain.NewStore(app.Layout).Delete(name); err != nil {
+				return err
+			}
+			if err := os.Remove(app.Layout.AutostartFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove autostart mark of %q: %w", name, err)
+			}
+			fmt.Fprintf(app.Stdout, "Domain '%s' has been undefined\n", name)
+			return nil
+		},
+	}
+}
