@@ -60,16 +60,12 @@ func runLines(ctx context.Context, name string, args, env []string, each func(st
 	done := make(chan string)
 	go func() {
 		last := ""
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := strings.TrimRight(sc.Text(), "\r")
+		forEachLine(pr, func(line string) {
 			if line != "" {
 				last = line
 			}
 			each(line)
-		}
-		_, _ = io.Copy(io.Discard, pr) // an over-long line: keep the pipe drained
+		})
 		done <- last
 	}()
 	err := cmd.Wait()
@@ -82,4 +78,16 @@ func runLines(ctx context.Context, name string, args, env []string, each func(st
 		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	return nil
+}
+
+// forEachLine calls each for every line read from r (without the line end),
+// draining r to EOF even past an over-long line, so a child writing to the
+// other end never blocks.
+func forEachLine(r io.Reader, each func(string)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		each(strings.TrimRight(sc.Text(), "\r"))
+	}
+	_, _ = io.Copy(io.Discard, r)
 }

@@ -12,7 +12,7 @@ import (
 
 // sources holds the template files; see the package doc for the layout.
 //
-//go:embed busybox
+//go:embed busybox debian debian-dhcp
 var sources embed.FS
 
 // fileMode is the mode a template file is installed with.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -35,7 +36,7 @@ func ParseInittab(r io.Reader) ([]InittabEntry, error) {
 			return nil, fmt.Errorf("inittab line %d: want id:runlevels:action:process, got %q", n, line)
 		}
 		e := InittabEntry{Line: n, ID: f[0], Runlevels: f[1], Action: f[2], Process: strings.TrimSpace(f[3])}
-		if !knownAction(e.Action) {
+		if !slices.Contains(InittabActions, e.Action) {
 			return nil, fmt.Errorf("inittab line %d: unknown action %q (want one of %s)", n, e.Action, strings.Join(InittabActions, ", "))
 		}
 		if e.Process == "" {
@@ -47,13 +48,4 @@ func ParseInittab(r io.Reader) ([]InittabEntry, error) {
 		return nil, fmt.Errorf("read inittab: %w", err)
 	}
 	return out, nil
-}
-
-func knownAction(a string) bool {
-	for _, k := range InittabActions {
-		if a == k {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package templates
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ func FuzzParseInittab(f *testing.F) {
 			return
 		}
 		for _, e := range entries {
-			if !knownAction(e.Action) || e.Process == "" || e.Line < 1 {
+			if !slices.Contains(InittabActions, e.Action) || e.Process == "" || e.Line < 1 {
 				t.Fatalf("accepted a bad entry %+v", e)
 			}
 		}

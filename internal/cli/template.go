@@ -98,7 +98,7 @@ the host. --no-idmap leaves the map out: guest root is then host root.`,
 			return userErrorf("template: unknown template %q (want busybox or debian)", args[0])
 		},
 	}
-	cmd.AddCommand(newTemplateBusyboxCmd(app))
+	cmd.AddCommand(newTemplateBusyboxCmd(app), newTemplateDebianCmd(app))
 	return cmd
 }
 

@@ -74,6 +74,12 @@ func TestTemplateUserErrors(t *testing.T) {
 		{"no dir", []string{"template", "busybox"}, "accepts 1 arg"},
 		{"bad memory", []string{"template", "busybox", filepath.Join(t.TempDir(), "g"), "--memory", "lots"}, "--memory"},
 		{"bad name", []string{"template", "busybox", filepath.Join(t.TempDir(), "g"), "--name", "a/b"}, "domain name"},
+		{"debian both passwords", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--root-password", "x", "--no-root-password"}, "choose one"},
+		{"debian password and file", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--root-password", "x", "--root-password-file", "/etc/hostname"}, "choose one"},
+		{"debian missing password file", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--root-password-file", "/nonexistent/pw"}, "--root-password-file"},
+		{"debian bad suite", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--suite", "Book worm"}, "not a Debian release"},
+		{"debian bad package", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--include", "curl,No;pe"}, "not a Debian package"},
+		{"debian bad memory", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--memory", "1MB"}, "--memory"},
 	}
 	if _, err := os.Stat("/bin/busybox"); err == nil {
 		tests = append(tests, struct {

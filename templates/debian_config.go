@@ -1,0 +1,153 @@
+package templates
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// DebianConfig is what ConfigureDebian sets up beyond the fixed files.
+type DebianConfig struct {
+	DHCP bool // eth0 asks for a DHCP lease (templates/debian-dhcp)
+}
+
+// debianEnable are the units ConfigureDebian enables, as systemctl enable
+// would: link name (under etc/systemd/system) -> unit file.
+//
+// console-getty.service is the login prompt on /dev/console, the pty that
+// `vmlite console` attaches to (systemd-getty-generator also adds it in a
+// container; enabling it makes that explicit). systemd-networkd keeps or
+// configures eth0; its wait-online service is left disabled, so that a guest
+// without eth0 does not wait two minutes for a network that never comes, and
+// systemd-network-generator too, since /proc/cmdline in a container is the
+// host's kernel command line.
+var debianEnable = []struct{ link, unit string }{
+	{"getty.target.wants/console-getty.service", "/lib/systemd/system/console-getty.service"},
+	{"multi-user.target.wants/systemd-networkd.service", "/lib/systemd/system/systemd-networkd.service"},
+	{"sockets.target.wants/systemd-networkd.socket", "/lib/systemd/system/systemd-networkd.socket"},
+	{"dbus-org.freedesktop.network1.service", "/lib/systemd/system/systemd-networkd.service"},
+}
+
+// debianDisable are links Debian's packages make that a container has no use
+// for: getty@tty1 waits for a virtual terminal (/dev/tty0) that a guest does
+// not have (its condition would skip it; disabling keeps the unit list clean).
+var debianDisable = []string{
+	"getty.target.wants/getty@tty1.service",
+}
+
+// ConfigureDebian turns a pristine debootstrap tree in dir into a vmlite guest:
+// the files of templates/debian (eth0's .network file, networkd.conf drop-in,
+// /etc/hosts, /etc/fstab), an empty /etc/machine-id, no /etc/hostname, and
+// the units of debianEnable/debianDisable. It touches nothing outside dir and
+// needs no root: tests run it on a small fake tree.
+func ConfigureDebian(dir string, c DebianConfig) error {
+	if err := installFiles("debian", dir); err != nil {
+		return err
+	}
+	dhcp := filepath.Join(dir, "etc/systemd/network/80-vmlite-eth0.network.d/dhcp.conf")
+	if c.DHCP {
+		if err := installFiles("debian-dhcp", dir); err != nil {
+			return err
+		}
+	} else if err := os.Remove(dhcp); err != nil && !errors.Is(err, fs.ErrNotExist) { // a --force rebuild
+		return fmt.Errorf("remove %s: %w", dhcp, err)
+	}
+
+	// Per systemd's Container Interface, an empty /etc/machine-id makes
+	// systemd generate an id at each boot (from $container_uuid when the
+	// manager passes one), and does not count as "first boot" (which would
+	// start systemd-firstboot's prompts on the console). debootstrap's
+	// postinst wrote a real id: every guest from this tree would share it.
+	if err := writeFile(filepath.Join(dir, "etc/machine-id"), nil, 0o444); err != nil {
+		return err
+	}
+	// D-Bus reads its own copy first: point it at the (per-boot) machine id.
+	if err := symlink("/etc/machine-id", filepath.Join(dir, "var/lib/dbus/machine-id")); err != nil {
+		return err
+	}
+	// debootstrap copied the host's /etc/hostname; vmlite sets the guest's
+	// hostname from the domain, and systemd keeps it when the file is absent.
+	if err := os.Remove(filepath.Join(dir, "etc/hostname")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove /etc/hostname: %w", err)
+	}
+
+	sys := filepath.Join(dir, "etc/systemd/system")
+	for _, e := range debianEnable {
+		if _, err := os.Stat(filepath.Join(dir, e.unit)); err != nil {
+			return fmt.Errorf("enable %s: unit missing from the tree: %w", filepath.Base(e.unit), err)
+		}
+		if err := symlink(e.unit, filepath.Join(sys, e.link)); err != nil {
+			return err
+		}
+	}
+	for _, l := range debianDisable {
+		if err := os.Remove(filepath.Join(sys, l)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("disable %s: %w", l, err)
+		}
+	}
+	return nil
+}
+
+// setRootLogin sets root's password in dir's /etc/shadow: password through
+// the guest's own chpasswd (so its PAM and hash settings apply), or an empty
+// field (noPassword: Debian's pam_unix "nullok" lets root in without one),
+// or "*" (locked).
+func setRootLogin(ctx context.Context, dir, password string, noPassword bool) error {
+	if password != "" {
+		cmd := exec.CommandContext(ctx, "chroot", dir, "/usr/sbin/chpasswd")
+		cmd.Stdin = strings.NewReader("root:" + password + "\n")
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("set root password (chroot %s chpasswd): %w: %s", dir, err, bytes.TrimSpace(out))
+		}
+		return nil
+	}
+	field := "*"
+	if noPassword {
+		field = ""
+	}
+	shadow := filepath.Join(dir, "etc/shadow")
+	b, err := os.ReadFile(shadow)
+	if err != nil {
+		return fmt.Errorf("read /etc/shadow: %w", err)
+	}
+	nb, err := SetShadowPassword(b, "root", field)
+	if err != nil {
+		return err
+	}
+	// Rewrite in place: the file keeps its owner and mode (root:shadow 0640).
+	if err := os.WriteFile(shadow, nb, 0o640); err != nil {
+		return fmt.Errorf("write /etc/shadow: %w", err)
+	}
+	return nil
+}
+
+// SetShadowPassword returns shadow(5) data with user's password field (the
+// second) replaced by field, every other byte unchanged.
+func SetShadowPassword(data []byte, user, field string) ([]byte, error) {
+	if strings.ContainsAny(field, ":\n") {
+		return nil, fmt.Errorf("shadow password field may not hold ':' or a newline")
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	found := false
+	for i, l := range lines {
+		body := strings.TrimSuffix(l, "\n")
+		f := strings.Split(body, ":")
+		if len(f) < 2 || f[0] != user {
+			continue
+		}
+		f[1] = field
+		lines[i] = strings.Join(f, ":") + l[len(body):]
+		found = true
+	}
+	if !found {
+		return nil, fmt.Errorf("no %s entry in /etc/shadow", user)
+	}
+	return []byte(strings.Join(lines, "")), nil
+}
