@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
 )
 
 // Detect reports the host's cgroup mode from what is mounted at
@@ -42,4 +44,14 @@ func DetectAt(root, mountinfo string) (Mode, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s is a tmpfs without cgroup v1 hierarchies mounted in it", root)
+}
+
+// Open returns the manager of c's cgroup on this host: Detect, then New at
+// DefaultRoot. The CLI (setmem, status) and the supervisor use it.
+func Open(c plan.Cgroup) (Manager, error) {
+	mode, err := Detect()
+	if err != nil {
+		return nil, err
+	}
+	return New(DefaultRoot, mode, c)
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // hierarchy is one mounted cgroup tree.
@@ -96,3 +97,7 @@ func exists(p string) bool {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// gone reports whether err means a cgroup directory disappeared under us:
+// ENOENT, or ENODEV from a file still open, or looked up, in a removed one.
+func gone(err error) bool { return isNotExist(err) || errors.Is(err, syscall.ENODEV) }

@@ -51,9 +51,11 @@ func (m *manager) write(h hierarchy, path, value string) error {
 func (m *manager) Create() error {
 	var err error
 	// A sibling guest's Destroy may remove a shared parent between our
-	// mkdir of it and of its child (ENOENT): start over a few times.
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = m.mkdirs(); err == nil || !isNotExist(err) {
+	// mkdir of it and our use of it (ENOENT, ENODEV): start over. Each
+	// round either succeeds or lost a race that another guest won, so a
+	// few rounds suffice.
+	for attempt := 0; attempt < 20; attempt++ {
+		if err = m.mkdirs(); err == nil || !gone(err) {
 			break
 		}
 	}
@@ -199,7 +201,7 @@ func (m *manager) procsIn(dir string) ([]int, error) {
 	err := walkCgroups(dir, func(d string) error {
 		s, err := readString(filepath.Join(d, "cgroup.procs"))
 		if err != nil {
-			if isNotExist(err) {
+			if gone(err) {
 				return nil // removed under us, or a fake without the file
 			}
 			return fmt.Errorf("read processes of %s: %w", d, err)
@@ -219,7 +221,7 @@ func (m *manager) procsIn(dir string) ([]int, error) {
 func walkCgroups(dir string, fn func(string) error) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		if isNotExist(err) {
+		if gone(err) {
 			return nil
 		}
 		return fmt.Errorf("list cgroup %s: %w", dir, err)
@@ -269,7 +271,7 @@ func (m *manager) Destroy() error {
 func (m *manager) removeTree(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		if isNotExist(err) {
+		if gone(err) {
 			return nil
 		}
 		return fmt.Errorf("list cgroup %s: %w", dir, err)
@@ -281,7 +283,7 @@ func (m *manager) removeTree(dir string) error {
 			}
 		}
 	}
-	if err := m.dirs.Rmdir(dir); err != nil && !isNotExist(err) {
+	if err := m.dirs.Rmdir(dir); err != nil && !gone(err) {
 		if errors.Is(err, syscall.EBUSY) {
 			return fmt.Errorf("remove cgroup %s: %w: %w", dir, ErrBusy, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -435,3 +436,102 @@ func TestRealDetect(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestRealConcurrentGuests creates and destroys guests in one shared
+// partition from several goroutines at once, as several supervisors do: a
+// Destroy that removes the partition while another guest is being created
+// must not make that Create fail, and nothing may be left at the end.
+func TestRealConcurrentGuests(t *testing.T) {
+	mode := hostMode(t)
+	part := "/test-" + randSuffix(t)
+	t.Cleanup(func() {
+		hs, _ := discover(DefaultRoot, mode)
+		for _, h := range hs {
+			if p := filepath.Join(h.root, TopDir, strings.TrimPrefix(part, "/")); exists(p) {
+				t.Errorf("%s left behind", p)
+			}
+		}
+	})
+	const workers, rounds = 4, 15
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			for r := 0; r < rounds; r++ {
+				mgr, err := New(DefaultRoot, mode, plan.Cgroup{Partition: part, Name: "g" + strconv.Itoa(w), Limits: plan.Limits{PidsMax: 10}})
+				if err == nil {
+					if err = mgr.Create(); err == nil {
+						err = mgr.Destroy()
+					} else {
+						_ = mgr.Destroy()
+					}
+				}
+				if err != nil {
+					errs <- fmt.Errorf("worker %d round %d: %w", w, r, err)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestRealMountGuestV2OnHybrid runs MountGuest's v2 path for real on this
+// hybrid host's cgroup2 mount: the guest, born in its cgroup there through
+// CLONE_INTO_CGROUP, sees that cgroup as the root of a writable cgroup2.
+func TestRealMountGuestV2OnHybrid(t *testing.T) {
+	if hostMode(t) != V1 {
+		t.Skip("host is cgroup v2: TestRealMountGuest covers it")
+	}
+	uni := filepath.Join(DefaultRoot, "unified")
+	if !exists(filepath.Join(uni, "cgroup.controllers")) {
+		t.Skip("SKIPPED LOUDLY: v1 host without a cgroup2 mount at " + uni)
+	}
+	m := realManager(t, uni, V2, plan.Limits{})
+	target := filepath.Join(t.TempDir(), "cgroup")
+	cmd := exec.Command("/proc/self/exe", V2.String(), target)
+	cmd.Env = append(os.Environ(), helperEnv+"=mountguest")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
+	s := startIn(t, m, cmd)
+	var rep guestReport
+	if err := json.NewDecoder(s.stdout).Decode(&rep); err != nil {
+		t.Fatalf("helper report: %v", err)
+	}
+	_ = s.wait(t, 10*time.Second)
+	t.Logf("guest view: %+v", rep)
+	if rep.Error != "" {
+		t.Fatal(rep.Error)
+	}
+	if !strings.Contains(rep.Cgroup, "0::/\n") || rep.Mounts["."] != "cgroup2 rw" || !rep.SeesSelf || rep.Writable["."] != "" {
+		t.Errorf("guest view %+v: want its cgroup as / on a writable cgroup2 listing itself", rep)
+	}
+}
+
+// TestRealKillForker: Kill empties a guest whose shell keeps forking (held
+// at 64 tasks by pids.max so it cannot hurt the host), the case that needs
+// the freezer (v1) or cgroup.kill (v2).
+func TestRealKillForker(t *testing.T) {
+	mode := hostMode(t)
+	m := realManager(t, DefaultRoot, mode, plan.Limits{PidsMax: 64})
+	s := startIn(t, m, exec.Command("sh", "-c", "read x; while :; do sleep 1000 & done 2>/dev/null"))
+	testutil.WaitFor(t, 20*time.Second, "the forker to fill its cgroup", func() bool {
+		st, _ := m.Stats()
+		return st.Pids >= 30
+	})
+	start := time.Now()
+	if err := m.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Kill took %v", time.Since(start).Round(time.Millisecond))
+	if procs, _ := m.Procs(); len(procs) != 0 {
+		t.Errorf("Procs after Kill = %v", procs)
+	}
+	_ = s.wait(t, 10*time.Second)
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -51,11 +51,7 @@ func loadRunning(app *App, name string) (*runningGuest, error) {
 // set writes l to the guest's cgroup and records it as its live limits.
 // Limits the host cannot enforce are printed as warnings, as libvirt does.
 func (g *runningGuest) set(app *App, l plan.Limits) error {
-	mode, err := cgroup.Detect()
-	if err != nil {
-		return err
-	}
-	m, err := cgroup.New(cgroup.DefaultRoot, mode, g.plan.Cgroup)
+	m, err := cgroup.Open(g.plan.Cgroup)
 	if err != nil {
 		return err
 	}
