@@ -26,6 +26,10 @@
 //
 // Inside the guest, MountGuest builds the /sys/fs/cgroup an init expects.
 //
+// Status: Open(plan.Cgroup).Stats() reads usage and limits, Stats.Fields
+// renders them; LoadLive returns the limits a guest runs with now (setmem,
+// memtune and schedinfo record changes in its runtime directory).
+//
 // A Manager is not safe for concurrent use; one supervisor owns it. Several
 // supervisors may create and destroy guests side by side: creation retries
 // when a sibling's Destroy removes a shared parent at the same moment.

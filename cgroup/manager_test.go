@@ -236,7 +236,7 @@ func TestStatsFormat(t *testing.T) {
 		{"Memory", "1.5 MiB of 64.0 MiB (2%)"},
 		{"Swap", "0 B (no limit)"},
 		{"CPU time", "1.235s (throttled 1s)"},
-		{"Processes", "5 (no limit)"},
+		{"Tasks", "5 (no limit)"},
 		{"OOM kills", "1"},
 		{"Block I/O", "read 512 B (1 ops), written 0 B (0 ops)"},
 	}

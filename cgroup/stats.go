@@ -31,8 +31,9 @@ type Stats struct {
 	CPUTime time.Duration `json:"cpuTimeNs"`
 	// CPUThrottled is the time the guest spent held back by its CPU quota.
 	CPUThrottled time.Duration `json:"cpuThrottledNs"`
-	Pids         uint64        `json:"pids"`
-	PidsMax      uint64        `json:"pidsMax,omitempty"`
+	// Pids counts tasks (threads included), which is what pids.max limits.
+	Pids    uint64 `json:"pids"`
+	PidsMax uint64 `json:"pidsMax,omitempty"`
 	// OOMKills counts processes the kernel killed because the guest hit its
 	// memory limit.
 	OOMKills     uint64 `json:"oomKills"`
@@ -155,7 +156,7 @@ func (s Stats) Fields() []Field {
 		{"Memory", usageOf(s.MemoryUsage, s.MemoryLimit)},
 		{"Swap", usageOf(s.SwapUsage, s.SwapLimit)},
 		{"CPU time", cpuOf(s)},
-		{"Processes", countOf(s.Pids, s.PidsMax)},
+		{"Tasks", countOf(s.Pids, s.PidsMax)},
 		{"OOM kills", fmt.Sprint(s.OOMKills)},
 		{"Block I/O", fmt.Sprintf("read %s (%d ops), written %s (%d ops)",
 			FormatBytes(s.IOReadBytes), s.IOReads, FormatBytes(s.IOWriteBytes), s.IOWrites)},
