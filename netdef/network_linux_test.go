@@ -1,0 +1,339 @@
+package netdef
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"vmlite/internal/errdefs"
+	"vmlite/internal/testutil"
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// testNetwork defines a network in a fresh layout and registers a destroy
+// at cleanup (run in host, the test's stand-in for the host namespace).
+func testNetwork(t *testing.T, host netns.NsHandle, xml string) (state.Layout, *Network) {
+	t.Helper()
+	l := state.NewLayout(t.TempDir())
+	n, err := Define(l, "test.xml", []byte(xml))
+	if err != nil {
+		t.Fatalf("Define: %v", err)
+	}
+	t.Cleanup(func() {
+		if Active(l, n.Name) {
+			if err := runIn(host, func() error { return Destroy(l, n.Name) }); err != nil {
+				t.Errorf("destroy at cleanup: %v", err)
+			}
+		}
+	})
+	return l, n
+}
+
+// allocIn calls AllocateAddress in ns, where the network's dnsmasq
+// (which it may restart) belongs.
+func allocIn(ns netns.NsHandle, n *Network, uuid, mac string) (net.IP, error) {
+	var ip net.IP
+	err := runIn(ns, func() (err error) { ip, err = n.AllocateAddress(uuid, mac); return })
+	return ip, err
+}
+
+// readSysctl reads a /proc/sys file as seen from ns.
+func readSysctl(t *testing.T, ns netns.NsHandle, path string) string {
+	t.Helper()
+	var v []byte
+	if err := runIn(ns, func() error {
+		var err error
+		v, err = os.ReadFile(path)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(v))
+}
+
+// udhcpc runs busybox's DHCP client once on eth0 of the namespace at
+// nsPath; with apply, its script configures the lease (address, default
+// route). It returns the address the server offered.
+func udhcpc(t *testing.T, nsPath string, apply bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "lease")
+	script := filepath.Join(dir, "script")
+	body := "#!/bin/sh\n" + `[ "$1" = bound ] || exit 0
+echo "$ip" > ` + out + "\n"
+	if apply {
+		body += `ip addr add "$ip/${mask:-$subnet}" dev "$interface"
+[ -n "$router" ] && ip route add default via "$router" dev "$interface"
+`
+	}
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("nsenter", "--net="+nsPath, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f",
+		"-t", "10", "-T", "1", "-s", script)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("udhcpc: %v\n%s", err, b)
+	}
+	ip, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("udhcpc got no lease: %v\n%s", err, b)
+	}
+	return strings.TrimSpace(string(ip))
+}
+
+func TestManagedNetworkNAT(t *testing.T) {
+	host := newNetns(t)
+	upstream := newNetns(t)
+	pfx, upPfx := testNet(t), testNet(t)
+	for upPfx == pfx {
+		upPfx = testNet(t)
+	}
+	// The fake upstream: a veth from the host to its own namespace, as if
+	// it were the LAN beyond the host's uplink.
+	upLink := "vmltu" + randHex(t, 8)
+	if err := runIn(host, func() error {
+		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: upLink}, PeerName: "up0", PeerNamespace: netlink.NsFd(upstream)}
+		if err := netlink.LinkAdd(v); err != nil {
+			return err
+		}
+		l, err := netlink.LinkByName(upLink)
+		if err != nil {
+			return err
+		}
+		a, _ := netlink.ParseAddr(upPfx + ".1/24")
+		if err := netlink.AddrAdd(l, a); err != nil {
+			return err
+		}
+		return netlink.LinkSetUp(l)
+	}); err != nil {
+		t.Fatalf("upstream link: %v", err)
+	}
+	if err := runIn(upstream, func() error {
+		l, err := netlink.LinkByName("up0")
+		if err != nil {
+			return err
+		}
+		a, _ := netlink.ParseAddr(upPfx + ".2/24")
+		if err := netlink.AddrAdd(l, a); err != nil {
+			return err
+		}
+		return netlink.LinkSetUp(l)
+	}); err != nil {
+		t.Fatalf("upstream address: %v", err)
+	}
+
+	name := "t" + randHex(t, 8)
+	br := "vmltb" + randHex(t, 8)
+	l, n := testNetwork(t, host, fmt.Sprintf(`<network>
+  <name>%s</name>
+  <bridge name='%s' stp='on' delay='0'/>
+  <forward mode='nat'/>
+  <ip address='%s.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='%[3]s.100' end='%[3]s.150'/>
+    </dhcp>
+  </ip>
+</network>`, name, br, pfx))
+	fwdBefore := readSysctl(t, host, ipForward)
+	if err := runIn(host, func() error { return Start(l, name) }); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(RunDir(l, name), "dnsmasq.log"))
+			t.Logf("dnsmasq.log:\n%s", b)
+		}
+	})
+	if err := runIn(host, func() error { return Start(l, name) }); !errors.Is(err, errdefs.ErrAlreadyRunning) {
+		t.Errorf("second Start: %v, want ErrAlreadyRunning", err)
+	}
+	if got := readSysctl(t, host, ipForward); got != "1" {
+		t.Errorf("ip_forward is %s in the host namespace of a running nat network", got)
+	}
+	dnsPid, err := dnsmasqPid(l, name)
+	if err != nil {
+		t.Fatalf("no dnsmasq: %v", err)
+	}
+
+	// Guest a: an address allocated by vmlite, applied from the host.
+	a, b := startGuest(t), startGuest(t)
+	uuidA, uuidB := "aaaaaaaa-0000-4000-8000-"+randHex(t, 12), "bbbbbbbb-0000-4000-8000-"+randHex(t, 12)
+	macA, macB := GuestMAC(uuidA, 0), GuestMAC(uuidB, 0)
+	ipA, err := allocIn(host, n, uuidA, macA)
+	if err != nil {
+		t.Fatalf("AllocateAddress: %v", err)
+	}
+	if again, err := allocIn(host, n, uuidA, macA); err != nil || !again.Equal(ipA) {
+		t.Errorf("second AllocateAddress for the same guest: %v %v, want %v", again, err, ipA)
+	}
+	if !n.IPv4().Net.Contains(ipA) || inRange(ipA, n.IPv4().Ranges[0]) {
+		t.Errorf("allocated %v: want an address of %v outside the DHCP range", ipA, n.IPv4().Net)
+	}
+	longGuest := strings.Repeat("g", 30) + randHex(t, 10) // 40 characters
+	ifA := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: HostLinkName(longGuest, 0),
+		GuestName: "eth0", MAC: macA, IPs: []string{fmt.Sprintf("%s/%d", ipA, n.IPv4().Prefix())},
+		Routes: []plan.Route{{Gateway: n.IPv4().Address.String()}}, XMLPath: "/domain/devices/interface[1]"}
+	if _, err := setupIn(t, host, []plan.Interface{ifA}, a.pid); err != nil {
+		t.Fatalf("Setup a: %v", err)
+	}
+	// Guest b: no address from vmlite; it runs a DHCP client.
+	ifB := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + randHex(t, 8),
+		GuestName: "eth0", MAC: macB, Up: true, XMLPath: "/domain/devices/interface[1]"}
+	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.pid); err != nil {
+		t.Fatalf("Setup b: %v", err)
+	}
+	ipB := udhcpc(t, b.nsPath(), true)
+	if ip := net.ParseIP(ipB); ip == nil || !inRange(ip, n.IPv4().Ranges[0]) {
+		t.Errorf("guest b leased %q, want an address in %v-%v", ipB, n.IPv4().Ranges[0].Start, n.IPv4().Ranges[0].End)
+	}
+	leases, _ := os.ReadFile(dnsmasqLeaseFile(l, name))
+	if !strings.Contains(string(leases), macB) {
+		t.Errorf("lease file lacks guest b's MAC %s:\n%s", macB, leases)
+	}
+	// Guest a's allocation is a DHCP reservation: a DHCP client there is
+	// offered exactly the address vmlite applied.
+	if got := udhcpc(t, a.nsPath(), false); got != ipA.String() {
+		t.Errorf("DHCP offered guest a %s, want its allocated %s", got, ipA)
+	}
+	// dnsmasq was restarted for the new reservation; the new one is ours.
+	if p, err := dnsmasqPid(l, name); err != nil || p == dnsPid {
+		t.Logf("dnsmasq pid %d (was %d), %v", p, dnsPid, err)
+	}
+
+	gw := n.IPv4().Address.String()
+	waitPing(t, a.nsPath(), ipB)
+	waitPing(t, b.nsPath(), ipA.String())
+	waitPing(t, a.nsPath(), gw)
+	waitPing(t, b.nsPath(), gw)
+	checkTCP(t, b.ns(t), a.ns(t), ipB+":7080")
+	checkTCP(t, a.ns(t), host, ipA.String()+":7081")
+
+	// NAT: the upstream host sees guest a's connection coming from the
+	// host's address on its side, not from the guest's.
+	var ln net.Listener
+	if err := runIn(upstream, func() error {
+		var err error
+		ln, err = net.Listen("tcp", upPfx+".2:7082")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	from := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			from <- err.Error()
+			return
+		}
+		from <- c.RemoteAddr().(*net.TCPAddr).IP.String()
+		c.Close()
+	}()
+	if err := runIn(a.ns(t), func() error {
+		c, err := net.DialTimeout("tcp", upPfx+".2:7082", 10*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("guest a to upstream: %v", err)
+	}
+	if got := <-from; got != upPfx+".1" {
+		t.Errorf("upstream saw the connection from %s, want the masqueraded %s.1", got, upPfx)
+	}
+	var tableThere bool
+	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || !tableThere {
+		t.Errorf("nftables table %s missing while the network runs (%v)", NFTable, err)
+	}
+
+	// Guest a's address, as domifaddr reads it.
+	addrs, err := GuestAddresses(a.pid, nil)
+	if err != nil || len(addrs) != 1 || addrs[0].CIDR != ifA.IPs[0] || addrs[0].MAC != macA || addrs[0].Family != "ipv4" {
+		t.Errorf("GuestAddresses(a) = %+v, %v; want eth0 %s %s", addrs, err, macA, ifA.IPs[0])
+	}
+
+	if err := runIn(host, func() error { return Destroy(l, name) }); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	if linkIn(t, host, br) {
+		t.Errorf("bridge %s left after destroy", br)
+	}
+	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+		t.Errorf("nftables table %s left after destroy (%v)", NFTable, err)
+	}
+	if got := readSysctl(t, host, ipForward); got != fwdBefore {
+		t.Errorf("ip_forward %s after destroy, was %s before start", got, fwdBefore)
+	}
+	testutil.WaitFor(t, 10*time.Second, "dnsmasq to be gone", func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d/cmdline", dnsPid))
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", dnsPid))
+		return err != nil || !strings.Contains(string(b), "dnsmasq")
+	})
+	if _, err := os.Stat(RunDir(l, name)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run directory left after destroy: %v", err)
+	}
+	if err := runIn(host, func() error { return Destroy(l, name) }); !errors.Is(err, errdefs.ErrNotRunning) {
+		t.Errorf("second Destroy: %v, want ErrNotRunning", err)
+	}
+	// The reservation outlives the network: same guest, same address.
+	if again, err := allocIn(host, n, uuidA, macA); err != nil || !again.Equal(ipA) {
+		t.Errorf("AllocateAddress after destroy: %v %v, want %v", again, err, ipA)
+	}
+}
+
+// TestIsolatedNetwork: no forwarding, no nftables table, the host reaches
+// the guest; a subnet already routed on the host is refused untouched.
+func TestIsolatedNetwork(t *testing.T) {
+	host := newNetns(t)
+	pfx := testNet(t)
+	name := "i" + randHex(t, 8)
+	l, n := testNetwork(t, host, fmt.Sprintf(`<network><name>%s</name><ip address='%s.1' prefix='24'/><ip address='fd00:%s::1' prefix='64'/></network>`,
+		name, pfx, randHex(t, 4)))
+	fwdBefore := readSysctl(t, host, ipForward)
+	if err := runIn(host, func() error { return Start(l, name) }); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if readSysctl(t, host, ipForward) != fwdBefore {
+		t.Errorf("an isolated network changed ip_forward")
+	}
+	var tableThere bool
+	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+		t.Errorf("isolated network made the nftables table (%v)", err)
+	}
+	g := startGuest(t)
+	ip, err := allocIn(host, n, "cccccccc-0000-4000-8000-"+randHex(t, 12), "52:54:00:00:00:07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + randHex(t, 8),
+		GuestName: "eth0", IPs: []string{fmt.Sprintf("%s/24", ip)}, XMLPath: "/domain/devices/interface[1]"}
+	if _, err := setupIn(t, host, []plan.Interface{in}, g.pid); err != nil {
+		t.Fatal(err)
+	}
+	waitPing(t, nsPath(host), ip.String())
+	checkTCP(t, g.ns(t), host, ip.String()+":7090")
+
+	// A second network on the same subnet conflicts with the first one's route.
+	other := "o" + randHex(t, 8)
+	if _, err := Define(l, "o.xml", []byte(fmt.Sprintf(`<network><name>%s</name><ip address='%s.2' prefix='24'/></network>`, other, pfx))); err != nil {
+		t.Fatal(err)
+	}
+	err = runIn(host, func() error { return Start(l, other) })
+	if !errors.Is(err, errdefs.ErrAlreadyExists) || !strings.Contains(err.Error(), "in use on the host") {
+		t.Errorf("Start on a routed subnet: %v, want ErrAlreadyExists", err)
+	}
+	if Active(l, other) || linkIn(t, host, BridgeName(other)) {
+		t.Errorf("refused start left state or a bridge behind")
+	}
+}

@@ -1,0 +1,210 @@
+package netdef
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"vmlite/internal/errdefs"
+	"vmlite/state"
+)
+
+// Start makes network name real in the calling thread's network namespace
+// (the host's): its bridge with its MAC, MTU and addresses, up; for nat and
+// route, IPv4 forwarding (see ipForward); for nat, a masquerade rule in
+// vmlite's nftables table; with an IPv4 <ip>, dnsmasq serving DHCP on the
+// bridge. Each step is undone if a later one fails. A subnet already
+// routed on the host, or an existing link with the bridge's name, is
+// refused (errdefs.ErrAlreadyExists): vmlite never takes over a host link.
+func Start(l state.Layout, name string) (err error) {
+	n, err := Load(l, name)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockNetworks(l)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if Active(l, name) {
+		return fmt.Errorf("network %s: %w", name, errdefs.ErrAlreadyRunning)
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("open netlink: %w", err)
+	}
+	defer h.Close()
+	if err := checkHostConflicts(h, n); err != nil {
+		return err
+	}
+
+	u := &undoStack{}
+	defer func() {
+		if err != nil {
+			if uerr := u.run(); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("undo start of network %s: %w", name, uerr))
+			}
+		}
+	}()
+	dir := RunDir(l, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("start network %s: %w", name, err)
+	}
+	u.add("run directory "+dir, func() error { return os.RemoveAll(dir) })
+
+	st := &runState{Name: name, Bridge: n.Bridge, Forward: n.Forward, StartedAt: time.Now().UTC()}
+	if st.BridgeIndex, err = createBridge(h, n, u); err != nil {
+		return err
+	}
+	if n.Forward != ForwardNone {
+		if err := enableForwarding(l); err != nil {
+			return err
+		}
+		u.add("forwarding", func() error { return restoreForwarding(l, name) })
+	}
+	if c := n.IPv4(); c != nil && n.Forward == ForwardNAT {
+		if err := addMasquerade(name, c.Net); err != nil {
+			return err
+		}
+		st.Subnet = c.Net.String()
+		u.add("masquerade rule", func() error { return removeMasquerade(name) })
+	}
+	if n.IPv4() != nil {
+		a, err := readAllocations(allocFile(l, name))
+		if err != nil {
+			return err
+		}
+		if err := startDnsmasq(l, n, n.dhcpHosts(a)); err != nil {
+			return err
+		}
+		st.DHCP = true
+		u.add("dnsmasq", func() error { return stopDnsmasq(l, name) })
+	}
+	// state.json last: its presence is what makes the network active.
+	return st.write(l)
+}
+
+// checkHostConflicts refuses a bridge name that is taken and a subnet that
+// overlaps a route of the host (another network, a LAN): guests would
+// shadow, or be shadowed by, hosts there.
+func checkHostConflicts(h *netlink.Handle, n *Network) error {
+	if _, err := h.LinkByName(n.Bridge); err == nil {
+		return fmt.Errorf("network %s: a link named %s exists already: %w", n.Name, n.Bridge, errdefs.ErrAlreadyExists)
+	}
+	for _, c := range n.IPs {
+		fam := netlink.FAMILY_V6
+		if c.Address.To4() != nil {
+			fam = netlink.FAMILY_V4
+		}
+		routes, err := h.RouteList(nil, fam)
+		if err != nil {
+			return fmt.Errorf("list routes: %w", err)
+		}
+		for _, r := range routes {
+			if r.Dst == nil || r.Dst.IP.IsLinkLocalUnicast() {
+				continue // the default route and fe80::/64 overlap everything
+			}
+			if r.Dst.Contains(c.Net.IP) || c.Net.Contains(r.Dst.IP) {
+				dev := fmt.Sprintf("link %d", r.LinkIndex)
+				if l, err := h.LinkByIndex(r.LinkIndex); err == nil {
+					dev = l.Attrs().Name
+				}
+				return fmt.Errorf("network %s: subnet %s is in use on the host (%s via %s): %w",
+					n.Name, c.Net, r.Dst, dev, errdefs.ErrAlreadyExists)
+			}
+		}
+	}
+	return nil
+}
+
+// createBridge creates n's bridge, gives it its addresses and brings it up.
+func createBridge(h *netlink.Handle, n *Network, u *undoStack) (int, error) {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = n.Bridge
+	attrs.MTU = n.MTU
+	attrs.HardwareAddr = n.MAC
+	if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
+		return 0, fmt.Errorf("network %s: create bridge %s: %w", n.Name, n.Bridge, err)
+	}
+	br, err := h.LinkByName(n.Bridge)
+	if err != nil {
+		return 0, fmt.Errorf("network %s: find new bridge %s: %w", n.Name, n.Bridge, err)
+	}
+	idx := br.Attrs().Index
+	u.add("bridge "+n.Bridge, deleteHostLink(h, n.Bridge, idx))
+	for _, c := range n.IPs {
+		a := &netlink.Addr{IPNet: &net.IPNet{IP: c.Address, Mask: c.Net.Mask}}
+		if c.Address.To4() == nil {
+			// No duplicate address detection on an address the bridge
+			// owns by definition: it is usable at once, not in 1-2 s.
+			a.Flags = unix.IFA_F_NODAD
+		}
+		if err := h.AddrAdd(br, a); err != nil {
+			return 0, fmt.Errorf("network %s: add address %s to %s: %w", n.Name, c.CIDR(), n.Bridge, err)
+		}
+	}
+	if err := h.LinkSetUp(br); err != nil {
+		return 0, fmt.Errorf("network %s: bridge %s up: %w", n.Name, n.Bridge, err)
+	}
+	return idx, nil
+}
+
+// Destroy stops network name: its dnsmasq, its masquerade rule (and
+// vmlite's table with its last rule), forwarding (restored when no other
+// network forwards), its bridge and its runtime directory, in that order.
+// What is already gone counts as removed, so a half-failed destroy can be
+// repeated. Guests' veths on the bridge lose it; they are the guests' to
+// remove.
+func Destroy(l state.Layout, name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	unlock, err := lockNetworks(l)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := readRunState(l, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("network %s: %w", name, errdefs.ErrNotRunning)
+	}
+	if err != nil {
+		return err
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("open netlink: %w", err)
+	}
+	defer h.Close()
+	var errs []error
+	if err := stopDnsmasq(l, name); err != nil {
+		errs = append(errs, err)
+	}
+	if st.Subnet != "" {
+		if err := removeMasquerade(name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if st.Forward != ForwardNone {
+		if err := restoreForwarding(l, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := deleteHostLink(h, st.Bridge, st.BridgeIndex)(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		// Keep the state: a retry needs it to know what is left.
+		return fmt.Errorf("destroy network %s: %w", name, errors.Join(errs...))
+	}
+	if err := os.RemoveAll(RunDir(l, name)); err != nil {
+		return fmt.Errorf("destroy network %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package netdef
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"vmlite/internal/errdefs"
+	"vmlite/state"
+)
+
+// Where a network's files live (see package state for the roots):
+//
+//	LIB/networks/NAME.xml             the definition (net-define)
+//	LIB/networks/NAME.addresses.json  addresses given to guests (AllocateAddress);
+//	                                  persistent, so a guest keeps its address
+//	LIB/networks/autostart/NAME       autostart marker (net-autostart)
+//	RUN/networks/.lock                serialises start, destroy and allocation
+//	RUN/networks/.ip_forward          net.ipv4.ip_forward before vmlite set it
+//	RUN/networks/NAME/state.json      what a running network created
+//	RUN/networks/NAME/dnsmasq.*       its DHCP server's pid, leases and log
+//
+// RUN/networks/NAME exists exactly while the network is active.
+
+func defFile(l state.Layout, name string) string {
+	return filepath.Join(l.NetworksDir(), name+".xml")
+}
+
+func allocFile(l state.Layout, name string) string {
+	return filepath.Join(l.NetworksDir(), name+".addresses.json")
+}
+
+func autostartFile(l state.Layout, name string) string {
+	return filepath.Join(l.NetworksDir(), "autostart", name)
+}
+
+func netsRunDir(l state.Layout) string { return filepath.Join(l.Run, "networks") }
+
+// RunDir is the runtime directory of network name; it exists while the
+// network is active.
+func RunDir(l state.Layout, name string) string { return filepath.Join(netsRunDir(l), name) }
+
+func runStateFile(l state.Layout, name string) string {
+	return filepath.Join(RunDir(l, name), "state.json")
+}
+
+// Define checks network XML and stores it as its network's definition,
+// replacing an earlier definition of the same name (which keeps its UUID and
+// bridge MAC when the new XML gives none). A running network keeps running
+// with its old settings until it is restarted, as in libvirt. The name, UUID
+// and bridge must not belong to another network (errdefs.ErrAlreadyExists).
+func Define(l state.Layout, file string, data []byte) (*Network, error) {
+	n, err := Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	others, err := List(l)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range others {
+		switch {
+		case o.Name == n.Name:
+			if n.uuidGiven && o.UUID != n.UUID {
+				return nil, fmt.Errorf("%w: network %q is defined with UUID %s, not %s", errdefs.ErrAlreadyExists, n.Name, o.UUID, n.UUID)
+			}
+			if !n.uuidGiven {
+				n.UUID, n.XML.UUID = o.UUID, o.UUID
+			}
+			if !n.macGiven {
+				n.MAC, n.XML.MAC.Address = o.MAC, o.XML.MAC.Address
+			}
+		case o.UUID == n.UUID:
+			return nil, fmt.Errorf("%w: UUID %s belongs to network %q", errdefs.ErrAlreadyExists, n.UUID, o.Name)
+		case o.Bridge == n.Bridge:
+			return nil, fmt.Errorf("%w: bridge %s belongs to network %q", errdefs.ErrAlreadyExists, n.Bridge, o.Name)
+		}
+	}
+	b, err := n.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(l.NetworksDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("define network %s: %w", n.Name, err)
+	}
+	if err := state.WriteFileAtomic(defFile(l, n.Name), b, 0o644); err != nil {
+		return nil, fmt.Errorf("define network %s: %w", n.Name, err)
+	}
+	n.layout = &l
+	return n, nil
+}
+
+// Load reads the stored definition of network name (errdefs.ErrNotFound
+// when there is none).
+func Load(l state.Layout, name string) (*Network, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	path := defFile(l, name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("network %q: %w", name, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read network %s: %w", name, err)
+	}
+	n, err := Parse(path, b)
+	if err != nil {
+		return nil, fmt.Errorf("stored definition of network %s: %w", name, err)
+	}
+	if n.Name != name {
+		return nil, fmt.Errorf("%s defines network %q, not %q", path, n.Name, name)
+	}
+	n.layout = &l
+	return n, nil
+}
+
+// List returns every defined network, sorted by name.
+func List(l state.Layout) ([]*Network, error) {
+	ents, err := os.ReadDir(l.NetworksDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	var out []*Network
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".xml")
+		if !ok || e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		n, err := Load(l, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Active reports whether network name runs (its runtime directory exists).
+func Active(l state.Layout, name string) bool {
+	_, err := os.Stat(runStateFile(l, name))
+	return err == nil
+}
+
+// Undefine removes the definition of network name, its autostart marker and
+// its address records. An active network must be destroyed first
+// (errdefs.ErrAlreadyRunning).
+func Undefine(l state.Layout, name string) error {
+	if _, err := Load(l, name); err != nil {
+		return err
+	}
+	if Active(l, name) {
+		return fmt.Errorf("network %s is active, destroy it first: %w", name, errdefs.ErrAlreadyRunning)
+	}
+	for _, p := range []string{autostartFile(l, name), allocFile(l, name), defFile(l, name)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("undefine network %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// SetAutostart marks (on) or unmarks network name for start at boot.
+func SetAutostart(l state.Layout, name string, on bool) error {
+	if _, err := Load(l, name); err != nil {
+		return err
+	}
+	p := autostartFile(l, name)
+	if !on {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("autostart network %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("autostart network %s: %w", name, err)
+	}
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		return fmt.Errorf("autostart network %s: %w", name, err)
+	}
+	return nil
+}
+
+// Autostart reports whether network name is marked for start at boot.
+func Autostart(l state.Layout, name string) bool {
+	_, err := os.Stat(autostartFile(l, name))
+	return err == nil
+}
