@@ -160,12 +160,13 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 	} else if CheckName(x.Name) != nil {
 		v.errorf("/network/name", x.Name, "use letters, digits, '_', '.', '-' (not first), at most 50 characters")
 	}
-	n.UUID = strings.ToLower(x.UUID)
 	n.uuidGiven = x.UUID != ""
 	if x.UUID == "" {
 		n.UUID = newUUID()
-	} else if !uuidRE.MatchString(n.UUID) {
+	} else if hexs := strings.ToLower(strings.ReplaceAll(x.UUID, "-", "")); !uuidRE.MatchString(hexs) {
 		v.errorf("/network/uuid", x.UUID, "not a UUID")
+	} else {
+		n.UUID = hexs[:8] + "-" + hexs[8:12] + "-" + hexs[12:16] + "-" + hexs[16:20] + "-" + hexs[20:]
 	}
 	x.UUID = n.UUID
 
@@ -243,7 +244,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 	return n
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`)
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func newUUID() string {
 	var b [16]byte
