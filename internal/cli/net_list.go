@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"vmlite/netdef"
+)
+
+func init() { register(newNetListCmd) }
+
+func newNetListCmd(app *App) *cobra.Command {
+	var all, inactive, names bool
+	cmd := &cobra.Command{
+		Use:   "net-list",
+		Short: "List managed networks",
+		Long: `List the active managed networks (--all: every defined network, --inactive:
+the stopped ones) with their state, autostart mark, bridge, IPv4 address
+and forward mode.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ns, err := netdef.List(app.Layout)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(app.Stdout, 0, 0, 3, ' ', 0)
+			if !names {
+				fmt.Fprintln(w, " Name\tState\tAutostart\tBridge\tAddress\tForward")
+				fmt.Fprintln(w, "-------------------------------------------------------------------------")
+			}
+			for _, n := range ns {
+				active := netdef.Active(app.Layout, n.Name)
+				if active && inactive || !active && !inactive && !all {
+					continue
+				}
+				if names {
+					fmt.Fprintln(w, n.Name)
+					continue
+				}
+				st, auto, addr, fwd := "inactive", "no", "-", "isolated"
+				if active {
+					st = "active"
+				}
+				if netdef.Autostart(app.Layout, n.Name) {
+					auto = "yes"
+				}
+				if c := n.IPv4(); c != nil {
+					addr = c.CIDR()
+				}
+				if n.Forward != netdef.ForwardNone {
+					fwd = n.Forward
+				}
+				fmt.Fprintf(w, " %s\t%s\t%s\t%s\t%s\t%s\n", n.Name, st, auto, n.Bridge, addr, fwd)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "list active and inactive networks")
+	cmd.Flags().BoolVar(&inactive, "inactive", false, "list inactive networks only")
+	cmd.Flags().BoolVar(&names, "name", false, "print the names only, one a line")
+	return cmd
+}
