@@ -45,7 +45,7 @@ example, are shown too). IPv6 link-local addresses are left out.`,
 			return w.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&iface, "interface", "", "only the guest interface `NAME` (eth0)")
+	cmd.Flags().StringVar(&iface, "interface", "", "only the guest interface NAME (eth0)")
 	return cmd
 }
 
