@@ -56,14 +56,15 @@ func helperAlloc() {
 
 // guestReport is what the mountguest helper saw from inside.
 type guestReport struct {
-	Error    string            `json:"error,omitempty"`
-	Cgroup   string            `json:"cgroup"`   // /proc/thread-self/cgroup
-	Entries  map[string]string `json:"entries"`  // name -> "dir" or "link:TARGET"
-	Mounts   map[string]string `json:"mounts"`   // relative mount point -> "fstype ro|rw"
-	Limit    string            `json:"limit"`    // the guest's memory limit as the guest reads it
-	SeesSelf bool              `json:"seesSelf"` // its pid is in the root's cgroup.procs
-	Writable map[string]string `json:"writable"` // dir -> "" or the mkdir error
-	UserNS   bool              `json:"userns"`
+	Error      string            `json:"error,omitempty"`
+	Cgroup     string            `json:"cgroup"`     // /proc/thread-self/cgroup
+	Entries    map[string]string `json:"entries"`    // name -> "dir" or "link:TARGET"
+	Mounts     map[string]string `json:"mounts"`     // relative mount point -> "fstype ro|rw"
+	Limit      string            `json:"limit"`      // the guest's memory limit as the guest reads it
+	SeesSelf   bool              `json:"seesSelf"`   // its pid is in the root's cgroup.procs
+	LimitWrite string            `json:"limitWrite"` // the error raising its own memory limit gave
+	Writable   map[string]string `json:"writable"`   // dir -> "" or the mkdir error
+	UserNS     bool              `json:"userns"`
 }
 
 // helperMountGuest runs MountGuest the way the guest's init side will: in
@@ -125,6 +126,12 @@ func helperMountGuest() {
 		memDir, limitFile = target, "memory.max"
 	}
 	rep.Limit, _ = readString(filepath.Join(memDir, limitFile))
+	if rep.Limit != "" {
+		rep.LimitWrite = "<no error>"
+		if err := writeFile(filepath.Join(memDir, limitFile), "1073741824"); err != nil {
+			rep.LimitWrite = err.Error()
+		}
+	}
 	procsDir := filepath.Join(target, "systemd")
 	if mode == V2 {
 		procsDir = target

@@ -349,6 +349,9 @@ func TestRealMountGuest(t *testing.T) {
 	if rep.Limit != "67108864" {
 		t.Errorf("guest reads memory limit %q through its mount, want its own 67108864", rep.Limit)
 	}
+	if mode == V1 && !strings.Contains(rep.LimitWrite, "read-only") {
+		t.Errorf("guest raising its own memory limit: %q, want a read-only file system", rep.LimitWrite)
+	}
 	if !rep.SeesSelf {
 		t.Error("guest's root cgroup.procs does not list the guest")
 	}
@@ -533,5 +536,95 @@ func TestRealKillForker(t *testing.T) {
 	_ = s.wait(t, 10*time.Second)
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRealMountGuestUserNS is TestRealMountGuest for a guest with a user
+// namespace (vmlite's default: guest root is host uid 100000), after
+// Delegate: the guest's root owns its cgroup and may use it, and the
+// controllers stay protected by file ownership instead of read-only mounts.
+func TestRealMountGuestUserNS(t *testing.T) {
+	mode := hostMode(t)
+	m := realManager(t, DefaultRoot, mode, plan.Limits{MemoryBytes: 64 * mib})
+	const hostRoot = 100000
+	if err := m.Delegate(hostRoot, hostRoot); err != nil {
+		t.Fatal(err)
+	}
+	// The mapped root must reach the helper binary and the target; the test
+	// binary's own directory is root's alone.
+	dir, err := os.MkdirTemp("", "vmlite-cgroup-userns-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "helper")
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "cgroup")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(target, hostRoot, hostRoot); err != nil {
+		t.Fatal(err)
+	}
+	idmap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostRoot, Size: 65536}}
+	cmd := exec.Command(exe, mode.String(), target)
+	cmd.Env = append(os.Environ(), helperEnv+"=mountguest")
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		UidMappings: idmap, GidMappings: idmap, GidMappingsEnableSetgroups: true,
+		Credential: &syscall.Credential{Uid: 0, Gid: 0},
+	}
+	s := startIn(t, m, cmd)
+	var rep guestReport
+	if err := json.NewDecoder(s.stdout).Decode(&rep); err != nil {
+		t.Fatalf("helper report: %v", err)
+	}
+	_ = s.wait(t, 10*time.Second)
+	t.Logf("guest view: %+v", rep)
+	if rep.Error != "" {
+		t.Fatal(rep.Error)
+	}
+	if !rep.UserNS {
+		t.Error("helper did not run in a user namespace")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(rep.Cgroup), "\n") {
+		if !strings.HasSuffix(line, ":/") {
+			t.Errorf("guest's /proc/self/cgroup line %q: want its cgroup as /", line)
+		}
+	}
+	if rep.Limit != "67108864" || !rep.SeesSelf {
+		t.Errorf("guest reads limit %q, sees itself %v: want its own cgroup", rep.Limit, rep.SeesSelf)
+	}
+	if !strings.Contains(rep.LimitWrite, "permission denied") {
+		t.Errorf("guest root raising its own memory limit: %q, want permission denied", rep.LimitWrite)
+	}
+	want := map[string]string{".": "cgroup2 rw"}
+	writable := []string{"."}
+	if mode == V1 {
+		want = map[string]string{".": "tmpfs rw", "memory": "cgroup rw", "systemd": "cgroup rw"}
+		writable = []string{".", "memory", "systemd"}
+	}
+	for mp, w := range want {
+		if rep.Mounts[mp] != w {
+			t.Errorf("guest mount %s = %q, want %q", mp, rep.Mounts[mp], w)
+		}
+	}
+	for _, d := range writable {
+		if e, ok := rep.Writable[d]; !ok || e != "" {
+			t.Errorf("guest root cannot mkdir in its delegated %s: %q", d, e)
+		}
 	}
 }
