@@ -1,6 +1,116 @@
 package initsys
 
-import "os"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
 
-// Main is the entry point of the __init role. It never returns.
-func Main() { os.Exit(255) }
+	"vmlite/plan"
+)
+
+func init() {
+	// Every namespace, capability and credential change below is per thread,
+	// and execve must come from the thread that made them. Locking in init()
+	// pins the main goroutine to the main thread before main runs. This runs
+	// for every role; for the CLI and supervisor it only costs the lock.
+	runtime.LockOSThread()
+}
+
+// Main is the entry point of the __init role: it waits for the supervisor's
+// go message, sets the guest up and execs its init. It never returns: on
+// failure it reports over the sync socket and exits 255.
+func Main() {
+	// The guest runs with whatever memory it has; __init lives for
+	// milliseconds, so a collection would be wasted work.
+	debug.SetGCPercent(-1)
+	sync := os.NewFile(uintptr(plan.InitSyncFD), "sync")
+	err := run(sync)
+	// run returns only on failure (success ends in execve).
+	var se *StepError
+	if !errors.As(err, &se) {
+		se = &StepError{Step: "set up guest", Err: err}
+	}
+	_ = Send(sync, Message{Type: msgError, Step: se.Step, XMLPath: se.XMLPath, Msg: se.Err.Error(), User: se.User})
+	fmt.Fprintf(os.Stderr, "vmlite __init: %v\n", err)
+	os.Exit(255)
+}
+
+// run receives the plan and performs the set-up steps in order. Each step is
+// one line here so this function reads as the table of contents.
+func run(sync *os.File) (err error) {
+	defer func() {
+		// A panic must still reach the supervisor as a step error.
+		if r := recover(); r != nil {
+			err = &StepError{Step: "set up guest", Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+		}
+	}()
+	m, fds, err := Recv(sync)
+	if err != nil {
+		return &StepError{Step: "wait for supervisor", Err: err}
+	}
+	if m.Type != msgGo {
+		return &StepError{Step: "wait for supervisor", Err: fmt.Errorf("unexpected message %q", m.Type)}
+	}
+	p, err := plan.Unmarshal(m.Plan)
+	if err != nil {
+		return &StepError{Step: "read launch plan", Err: err}
+	}
+	rootTree := -1
+	if m.RootfsFD >= 0 && m.RootfsFD < len(fds) {
+		rootTree = fds[m.RootfsFD]
+	}
+	g := &guest{p: p, rootTree: rootTree}
+
+	// The supervisor has put us in the guest's cgroup; only now does a new
+	// cgroup namespace root at it (a namespace made at clone time would root
+	// at the supervisor's cgroup).
+	if err := g.unshareCgroup(); err != nil {
+		return err
+	}
+	if err := g.setHostname(); err != nil {
+		return err
+	}
+	if err := g.loopbackUp(); err != nil {
+		return err
+	}
+	if err := g.prepareRoot(); err != nil {
+		return err
+	}
+	if err := g.mountAPIFilesystems(); err != nil {
+		return err
+	}
+	if err := g.populateDev(); err != nil {
+		return err
+	}
+	if err := g.mountConsoles(); err != nil {
+		return err
+	}
+	if err := g.mountFilesystems(); err != nil {
+		return err
+	}
+	if err := g.pivotRoot(); err != nil {
+		return err
+	}
+	if err := g.finishReadOnly(); err != nil {
+		return err
+	}
+	argv0, err := g.lookupInit()
+	if err != nil {
+		return err
+	}
+	if err := g.dropCapabilities(); err != nil {
+		return err
+	}
+	if err := g.switchUser(); err != nil {
+		return err
+	}
+	if err := g.closeExtraFDs(sync); err != nil {
+		return err
+	}
+	if err := Send(sync, Message{Type: msgReady}); err != nil {
+		return &StepError{Step: "report ready", Err: err}
+	}
+	return g.exec(argv0)
+}

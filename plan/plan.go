@@ -100,6 +100,13 @@ type Paths struct {
 	LogFile string `json:"logFile"`
 	// SupervisorLog receives the supervisor's own diagnostics.
 	SupervisorLog string `json:"supervisorLog"`
+	// StateFile, ControlSocket, PlanFile and LiveXML live in RunDir.
+	StateFile     string `json:"stateFile"`
+	ControlSocket string `json:"controlSocket"`
+	PlanFile      string `json:"planFile"`
+	LiveXML       string `json:"liveXML"`
+	// LastFile records the final state of the run (outlives RunDir).
+	LastFile string `json:"lastFile"`
 }
 
 // Init is the guest's PID 1 and how to run it.
@@ -188,7 +195,9 @@ type Console struct {
 	// GuestPath is /dev/console or /dev/ttyN.
 	GuestPath string `json:"guestPath"`
 	// Name is the --devname alias: console0, console1, ...
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Socket is the console multiplexer's socket on the host.
+	Socket  string `json:"socket"`
 	XMLPath string `json:"xmlPath"`
 }
 

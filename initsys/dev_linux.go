@@ -1,0 +1,103 @@
+package initsys
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+)
+
+// The standard device nodes every guest gets. They are bind-mounted from the
+// host rather than created: mknod is EPERM in a user namespace, and a bind
+// keeps one code path for mapped and unmapped guests.
+var stdDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+var devSymlinks = [][2]string{
+	{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+	{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+}
+
+// populateDev gives the guest a fresh /dev: a tmpfs with only the standard
+// nodes, its own devpts instance, /dev/shm and /dev/mqueue.
+func (g *guest) populateDev() error {
+	dev := g.inRoot("/dev")
+	if err := ensureDir(dev, 0o755); err != nil {
+		return userStepErr("mount /dev", g.p.Rootfs.XMLPath, err)
+	}
+	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=65536k"); err != nil {
+		return stepErr("mount /dev", "", &os.PathError{Op: "mount", Path: dev, Err: err})
+	}
+	for _, n := range stdDevices {
+		if err := bindNode("/dev/"+n, dev+"/"+n); err != nil {
+			return stepErr("create /dev/"+n, "", err)
+		}
+	}
+	for _, n := range g.p.Devices {
+		if err := bindNode(n.HostPath, g.inRoot(n.GuestPath)); err != nil {
+			return userStepErr("pass through "+n.HostPath, n.XMLPath, err)
+		}
+	}
+	for _, l := range devSymlinks {
+		if err := os.Symlink(l[0], dev+"/"+l[1]); err != nil {
+			return stepErr("create /dev/"+l[1], "", err)
+		}
+	}
+	pts := dev + "/pts"
+	if err := os.Mkdir(pts, 0o755); err != nil {
+		return stepErr("mount /dev/pts", "", err)
+	}
+	// gid=5 is the tty group; a guest whose map lacks gid 5 gets no gid option.
+	opts := "newinstance,ptmxmode=0666,mode=0620,gid=5"
+	err := unix.Mount("devpts", pts, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, opts)
+	if errors.Is(err, unix.EINVAL) {
+		err = unix.Mount("devpts", pts, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
+	}
+	if err != nil {
+		return stepErr("mount /dev/pts", "", &os.PathError{Op: "mount", Path: pts, Err: err})
+	}
+	shm := dev + "/shm"
+	if err := os.Mkdir(shm, 0o1777); err != nil {
+		return stepErr("mount /dev/shm", "", err)
+	}
+	if err := unix.Mount("shm", shm, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size=65536k"); err != nil {
+		return stepErr("mount /dev/shm", "", &os.PathError{Op: "mount", Path: shm, Err: err})
+	}
+	mq := dev + "/mqueue"
+	if err := os.Mkdir(mq, 0o755); err == nil {
+		// Best effort: a kernel without POSIX message queues still boots guests.
+		_ = unix.Mount("mqueue", mq, "mqueue", mntNoSuidDevExec, "")
+	}
+	return nil
+}
+
+// mountConsoles binds each console's pty slave (received as an fd) over
+// /dev/console or /dev/ttyN.
+func (g *guest) mountConsoles() error {
+	for i, c := range g.p.Consoles {
+		target := g.inRoot(c.GuestPath)
+		if err := ensureFile(target); err != nil {
+			return stepErr("set up "+c.Name, c.XMLPath, err)
+		}
+		// /proc here is still the host's proc mount, so /proc/self/fd/N names
+		// our fd; mount follows the magic link to the pty.
+		src := fmt.Sprintf("/proc/self/fd/%d", plan.InitConsoleFD(i))
+		if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
+			return stepErr("set up "+c.Name, c.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
+		}
+	}
+	return nil
+}
+
+// bindNode binds the host device node src onto dst (created as an empty file).
+func bindNode(src, dst string) error {
+	if err := ensureFile(dst); err != nil {
+		return err
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		return &os.PathError{Op: "mount", Path: dst, Err: err}
+	}
+	return nil
+}

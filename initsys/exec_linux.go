@@ -1,0 +1,128 @@
+package initsys
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// lookupInit checks that the guest's init exists and is executable in the
+// guest's root, so that a missing init is a start error naming <init>
+// rather than an exec failure after the fact.
+func (g *guest) lookupInit() (string, error) {
+	path := g.p.Init.Path
+	fi, err := os.Stat(path)
+	if err != nil {
+		where := "the guest's root filesystem " + g.p.Rootfs.Path
+		if g.shared() {
+			where = "the host's root filesystem (the guest has no root <filesystem>)"
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return "", userStepErr("find init", g.p.Init.XMLPath, fmt.Errorf("%s: not found in %s", path, where))
+		}
+		return "", userStepErr("find init", g.p.Init.XMLPath, err)
+	}
+	if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return "", userStepErr("find init", g.p.Init.XMLPath, fmt.Errorf("%s: not an executable file (mode %v)", path, fi.Mode()))
+	}
+	return path, nil
+}
+
+// switchUser applies <inituser>/<initgroup>, resolved in the guest's
+// /etc/passwd and /etc/group (names) or numeric ("+N" or "N").
+func (g *guest) switchUser() error {
+	if g.p.Init.User == "" && g.p.Init.Group == "" {
+		return nil
+	}
+	uid, gid := 0, 0
+	if g.p.Init.User != "" {
+		u, pgid, err := lookupID("/etc/passwd", g.p.Init.User)
+		if err != nil {
+			return userStepErr("set init user", "/domain/os/inituser", err)
+		}
+		uid, gid = u, pgid
+	}
+	if g.p.Init.Group != "" {
+		gg, _, err := lookupID("/etc/group", g.p.Init.Group)
+		if err != nil {
+			return userStepErr("set init group", "/domain/os/initgroup", err)
+		}
+		gid = gg
+	}
+	// The console belongs to the init user, so that its shell gets job control
+	// (libvirt does the same).
+	_ = unix.Fchown(0, uid, gid)
+	if err := unix.Setgroups([]int{gid}); err != nil {
+		return stepErr("set init group", "/domain/os/initgroup", &os.SyscallError{Syscall: "setgroups", Err: err})
+	}
+	if err := unix.Setresgid(gid, gid, gid); err != nil {
+		return stepErr("set init group", "/domain/os/initgroup", &os.SyscallError{Syscall: "setresgid", Err: err})
+	}
+	if err := unix.Setresuid(uid, uid, uid); err != nil {
+		return stepErr("set init user", "/domain/os/inituser", &os.SyscallError{Syscall: "setresuid", Err: err})
+	}
+	return nil
+}
+
+// lookupID resolves name in a passwd- or group-format file; "+N" and "N" are
+// numeric. It returns the id and, for passwd, the primary gid.
+func lookupID(file, name string) (int, int, error) {
+	if n, err := strconv.Atoi(strings.TrimPrefix(name, "+")); err == nil {
+		return n, n, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, 0, fmt.Errorf("look up %q: %w", name, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) < 3 || fields[0] != name {
+			continue
+		}
+		id, err := strconv.Atoi(fields[2])
+		if err != nil {
+			return 0, 0, fmt.Errorf("look up %q in %s: bad id %q", name, file, fields[2])
+		}
+		gid := id
+		if len(fields) >= 4 {
+			if g, err := strconv.Atoi(fields[3]); err == nil {
+				gid = g
+			}
+		}
+		return id, gid, nil
+	}
+	return 0, 0, fmt.Errorf("%q: no such entry in the guest's %s", name, file)
+}
+
+// closeExtraFDs marks every fd above stderr close-on-exec: the console
+// slaves, the sync socket (its closing tells the supervisor exec succeeded)
+// and anything inherited by accident. Leaking a host fd into the guest is an
+// escape (CVE-2024-21626).
+func (g *guest) closeExtraFDs(_ *os.File) error {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return stepErr("close inherited fds", "", &os.SyscallError{Syscall: "close_range", Err: err})
+	}
+	return nil
+}
+
+// exec replaces __init with the guest's init.
+func (g *guest) exec(argv0 string) error {
+	dir := g.p.Init.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	if err := unix.Chdir(dir); err != nil {
+		return userStepErr("enter init directory", "/domain/os/initdir", &os.PathError{Op: "chdir", Path: dir, Err: err})
+	}
+	argv := append([]string{argv0}, g.p.Init.Args...)
+	err := unix.Exec(argv0, argv, g.p.Init.Env)
+	user := errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOENT)
+	return &StepError{Step: "exec init", XMLPath: g.p.Init.XMLPath, Err: &os.PathError{Op: "execve", Path: argv0, Err: err}, User: user}
+}

@@ -1,0 +1,73 @@
+package initsys
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"vmlite/plan"
+)
+
+// guest is the set-up state of __init: the plan and where the new root is
+// while it is being built (before pivot_root).
+type guest struct {
+	p *plan.Plan
+	// root is the host path of the guest's root until pivotRoot, "/" after it
+	// (and always "/" for a guest that shares the host's root).
+	root string
+	// rootTree is an idmapped mount tree of the rootfs from the supervisor, or -1.
+	rootTree int
+}
+
+// inRoot returns guest path p under the new root.
+func (g *guest) inRoot(p string) string {
+	return filepath.Join(g.root, filepath.Clean("/"+p))
+}
+
+// stepErr wraps err as a failed step.
+func stepErr(step, xmlPath string, err error) error {
+	return &StepError{Step: step, XMLPath: xmlPath, Err: err}
+}
+
+// userStepErr is a failed step the user fixes (rootfs content, XML).
+func userStepErr(step, xmlPath string, err error) error {
+	return &StepError{Step: step, XMLPath: xmlPath, Err: err, User: true}
+}
+
+// ensureDir makes dir (a path under the new root) exist.
+func ensureDir(dir string, mode os.FileMode) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s exists and is not a directory", dir)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(dir, mode); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	return nil
+}
+
+// ensureFile makes an empty file at path to bind a file or device node over.
+func ensureFile(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	return f.Close()
+}
+
+// shared reports whether the guest shares the host's root filesystem.
+func (g *guest) shared() bool { return g.p.Rootfs.Path == "" }
+
+// hasPrefixPath reports whether p is dir or below it.
+func hasPrefixPath(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
+}

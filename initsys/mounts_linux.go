@@ -1,0 +1,173 @@
+package initsys
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+)
+
+// Paths in /proc that stay visible but read-only: writing them would reach
+// the host kernel (runc's list).
+var procReadOnly = []string{"sys", "sysrq-trigger", "irq", "bus", "fs"}
+
+// Paths in /proc and /sys that are hidden: they leak host kernel state or
+// allow host-wide actions.
+var maskedPaths = []string{
+	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+	"/proc/acpi", "/proc/scsi", "/proc/asound", "/sys/firmware", "/sys/kernel/debug", "/sys/kernel/security",
+}
+
+const (
+	mntNoSuidDevExec = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+)
+
+// mountAPIFilesystems mounts the guest's own /proc, /sys and /run.
+func (g *guest) mountAPIFilesystems() error {
+	procDir := g.inRoot("/proc")
+	if err := ensureDir(procDir, 0o555); err != nil {
+		return userStepErr("mount /proc", g.p.Rootfs.XMLPath, err)
+	}
+	// proc of the guest's pid namespace (we are its pid 1).
+	if err := unix.Mount("proc", procDir, "proc", mntNoSuidDevExec, ""); err != nil {
+		return stepErr("mount /proc", "", &os.PathError{Op: "mount", Path: procDir, Err: err})
+	}
+	for _, p := range procReadOnly {
+		path := procDir + "/" + p
+		if _, err := os.Stat(path); err != nil {
+			continue // absent on this kernel
+		}
+		if err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return stepErr("protect /proc/"+p, "", &os.PathError{Op: "mount", Path: path, Err: err})
+		}
+		if err := remountReadOnly(path); err != nil {
+			return stepErr("protect /proc/"+p, "", err)
+		}
+	}
+	sysDir := g.inRoot("/sys")
+	if err := ensureDir(sysDir, 0o555); err != nil {
+		return userStepErr("mount /sys", g.p.Rootfs.XMLPath, err)
+	}
+	// sysfs of the guest's network namespace, read-only as libvirt does.
+	if err := unix.Mount("sysfs", sysDir, "sysfs", mntNoSuidDevExec|unix.MS_RDONLY, ""); err != nil {
+		return stepErr("mount /sys", "", &os.PathError{Op: "mount", Path: sysDir, Err: err})
+	}
+	if err := g.mountCgroups(); err != nil {
+		return err
+	}
+	if err := g.maskPaths(); err != nil {
+		return err
+	}
+	runDir := g.inRoot("/run")
+	if err := ensureDir(runDir, 0o755); err != nil {
+		return userStepErr("mount /run", g.p.Rootfs.XMLPath, err)
+	}
+	if err := unix.Mount("tmpfs", runDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=20%"); err != nil {
+		return stepErr("mount /run", "", &os.PathError{Op: "mount", Path: runDir, Err: err})
+	}
+	return nil
+}
+
+// maskPaths hides maskedPaths: /dev/null over files, an empty read-only
+// tmpfs over directories.
+func (g *guest) maskPaths() error {
+	for _, p := range maskedPaths {
+		path := g.inRoot(p)
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		if fi.IsDir() {
+			err = unix.Mount("tmpfs", path, "tmpfs", unix.MS_RDONLY|mntNoSuidDevExec, "size=0,mode=555")
+		} else {
+			err = unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
+		}
+		if err != nil {
+			return stepErr("mask "+p, "", &os.PathError{Op: "mount", Path: path, Err: err})
+		}
+	}
+	return nil
+}
+
+// mountFilesystems applies the <filesystem> elements after the root.
+func (g *guest) mountFilesystems() error {
+	for _, m := range g.p.Mounts {
+		if err := g.mountOne(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *guest) mountOne(m plan.Mount) error {
+	target := g.inRoot(m.Target)
+	step := fmt.Sprintf("mount %s on %s", m.Kind, m.Target)
+	switch m.Kind {
+	case plan.MountBind, plan.MountGuest:
+		src := m.Source
+		if m.Kind == plan.MountGuest {
+			src = g.inRoot(m.Source)
+		}
+		fi, err := os.Stat(src)
+		if err != nil {
+			return userStepErr(step, m.XMLPath, err)
+		}
+		if fi.IsDir() {
+			err = ensureDir(target, 0o755)
+		} else {
+			err = ensureFile(target)
+		}
+		if err != nil {
+			return userStepErr(step, m.XMLPath, err)
+		}
+		if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return stepErr(step, m.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
+		}
+	case plan.MountTmpfs:
+		if err := ensureDir(target, 0o755); err != nil {
+			return userStepErr(step, m.XMLPath, err)
+		}
+		opts := "mode=755"
+		if m.SizeBytes > 0 {
+			opts += fmt.Sprintf(",size=%d", m.SizeBytes)
+		}
+		if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+			return stepErr(step, m.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
+		}
+	case plan.MountBlock:
+		if err := ensureDir(target, 0o755); err != nil {
+			return userStepErr(step, m.XMLPath, err)
+		}
+		if err := mountBlock(m.Source, target, m.FSType); err != nil {
+			return stepErr(step, m.XMLPath, err)
+		}
+	default:
+		return stepErr(step, m.XMLPath, fmt.Errorf("unknown mount kind %q", m.Kind))
+	}
+	if m.ReadOnly {
+		if err := remountReadOnly(target); err != nil {
+			return stepErr(step, m.XMLPath, err)
+		}
+	}
+	return nil
+}
+
+// mountBlock mounts a block device, trying the common filesystems when the
+// type is not given (the kernel has no "auto").
+func mountBlock(dev, target, fstype string) error {
+	types := []string{fstype}
+	if fstype == "" {
+		types = []string{"ext4", "xfs", "btrfs", "vfat", "iso9660"}
+	}
+	var last error
+	for _, t := range types {
+		err := unix.Mount(dev, target, t, unix.MS_NOSUID, "")
+		if err == nil {
+			return nil
+		}
+		last = &os.PathError{Op: "mount " + t, Path: dev, Err: err}
+	}
+	return last
+}

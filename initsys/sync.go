@@ -1,0 +1,84 @@
+package initsys
+
+// The sync protocol between the supervisor and `vmlite __init` runs over a
+// unix SOCK_SEQPACKET socketpair (fd plan.InitSyncFD in the child). One JSON
+// message per packet; message boundaries and EOF come from the socket type.
+//
+//	supervisor                               __init (blocked reading fd 3)
+//	   clone(namespaces) ------------------>
+//	   cgroup membership (v1), host side of
+//	   the network, idmapped mount trees
+//	   msgGo{plan} + SCM_RIGHTS(tree fds) -->
+//	                                          unshare(cgroup ns), mounts, /dev,
+//	                                          console, pivot_root, hostname,
+//	                                          capabilities, lookup of init
+//	   <--------------------------- msgReady
+//	                                          execve(init); fd 3 is close-on-exec
+//	   EOF -> init runs (exec succeeded)
+//
+//	   <------------- msgError{step, xmlPath, msg}  at any point, also when execve
+//	                                                 fails after msgReady
+//
+// EOF before msgReady means __init died (crash, OOM, killed): the supervisor
+// then reports the wait status instead.
+
+// msgType is a sync message kind.
+type msgType string
+
+const (
+	msgGo    msgType = "go"
+	msgReady msgType = "ready"
+	msgError msgType = "error"
+)
+
+// Message is one sync packet. Exported for the supervisor, which speaks the
+// other side of the protocol.
+type Message struct {
+	Type msgType `json:"type"`
+	// Plan travels with msgGo (JSON of plan.Plan).
+	Plan []byte `json:"plan,omitempty"`
+	// RootfsFD is set in msgGo when an idmapped root tree fd rides along in
+	// SCM_RIGHTS: the index of that fd in the received rights.
+	RootfsFD int `json:"rootfsFd"`
+	// Step, XMLPath, Msg and User describe a failure (msgError).
+	Step    string `json:"step,omitempty"`
+	XMLPath string `json:"xmlPath,omitempty"`
+	Msg     string `json:"msg,omitempty"`
+	User    bool   `json:"user,omitempty"`
+}
+
+// Message constructors for the supervisor side.
+
+// GoMessage is the release message carrying the plan.
+func GoMessage(planJSON []byte, withRootfsFD bool) Message {
+	m := Message{Type: msgGo, Plan: planJSON, RootfsFD: -1}
+	if withRootfsFD {
+		m.RootfsFD = 0
+	}
+	return m
+}
+
+// IsReady reports whether m is the ready message.
+func (m Message) IsReady() bool { return m.Type == msgReady }
+
+// IsError reports whether m reports a failure.
+func (m Message) IsError() bool { return m.Type == msgError }
+
+// StepError is a set-up failure inside the guest, naming the step and the
+// XML element it came from.
+type StepError struct {
+	Step    string
+	XMLPath string
+	Err     error
+	// User marks failures the user fixes in the XML or the rootfs (exit 2).
+	User bool
+}
+
+func (e *StepError) Error() string {
+	if e.XMLPath != "" {
+		return e.Step + " (" + e.XMLPath + "): " + e.Err.Error()
+	}
+	return e.Step + ": " + e.Err.Error()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }

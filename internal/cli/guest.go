@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"vmlite/domain"
+	"vmlite/internal/errdefs"
+	"vmlite/plan"
+	"vmlite/state"
+	"vmlite/supervisor"
+)
+
+// guestInfo is what the CLI knows of a guest from disk.
+type guestInfo struct {
+	Name    string
+	Defined bool
+	// Running: a supervisor holds the lock.
+	Running bool
+	// Orphaned: runtime state exists but no supervisor holds the lock.
+	Orphaned bool
+	State    *state.State // state.json (running) or last/NAME.json
+	Plan     *plan.Plan   // plan.json of a running or orphaned guest
+}
+
+// lookupGuest gathers what is known of name; ErrNotFound if nothing is.
+func (a *App) lookupGuest(name string) (*guestInfo, error) {
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	l := a.Layout
+	g := &guestInfo{Name: name}
+	if _, err := os.Stat(l.DomainFile(name)); err == nil {
+		g.Defined = true
+	}
+	held, err := state.Held(l.LockFile(name))
+	if err != nil {
+		return nil, err
+	}
+	g.Running = held
+	if st, err := state.Read(l.StateFile(name)); err == nil {
+		g.State = st
+		if !held {
+			g.Orphaned = true
+		}
+	} else if st, err := state.Read(l.LastFile(name)); err == nil {
+		g.State = st
+	}
+	if b, err := os.ReadFile(l.PlanFile(name)); err == nil {
+		if p, err := plan.Unmarshal(b); err == nil {
+			g.Plan = p
+		}
+	}
+	if !g.Defined && !g.Running && !g.Orphaned && g.State == nil {
+		return nil, fmt.Errorf("guest %q: %w (see `vmlite list --all`)", name, errdefs.ErrNotFound)
+	}
+	return g, nil
+}
+
+// requireRunning returns the guest if its supervisor runs.
+func (a *App) requireRunning(name string) (*guestInfo, error) {
+	g, err := a.lookupGuest(name)
+	if err != nil {
+		return nil, err
+	}
+	if g.Orphaned {
+		return nil, fmt.Errorf("guest %q: its supervisor is gone (killed?); `vmlite destroy %s` cleans up: %w", name, name, errdefs.ErrNotRunning)
+	}
+	if !g.Running {
+		return nil, fmt.Errorf("guest %q: %w", name, errdefs.ErrNotRunning)
+	}
+	return g, nil
+}
+
+// call sends a control request to a running guest's supervisor.
+func (a *App) call(name string, req supervisor.Request) (*supervisor.Response, error) {
+	wait := req.Timeout + 2*plan.DefaultStopTimeout
+	return supervisor.Call(a.Layout.ControlSocket(name), req, wait)
+}
+
+// loadDefinition reads the stored definition of name.
+func (a *App) loadDefinition(name string) (*domain.Domain, []domain.Warning, error) {
+	d, w, err := domain.ParseFile(a.Layout.DomainFile(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("guest %q is not defined: %w (start a file with `vmlite start FILE.xml`, or `vmlite define FILE.xml` first)", name, errdefs.ErrNotFound)
+	}
+	return d, w, err
+}
+
+// validName refuses names that cannot be a guest (and would escape the
+// state directories).
+func validName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("%w: %q is not a guest name", errdefs.ErrInvalid, name)
+	}
+	return nil
+}
+
+// printWarnings writes domain warnings to stderr.
+func (a *App) printWarnings(ws []domain.Warning) {
+	for _, w := range ws {
+		fmt.Fprintf(a.Stderr, "warning: %s\n", w)
+	}
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"vmlite/state"
+	"vmlite/supervisor"
+)
+
+func init() { register(newStatusCmd) }
+
+// statusReport is `vmlite status --json`.
+type statusReport struct {
+	Name          string         `json:"name"`
+	UUID          string         `json:"uuid,omitempty"`
+	State         state.Status   `json:"state"`
+	Reason        state.Reason   `json:"reason,omitempty"`
+	Error         string         `json:"error,omitempty"`
+	Persistent    bool           `json:"persistent"`
+	SupervisorPID int            `json:"supervisorPid,omitempty"`
+	InitPID       int            `json:"initPid,omitempty"`
+	StartedAt     *time.Time     `json:"startedAt,omitempty"`
+	StoppedAt     *time.Time     `json:"stoppedAt,omitempty"`
+	UptimeSec     float64        `json:"uptimeSeconds,omitempty"`
+	ExitStatus    *int           `json:"exitStatus,omitempty"`
+	ExitSignal    string         `json:"exitSignal,omitempty"`
+	Restarts      int            `json:"restarts,omitempty"`
+	Consoles      map[string]int `json:"consoleClients,omitempty"`
+}
+
+func newStatusCmd(app *App) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status NAME [--json]",
+		Short: "Show a guest's state (and why), pids, uptime and console clients",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := app.status(args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(app.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			printStatus(app, r)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *App) status(name string) (*statusReport, error) {
+	g, err := a.lookupGuest(name)
+	if err != nil {
+		return nil, err
+	}
+	r := &statusReport{Name: name, Persistent: g.Defined, State: state.Shutoff}
+	st := g.State
+	if g.Running {
+		if resp, err := a.call(name, supervisor.Request{Op: supervisor.OpStatus}); err == nil {
+			st = &resp.State
+			r.Consoles = resp.Consoles
+		}
+	}
+	if st != nil {
+		r.UUID, r.State, r.Reason, r.Error = st.UUID, st.Status, st.Reason, st.Error
+		r.SupervisorPID, r.InitPID, r.ExitStatus, r.ExitSignal, r.Restarts = st.SupervisorPID, st.InitPID, st.ExitStatus, st.ExitSignal, st.Restarts
+		if !st.StartedAt.IsZero() {
+			t := st.StartedAt
+			r.StartedAt = &t
+		}
+		if !st.StoppedAt.IsZero() {
+			t := st.StoppedAt
+			r.StoppedAt = &t
+		}
+	}
+	if g.Orphaned {
+		r.State, r.Reason, r.Error = state.Orphaned, "", "the supervisor died; `vmlite destroy "+name+"` cleans up"
+	}
+	if r.State == state.Running && r.StartedAt != nil {
+		r.UptimeSec = time.Since(*r.StartedAt).Seconds()
+	}
+	if !g.Running && !g.Orphaned {
+		r.SupervisorPID, r.InitPID = 0, 0
+	}
+	return r, nil
+}
+
+func printStatus(app *App, r *statusReport) {
+	w := app.Stdout
+	fmt.Fprintf(w, "Name:        %s\n", r.Name)
+	if r.UUID != "" {
+		fmt.Fprintf(w, "UUID:        %s\n", r.UUID)
+	}
+	st := string(r.State)
+	if r.Reason != "" {
+		st += " (" + string(r.Reason) + ")"
+	}
+	fmt.Fprintf(w, "State:       %s\n", st)
+	if r.Error != "" {
+		fmt.Fprintf(w, "Detail:      %s\n", r.Error)
+	}
+	fmt.Fprintf(w, "Persistent:  %v\n", r.Persistent)
+	if r.InitPID > 0 {
+		fmt.Fprintf(w, "Init PID:    %d\n", r.InitPID)
+		fmt.Fprintf(w, "Supervisor:  %d\n", r.SupervisorPID)
+	}
+	if r.UptimeSec > 0 {
+		fmt.Fprintf(w, "Uptime:      %v\n", (time.Duration(r.UptimeSec) * time.Second).Round(time.Second))
+	}
+	if r.ExitStatus != nil && r.State != state.Running {
+		if r.ExitSignal != "" {
+			fmt.Fprintf(w, "Init ended:  killed by %s\n", r.ExitSignal)
+		} else {
+			fmt.Fprintf(w, "Init ended:  exit status %d\n", *r.ExitStatus)
+		}
+	}
+	if r.Restarts > 0 {
+		fmt.Fprintf(w, "Restarts:    %d\n", r.Restarts)
+	}
+	for name, n := range r.Consoles {
+		fmt.Fprintf(w, "Console:     %s, %d client(s)\n", name, n)
+	}
+}

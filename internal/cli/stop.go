@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"vmlite/supervisor"
+)
+
+func init() {
+	register(newStopCmd)
+	register(newDestroyCmd)
+	register(newRebootCmd)
+}
+
+func newStopCmd(app *App) *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "stop NAME",
+		Short: "Shut a guest down through its init, then force after a timeout",
+		Long: `Shut a guest down gracefully: vmlite sends the poweroff signal its init
+understands (systemd SIGRTMIN+4, busybox init SIGUSR2, sysvinit SIGPWR; the
+vmlite:stop metadata overrides it), once init has installed its handler,
+waits up to --timeout, then kills everything in the guest.
+
+stop returns when the guest's processes, links, cgroup and runtime files are
+gone.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := app.stopOrphan(name); err != errNotOrphan {
+				return err
+			}
+			if _, err := app.requireRunning(name); err != nil {
+				return err
+			}
+			start := time.Now()
+			resp, err := app.call(name, supervisor.Request{Op: supervisor.OpStop, Timeout: timeout})
+			if err != nil {
+				return err
+			}
+			how := "shut down"
+			if resp.Forced {
+				how = "killed after its stop timeout"
+			}
+			fmt.Fprintf(app.Stdout, "Guest %s %s (%v)\n", name, how, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "graceful stop bound, e.g. 30s (default: the guest's vmlite:stop timeout, or 30s)")
+	return cmd
+}
+
+func newDestroyCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "destroy NAME",
+		Short: "Stop a guest at once (SIGKILL to everything in it)",
+		Long: `Stop a guest at once: every process in it is killed, then its links, cgroup
+and runtime files are removed. Also cleans up a guest whose supervisor died.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := app.stopOrphan(name); err != errNotOrphan {
+				if err == nil {
+					fmt.Fprintf(app.Stdout, "Guest %s destroyed (its supervisor had died)\n", name)
+				}
+				return err
+			}
+			if _, err := app.requireRunning(name); err != nil {
+				return err
+			}
+			if _, err := app.call(name, supervisor.Request{Op: supervisor.OpDestroy}); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "Guest %s destroyed\n", name)
+			return nil
+		},
+	}
+}
+
+func newRebootCmd(app *App) *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "reboot NAME",
+		Short: "Reboot a guest through its init (force after a timeout)",
+		Long: `Ask the guest's init to reboot (systemd SIGINT, busybox init SIGTERM), wait up
+to --timeout for it to go down, then boot it again with the same definition.
+Console clients stay attached. Returns once the guest runs again.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if _, err := app.requireRunning(name); err != nil {
+				return err
+			}
+			resp, err := app.call(name, supervisor.Request{Op: supervisor.OpReboot, Timeout: timeout})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "Guest %s rebooted (init pid %d)\n", name, resp.State.InitPID)
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "bound on the guest's own shutdown before it is killed (default as stop)")
+	return cmd
+}

@@ -1,0 +1,324 @@
+package plan
+
+import (
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"vmlite/domain"
+	"vmlite/internal/caps"
+	"vmlite/netdef"
+	"vmlite/state"
+)
+
+// Options are the inputs of Build besides the domain.
+type Options struct {
+	Layout state.Layout
+	// Transient marks a guest started from a file without define.
+	Transient bool
+	// Probe answers questions about the host and the guest's root
+	// filesystem; nil means the real machine (NewHostProbe).
+	Probe Probe
+}
+
+// Probe is every host look-up Build makes, so tests can fake the host.
+type Probe interface {
+	// IsDir reports whether a host path is a directory.
+	IsDir(path string) bool
+	// InitKind guesses the init system of guest path init under rootfs ("" = host root).
+	InitKind(rootfs, init string) InitKind
+}
+
+// Build turns a validated domain into a launch plan: every default resolved,
+// names and addresses allocated. Errors are the user's (a rootfs that does
+// not exist): they name the XML element.
+func Build(d *domain.Domain, o Options) (*Plan, error) {
+	probe := o.Probe
+	if probe == nil {
+		probe = NewHostProbe()
+	}
+	x := d.XML
+	p := &Plan{
+		Version:   Version,
+		Name:      x.Name,
+		UUID:      strings.ToLower(x.UUID),
+		Transient: o.Transient,
+		Source:    d.File,
+	}
+	if p.UUID == "" {
+		p.UUID = newUUID()
+	}
+	p.Hostname = d.Meta.Hostname
+	if p.Hostname == "" {
+		p.Hostname = Hostname(x.Name)
+	}
+	l := o.Layout
+	p.Paths = Paths{
+		RunDir: l.RunDir(p.Name), LogFile: l.ConsoleLog(p.Name), SupervisorLog: l.SupervisorLog(p.Name),
+		StateFile: l.StateFile(p.Name), ControlSocket: l.ControlSocket(p.Name), PlanFile: l.PlanFile(p.Name),
+		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name),
+	}
+	var errs domain.Errors
+	add := func(path, msg string, value string) {
+		errs = append(errs, &domain.FieldError{File: d.File, Path: path, Msg: msg, Value: value})
+	}
+	buildFilesystems(p, x, probe, add)
+	buildInit(p, x, d, probe)
+	buildConsoles(p, x, l)
+	if x.IDMap != nil {
+		for _, r := range x.IDMap.UIDs {
+			p.IDMap.UIDs = append(p.IDMap.UIDs, IDRange{uint32(r.Start), uint32(r.Target), uint32(r.Count)})
+		}
+		for _, r := range x.IDMap.GIDs {
+			p.IDMap.GIDs = append(p.IDMap.GIDs, IDRange{uint32(r.Start), uint32(r.Target), uint32(r.Count)})
+		}
+		// Without an idmapped mount the guest's root would see its files
+		// owned by nobody.
+		p.Rootfs.IDMapped = p.Rootfs.Path != ""
+	}
+	p.Capabilities = buildCapabilities(x)
+	if err := buildCgroup(p, x, d); err != nil {
+		add("/domain/memory", err.Error(), "")
+	}
+	buildInterfaces(p, x)
+	p.Lifecycle = Lifecycle{
+		OnPoweroff: action(x.OnPoweroff, ActionDestroy),
+		OnReboot:   action(x.OnReboot, ActionRestart),
+		OnCrash:    action(x.OnCrash, ActionDestroy),
+	}
+	p.Stop = stopFor(p.Init.Kind, d.Meta)
+	if b, err := d.Marshal(); err == nil {
+		p.DomainXML = string(b)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+// Hostname makes a domain name hostname-safe as libvirt does
+// (lxcContainerSetHostname): characters outside [A-Za-z0-9-] are dropped, and
+// so is a leading '-'. We also cut it to 63 characters (a DNS label).
+func Hostname(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r < 128 && (r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		}
+	}
+	h := strings.TrimLeft(b.String(), "-")
+	if len(h) > 63 {
+		h = h[:63]
+	}
+	if h == "" {
+		h = "localhost"
+	}
+	return h
+}
+
+func buildInit(p *Plan, x *libvirtxml.Domain, d *domain.Domain, probe Probe) {
+	os := x.OS
+	p.Init = Init{Dir: "/", XMLPath: "/domain/os/init"}
+	if os == nil {
+		return
+	}
+	p.Init.Path = os.Init
+	p.Init.Args = append([]string(nil), os.InitArgs...)
+	if os.InitDir != "" {
+		p.Init.Dir = os.InitDir
+	}
+	p.Init.User, p.Init.Group = os.InitUser, os.InitGroup
+	env := []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TERM=linux",
+		"HOME=/",
+		// systemd's Container Interface: tells init it runs in a container.
+		"container=vmlite",
+		"container_uuid=" + p.UUID,
+		// What libvirt sets, for guests written against it.
+		"LIBVIRT_LXC_NAME=" + p.Name,
+		"LIBVIRT_LXC_UUID=" + p.UUID,
+	}
+	if n := len(x.Devices.Consoles); n > 1 {
+		var ttys []string
+		for i := 1; i < n; i++ {
+			ttys = append(ttys, fmt.Sprintf("pts/%d", i))
+		}
+		env = append(env, "container_ttys="+strings.Join(ttys, " "))
+	}
+	if os.Cmdline != "" {
+		env = append(env, "LIBVIRT_LXC_CMDLINE="+os.Cmdline)
+	}
+	for _, e := range os.InitEnv {
+		env = setEnv(env, e.Name, e.Value)
+	}
+	p.Init.Env = env
+	p.Init.Kind = probe.InitKind(p.Rootfs.Path, p.Init.Path)
+}
+
+func setEnv(env []string, k, v string) []string {
+	for i, e := range env {
+		if strings.HasPrefix(e, k+"=") {
+			env[i] = k + "=" + v
+			return env
+		}
+	}
+	return append(env, k+"="+v)
+}
+
+func buildFilesystems(p *Plan, x *libvirtxml.Domain, probe Probe, add func(path, msg, value string)) {
+	if x.Devices == nil {
+		return
+	}
+	for i, fs := range x.Devices.Filesystems {
+		xp := fmt.Sprintf("/domain/devices/filesystem[%d]", i+1)
+		target := ""
+		if fs.Target != nil {
+			target = fs.Target.Dir
+		}
+		ro := fs.ReadOnly != nil
+		switch {
+		case fs.Source != nil && fs.Source.Mount != nil:
+			src := fs.Source.Mount.Dir
+			if !filepath.IsAbs(src) || !probe.IsDir(src) {
+				add(xp+"/source/@dir", "not an existing directory on the host; fix: create it (e.g. `vmlite template busybox DIR`) or correct the path", src)
+				continue
+			}
+			if filepath.Clean(target) == "/" {
+				p.Rootfs = Rootfs{Path: filepath.Clean(src), ReadOnly: ro, XMLPath: xp}
+				continue
+			}
+			p.Mounts = append(p.Mounts, Mount{Kind: MountBind, Source: src, Target: target, ReadOnly: ro, XMLPath: xp})
+		case fs.Source != nil && fs.Source.RAM != nil:
+			size, err := domain.ScaledBytes(uint64(fs.Source.RAM.Usage), fs.Source.RAM.Units)
+			if err != nil {
+				add(xp+"/source/@units", err.Error(), fs.Source.RAM.Units)
+				continue
+			}
+			p.Mounts = append(p.Mounts, Mount{Kind: MountTmpfs, Target: target, SizeBytes: size, ReadOnly: ro, XMLPath: xp})
+		case fs.Source != nil && fs.Source.Bind != nil:
+			p.Mounts = append(p.Mounts, Mount{Kind: MountGuest, Source: fs.Source.Bind.Dir, Target: target, ReadOnly: ro, XMLPath: xp})
+		case fs.Source != nil && fs.Source.Block != nil:
+			p.Mounts = append(p.Mounts, Mount{Kind: MountBlock, Source: fs.Source.Block.Dev, Target: target, ReadOnly: ro, XMLPath: xp})
+		}
+	}
+	for i, h := range x.Devices.Hostdevs {
+		xp := fmt.Sprintf("/domain/devices/hostdev[%d]", i+1)
+		if h.CapsStorage != nil {
+			dev := h.CapsStorage.Source.Block
+			p.Devices = append(p.Devices, Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
+		}
+		if h.CapsMisc != nil {
+			dev := h.CapsMisc.Source.Char
+			p.Devices = append(p.Devices, Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
+		}
+	}
+}
+
+func buildConsoles(p *Plan, x *libvirtxml.Domain, l state.Layout) {
+	var consoles []libvirtxml.DomainConsole
+	if x.Devices != nil {
+		consoles = x.Devices.Consoles
+	}
+	if len(consoles) == 0 {
+		// libvirt requires one; a guest without a console is useless, so we
+		// give it console0 rather than refuse.
+		consoles = []libvirtxml.DomainConsole{{}}
+	}
+	for i, c := range consoles {
+		port := i
+		if c.Target != nil && c.Target.Port != nil {
+			port = int(*c.Target.Port)
+		}
+		gp := "/dev/console"
+		if port > 0 {
+			gp = fmt.Sprintf("/dev/tty%d", port)
+		}
+		name := fmt.Sprintf("console%d", port)
+		p.Consoles = append(p.Consoles, Console{
+			Port: port, GuestPath: gp, Name: name, Socket: l.ConsoleSocket(p.Name, name),
+			XMLPath: fmt.Sprintf("/domain/devices/console[%d]", i+1),
+		})
+	}
+}
+
+func buildCapabilities(x *libvirtxml.Domain) Capabilities {
+	var c *libvirtxml.DomainFeatureCapabilities
+	if x.Features != nil {
+		c = x.Features.Capabilities
+	}
+	if c == nil {
+		return Capabilities{Drop: append([]string(nil), caps.LibvirtDefaultDrop...)}
+	}
+	states := map[string]string{} // CAP_X -> on|off
+	v := reflect.ValueOf(*c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, ok := v.Field(i).Interface().(*libvirtxml.DomainFeatureCapability)
+		if !ok || f == nil {
+			continue
+		}
+		tag := strings.Split(t.Field(i).Tag.Get("xml"), ",")[0]
+		states[caps.Canonical(strings.ToLower(tag))] = f.State
+	}
+	var drop []string
+	switch c.Policy {
+	case "allow": // keep everything but what is turned off
+		for _, n := range caps.All() {
+			if states[n] == "off" {
+				drop = append(drop, n)
+			}
+		}
+	case "deny": // drop everything but what is turned on
+		for _, n := range caps.All() {
+			if states[n] != "on" {
+				drop = append(drop, n)
+			}
+		}
+	default: // libvirt's default set, adjusted per capability
+		def := map[string]bool{}
+		for _, n := range caps.LibvirtDefaultDrop {
+			def[n] = true
+		}
+		for _, n := range caps.All() {
+			if st, ok := states[n]; ok {
+				def[n] = st == "off"
+			}
+			if def[n] {
+				drop = append(drop, n)
+			}
+		}
+	}
+	return Capabilities{Drop: drop}
+}
+
+func action(s string, def Action) Action {
+	switch s {
+	case "destroy":
+		return ActionDestroy
+	case "restart":
+		return ActionRestart
+	case "preserve":
+		return ActionPreserve
+	}
+	return def
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// hostLinkName and guestMAC are indirections so the names come from one place.
+var (
+	hostLinkName = netdef.HostLinkName
+	guestMAC     = netdef.GuestMAC
+)

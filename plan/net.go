@@ -1,0 +1,84 @@
+package plan
+
+import (
+	"fmt"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// buildInterfaces resolves every <interface>: host and guest link names,
+// a stable MAC when none is given, addresses and routes.
+func buildInterfaces(p *Plan, x *libvirtxml.Domain) {
+	if x.Devices == nil {
+		return
+	}
+	for i, ifc := range x.Devices.Interfaces {
+		it := Interface{XMLPath: fmt.Sprintf("/domain/devices/interface[%d]", i+1)}
+		if s := ifc.Source; s != nil {
+			switch {
+			case s.Bridge != nil:
+				it.Type, it.Bridge = "bridge", s.Bridge.Bridge
+			case s.Network != nil:
+				it.Type, it.Network, it.Bridge = "network", s.Network.Network, s.Network.Bridge
+			case s.Ethernet != nil:
+				it.Type = "ethernet"
+				for _, ip := range s.Ethernet.IP {
+					it.HostIPs = append(it.HostIPs, cidr(ip.Address, ip.Prefix))
+				}
+			case s.Direct != nil:
+				it.Type, it.SourceDev, it.MacvlanMode = "direct", s.Direct.Dev, s.Direct.Mode
+				if it.MacvlanMode == "" {
+					it.MacvlanMode = "vepa" // libvirt's default
+				}
+			}
+		}
+		if it.Type != "direct" {
+			it.HostName = hostLinkName(p.Name, i)
+			if ifc.Target != nil && ifc.Target.Dev != "" {
+				it.HostName = ifc.Target.Dev
+			}
+		}
+		it.GuestName = fmt.Sprintf("eth%d", i)
+		if ifc.Guest != nil && ifc.Guest.Dev != "" {
+			it.GuestName = ifc.Guest.Dev
+		}
+		it.MAC = guestMAC(p.UUID, i)
+		if ifc.MAC != nil && ifc.MAC.Address != "" {
+			it.MAC = ifc.MAC.Address
+		}
+		for _, ip := range ifc.IP {
+			it.IPs = append(it.IPs, cidr(ip.Address, ip.Prefix))
+		}
+		for _, r := range ifc.Route {
+			dest := ""
+			if r.Address != "" && !(r.Address == "0.0.0.0" || r.Address == "::") {
+				dest = cidr(r.Address, r.Prefix)
+			}
+			it.Routes = append(it.Routes, Route{Dest: dest, Gateway: r.Gateway})
+		}
+		if ifc.MTU != nil {
+			it.MTU = int(ifc.MTU.Size)
+		}
+		// libvirt's rule: the guest link comes up when it has addresses or
+		// <link state='up'/>; <link state='down'/> keeps it down.
+		it.Up = len(it.IPs) > 0
+		if ifc.Link != nil {
+			it.Up = ifc.Link.State == "up"
+		}
+		p.Interfaces = append(p.Interfaces, it)
+	}
+}
+
+// cidr writes address/prefix; without a prefix, a host route (/32 or /128)
+// as libvirt does for addresses given without one.
+func cidr(addr string, prefix uint) string {
+	if prefix == 0 {
+		for _, c := range addr {
+			if c == ':' {
+				return fmt.Sprintf("%s/128", addr)
+			}
+		}
+		return fmt.Sprintf("%s/32", addr)
+	}
+	return fmt.Sprintf("%s/%d", addr, prefix)
+}

@@ -1,0 +1,222 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/initsys"
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// bootTimeout bounds __init's set-up: from clone to exec of the guest's init.
+const bootTimeout = 60 * time.Second
+
+// setupHost creates what lives as long as the supervisor: the runtime
+// files, the consoles, the cgroup and the control socket.
+func (s *Supervisor) setupHost() error {
+	r := s.hostRevert
+	r.Add("remove runtime directory", func() error {
+		// The lock file goes last, with the directory: a concurrent start
+		// waits on it until then.
+		if err := os.RemoveAll(s.p.Paths.RunDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	b, err := s.p.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFileAtomic(s.p.Paths.PlanFile, b, 0o600); err != nil {
+		return &initsys.StepError{Step: "record launch plan", Err: err}
+	}
+	if s.p.DomainXML != "" {
+		if err := state.WriteFileAtomic(s.p.Paths.LiveXML, []byte(s.p.DomainXML), 0o600); err != nil {
+			return &initsys.StepError{Step: "record live XML", Err: err}
+		}
+	}
+	s.setState(func(st *state.State) {})
+	if err := s.setupConsoles(); err != nil {
+		return err
+	}
+	if err := s.setupCgroup(); err != nil {
+		return err
+	}
+	if err := s.listenControl(); err != nil {
+		return &initsys.StepError{Step: "open control socket", Err: err}
+	}
+	return nil
+}
+
+// boot spawns the guest's init and waits until it has exec'd (or failed).
+func (s *Supervisor) boot() error {
+	parent, child, err := initsys.SocketPair()
+	if err != nil {
+		return &initsys.StepError{Step: "create sync socket", Err: err}
+	}
+	defer parent.Close()
+	cmd := s.initCommand(child)
+	if err := s.attachCgroupFD(cmd); err != nil {
+		child.Close()
+		return err
+	}
+	start := time.Now()
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return &initsys.StepError{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
+	}
+	// exited is closed once init is reaped; cmd.ProcessState is then set.
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	pid := cmd.Process.Pid
+	s.bootRevert.Add("kill guest init", func() error {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("init %d did not exit after SIGKILL", pid)
+		}
+		return s.killGuestProcesses()
+	})
+	if err := s.hostSideOfBoot(pid); err != nil {
+		return err
+	}
+	rootFD, err := s.idmappedRoot(pid)
+	if err != nil {
+		return err
+	}
+	var fds []int
+	if rootFD >= 0 {
+		fds = append(fds, rootFD)
+		defer unix.Close(rootFD)
+	}
+	if err := initsys.Send(parent, initsys.GoMessage(mustMarshal(s.p), rootFD >= 0), fds...); err != nil {
+		return &initsys.StepError{Step: "release guest", Err: err}
+	}
+	if err := s.awaitExec(parent, cmd, exited); err != nil {
+		return err
+	}
+	log.Printf("init %s running as pid %d (%v after clone)", s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond))
+	s.mu.Lock()
+	s.init = cmd
+	s.exited = exited
+	s.st.Status, s.st.Reason, s.st.InitPID, s.st.StartedAt = state.Running, state.ReasonBooted, pid, time.Now()
+	s.st.Error = ""
+	s.writeStateLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// awaitExec follows the sync protocol until init has exec'd.
+func (s *Supervisor) awaitExec(parent *os.File, cmd *exec.Cmd, exited <-chan struct{}) error {
+	type recv struct {
+		m   initsys.Message
+		err error
+	}
+	msgs := make(chan recv, 4)
+	go func() {
+		for {
+			m, fds, err := initsys.Recv(parent)
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			msgs <- recv{m, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	timeout := time.NewTimer(bootTimeout)
+	defer timeout.Stop()
+	ready := false
+	for {
+		select {
+		case r := <-msgs:
+			switch {
+			case errors.Is(r.err, io.EOF) && ready:
+				return nil // fd 3 closed by execve: init runs
+			case r.err != nil:
+				// __init died without a word: say how.
+				select {
+				case <-exited:
+					return &initsys.StepError{Step: "set up guest", Err: fmt.Errorf("guest set-up process ended: %s", describeExit(cmd.ProcessState))}
+				case <-time.After(5 * time.Second):
+					return &initsys.StepError{Step: "set up guest", Err: r.err}
+				}
+			case r.m.IsError():
+				return &initsys.StepError{Step: r.m.Step, XMLPath: r.m.XMLPath, Err: errors.New(r.m.Msg), User: r.m.User}
+			case r.m.IsReady():
+				ready = true
+			}
+		case <-timeout.C:
+			return &initsys.StepError{Step: "set up guest", Err: fmt.Errorf("no answer from the guest's set-up after %v", bootTimeout)}
+		}
+	}
+}
+
+// initCommand builds the clone of `vmlite __init` in the guest's new
+// namespaces. The cgroup namespace is made later by __init itself, once it
+// is inside the guest's cgroup.
+func (s *Supervisor) initCommand(sync *os.File) *exec.Cmd {
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe",
+		Args: []string{"vmlite", initsys.Role},
+		Env:  []string{},
+		Dir:  "/",
+	}
+	slave0 := s.consoles[0].slave
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave0, slave0, slave0
+	cmd.ExtraFiles = []*os.File{sync}
+	for _, c := range s.consoles {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, c.slave)
+	}
+	attr := &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWNET,
+		// The console is init's controlling terminal, in a session of its own.
+		Setsid:  true,
+		Setctty: true,
+		Ctty:    0,
+	}
+	if s.p.IDMap.Enabled() {
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = idMaps(s.p.IDMap.UIDs)
+		attr.GidMappings = idMaps(s.p.IDMap.GIDs)
+		// "allow", not Go's default "deny": the parent is root in the initial
+		// namespace, so it may, and the guest's init and login need setgroups.
+		attr.GidMappingsEnableSetgroups = true
+		// Become the guest's root after the maps are written; host root is
+		// unmapped in the guest and exec would drop every capability.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+	}
+	cmd.SysProcAttr = attr
+	return cmd
+}
+
+func idMaps(rs []plan.IDRange) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(rs))
+	for i, r := range rs {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(r.Start), HostID: int(r.Target), Size: int(r.Count)}
+	}
+	return out
+}
+
+func mustMarshal(p *plan.Plan) []byte {
+	b, err := p.Marshal()
+	if err != nil {
+		panic(err) // a Plan always marshals: plain data
+	}
+	return b
+}

@@ -1,0 +1,190 @@
+package supervisor
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// Requests a control client can make; they decide how an exit is read.
+const (
+	reqNone    request = ""
+	reqStop    request = "stop"
+	reqDestroy request = "destroy"
+	reqReboot  request = "reboot"
+)
+
+// Crash-loop guard: more than maxQuickRestarts restarts within
+// quickRestartWindow and the guest stays down.
+const (
+	maxQuickRestarts   = 5
+	quickRestartWindow = 60 * time.Second
+)
+
+// outcome is what happens after init exited.
+type outcome struct {
+	restart bool
+	final   state.State // the state to record when not restarting
+}
+
+// run waits for the guest to end, restarts it when its lifecycle says so,
+// and tears everything down at the end.
+func (s *Supervisor) run() {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, unix.SIGTERM)
+	var restarts []time.Time
+	for {
+		s.mu.Lock()
+		exited := s.exited
+		s.mu.Unlock()
+		select {
+		case <-term:
+			// Host shutdown or `kill`: a graceful, bounded stop.
+			go s.requestStop(reqStop, 0)
+			continue
+		case <-exited:
+		}
+		out := s.classifyExit()
+		if err := s.bootRevert.Undo(); err != nil {
+			log.Printf("clean up after init exit: %v", err)
+		}
+		if out.restart {
+			now := time.Now()
+			restarts = append(restarts, now)
+			for len(restarts) > 0 && now.Sub(restarts[0]) > quickRestartWindow {
+				restarts = restarts[1:]
+			}
+			if len(restarts) > maxQuickRestarts {
+				log.Printf("restarted %d times within %v: giving up", len(restarts)-1, quickRestartWindow)
+				out = outcome{final: s.endState(state.Crashed, state.ReasonCrashed, "restart loop: init keeps ending")}
+			} else if err := s.reboot(); err != nil {
+				log.Printf("restart failed: %v", err)
+				out = outcome{final: s.endState(state.Crashed, state.ReasonFailed, "restart failed: "+err.Error())}
+			} else {
+				continue
+			}
+		}
+		s.teardown(out.final)
+		return
+	}
+}
+
+// reboot boots the guest again with the same plan; consoles and their
+// clients stay.
+func (s *Supervisor) reboot() error {
+	s.mu.Lock()
+	s.pending = reqNone
+	s.st.Restarts++
+	s.st.Status = state.Starting
+	s.writeStateLocked()
+	s.mu.Unlock()
+	log.Printf("rebooting")
+	return s.boot()
+}
+
+// classifyExit reads how init ended, given what was asked of it.
+func (s *Supervisor) classifyExit() outcome {
+	s.mu.Lock()
+	pending := s.pending
+	ps := s.init.ProcessState
+	s.init = nil
+	s.mu.Unlock()
+	ws, _ := ps.Sys().(syscall.WaitStatus)
+	log.Printf("init exited: %v (request %q)", ps, pending)
+	status, sig := exitDetails(ws)
+	s.mu.Lock()
+	s.st.ExitStatus, s.st.ExitSignal = &status, sig
+	s.mu.Unlock()
+
+	switch pending {
+	case reqDestroy:
+		return outcome{final: s.endState(state.Shutoff, state.ReasonDestroyed, "")}
+	case reqStop:
+		return outcome{final: s.endState(state.Shutoff, state.ReasonShutdown, "")}
+	case reqReboot:
+		return outcome{restart: true}
+	}
+	lc := s.p.Lifecycle
+	switch {
+	// reboot(2) in a pid namespace ends its init with SIGHUP (restart) or
+	// SIGINT (halt, power off): kernel/pid_namespace.c reboot_pid_ns.
+	case ws.Signaled() && ws.Signal() == unix.SIGHUP:
+		return s.apply(lc.OnReboot, state.ReasonRebooted)
+	case ws.Signaled() && ws.Signal() == unix.SIGINT, ws.Exited() && ws.ExitStatus() == 0:
+		return s.apply(lc.OnPoweroff, state.ReasonShutdown)
+	default:
+		return s.apply(lc.OnCrash, state.ReasonCrashed)
+	}
+}
+
+// apply maps a lifecycle action to an outcome.
+func (s *Supervisor) apply(a plan.Action, why state.Reason) outcome {
+	switch a {
+	case plan.ActionRestart:
+		return outcome{restart: true}
+	case plan.ActionPreserve:
+		return outcome{final: s.endState(state.Crashed, why, "")}
+	}
+	if why == state.ReasonCrashed {
+		return outcome{final: s.endState(state.Crashed, why, "")}
+	}
+	if why == state.ReasonRebooted {
+		why = state.ReasonShutdown // on_reboot=destroy: the guest is off
+	}
+	return outcome{final: s.endState(state.Shutoff, why, "")}
+}
+
+// endState is the state recorded when the guest is gone.
+func (s *Supervisor) endState(st state.Status, why state.Reason, msg string) state.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.st
+	out.Status, out.Reason, out.StoppedAt, out.Error = st, why, time.Now(), msg
+	if why == state.ReasonCrashed && out.ExitStatus != nil {
+		if out.ExitSignal != "" {
+			out.Error = "init was killed by " + out.ExitSignal
+		} else {
+			out.Error = fmt.Sprintf("init exited with status %d", *out.ExitStatus)
+		}
+	}
+	return out
+}
+
+// teardown removes everything and records the final state.
+func (s *Supervisor) teardown(final state.State) {
+	log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
+	if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
+		log.Printf("record last state: %v", err)
+	}
+	if err := s.hostRevert.Undo(); err != nil {
+		log.Printf("tear down: %v", err)
+	}
+	s.mu.Lock()
+	s.st = final
+	s.mu.Unlock()
+	close(s.finished)
+	// Let waiting control clients read their answer; bounded, so a stuck
+	// client cannot keep the supervisor alive.
+	done := make(chan struct{})
+	go func() { s.waiters.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// exitDetails returns an exit status (-1 for a signal) and the signal name.
+func exitDetails(ws syscall.WaitStatus) (int, string) {
+	if ws.Signaled() {
+		return -1, unix.SignalName(ws.Signal())
+	}
+	return ws.ExitStatus(), ""
+}

@@ -1,0 +1,124 @@
+package supervisor
+
+import (
+	"bufio"
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// pollInterval is how often a graceful stop checks on init.
+const pollInterval = 20 * time.Millisecond
+
+// requestStop starts a stop, destroy or reboot of the running guest. It
+// returns at once; the run loop sees init exit and finishes the job.
+func (s *Supervisor) requestStop(op request, timeout time.Duration) {
+	s.mu.Lock()
+	if s.init == nil || s.pending == reqDestroy || (s.pending == op && op != reqNone) {
+		s.mu.Unlock()
+		return // nothing runs, or already on its way
+	}
+	s.pending = op
+	pid := s.st.InitPID
+	exited := s.exited
+	if op != reqReboot {
+		s.st.Status = state.Stopping
+		s.writeStateLocked()
+	}
+	s.mu.Unlock()
+	if timeout <= 0 {
+		timeout = time.Duration(s.p.Stop.Timeout)
+	}
+	switch op {
+	case reqDestroy:
+		forceKill(pid)
+	case reqStop:
+		go s.graceful(pid, exited, s.p.Stop.Signal, timeout)
+	case reqReboot:
+		go s.graceful(pid, exited, s.p.Stop.RebootSignal, timeout)
+	}
+}
+
+// graceful asks init to stop with sig, waits up to timeout, then kills. The
+// signal is sent once init has a handler for it: a pid namespace's init
+// never gets signals it does not handle, so one sent during early boot,
+// before systemd installed its handlers, would be lost (lxc/incus#4041).
+func (s *Supervisor) graceful(pid int, exited <-chan struct{}, sigName string, timeout time.Duration) {
+	sig, ok := parseSignal(sigName)
+	if !ok {
+		// No shutdown protocol (a shell as init): nothing to wait for.
+		log.Printf("init %s has no shutdown signal: stopping it by force", s.p.Init.Path)
+		forceKill(pid)
+		return
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	sent := false
+	for {
+		if !sent && catches(pid, sig) {
+			if err := unix.Kill(pid, sig); err == nil {
+				sent = true
+				log.Printf("sent %s to init", sigName)
+			}
+		}
+		select {
+		case <-exited:
+			return
+		case <-deadline.C:
+			log.Printf("init did not stop within %v: killing the guest", timeout)
+			s.mu.Lock()
+			s.forced = true
+			s.mu.Unlock()
+			forceKill(pid)
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// forceKill ends init with SIGKILL; the kernel then kills every process in
+// the guest's pid namespace.
+func forceKill(pid int) {
+	if pid > 0 {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+// catches reports whether pid has a handler for sig (SigCgt in
+// /proc/PID/status).
+func catches(pid int, sig unix.Signal) bool {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "SigCgt:") {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "SigCgt:")), 16, 64)
+		if err != nil {
+			return false
+		}
+		return mask&(1<<(uint(sig)-1)) != 0
+	}
+	return false
+}
+
+// parseSignal reads a signal name of the plan.
+func parseSignal(name string) (unix.Signal, bool) {
+	n, ok := plan.SignalNumber(name)
+	return unix.Signal(n), ok
+}

@@ -1,0 +1,83 @@
+package supervisor
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"sync"
+
+	"vmlite/internal/revert"
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// Supervisor supervises one guest. Its methods are called from the main
+// goroutine and the control socket's goroutines; mu guards the run state.
+type Supervisor struct {
+	p *plan.Plan
+
+	hostRevert *revert.Reverter
+	bootRevert *revert.Reverter
+	consoles   []*consolePort
+	cg         cgroupHandle
+
+	mu sync.Mutex // mu guards the fields below
+	st state.State
+	// init is the running guest init; nil between boots.
+	init *exec.Cmd
+	// pending is the action a control request asked for (stop, destroy,
+	// reboot); "" when the guest ends on its own.
+	pending request
+	// forced is set when a graceful stop ran out of time.
+	forced bool
+	// finished is closed when the guest is gone and everything is torn down.
+	finished chan struct{}
+	// waiters count control requests that wait for finished.
+	waiters sync.WaitGroup
+
+	// exited is closed when the current init has been reaped.
+	exited <-chan struct{}
+}
+
+func newSupervisor(p *plan.Plan) *Supervisor {
+	return &Supervisor{
+		p:          p,
+		hostRevert: revert.New(),
+		bootRevert: revert.New(),
+		finished:   make(chan struct{}),
+		st: state.State{
+			Name: p.Name, UUID: p.UUID, Status: state.Starting,
+			SupervisorPID: os.Getpid(), Transient: p.Transient,
+		},
+	}
+}
+
+// writeState records st in state.json; mu must be held.
+func (s *Supervisor) writeStateLocked() {
+	if err := state.Write(s.p.Paths.StateFile, &s.st); err != nil {
+		log.Printf("record state: %v", err)
+	}
+}
+
+// setState updates the state under mu and records it.
+func (s *Supervisor) setState(f func(st *state.State)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.st)
+	s.writeStateLocked()
+}
+
+// snapshot returns a copy of the state.
+func (s *Supervisor) snapshot() state.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func describeExit(ps *os.ProcessState) string {
+	if ps == nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%v", ps)
+}
