@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-
-	"vmlite/plan"
 )
 
 // The standard device nodes every guest gets. They are bind-mounted from the
@@ -81,9 +79,12 @@ func (g *guest) mountConsoles() error {
 		if err := ensureFile(target); err != nil {
 			return stepErr("set up "+c.Name, c.XMLPath, err)
 		}
-		// /proc here is still the host's proc mount, so /proc/self/fd/N names
-		// our fd; mount follows the magic link to the pty.
-		src := fmt.Sprintf("/proc/self/fd/%d", plan.InitConsoleFD(i))
+		if i >= len(g.consolePaths) {
+			return stepErr("set up "+c.Name, c.XMLPath, fmt.Errorf("no pty from the supervisor"))
+		}
+		// By path, in our copy of the host's mounts: the inherited fd
+		// (plan.InitConsoleFD) belongs to the supervisor's mount namespace.
+		src := g.consolePaths[i]
 		if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
 			return stepErr("set up "+c.Name, c.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
 		}

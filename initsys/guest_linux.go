@@ -18,6 +18,8 @@ type guest struct {
 	root string
 	// rootTree is an idmapped mount tree of the rootfs from the supervisor, or -1.
 	rootTree int
+	// consolePaths are the host paths of the console pty slaves.
+	consolePaths []string
 }
 
 // inRoot returns guest path p under the new root.

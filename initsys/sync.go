@@ -40,6 +40,10 @@ type Message struct {
 	// RootfsFD is set in msgGo when an idmapped root tree fd rides along in
 	// SCM_RIGHTS: the index of that fd in the received rights.
 	RootfsFD int `json:"rootfsFd"`
+	// ConsolePaths are the host paths of the console pty slaves (msgGo).
+	// __init binds them by path: a bind from the inherited fd would name the
+	// supervisor's mount namespace, which mount(2) refuses (EINVAL).
+	ConsolePaths []string `json:"consolePaths,omitempty"`
 	// Step, XMLPath, Msg and User describe a failure (msgError).
 	Step    string `json:"step,omitempty"`
 	XMLPath string `json:"xmlPath,omitempty"`
@@ -50,8 +54,8 @@ type Message struct {
 // Message constructors for the supervisor side.
 
 // GoMessage is the release message carrying the plan.
-func GoMessage(planJSON []byte, withRootfsFD bool) Message {
-	m := Message{Type: msgGo, Plan: planJSON, RootfsFD: -1}
+func GoMessage(planJSON []byte, consolePaths []string, withRootfsFD bool) Message {
+	m := Message{Type: msgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths}
 	if withRootfsFD {
 		m.RootfsFD = 0
 	}

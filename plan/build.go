@@ -11,7 +11,6 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/caps"
-	"vmlite/netdef"
 	"vmlite/state"
 )
 
@@ -23,6 +22,17 @@ type Options struct {
 	// Probe answers questions about the host and the guest's root
 	// filesystem; nil means the real machine (NewHostProbe).
 	Probe Probe
+	// Names allocates host link names and MACs (package netdef; an
+	// interface here because netdef builds on plan).
+	Names Namer
+}
+
+// Namer allocates interface names and addresses for a guest.
+type Namer interface {
+	// HostLinkName is the host side of the guest's index-th veth.
+	HostLinkName(guest string, index int) string
+	// GuestMAC is the stable MAC of the guest's index-th interface.
+	GuestMAC(uuid string, index int) string
 }
 
 // Probe is every host look-up Build makes, so tests can fake the host.
@@ -84,7 +94,10 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 	if err := buildCgroup(p, x, d); err != nil {
 		add("/domain/memory", err.Error(), "")
 	}
-	buildInterfaces(p, x)
+	if o.Names == nil && x.Devices != nil && len(x.Devices.Interfaces) > 0 {
+		return nil, fmt.Errorf("plan: no interface namer given")
+	}
+	buildInterfaces(p, x, o.Names)
 	p.Lifecycle = Lifecycle{
 		OnPoweroff: action(x.OnPoweroff, ActionDestroy),
 		OnReboot:   action(x.OnReboot, ActionRestart),
@@ -316,9 +329,3 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
-
-// hostLinkName and guestMAC are indirections so the names come from one place.
-var (
-	hostLinkName = netdef.HostLinkName
-	guestMAC     = netdef.GuestMAC
-)

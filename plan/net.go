@@ -8,7 +8,7 @@ import (
 
 // buildInterfaces resolves every <interface>: host and guest link names,
 // a stable MAC when none is given, addresses and routes.
-func buildInterfaces(p *Plan, x *libvirtxml.Domain) {
+func buildInterfaces(p *Plan, x *libvirtxml.Domain, names Namer) {
 	if x.Devices == nil {
 		return
 	}
@@ -33,7 +33,7 @@ func buildInterfaces(p *Plan, x *libvirtxml.Domain) {
 			}
 		}
 		if it.Type != "direct" {
-			it.HostName = hostLinkName(p.Name, i)
+			it.HostName = names.HostLinkName(p.Name, i)
 			if ifc.Target != nil && ifc.Target.Dev != "" {
 				it.HostName = ifc.Target.Dev
 			}
@@ -42,7 +42,7 @@ func buildInterfaces(p *Plan, x *libvirtxml.Domain) {
 		if ifc.Guest != nil && ifc.Guest.Dev != "" {
 			it.GuestName = ifc.Guest.Dev
 		}
-		it.MAC = guestMAC(p.UUID, i)
+		it.MAC = names.GuestMAC(p.UUID, i)
 		if ifc.MAC != nil && ifc.MAC.Address != "" {
 			it.MAC = ifc.MAC.Address
 		}

@@ -103,7 +103,7 @@ func (s *Supervisor) boot() error {
 		fds = append(fds, rootFD)
 		defer unix.Close(rootFD)
 	}
-	if err := initsys.Send(parent, initsys.GoMessage(mustMarshal(s.p), rootFD >= 0), fds...); err != nil {
+	if err := initsys.Send(parent, initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), rootFD >= 0), fds...); err != nil {
 		return &initsys.StepError{Step: "release guest", Err: err}
 	}
 	if err := s.awaitExec(parent, cmd, exited); err != nil {

@@ -67,3 +67,12 @@ func (s *Supervisor) consoleClients() map[string]int {
 	}
 	return out
 }
+
+// consolePaths lists the slaves' host paths, in console order.
+func (s *Supervisor) consolePaths() []string {
+	out := make([]string, len(s.consoles))
+	for i, c := range s.consoles {
+		out[i] = c.slave.Name()
+	}
+	return out
+}

@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"bufio"
 	"fmt"
 	"log"
 	"os"
@@ -94,27 +93,28 @@ func forceKill(pid int) {
 	}
 }
 
-// catches reports whether pid has a handler for sig (SigCgt in
-// /proc/PID/status).
+// catches reports whether init will act on sig. A pid namespace's init only
+// gets signals it handles (kernel/signal.c sig_task_ignored) or blocks:
+// SigCgt for sigaction handlers, SigBlk for signalfd users (systemd). An
+// init sleeping in sigtimedwait (busybox) has its waited-for signals moved
+// out of the visible blocked mask for the wait, so that state counts too.
 func catches(pid int, sig unix.Signal) bool {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "SigCgt:") {
+	bit := uint64(1) << (uint(sig) - 1)
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || (k != "SigCgt" && k != "SigBlk") {
 			continue
 		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "SigCgt:")), 16, 64)
-		if err != nil {
-			return false
+		if mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && mask&bit != 0 {
+			return true
 		}
-		return mask&(1<<(uint(sig)-1)) != 0
 	}
-	return false
+	wchan, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+	return err == nil && strings.Contains(string(wchan), "sigtimedwait")
 }
 
 // parseSignal reads a signal name of the plan.

@@ -10,6 +10,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
+	"vmlite/netdef"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
@@ -70,7 +71,7 @@ func runStart(app *App, arg string, attach bool) error {
 			return err
 		}
 	}
-	p, err := plan.Build(d, plan.Options{Layout: app.Layout, Transient: transient})
+	p, err := plan.Build(d, plan.Options{Layout: app.Layout, Transient: transient, Names: netNames{}})
 	if err != nil {
 		return err
 	}
@@ -175,3 +176,9 @@ func (e *startFailure) UserError() bool { return e.res.User }
 func startError(p *plan.Plan, res plan.StartResult) error {
 	return &startFailure{res: res, file: p.Source, log: p.Paths.SupervisorLog}
 }
+
+// netNames adapts package netdef to plan.Namer.
+type netNames struct{}
+
+func (netNames) HostLinkName(guest string, i int) string { return netdef.HostLinkName(guest, i) }
+func (netNames) GuestMAC(uuid string, i int) string      { return netdef.GuestMAC(uuid, i) }
