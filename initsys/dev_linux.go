@@ -94,6 +94,15 @@ func (g *guest) mountConsoles() error {
 
 // bindNode binds the host device node src onto dst (created as an empty file).
 func bindNode(src, dst string) error {
+	// Refuse anything but a device node: a host whose /dev/null became a
+	// regular file would otherwise hand that file to every guest.
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeDevice == 0 {
+		return fmt.Errorf("%s on the host is not a device node (mode %v)", src, fi.Mode())
+	}
 	if err := ensureFile(dst); err != nil {
 		return err
 	}

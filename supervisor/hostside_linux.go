@@ -7,11 +7,24 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/initsys"
+	"vmlite/internal/errdefs"
+	"vmlite/netdef"
 )
 
 // hostSideOfBoot does what must happen between clone and release: cgroup
 // membership on v1 hosts and the host side of the guest's network.
 func (s *Supervisor) hostSideOfBoot(pid int) error {
+	if err := s.joinCgroup(pid); err != nil {
+		return err
+	}
+	if len(s.p.Interfaces) == 0 {
+		return nil // lo is brought up by __init itself
+	}
+	undo, err := netdef.Setup(s.p.Interfaces, pid)
+	if err != nil {
+		return &initsys.StepError{Step: "set up network", Err: err, User: errdefs.IsUserError(err)}
+	}
+	s.bootRevert.Add("remove network links", undo)
 	return nil
 }
 
