@@ -1,13 +1,16 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"log"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/creack/pty"
 
+	"vmlite/console"
 	"vmlite/initsys"
 )
 
@@ -19,6 +22,7 @@ type consolePort struct {
 	name   string
 	master *os.File
 	slave  *os.File
+	mux    *console.Mux
 }
 
 // setupConsoles allocates the ptys and starts their multiplexers.
@@ -31,10 +35,8 @@ func (s *Supervisor) setupConsoles() error {
 		}
 		port := &consolePort{name: c.Name, master: master, slave: slave}
 		s.consoles = append(s.consoles, port)
-		s.hostRevert.Add("close console "+c.Name, func() error {
-			slave.Close()
-			return master.Close()
-		})
+		// The mux owns and closes the master; the slave is ours.
+		s.hostRevert.Add("close console "+c.Name, slave.Close)
 		// The guest's root must own its console, or a mapped guest's init
 		// cannot reopen /dev/console (it would belong to an unmapped uid).
 		if err := slave.Chown(int(uid), int(gid)); err != nil {
@@ -44,18 +46,40 @@ func (s *Supervisor) setupConsoles() error {
 	return s.startConsoleMuxes()
 }
 
-// startConsoleMuxes drains each console into the log.
+// startConsoleMuxes hands each master to a multiplexer serving the
+// console's socket. Console 0 writes the guest's console log; further ports
+// log to LOG-consoleN files beside it.
 func (s *Supervisor) startConsoleMuxes() error {
-	log0, err := os.OpenFile(s.p.Paths.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return &initsys.StepError{Step: "open console log", Err: err}
-	}
-	s.hostRevert.Add("close console log", log0.Close)
-	go func() {
-		if _, err := io.Copy(log0, s.consoles[0].master); err != nil {
-			log.Printf("console0: %v", err)
+	for i, c := range s.consoles {
+		pc := s.p.Consoles[i]
+		logPath := s.p.Paths.LogFile
+		if i > 0 {
+			logPath = strings.TrimSuffix(logPath, ".log") + "-" + pc.Name + ".log"
 		}
-	}()
+		m, err := console.NewMux(console.Config{Master: c.master, LogPath: logPath, Name: s.p.Name})
+		if err != nil {
+			return &initsys.StepError{Step: "start console " + pc.Name, XMLPath: pc.XMLPath, Err: err}
+		}
+		c.mux = m
+		s.hostRevert.Add("close console "+pc.Name+" multiplexer", m.Close)
+		l, err := console.Listen(pc.Socket)
+		if err != nil {
+			return &initsys.StepError{Step: "start console " + pc.Name, XMLPath: pc.XMLPath, Err: err}
+		}
+		s.hostRevert.Add("remove console socket "+pc.Name, func() error {
+			err := l.Close()
+			_ = os.Remove(pc.Socket)
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		})
+		go func() {
+			if err := m.Serve(l); err != nil {
+				log.Printf("console %s: %v", pc.Name, err)
+			}
+		}()
+	}
 	return nil
 }
 
@@ -63,7 +87,9 @@ func (s *Supervisor) startConsoleMuxes() error {
 func (s *Supervisor) consoleClients() map[string]int {
 	out := map[string]int{}
 	for _, c := range s.consoles {
-		out[c.name] = 0
+		if c.mux != nil {
+			out[c.name] = c.mux.Clients()
+		}
 	}
 	return out
 }
