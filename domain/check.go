@@ -278,6 +278,9 @@ func clip(s string) string {
 // suggest returns the candidate closest to s when it is close enough to be
 // a typo (edit distance at most 2, or 1 for short names).
 func suggest(s string, candidates []string) string {
+	if len(s) > 64 {
+		return "" // no name vmlite knows is that long; spare the quadratic distance
+	}
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {

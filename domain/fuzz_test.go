@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParse: Parse never panics, and what it accepts survives
@@ -51,4 +53,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("marshal not stable:\n%s\n---\n%s", out, out2)
 		}
 	})
+}
+
+// TestLargeInputs guards against quadratic behaviour on big documents (the
+// fuzzer's mutations grow inputs): each shape must parse quickly.
+func TestLargeInputs(t *testing.T) {
+	const n = 20000
+	rep := func(s string) string { return strings.Repeat(s, n) }
+	for name, doc := range map[string]string{
+		"many attributes": "<domain type='lxc' " + rep("a=''  ") + "/>",
+		"split text":      "<domain type='lxc'><name>" + rep("x<!---->") + "</name></domain>",
+		"many elements":   "<domain type='lxc'><devices>" + rep("<interface type='bridge'><source bridge='b'/><guest dev='e'/></interface>") + "</devices></domain>",
+		"long name":       "<domain type='lxc'><" + rep("x") + "/></domain>",
+		"many idmaps":     "<domain type='lxc'><idmap>" + rep("<uid start='0' target='0' count='1'/>") + "</idmap></domain>",
+		"deep":            rep("<a>") + rep("</a>"),
+		"deep domain":     "<domain>" + strings.Repeat("<metadata>", 255) + "</domain>",
+	} {
+		start := time.Now()
+		if _, _, err := Parse(name, []byte(doc)); err == nil {
+			t.Errorf("%s: parsed without error", name)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: took %v", name, d)
+		}
+	}
 }

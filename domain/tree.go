@@ -19,7 +19,7 @@ type node struct {
 	prefix   string   // the prefix as written, for paths
 	attrs    []nattr
 	children []*node
-	text     string // concatenated character data directly inside the element
+	text     []byte // concatenated character data directly inside the element
 	line     int
 	start    int // byte offset of '<'
 	tagEnd   int // byte offset just after the start tag
@@ -88,7 +88,7 @@ func (n *node) all(name string) []*node {
 }
 
 // trimmedText is the element's text without surrounding white space.
-func (n *node) trimmedText() string { return strings.TrimSpace(n.text) }
+func (n *node) trimmedText() string { return string(bytes.TrimSpace(n.text)) }
 
 // lineIndex maps byte offsets to 1-based line numbers.
 type lineIndex []int
@@ -106,6 +106,10 @@ func newLineIndex(data []byte) lineIndex {
 func (li lineIndex) line(off int) int {
 	return sort.Search(len(li), func(i int) bool { return li[i] > off })
 }
+
+// maxDepth bounds nesting, as libxml2 (libvirt's parser) does by default;
+// a domain is a handful of levels deep.
+const maxDepth = 256
 
 const xmlnsURI = "http://www.w3.org/XML/1998/namespace"
 
@@ -147,6 +151,9 @@ func readTree(file string, data []byte) (*node, *FieldError) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			line := li.line(off)
+			if len(stack) >= maxDepth {
+				return nil, synerr(line, "elements nested more than %d deep", maxDepth)
+			}
 			if len(stack) == 0 && root != nil {
 				return nil, synerr(line, "a second top-level element <%s> after </%s>", t.Name.Local, root.qname())
 			}
@@ -156,12 +163,15 @@ func readTree(file string, data []byte) (*node, *FieldError) {
 			n.tagEnd = tagEnd
 			raw := data[off:min(tagEnd, len(data))]
 			seen := make(map[xml.Name]bool, len(t.Attr))
+			pos := 0 // attributes come in source order: each search starts after the last
 			for _, a := range t.Attr {
+				var line int
+				line, pos = attrLine(li, off, raw, pos, a.Name)
 				if seen[a.Name] {
-					return nil, synerr(attrLine(li, off, raw, a.Name), "attribute %s appears twice in <%s>", a.Name.Local, t.Name.Local)
+					return nil, synerr(line, "attribute %s appears twice in <%s>", a.Name.Local, t.Name.Local)
 				}
 				seen[a.Name] = true
-				na := nattr{prefix: a.Name.Space, value: a.Value, line: attrLine(li, off, raw, a.Name)}
+				na := nattr{prefix: a.Name.Space, value: a.Value, line: line}
 				na.name.Local = a.Name.Local
 				switch {
 				case a.Name.Space == "xmlns":
@@ -223,7 +233,7 @@ func readTree(file string, data []byte) (*node, *FieldError) {
 				}
 				continue
 			}
-			stack[len(stack)-1].text += string(t)
+			stack[len(stack)-1].text = append(stack[len(stack)-1].text, t...)
 		case xml.Directive:
 			return nil, synerr(li.line(off), "<!%s> is not allowed in domain XML", firstWord(string(t)))
 		case xml.Comment, xml.ProcInst:
@@ -231,6 +241,8 @@ func readTree(file string, data []byte) (*node, *FieldError) {
 		}
 	}
 }
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 func firstWord(s string) string {
 	if f := strings.Fields(s); len(f) > 0 {
@@ -256,23 +268,26 @@ func (n *node) lookup(prefix string) (string, bool) {
 }
 
 // attrLine finds the line of attribute name inside the raw start tag, which
-// may span several lines.
-func attrLine(li lineIndex, off int, raw []byte, name xml.Name) int {
+// may span several lines, searching from byte from of the tag; it returns
+// the line and where the next search may start.
+func attrLine(li lineIndex, off int, raw []byte, from int, name xml.Name) (int, int) {
 	q := name.Local
 	if name.Space != "" {
 		q = name.Space + ":" + q
 	}
-	for i := 0; i+len(q) < len(raw); i++ {
+	for i := from; i+len(q) < len(raw); i++ {
 		j := bytes.Index(raw[i:], []byte(q))
 		if j < 0 {
 			break
 		}
 		i += j
-		before := raw[i-1]
-		after := bytes.TrimLeft(raw[i+len(q):], " \t\r\n")
-		if i > 0 && (before == ' ' || before == '\t' || before == '\n' || before == '\r') && len(after) > 0 && after[0] == '=' {
-			return li.line(off + i)
+		k := i + len(q)
+		for k < len(raw) && isSpace(raw[k]) {
+			k++
+		}
+		if i > 0 && isSpace(raw[i-1]) && k < len(raw) && raw[k] == '=' {
+			return li.line(off + i), k
 		}
 	}
-	return li.line(off)
+	return li.line(off), from
 }
