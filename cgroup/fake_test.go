@@ -89,7 +89,7 @@ func (f fakeDirs) populate(dir string, ctrls []string) error {
 		return err
 	}
 	if v2 {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.controllers"), []byte(strings.Join(ctrls, " ")), 0o444); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.controllers"), []byte(strings.Join(ctrls, " ")), 0o644); err != nil {
 			return err
 		}
 	}
@@ -137,9 +137,9 @@ func fakeHost(t *testing.T, mode Mode, enabled []string, skip ...string) (string
 	}
 	if mode == V2 {
 		must(f.populate(root, []string{"cpu", "cpuset", "io", "memory", "pids"}))
-		must(os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte("cpuset cpu io memory hugetlb pids"), 0o444))
+		must(os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte("cpuset cpu io memory hugetlb pids"), 0o644))
 		must(os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte(strings.Join(enabled, " ")), 0o644))
-		must(os.WriteFile(filepath.Join(root, "cpuset.cpus.effective"), []byte("0-3"), 0o444))
+		must(os.WriteFile(filepath.Join(root, "cpuset.cpus.effective"), []byte("0-3"), 0o644))
 		return root, f
 	}
 	must(os.WriteFile(filepath.Join(root, "fakeroot"), nil, 0o644))
