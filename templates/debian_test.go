@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -246,6 +247,12 @@ func TestBuildDebian(t *testing.T) {
 		}
 	}
 	checkDebianTree(t, dir, false)
+	// The guest's own systemctl agrees about what is enabled.
+	out, err := exec.CommandContext(ctx, "chroot", dir, "systemctl", "is-enabled",
+		"console-getty.service", "systemd-networkd.service", "systemd-networkd.socket", "getty@tty1.service").CombinedOutput()
+	if got := strings.Fields(string(out)); strings.Join(got, " ") != "enabled enabled enabled disabled" {
+		t.Errorf("chroot systemctl is-enabled: %q, %v; want enabled x3, disabled", out, err)
+	}
 	shadow, err := os.ReadFile(filepath.Join(dir, "etc/shadow"))
 	if err != nil {
 		t.Fatal(err)
