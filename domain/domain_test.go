@@ -292,3 +292,25 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("clock warned twice:\n%s", s)
 	}
 }
+
+func TestErrorsAs(t *testing.T) {
+	_, _, err := ParseFile("testdata/invalid/bad-ip.xml")
+	var p *Errors
+	var v Errors
+	var fe *FieldError
+	if !errors.As(err, &p) || !errors.As(err, &v) || len(*p) != 1 || len(v) != 1 || !errors.As(err, &fe) || fe.Line != 13 {
+		t.Errorf("errors.As on %T: %v %v %v", err, p, v, fe)
+	}
+	if fe.Path != "/domain/devices/interface[2]/ip/@address" || fe.Value != "10.0.0.300" || !errdefs.IsUserError(err) {
+		t.Errorf("field error %+v", fe)
+	}
+}
+
+func TestLiveNetworkBridge(t *testing.T) {
+	in := `<domain type='lxc'><name>n</name><os><type>exe</type><init>/i</init></os><devices>
+<interface type='network'><source network='default' bridge='virbr0' portid='0cb3ff5c-6d08-4c4f-8b6c-a3c4f3cc1c5e'/></interface></devices></domain>`
+	_, warns, err := Parse("live", []byte(in))
+	if err != nil || len(warns) != 2 {
+		t.Errorf("live network interface: %v %v", err, warns)
+	}
+}

@@ -190,12 +190,12 @@ func buildSchema() *elemSpec {
 				)),
 				elem("source", Applied, "where the interface connects; the attribute depends on type", attrs(
 					attr("network", Applied, "vmlite network name (network)", nonEmpty),
-					attr("bridge", Applied, "host bridge (bridge)", isIfName),
+					attr("bridge", Applied, "host bridge (bridge); with type='network', live-only information (warning)", isIfName),
 					attr("dev", Applied, "host device for the macvlan (direct)", isIfName),
 					enumAttr("mode", "macvlan mode (direct); default vepa", false,
 						val("vepa", Applied, ""), val("bridge", Applied, ""), val("private", Applied, ""), val("passthrough", Applied, "")),
 					rejectedAttr("portgroup", "network port groups", "remove portgroup="),
-					rejectedAttr("portid", "network port ids", "remove portid="),
+					warnedAttr("portid", liveOnly),
 				), children(
 					ipElem("host-side address of a type='ethernet' interface"),
 					rejectedElem("route", "host-side routes", "add the route on the host yourself"),

@@ -235,7 +235,7 @@ func (c *checker) onlyAttrs(src *node, spec *elemSpec, typ string, allowed []str
 			continue
 		}
 		as := findAttr(spec, a.name.Local)
-		if as == nil || as.class == Rejected || slices.Contains(allowed, a.name.Local) {
+		if as == nil || as.class != Applied || slices.Contains(allowed, a.name.Local) {
 			continue
 		}
 		hint := "remove it"
@@ -280,12 +280,16 @@ func (c *checker) interfaces(devs *node) {
 		if !known {
 			continue // reported by the attribute check
 		}
-		allowed := map[string][]string{"network": {"network"}, "bridge": {"bridge"}, "direct": {"dev", "mode"}, "ethernet": nil}[typ]
+		// libvirt's live XML of a type='network' interface names the bridge.
+		allowed := map[string][]string{"network": {"network", "bridge"}, "bridge": {"bridge"}, "direct": {"dev", "mode"}, "ethernet": nil}[typ]
 		switch {
 		case src == nil && need != "":
 			c.errorf(ifc.line, ifc.path+"/source", "", fmt.Sprintf("add <source %s='...'/>", need), "type='%s' needs <source %s='...'/>", typ, need)
 		case src != nil:
 			c.onlyAttrs(src, netSourceSpec, typ, allowed, need)
+			if _, ok := src.attr("bridge"); ok && typ == "network" {
+				c.warnf(src.attrLine("bridge"), attrPath(src, "bridge"), "accepted but ignored: %s (vmlite takes the bridge from the network)", liveOnly)
+			}
 			if typ != "ethernet" {
 				for _, ip := range src.all("ip") {
 					c.errorf(ip.line, ip.path, "", "move it to the interface as <ip>, or use type='ethernet'", "host-side addresses only apply to type='ethernet'")

@@ -113,6 +113,10 @@ func (s *Store) Save(d *Domain) error {
 	if err != nil {
 		return err
 	}
+	// Never store what Load would refuse (a Domain edited in code, not parsed).
+	if _, _, err := Parse(s.layout.DomainFile(name), b); err != nil {
+		return fmt.Errorf("definition of %q: %w", name, err)
+	}
 	if err := state.WriteFileAtomic(s.layout.DomainFile(name), b, 0o644); err != nil {
 		return fmt.Errorf("store definition of %q: %w", name, err)
 	}

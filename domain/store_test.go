@@ -81,6 +81,16 @@ func TestStore(t *testing.T) {
 		t.Errorf("list with temp file %v", names)
 	}
 
+	// A Domain edited into something invalid is not stored.
+	bad := mustParse(t, guestXML("c", ""))
+	bad.XML.OS.Init = "relative"
+	if err := s.Save(bad); !errdefs.IsUserError(err) {
+		t.Errorf("invalid domain saved: %v", err)
+	}
+	if _, err := os.Stat(l.DomainFile("c")); err == nil {
+		t.Error("invalid definition stored")
+	}
+
 	if err := s.Delete("a"); err != nil {
 		t.Fatal(err)
 	}
