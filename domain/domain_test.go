@@ -314,3 +314,61 @@ func TestLiveNetworkBridge(t *testing.T) {
 		t.Errorf("live network interface: %v %v", err, warns)
 	}
 }
+
+// flatten lists every attribute and text of a document as
+// "/generic/path/@attr=value" and "/generic/path=text", namespace
+// declarations aside.
+func flatten(t *testing.T, data []byte) map[string]bool {
+	t.Helper()
+	root, ferr := readTree("flatten", data)
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	assignPaths(root)
+	out := map[string]bool{}
+	var walk func(n *node)
+	walk = func(n *node) {
+		p := genericPath(n.path)
+		out[p] = true
+		if t := n.trimmedText(); t != "" {
+			out[p+"="+t] = true
+		}
+		for _, a := range n.attrs {
+			if a.name.Space == "xmlns" || (a.prefix == "" && a.name.Local == "xmlns") {
+				continue
+			}
+			out[p+"/@"+a.name.Local+"="+a.value] = true
+		}
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	walk(root)
+	return out
+}
+
+// TestNothingDropped: every element, attribute and text of a valid input is
+// in what Marshal writes (libvirtxml silently drops what it does not model;
+// the class table must not accept anything it would drop).
+func TestNothingDropped(t *testing.T) {
+	for _, f := range validFiles(t) {
+		in, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := Parse(f, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := d.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := flatten(t, out)
+		for k := range flatten(t, in) {
+			if !have[k] {
+				t.Errorf("%s: %s is lost by Marshal", filepath.Base(f), k)
+			}
+		}
+	}
+}
