@@ -102,7 +102,9 @@ func startIn(t *testing.T, m *manager, cmd *exec.Cmd) *started {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -273,7 +275,9 @@ func TestRealOOM(t *testing.T) {
 func TestRealPidsLimit(t *testing.T) {
 	mode := hostMode(t)
 	m := realManager(t, DefaultRoot, mode, plan.Limits{PidsMax: 20})
-	startIn(t, m, exec.Command("sh", "-c", `read x; i=0; while [ $i -lt 50 ]; do sleep 1000 & i=$((i+1)); done; wait`))
+	sh := exec.Command("sh", "-c", `read x; i=0; while [ $i -lt 50 ]; do sleep 1000 & i=$((i+1)); done; wait`)
+	sh.Stderr = io.Discard // "Cannot fork" is the point
+	startIn(t, m, sh)
 	events := guestFile(m, "pids", "pids.events")
 	testutil.WaitFor(t, 20*time.Second, "a fork to fail at pids.max", func() bool {
 		s, _ := readString(events)
