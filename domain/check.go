@@ -99,7 +99,7 @@ func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 			vs := findValue(as.values, a.value)
 			switch {
 			case vs == nil:
-				c.errorf(a.line, p, a.value, "", "must be one of %s", valueList(as.values))
+				c.errorf(a.line, p, a.value, valueHint(a.value, as.values), "must be one of %s", valueList(as.values))
 				continue
 			case vs.class == Rejected:
 				c.notSupported(a.line, p, a.value, vs.doc, vs.hint)
@@ -139,7 +139,7 @@ func (c *checker) checkText(n *node, spec *elemSpec) {
 		vs := findValue(spec.values, t)
 		switch {
 		case vs == nil:
-			c.errorf(n.line, n.path, t, "", "must be one of %s", valueList(spec.values))
+			c.errorf(n.line, n.path, t, valueHint(t, spec.values), "must be one of %s", valueList(spec.values))
 		case vs.class == Rejected:
 			c.notSupported(n.line, n.path, t, vs.doc, vs.hint)
 			c.rejected[n] = true
@@ -266,6 +266,20 @@ func valueList(vs []*valueSpec) string {
 		}
 	}
 	return strings.Join(ok, ", ")
+}
+
+// valueHint suggests the accepted value closest to a typo.
+func valueHint(v string, vs []*valueSpec) string {
+	var ok []string
+	for _, s := range vs {
+		if s.class != Rejected {
+			ok = append(ok, s.value)
+		}
+	}
+	if s := suggest(v, ok); s != "" {
+		return "did you mean '" + s + "'?"
+	}
+	return ""
 }
 
 func clip(s string) string {
