@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -114,7 +115,7 @@ func TestIdleConsoleCost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := NewMux(Config{Master: master, Name: "g", LogPath: os.DevNull})
+		m, err := NewMux(Config{Master: master, Name: "g", LogPath: filepath.Join(dir, fmt.Sprintf("g%d.log", i))})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,6 +45,11 @@ func (l *logFile) open() error {
 		return fmt.Errorf("stat console log: %w", err)
 	}
 	l.f, l.size = f, st.Size()
+	if !st.Mode().IsRegular() {
+		// Never rotate a device or pipe (LogPath /dev/null): renaming it
+		// would replace the host's /dev/null with a regular file. (lead fix)
+		l.max = 0
+	}
 	return nil
 }
 

@@ -245,7 +245,7 @@ func TestLateClientGetsReplayFirst(t *testing.T) {
 func TestStuckClientDoesNotStallOthers(t *testing.T) {
 	const total = 16 << 20
 	const queue = 4 << 20
-	f := newFixture(t, Config{ClientQueueBytes: queue, LogPath: os.DevNull})
+	f := newFixture(t, Config{ClientQueueBytes: queue})
 	f.rawSlave(t)
 
 	// The stuck client: connected, never reads.
@@ -446,7 +446,7 @@ func TestGuestStoppedWhileAttached(t *testing.T) {
 }
 
 func TestCloseWithStuckClientIsBounded(t *testing.T) {
-	f := newFixture(t, Config{ClientQueueBytes: 1 << 20, LogPath: os.DevNull})
+	f := newFixture(t, Config{ClientQueueBytes: 1 << 20})
 	f.rawSlave(t)
 	stuck, err := net.Dial("unix", f.sock)
 	if err != nil {
