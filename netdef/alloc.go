@@ -21,19 +21,21 @@ import (
 // make a guest start walk 16 million candidates.
 const maxScan = 1 << 16
 
-// allocations is the content of NAME.addresses.json: the address each guest
-// (by UUID) was given, and the MAC it was given for.
+// allocations is the content of NAME.addresses.json: the address given to
+// each guest interface, known by the guest's UUID and the interface's MAC
+// (a guest with two interfaces on one network gets two addresses).
 type allocations struct {
-	Guests map[string]allocation `json:"guests"`
+	Entries []allocation `json:"addresses"`
 }
 
 type allocation struct {
-	IP  string `json:"ip"`
-	MAC string `json:"mac"`
+	UUID string `json:"uuid"`
+	MAC  string `json:"mac"`
+	IP   string `json:"ip"`
 }
 
 func readAllocations(path string) (*allocations, error) {
-	a := &allocations{Guests: map[string]allocation{}}
+	a := &allocations{}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return a, nil
@@ -43,9 +45,6 @@ func readAllocations(path string) (*allocations, error) {
 	}
 	if err := json.Unmarshal(b, a); err != nil {
 		return nil, fmt.Errorf("address records %s: %w", path, err)
-	}
-	if a.Guests == nil {
-		a.Guests = map[string]allocation{}
 	}
 	return a, nil
 }
@@ -60,20 +59,16 @@ func (a *allocations) write(path string) error {
 
 // dhcpHosts returns every fixed assignment the DHCP server must know: the
 // XML's <host> entries, then the allocations (sorted, so that the server's
-// command line is stable).
+// configuration is stable).
 func (n *Network) dhcpHosts(a *allocations) []DHCPHost {
 	c := n.IPv4()
 	if c == nil {
 		return nil
 	}
 	hosts := append([]DHCPHost(nil), c.Hosts...)
-	uuids := make([]string, 0, len(a.Guests))
-	for u := range a.Guests {
-		uuids = append(uuids, u)
-	}
-	sort.Strings(uuids)
-	for _, u := range uuids {
-		g := a.Guests[u]
+	es := append([]allocation(nil), a.Entries...)
+	sort.Slice(es, func(i, j int) bool { return es[i].UUID+es[i].MAC < es[j].UUID+es[j].MAC })
+	for _, g := range es {
 		mac, err := net.ParseMAC(g.MAC)
 		ip := net.ParseIP(g.IP).To4()
 		if err != nil || ip == nil {

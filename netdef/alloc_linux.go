@@ -6,19 +6,24 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"vmlite/internal/errdefs"
 )
 
 // AllocateAddress gives the interface with mac of the guest with guestUUID
 // an IPv4 address of the network, for a guest interface without <ip>: the
-// same guest always gets the same address (recorded in
+// same interface of the same guest always gets the same address (recorded in
 // LIB/networks/NAME.addresses.json, which outlives restarts of the guest,
 // the network and the host). The address is also registered with the
 // network's DHCP server as a fixed host for mac, so a guest that runs a DHCP
-// client gets the very address vmlite configured; when the MAC changed, the
-// record follows it. The caller applies it with the prefix of n.IPv4() and,
-// for a default route, n.IPv4().Address as the gateway. A running network's
-// dnsmasq is restarted in the calling thread's network namespace, which
-// must be the one the network was started in (the host's).
+// client gets the very address vmlite configured. A MAC that another guest
+// holds on the network is refused (errdefs.ErrAlreadyExists): the DHCP
+// server could not tell them apart.
+//
+// The caller applies it with the prefix of n.IPv4() and, for a default
+// route, n.IPv4().Address as the gateway (ResolveNetworkInterfaces does
+// both). A running network's dnsmasq is restarted in the calling thread's
+// network namespace, which must be the one the network was started in (the
+// host's).
 func (n *Network) AllocateAddress(guestUUID string, mac string) (net.IP, error) {
 	hw, err := n.checkAllocRequest(guestUUID, mac)
 	if err != nil {
@@ -39,23 +44,22 @@ func (n *Network) AllocateAddress(guestUUID string, mac string) (net.IP, error) 
 		return nil, err
 	}
 	c := n.IPv4()
-	if g, ok := a.Guests[guestUUID]; ok {
-		if ip := net.ParseIP(g.IP).To4(); ip != nil && c.Net.Contains(ip) {
-			if g.MAC == hw.String() {
+	taken := map[string]bool{}
+	kept := a.Entries[:0]
+	for _, g := range a.Entries {
+		if g.MAC == hw.String() {
+			if g.UUID != guestUUID {
+				return nil, fmt.Errorf("%w: MAC %s is given to guest %s on network %s already", errdefs.ErrAlreadyExists, hw, g.UUID, n.Name)
+			}
+			if ip := net.ParseIP(g.IP).To4(); ip != nil && c.Net.Contains(ip) {
 				return ip, nil
 			}
-			// Same guest, new MAC: keep the address, move the reservation.
-			a.Guests[guestUUID] = allocation{IP: ip.String(), MAC: hw.String()}
-			return ip, n.commitAllocations(a, path)
+			continue // the network was redefined with another subnet: allocate anew
 		}
-		// The network was redefined with another subnet: allocate anew.
+		taken[g.IP] = true
+		kept = append(kept, g)
 	}
-	taken := map[string]bool{}
-	for u, g := range a.Guests {
-		if u != guestUUID {
-			taken[g.IP] = true
-		}
-	}
+	a.Entries = kept
 	for _, h := range c.Hosts {
 		taken[h.IP.String()] = true
 	}
@@ -71,11 +75,11 @@ func (n *Network) AllocateAddress(guestUUID string, mac string) (net.IP, error) 
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", n.Name, err)
 	}
-	a.Guests[guestUUID] = allocation{IP: ip.String(), MAC: hw.String()}
+	a.Entries = append(a.Entries, allocation{UUID: guestUUID, MAC: hw.String(), IP: ip.String()})
 	return ip, n.commitAllocations(a, path)
 }
 
-// ReleaseAddress forgets the address of guestUUID (when the guest is
+// ReleaseAddress forgets the addresses of guestUUID (when the guest is
 // undefined). Unknown guests are not an error.
 func (n *Network) ReleaseAddress(guestUUID string) error {
 	if n.layout == nil {
@@ -91,10 +95,16 @@ func (n *Network) ReleaseAddress(guestUUID string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := a.Guests[guestUUID]; !ok {
+	kept := a.Entries[:0]
+	for _, g := range a.Entries {
+		if g.UUID != guestUUID {
+			kept = append(kept, g)
+		}
+	}
+	if len(kept) == len(a.Entries) {
 		return nil
 	}
-	delete(a.Guests, guestUUID)
+	a.Entries = kept
 	return n.commitAllocations(a, path)
 }
 

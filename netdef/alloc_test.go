@@ -56,17 +56,19 @@ func TestParseLeases(t *testing.T) {
 func TestAllocationsFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
 	a, err := readAllocations(path)
-	if err != nil || len(a.Guests) != 0 {
+	if err != nil || len(a.Entries) != 0 {
 		t.Fatalf("missing file: %v %v", a, err)
 	}
-	a.Guests["u2"] = allocation{IP: "10.0.0.9", MAC: "52:54:00:00:00:02"}
-	a.Guests["u1"] = allocation{IP: "10.0.0.8", MAC: "52:54:00:00:00:01"}
-	a.Guests["bad"] = allocation{IP: "x", MAC: "y"}
+	a.Entries = []allocation{
+		{UUID: "u2", IP: "10.0.0.9", MAC: "52:54:00:00:00:02"},
+		{UUID: "u1", IP: "10.0.0.8", MAC: "52:54:00:00:00:01"},
+		{UUID: "bad", IP: "x", MAC: "y"},
+	}
 	if err := a.write(path); err != nil {
 		t.Fatal(err)
 	}
 	b, err := readAllocations(path)
-	if err != nil || len(b.Guests) != 3 {
+	if err != nil || len(b.Entries) != 3 {
 		t.Fatalf("re-read: %v %v", b, err)
 	}
 	n, err := Parse("t.xml", []byte(`<network><name>x</name><ip address='10.0.0.1' prefix='24'><dhcp><host mac='52:54:00:00:00:03' ip='10.0.0.3'/></dhcp></ip></network>`))

@@ -175,3 +175,13 @@ func FuzzValidLinkName(f *testing.F) {
 		}
 	})
 }
+
+func TestNames(t *testing.T) {
+	var n interface {
+		HostLinkName(string, int) string
+		GuestMAC(string, int) string
+	} = Names{}
+	if n.HostLinkName("web1", 2) != HostLinkName("web1", 2) || n.GuestMAC("u", 1) != GuestMAC("u", 1) {
+		t.Errorf("Names differs from the functions")
+	}
+}

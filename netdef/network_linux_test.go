@@ -39,6 +39,94 @@ func testNetwork(t *testing.T, host netns.NsHandle, xml string) (state.Layout, *
 	return l, n
 }
 
+// makeUpstream makes the fake upstream host: a namespace of its own behind a
+// veth from host, as if it were the LAN beyond the host's uplink, with
+// addresses PFX.1 (host side) and PFX.2 in a fresh test /24 other than
+// avoid. With routeBack, upstream routes avoid/24 back through the host (a
+// route-mode network needs that; a nat one must not).
+func makeUpstream(t *testing.T, host netns.NsHandle, avoid string, routeBack bool) (netns.NsHandle, string) {
+	t.Helper()
+	upstream := newNetns(t)
+	upPfx := testNet(t)
+	for upPfx == avoid {
+		upPfx = testNet(t)
+	}
+	upLink := "vmltu" + randHex(t, 8)
+	if err := runIn(host, func() error {
+		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: upLink}, PeerName: "up0", PeerNamespace: netlink.NsFd(upstream)}
+		if err := netlink.LinkAdd(v); err != nil {
+			return err
+		}
+		l, err := netlink.LinkByName(upLink)
+		if err != nil {
+			return err
+		}
+		a, _ := netlink.ParseAddr(upPfx + ".1/24")
+		if err := netlink.AddrAdd(l, a); err != nil {
+			return err
+		}
+		return netlink.LinkSetUp(l)
+	}); err != nil {
+		t.Fatalf("upstream link: %v", err)
+	}
+	if err := runIn(upstream, func() error {
+		l, err := netlink.LinkByName("up0")
+		if err != nil {
+			return err
+		}
+		a, _ := netlink.ParseAddr(upPfx + ".2/24")
+		if err := netlink.AddrAdd(l, a); err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			return err
+		}
+		if !routeBack {
+			return nil
+		}
+		_, dst, _ := net.ParseCIDR(avoid + ".0/24")
+		return netlink.RouteAdd(&netlink.Route{LinkIndex: l.Attrs().Index, Dst: dst, Gw: net.ParseIP(upPfx + ".1")})
+	}); err != nil {
+		t.Fatalf("upstream address: %v", err)
+	}
+	return upstream, upPfx
+}
+
+// upstreamSees connects from namespace from to a listener on addr in
+// upstream and returns the source address the upstream side saw.
+func upstreamSees(t *testing.T, upstream, from netns.NsHandle, addr string) string {
+	t.Helper()
+	var ln net.Listener
+	if err := runIn(upstream, func() error {
+		var err error
+		ln, err = net.Listen("tcp", addr)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	seen := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			seen <- err.Error()
+			return
+		}
+		seen <- c.RemoteAddr().(*net.TCPAddr).IP.String()
+		c.Close()
+	}()
+	if err := runIn(from, func() error {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("connect to upstream %s: %v", addr, err)
+	}
+	return <-seen
+}
+
 // allocIn calls AllocateAddress in ns, where the network's dnsmasq
 // (which it may restart) belongs.
 func allocIn(ns netns.NsHandle, n *Network, uuid, mac string) (net.IP, error) {
@@ -94,45 +182,8 @@ echo "$ip" > ` + out + "\n"
 
 func TestManagedNetworkNAT(t *testing.T) {
 	host := newNetns(t)
-	upstream := newNetns(t)
-	pfx, upPfx := testNet(t), testNet(t)
-	for upPfx == pfx {
-		upPfx = testNet(t)
-	}
-	// The fake upstream: a veth from the host to its own namespace, as if
-	// it were the LAN beyond the host's uplink.
-	upLink := "vmltu" + randHex(t, 8)
-	if err := runIn(host, func() error {
-		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: upLink}, PeerName: "up0", PeerNamespace: netlink.NsFd(upstream)}
-		if err := netlink.LinkAdd(v); err != nil {
-			return err
-		}
-		l, err := netlink.LinkByName(upLink)
-		if err != nil {
-			return err
-		}
-		a, _ := netlink.ParseAddr(upPfx + ".1/24")
-		if err := netlink.AddrAdd(l, a); err != nil {
-			return err
-		}
-		return netlink.LinkSetUp(l)
-	}); err != nil {
-		t.Fatalf("upstream link: %v", err)
-	}
-	if err := runIn(upstream, func() error {
-		l, err := netlink.LinkByName("up0")
-		if err != nil {
-			return err
-		}
-		a, _ := netlink.ParseAddr(upPfx + ".2/24")
-		if err := netlink.AddrAdd(l, a); err != nil {
-			return err
-		}
-		return netlink.LinkSetUp(l)
-	}); err != nil {
-		t.Fatalf("upstream address: %v", err)
-	}
-
+	pfx := testNet(t)
+	upstream, upPfx := makeUpstream(t, host, pfx, false)
 	name := "t" + randHex(t, 8)
 	br := "vmltb" + randHex(t, 8)
 	l, n := testNetwork(t, host, fmt.Sprintf(`<network>
@@ -221,35 +272,7 @@ func TestManagedNetworkNAT(t *testing.T) {
 
 	// NAT: the upstream host sees guest a's connection coming from the
 	// host's address on its side, not from the guest's.
-	var ln net.Listener
-	if err := runIn(upstream, func() error {
-		var err error
-		ln, err = net.Listen("tcp", upPfx+".2:7082")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	from := make(chan string, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			from <- err.Error()
-			return
-		}
-		from <- c.RemoteAddr().(*net.TCPAddr).IP.String()
-		c.Close()
-	}()
-	if err := runIn(a.ns(t), func() error {
-		c, err := net.DialTimeout("tcp", upPfx+".2:7082", 10*time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}); err != nil {
-		t.Fatalf("guest a to upstream: %v", err)
-	}
-	if got := <-from; got != upPfx+".1" {
+	if got := upstreamSees(t, upstream, a.ns(t), upPfx+".2:7082"); got != upPfx+".1" {
 		t.Errorf("upstream saw the connection from %s, want the masqueraded %s.1", got, upPfx)
 	}
 	var tableThere bool
@@ -335,5 +358,130 @@ func TestIsolatedNetwork(t *testing.T) {
 	}
 	if Active(l, other) || linkIn(t, host, BridgeName(other)) {
 		t.Errorf("refused start left state or a bridge behind")
+	}
+}
+
+// TestResolveAndAutostart: autostart starts a marked network; interfaces on
+// it are completed with its bridge, a stable address and one default route;
+// an unknown or stopped network is refused; ReleaseGuest frees the address.
+func TestResolveAndAutostart(t *testing.T) {
+	host := newNetns(t)
+	pfx := testNet(t)
+	name := "r" + randHex(t, 8)
+	l, n := testNetwork(t, host, fmt.Sprintf(`<network><name>%s</name><forward mode='route'/>
+<ip address='%s.1' prefix='24'><dhcp><range start='%[2]s.10' end='%[2]s.20'/></dhcp></ip></network>`, name, pfx))
+	const uuid = "dddddddd-0000-4000-8000-000000000001"
+	ifaces := func() []plan.Interface {
+		return []plan.Interface{
+			{Type: TypeNetwork, Network: name, GuestName: "eth0", MAC: GuestMAC(uuid, 0), XMLPath: "/domain/devices/interface[1]"},
+			{Type: TypeNetwork, Network: name, GuestName: "eth1", MAC: GuestMAC(uuid, 1), XMLPath: "/domain/devices/interface[2]"},
+			{Type: TypeNetwork, Network: name, GuestName: "eth2", MAC: GuestMAC(uuid, 2), IPs: []string{pfx + ".200/24"}},
+		}
+	}
+	resolve := func(in []plan.Interface) error {
+		return runIn(host, func() error { return ResolveNetworkInterfaces(l, uuid, in) })
+	}
+	if err := resolve(ifaces()); !errors.Is(err, errdefs.ErrNotRunning) || !strings.Contains(err.Error(), "/domain/devices/interface[1]") {
+		t.Errorf("resolve on a stopped network: %v, want ErrNotRunning naming the interface", err)
+	}
+	unknown := []plan.Interface{{Type: TypeNetwork, Network: "nope", GuestName: "eth0", XMLPath: "/domain/devices/interface[1]"}}
+	if err := resolve(unknown); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("resolve on an unknown network: %v, want ErrNotFound", err)
+	}
+
+	if err := SetAutostart(l, name, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := runIn(host, func() error { return StartAutostart(l) }); err != nil {
+		t.Fatalf("StartAutostart: %v", err)
+	}
+	if !Active(l, name) {
+		t.Fatalf("autostart did not start %s", name)
+	}
+	if got := readSysctl(t, host, ipForward); got != "1" {
+		t.Errorf("route network: ip_forward %s", got)
+	}
+	in := ifaces()
+	if err := resolve(in); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	routes := 0
+	for i, x := range in {
+		if x.Bridge != n.Bridge {
+			t.Errorf("interface %d: bridge %q, want %q", i, x.Bridge, n.Bridge)
+		}
+		routes += len(x.Routes)
+	}
+	if len(in[0].IPs) != 1 || len(in[1].IPs) != 1 || in[0].IPs[0] == in[1].IPs[0] || !in[0].Up {
+		t.Errorf("allocated %v and %v (up %v): want two distinct addresses", in[0].IPs, in[1].IPs, in[0].Up)
+	}
+	if in[2].IPs[0] != pfx+".200/24" {
+		t.Errorf("an explicit address was replaced: %v", in[2].IPs)
+	}
+	if routes != 1 || len(in[0].Routes) != 1 || in[0].Routes[0].Gateway != pfx+".1" {
+		t.Errorf("routes %v %v %v: want one default route via %s.1", in[0].Routes, in[1].Routes, in[2].Routes, pfx)
+	}
+	again := ifaces()
+	if err := resolve(again); err != nil || again[0].IPs[0] != in[0].IPs[0] || again[1].IPs[0] != in[1].IPs[0] {
+		t.Errorf("second resolve gave %v %v (%v), want the same addresses %v %v", again[0].IPs, again[1].IPs, err, in[0].IPs, in[1].IPs)
+	}
+	if _, err := allocIn(host, n, "eeeeeeee-0000-4000-8000-000000000001", GuestMAC(uuid, 0)); !errors.Is(err, errdefs.ErrAlreadyExists) {
+		t.Errorf("another guest with the same MAC: %v, want ErrAlreadyExists", err)
+	}
+
+	// Route mode: a guest reaches the upstream host with its own address
+	// (the upstream routes the network back through the host).
+	upstream, upPfx := makeUpstream(t, host, pfx, true)
+	g := startGuest(t)
+	in[0].HostName = "vmlt" + randHex(t, 8)
+	if _, err := setupIn(t, host, in[:1], g.pid); err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	if got, want := upstreamSees(t, upstream, g.ns(t), upPfx+".2:7083"), strings.TrimSuffix(in[0].IPs[0], "/24"); got != want {
+		t.Errorf("upstream saw the routed connection from %s, want the guest's %s", got, want)
+	}
+	var tableThere bool
+	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+		t.Errorf("a route network made the nftables table (%v)", err)
+	}
+
+	if err := runIn(host, func() error { return ReleaseGuest(l, uuid) }); err != nil {
+		t.Fatalf("ReleaseGuest: %v", err)
+	}
+	a, err := readAllocations(allocFile(l, name))
+	if err != nil || len(a.Entries) != 0 {
+		t.Errorf("allocations after release: %v %v", a, err)
+	}
+}
+
+// TestStartRollback: when the last step (dnsmasq) fails, the bridge, the
+// masquerade rule (and table), forwarding and the run directory are undone.
+func TestStartRollback(t *testing.T) {
+	host := newNetns(t)
+	pfx := testNet(t)
+	name := "f" + randHex(t, 8)
+	l, n := testNetwork(t, host, fmt.Sprintf(`<network><name>%s</name><forward/>
+<ip address='%s.1' prefix='24'><dhcp><range start='%[2]s.10' end='%[2]s.20'/></dhcp></ip></network>`, name, pfx))
+	// dnsmasq cannot open its log where a directory stands.
+	if err := os.MkdirAll(filepath.Join(RunDir(l, name), "dnsmasq.log"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fwdBefore := readSysctl(t, host, ipForward)
+	err := runIn(host, func() error { return Start(l, name) })
+	if err == nil || !strings.Contains(err.Error(), "dnsmasq") {
+		t.Fatalf("Start with a broken dnsmasq: %v, want a dnsmasq error", err)
+	}
+	var tableThere bool
+	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+		t.Errorf("nftables table left after a failed start (%v)", err)
+	}
+	if linkIn(t, host, n.Bridge) {
+		t.Errorf("bridge left after a failed start")
+	}
+	if got := readSysctl(t, host, ipForward); got != fwdBefore {
+		t.Errorf("ip_forward %s after a failed start, was %s", got, fwdBefore)
+	}
+	if _, err := os.Stat(RunDir(l, name)); !errors.Is(err, os.ErrNotExist) || Active(l, name) {
+		t.Errorf("run directory left after a failed start: %v", err)
 	}
 }
