@@ -66,6 +66,7 @@ func (c *checker) walk(n *node, spec *elemSpec) {
 // makes the element unsupported as a whole.
 func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 	seen := map[string]bool{}
+	typos := map[string]bool{} // attributes that an unknown one probably meant
 	for _, a := range n.attrs {
 		if a.name.Space == "xmlns" || (a.name.Space == "" && a.name.Local == "xmlns" && a.prefix == "") {
 			continue // namespace declarations
@@ -83,6 +84,7 @@ func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 			hint := ""
 			if s := suggest(a.name.Local, attrNames(spec)); s != "" {
 				hint = "did you mean " + s + "=?"
+				typos[s] = true
 			}
 			c.errorf(a.line, p, "", hint, "unknown attribute %s of <%s>", a.name.Local, n.qname())
 			continue
@@ -121,7 +123,7 @@ func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 		return true
 	}
 	for _, as := range spec.attrs {
-		if as.required && !seen[as.name] {
+		if as.required && !seen[as.name] && !typos[as.name] {
 			c.errorf(n.line, attrPath(n, as.name), "", "", "missing attribute %s of <%s>", as.name, n.qname())
 		}
 	}

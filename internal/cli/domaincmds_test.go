@@ -21,6 +21,9 @@ func TestValidateCmd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "full.xml: valid (guest web1)") || errOut != "" {
 		t.Errorf("valid: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if _, errOut, code := runCLI(t, "validate", t.TempDir()); code != ExitUser || !strings.Contains(errOut, "is a directory") {
+		t.Errorf("directory: exit %d %s", code, errOut)
+	}
 	out, errOut, code = runCLI(t, "validate", valid, bad, "/nonexistent.xml")
 	if code != ExitUser {
 		t.Errorf("exit %d, want 2", code)

@@ -39,7 +39,7 @@ func newValidateCmd(app *App) *cobra.Command {
 					}
 					var r reportedError
 					if !errors.As(err, &r) {
-						fmt.Fprintln(app.Stderr, err) // not yet printed
+						fmt.Fprintln(app.Stderr, err) // not printed yet
 					}
 					bad++
 					continue
@@ -77,7 +77,8 @@ func (a *App) parseDomainFile(f string) (*domain.Domain, error) {
 		return nil, fmt.Errorf("%s: %w: no such file", f, errdefs.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", f, err)
+		// A directory, an unreadable file: the user's to fix (exit 2).
+		return nil, plainUserError(err.Error())
 	}
 	d, warns, err := domain.Parse(displayName(f), b)
 	for _, w := range warns {
@@ -96,13 +97,21 @@ func (a *App) parseDomainFile(f string) (*domain.Domain, error) {
 	return d, nil
 }
 
-// reportedError is a user error whose details were already printed.
+// reportedError is a user error whose details were printed already.
 type reportedError string
 
 func (e reportedError) Error() string { return string(e) }
 
 // UserError makes the CLI exit with status 2.
 func (e reportedError) UserError() bool { return true }
+
+// plainUserError is a user error that prints as it is (no class name).
+type plainUserError string
+
+func (e plainUserError) Error() string { return string(e) }
+
+// UserError makes the CLI exit with status 2.
+func (e plainUserError) UserError() bool { return true }
 
 func plural(n int, one, many string) string {
 	if n == 1 {
