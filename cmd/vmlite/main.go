@@ -3,12 +3,14 @@
 //
 //	vmlite __supervise   one per running guest, detached (package supervisor)
 //	vmlite __init        the guest's future PID 1 until it execs init (package initsys)
+//	vmlite __exec        enters a running guest for `vmlite exec` (package enter)
 //	vmlite ...           the CLI (package cli)
 package main
 
 import (
 	"os"
 
+	"vmlite/enter"
 	"vmlite/initsys"
 	"vmlite/internal/cli"
 	"vmlite/supervisor"
@@ -21,6 +23,8 @@ func main() {
 			initsys.Main() // never returns
 		case supervisor.Role:
 			os.Exit(supervisor.Main())
+		case enter.Role:
+			os.Exit(enter.Main())
 		}
 	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

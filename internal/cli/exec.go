@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/creack/pty"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"vmlite/enter"
+	"vmlite/internal/errdefs"
+	"vmlite/plan"
+)
+
+func init() { register(newExecCmd) }
+
+func newExecCmd(app *App) *cobra.Command {
+	var user string
+	var tty, noTTY bool
+	cmd := &cobra.Command{
+		Use:   "exec NAME [--user U] [-t|-T] -- CMD [ARG...]",
+		Short: "Run a command inside a running guest; its exit status is vmlite's",
+		Long: `Run CMD inside a running guest: in all its namespaces (the user namespace
+too), its cgroup and its root, with the guest's capability bounding set.
+With a terminal on stdin the command gets a pty of its own (-T: never, -t:
+always); otherwise it runs on vmlite's own stdin/stdout/stderr. The exit
+status is the command's (128+N when a signal N ended it).`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() != 1 {
+				return userErrorf("usage: vmlite exec NAME [--user U] -- CMD [ARG...]")
+			}
+			mode := ttyAuto
+			if tty {
+				mode = ttyOn
+			}
+			if noTTY {
+				mode = ttyOff
+			}
+			code, err := app.execIn(args[0], args[1:], user, mode)
+			if err != nil {
+				return err
+			}
+			app.SetExitCode(code)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&user, "user", "u", "", "run as this guest user (name, uid, or user:group)")
+	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "always allocate a pty")
+	cmd.Flags().BoolVarP(&noTTY, "no-tty", "T", false, "never allocate a pty")
+	return cmd
+}
+
+type ttyMode int
+
+const (
+	ttyAuto ttyMode = iota
+	ttyOn
+	ttyOff
+)
+
+// execIn runs argv in the guest and returns its exit status.
+func (a *App) execIn(name string, argv []string, user string, mode ttyMode) (int, error) {
+	g, err := a.requireRunning(name)
+	if err != nil {
+		return 0, err
+	}
+	if g.Plan == nil || g.State == nil || g.State.InitPID <= 0 {
+		return 0, fmt.Errorf("guest %q is still starting: %w", name, errdefs.ErrNotRunning)
+	}
+	p := g.Plan
+	root := fmt.Sprintf("/proc/%d/root", g.State.InitPID)
+	uid, gid, home, err := resolveUser(root, user)
+	if err != nil {
+		return 0, err
+	}
+	termEnv := os.Getenv("TERM")
+	if termEnv == "" {
+		termEnv = "linux"
+	}
+	cfg := &enter.Config{
+		InitPID: g.State.InitPID,
+		UserNS:  p.IDMap.Enabled(),
+		UID:     uid, GID: gid,
+		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + termEnv,
+			"HOME=" + home, "container=vmlite"},
+		Argv:        argv,
+		Drop:        p.Capabilities.Drop,
+		CgroupProcs: cgroupProcsFiles(p),
+	}
+	cmd, err := enter.Command(cfg)
+	if err != nil {
+		return 0, err
+	}
+	in, isFile := a.Stdin.(*os.File)
+	usePty := mode == ttyOn || (mode == ttyAuto && isFile && term.IsTerminal(int(in.Fd())))
+	if usePty {
+		return runWithPty(cmd, p, in, a.Stdout)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.Stdin, a.Stdout, a.Stderr
+	return runForwarding(cmd)
+}
+
+// runForwarding runs cmd, passing SIGINT/SIGTERM/SIGHUP on, and returns its
+// exit status.
+func runForwarding(cmd *exec.Cmd) (int, error) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start exec helper: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	return exitCode(cmd, err)
+}
+
+func exitCode(cmd *exec.Cmd, err error) (int, error) {
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return 0, err
+	}
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ok && ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return cmd.ProcessState.ExitCode(), nil
+}
+
+// runWithPty gives the command a pty of its own and relays the user's
+// terminal to it in raw mode.
+func runWithPty(cmd *exec.Cmd, p *plan.Plan, in *os.File, out io.Writer) (int, error) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		return 0, fmt.Errorf("allocate pty: %w", err)
+	}
+	defer master.Close()
+	uid, gid := p.IDMap.HostRoot()
+	_ = slave.Chown(int(uid), int(gid))
+	if in != nil && term.IsTerminal(int(in.Fd())) {
+		_ = pty.InheritSize(in, master)
+		old, err := term.MakeRaw(int(in.Fd()))
+		if err == nil {
+			defer func() { _ = term.Restore(int(in.Fd()), old) }()
+		}
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, unix.SIGWINCH)
+		defer signal.Stop(winch)
+		go func() {
+			for range winch {
+				_ = pty.InheritSize(in, master)
+			}
+		}()
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		slave.Close()
+		return 0, fmt.Errorf("start exec helper: %w", err)
+	}
+	slave.Close()
+	if in != nil {
+		go func() { _, _ = io.Copy(master, in) }()
+	}
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(out, master) // ends with EIO once the command and its children closed the pty
+		close(copied)
+	}()
+	err = cmd.Wait()
+	<-copied
+	return exitCode(cmd, err)
+}
+
+// resolveUser maps --user (name, uid, or user:group) to guest ids and a home
+// directory, reading the guest's /etc/passwd and /etc/group through root.
+func resolveUser(root, spec string) (uid, gid int, home string, err error) {
+	if spec == "" {
+		return 0, 0, "/root", nil
+	}
+	user, group, hasGroup := strings.Cut(spec, ":")
+	uid, gid, home, err = lookupPasswd(filepath.Join(root, "etc/passwd"), user)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	if hasGroup {
+		if gid, err = lookupGroup(filepath.Join(root, "etc/group"), group); err != nil {
+			return 0, 0, "", err
+		}
+	}
+	return uid, gid, home, nil
+}
+
+func lookupPasswd(file, user string) (int, int, string, error) {
+	if n, err := strconv.Atoi(user); err == nil {
+		return n, n, "/", nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("look up user %q: %w", user, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), ":")
+		if len(fs) >= 6 && fs[0] == user {
+			u, err1 := strconv.Atoi(fs[2])
+			g, err2 := strconv.Atoi(fs[3])
+			if err1 == nil && err2 == nil {
+				return u, g, fs[5], nil
+			}
+		}
+	}
+	return 0, 0, "", fmt.Errorf("%w: user %q: not in the guest's /etc/passwd", errdefs.ErrInvalid, user)
+}
+
+func lookupGroup(file, group string) (int, error) {
+	if n, err := strconv.Atoi(group); err == nil {
+		return n, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, fmt.Errorf("look up group %q: %w", group, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), ":")
+		if len(fs) >= 3 && fs[0] == group {
+			if g, err := strconv.Atoi(fs[2]); err == nil {
+				return g, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%w: group %q: not in the guest's /etc/group", errdefs.ErrInvalid, group)
+}
+
+// cgroupProcsFiles lists the cgroup.procs files of the guest's cgroup.
+func cgroupProcsFiles(p *plan.Plan) []string { return nil }
