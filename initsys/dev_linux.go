@@ -29,12 +29,12 @@ func (g *guest) populateDev() error {
 		return stepErr("mount /dev", "", &os.PathError{Op: "mount", Path: dev, Err: err})
 	}
 	for _, n := range stdDevices {
-		if err := bindNode("/dev/"+n, dev+"/"+n); err != nil {
+		if err := g.bindNode("/dev/"+n, dev+"/"+n); err != nil {
 			return stepErr("create /dev/"+n, "", err)
 		}
 	}
 	for _, n := range g.p.Devices {
-		if err := bindNode(n.HostPath, g.inRoot(n.GuestPath)); err != nil {
+		if err := g.bindNode(n.HostPath, g.inRoot(n.GuestPath)); err != nil {
 			return userStepErr("pass through "+n.HostPath, n.XMLPath, err)
 		}
 	}
@@ -82,9 +82,9 @@ func (g *guest) mountConsoles() error {
 		if i >= len(g.consolePaths) {
 			return stepErr("set up "+c.Name, c.XMLPath, fmt.Errorf("no pty from the supervisor"))
 		}
-		// By path, in our copy of the host's mounts: the inherited fd
-		// (plan.InitConsoleFD) belongs to the supervisor's mount namespace.
-		src := g.consolePaths[i]
+		// From our own O_PATH fd: the inherited fd (plan.InitConsoleFD)
+		// belongs to the supervisor's mount namespace, which mount refuses.
+		src := g.nodeSource(g.consolePaths[i])
 		if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
 			return stepErr("set up "+c.Name, c.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
 		}
@@ -93,7 +93,8 @@ func (g *guest) mountConsoles() error {
 }
 
 // bindNode binds the host device node src onto dst (created as an empty file).
-func bindNode(src, dst string) error {
+func (g *guest) bindNode(hostPath, dst string) error {
+	src := g.nodeSource(hostPath)
 	// Refuse anything but a device node: a host whose /dev/null became a
 	// regular file would otherwise hand that file to every guest.
 	fi, err := os.Stat(src)
@@ -101,7 +102,7 @@ func bindNode(src, dst string) error {
 		return err
 	}
 	if fi.Mode()&os.ModeDevice == 0 {
-		return fmt.Errorf("%s on the host is not a device node (mode %v)", src, fi.Mode())
+		return fmt.Errorf("%s on the host is not a device node (mode %v)", hostPath, fi.Mode())
 	}
 	if err := ensureFile(dst); err != nil {
 		return err

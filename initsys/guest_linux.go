@@ -20,6 +20,20 @@ type guest struct {
 	rootTree int
 	// consolePaths are the host paths of the console pty slaves.
 	consolePaths []string
+	// attachDir is where the root tree is attached before pivot_root.
+	attachDir string
+	// hostNodes are O_PATH fds of host device nodes and console slaves,
+	// opened before anything covers /dev (a guest sharing the host's root
+	// mounts its own /dev over it). Mounts use /proc/self/fd/N as source.
+	hostNodes map[string]int
+}
+
+// nodeSource is the mount source for host node p.
+func (g *guest) nodeSource(p string) string {
+	if fd, ok := g.hostNodes[p]; ok {
+		return fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
+	return p
 }
 
 // inRoot returns guest path p under the new root.

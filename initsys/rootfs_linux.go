@@ -8,30 +8,52 @@ import (
 )
 
 // prepareRoot makes every mount private (nothing the guest does propagates
-// to the host) and puts the guest's root filesystem in place as a mount point
-// of its own, which pivot_root requires.
+// to the host) and attaches the guest's root filesystem, a tree the
+// supervisor cloned (and idmapped for a mapped guest), at the attach
+// directory: a path the guest's mapped root can traverse, unlike the
+// rootfs's own path, whose parents may be 0700 root.
 func (g *guest) prepareRoot() error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return stepErr("make mounts private", "", &os.PathError{Op: "mount", Path: "/", Err: err})
+	}
+	if err := g.openHostNodes(); err != nil {
+		return err
 	}
 	if g.shared() {
 		g.root = "/"
 		return nil
 	}
-	rootfs := g.p.Rootfs.Path
-	g.root = rootfs
-	if g.rootTree >= 0 {
-		// The supervisor cloned the tree and set its idmap (only it can: the
-		// filesystem belongs to the host's user namespace). Attach it here.
-		if err := unix.MoveMount(g.rootTree, "", unix.AT_FDCWD, rootfs, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-			return stepErr("attach idmapped root filesystem", g.p.Rootfs.XMLPath, &os.PathError{Op: "move_mount", Path: rootfs, Err: err})
-		}
-		unix.Close(g.rootTree)
-		g.rootTree = -1
-		return nil
+	if g.rootTree < 0 || g.attachDir == "" {
+		return stepErr("attach root filesystem", g.p.Rootfs.XMLPath, fmt.Errorf("no root tree from the supervisor"))
 	}
-	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return userStepErr("bind root filesystem", g.p.Rootfs.XMLPath, &os.PathError{Op: "mount", Path: rootfs, Err: err})
+	if err := unix.MoveMount(g.rootTree, "", unix.AT_FDCWD, g.attachDir, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return stepErr("attach root filesystem", g.p.Rootfs.XMLPath, &os.PathError{Op: "move_mount", Path: g.attachDir, Err: err})
+	}
+	unix.Close(g.rootTree)
+	g.rootTree = -1
+	g.root = g.attachDir
+	return nil
+}
+
+// openHostNodes opens the host device nodes and console slaves the guest
+// gets, by path, in our own mount namespace (so their fds are valid mount
+// sources here), before /dev is covered.
+func (g *guest) openHostNodes() error {
+	g.hostNodes = map[string]int{}
+	paths := make([]string, 0, len(stdDevices)+len(g.p.Devices)+len(g.consolePaths))
+	for _, n := range stdDevices {
+		paths = append(paths, "/dev/"+n)
+	}
+	for _, d := range g.p.Devices {
+		paths = append(paths, d.HostPath)
+	}
+	paths = append(paths, g.consolePaths...)
+	for _, p := range paths {
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return stepErr("open host device "+p, "", &os.PathError{Op: "open", Path: p, Err: err})
+		}
+		g.hostNodes[p] = fd
 	}
 	return nil
 }
@@ -44,6 +66,10 @@ func (g *guest) pivotRoot() error {
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one; the
 	// detach then removes it without needing a put_old directory (runc's trick).
+	for _, fd := range g.hostNodes {
+		unix.Close(fd) // host paths are about to go away
+	}
+	g.hostNodes = nil
 	if err := unix.Chdir(g.root); err != nil {
 		return stepErr("pivot_root", g.p.Rootfs.XMLPath, &os.PathError{Op: "chdir", Path: g.root, Err: err})
 	}

@@ -44,6 +44,9 @@ type Message struct {
 	// __init binds them by path: a bind from the inherited fd would name the
 	// supervisor's mount namespace, which mount(2) refuses (EINVAL).
 	ConsolePaths []string `json:"consolePaths,omitempty"`
+	// AttachDir is an empty host directory, traversable by the guest's
+	// root, where __init attaches the root tree (msgGo).
+	AttachDir string `json:"attachDir,omitempty"`
 	// Step, XMLPath, Msg and User describe a failure (msgError).
 	Step    string `json:"step,omitempty"`
 	XMLPath string `json:"xmlPath,omitempty"`
@@ -54,8 +57,8 @@ type Message struct {
 // Message constructors for the supervisor side.
 
 // GoMessage is the release message carrying the plan.
-func GoMessage(planJSON []byte, consolePaths []string, withRootfsFD bool) Message {
-	m := Message{Type: msgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths}
+func GoMessage(planJSON []byte, consolePaths []string, attachDir string, withRootfsFD bool) Message {
+	m := Message{Type: msgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
 	if withRootfsFD {
 		m.RootfsFD = 0
 	}

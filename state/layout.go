@@ -91,15 +91,20 @@ func (l Layout) PlanFile(name string) string { return filepath.Join(l.RunDir(nam
 // LiveXML is the domain XML of a running guest.
 func (l Layout) LiveXML(name string) string { return filepath.Join(l.RunDir(name), "domain.xml") }
 
-// Ensure creates the directories of the layout (mode 0700 for run: the control
-// sockets in it are root's alone).
+// RunDirMode is the mode of the run root and of each guest's runtime
+// directory: traversable (not listable) by everyone, because a mapped
+// guest's root attaches its root filesystem in there; everything inside is
+// root's alone (sockets and files 0600, control requests check the peer).
+const RunDirMode = 0o711
+
+// Ensure creates the directories of the layout.
 func (l Layout) Ensure() error {
 	for _, d := range []struct {
 		path string
 		mode os.FileMode
 	}{
 		{l.DomainsDir(), 0o755}, {l.NetworksDir(), 0o755}, {filepath.Join(l.Lib, "autostart"), 0o755},
-		{filepath.Join(l.Lib, "last"), 0o755}, {l.Log, 0o750}, {l.Run, 0o700},
+		{filepath.Join(l.Lib, "last"), 0o755}, {l.Log, 0o750}, {l.Run, RunDirMode},
 	} {
 		if err := os.MkdirAll(d.path, d.mode); err != nil {
 			return fmt.Errorf("create %s: %w", d.path, err)

@@ -40,14 +40,18 @@ const (
 // State is the content of state.json (running guests) and of last/NAME.json
 // (the final state of the last run).
 type State struct {
-	Name          string    `json:"name"`
-	UUID          string    `json:"uuid"`
-	Status        Status    `json:"status"`
-	Reason        Reason    `json:"reason,omitempty"`
-	SupervisorPID int       `json:"supervisorPid,omitempty"`
-	InitPID       int       `json:"initPid,omitempty"`
-	StartedAt     time.Time `json:"startedAt,omitempty"`
-	StoppedAt     time.Time `json:"stoppedAt,omitempty"`
+	Name          string `json:"name"`
+	UUID          string `json:"uuid"`
+	Status        Status `json:"status"`
+	Reason        Reason `json:"reason,omitempty"`
+	SupervisorPID int    `json:"supervisorPid,omitempty"`
+	InitPID       int    `json:"initPid,omitempty"`
+	// InitStart is init's start time in clock ticks since boot (field 22
+	// of /proc/PID/stat): with InitPID it identifies the process even
+	// after the pid is reused.
+	InitStart uint64    `json:"initStart,omitempty"`
+	StartedAt time.Time `json:"startedAt,omitempty"`
+	StoppedAt time.Time `json:"stoppedAt,omitempty"`
 	// ExitStatus is init's exit code, or -1 when it died of a signal.
 	ExitStatus *int `json:"exitStatus,omitempty"`
 	// ExitSignal names the signal that ended init, if any.

@@ -94,7 +94,11 @@ func (s *Supervisor) boot() error {
 	if err := s.hostSideOfBoot(pid); err != nil {
 		return err
 	}
-	rootFD, err := s.idmappedRoot(pid)
+	rootFD, err := s.rootTree(pid)
+	if err != nil {
+		return err
+	}
+	attach, err := s.attachDir()
 	if err != nil {
 		return err
 	}
@@ -103,7 +107,7 @@ func (s *Supervisor) boot() error {
 		fds = append(fds, rootFD)
 		defer unix.Close(rootFD)
 	}
-	if err := initsys.Send(parent, initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), rootFD >= 0), fds...); err != nil {
+	if err := initsys.Send(parent, initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0), fds...); err != nil {
 		return &initsys.StepError{Step: "release guest", Err: err}
 	}
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
@@ -114,6 +118,7 @@ func (s *Supervisor) boot() error {
 	s.init = cmd
 	s.exited = exited
 	s.st.Status, s.st.Reason, s.st.InitPID, s.st.StartedAt = state.Running, state.ReasonBooted, pid, time.Now()
+	s.st.InitStart, _ = ProcStart(pid)
 	s.st.Error = ""
 	s.writeStateLocked()
 	s.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -14,17 +16,32 @@ import (
 )
 
 // OrphanAlive reports whether the guest of a dead supervisor still runs:
-// its recorded init pid exists and runs the plan's init.
+// its recorded init pid exists with the recorded start time.
 func OrphanAlive(p *plan.Plan, st *state.State) bool {
 	if st == nil || st.InitPID <= 0 {
 		return false
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.InitPID))
+	start, err := ProcStart(st.InitPID)
+	return err == nil && start == st.InitStart
+}
+
+// ProcStart returns a process's start time in clock ticks since boot.
+func ProcStart(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return 0, err
 	}
-	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
-	return string(argv0) == p.Init.Path
+	// The command name (field 2) may hold spaces and parentheses: fields
+	// are counted after its closing parenthesis.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64) // field 22 overall
 }
 
 // CleanupOrphan stops the guest of a dead supervisor and removes what it

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,6 +76,9 @@ func runStart(app *App, arg string, attach bool) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTraversable(p); err != nil {
+		return err
+	}
 	lock, err := app.lockForStart(name)
 	if err != nil {
 		return err
@@ -98,7 +102,7 @@ func runStart(app *App, arg string, attach bool) error {
 // supervisor is cleaned first (or refused, while the guest still runs).
 func (a *App) lockForStart(name string) (*os.File, error) {
 	l := a.Layout
-	if err := os.MkdirAll(l.RunDir(name), 0o700); err != nil {
+	if err := os.MkdirAll(l.RunDir(name), state.RunDirMode); err != nil {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
 	lock, err := state.TryLock(l.LockFile(name))
@@ -182,3 +186,21 @@ type netNames struct{}
 
 func (netNames) HostLinkName(guest string, i int) string { return netdef.HostLinkName(guest, i) }
 func (netNames) GuestMAC(uuid string, i int) string      { return netdef.GuestMAC(uuid, i) }
+
+// checkTraversable makes sure a mapped guest's root can reach its root
+// attach point in the runtime directory: every ancestor must be o+x.
+func checkTraversable(p *plan.Plan) error {
+	if !p.IDMap.Enabled() || p.Rootfs.Path == "" {
+		return nil
+	}
+	for dir := filepath.Dir(p.Paths.RunDir); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		if err == nil && fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("%w: %s (mode %v) is not traversable by the guest's mapped root; fix: chmod o+x %s, or use another --root",
+				errdefs.ErrInvalid, dir, fi.Mode().Perm(), dir)
+		}
+		if dir == "/" || dir == "." {
+			return nil
+		}
+	}
+}

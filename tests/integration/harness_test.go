@@ -1,0 +1,278 @@
+//go:build integration
+
+// Package integration boots real guests: real namespaces, cgroups, ptys,
+// rootfs and init. Every test uses its own state root (--root) and unique
+// guest names, so it can run beside a real installation, and removes what it
+// made, also on failure.
+package integration
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
+)
+
+var binFlag = flag.String("vmlite.bin", "", "the vmlite binary under test (default: build one)")
+
+// bin is the vmlite binary the tests run.
+var bin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := func() int {
+		bin = *binFlag
+		if bin == "" {
+			dir, err := os.MkdirTemp("", "vmlite-it-bin")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			bin = filepath.Join(dir, "vmlite")
+			out, err := exec.Command("go", "build", "-o", bin, "vmlite/cmd/vmlite").CombinedOutput()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "build vmlite: %v\n%s", err, out)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// harness is one test's vmlite installation.
+type harness struct {
+	t    *testing.T
+	root string
+	// names are the guests this test made, destroyed at cleanup.
+	names []string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	testutil.RequireRoot(t)
+	h := &harness{t: t, root: t.TempDir()}
+	// A mapped guest's root must traverse the state root to reach its
+	// runtime directory (vmlite refuses a 0700 root with a clear error).
+	for _, d := range []string{h.root, filepath.Dir(h.root)} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(h.cleanup)
+	return h
+}
+
+// uniqueName returns a guest name nobody else uses.
+func (h *harness) uniqueName(prefix string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	n := fmt.Sprintf("%s-%s", prefix, hex.EncodeToString(b))
+	h.names = append(h.names, n)
+	return n
+}
+
+// result is one vmlite invocation.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+// run runs vmlite with the harness's root.
+func (h *harness) run(args ...string) result {
+	h.t.Helper()
+	return h.runIn("", args...)
+}
+
+// runIn runs vmlite with stdin.
+func (h *harness) runIn(stdin string, args ...string) result {
+	h.t.Helper()
+	cmd := exec.Command(bin, append([]string{"--root", h.root}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			h.t.Fatalf("run vmlite %v: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// must runs vmlite and fails the test unless it exits 0.
+func (h *harness) must(args ...string) result {
+	h.t.Helper()
+	r := h.run(args...)
+	if r.code != 0 {
+		h.t.Fatalf("vmlite %s: %v", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// busybox makes a busybox rootfs and its XML; returns the XML path and rootfs.
+func (h *harness) busybox(name string, idmap bool) (xmlPath, rootfs string) {
+	h.t.Helper()
+	rootfs = filepath.Join(h.t.TempDir(), name)
+	args := []string{"template", "busybox", rootfs, "--name", name}
+	if !idmap {
+		args = append(args, "--no-idmap")
+	}
+	r := h.must(args...)
+	xmlPath = filepath.Join(h.t.TempDir(), name+".xml")
+	if err := os.WriteFile(xmlPath, []byte(r.stdout), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return xmlPath, rootfs
+}
+
+// writeXML writes an XML document for a test.
+func (h *harness) writeXML(name, doc string) string {
+	h.t.Helper()
+	p := filepath.Join(h.t.TempDir(), name+".xml")
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// consoleLog is the guest's console log so far.
+func (h *harness) consoleLog(name string) string {
+	b, _ := os.ReadFile(filepath.Join(h.root, "log", name+".console.log"))
+	return string(b)
+}
+
+// waitConsole waits until the console log contains s.
+func (h *harness) waitConsole(name, s string) {
+	h.t.Helper()
+	testutil.WaitFor(h.t, 60*time.Second, fmt.Sprintf("%q on the console of %s (log so far: %q)", s, name, tail(h.consoleLog(name))), func() bool {
+		return strings.Contains(h.consoleLog(name), s)
+	})
+}
+
+// countConsole counts occurrences of s in the console log.
+func (h *harness) countConsole(name, s string) int { return strings.Count(h.consoleLog(name), s) }
+
+func tail(s string) string {
+	if len(s) > 600 {
+		return s[len(s)-600:]
+	}
+	return s
+}
+
+// statusOf is `vmlite status --json`.
+type statusOf struct {
+	State         string `json:"state"`
+	Reason        string `json:"reason"`
+	Error         string `json:"error"`
+	InitPID       int    `json:"initPid"`
+	SupervisorPID int    `json:"supervisorPid"`
+	ExitStatus    *int   `json:"exitStatus"`
+	ExitSignal    string `json:"exitSignal"`
+	Restarts      int    `json:"restarts"`
+}
+
+func (h *harness) status(name string) statusOf {
+	h.t.Helper()
+	r := h.must("status", name, "--json")
+	var s statusOf
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		h.t.Fatalf("decode status: %v\n%s", err, r.stdout)
+	}
+	return s
+}
+
+// waitState waits until the guest's state is want.
+func (h *harness) waitState(name, want string) statusOf {
+	h.t.Helper()
+	var s statusOf
+	testutil.WaitFor(h.t, 60*time.Second, fmt.Sprintf("state %s of %s", want, name), func() bool {
+		s = h.status(name)
+		return s.State == want
+	})
+	return s
+}
+
+// assertGone checks that nothing of the guest is left on the host.
+func (h *harness) assertGone(name string) {
+	h.t.Helper()
+	if _, err := os.Stat(filepath.Join(h.root, "run", name)); err == nil {
+		h.t.Errorf("runtime directory of %s still exists", name)
+	}
+	if procs := processesOf(name); len(procs) > 0 {
+		h.t.Errorf("processes of %s still run: %v", name, procs)
+	}
+	if cgs := cgroupsOf(name); len(cgs) > 0 {
+		h.t.Errorf("cgroups of %s still exist: %v", name, cgs)
+	}
+}
+
+// processesOf lists supervisor processes of name.
+func processesOf(name string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) >= 3 && args[1] == "__supervise" && args[2] == name {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// cgroupsOf lists cgroup directories named after the guest.
+func cgroupsOf(name string) []string {
+	var out []string
+	_ = filepath.WalkDir("/sys/fs/cgroup", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return filepath.SkipDir
+		}
+		if d.IsDir() && d.Name() == name {
+			out = append(out, p)
+			return filepath.SkipDir
+		}
+		if d.IsDir() && strings.Count(p, "/") > 8 {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return out
+}
+
+func (h *harness) cleanup() {
+	for _, n := range h.names {
+		if len(processesOf(n)) > 0 || dirExists(filepath.Join(h.root, "run", n)) {
+			h.run("destroy", n)
+		}
+		h.assertGone(n)
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
