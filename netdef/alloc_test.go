@@ -1,7 +1,9 @@
 package netdef
 
 import (
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -88,4 +90,18 @@ func TestAllocationsFile(t *testing.T) {
 	if _, err := n.checkAllocRequest("u", "nope"); err == nil {
 		t.Errorf("bad MAC accepted")
 	}
+}
+
+// FuzzParseLeases checks that any lease file parses without panicking into
+// MAC -> address pairs whose addresses are IP addresses.
+func FuzzParseLeases(f *testing.F) {
+	f.Add("1700000000 52:54:00:aa:bb:cc 10.0.0.3 web 01:52:54:00:aa:bb:cc\n")
+	f.Add("x\n\n1 2 fd00::1\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for mac, ip := range parseLeases([]byte(s)) {
+			if net.ParseIP(ip) == nil || mac != strings.ToLower(mac) {
+				t.Errorf("parseLeases gave %q -> %q", mac, ip)
+			}
+		}
+	})
 }

@@ -123,3 +123,26 @@ func TestUndoStack(t *testing.T) {
 		t.Errorf("undo order %s, want c,b,a,b (reverse, failed step retried, done steps not repeated)", got)
 	}
 }
+
+// FuzzParseInterfaces checks that parseInterfaces never panics and that what
+// it accepts is consistent: valid names, parsed addresses, routes only on an
+// interface that comes up.
+func FuzzParseInterfaces(f *testing.F) {
+	f.Add("bridge", "eth0", "vml-a-0", "br0", "52:54:00:12:34:56", "10.0.0.5/24", "", "10.0.0.1", 1500, false)
+	f.Add("direct", "eth1", "", "", "", "fd00::5/64", "fd01::/64", "fd00::1", 0, true)
+	f.Fuzz(func(t *testing.T, typ, guest, host, br, mac, ip, dest, gw string, mtu int, up bool) {
+		in := plan.Interface{Type: typ, GuestName: guest, HostName: host, Bridge: br, SourceDev: br, MAC: mac,
+			IPs: []string{ip}, Routes: []plan.Route{{Dest: dest, Gateway: gw}}, MTU: mtu, Up: up}
+		specs, err := parseInterfaces([]plan.Interface{in})
+		if err != nil {
+			if !errors.Is(err, errdefs.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		s := specs[0]
+		if ValidLinkName(s.GuestName) != nil || len(s.ips) != 1 || !s.up || len(s.routes) != 1 || s.routes[0].gw == nil {
+			t.Fatalf("accepted an inconsistent interface: %+v", s)
+		}
+	})
+}
