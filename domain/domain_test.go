@@ -57,6 +57,7 @@ func TestLibvirtTestdata(t *testing.T) {
 	}
 	files := libvirtFiles(t)
 	files = append(files, glob(t, filepath.Join(libvirtData, "lxcconf2xmldata", "*.xml"))...)
+	files = append(files, glob(t, filepath.Join(libvirtData, "lxcxml2xmloutdata", "*.xml"))...)
 	valid := 0
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -20,6 +20,7 @@ type check func(string) error
 // hinted is a check failure that knows its fix.
 type hinted struct{ msg, hint string }
 
+// Error is the message without the hint.
 func (h *hinted) Error() string { return h.msg }
 
 func withHint(msg, hint string) error { return &hinted{msg, hint} }

@@ -211,4 +211,5 @@ func normaliseCPUSet(s string) (string, error) {
 
 type errorString string
 
+// Error returns the message.
 func (e errorString) Error() string { return string(e) }

@@ -27,6 +27,7 @@ type Warning struct {
 	Msg  string
 }
 
+// String prints FILE:LINE: KEY: MSG.
 func (w Warning) String() string { return fmt.Sprintf("%s:%d: %s: %s", w.File, w.Line, w.Key, w.Msg) }
 
 // converter holds the state of one conversion.
@@ -63,6 +64,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error prints FILE:LINE: KEY: MSG.
 func (e *Error) Error() string {
 	if e.Line == 0 {
 		return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)

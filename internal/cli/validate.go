@@ -100,6 +100,7 @@ func (a *App) parseDomainFile(f string) (*domain.Domain, error) {
 // reportedError is a user error whose details were printed already.
 type reportedError string
 
+// Error returns the summary.
 func (e reportedError) Error() string { return string(e) }
 
 // UserError makes the CLI exit with status 2.
@@ -108,6 +109,7 @@ func (e reportedError) UserError() bool { return true }
 // plainUserError is a user error that prints as it is (no class name).
 type plainUserError string
 
+// Error returns the message.
 func (e plainUserError) Error() string { return string(e) }
 
 // UserError makes the CLI exit with status 2.
