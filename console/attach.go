@@ -121,6 +121,9 @@ func scanEscape(p []byte, esc byte, enabled bool) ([]byte, bool) {
 // When in is an *os.File, Attach stops reading it before it returns. Any
 // other io.Reader is read by a goroutine that lingers until its Read returns.
 func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer, opts AttachOptions) (err error) {
+	if in == nil {
+		in = eofReader{}
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socketPath)
 	if err != nil {
@@ -212,6 +215,11 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	waitIn()
 	return err
 }
+
+// eofReader is an input that has ended (Attach with a nil input).
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // attachSession is the client's end of one connection.
 type attachSession struct {

@@ -162,4 +162,41 @@ func TestIdleConsoleCost(t *testing.T) {
 	})
 	_, m2 := measure()
 	t.Logf("idle console, full ring: %.1f KiB each", float64(m2-m0)/n/1024)
+
+	// One attached client on each (reading nothing new: an idle session).
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range cs {
+		conn, err := net.Dial("unix", filepath.Join(dir, "c"+string(rune('a'+i%26))+string(rune('a'+i/26))+".sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+		// Read the replay, so that the writer's buffers are back to idle.
+		d := NewDecoder(conn)
+		for {
+			fr, err := d.ReadFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fr.Kind == FrameReplayed {
+				break
+			}
+		}
+	}
+	testutil.WaitFor(t, waitLong, "clients attached", func() bool {
+		for _, c := range cs {
+			if c.m.Clients() != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	g3, m3 := measure()
+	t.Logf("one idle attached client: %.1f goroutines, %.1f KiB each (both ends in this process)",
+		float64(g3-g1)/n, (float64(m3)-float64(m2))/n/1024)
 }
