@@ -69,3 +69,21 @@ func TestEscapeNameRoundTrip(t *testing.T) {
 		t.Fatalf("EscapeName(DefaultEscape) = %q, want ^]", got)
 	}
 }
+
+// FuzzParseEscape: ParseEscape never panics, and what it accepts renders
+// back (EscapeName) to a name that parses to the same byte.
+func FuzzParseEscape(f *testing.F) {
+	for _, s := range []string{"^]", "^A", "^?", "~", "none", "", "^", "ab", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, ok, err := ParseEscape(s)
+		if err != nil || !ok {
+			return
+		}
+		again, ok2, err := ParseEscape(EscapeName(b))
+		if err != nil || !ok2 || again != b {
+			t.Fatalf("ParseEscape(%q) = %#x, but EscapeName gives %q -> %#x, %v, %v", s, b, EscapeName(b), again, ok2, err)
+		}
+	})
+}
