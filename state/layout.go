@@ -110,5 +110,10 @@ func (l Layout) Ensure() error {
 			return fmt.Errorf("create %s: %w", d.path, err)
 		}
 	}
+	// The run root is ours: older versions made it 0700, which a mapped
+	// guest's root cannot traverse.
+	if err := os.Chmod(l.Run, RunDirMode); err != nil {
+		return fmt.Errorf("set mode of %s: %w", l.Run, err)
+	}
 	return nil
 }

@@ -60,6 +60,9 @@ type State struct {
 	Restarts int `json:"restarts,omitempty"`
 	// Transient guests have no stored definition.
 	Transient bool `json:"transient,omitempty"`
+	// OOMKills counts processes the kernel killed at the guest's memory
+	// limit during the run (recorded when it ends).
+	OOMKills uint64 `json:"oomKills,omitempty"`
 	// Error describes a failure (start failure, crash).
 	Error string `json:"error,omitempty"`
 }

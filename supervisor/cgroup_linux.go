@@ -1,27 +1,104 @@
 package supervisor
 
 import (
+	"errors"
+	"log"
 	"os/exec"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/cgroup"
+	"vmlite/initsys"
 )
 
-// cgroupHandle is the part of the guest's cgroup the supervisor uses.
-type cgroupHandle interface{}
+// cgroupHandle is the guest's cgroup.
+type cgroupHandle = cgroup.Manager
 
 // setupCgroup creates the guest's cgroup before its init exists, so nothing
-// the guest starts can escape it.
-func (s *Supervisor) setupCgroup() error { return nil }
+// the guest starts can escape it, and delegates it to a mapped guest's root
+// (its systemd manages its own subtree).
+func (s *Supervisor) setupCgroup() error {
+	mode, err := cgroup.Detect()
+	if err != nil {
+		return &initsys.StepError{Step: "detect cgroup mode", Err: err}
+	}
+	m, err := cgroup.New(cgroup.DefaultRoot, mode, s.p.Cgroup)
+	if err != nil {
+		return &initsys.StepError{Step: "create cgroup", XMLPath: "/domain/resource/partition", Err: err, User: true}
+	}
+	s.cgMode = mode
+	// Undo first registered: it runs after everything else is gone.
+	s.hostRevert.Add("remove cgroup", func() error {
+		if err := m.Kill(); err != nil {
+			return err
+		}
+		return m.Destroy()
+	})
+	if err := m.Create(); err != nil {
+		var w cgroup.Warnings
+		if !errors.As(err, &w) {
+			return &initsys.StepError{Step: "create cgroup", Err: err}
+		}
+		log.Printf("limits this host cannot enforce: %v", w)
+	}
+	s.cg = m
+	if s.p.IDMap.Enabled() {
+		uid, gid := s.p.IDMap.HostRoot()
+		if err := m.Delegate(int(uid), int(gid)); err != nil {
+			return &initsys.StepError{Step: "delegate cgroup to the guest's root", Err: err}
+		}
+	}
+	return nil
+}
 
-// attachCgroupFD makes the child be born in the guest's cgroup (cgroup v2:
-// CLONE_INTO_CGROUP).
-func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error { return nil }
+// attachCgroupFD makes the child be born in the guest's cgroup on cgroup v2
+// (CLONE_INTO_CGROUP); on v1 joinCgroup moves it before release instead.
+func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
+	if s.cgMode != cgroup.V2 {
+		return nil
+	}
+	fd, err := s.cg.CgroupFD()
+	if err != nil {
+		return &initsys.StepError{Step: "open cgroup", Err: err}
+	}
+	cmd.SysProcAttr.UseCgroupFD = true
+	cmd.SysProcAttr.CgroupFD = fd
+	s.bootRevert.Add("close cgroup fd", func() error {
+		unix.Close(fd)
+		return nil
+	})
+	return nil
+}
+
+// joinCgroup puts the guest's init in its cgroup on v1 hosts (by pid,
+// before it is released, so nothing escapes).
+func (s *Supervisor) joinCgroup(pid int) error {
+	if s.cgMode == cgroup.V2 {
+		return nil
+	}
+	if err := s.cg.Apply(pid); err != nil {
+		return &initsys.StepError{Step: "join cgroup", Err: err}
+	}
+	return nil
+}
 
 // killGuestProcesses kills whatever is left in the guest's cgroup and waits
 // until it is empty.
-func (s *Supervisor) killGuestProcesses() error { return nil }
+func (s *Supervisor) killGuestProcesses() error {
+	if s.cg == nil {
+		return nil
+	}
+	return s.cg.Kill()
+}
 
 // cleanupCgroupOf kills and removes the guest's cgroup of a dead supervisor.
-func (s *Supervisor) cleanupCgroupOf() error { return nil }
-
-// joinCgroup puts the guest's init in its cgroup (cgroup v1: by pid, before
-// it is released; v2 hosts do it at clone time).
-func (s *Supervisor) joinCgroup(pid int) error { return nil }
+func (s *Supervisor) cleanupCgroupOf() error {
+	m, err := cgroup.Open(s.p.Cgroup)
+	if err != nil {
+		return err
+	}
+	if err := m.Kill(); err != nil {
+		return err
+	}
+	return m.Destroy()
+}

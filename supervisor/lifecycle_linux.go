@@ -160,6 +160,11 @@ func (s *Supervisor) endState(st state.Status, why state.Reason, msg string) sta
 
 // teardown removes everything and records the final state.
 func (s *Supervisor) teardown(final state.State) {
+	if s.cg != nil {
+		if st, err := s.cg.Stats(); err == nil {
+			final.OOMKills = st.OOMKills
+		}
+	}
 	log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
 	if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
 		log.Printf("record last state: %v", err)

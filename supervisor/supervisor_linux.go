@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"sync"
 
+	"vmlite/cgroup"
 	"vmlite/internal/revert"
 	"vmlite/plan"
 	"vmlite/state"
@@ -21,6 +22,7 @@ type Supervisor struct {
 	bootRevert *revert.Reverter
 	consoles   []*consolePort
 	cg         cgroupHandle
+	cgMode     cgroup.Mode
 
 	mu sync.Mutex // mu guards the fields below
 	st state.State

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"vmlite/cgroup"
 	"vmlite/enter"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
@@ -257,5 +259,18 @@ func lookupGroup(file, group string) (int, error) {
 	return 0, fmt.Errorf("%w: group %q: not in the guest's /etc/group", errdefs.ErrInvalid, group)
 }
 
-// cgroupProcsFiles lists the cgroup.procs files of the guest's cgroup.
-func cgroupProcsFiles(p *plan.Plan) []string { return nil }
+// cgroupProcsFiles lists the cgroup.procs files of the guest's cgroup in
+// every hierarchy: the command runs under the guest's limits, and stop and
+// destroy find it there.
+func cgroupProcsFiles(p *plan.Plan) []string {
+	m, err := cgroup.Open(p.Cgroup)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, dir := range m.Paths() {
+		out = append(out, filepath.Join(dir, "cgroup.procs"))
+	}
+	sort.Strings(out)
+	return out
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"vmlite/cgroup"
 	"vmlite/state"
 	"vmlite/supervisor"
 )
@@ -30,6 +31,10 @@ type statusReport struct {
 	ExitSignal    string         `json:"exitSignal,omitempty"`
 	Restarts      int            `json:"restarts,omitempty"`
 	Consoles      map[string]int `json:"consoleClients,omitempty"`
+	// Resources are live cgroup counters of a running guest.
+	Resources *cgroup.Stats `json:"resources,omitempty"`
+	// OOMKills of a stopped guest's last run.
+	OOMKills uint64 `json:"oomKills,omitempty"`
 }
 
 func newStatusCmd(app *App) *cobra.Command {
@@ -81,6 +86,17 @@ func (a *App) status(name string) (*statusReport, error) {
 			r.StoppedAt = &t
 		}
 	}
+	if st != nil {
+		r.OOMKills = st.OOMKills
+	}
+	if (g.Running || g.Orphaned) && g.Plan != nil {
+		if m, err := cgroup.Open(g.Plan.Cgroup); err == nil {
+			if s, err := m.Stats(); err == nil {
+				r.Resources = &s
+				r.OOMKills = s.OOMKills
+			}
+		}
+	}
 	if g.Orphaned {
 		r.State, r.Reason, r.Error = state.Orphaned, "", "the supervisor died; `vmlite destroy "+name+"` cleans up"
 	}
@@ -127,5 +143,12 @@ func printStatus(app *App, r *statusReport) {
 	}
 	for name, n := range r.Consoles {
 		fmt.Fprintf(w, "Console:     %s, %d client(s)\n", name, n)
+	}
+	if r.Resources != nil {
+		for _, f := range r.Resources.Fields() {
+			fmt.Fprintf(w, "%-12s %s\n", f.Name+":", f.Value)
+		}
+	} else if r.OOMKills > 0 {
+		fmt.Fprintf(w, "OOM kills:   %d (last run)\n", r.OOMKills)
 	}
 }
