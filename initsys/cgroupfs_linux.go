@@ -4,15 +4,23 @@ import (
 	"vmlite/cgroup"
 )
 
+// detectCgroups reads the host's cgroup mode while the host's
+// /sys/fs/cgroup is still in view (a guest sharing the host's root gets its
+// own /sys over it).
+func (g *guest) detectCgroups() error {
+	mode, err := cgroup.Detect()
+	if err != nil {
+		return stepErr("detect cgroup mode", "", err)
+	}
+	g.cgMode = mode
+	return nil
+}
+
 // mountCgroups gives the guest its /sys/fs/cgroup: its own subtree, seen as
 // the root through its cgroup namespace (unshared at the start of set-up,
 // once the supervisor had put us in the guest's cgroup).
 func (g *guest) mountCgroups() error {
-	mode, err := cgroup.Detect()
-	if err != nil {
-		return stepErr("mount /sys/fs/cgroup", "", err)
-	}
-	if err := cgroup.MountGuest(mode, g.inRoot("/sys/fs/cgroup")); err != nil {
+	if err := cgroup.MountGuest(g.cgMode, g.inRoot("/sys/fs/cgroup")); err != nil {
 		return stepErr("mount /sys/fs/cgroup", "", err)
 	}
 	return nil

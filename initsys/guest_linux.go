@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"vmlite/cgroup"
 	"vmlite/plan"
 )
 
@@ -26,6 +27,8 @@ type guest struct {
 	// opened before anything covers /dev (a guest sharing the host's root
 	// mounts its own /dev over it). Mounts use /proc/self/fd/N as source.
 	hostNodes map[string]int
+	// cgMode is the host's cgroup mode.
+	cgMode cgroup.Mode
 }
 
 // nodeSource is the mount source for host node p.

@@ -75,6 +75,9 @@ func run(sync *os.File) (err error) {
 	if err := g.loopbackUp(); err != nil {
 		return err
 	}
+	if err := g.detectCgroups(); err != nil {
+		return err
+	}
 	if err := g.prepareRoot(); err != nil {
 		return err
 	}
