@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,8 +14,6 @@ import (
 
 	"vmlite/console"
 	"vmlite/internal/errdefs"
-	"vmlite/plan"
-	"vmlite/state"
 )
 
 func init() { register(newConsoleCmd) }
@@ -104,39 +101,26 @@ var consoleDevRE = regexp.MustCompile(`^console[0-9]+$`)
 
 // consoleSocket finds the socket of console dev of the running guest name.
 func (a *App) consoleSocket(name, dev string) (string, error) {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-		return "", fmt.Errorf("%w: %q is not a guest name", errdefs.ErrInvalid, name)
-	}
 	if !consoleDevRE.MatchString(dev) {
 		return "", fmt.Errorf("%w: --devname %q: want consoleN (console0, console1 and so on)", errdefs.ErrInvalid, dev)
 	}
-	l := a.Layout
-	held, err := state.Held(l.LockFile(name))
+	g, err := a.requireRunning(name)
 	if err != nil {
 		return "", err
 	}
-	if !held {
-		if !anyExists(l.DomainFile(name), l.RunDir(name), l.LastFile(name)) {
-			return "", fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
-		}
-		return "", fmt.Errorf("guest %q: %w", name, errdefs.ErrNotRunning)
-	}
 	// The plan lists the guest's consoles; name the existing ones when dev
 	// is not among them. Without a readable plan, the socket decides.
-	if b, err := os.ReadFile(l.PlanFile(name)); err == nil {
-		var p plan.Plan
-		if json.Unmarshal(b, &p) == nil && len(p.Consoles) > 0 {
-			var names []string
-			for _, c := range p.Consoles {
-				if c.Name == dev {
-					return l.ConsoleSocket(name, dev), nil
-				}
-				names = append(names, c.Name)
+	if g.Plan != nil && len(g.Plan.Consoles) > 0 {
+		var names []string
+		for _, c := range g.Plan.Consoles {
+			if c.Name == dev {
+				return a.Layout.ConsoleSocket(name, dev), nil
 			}
-			return "", fmt.Errorf("guest %q has no console %s (it has %s): %w", name, dev, strings.Join(names, ", "), errdefs.ErrNotFound)
+			names = append(names, c.Name)
 		}
+		return "", fmt.Errorf("guest %q has no console %s (it has %s): %w", name, dev, strings.Join(names, ", "), errdefs.ErrNotFound)
 	}
-	return l.ConsoleSocket(name, dev), nil
+	return a.Layout.ConsoleSocket(name, dev), nil
 }
 
 // anyExists reports whether any of paths exists.

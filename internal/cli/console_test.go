@@ -47,7 +47,7 @@ func newFakeGuest(t *testing.T, withSocket bool, consoles ...string) *fakeGuest 
 	}
 	t.Cleanup(func() { lock.Close() })
 	if len(consoles) > 0 {
-		p := plan.Plan{Name: g.name}
+		p := plan.Plan{Version: plan.Version, Name: g.name}
 		for i, c := range consoles {
 			p.Consoles = append(p.Consoles, plan.Console{Port: i, Name: c})
 		}
@@ -128,6 +128,20 @@ func TestConsoleCommand(t *testing.T) {
 			}
 			return g
 		}, nil, "", false, ExitUser, "", "not running"},
+		{"orphaned: supervisor killed", func(t *testing.T) *fakeGuest {
+			g := &fakeGuest{root: t.TempDir(), name: "g1"}
+			l := state.NewLayout(g.root)
+			if err := l.Ensure(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(l.RunDir("g1"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := state.Write(l.StateFile("g1"), &state.State{Name: "g1", Status: state.Running}); err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}, nil, "", false, ExitUser, "", "supervisor is gone"},
 		{"bad devname", func(t *testing.T) *fakeGuest { return newFakeGuest(t, false) },
 			[]string{"--devname", "tty1"}, "", false, ExitUser, "", "want consoleN"},
 		{"no such console", func(t *testing.T) *fakeGuest { return newFakeGuest(t, false, "console0") },

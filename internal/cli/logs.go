@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,13 +44,12 @@ exits once the guest has stopped and the rest of its output is printed.`,
 }
 
 func (a *App) runLogs(name string, follow bool) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-		return fmt.Errorf("%w: %q is not a guest name", errdefs.ErrInvalid, name)
-	}
 	l := a.Layout
 	path := l.ConsoleLog(name)
-	if !anyExists(path, console.RotatedPath(path), l.DomainFile(name), l.RunDir(name), l.LastFile(name)) {
-		return fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
+	// A guest with a log is known even if nothing else of it is left (a
+	// transient guest that stopped).
+	if _, err := a.lookupGuest(name); err != nil && (!errors.Is(err, errdefs.ErrNotFound) || !anyExists(path, console.RotatedPath(path))) {
+		return err
 	}
 	t := &logTail{path: path, out: a.Stdout}
 	defer t.close()

@@ -514,6 +514,19 @@ func TestEIOIsWaitedOut(t *testing.T) {
 	f.slave.Close()
 	c := f.attachPipe(t, AttachOptions{})
 	waitClients(t, f.m, 1)
+	// A pump that retried EIO at once would burn a CPU: measure a second.
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	c0, w0 := cpu(), time.Now()
+	time.Sleep(time.Second) // a measurement window, not a wait for an event
+	if used, wall := cpu()-c0, time.Since(w0); used > wall/3 {
+		t.Fatalf("with no slave open the process used %v of CPU in %v: the pump spins on EIO", used, wall)
+	}
 	s2, err := os.OpenFile(name, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
