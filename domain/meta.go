@@ -15,7 +15,7 @@ import (
 //	    <vmlite:hostname>web1</vmlite:hostname>
 //	    <vmlite:pids max="512"/>
 //	    <vmlite:stop signal="SIGRTMIN+4" timeout="30s"/>
-//	    <vmlite:idmap allowOverlap="yes"/>
+//	    <vmlite:idmap allowOverlap="yes" shift="chown"/>
 //	  </vmlite:config>
 //	</metadata>
 //
@@ -26,6 +26,7 @@ type Meta struct {
 	StopSignal        string        // override of the detected init's poweroff signal
 	StopTimeout       time.Duration // default graceful stop timeout
 	AllowIDMapOverlap bool          // allow idmap ranges that overlap another guest's
+	IDMapChown        bool          // shift="chown": chown the trees instead of idmapped mounts
 }
 
 // IsZero reports whether no vmlite setting is present.
@@ -52,6 +53,8 @@ func metaFrom(cfg *node) Meta {
 		case "idmap":
 			v, _ := ch.attr("allowOverlap")
 			m.AllowIDMapOverlap = v == "yes"
+			s, _ := ch.attr("shift")
+			m.IDMapChown = s == "chown"
 		}
 	}
 	return m
@@ -86,8 +89,15 @@ func (m Meta) render() string {
 		}
 		b.WriteString("/>")
 	}
-	if m.AllowIDMapOverlap {
-		b.WriteString(in + `<vmlite:idmap allowOverlap="yes"/>`)
+	if m.AllowIDMapOverlap || m.IDMapChown {
+		b.WriteString(in + "<vmlite:idmap")
+		if m.AllowIDMapOverlap {
+			b.WriteString(` allowOverlap="yes"`)
+		}
+		if m.IDMapChown {
+			b.WriteString(` shift="chown"`)
+		}
+		b.WriteString("/>")
 	}
 	b.WriteString("\n    </vmlite:config>")
 	return b.String()

@@ -108,6 +108,8 @@ func vmliteConfig() *elemSpec {
 		))),
 		v(elem("idmap", Applied, "user namespace options", attrs(
 			attr("allowOverlap", Applied, "yes: allow this guest's idmap ranges to overlap another guest's", isYesNo),
+			enumAttr("shift", "how the guest's files get their owners: idmapped mounts where the filesystem supports them, else a recorded chown of the tree", false,
+				val("auto", Applied, "idmapped mounts, the chown shift as the fallback (the default)"), val("chown", Applied, "always the chown shift")),
 		))),
 	)))
 }

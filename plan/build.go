@@ -70,7 +70,7 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 	p.Paths = Paths{
 		RunDir: l.RunDir(p.Name), LogFile: l.ConsoleLog(p.Name), SupervisorLog: l.SupervisorLog(p.Name),
 		StateFile: l.StateFile(p.Name), ControlSocket: l.ControlSocket(p.Name), PlanFile: l.PlanFile(p.Name),
-		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name),
+		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name), ShiftDir: l.ShiftDir(),
 	}
 	var errs domain.Errors
 	add := func(path, msg string, value string) {
@@ -86,9 +86,14 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 		for _, r := range x.IDMap.GIDs {
 			p.IDMap.GIDs = append(p.IDMap.GIDs, IDRange{uint32(r.Start), uint32(r.Target), uint32(r.Count)})
 		}
-		// Without an idmapped mount the guest's root would see its files
-		// owned by nobody.
+		p.IDMap.AllowOverlap = d.Meta.AllowIDMapOverlap
+		p.IDMap.ForceChown = d.Meta.IDMapChown
+		// Without an idmapped mount (or the chown shift the supervisor falls
+		// back to) the guest's root would see its files owned by nobody.
 		p.Rootfs.IDMapped = p.Rootfs.Path != ""
+		for i := range p.Mounts {
+			p.Mounts[i].IDMapped = p.Mounts[i].Kind == MountBind
+		}
 	}
 	p.Capabilities = buildCapabilities(x)
 	if err := buildCgroup(p, x, d); err != nil {
@@ -265,7 +270,7 @@ func buildCapabilities(x *libvirtxml.Domain) Capabilities {
 		c = x.Features.Capabilities
 	}
 	if c == nil {
-		return Capabilities{Drop: append([]string(nil), caps.LibvirtDefaultDrop...)}
+		return Capabilities{Drop: defaultDrop(x)}
 	}
 	states := map[string]string{} // CAP_X -> on|off
 	v := reflect.ValueOf(*c)
@@ -294,7 +299,7 @@ func buildCapabilities(x *libvirtxml.Domain) Capabilities {
 		}
 	default: // libvirt's default set, adjusted per capability
 		def := map[string]bool{}
-		for _, n := range caps.LibvirtDefaultDrop {
+		for _, n := range defaultDrop(x) {
 			def[n] = true
 		}
 		for _, n := range caps.All() {
@@ -307,6 +312,16 @@ func buildCapabilities(x *libvirtxml.Domain) Capabilities {
 		}
 	}
 	return Capabilities{Drop: drop}
+}
+
+// defaultDrop is libvirt's default drop set; a guest whose root is the
+// host's root (no <idmap>) also loses caps.UnmappedDrop.
+func defaultDrop(x *libvirtxml.Domain) []string {
+	drop := append([]string(nil), caps.LibvirtDefaultDrop...)
+	if x.IDMap == nil {
+		drop = append(drop, caps.UnmappedDrop...)
+	}
+	return drop
 }
 
 func action(s string, def Action) Action {

@@ -107,6 +107,9 @@ type Paths struct {
 	LiveXML       string `json:"liveXML"`
 	// LastFile records the final state of the run (outlives RunDir).
 	LastFile string `json:"lastFile"`
+	// ShiftDir holds the records of trees shifted by chown for a guest
+	// without idmapped mounts (package uidmap; outlives RunDir).
+	ShiftDir string `json:"shiftDir,omitempty"`
 }
 
 // Init is the guest's PID 1 and how to run it.
@@ -213,6 +216,14 @@ type IDRange struct {
 type IDMap struct {
 	UIDs []IDRange `json:"uids,omitempty"`
 	GIDs []IDRange `json:"gids,omitempty"`
+	// AllowOverlap lets the guest start while another running guest maps
+	// some of the same host ids (<vmlite:idmap allowOverlap="yes"/>). Read
+	// by the CLI's check before launch (uidmap.CheckRunning).
+	AllowOverlap bool `json:"allowOverlap,omitempty"`
+	// ForceChown makes the supervisor shift the owners of the root and bind
+	// mount trees by chown instead of trying idmapped mounts first
+	// (<vmlite:idmap shift="chown"/>). See package uidmap.
+	ForceChown bool `json:"forceChown,omitempty"`
 }
 
 // Enabled reports whether the guest gets a user namespace.

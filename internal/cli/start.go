@@ -15,6 +15,7 @@ import (
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
+	"vmlite/uidmap"
 )
 
 func init() { register(newStartCmd) }
@@ -79,11 +80,19 @@ func runStart(app *App, arg string, attach bool) error {
 	if err := checkTraversable(p); err != nil {
 		return err
 	}
-	lock, err := app.lockForStart(name)
+	// Held until the supervisor has recorded p's ids (Launch returned), so
+	// that concurrent starts cannot take overlapping ones.
+	releaseIDs, err := uidmap.CheckRunning(app.Layout, p)
 	if err != nil {
 		return err
 	}
+	lock, err := app.lockForStart(name)
+	if err != nil {
+		releaseIDs()
+		return err
+	}
 	res, err := supervisor.Launch(p, lock)
+	releaseIDs()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,99 @@
+package uidmap
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// LockName is the host-wide lock file, in the layout's runtime directory,
+// that serialises the idmap checks of concurrent starts.
+const LockName = "idmap.lock"
+
+// CheckRunning refuses p when its idmap is invalid or overlaps the host ids
+// of another running guest (see CheckAgainst). On success it returns with
+// the host-wide idmap lock held: the caller calls release once p's launch
+// plan is on disk (supervisor.Launch has returned, whatever its outcome), so
+// that a concurrent start sees p's ids. Guests without a map take the lock
+// too; the check is cheap and the lock is held only for the launch.
+func CheckRunning(l state.Layout, p *plan.Plan) (release func(), err error) {
+	lock, err := lockExclusive(filepath.Join(l.Run, LockName))
+	if err != nil {
+		return nil, err
+	}
+	release = func() { lock.Close() }
+	running, err := RunningMaps(l)
+	if err == nil {
+		err = CheckAgainst(p, running)
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// RunningMaps reads the launch plan of every running guest of the layout (a
+// runtime directory whose lock is held). A running guest without a plan yet
+// is one that a start not taking the idmap lock is launching; it is skipped.
+func RunningMaps(l state.Layout) ([]Guest, error) {
+	ents, err := os.ReadDir(l.Run)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list running guests: %w", err)
+	}
+	var out []Guest
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		held, err := state.Held(l.LockFile(name))
+		if err != nil || !held {
+			continue // not a guest, or a stale one: its ids are free
+		}
+		b, err := os.ReadFile(l.PlanFile(name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read launch plan of running guest %q: %w", name, err)
+		}
+		p, err := plan.Unmarshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("running guest %q: %w", name, err)
+		}
+		out = append(out, Guest{Name: p.Name, IDMap: p.IDMap})
+	}
+	return out, nil
+}
+
+// lockExclusive opens (creating) path and waits for an exclusive flock. A
+// start holds it for its launch only (bounded by the supervisor's start
+// report), so waiting is right.
+func lockExclusive(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open idmap lock: %w", err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, &os.SyscallError{Syscall: "flock", Err: err})
+	}
+	return f, nil
+}
