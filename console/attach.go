@@ -162,15 +162,25 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	fmt.Fprintf(notices, "Connected to guest %s (%s). Escape character is %s\n", opts.Name, opts.Device, escNote)
 
 	if inTerm {
-		st, err := makeRaw(inFd)
-		if err != nil {
-			return err
+		st, rawErr := makeRaw(inFd)
+		if rawErr != nil {
+			return rawErr
 		}
-		defer func() {
+		defer func() { // err is Attach's result here, not a shadow
 			if rerr := st.restore(); rerr != nil && err == nil {
 				err = rerr
 			}
 		}()
+	}
+
+	// Input: in -> socket. An *os.File is read through an fdReader, which
+	// can be canceled, so no goroutine outlives Attach. Set up first: it is
+	// the last step that can fail.
+	var fr *fdReader
+	if f, ok := in.(*os.File); ok {
+		if fr, err = newFdReader(f); err != nil {
+			return err
+		}
 	}
 
 	s := &attachSession{conn: conn}
@@ -187,15 +197,9 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 		outDone <- copyOutput(conn, out, &stopMsg, &lastOutput, replayed)
 	}()
 
-	// Input: in -> socket. An *os.File is read through an fdReader, which
-	// can be canceled, so no goroutine outlives Attach.
 	inEv := make(chan inputEvent, 1) // buffered: the reader never blocks on it
 	cancelIn, waitIn := func() {}, func() {}
-	if f, ok := in.(*os.File); ok {
-		fr, err := newFdReader(f)
-		if err != nil {
-			return err
-		}
+	if fr != nil {
 		done := make(chan struct{})
 		cancelIn = fr.Cancel
 		waitIn = func() { <-done; fr.Close() }

@@ -91,7 +91,7 @@ type Config struct {
 	// DefaultRingBytes.
 	RingBytes int
 	// ClientQueueBytes bounds the output queued for one client; 0 means
-	// DefaultClientQueueBytes.
+	// DefaultClientQueueBytes, and it is at least 16 KiB.
 	ClientQueueBytes int
 	// Name is the guest's name, for the "guest NAME stopped" notice.
 	Name string
@@ -138,6 +138,9 @@ func NewMux(cfg Config) (*Mux, error) {
 	if cfg.ClientQueueBytes == 0 {
 		cfg.ClientQueueBytes = DefaultClientQueueBytes
 	}
+	// A queue must hold at least one read of the pump and the drop marker,
+	// or a client that once fell behind would never get output again.
+	cfg.ClientQueueBytes = max(cfg.ClientQueueBytes, 2*pumpBufSize)
 	var log *logFile
 	if cfg.LogPath != "" {
 		var err error

@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// markerRoom is the most bytes the "output dropped" marker takes.
+const markerRoom = 128
+
 // maxBatch is how much queued output one socket write carries at most.
 const maxBatch = 64 << 10
 
@@ -49,12 +52,13 @@ func (c *client) enqueue(chunk []byte) {
 	limit := int64(c.m.cfg.ClientQueueBytes)
 	c.qmu.Lock()
 	if c.dropped > 0 {
-		marker := fmt.Appendf(nil, "\r\n[vmlite: %d bytes of console output dropped: this client read too slowly]\r\n", c.dropped)
-		if c.queued+int64(len(marker)+len(chunk)) > limit {
+		// Still no room: keep dropping without formatting the marker.
+		if c.queued+markerRoom+int64(len(chunk)) > limit {
 			c.dropped += int64(len(chunk))
 			c.qmu.Unlock()
 			return
 		}
+		marker := fmt.Appendf(nil, "\r\n[vmlite: %d bytes of console output dropped: this client read too slowly]\r\n", c.dropped)
 		c.pending = append(c.pending, marker)
 		c.queued += int64(len(marker))
 		c.dropped = 0
