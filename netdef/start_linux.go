@@ -110,6 +110,9 @@ func checkHostConflicts(h *netlink.Handle, n *Network) error {
 			if r.Dst == nil || r.Dst.IP.IsLinkLocalUnicast() {
 				continue // the default route and fe80::/64 overlap everything
 			}
+			if ones, _ := r.Dst.Mask.Size(); ones == 0 {
+				continue // netlink reports the default route as 0.0.0.0/0 (or ::/0)
+			}
 			if r.Dst.Contains(c.Net.IP) || c.Net.Contains(r.Dst.IP) {
 				dev := fmt.Sprintf("link %d", r.LinkIndex)
 				if l, err := h.LinkByIndex(r.LinkIndex); err == nil {

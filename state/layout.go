@@ -9,12 +9,14 @@
 //	/var/lib/vmlite/last/NAME.json       the last run's final state (status of a stopped guest)
 //	/var/log/vmlite/NAME.console.log     console log, outlives the guest
 //	/var/log/vmlite/NAME.supervisor.log  the supervisor's own diagnostics
-//	/run/vmlite/NAME/lock                flock()ed by the supervisor for its whole life
-//	/run/vmlite/NAME/state.json          current state, written atomically
-//	/run/vmlite/NAME/control.sock        the supervisor's control socket (root only)
-//	/run/vmlite/NAME/consoleN.sock       console N's multiplexer socket (root only)
-//	/run/vmlite/NAME/plan.json           the launch plan the guest runs with
-//	/run/vmlite/NAME/domain.xml          the live domain XML (dumpxml of a running guest)
+//	/run/vmlite/guests/NAME/lock         flock()ed by the supervisor for its whole life
+//	/run/vmlite/guests/NAME/state.json   current state, written atomically
+//	/run/vmlite/guests/NAME/control.sock the supervisor's control socket (root only)
+//	/run/vmlite/guests/NAME/consoleN.sock console N's multiplexer socket (root only)
+//	/run/vmlite/guests/NAME/plan.json    the launch plan the guest runs with
+//	/run/vmlite/guests/NAME/domain.xml   the live domain XML (dumpxml of a running guest)
+//	/run/vmlite/guests/NAME/root/        where the guest's root is attached (in its own mount namespace)
+//	/run/vmlite/networks/NAME/           a running network's state (package netdef)
 //
 // With --root DIR the three trees become DIR/lib, DIR/log and DIR/run.
 //
@@ -66,8 +68,12 @@ func (l Layout) SupervisorLog(name string) string {
 	return filepath.Join(l.Log, name+".supervisor.log")
 }
 
+// GuestsRunDir holds the guests' runtime directories (networks keep theirs
+// beside it, in Run/networks).
+func (l Layout) GuestsRunDir() string { return filepath.Join(l.Run, "guests") }
+
 // RunDir is name's runtime directory.
-func (l Layout) RunDir(name string) string { return filepath.Join(l.Run, name) }
+func (l Layout) RunDir(name string) string { return filepath.Join(l.GuestsRunDir(), name) }
 
 // LockFile is name's lock.
 func (l Layout) LockFile(name string) string { return filepath.Join(l.RunDir(name), "lock") }
@@ -110,10 +116,15 @@ func (l Layout) Ensure() error {
 			return fmt.Errorf("create %s: %w", d.path, err)
 		}
 	}
-	// The run root is ours: older versions made it 0700, which a mapped
+	// The run tree is ours: older versions made it 0700, which a mapped
 	// guest's root cannot traverse.
-	if err := os.Chmod(l.Run, RunDirMode); err != nil {
-		return fmt.Errorf("set mode of %s: %w", l.Run, err)
+	for _, d := range []string{l.Run, l.GuestsRunDir()} {
+		if err := os.MkdirAll(d, RunDirMode); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+		if err := os.Chmod(d, RunDirMode); err != nil {
+			return fmt.Errorf("set mode of %s: %w", d, err)
+		}
 	}
 	return nil
 }

@@ -75,7 +75,7 @@ func newListCmd(app *App) *cobra.Command {
 // listGuests collects running (and orphaned) guests, plus defined ones with all.
 func (a *App) listGuests(all bool) ([]listEntry, error) {
 	names := map[string]bool{}
-	if ents, err := os.ReadDir(a.Layout.Run); err == nil {
+	if ents, err := os.ReadDir(a.Layout.GuestsRunDir()); err == nil {
 		for _, e := range ents {
 			if e.IsDir() {
 				names[e.Name()] = true

@@ -73,11 +73,16 @@ func runStart(app *App, arg string, attach bool) error {
 			return err
 		}
 	}
-	p, err := plan.Build(d, plan.Options{Layout: app.Layout, Transient: transient, Names: netNames{}})
+	p, err := plan.Build(d, plan.Options{Layout: app.Layout, Transient: transient, Names: netdef.Names{}})
 	if err != nil {
 		return err
 	}
 	if err := checkTraversable(p); err != nil {
+		return err
+	}
+	// Guests on managed networks: their bridge, and an address from the
+	// network's range when the XML gives none.
+	if err := netdef.ResolveNetworkInterfaces(app.Layout, p.UUID, p.Interfaces); err != nil {
 		return err
 	}
 	// Held until the supervisor has recorded p's ids (Launch returned), so
@@ -189,12 +194,6 @@ func (e *startFailure) UserError() bool { return e.res.User }
 func startError(p *plan.Plan, res plan.StartResult) error {
 	return &startFailure{res: res, file: p.Source, log: p.Paths.SupervisorLog}
 }
-
-// netNames adapts package netdef to plan.Namer.
-type netNames struct{}
-
-func (netNames) HostLinkName(guest string, i int) string { return netdef.HostLinkName(guest, i) }
-func (netNames) GuestMAC(uuid string, i int) string      { return netdef.GuestMAC(uuid, i) }
 
 // checkTraversable makes sure a mapped guest's root can reach its root
 // attach point in the runtime directory: every ancestor must be o+x.

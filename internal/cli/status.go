@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vmlite/cgroup"
+	"vmlite/netdef"
 	"vmlite/state"
 	"vmlite/supervisor"
 )
@@ -33,6 +34,8 @@ type statusReport struct {
 	Consoles      map[string]int `json:"consoleClients,omitempty"`
 	// Resources are live cgroup counters of a running guest.
 	Resources *cgroup.Stats `json:"resources,omitempty"`
+	// Addresses of a running guest's interfaces (lo left out).
+	Addresses []netdef.IfaceAddr `json:"addresses,omitempty"`
 	// OOMKills of a stopped guest's last run.
 	OOMKills uint64 `json:"oomKills,omitempty"`
 }
@@ -97,6 +100,11 @@ func (a *App) status(name string) (*statusReport, error) {
 			}
 		}
 	}
+	if g.Running && r.InitPID > 0 {
+		if addrs, err := netdef.GuestAddresses(r.InitPID, nil); err == nil {
+			r.Addresses = addrs
+		}
+	}
 	if g.Orphaned {
 		r.State, r.Reason, r.Error = state.Orphaned, "", "the supervisor died; `vmlite destroy "+name+"` cleans up"
 	}
@@ -143,6 +151,11 @@ func printStatus(app *App, r *statusReport) {
 	}
 	for name, n := range r.Consoles {
 		fmt.Fprintf(w, "Console:     %s, %d client(s)\n", name, n)
+	}
+	for _, a := range r.Addresses {
+		if a.CIDR != "" {
+			fmt.Fprintf(w, "Address:     %s %s (%s)\n", a.Name, a.CIDR, a.MAC)
+		}
 	}
 	if r.Resources != nil {
 		for _, f := range r.Resources.Fields() {

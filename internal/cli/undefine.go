@@ -10,6 +10,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
+	"vmlite/netdef"
 	"vmlite/state"
 )
 
@@ -36,8 +37,17 @@ func newUndefineCmd(app *App) *cobra.Command {
 			if running {
 				return fmt.Errorf("guest %q: %w: stop it first (vmlite stop %s), then undefine it", name, errdefs.ErrAlreadyRunning, name)
 			}
-			if err := domain.NewStore(app.Layout).Delete(name); err != nil {
+			store := domain.NewStore(app.Layout)
+			d, err := store.Load(name)
+			if err != nil {
 				return err
+			}
+			if err := store.Delete(name); err != nil {
+				return err
+			}
+			// Its addresses on managed networks go back to the pool.
+			if err := netdef.ReleaseGuest(app.Layout, d.XML.UUID); err != nil {
+				fmt.Fprintf(app.Stderr, "warning: release addresses of %q: %v\n", name, err)
 			}
 			if err := os.Remove(app.Layout.AutostartFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("remove autostart mark of %q: %w", name, err)

@@ -216,7 +216,7 @@ func (h *harness) waitState(name, want string) statusOf {
 // assertGone checks that nothing of the guest is left on the host.
 func (h *harness) assertGone(name string) {
 	h.t.Helper()
-	if _, err := os.Stat(filepath.Join(h.root, "run", name)); err == nil {
+	if _, err := os.Stat(filepath.Join(h.root, "run", "guests", name)); err == nil {
 		h.t.Errorf("runtime directory of %s still exists", name)
 	}
 	if procs := processesOf(name); len(procs) > 0 {
@@ -265,7 +265,7 @@ func cgroupsOf(name string) []string {
 
 func (h *harness) cleanup() {
 	for _, n := range h.names {
-		if len(processesOf(n)) > 0 || dirExists(filepath.Join(h.root, "run", n)) {
+		if len(processesOf(n)) > 0 || dirExists(filepath.Join(h.root, "run", "guests", n)) {
 			h.run("destroy", n)
 		}
 		h.assertGone(n)
