@@ -77,3 +77,22 @@ func CleanupOrphan(p *plan.Plan, st *state.State) error {
 	}
 	return errors.Join(errs...)
 }
+
+// WaitExit waits up to limit for process pid to end (a zombie counts as
+// ended: the supervisor's parent is init, which reaps it in its own time).
+func WaitExit(pid int, limit time.Duration) {
+	if pid <= 0 {
+		return
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

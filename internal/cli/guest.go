@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
@@ -75,10 +76,16 @@ func (a *App) requireRunning(name string) (*guestInfo, error) {
 	return g, nil
 }
 
-// call sends a control request to a running guest's supervisor.
+// call sends a control request to a running guest's supervisor. For stop
+// and destroy it also waits for the supervisor to exit, so that nothing of
+// the guest is left when the command returns.
 func (a *App) call(name string, req supervisor.Request) (*supervisor.Response, error) {
 	wait := req.Timeout + 2*plan.DefaultStopTimeout
-	return supervisor.Call(a.Layout.ControlSocket(name), req, wait)
+	resp, err := supervisor.Call(a.Layout.ControlSocket(name), req, wait)
+	if err == nil && (req.Op == supervisor.OpStop || req.Op == supervisor.OpDestroy) {
+		supervisor.WaitExit(resp.State.SupervisorPID, 10*time.Second)
+	}
+	return resp, err
 }
 
 // loadDefinition reads the stored definition of name.
