@@ -60,10 +60,11 @@ func ConfigureDebian(dir string, c DebianConfig) error {
 	}
 
 	// Per systemd's Container Interface, an empty /etc/machine-id makes
-	// systemd generate an id at each boot (from $container_uuid when the
-	// manager passes one), and does not count as "first boot" (which would
-	// start systemd-firstboot's prompts on the console). debootstrap's
-	// postinst wrote a real id: every guest from this tree would share it.
+	// systemd generate an id when the guest boots (from $container_uuid when
+	// the manager passes one; it then keeps it in the guest's writable
+	// /etc/machine-id), and does not count as "first boot" (which would start
+	// systemd-firstboot's prompts on the console). debootstrap's postinst
+	// wrote a real id: every guest from this tree would share it.
 	if err := writeFile(filepath.Join(dir, "etc/machine-id"), nil, 0o444); err != nil {
 		return err
 	}
