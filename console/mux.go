@@ -31,15 +31,17 @@
 //
 // One goroutine (the pump) reads the master; nothing it does can block on a
 // client: each client has a bounded queue (ClientQueueBytes), and output that
-// does not fit is dropped for that client alone, which then sees a one-line
-// "[vmlite: N bytes of console output dropped]" marker once it catches up. A
+// does not fit is dropped for that client alone, which then sees a line
+// "[vmlite: N bytes of console output dropped: ...]" once it catches up. A
 // stuck client therefore never slows the guest or the other clients, and
 // keeps the live stream instead of being cut off (a terminal suspended with
 // ^Z resumes where the guest is, not with a dead connection).
 //
-// Cost: an idle console (no client) is two goroutines (pump, accept loop),
-// the pump's 8 KiB read buffer and the ring, which grows with the output up
-// to RingBytes. Each attached client adds two goroutines and its queue.
+// Cost (measured by TestIdleConsoleCost): an idle console (no client) is two
+// goroutines (pump, accept loop) and about 21 KiB, mostly the pump's 8 KiB
+// read buffer and two stacks, plus the ring, which grows with the output up
+// to RingBytes (about 149 KiB in all when full). Each attached client adds
+// two goroutines and about 11 KiB while idle, plus its queue while behind.
 //
 // # Client side
 //
