@@ -41,7 +41,7 @@
 // goroutines (pump, accept loop) and about 21 KiB, mostly the pump's 8 KiB
 // read buffer and two stacks, plus the ring, which grows with the output up
 // to RingBytes (about 149 KiB in all when full). Each attached client adds
-// two goroutines and about 11 KiB while idle, plus its queue while behind.
+// two goroutines and under 11 KiB while idle, plus its queue while behind.
 //
 // # Client side
 //
