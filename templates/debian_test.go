@@ -86,7 +86,7 @@ func checkDebianTree(t *testing.T, dir string, dhcp bool) {
 		t.Errorf("networkd.conf.d/vmlite.conf: %v\n%s", err, conf)
 	}
 	dropIn, err := os.ReadFile(filepath.Join(dir, "etc/systemd/network/80-vmlite-eth0.network.d/dhcp.conf"))
-	if dhcp != (err == nil && strings.Contains(string(dropIn), "DHCP=ipv4")) {
+	if dhcp != (err == nil && strings.Contains(string(dropIn), "DHCP=ipv4") && strings.Contains(string(dropIn), "UseHostname=no")) {
 		t.Errorf("dhcp %v, but the DHCP drop-in: %q, %v", dhcp, dropIn, err)
 	}
 	if fstab, err := os.ReadFile(filepath.Join(dir, "etc/fstab")); err != nil || strings.Contains(string(fstab), "UNCONFIGURED") {
