@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"vmlite/cgroup"
 	"vmlite/plan"
@@ -85,8 +84,3 @@ func ensureFile(path string) error {
 
 // shared reports whether the guest shares the host's root filesystem.
 func (g *guest) shared() bool { return g.p.Rootfs.Path == "" }
-
-// hasPrefixPath reports whether p is dir or below it.
-func hasPrefixPath(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
-}

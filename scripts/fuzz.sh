@@ -6,6 +6,6 @@ for f in $(git ls-files '*_test.go'); do
 	pkg="./$(dirname "$f")"
 	for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
 		echo "fuzz: $pkg $fn ($t)"
-		go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$t" "$pkg"
+		go test -run="^\$" -fuzz="^${fn}\$" -fuzztime="$t" -fuzzminimizetime=5s "$pkg"
 	done
 done
