@@ -39,7 +39,7 @@ func run(c *Config) error {
 	// and the command inherit.
 	for _, name := range c.Drop {
 		n, ok := caps.ByName(name)
-		if !ok {
+		if !ok || nsenterNeeds[caps.Canonical(name)] {
 			continue
 		}
 		err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0)
@@ -49,6 +49,16 @@ func run(c *Config) error {
 	}
 	return unix.Exec(c.Nsenter, Args(c), c.Env)
 }
+
+// nsenterNeeds are the capabilities nsenter must hold to enter a guest
+// without a user namespace (setns(2) and its chroot need them in the host's
+// user namespace). They stay in the bounding set even when the guest lacks
+// them (caps.UnmappedDrop takes CAP_SYS_ADMIN from guests without <idmap>),
+// so the command run there holds them too: without a trusted exec after
+// setns (nsenter only execs by path, and every path then is the guest's),
+// they cannot be shed in between. docs/security.md says so: exec into an
+// untrusted unmapped guest runs the guest's binaries with them.
+var nsenterNeeds = map[string]bool{"CAP_SYS_ADMIN": true, "CAP_SYS_CHROOT": true}
 
 // Args is the nsenter command line for c.
 func Args(c *Config) []string {
