@@ -44,7 +44,7 @@ func CheckRunning(l state.Layout, p *plan.Plan) (release func(), err error) {
 // runtime directory whose lock is held). A running guest without a plan yet
 // is one that a start not taking the idmap lock is launching; it is skipped.
 func RunningMaps(l state.Layout) ([]Guest, error) {
-	ents, err := os.ReadDir(l.Run)
+	ents, err := os.ReadDir(l.GuestsRunDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/testutil"
+	"vmlite/state"
 )
 
 // escapeReport is what tests/integration/escapehelper writes in the guest.
@@ -82,10 +83,8 @@ func TestEscapeSuite(t *testing.T) {
 			xmlPath, rootfs := h.busybox(name, tc.idmap)
 			editXML(t, xmlPath, tc.onReboot, tc.chown)
 			goReboot := "/marker/go-reboot"
-			sockets := []string{
-				filepath.Join(h.root, "run", name, "control.sock"),
-				filepath.Join(h.root, "run", name, "console0.sock"),
-			}
+			layout := state.NewLayout(h.root)
+			sockets := []string{layout.ControlSocket(name), layout.ConsoleSocket(name, "console0")}
 			installEscapeHelper(t, helper, rootfs, []string{
 				"-hostdev", host.dev, "-hostdevname", host.devName, "-hostfile", host.file,
 				"-hostpid", strconv.Itoa(host.pid), "-procmarker", reverse(host.marker),
