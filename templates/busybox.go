@@ -51,7 +51,7 @@ var busyboxDirs = []struct {
 // BuildBusybox builds a bootable busybox root filesystem in dir: the static
 // busybox binary, a symlink for each of its applets (/sbin/init among them),
 // and the files of templates/busybox (inittab, rcS, passwd, ...).
-func BuildBusybox(ctx context.Context, dir string, o BusyboxOptions) error {
+func BuildBusybox(ctx context.Context, dir string, o BusyboxOptions) (err error) {
 	log := o.Log
 	if log == nil {
 		log = io.Discard
@@ -66,9 +66,11 @@ func BuildBusybox(ctx context.Context, dir string, o BusyboxOptions) error {
 	if err := checkStatic(bin); err != nil {
 		return err
 	}
-	if err := prepareDir(dir, o.Force); err != nil {
+	created, err := prepareDir(dir, o.Force)
+	if err != nil {
 		return err
 	}
+	defer removeIfFailed(dir, created, &err)
 	if err := os.Chmod(dir, 0o755); err != nil { // the guest's "/"
 		return fmt.Errorf("chmod %s: %w", dir, err)
 	}
@@ -154,19 +156,32 @@ func checkStatic(bin string) error {
 	return nil
 }
 
-// prepareDir creates dir, or checks that it is empty unless force.
-func prepareDir(dir string, force bool) error {
+// prepareDir creates dir (created: it did not exist), or checks that it is
+// empty unless force.
+func prepareDir(dir string, force bool) (created bool, err error) {
 	ents, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
+			return false, fmt.Errorf("create %s: %w", dir, err)
 		}
-		return nil
+		return true, nil
 	case err != nil:
-		return fmt.Errorf("read %s: %w", dir, err)
+		return false, fmt.Errorf("read %s: %w", dir, err)
 	case len(ents) > 0 && !force:
-		return fmt.Errorf("%s is not empty (use --force to build over it): %w", dir, errdefs.ErrAlreadyExists)
+		return false, fmt.Errorf("%s is not empty (use --force to build over it): %w", dir, errdefs.ErrAlreadyExists)
 	}
-	return nil
+	return false, nil
+}
+
+// removeIfFailed removes dir when the build that created it failed (*errp
+// set), so that a failed template leaves nothing behind; a directory that
+// was there before is left as it is.
+func removeIfFailed(dir string, created bool, errp *error) {
+	if *errp == nil || !created {
+		return
+	}
+	if rerr := removeTree(dir); rerr != nil {
+		*errp = errors.Join(*errp, rerr)
+	}
 }

@@ -258,3 +258,24 @@ func TestFileMode(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildBusyboxFailureLeavesNothing(t *testing.T) {
+	requireBusybox(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the applet listing cannot run: a failure after the directory was made
+	dir := filepath.Join(t.TempDir(), "guest")
+	if err := BuildBusybox(ctx, dir, BusyboxOptions{}); err == nil {
+		t.Fatal("build with a cancelled context succeeded")
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("failed build left %s behind (%v)", dir, err)
+	}
+	// A directory that existed before stays, even empty.
+	pre := t.TempDir()
+	if err := BuildBusybox(ctx, pre, BusyboxOptions{}); err == nil {
+		t.Fatal("build with a cancelled context succeeded")
+	}
+	if _, err := os.Stat(pre); err != nil {
+		t.Errorf("failed build removed the existing %s: %v", pre, err)
+	}
+}

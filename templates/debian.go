@@ -108,7 +108,7 @@ func debianArch() string {
 // BuildDebian builds a Debian root filesystem with systemd in dir: a
 // pristine debootstrap tree from the cache (made on a miss), copied and
 // then configured for a vmlite guest (ConfigureDebian).
-func BuildDebian(ctx context.Context, dir string, o DebianOptions) error {
+func BuildDebian(ctx context.Context, dir string, o DebianOptions) (err error) {
 	log := o.Log
 	if log == nil {
 		log = io.Discard
@@ -135,9 +135,11 @@ func BuildDebian(ctx context.Context, dir string, o DebianOptions) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("the debian template needs root (debootstrap, chroot): %w", errdefs.ErrInvalid)
 	}
-	if err := prepareDir(dir, o.Force); err != nil {
+	created, err := prepareDir(dir, o.Force)
+	if err != nil {
 		return err
 	}
+	defer removeIfFailed(dir, created, &err)
 	tree, err := debianCache(ctx, o, pkgs, log)
 	if err != nil {
 		return err

@@ -297,3 +297,25 @@ func mustPackages(t *testing.T, include []string) []string {
 	}
 	return p
 }
+
+// TestBuildDebianCancelled: an interrupted build (Ctrl-C in debootstrap)
+// leaves neither the target directory nor a half-made cache tree.
+func TestBuildDebianCancelled(t *testing.T) {
+	testutil.RequireRoot(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cache := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "deb")
+	if err := BuildDebian(ctx, dir, DebianOptions{CacheDir: cache, Mirror: "http://mirror.invalid/debian"}); err == nil {
+		t.Fatal("cancelled build succeeded")
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cancelled build left %s (%v)", dir, err)
+	}
+	ents, _ := os.ReadDir(cache)
+	for _, e := range ents {
+		if e.IsDir() {
+			t.Errorf("cancelled build left %s in the cache", e.Name())
+		}
+	}
+}

@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -77,7 +79,11 @@ default; vmlite detects systemd and stops it with SIGRTMIN+4.`,
 				o.CacheDir = filepath.Join(app.Layout.Lib, "cache")
 			}
 			o.Force, o.Log = f.force, app.Stderr
-			if err := templates.BuildDebian(cmd.Context(), dir, o); err != nil {
+			// Ctrl-C or a TERM during the minutes of debootstrap: stop it and
+			// remove its half-made tree (and what it mounted there) before exiting.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if err := templates.BuildDebian(ctx, dir, o); err != nil {
 				return fmt.Errorf("template debian: %w", err)
 			}
 			return f.emit(app, c)
