@@ -47,8 +47,24 @@ demo: deps build
 bench: deps build
 	./bench/run.sh
 
+# The binary, man pages (markdown rendered with go-md2man from the module
+# proxy), bash/zsh/fish completion and the systemd unit.
+MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= /etc/systemd/system
+MD2MAN    := $(GO) run github.com/cpuguy83/go-md2man/v2@v2.0.7
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlite
+	install -d $(DESTDIR)$(MANDIR)/man1
+	for f in docs/man/*.1.md; do \
+		$(MD2MAN) -in $$f -out $(DESTDIR)$(MANDIR)/man1/$$(basename $$f .md) || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(BIN) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmlite
+	$(BIN) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmlite
+	$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmlite.fish
+	sed 's|/usr/local/bin/vmlite|$(PREFIX)/bin/vmlite|' dist/vmlite.service > vmlite.service.tmp
+	install -D -m 0644 vmlite.service.tmp $(DESTDIR)$(UNITDIR)/vmlite.service
+	rm -f vmlite.service.tmp
 
 clean:
 	rm -rf bin
