@@ -1,0 +1,395 @@
+package uidmap
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// Xattrs that carry ids.
+const (
+	xattrACL        = "system.posix_acl_access"
+	xattrDefaultACL = "system.posix_acl_default"
+	xattrCap        = "security.capability"
+)
+
+// failAfter, when > 0, makes a shift fail after that many inodes were
+// changed: tests use it to interrupt a shift at a chosen point.
+var failAfter int
+
+// errInjected is the failure failAfter causes.
+var errInjected = errors.New("shift interrupted (test)")
+
+// ReadRecord returns tree's record in dir; ok is false when there is none
+// (the tree is stored as made: the identity), or when the record belongs to
+// another tree that was at the same path.
+func ReadRecord(dir, tree string) (rec Record, ok bool, err error) {
+	path, st, err := treeIdentity(tree)
+	if err != nil {
+		return Record{}, false, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, Key(path)+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, fmt.Errorf("read shift record of %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return Record{}, false, fmt.Errorf("shift record of %s: %w", path, err)
+	}
+	if !st.same(rec.Dev, rec.Ino, rec.Birth) || rec.Path != path {
+		return Record{}, false, nil
+	}
+	return rec, true, nil
+}
+
+// Shift makes tree's owners on disk those of map to (the identity when to
+// is empty), starting from the map its record in dir says it has, finishing
+// first any shift of it that was interrupted. It does not cross into other
+// filesystems mounted below tree. Nothing may use the tree meanwhile: the
+// supervisor runs it before the guest's init exists.
+func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
+	path, st, err := treeIdentity(tree)
+	if err != nil {
+		return Stats{}, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Stats{}, fmt.Errorf("create shift record directory: %w", err)
+	}
+	key := filepath.Join(dir, Key(path))
+	lock, err := lockExclusive(key + ".lock")
+	if err != nil {
+		return Stats{}, err
+	}
+	defer lock.Close()
+
+	var stats Stats
+	if _, err := os.Stat(key + ".journal"); err == nil {
+		s, err := resume(key, path, st)
+		if err != nil {
+			return s, err
+		}
+		stats.Resumed = true
+	}
+	rec, ok, err := ReadRecord(dir, path)
+	if err != nil {
+		return stats, err
+	}
+	from := plan.IDMap{}
+	if ok {
+		from = rec.Map
+	}
+	stats.From, stats.To = from, to
+	if Equal(canonical(from), canonical(to)) {
+		return stats, nil
+	}
+	h := JournalHeader{Path: path, Dev: st.dev, Ino: st.ino, Birth: st.birth, From: from, To: to}
+	s, err := run(key, h, nil, false)
+	s.Resumed = stats.Resumed
+	return s, err
+}
+
+// canonical drops what does not change the stored ids (AllowOverlap and
+// ForceChown ride in plan.IDMap too).
+func canonical(m plan.IDMap) plan.IDMap { return plan.IDMap{UIDs: m.UIDs, GIDs: m.GIDs} }
+
+// resume completes the shift a journal records.
+func resume(key, path string, st treeID) (Stats, error) {
+	f, err := os.Open(key + ".journal")
+	if err != nil {
+		return Stats{}, fmt.Errorf("open shift journal: %w", err)
+	}
+	h, entries, err := ParseJournal(f)
+	f.Close()
+	if err != nil {
+		return Stats{}, fmt.Errorf("%s: %w", key+".journal", err)
+	}
+	if h.Path != path || !st.same(h.Dev, h.Ino, h.Birth) {
+		// Another tree now sits at this path; the journal is of no use to it.
+		return Stats{}, fmt.Errorf("shift journal %s.journal belongs to another tree at %s (inode %d, now %d); move it away", key, path, h.Ino, st.ino)
+	}
+	return run(key, h, entries, true)
+}
+
+// run shifts the tree of h from h.From to h.To; prior are the journal's
+// entries of an interrupted run (their ids are the originals).
+func run(key string, h JournalHeader, prior map[uint64]Entry, resuming bool) (Stats, error) {
+	stats := Stats{From: h.From, To: h.To}
+	flags := os.O_WRONLY | os.O_APPEND
+	if !resuming {
+		flags |= os.O_CREATE | os.O_TRUNC
+	}
+	j, err := os.OpenFile(key+".journal", flags|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return stats, fmt.Errorf("open shift journal: %w", err)
+	}
+	defer j.Close()
+	if !resuming {
+		if err := WriteJournalHeader(j, h); err != nil {
+			return stats, fmt.Errorf("write shift journal: %w", err)
+		}
+		if err := j.Sync(); err != nil {
+			return stats, fmt.Errorf("write shift journal: %w", err)
+		}
+	}
+	w := &walker{
+		journal: j, prior: prior, seen: map[uint64]bool{}, dev: h.Dev, stats: &stats,
+		uids: NewTranslator(h.From, h.To, UID), gids: NewTranslator(h.From, h.To, GID),
+	}
+	root, err := unix.Open(h.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return stats, fmt.Errorf("open %s: %w", h.Path, err)
+	}
+	// The root itself: through its parent would follow a symlink in the
+	// path, so it is handled by fd ("" with AT_EMPTY_PATH).
+	if err := w.batch(root, []string{""}); err != nil {
+		unix.Close(root)
+		return stats, err
+	}
+	err = w.walk(root, h.Path)
+	unix.Close(root)
+	if err != nil {
+		return stats, err
+	}
+	rec := Record{Path: h.Path, Dev: h.Dev, Ino: h.Ino, Birth: h.Birth, Map: canonical(h.To)}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return stats, fmt.Errorf("encode shift record: %w", err)
+	}
+	if err := state.WriteFileAtomic(key+".json", b, 0o600); err != nil {
+		return stats, fmt.Errorf("write shift record: %w", err)
+	}
+	// The record is durable: the journal has done its work.
+	if err := os.Remove(key + ".journal"); err != nil {
+		return stats, fmt.Errorf("remove shift journal: %w", err)
+	}
+	return stats, nil
+}
+
+type walker struct {
+	journal    *os.File
+	prior      map[uint64]Entry
+	seen       map[uint64]bool // hard links: an inode is shifted once
+	dev        uint64          // the tree's filesystem: mounts below are skipped
+	uids, gids Translator
+	stats      *Stats
+}
+
+// walk shifts everything below the directory dirfd (path is for messages).
+func (w *walker) walk(dirfd int, path string) error {
+	names, err := readDirNames(dirfd)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", path, err)
+	}
+	if err := w.batch(dirfd, names); err != nil {
+		return err
+	}
+	for _, n := range names {
+		var st unix.Stat_t
+		if err := unix.Fstatat(dirfd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("stat %s: %w", filepath.Join(path, n), err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR || uint64(st.Dev) != w.dev {
+			continue
+		}
+		sub, err := unix.Openat(dirfd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", filepath.Join(path, n), err)
+		}
+		err = w.walk(sub, filepath.Join(path, n))
+		unix.Close(sub)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batch shifts the entries names of directory dirfd: first their original
+// ids go to the journal (one fsync for the directory), then they change.
+func (w *walker) batch(dirfd int, names []string) error {
+	type item struct {
+		name string
+		e    Entry
+	}
+	var items []item
+	journaled := false
+	for _, n := range names {
+		var st unix.Stat_t
+		flags := unix.AT_SYMLINK_NOFOLLOW
+		if n == "" {
+			flags |= unix.AT_EMPTY_PATH
+		}
+		if err := unix.Fstatat(dirfd, n, &st, flags); err != nil {
+			return fmt.Errorf("stat %s: %w", n, err)
+		}
+		ino := uint64(st.Ino)
+		if uint64(st.Dev) != w.dev || w.seen[ino] {
+			continue
+		}
+		w.seen[ino] = true
+		w.stats.Inodes++
+		e, ok := w.prior[ino]
+		if !ok {
+			e = Entry{Ino: ino, UID: st.Uid, GID: st.Gid, Mode: uint32(st.Mode)}
+			if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+				p := procPath(dirfd, n)
+				e.ACL = getxattr(p, xattrACL)
+				e.DefaultACL = getxattr(p, xattrDefaultACL)
+				e.Cap = getxattr(p, xattrCap)
+			}
+			if err := WriteJournalEntry(w.journal, e); err != nil {
+				return fmt.Errorf("write shift journal: %w", err)
+			}
+			journaled = true
+		}
+		items = append(items, item{n, e})
+	}
+	if journaled {
+		if err := w.journal.Sync(); err != nil {
+			return fmt.Errorf("write shift journal: %w", err)
+		}
+	}
+	for _, it := range items {
+		if err := w.apply(dirfd, it.name, it.e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply gives one inode the ids its original ones have under the shift,
+// and restores what chown(2) takes away (set-id bits, file capabilities).
+func (w *walker) apply(dirfd int, name string, e Entry) error {
+	if failAfter > 0 && w.stats.Changed >= failAfter {
+		return errInjected
+	}
+	uid, okU := w.uids.Map(e.UID)
+	gid, okG := w.gids.Map(e.GID)
+	if !okU || !okG {
+		w.stats.Unmapped++
+	}
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if name == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	if err := unix.Fchownat(dirfd, name, int(uid), int(gid), flags); err != nil {
+		return fmt.Errorf("chown %s: %w", name, &os.SyscallError{Syscall: "fchownat", Err: err})
+	}
+	w.stats.Changed++
+	if e.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return nil
+	}
+	p := procPath(dirfd, name)
+	if e.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 && e.Mode&unix.S_IFMT == unix.S_IFREG {
+		if err := unix.Chmod(p, e.Mode&0o7777); err != nil {
+			return fmt.Errorf("restore mode of %s: %w", name, err)
+		}
+	}
+	for _, x := range []struct {
+		name string
+		v    []byte
+		fn   func([]byte) ([]byte, error)
+	}{
+		{xattrACL, e.ACL, func(v []byte) ([]byte, error) { return ShiftACL(v, w.uids, w.gids) }},
+		{xattrDefaultACL, e.DefaultACL, func(v []byte) ([]byte, error) { return ShiftACL(v, w.uids, w.gids) }},
+		{xattrCap, e.Cap, func(v []byte) ([]byte, error) { return ShiftCap(v, w.uids) }},
+	} {
+		if x.v == nil {
+			continue
+		}
+		v, err := x.fn(x.v)
+		if err != nil {
+			continue // malformed: left as it is
+		}
+		if err := unix.Setxattr(p, x.name, v, 0); err != nil {
+			return fmt.Errorf("restore %s of %s: %w", x.name, name, &os.SyscallError{Syscall: "setxattr", Err: err})
+		}
+	}
+	return nil
+}
+
+// procPath names entry name of directory dirfd without following a symlink
+// in between: the fd's magic link, then one component. The caller makes sure
+// name itself is not a symlink before any call that would follow it.
+func procPath(dirfd int, name string) string {
+	p := "/proc/self/fd/" + strconv.Itoa(dirfd)
+	if name != "" {
+		p += "/" + name
+	}
+	return p
+}
+
+// getxattr returns an xattr's value, nil when absent or unsupported.
+func getxattr(path, name string) []byte {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Getxattr(path, name, buf)
+		if errors.Is(err, unix.ERANGE) && len(buf) < 1<<16 {
+			buf = make([]byte, len(buf)*4)
+			continue
+		}
+		if err != nil || n < 0 {
+			return nil
+		}
+		return append([]byte(nil), buf[:n]...)
+	}
+}
+
+// readDirNames lists a directory by fd, without "." and "..".
+func readDirNames(dirfd int) ([]string, error) {
+	d, err := unix.Openat(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(d), "dir")
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// treeID identifies a tree's root directory.
+type treeID struct {
+	dev, ino uint64
+	birth    int64
+}
+
+// same reports whether a record's identity is this tree's. A birth time
+// counts only where both sides have one.
+func (t treeID) same(dev, ino uint64, birth int64) bool {
+	return t.dev == dev && t.ino == ino && (t.birth == 0 || birth == 0 || t.birth == birth)
+}
+
+// treeIdentity resolves tree to an absolute, symlink-free path and
+// identifies its root directory.
+func treeIdentity(tree string) (string, treeID, error) {
+	abs, err := filepath.Abs(tree)
+	if err != nil {
+		return "", treeID{}, fmt.Errorf("shift %s: %w", tree, err)
+	}
+	path, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", treeID{}, fmt.Errorf("shift %s: %w", tree, err)
+	}
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &stx); err != nil {
+		return "", treeID{}, fmt.Errorf("shift %s: %w", path, &os.PathError{Op: "statx", Path: path, Err: err})
+	}
+	if stx.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return "", treeID{}, fmt.Errorf("shift %s: not a directory", path)
+	}
+	id := treeID{dev: unix.Mkdev(stx.Dev_major, stx.Dev_minor), ino: stx.Ino}
+	if stx.Mask&unix.STATX_BTIME != 0 {
+		id.birth = stx.Btime.Sec*1e9 + int64(stx.Btime.Nsec)
+	}
+	return path, id, nil
+}
