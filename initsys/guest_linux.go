@@ -26,6 +26,9 @@ type guest struct {
 	// opened before anything covers /dev (a guest sharing the host's root
 	// mounts its own /dev over it). Mounts use /proc/self/fd/N as source.
 	hostNodes map[string]int
+	// mountTrees are the supervisor's clones of the bind mounts' host trees,
+	// aligned with the plan's Mounts, -1 where there is none.
+	mountTrees []int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
 }

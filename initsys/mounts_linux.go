@@ -93,7 +93,13 @@ func (g *guest) maskPaths() error {
 
 // mountFilesystems applies the <filesystem> elements after the root.
 func (g *guest) mountFilesystems() error {
-	for _, m := range g.p.Mounts {
+	for i, m := range g.p.Mounts {
+		if g.mountTree(i) >= 0 {
+			if err := g.attachTree(i, m); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := g.mountOne(m); err != nil {
 			return err
 		}

@@ -44,6 +44,10 @@ type Message struct {
 	// __init binds them by path: a bind from the inherited fd would name the
 	// supervisor's mount namespace, which mount(2) refuses (EINVAL).
 	ConsolePaths []string `json:"consolePaths,omitempty"`
+	// MountFDs is aligned with the plan's Mounts: for each, the index in
+	// the received rights of a mount tree the supervisor cloned (and
+	// idmapped) from its host source, or -1 (msgGo).
+	MountFDs []int `json:"mountFds,omitempty"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (msgGo).
 	AttachDir string `json:"attachDir,omitempty"`

@@ -13,6 +13,10 @@ import (
 // maxPacket bounds one sync packet; a plan is a few KiB.
 const maxPacket = 1 << 20
 
+// maxRights is the most fds one packet carries (the kernel's SCM_MAX_FD):
+// the root tree and one tree per bind mount.
+const maxRights = 253
+
 // SocketPair returns a connected SOCK_SEQPACKET pair: parent end, child end.
 // Both are close-on-exec; the child end is passed through ExtraFiles, which
 // dup2s it without the flag.
@@ -44,7 +48,7 @@ func Send(f *os.File, m Message, fds ...int) error {
 // peer closed its end (exited or exec'd).
 func Recv(f *os.File) (Message, []int, error) {
 	buf := make([]byte, maxPacket)
-	oob := make([]byte, unix.CmsgSpace(4*4))
+	oob := make([]byte, unix.CmsgSpace(4*maxRights))
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if errors.Is(err, unix.EINTR) {

@@ -107,7 +107,14 @@ func (s *Supervisor) boot() error {
 		fds = append(fds, rootFD)
 		defer unix.Close(rootFD)
 	}
-	if err := initsys.Send(parent, initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0), fds...); err != nil {
+	trees, err := s.mountTrees(pid)
+	if err != nil {
+		return err
+	}
+	defer closeTrees(trees)
+	msg := initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0)
+	fds, msg.MountFDs = treeRights(fds, trees)
+	if err := initsys.Send(parent, msg, fds...); err != nil {
 		return &initsys.StepError{Step: "release guest", Err: err}
 	}
 	if err := s.awaitExec(parent, cmd, exited); err != nil {

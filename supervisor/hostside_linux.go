@@ -2,11 +2,8 @@ package supervisor
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
 
 	"vmlite/initsys"
 	"vmlite/internal/errdefs"
@@ -31,38 +28,15 @@ func (s *Supervisor) hostSideOfBoot(pid int) error {
 }
 
 // rootTree returns a detached clone of the root filesystem for __init to
-// attach, idmapped with the guest's user namespace (/proc/PID/ns/user) when
-// the plan asks; -1 for a guest that shares the host's root. Only the
-// supervisor can idmap it: the filesystem belongs to the host's user
-// namespace. Cloning also spares __init (a mapped root for mapped guests) a
-// walk down the rootfs's path, whose parents it may not be allowed to enter.
+// attach (hostTree: idmapped, or shifted on disk, for a mapped guest); -1
+// for a guest that shares the host's root. Cloning also spares __init (a
+// mapped root for mapped guests) a walk down the rootfs's path, whose
+// parents it may not be allowed to enter.
 func (s *Supervisor) rootTree(pid int) (int, error) {
 	if s.p.Rootfs.Path == "" {
 		return -1, nil
 	}
-	step := "clone root filesystem"
-	tree, err := unix.OpenTree(unix.AT_FDCWD, s.p.Rootfs.Path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-	if err != nil {
-		return -1, &initsys.StepError{Step: step, XMLPath: s.p.Rootfs.XMLPath, User: errors.Is(err, unix.ENOENT),
-			Err: &os.PathError{Op: "open_tree", Path: s.p.Rootfs.Path, Err: err}}
-	}
-	if !s.p.Rootfs.IDMapped {
-		return tree, nil
-	}
-	step = "idmap root filesystem"
-	userns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		unix.Close(tree)
-		return -1, &initsys.StepError{Step: step, Err: err}
-	}
-	defer unix.Close(userns)
-	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
-	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
-		unix.Close(tree)
-		return -1, &initsys.StepError{Step: step, XMLPath: s.p.Rootfs.XMLPath,
-			Err: fmt.Errorf("the filesystem of %s does not support idmapped mounts (kernel >= 5.12, ext4/xfs/btrfs; tmpfs >= 6.3): %w", s.p.Rootfs.Path, &os.SyscallError{Syscall: "mount_setattr", Err: err})}
-	}
-	return tree, nil
+	return s.hostTree(s.p.Rootfs.Path, s.p.Rootfs.XMLPath, s.p.Rootfs.IDMapped, pid)
 }
 
 // attachDir makes the empty directory where __init attaches the root tree:

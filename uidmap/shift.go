@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
+	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
 
@@ -41,6 +43,31 @@ import (
 // OverflowID is the kernel's default overflow uid and gid: what an id
 // without a mapping shows as.
 const OverflowID = 65534
+
+// systemDirs are host trees vmlite never shifts: chowning them would hand
+// the host's own files to a guest's ids. A guest that bind-mounts one of
+// them gets it through an idmapped mount or not at all.
+var systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+	"/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/log", "/var/tmp"}
+
+// systemPrefixes are host trees nothing below which is shifted.
+var systemPrefixes = []string{"/bin/", "/boot/", "/dev/", "/etc/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/proc/", "/sbin/", "/sys/", "/usr/"}
+
+// ShiftAllowed refuses to shift host system directories (path is absolute
+// and clean, symlinks resolved).
+func ShiftAllowed(path string) error {
+	for _, d := range systemDirs {
+		if path == d {
+			return fmt.Errorf("refusing to chown the host's %s for a guest's idmap: %w", path, errdefs.ErrInvalid)
+		}
+	}
+	for _, p := range systemPrefixes {
+		if strings.HasPrefix(path, p) {
+			return fmt.Errorf("refusing to chown %s (under the host's %s) for a guest's idmap: %w", path, strings.TrimSuffix(p, "/"), errdefs.ErrInvalid)
+		}
+	}
+	return nil
+}
 
 // Record says how a tree's owners are stored.
 type Record struct {

@@ -63,10 +63,19 @@ func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	key := filepath.Join(dir, Key(path))
+	if canonical(to).Enabled() || len(to.GIDs) > 0 {
+		if err := ShiftAllowed(path); err != nil {
+			return Stats{}, err
+		}
+	} else if _, err := os.Stat(key + ".json"); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(key + ".journal"); errors.Is(err, fs.ErrNotExist) {
+			return Stats{}, nil // never shifted, and none wanted: the common case
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Stats{}, fmt.Errorf("create shift record directory: %w", err)
 	}
-	key := filepath.Join(dir, Key(path))
 	lock, err := lockExclusive(key + ".lock")
 	if err != nil {
 		return Stats{}, err

@@ -171,3 +171,16 @@ func FuzzParseJournal(f *testing.F) {
 		}
 	})
 }
+
+func TestShiftAllowed(t *testing.T) {
+	for _, p := range []string{"/", "/usr", "/usr/local", "/etc/ssl", "/var", "/home", "/lib64/x"} {
+		if ShiftAllowed(p) == nil {
+			t.Errorf("ShiftAllowed(%q) = nil", p)
+		}
+	}
+	for _, p := range []string{"/var/lib/vmlite/guests/web", "/srv/data", "/home/alice/guest", "/tmp/x/rootfs", "/data"} {
+		if err := ShiftAllowed(p); err != nil {
+			t.Errorf("ShiftAllowed(%q): %v", p, err)
+		}
+	}
+}

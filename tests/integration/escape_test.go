@@ -67,21 +67,23 @@ func TestEscapeSuite(t *testing.T) {
 		chown    bool
 		onReboot string // "" = restart (the default)
 		// hostUID is the host uid of the guest's init; diskUID the on-disk
-		// owner of a file the guest's root creates.
-		hostUID, diskUID uint32
+		// owner of a file the guest's root creates; dataUID the on-disk
+		// owner of /data/user-file (uid 1000 in the guest), ramUID that of
+		// /ram/user-file (a ramfs: no idmapped mounts, so the chown shift).
+		hostUID, diskUID, dataUID, ramUID uint32
 	}{
-		{name: "mapped", idmap: true, hostUID: 100000, diskUID: 0},
-		{name: "mapped-chown", idmap: true, chown: true, onReboot: "destroy", hostUID: 100000, diskUID: 100000},
-		{name: "unmapped", onReboot: "destroy", hostUID: 0, diskUID: 0},
+		{name: "mapped", idmap: true, hostUID: 100000, diskUID: 0, dataUID: 1000, ramUID: 101000},
+		{name: "mapped-chown", idmap: true, chown: true, onReboot: "destroy", hostUID: 100000, diskUID: 100000, dataUID: 101000, ramUID: 101000},
+		{name: "unmapped", onReboot: "destroy", hostUID: 0, diskUID: 0, dataUID: 1000, ramUID: 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.chown {
-				t.Skip("SKIPPED LOUDLY: the chown shift is not wired into the supervisor yet")
-			}
 			h := newHarness(t)
 			name := h.uniqueName("esc")
 			xmlPath, rootfs := h.busybox(name, tc.idmap)
 			editXML(t, xmlPath, tc.onReboot, tc.chown)
+			data, ram := hostDataDirs(t)
+			addBindMount(t, xmlPath, data, "/data")
+			addBindMount(t, xmlPath, ram, "/ram")
 			goReboot := "/marker/go-reboot"
 			layout := state.NewLayout(h.root)
 			sockets := []string{layout.ControlSocket(name), layout.ConsoleSocket(name, "console0")}
@@ -89,6 +91,7 @@ func TestEscapeSuite(t *testing.T) {
 				"-hostdev", host.dev, "-hostdevname", host.devName, "-hostfile", host.file,
 				"-hostpid", strconv.Itoa(host.pid), "-procmarker", reverse(host.marker),
 				"-sockets", strings.Join(sockets, ","), "-reboot", goReboot,
+				"-stat", "/data,/data/user-file,/ram,/ram/user-file",
 			})
 			h.must("start", xmlPath)
 			st := h.status(name)
@@ -116,11 +119,20 @@ func TestEscapeSuite(t *testing.T) {
 				t.Errorf("inside: uid %d, `id -u` %q; want 0", r.UID, r.IDOutput)
 			}
 			for p, o := range r.Owners {
-				if o != [2]int{0, 0} {
-					t.Errorf("inside: %s owned by %d:%d, want 0:0", p, o[0], o[1])
+				want := [2]int{0, 0}
+				if strings.HasSuffix(p, "/user-file") {
+					want = [2]int{1000, 1000}
+				}
+				if o != want {
+					t.Errorf("inside: %s owned by %d:%d, want %d:%d", p, o[0], o[1], want[0], want[1])
 				}
 			}
+			if len(r.Owners) != 8 {
+				t.Errorf("inside: owners of %d paths, want 8: %v", len(r.Owners), r.Owners)
+			}
+
 			// Ids on the host.
+			var fst unix.Stat_t
 			uid, err := procUID(st.InitPID)
 			if err != nil {
 				t.Fatalf("guest init %d: %v", st.InitPID, err)
@@ -128,7 +140,6 @@ func TestEscapeSuite(t *testing.T) {
 			if uid != tc.hostUID {
 				t.Errorf("host: guest init runs as uid %d, want %d", uid, tc.hostUID)
 			}
-			var fst unix.Stat_t
 			if r.Created == "" {
 				t.Errorf("the guest's root could not create a file in /marker")
 			} else if err := unix.Stat(filepath.Join(rootfs, r.Created), &fst); err != nil {
@@ -137,6 +148,14 @@ func TestEscapeSuite(t *testing.T) {
 				t.Errorf("host: %s created by guest root is stored as uid %d, want %d", r.Created, fst.Uid, tc.diskUID)
 			} else {
 				t.Logf("guest root runs as host uid %d; a file it creates is stored as uid %d:%d", uid, fst.Uid, fst.Gid)
+			}
+			for _, f := range []struct {
+				path string
+				uid  uint32
+			}{{filepath.Join(data, "user-file"), tc.dataUID}, {filepath.Join(ram, "user-file"), tc.ramUID}} {
+				if err := unix.Lstat(f.path, &fst); err != nil || fst.Uid != f.uid {
+					t.Errorf("host: %s stored as uid %d (%v), want %d", f.path, fst.Uid, err, f.uid)
+				}
 			}
 
 			// The escapes.
@@ -173,6 +192,9 @@ func TestEscapeSuite(t *testing.T) {
 					return s.State == "running" && s.Restarts >= 1 && s.InitPID != before.InitPID
 				})
 				rebootOK = true
+			}
+			if tc.chown {
+				remap(t, h, name, xmlPath, rootfs)
 			}
 			if id := bootID(t); id != host.bootID {
 				t.Fatalf("the host rebooted (boot id %s, was %s)", id, host.bootID)
@@ -328,4 +350,85 @@ func reverse(s string) string {
 		b[i], b[j] = b[j], b[i]
 	}
 	return string(b)
+}
+
+// hostDataDirs makes two host directories for bind mounts, each with a
+// subdirectory and a file owned by uid/gid 1000: data on the host's
+// filesystem, ram a ramfs (which cannot be idmapped: the supervisor must
+// fall back to the chown shift).
+func hostDataDirs(t *testing.T) (data, ram string) {
+	t.Helper()
+	base := t.TempDir()
+	data, ram = filepath.Join(base, "data"), filepath.Join(base, "ram")
+	for _, d := range []string{data, ram} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mount("vmlite-test", ram, "ramfs", 0, "mode=755"); err != nil {
+		t.Fatalf("mount ramfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(ram, unix.MNT_DETACH) })
+	for _, d := range []string{data, ram} {
+		f := filepath.Join(d, "user-file")
+		if err := os.WriteFile(f, []byte("guest user 1000's\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(f, 1000, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data, ram
+}
+
+// addBindMount adds <filesystem type='mount'> of host dir src at guest dir dst.
+func addBindMount(t *testing.T, path, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fmt.Sprintf("    <filesystem type='mount'><source dir='%s'/><target dir='%s'/></filesystem>\n  </devices>", src, dst)
+	b = bytes.Replace(b, []byte("</devices>"), []byte(fs), 1)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// remap starts a stopped guest whose root was shifted by chown with another
+// map (the tree must be shifted from the recorded map to the new one), then
+// without a map (shifted back: on disk as made).
+func remap(t *testing.T, h *harness, name, xmlPath, rootfs string) {
+	t.Helper()
+	b, err := os.ReadFile(xmlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passwd := filepath.Join(rootfs, "etc", "passwd")
+	for _, step := range []struct {
+		doc     []byte
+		hostUID uint32
+	}{
+		{bytes.ReplaceAll(b, []byte(`target="100000"`), []byte(`target="200000"`)), 200000},
+		{regexp.MustCompile(`(?s)<idmap>.*</idmap>`).ReplaceAll(b, nil), 0},
+	} {
+		if !bytes.Contains(step.doc, []byte("200000")) && step.hostUID == 200000 {
+			t.Fatalf("the template XML has no target=\"100000\" to change:\n%s", b)
+		}
+		if err := os.WriteFile(xmlPath, step.doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h.must("start", xmlPath)
+		st := h.status(name)
+		if uid, err := procUID(st.InitPID); err != nil || uid != step.hostUID {
+			t.Errorf("remapped guest's init runs as %d (%v), want %d", uid, err, step.hostUID)
+		}
+		var fst unix.Stat_t
+		if err := unix.Lstat(passwd, &fst); err != nil || fst.Uid != step.hostUID || fst.Gid != step.hostUID {
+			t.Errorf("after the re-shift /etc/passwd is stored as %d:%d (%v), want %d", fst.Uid, fst.Gid, err, step.hostUID)
+		} else {
+			t.Logf("re-shifted to host uid %d: /etc/passwd stored as %d:%d", step.hostUID, fst.Uid, fst.Gid)
+		}
+		h.must("destroy", name)
+	}
 }

@@ -60,6 +60,7 @@ var (
 	hostPID     = flag.Int("hostpid", 0, "pid (host numbering) of a host process")
 	procMarker  = flag.String("procmarker", "", "a string in that host process's command line, reversed (so that our own command line does not hold it)")
 	sockets     = flag.String("sockets", "", "comma-separated host paths of vmlite's control and console sockets")
+	statPaths   = flag.String("stat", "", "comma-separated guest paths whose owners go to the report too")
 	reboot      = flag.String("reboot", "", "call reboot(2) once this file exists (the host has checked the running guest)")
 	sub         = flag.String("sub", "", "internal: run one sub-attempt in a child process")
 )
@@ -79,7 +80,11 @@ func main() {
 	} else {
 		r.IDOutput = "error: " + err.Error()
 	}
-	for _, p := range []string{"/", "/bin/busybox", "/etc/passwd", "/etc"} {
+	paths := []string{"/", "/bin/busybox", "/etc/passwd", "/etc"}
+	if *statPaths != "" {
+		paths = append(paths, strings.Split(*statPaths, ",")...)
+	}
+	for _, p := range paths {
 		var st unix.Stat_t
 		if err := unix.Lstat(p, &st); err == nil {
 			r.Owners[p] = [2]int{int(st.Uid), int(st.Gid)}
