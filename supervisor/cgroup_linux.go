@@ -42,6 +42,9 @@ func (s *Supervisor) setupCgroup() error {
 		log.Printf("limits this host cannot enforce: %v", w)
 	}
 	s.cg = m
+	if err := s.restrictDevices(m); err != nil {
+		return err
+	}
 	if s.p.IDMap.Enabled() {
 		uid, gid := s.p.IDMap.HostRoot()
 		if err := m.Delegate(int(uid), int(gid)); err != nil {

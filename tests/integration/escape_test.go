@@ -30,6 +30,7 @@ type escapeReport struct {
 	Owners   map[string][2]int `json:"owners"`
 	Created  string            `json:"created"`
 	NumProcs int               `json:"numProcs"`
+	CapBnd   string            `json:"capBnd"`
 	Attempts []struct {
 		Name    string `json:"name"`
 		Refused bool   `json:"refused"`
@@ -65,6 +66,7 @@ func TestEscapeSuite(t *testing.T) {
 		name     string
 		idmap    bool
 		chown    bool
+		mknod    bool   // <mknod state='on'/>: only the device allow-list stands in the way
 		onReboot string // "" = restart (the default)
 		// hostUID is the host uid of the guest's init; diskUID the on-disk
 		// owner of a file the guest's root creates; dataUID the on-disk
@@ -75,12 +77,17 @@ func TestEscapeSuite(t *testing.T) {
 		{name: "mapped", idmap: true, hostUID: 100000, diskUID: 0, dataUID: 1000, ramUID: 101000},
 		{name: "mapped-chown", idmap: true, chown: true, onReboot: "destroy", hostUID: 100000, diskUID: 100000, dataUID: 101000, ramUID: 101000},
 		{name: "unmapped", onReboot: "destroy", hostUID: 0, diskUID: 0, dataUID: 1000, ramUID: 1000},
+		{name: "unmapped-mknod", mknod: true, onReboot: "destroy", hostUID: 0, diskUID: 0, dataUID: 1000, ramUID: 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat("/sys/fs/cgroup/devices/devices.allow"); err != nil && tc.mknod {
+				// Known gap, docs/security.md: no BPF device program on v2.
+				t.Skip("SKIPPED LOUDLY: no cgroup v1 devices controller; vmlite has no device allow-list on cgroup v2 yet, and a guest given CAP_MKNOD could open the host's disks")
+			}
 			h := newHarness(t)
 			name := h.uniqueName("esc")
 			xmlPath, rootfs := h.busybox(name, tc.idmap)
-			editXML(t, xmlPath, tc.onReboot, tc.chown)
+			editXML(t, xmlPath, tc.onReboot, tc.chown, tc.mknod)
 			data, ram := hostDataDirs(t)
 			addBindMount(t, xmlPath, data, "/data")
 			addBindMount(t, xmlPath, ram, "/ram")
@@ -131,6 +138,18 @@ func TestEscapeSuite(t *testing.T) {
 				t.Errorf("inside: owners of %d paths, want 8: %v", len(r.Owners), r.Owners)
 			}
 
+			// The bounding set: CAP_SYS_ADMIN (bit 21) only with a user
+			// namespace, CAP_MKNOD (27) only when asked for.
+			bnd, err := strconv.ParseUint(r.CapBnd, 16, 64)
+			if err != nil {
+				t.Errorf("inside: bounding set %q: %v", r.CapBnd, err)
+			}
+			if has := bnd&(1<<21) != 0; has != tc.idmap {
+				t.Errorf("inside: CAP_SYS_ADMIN in the bounding set %s: %v, want %v", r.CapBnd, has, tc.idmap)
+			}
+			if has := bnd&(1<<27) != 0; has != tc.mknod {
+				t.Errorf("inside: CAP_MKNOD in the bounding set %s: %v, want %v", r.CapBnd, has, tc.mknod)
+			}
 			// Ids on the host.
 			var fst unix.Stat_t
 			uid, err := procUID(st.InitPID)
@@ -297,7 +316,7 @@ func installEscapeHelper(t *testing.T, helper, rootfs string, args []string) {
 }
 
 // editXML adds <on_reboot> and the chown-shift metadata to a template XML.
-func editXML(t *testing.T, path, onReboot string, chown bool) {
+func editXML(t *testing.T, path, onReboot string, chown, mknod bool) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -310,6 +329,10 @@ func editXML(t *testing.T, path, onReboot string, chown bool) {
 		} else {
 			b = bytes.Replace(b, []byte("</domain>"), []byte("  <on_reboot>"+onReboot+"</on_reboot>\n</domain>"), 1)
 		}
+	}
+	if mknod {
+		caps := "  <features><capabilities policy='default'><mknod state='on'/></capabilities></features>\n</domain>"
+		b = bytes.Replace(b, []byte("</domain>"), []byte(caps), 1)
 	}
 	if chown {
 		meta := `<metadata><vmlite:config xmlns:vmlite="urn:vmlite:domain:1"><vmlite:idmap shift="chown"/></vmlite:config></metadata>`

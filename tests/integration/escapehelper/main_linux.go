@@ -49,7 +49,9 @@ type Report struct {
 	Owners   map[string][2]int `json:"owners"`
 	Created  string            `json:"created"`
 	NumProcs int               `json:"numProcs"`
-	Attempts []Attempt         `json:"attempts"`
+	// CapBnd is the bounding set (hex, as /proc/self/status shows it).
+	CapBnd   string    `json:"capBnd"`
+	Attempts []Attempt `json:"attempts"`
 }
 
 var (
@@ -95,6 +97,13 @@ func main() {
 		r.Created = created
 	}
 	r.NumProcs = len(pids())
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+				r.CapBnd = strings.TrimSpace(v)
+			}
+		}
+	}
 	for _, a := range attempts {
 		refused, detail := a.try()
 		na := strings.HasPrefix(detail, naPrefix)
