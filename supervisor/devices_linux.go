@@ -4,8 +4,8 @@ import (
 	"log"
 
 	"vmlite/cgroup"
-	"vmlite/internal/devcg"
 	"vmlite/initsys"
+	"vmlite/internal/devcg"
 )
 
 // restrictDevices installs the guest's device allow-list in its cgroup
