@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// densityAll runs every density step for every density peer, then the
+// vmlite-only step.
+func (b *bench) densityAll() {
+	want := map[string]bool{}
+	for _, n := range splitList(b.o.densityPeers) {
+		want[n] = true
+	}
+	for _, n := range splitInts(b.o.density) {
+		for _, p := range b.peers {
+			if !want[p.name()] {
+				continue
+			}
+			if time.Since(b.began) > b.o.budget {
+				b.note("density %s %d skipped: budget spent", p.name(), n)
+				continue
+			}
+			b.res.Density = append(b.res.Density, b.density(p, n))
+			_ = b.write()
+		}
+	}
+	if n := b.o.vmliteMax; n > 0 && time.Since(b.began) < b.o.budget {
+		b.res.Density = append(b.res.Density, b.density(b.vm, n))
+	}
+}
+
+// density launches n guests of p back to back without waiting for each
+// start command (as anchors.md did), waits for every marker, measures the
+// host memory they use, and destroys them all at once.
+func (b *bench) density(p peer, n int) DensityResult {
+	r := DensityResult{Peer: p.name(), N: n}
+	logf("density: %s x %d", p.name(), n)
+	fail := func(format string, args ...any) {
+		if len(r.Errors) < 5 {
+			r.Errors = append(r.Errors, fmt.Sprintf(format, args...))
+		}
+	}
+	base := filepath.Join(b.work, p.name()+"-base")
+	dir := filepath.Join(b.work, p.name(), fmt.Sprintf("density-%d", n))
+	defer os.RemoveAll(dir)
+	guests := make([]*guest, 0, n)
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("vmb-%s-%04d", shortName(p), i)
+		rootfs := filepath.Join(dir, name+"-rootfs")
+		// Hard-linked copies: cheap, and every guest its own marker.
+		if _, err := run("cp", "-al", base, rootfs); err != nil {
+			fail("copy rootfs: %v", err)
+			return r
+		}
+		g := &guest{name: name, rootfs: rootfs, dir: filepath.Join(dir, name)}
+		if err := os.MkdirAll(g.dir, 0o755); err != nil {
+			fail("%v", err)
+			return r
+		}
+		if err := p.prepare(g); err != nil {
+			fail("prepare: %v", err)
+			return r
+		}
+		guests = append(guests, g)
+	}
+	time.Sleep(2 * time.Second) // let the copies' writeback settle
+	mem0, _ := memUsed()
+	t0 := time.Now()
+	for _, g := range guests {
+		cmd := p.startCmd(g)
+		exited, err := startLogged(cmd, filepath.Join(g.dir, "start.log"))
+		if err != nil {
+			fail("%s: %v", g.name, err)
+			continue
+		}
+		g.cmd, g.exited = cmd, exited
+	}
+	r.LaunchS = time.Since(t0).Seconds()
+	pending := map[*guest]bool{}
+	for _, g := range guests {
+		if g.cmd != nil {
+			pending[g] = true
+		}
+	}
+	deadline := time.Now().Add(60*time.Second + time.Duration(n)*200*time.Millisecond)
+	var last time.Time
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		for g := range pending {
+			if unix.Access(g.marker(), unix.F_OK) == nil {
+				delete(pending, g)
+				g.startOK = true
+				last = time.Now()
+				continue
+			}
+			if p.detached() && exitedFailed(g) {
+				delete(pending, g)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, g := range guests {
+		if g.startOK {
+			r.Booted++
+		}
+	}
+	r.Failures = n - r.Booted
+	if r.Booted > 0 {
+		r.AllBootedS = last.Sub(t0).Seconds()
+	}
+	// Detached start commands all return before memory is read.
+	for _, g := range guests {
+		if g.exited != nil && p.detached() {
+			select {
+			case <-g.exited:
+			case <-time.After(cmdTimeout):
+			}
+		}
+		if g.cmd != nil && g.cmd.ProcessState != nil && !g.cmd.ProcessState.Success() {
+			b, _ := os.ReadFile(filepath.Join(g.dir, "start.log"))
+			fail("%s: %s", g.name, lastLines(string(b), 2))
+		}
+	}
+	time.Sleep(3 * time.Second)
+	mem1, _ := memUsed()
+	r.MemDeltaMiB = float64(mem1-mem0) / 1024
+	if r.Booted > 0 {
+		r.PerGuestKiB = float64(mem1-mem0) / float64(r.Booted)
+	}
+	var pss int64
+	counted := 0
+	for _, g := range guests {
+		if !g.startOK {
+			continue
+		}
+		sup, init, err := p.procs(g)
+		if err != nil {
+			fail("%s: procs: %v", g.name, err)
+			continue
+		}
+		g.sup, g.init = sup, init
+		if t, _, err := treeRollup(sup); err == nil {
+			pss += t.PSS
+			counted++
+		}
+	}
+	if counted > 0 {
+		r.PSSPerGuestKiB = float64(pss) / float64(counted)
+	}
+	// Forced stop of all at once.
+	t1 := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, g := range guests {
+		if g.sup == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(g *guest) {
+			defer wg.Done()
+			if err := p.stop(g, true); err != nil {
+				mu.Lock()
+				r.StopFailures++
+				fail("stop %s: %v", g.name, err)
+				mu.Unlock()
+			}
+		}(g)
+	}
+	wg.Wait()
+	var pids []int
+	for _, g := range guests {
+		if g.sup > 0 {
+			pids = append(pids, g.sup, g.init)
+		}
+	}
+	if err := waitGone(cmdTimeout, pids...); err != nil {
+		fail("after stop: %v", err)
+	}
+	r.StopAllS = time.Since(t1).Seconds()
+	for _, g := range guests {
+		p.cleanupGuest(g)
+	}
+	logf("density: %s x %d: %d booted in %.2fs, %.0f KiB/guest host, stop all %.2fs",
+		p.name(), n, r.Booted, r.AllBootedS, r.PerGuestKiB, r.StopAllS)
+	return r
+}
+
+// exitedFailed reports whether g's detached start command has ended with
+// a failure.
+func exitedFailed(g *guest) bool {
+	select {
+	case <-g.exited:
+		return !g.cmd.ProcessState.Success()
+	default:
+		return false
+	}
+}

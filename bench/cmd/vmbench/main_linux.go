@@ -1,0 +1,345 @@
+// Command vmbench runs vmlite and the reference system-container managers
+// (LXC, systemd-nspawn, libvirt's LXC driver) side by side, in one run, on
+// the same busybox root filesystem, and writes a markdown table and JSON
+// under bench/results. See bench/README.md.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+type options struct {
+	vmlite       string
+	runs, warmup int
+	peers        string
+	sections     string
+	density      string
+	densityPeers string
+	vmliteMax    int
+	out          string
+	work         string
+	settle       time.Duration
+	budget       time.Duration
+	keep         bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.vmlite, "vmlite", "bin/vmlite", "the vmlite binary under test")
+	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
+	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
+	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare")
+	flag.StringVar(&o.sections, "sections", "startstop,density,console", "what to measure")
+	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
+	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
+	flag.IntVar(&o.vmliteMax, "vmlite-max", 0, "an extra density step for vmlite alone (e.g. 1000); 0 skips it")
+	flag.StringVar(&o.out, "out", "bench/results", "where the results go")
+	flag.StringVar(&o.work, "work", "/var/tmp", "parent of the scratch directory")
+	flag.DurationVar(&o.settle, "settle", 300*time.Millisecond, "wait after the marker before sampling memory")
+	flag.DurationVar(&o.budget, "budget", 45*time.Minute, "skip further sections once this much time has passed")
+	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "vmbench: needs root (namespaces, cgroups, the reference managers)")
+		os.Exit(2)
+	}
+	if err := runBench(o); err != nil {
+		fmt.Fprintf(os.Stderr, "vmbench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// bench is one run: its peers, scratch and results.
+type bench struct {
+	o       options
+	work    string
+	peers   []peer
+	vm      *vmlitePeer
+	res     Results
+	began   time.Time
+	cgroups map[string]bool
+	mu      sync.Mutex // guards cleanup against a concurrent signal
+	cleaned bool
+}
+
+func runBench(o options) error {
+	b := &bench{o: o, began: time.Now()}
+	work, err := os.MkdirTemp(o.work, "vmbench-")
+	if err != nil {
+		return err
+	}
+	b.work = work
+	b.cgroups = cgroupDirs()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+	go func() {
+		s := <-sigs
+		logf("%v: cleaning up", s)
+		b.cleanup()
+		os.Exit(130)
+	}()
+	defer b.cleanup()
+
+	bin, err := filepath.Abs(o.vmlite)
+	if err != nil {
+		return err
+	}
+	b.vm = &vmlitePeer{bin: bin}
+	b.res = Results{Date: time.Now().UTC().Format(time.RFC3339), Runs: o.runs, Warmup: o.warmup,
+		SettleMs: int(o.settle.Milliseconds()), Versions: map[string]map[string]string{}}
+	b.res.Machine = machineInfo()
+	for _, name := range splitList(o.peers) {
+		var p peer
+		switch name {
+		case "vmlite":
+			p = b.vm
+		case "lxc":
+			p = &lxcPeer{}
+		case "nspawn":
+			p = &nspawnPeer{}
+		case "libvirt-lxc":
+			p = &libvirtPeer{}
+		default:
+			return fmt.Errorf("unknown peer %q", name)
+		}
+		b.peers = append(b.peers, p)
+	}
+	if err := b.vm.setup(work); err != nil {
+		return err
+	}
+	base := filepath.Join(work, "base")
+	if err := b.vm.makeRootfs(base); err != nil {
+		return err
+	}
+	var ready []peer
+	for _, p := range b.peers {
+		if p != peer(b.vm) {
+			if err := p.setup(work); err != nil {
+				b.note("%s left out: setup: %v", p.name(), err)
+				continue
+			}
+		}
+		if _, err := run("cp", "-a", base, filepath.Join(work, p.name()+"-base")); err != nil {
+			return err
+		}
+		b.res.Versions[p.name()] = p.versions()
+		b.res.Peers = append(b.res.Peers, p.name())
+		ready = append(ready, p)
+	}
+	b.peers = ready
+	sections := splitList(o.sections)
+	for _, s := range sections {
+		if time.Since(b.began) > o.budget {
+			b.note("section %s skipped: the %v budget was spent", s, o.budget)
+			continue
+		}
+		switch s {
+		case "startstop":
+			b.startStop()
+		case "density":
+			b.densityAll()
+		case "console":
+			b.consoleAll()
+		default:
+			return fmt.Errorf("unknown section %q", s)
+		}
+		// Partial results survive a later crash or interrupt.
+		if err := b.write(); err != nil {
+			return err
+		}
+	}
+	b.cleanup() // before the last write: it records leftovers
+	b.res.Machine.LoadEnd = loadAvg()
+	b.res.Machine.ElapsedMin = time.Since(b.began).Minutes()
+	return b.write()
+}
+
+func (b *bench) note(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	logf("%s", s)
+	b.res.Notes = append(b.res.Notes, s)
+}
+
+// guestFor makes the scratch directory of guest name of peer p, booting
+// rootfs.
+func (b *bench) guestFor(p peer, name, rootfs string) (*guest, error) {
+	g := &guest{name: name, rootfs: rootfs, dir: filepath.Join(b.work, p.name(), name)}
+	if err := os.MkdirAll(g.dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := p.prepare(g); err != nil {
+		return nil, fmt.Errorf("%s: prepare: %w", p.name(), err)
+	}
+	return g, nil
+}
+
+// startStop runs the forced set, then the graceful set: in each, the peers
+// take turns run by run, so drifting load on the shared machine hits every
+// peer alike.
+func (b *bench) startStop() {
+	mem := map[string][]memSample{}
+	for _, set := range []string{"forced", "graceful"} {
+		forced := set == "forced"
+		samples := map[string][]cycleSample{}
+		errs := map[string][]string{}
+		guests := map[string]*guest{}
+		var active []peer
+		for _, p := range b.peers {
+			if !forced && p.gracefulUnsupported() != "" {
+				b.res.Cycles = append(b.res.Cycles, PeerCycles{Peer: p.name(), Set: set, Unsupported: p.gracefulUnsupported()})
+				continue
+			}
+			g, err := b.guestFor(p, "vmb-"+shortName(p)+"-"+set[:1], filepath.Join(b.work, p.name()+"-base"))
+			if err != nil {
+				b.note("%v", err)
+				continue
+			}
+			guests[p.name()] = g
+			active = append(active, p)
+		}
+		total := b.o.warmup + b.o.runs
+		for i := 0; i < total; i++ {
+			logf("start/stop %s: run %d/%d", set, i+1, total)
+			for _, p := range active {
+				s, err := cycle(p, guests[p.name()], forced, b.o.settle)
+				if err != nil {
+					errs[p.name()] = append(errs[p.name()], err.Error())
+					logf("%v", err)
+					continue
+				}
+				if i < b.o.warmup {
+					continue
+				}
+				samples[p.name()] = append(samples[p.name()], s)
+				if s.Mem != nil {
+					mem[p.name()] = append(mem[p.name()], *s.Mem)
+				}
+			}
+		}
+		for _, p := range active {
+			b.res.Cycles = append(b.res.Cycles, summarizeCycles(p.name(), set, samples[p.name()], errs[p.name()]))
+		}
+	}
+	for _, p := range b.peers {
+		if ms := mem[p.name()]; len(ms) > 0 {
+			b.res.Memory = append(b.res.Memory, summarizeMemory(p, ms))
+		}
+	}
+}
+
+func summarizeCycles(peer, set string, ss []cycleSample, errs []string) PeerCycles {
+	col := func(f func(cycleSample) float64) Summary {
+		xs := make([]float64, len(ss))
+		for i, s := range ss {
+			xs[i] = f(s)
+		}
+		return summarize(xs)
+	}
+	pc := PeerCycles{
+		Peer: peer, Set: set,
+		StartMarker:    col(func(s cycleSample) float64 { return s.StartMarker }),
+		StartReturn:    col(func(s cycleSample) float64 { return s.StartReturn }),
+		StopReturn:     col(func(s cycleSample) float64 { return s.StopReturn }),
+		StopGone:       col(func(s cycleSample) float64 { return s.StopGone }),
+		ShutdownMarker: col(func(s cycleSample) float64 { return s.ShutdownMarker }),
+		InitExit:       col(func(s cycleSample) float64 { return s.InitExit }),
+		// busybox init's own part: from rcK's marker to its exit.
+		InitOwn: col(func(s cycleSample) float64 { return s.InitExit - s.ShutdownMarker }),
+		// The rest of the graceful stop is the manager's.
+		ManagerOverhead: col(func(s cycleSample) float64 { return s.StopGone - (s.InitExit - s.ShutdownMarker) }),
+		Failures:        len(errs),
+	}
+	if len(errs) > 3 {
+		errs = errs[:3]
+	}
+	pc.Errors = errs
+	return pc
+}
+
+func summarizeMemory(p peer, ms []memSample) PeerMemory {
+	col := func(f func(memSample) int64) Summary {
+		xs := make([]float64, len(ms))
+		for i, m := range ms {
+			xs[i] = float64(f(m))
+		}
+		return summarize(xs)
+	}
+	return PeerMemory{
+		Peer: p.name(), Supervisor: p.supervisorName(),
+		SupUSS:    col(func(m memSample) int64 { return m.Sup.USS() }),
+		SupPSS:    col(func(m memSample) int64 { return m.Sup.PSS }),
+		SupRSS:    col(func(m memSample) int64 { return m.Sup.RSS }),
+		SupDirty:  col(func(m memSample) int64 { return m.Sup.PrivateDirty }),
+		InitUSS:   col(func(m memSample) int64 { return m.Init.USS() }),
+		InitPSS:   col(func(m memSample) int64 { return m.Init.PSS }),
+		TreeUSS:   col(func(m memSample) int64 { return m.Tree.USS() }),
+		TreePSS:   col(func(m memSample) int64 { return m.Tree.PSS }),
+		TreeProcs: ms[len(ms)-1].TreeProcs,
+	}
+}
+
+// shortName keeps guest names short (LXC and libvirt use them in paths).
+func shortName(p peer) string {
+	switch p.name() {
+	case "libvirt-lxc":
+		return "lv"
+	case "nspawn":
+		return "ns"
+	}
+	return p.name()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func splitInts(s string) []int {
+	var out []int
+	for _, f := range splitList(s) {
+		if n, err := strconv.Atoi(f); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// cleanup tears every peer down, removes the cgroups the references left
+// and the scratch directory. It runs once, at the end or on a signal.
+func (b *bench) cleanup() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cleaned {
+		return
+	}
+	b.cleaned = true
+	for _, p := range b.peers {
+		p.teardown()
+	}
+	if b.vm != nil {
+		b.vm.teardown()
+	}
+	for _, d := range removeNewCgroups(b.cgroups) {
+		b.res.Leftovers = append(b.res.Leftovers, "cgroup "+d)
+	}
+	if !b.o.keep && b.work != "" {
+		if err := os.RemoveAll(b.work); err != nil {
+			logf("remove %s: %v", b.work, err)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// nspawnPeer runs systemd-nspawn in the foreground as anchors.md records:
+// no machined here, so --register=no --keep-unit; busybox init ignores
+// SIGRTMIN+3, so --kill-signal=SIGUSR2 (poweroff).
+type nspawnPeer struct{}
+
+func (p *nspawnPeer) name() string           { return "nspawn" }
+func (p *nspawnPeer) supervisorName() string { return "systemd-nspawn" }
+func (p *nspawnPeer) detached() bool         { return false }
+
+func (p *nspawnPeer) versions() map[string]string {
+	return map[string]string{"systemd-container": dpkgVersion("systemd-container")}
+}
+
+func (p *nspawnPeer) setup(string) error { return ensurePackages("systemd-container") }
+
+// prepare adds /etc/os-release, without which nspawn refuses a directory
+// ("doesn't look like it has an OS tree"); the guest never reads it.
+func (p *nspawnPeer) prepare(g *guest) error {
+	osr := filepath.Join(g.rootfs, "etc", "os-release")
+	if _, err := os.Stat(osr); err == nil {
+		return nil
+	}
+	return os.WriteFile(osr, []byte("ID=busybox\nNAME=busybox\n"), 0o644)
+}
+
+func (p *nspawnPeer) startCmd(g *guest) *exec.Cmd {
+	return exec.Command("systemd-nspawn", "-q", "-D", g.rootfs, "-b", "-M", g.name,
+		"--register=no", "--keep-unit", "--console=read-only", "--kill-signal=SIGUSR2")
+}
+
+func (p *nspawnPeer) procs(g *guest) (int, int, error) {
+	if g.cmd == nil || g.cmd.Process == nil {
+		return 0, 0, fmt.Errorf("nspawn: not started")
+	}
+	sup := g.cmd.Process.Pid
+	init, err := nsInit(sup)
+	return sup, init, err
+}
+
+func (p *nspawnPeer) stop(g *guest, forced bool) error {
+	if forced {
+		if err := unix.Kill(g.init, unix.SIGKILL); err != nil {
+			return fmt.Errorf("kill init: %w", err)
+		}
+	} else if err := g.cmd.Process.Signal(unix.SIGTERM); err != nil {
+		return fmt.Errorf("signal nspawn: %w", err)
+	}
+	select {
+	case <-g.exited:
+		return nil
+	case <-time.After(cmdTimeout):
+		return fmt.Errorf("nspawn did not exit within %v", cmdTimeout)
+	}
+}
+
+func (p *nspawnPeer) gracefulUnsupported() string { return "" }
+
+func (p *nspawnPeer) cleanupGuest(g *guest) {
+	if g.cmd == nil || g.cmd.Process == nil || g.exited == nil {
+		return
+	}
+	select {
+	case <-g.exited:
+		return
+	default:
+	}
+	if g.init > 0 {
+		_ = unix.Kill(g.init, unix.SIGKILL)
+	}
+	_ = g.cmd.Process.Signal(unix.SIGTERM)
+	select {
+	case <-g.exited:
+	case <-time.After(10 * time.Second):
+		_ = g.cmd.Process.Kill()
+		<-g.exited
+	}
+}
+
+// teardown removes the propagation directories nspawn leaves in /run
+// (not a tmpfs here) for our guests.
+func (p *nspawnPeer) teardown() {
+	m, _ := filepath.Glob("/run/systemd/nspawn/propagate/vmb-*")
+	for _, d := range m {
+		_ = os.RemoveAll(d)
+	}
+	m, _ = filepath.Glob("/run/systemd/nspawn/unix-export/vmb-*")
+	for _, d := range m {
+		_ = os.RemoveAll(d)
+	}
+}

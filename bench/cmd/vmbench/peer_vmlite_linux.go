@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// vmlitePeer drives bin/vmlite with its own --root (VMLITE_ROOT) in the
+// work directory.
+type vmlitePeer struct {
+	bin     string
+	root    string
+	tmplXML string // the domain XML `vmlite template busybox` wrote
+	version string
+}
+
+func (p *vmlitePeer) name() string           { return "vmlite" }
+func (p *vmlitePeer) supervisorName() string { return "vmlite __supervise" }
+func (p *vmlitePeer) detached() bool         { return true }
+
+func (p *vmlitePeer) versions() map[string]string {
+	return map[string]string{"vmlite": p.version}
+}
+
+func (p *vmlitePeer) env() []string { return append(os.Environ(), "VMLITE_ROOT="+p.root) }
+
+func (p *vmlitePeer) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(p.bin, args...)
+	c.Env = p.env()
+	return c
+}
+
+// makeRootfs runs `vmlite template busybox --no-idmap dir`: the one rootfs
+// every peer boots (each from its own copy). No idmap, because LXC,
+// nspawn and libvirt boot it without a user namespace by default too.
+func (p *vmlitePeer) makeRootfs(dir string) error {
+	c := p.cmd("template", "busybox", "--no-idmap", dir)
+	out, err := os.CreateTemp("", "vmbench-xml-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	c.Stdout = out
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("vmlite template busybox: %w: %s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return err
+	}
+	p.tmplXML = string(b)
+	return nil
+}
+
+func (p *vmlitePeer) setup(work string) error {
+	p.root = filepath.Join(work, "vmlite-root")
+	if err := os.MkdirAll(p.root, 0o755); err != nil {
+		return err
+	}
+	h := sha256File(p.bin)
+	p.version = "git " + gitDescribe() + ", binary " + h
+	return nil
+}
+
+var (
+	nameRE   = regexp.MustCompile(`<name>[^<]*</name>`)
+	sourceRE = regexp.MustCompile(`<source dir="[^"]*">`)
+)
+
+// guestXML is the template's domain XML with another name and rootfs.
+func guestXML(tmpl, name, rootfs string) string {
+	x := nameRE.ReplaceAllLiteralString(tmpl, "<name>"+name+"</name>")
+	return sourceRE.ReplaceAllLiteralString(x, `<source dir="`+rootfs+`">`)
+}
+
+func (p *vmlitePeer) prepare(g *guest) error {
+	if p.tmplXML == "" {
+		return fmt.Errorf("vmlite: no template XML (makeRootfs not run)")
+	}
+	return os.WriteFile(filepath.Join(g.dir, "domain.xml"), []byte(guestXML(p.tmplXML, g.name, g.rootfs)), 0o644)
+}
+
+func (p *vmlitePeer) startCmd(g *guest) *exec.Cmd {
+	return p.cmd("start", filepath.Join(g.dir, "domain.xml"))
+}
+
+func (p *vmlitePeer) procs(g *guest) (int, int, error) {
+	out, err := runCmd(p.cmd("status", g.name, "--json"))
+	if err != nil {
+		return 0, 0, err
+	}
+	var st struct {
+		SupervisorPID int `json:"supervisorPid"`
+		InitPID       int `json:"initPid"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return 0, 0, fmt.Errorf("vmlite status: %w", err)
+	}
+	return st.SupervisorPID, st.InitPID, nil
+}
+
+func (p *vmlitePeer) stop(g *guest, forced bool) error {
+	op := "stop"
+	if forced {
+		op = "destroy"
+	}
+	_, err := runCmd(p.cmd(op, g.name))
+	return err
+}
+
+func (p *vmlitePeer) gracefulUnsupported() string { return "" }
+
+func (p *vmlitePeer) cleanupGuest(g *guest) { _, _ = runCmd(p.cmd("destroy", g.name)) }
+
+func (p *vmlitePeer) teardown() {
+	// Any guest still listed (after an interrupted run) is destroyed.
+	out, _ := runCmd(p.cmd("list", "--all"))
+	for _, line := range strings.Split(out, "\n") {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "vmb-") {
+				_, _ = runCmd(p.cmd("destroy", f))
+			}
+		}
+	}
+}

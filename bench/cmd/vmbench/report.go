@@ -1,0 +1,290 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// write stores the results as JSON and markdown under o.out, named after
+// the run's start time, and the markdown also as latest.md.
+func (b *bench) write() error {
+	if err := os.MkdirAll(b.o.out, 0o755); err != nil {
+		return err
+	}
+	stamp := b.began.UTC().Format("20060102-1504")
+	js, err := json.MarshalIndent(jsonSafe(b.res), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(b.o.out, stamp+".json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	md := markdown(&b.res)
+	if err := os.WriteFile(filepath.Join(b.o.out, stamp+".md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(b.o.out, "latest.md"), []byte(md), 0o644)
+}
+
+// jsonSafe round-trips through a generic value with NaNs (no sample)
+// turned into nulls, which JSON can carry.
+func jsonSafe(r Results) any {
+	var v any
+	b, err := json.Marshal(nanFree(r))
+	if err != nil {
+		return r
+	}
+	_ = json.Unmarshal(b, &v)
+	return v
+}
+
+// nanFree replaces NaN summaries (possible only in ratios, never stored)
+// so that json.Marshal does not fail; Summary values never hold NaN.
+func nanFree(r Results) Results { return r }
+
+func fmtSum(s Summary, unit string) string {
+	if s.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s / %s / %s%s", num(s.Median), num(s.Min), num(s.Max), unit)
+}
+
+func num(x float64) string {
+	switch {
+	case math.Abs(x) >= 1000:
+		return fmt.Sprintf("%.0f", x)
+	case math.Abs(x) >= 100:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
+func fmtRatio(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", x)
+}
+
+// markdown renders the results: machine, versions, then one table per
+// section with vmlite's ratio to every reference (median over median).
+func markdown(r *Results) string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "# vmbench results, %s\n\n", r.Date)
+	m := r.Machine
+	fmt.Fprintf(&w, "| machine | |\n|---|---|\n")
+	fmt.Fprintf(&w, "| cores | %d |\n| kernel | %s |\n| distribution | %s |\n| cgroup mode | %s |\n| memory | %d MiB |\n| PID 1 | %s |\n| load average (start / end) | %s / %s |\n| harness | %s, %d runs after %d warm-up, memory sampled %d ms after the marker |\n| elapsed | %.1f min |\n\n",
+		m.Cores, m.Kernel, m.Distro, m.CgroupMode, m.MemTotalMB, m.PID1, m.LoadStart, m.LoadEnd, m.GoVersion, r.Runs, r.Warmup, r.SettleMs, m.ElapsedMin)
+	fmt.Fprintf(&w, "| peer | versions |\n|---|---|\n")
+	for _, p := range r.Peers {
+		var vs []string
+		for k, v := range r.Versions[p] {
+			vs = append(vs, k+" "+v)
+		}
+		fmt.Fprintf(&w, "| %s | %s |\n", p, strings.Join(sortedStrings(vs), ", "))
+	}
+	w.WriteString("\nFigures are median / min / max. Ratios are vmlite's median over the reference's median (< 1: vmlite is faster or smaller).\n")
+	refs := refsOf(r.Peers)
+
+	for _, set := range []string{"forced", "graceful"} {
+		rows := []struct {
+			label string
+			get   func(PeerCycles) Summary
+		}{
+			{"start → marker (ms)", func(c PeerCycles) Summary { return c.StartMarker }},
+			{"start → command returns (ms)", func(c PeerCycles) Summary { return c.StartReturn }},
+			{"stop → command returns (ms)", func(c PeerCycles) Summary { return c.StopReturn }},
+			{"stop → supervisor and init gone (ms)", func(c PeerCycles) Summary { return c.StopGone }},
+		}
+		if set == "graceful" {
+			rows = append(rows, []struct {
+				label string
+				get   func(PeerCycles) Summary
+			}{
+				{"stop → rcK's shutdown marker (ms)", func(c PeerCycles) Summary { return c.ShutdownMarker }},
+				{"busybox init's own shutdown: marker → init exits (ms)", func(c PeerCycles) Summary { return c.InitOwn }},
+				{"manager's part of the stop: total − init's own (ms)", func(c PeerCycles) Summary { return c.ManagerOverhead }},
+			}...)
+		}
+		fmt.Fprintf(&w, "\n## Start and %s stop (busybox guest)\n\n", set)
+		cyc := map[string]PeerCycles{}
+		for _, c := range r.Cycles {
+			if c.Set == set {
+				cyc[c.Peer] = c
+			}
+		}
+		header(&w, r.Peers, refs)
+		for _, row := range rows {
+			fmt.Fprintf(&w, "| %s |", row.label)
+			for _, p := range r.Peers {
+				c := cyc[p]
+				if c.Unsupported != "" {
+					w.WriteString(" unsupported |")
+					continue
+				}
+				fmt.Fprintf(&w, " %s |", fmtSum(row.get(c), ""))
+			}
+			for _, ref := range refs {
+				fmt.Fprintf(&w, " %s |", fmtRatio(ratio(row.get(cyc["vmlite"]), row.get(cyc[ref]))))
+			}
+			w.WriteString("\n")
+		}
+		fmt.Fprintf(&w, "| failures |")
+		for _, p := range r.Peers {
+			fmt.Fprintf(&w, " %d |", cyc[p].Failures)
+		}
+		for range refs {
+			w.WriteString(" |")
+		}
+		w.WriteString("\n")
+		for _, p := range r.Peers {
+			c := cyc[p]
+			if c.Unsupported != "" {
+				fmt.Fprintf(&w, "\n%s, graceful: unsupported: %s.\n", p, c.Unsupported)
+			}
+			for _, e := range c.Errors {
+				fmt.Fprintf(&w, "\n%s, %s: error: `%s`\n", p, set, oneLine(e))
+			}
+		}
+	}
+
+	if len(r.Memory) > 0 {
+		w.WriteString("\n## Memory per guest (KiB, /proc/PID/smaps_rollup, one guest running)\n\n")
+		mem := map[string]PeerMemory{}
+		for _, x := range r.Memory {
+			mem[x.Peer] = x
+		}
+		header(&w, r.Peers, refs)
+		fmt.Fprintf(&w, "| supervisor process |")
+		for _, p := range r.Peers {
+			fmt.Fprintf(&w, " %s |", mem[p].Supervisor)
+		}
+		for range refs {
+			w.WriteString(" |")
+		}
+		w.WriteString("\n")
+		rows := []struct {
+			label string
+			get   func(PeerMemory) Summary
+		}{
+			{"supervisor USS", func(x PeerMemory) Summary { return x.SupUSS }},
+			{"supervisor PSS", func(x PeerMemory) Summary { return x.SupPSS }},
+			{"supervisor Private_Dirty (heap, stacks)", func(x PeerMemory) Summary { return x.SupDirty }},
+			{"guest init USS", func(x PeerMemory) Summary { return x.InitUSS }},
+			{"guest init PSS", func(x PeerMemory) Summary { return x.InitPSS }},
+			{"whole tree USS", func(x PeerMemory) Summary { return x.TreeUSS }},
+			{"whole tree PSS", func(x PeerMemory) Summary { return x.TreePSS }},
+		}
+		for _, row := range rows {
+			fmt.Fprintf(&w, "| %s |", row.label)
+			for _, p := range r.Peers {
+				fmt.Fprintf(&w, " %s |", fmtSum(row.get(mem[p]), ""))
+			}
+			for _, ref := range refs {
+				fmt.Fprintf(&w, " %s |", fmtRatio(ratio(row.get(mem["vmlite"]), row.get(mem[ref]))))
+			}
+			w.WriteString("\n")
+		}
+	}
+
+	if len(r.Density) > 0 {
+		w.WriteString("\n## Density (busybox guests launched back to back, then all destroyed at once)\n\n")
+		w.WriteString("| peer | N | booted | failures | launch s | all booted s | host mem delta MiB | host KiB / guest | tree PSS KiB / guest | destroy all s | vmlite/peer: all booted | vmlite/peer: KiB/guest |\n")
+		w.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		vm := map[int]DensityResult{}
+		for _, d := range r.Density {
+			if d.Peer == "vmlite" {
+				vm[d.N] = d
+			}
+		}
+		for _, d := range r.Density {
+			rb, rm := "–", "–"
+			if v, ok := vm[d.N]; ok && d.Peer != "vmlite" && d.AllBootedS > 0 && d.PerGuestKiB > 0 {
+				rb = fmtRatio(v.AllBootedS / d.AllBootedS)
+				rm = fmtRatio(v.PerGuestKiB / d.PerGuestKiB)
+			}
+			fmt.Fprintf(&w, "| %s | %d | %d | %d | %.2f | %.2f | %.1f | %.0f | %.0f | %.2f | %s | %s |\n",
+				d.Peer, d.N, d.Booted, d.Failures, d.LaunchS, d.AllBootedS, d.MemDeltaMiB, d.PerGuestKiB, d.PSSPerGuestKiB, d.StopAllS, rb, rm)
+		}
+		for _, d := range r.Density {
+			for _, e := range d.Errors {
+				fmt.Fprintf(&w, "\n%s x %d: `%s`\n", d.Peer, d.N, oneLine(e))
+			}
+		}
+	}
+
+	if len(r.Console) > 0 {
+		w.WriteString("\n## Console\n\n| path | bytes | throughput MB/s | keystroke echo ms | what |\n|---|---|---|---|---|\n")
+		for _, c := range r.Console {
+			if c.Error != "" {
+				fmt.Fprintf(&w, "| %s | | | | error: `%s` |\n", c.Path, oneLine(c.Error))
+				continue
+			}
+			fmt.Fprintf(&w, "| %s | %d | %s | %s | %s |\n", c.Path, c.Bytes, fmtSum(c.MBPerS, ""), fmtSum(c.EchoMs, ""), c.Description)
+		}
+	}
+	if len(r.Notes) > 0 {
+		w.WriteString("\n## Notes\n\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&w, "- %s\n", oneLine(n))
+		}
+	}
+	if len(r.Leftovers) > 0 {
+		w.WriteString("\n## Left behind by a peer and removed by the harness\n\n")
+		for _, n := range r.Leftovers {
+			fmt.Fprintf(&w, "- %s\n", n)
+		}
+	}
+	return w.String()
+}
+
+func header(w *strings.Builder, peers, refs []string) {
+	w.WriteString("| |")
+	for _, p := range peers {
+		fmt.Fprintf(w, " %s |", p)
+	}
+	for _, ref := range refs {
+		fmt.Fprintf(w, " vmlite/%s |", ref)
+	}
+	w.WriteString("\n|---|")
+	for range append(append([]string{}, peers...), refs...) {
+		w.WriteString("---|")
+	}
+	w.WriteString("\n")
+}
+
+func refsOf(peers []string) []string {
+	var out []string
+	for _, p := range peers {
+		if p != "vmlite" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "/")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func sortedStrings(xs []string) []string {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+	return xs
+}
+
+var _ = time.Second

@@ -1,0 +1,94 @@
+package main
+
+// Results is everything one run of vmbench measured; it is written as
+// JSON next to the markdown report.
+type Results struct {
+	Date     string                       `json:"date"`
+	Machine  Machine                      `json:"machine"`
+	Versions map[string]map[string]string `json:"versions"`
+	Runs     int                          `json:"runs"`
+	Warmup   int                          `json:"warmup"`
+	SettleMs int                          `json:"memorySettleMs"`
+	Peers    []string                     `json:"peers"`
+	Cycles   []PeerCycles                 `json:"startStop"`
+	Memory   []PeerMemory                 `json:"memory"`
+	Density  []DensityResult              `json:"density,omitempty"`
+	Console  []ConsoleResult              `json:"console,omitempty"`
+	Notes    []string                     `json:"notes,omitempty"`
+	// Leftovers lists what a peer left on the host that the harness had
+	// to remove (cgroups, directories): a cleanliness finding.
+	Leftovers []string `json:"leftovers,omitempty"`
+}
+
+// Machine describes the host the run was on.
+type Machine struct {
+	Cores      int     `json:"cores"`
+	Kernel     string  `json:"kernel"`
+	Distro     string  `json:"distro"`
+	CgroupMode string  `json:"cgroupMode"`
+	MemTotalMB int64   `json:"memTotalMiB"`
+	PID1       string  `json:"pid1"`
+	LoadStart  string  `json:"loadAvgStart"`
+	LoadEnd    string  `json:"loadAvgEnd"`
+	GoVersion  string  `json:"goVersion"`
+	ElapsedMin float64 `json:"elapsedMin"`
+}
+
+// PeerCycles is one peer's start/stop set: graceful or forced stops.
+type PeerCycles struct {
+	Peer        string  `json:"peer"`
+	Set         string  `json:"set"` // "graceful" or "forced"
+	StartMarker Summary `json:"startToMarkerMs"`
+	StartReturn Summary `json:"startToReturnMs"`
+	StopReturn  Summary `json:"stopToReturnMs"`
+	StopGone    Summary `json:"stopToGoneMs"`
+	// Graceful only.
+	ShutdownMarker  Summary  `json:"stopToShutdownMarkerMs"`
+	InitExit        Summary  `json:"stopToInitExitMs"`
+	InitOwn         Summary  `json:"initOwnShutdownMs"`
+	ManagerOverhead Summary  `json:"managerStopOverheadMs"`
+	Failures        int      `json:"failures"`
+	Errors          []string `json:"errors,omitempty"`
+	Unsupported     string   `json:"unsupported,omitempty"`
+}
+
+// PeerMemory is one peer's per-guest memory, in KiB, over all sampled runs.
+type PeerMemory struct {
+	Peer       string  `json:"peer"`
+	Supervisor string  `json:"supervisor"`
+	SupUSS     Summary `json:"supervisorUSSKiB"`
+	SupPSS     Summary `json:"supervisorPSSKiB"`
+	SupRSS     Summary `json:"supervisorRSSKiB"`
+	SupDirty   Summary `json:"supervisorPrivateDirtyKiB"`
+	InitUSS    Summary `json:"initUSSKiB"`
+	InitPSS    Summary `json:"initPSSKiB"`
+	TreeUSS    Summary `json:"treeUSSKiB"`
+	TreePSS    Summary `json:"treePSSKiB"`
+	TreeProcs  int     `json:"treeProcs"`
+}
+
+// DensityResult is N guests of one peer launched back to back.
+type DensityResult struct {
+	Peer           string   `json:"peer"`
+	N              int      `json:"n"`
+	Booted         int      `json:"booted"`
+	Failures       int      `json:"failures"`
+	LaunchS        float64  `json:"launchS"`
+	AllBootedS     float64  `json:"allBootedS"`
+	MemDeltaMiB    float64  `json:"hostMemDeltaMiB"`
+	PerGuestKiB    float64  `json:"hostMemPerGuestKiB"`
+	PSSPerGuestKiB float64  `json:"treePSSPerGuestKiB"`
+	StopAllS       float64  `json:"stopAllS"`
+	StopFailures   int      `json:"stopFailures"`
+	Errors         []string `json:"errors,omitempty"`
+}
+
+// ConsoleResult is one console path's throughput and echo latency.
+type ConsoleResult struct {
+	Path        string  `json:"path"`
+	Bytes       int64   `json:"bytes"`
+	MBPerS      Summary `json:"throughputMBs"`
+	EchoMs      Summary `json:"echoLatencyMs"`
+	Description string  `json:"description"`
+	Error       string  `json:"error,omitempty"`
+}
