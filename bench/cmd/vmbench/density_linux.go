@@ -48,6 +48,10 @@ func (b *bench) density(p peer, n int) DensityResult {
 	}
 	base := filepath.Join(b.work, p.name()+"-base")
 	dir := filepath.Join(b.work, p.name(), fmt.Sprintf("density-%d", n))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail("%v", err)
+		return r
+	}
 	defer os.RemoveAll(dir)
 	guests := make([]*guest, 0, n)
 	for i := 0; i < n; i++ {

@@ -31,6 +31,7 @@ type options struct {
 	settle       time.Duration
 	budget       time.Duration
 	keep         bool
+	compare      string
 }
 
 func main() {
@@ -39,7 +40,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare")
-	flag.StringVar(&o.sections, "sections", "startstop,density,console", "what to measure")
+	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console", "what to measure: startstop, profile, density, console")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
 	flag.IntVar(&o.vmliteMax, "vmlite-max", 0, "an extra density step for vmlite alone (e.g. 1000); 0 skips it")
@@ -48,6 +49,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 300*time.Millisecond, "wait after the marker before sampling memory")
 	flag.DurationVar(&o.budget, "budget", 45*time.Minute, "skip further sections once this much time has passed")
 	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
+	flag.StringVar(&o.compare, "compare", "", "another vmlite binary to run side by side as peer vmlite-base (before/after a change)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "vmbench: needs root (namespaces, cgroups, the reference managers)")
@@ -94,7 +96,7 @@ func runBench(o options) error {
 	if err != nil {
 		return err
 	}
-	b.vm = &vmlitePeer{bin: bin}
+	b.vm = &vmlitePeer{label: "vmlite", bin: bin}
 	b.res = Results{Date: time.Now().UTC().Format(time.RFC3339), Runs: o.runs, Warmup: o.warmup,
 		SettleMs: int(o.settle.Milliseconds()), Versions: map[string]map[string]string{}}
 	b.res.Machine = machineInfo()
@@ -121,9 +123,21 @@ func runBench(o options) error {
 	if err := b.vm.makeRootfs(base); err != nil {
 		return err
 	}
+	if o.compare != "" {
+		cbin, err := filepath.Abs(o.compare)
+		if err != nil {
+			return err
+		}
+		cv := &vmlitePeer{label: "vmlite-base", bin: cbin, tmplXML: b.vm.tmplXML}
+		b.peers = append(b.peers, cv)
+	}
 	var ready []peer
 	for _, p := range b.peers {
-		if p != peer(b.vm) {
+		if vp, ok := p.(*vmlitePeer); ok && vp != b.vm {
+			if err := vp.setup(work); err != nil {
+				return err
+			}
+		} else if p != peer(b.vm) {
 			if err := p.setup(work); err != nil {
 				b.note("%s left out: setup: %v", p.name(), err)
 				continue
@@ -150,6 +164,8 @@ func runBench(o options) error {
 			b.densityAll()
 		case "console":
 			b.consoleAll()
+		case "profile":
+			b.profileAll()
 		default:
 			return fmt.Errorf("unknown section %q", s)
 		}
@@ -291,6 +307,8 @@ func summarizeMemory(p peer, ms []memSample) PeerMemory {
 // shortName keeps guest names short (LXC and libvirt use them in paths).
 func shortName(p peer) string {
 	switch p.name() {
+	case "vmlite-base":
+		return "vb"
 	case "libvirt-lxc":
 		return "lv"
 	case "nspawn":

@@ -13,18 +13,21 @@ import (
 // vmlitePeer drives bin/vmlite with its own --root (VMLITE_ROOT) in the
 // work directory.
 type vmlitePeer struct {
+	// label names the peer: "vmlite", or "vmlite-base" for another build
+	// compared side by side (-compare).
+	label   string
 	bin     string
 	root    string
 	tmplXML string // the domain XML `vmlite template busybox` wrote
 	version string
 }
 
-func (p *vmlitePeer) name() string           { return "vmlite" }
+func (p *vmlitePeer) name() string           { return p.label }
 func (p *vmlitePeer) supervisorName() string { return "vmlite __supervise" }
 func (p *vmlitePeer) detached() bool         { return true }
 
 func (p *vmlitePeer) versions() map[string]string {
-	return map[string]string{"vmlite": p.version}
+	return map[string]string{p.label: p.version}
 }
 
 func (p *vmlitePeer) env() []string { return append(os.Environ(), "VMLITE_ROOT="+p.root) }
@@ -61,12 +64,15 @@ func (p *vmlitePeer) makeRootfs(dir string) error {
 }
 
 func (p *vmlitePeer) setup(work string) error {
-	p.root = filepath.Join(work, "vmlite-root")
+	p.root = filepath.Join(work, p.label+"-root")
 	if err := os.MkdirAll(p.root, 0o755); err != nil {
 		return err
 	}
 	h := sha256File(p.bin)
-	p.version = "git " + gitDescribe() + ", binary " + h
+	p.version = "binary " + h
+	if p.label == "vmlite" {
+		p.version = "git " + gitDescribe() + ", " + p.version
+	}
 	return nil
 }
 

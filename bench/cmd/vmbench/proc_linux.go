@@ -68,17 +68,6 @@ func descendants(pid int, pp map[int]int) []int {
 	return out
 }
 
-// childrenOf lists the direct children of pid.
-func childrenOf(pid int) []int {
-	var out []int
-	for c, p := range parents() {
-		if p == pid {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // nsInit finds the process below sup that is PID 1 of its own pid
 // namespace: the guest's init.
 func nsInit(sup int) (int, error) {

@@ -6,8 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
-	"time"
 )
 
 // write stores the results as JSON and markdown under o.out, named after
@@ -31,21 +31,17 @@ func (b *bench) write() error {
 	return os.WriteFile(filepath.Join(b.o.out, "latest.md"), []byte(md), 0o644)
 }
 
-// jsonSafe round-trips through a generic value with NaNs (no sample)
-// turned into nulls, which JSON can carry.
+// jsonSafe round-trips the results through a generic value, so that the
+// file's keys come out sorted within each object.
 func jsonSafe(r Results) any {
 	var v any
-	b, err := json.Marshal(nanFree(r))
+	b, err := json.Marshal(r)
 	if err != nil {
 		return r
 	}
 	_ = json.Unmarshal(b, &v)
 	return v
 }
-
-// nanFree replaces NaN summaries (possible only in ratios, never stored)
-// so that json.Marshal does not fail; Summary values never hold NaN.
-func nanFree(r Results) Results { return r }
 
 func fmtSum(s Summary, unit string) string {
 	if s.N == 0 {
@@ -87,7 +83,7 @@ func markdown(r *Results) string {
 		for k, v := range r.Versions[p] {
 			vs = append(vs, k+" "+v)
 		}
-		fmt.Fprintf(&w, "| %s | %s |\n", p, strings.Join(sortedStrings(vs), ", "))
+		fmt.Fprintf(&w, "| %s | %s |\n", p, strings.Join(sorted(vs), ", "))
 	}
 	w.WriteString("\nFigures are median / min / max. Ratios are vmlite's median over the reference's median (< 1: vmlite is faster or smaller).\n")
 	refs := refsOf(r.Peers)
@@ -193,6 +189,29 @@ func markdown(r *Results) string {
 		}
 	}
 
+	if len(r.StartProfile) > 0 {
+		w.WriteString("\n## Where vmlite's start goes (strace -f --seccomp-bpf, ms; tracing inflates every phase a little)\n\n| phase |")
+		for _, p := range r.StartProfile {
+			fmt.Fprintf(&w, " %s |", p.Peer)
+		}
+		w.WriteString("\n|---|")
+		for range r.StartProfile {
+			w.WriteString("---|")
+		}
+		w.WriteString("\n")
+		for i, name := range phaseNames {
+			fmt.Fprintf(&w, "| %s |", name)
+			for _, p := range r.StartProfile {
+				if i < len(p.Phases) {
+					fmt.Fprintf(&w, " %s |", fmtSum(p.Phases[i].Ms, ""))
+				} else {
+					w.WriteString(" – |")
+				}
+			}
+			w.WriteString("\n")
+		}
+	}
+
 	if len(r.Density) > 0 {
 		w.WriteString("\n## Density (busybox guests launched back to back, then all destroyed at once)\n\n")
 		w.WriteString("| peer | N | booted | failures | launch s | all booted s | host mem delta MiB | host KiB / guest | tree PSS KiB / guest | destroy all s | vmlite/peer: all booted | vmlite/peer: KiB/guest |\n")
@@ -278,13 +297,7 @@ func oneLine(s string) string {
 	return s
 }
 
-func sortedStrings(xs []string) []string {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
+func sorted(xs []string) []string {
+	sort.Strings(xs)
 	return xs
 }
-
-var _ = time.Second

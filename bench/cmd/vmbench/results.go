@@ -14,6 +14,8 @@ type Results struct {
 	Memory   []PeerMemory                 `json:"memory"`
 	Density  []DensityResult              `json:"density,omitempty"`
 	Console  []ConsoleResult              `json:"console,omitempty"`
+	// StartProfile splits vmlite's start into phases (profile section).
+	StartProfile []ProfileResult `json:"startProfile,omitempty"`
 	Notes    []string                     `json:"notes,omitempty"`
 	// Leftovers lists what a peer left on the host that the harness had
 	// to remove (cgroups, directories): a cleanliness finding.
@@ -91,4 +93,16 @@ type ConsoleResult struct {
 	EchoMs      Summary `json:"echoLatencyMs"`
 	Description string  `json:"description"`
 	Error       string  `json:"error,omitempty"`
+}
+
+// ProfileResult is the phases of one vmlite build's start, from strace.
+type ProfileResult struct {
+	Peer   string        `json:"peer"`
+	Phases []PhaseResult `json:"phases"`
+}
+
+// PhaseResult is one phase's duration over the traced starts.
+type PhaseResult struct {
+	Phase string  `json:"phase"`
+	Ms    Summary `json:"ms"`
 }
