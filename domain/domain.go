@@ -60,7 +60,7 @@ func Parse(file string, data []byte) (*Domain, []Warning, error) {
 		c.errorf(root.line, root.path, "", "libvirt domain XML starts with <domain type='lxc'>", "the top-level element must be <domain>, not <%s>", root.qname())
 		return nil, nil, &c.errs
 	}
-	c.walk(root, schema)
+	c.walk(root, schema())
 	c.semantic(root)
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Line < c.errs[j].Line })

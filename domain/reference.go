@@ -44,7 +44,7 @@ func Reference() []RefRow {
 			walk(path+"/"+specQName(c), c)
 		}
 	}
-	walk("/domain", schema)
+	walk("/domain", schema())
 	return rows
 }
 

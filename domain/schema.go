@@ -1,5 +1,7 @@
 package domain
 
+import "sync"
+
 // Namespaces vmlite knows.
 const (
 	// VmliteNS is the namespace of vmlite's own settings in <metadata>.
@@ -117,7 +119,9 @@ func vmliteConfig() *elemSpec {
 // schema is the class table of the whole document: every element and
 // attribute vmlite knows, with its class. docs/xml-reference.md is generated
 // from it (see reference.go), so documentation and code cannot drift.
-var schema = buildSchema()
+// It is built on first use: every vmlite process (each guest's supervisor
+// and __init too) runs the package initialisers, and only the CLI parses XML.
+var schema = sync.OnceValue(buildSchema)
 
 func buildSchema() *elemSpec {
 	devices := elem("devices", Applied, "the guest's devices", children(

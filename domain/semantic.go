@@ -254,7 +254,7 @@ func (c *checker) onlyAttrs(src *node, spec *elemSpec, typ string, allowed []str
 
 // specAt returns the spec at a path of libvirt element names below <domain>.
 func specAt(names ...string) *elemSpec {
-	spec := schema
+	spec := schema()
 	for _, n := range names {
 		spec = findChild(spec, "", n)
 	}

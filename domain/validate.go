@@ -6,10 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"vmlite/internal/lazyre"
 )
 
 // check validates one attribute value or element text. Checks are small and
@@ -155,7 +156,7 @@ func isUUID(s string) error {
 	return nil
 }
 
-var uuidRe = regexp.MustCompile(`^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$`)
+var uuidRe = lazyre.New(`^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$`)
 
 // ParseUUID checks a uuid and returns its canonical lower-case 8-4-4-4-12 form.
 func ParseUUID(s string) (string, error) {
@@ -178,7 +179,7 @@ func isIP(s string) error {
 	return nil
 }
 
-var macRe = regexp.MustCompile(`^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$`)
+var macRe = lazyre.New(`^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$`)
 
 func isMAC(s string) error {
 	hw, err := net.ParseMAC(s)
@@ -193,7 +194,7 @@ func isMAC(s string) error {
 
 // ifNameRe is what both Linux (dev_valid_name in net/core/dev.c) and
 // libvirt's schema (deviceName) accept.
-var ifNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
+var ifNameRe = lazyre.New(`^[a-zA-Z0-9_.-]{1,15}$`)
 
 // isIfName accepts network interface names.
 func isIfName(s string) error {
@@ -204,7 +205,7 @@ func isIfName(s string) error {
 }
 
 // cpuListRe is libvirt's cpuset syntax: 0-3,^2,8.
-var cpuListRe = regexp.MustCompile(`^([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*$`)
+var cpuListRe = lazyre.New(`^([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*$`)
 
 func isCPUList(s string) error {
 	if !cpuListRe.MatchString(s) {
@@ -213,7 +214,7 @@ func isCPUList(s string) error {
 	return nil
 }
 
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRe = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func isEnvName(s string) error {
 	if !envNameRe.MatchString(s) {
@@ -224,7 +225,7 @@ func isEnvName(s string) error {
 
 // userRe accepts a user or group name, a number, or libvirt's +N, within
 // libvirt's schema (genericName).
-var userRe = regexp.MustCompile(`^(\+?[0-9]+|[A-Za-z_][A-Za-z0-9_-]*)$`)
+var userRe = lazyre.New(`^(\+?[0-9]+|[A-Za-z_][A-Za-z0-9_-]*)$`)
 
 func isUserOrGroup(s string) error {
 	if !userRe.MatchString(strings.TrimSpace(s)) {
@@ -248,7 +249,7 @@ func isUnit(s string) error {
 }
 
 // hostnameLabel follows RFC 1123: labels of letters, digits and '-'.
-var hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+var hostnameRe = lazyre.New(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 
 func isHostname(s string) error {
 	if len(s) > 64 || !hostnameRe.MatchString(s) {
@@ -258,7 +259,7 @@ func isHostname(s string) error {
 }
 
 // signalRe accepts signal names as plan.Stop wants them.
-var signalRe = regexp.MustCompile(`^SIG([A-Z]+[0-9]*|RTMIN(\+[0-9]+)?|RTMAX(-[0-9]+)?)$`)
+var signalRe = lazyre.New(`^SIG([A-Z]+[0-9]*|RTMIN(\+[0-9]+)?|RTMAX(-[0-9]+)?)$`)
 
 func isSignal(s string) error {
 	if !signalRe.MatchString(s) {

@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
 	"vmlite/internal/errdefs"
+	"vmlite/internal/lazyre"
 	"vmlite/state"
 )
 
@@ -88,7 +88,7 @@ func (n *Network) IPv4() *IPConfig {
 	return nil
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$`)
+var nameRE = lazyre.New(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$`)
 
 // CheckName checks a network name: it names files, so letters, digits, '_',
 // '.', '-', not starting with '.' or '-', at most 50 characters.
@@ -244,7 +244,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 	return n
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var uuidRE = lazyre.New(`^[0-9a-f]{32}$`)
 
 func newUUID() string {
 	var b [16]byte
@@ -352,7 +352,7 @@ func (v *validator) dhcp(path string, x *libvirtxml.NetworkDHCP, c *IPConfig) {
 	}
 }
 
-var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+var hostnameRE = lazyre.New(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 // hostIn parses s as a host address of c's subnet.
 func (v *validator) hostIn(path, s string, c *IPConfig) net.IP {

@@ -76,6 +76,16 @@ func Write(path string, s *State) error {
 	return WriteFileAtomic(path, append(b, '\n'), 0o644)
 }
 
+// WriteRuntime records s in path, the state.json of a guest's runtime
+// directory, as Write does but without fsync (see WriteRuntimeFile).
+func WriteRuntime(path string, s *State) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return WriteRuntimeFile(path, append(b, '\n'), 0o644)
+}
+
 // Read loads a state file; a missing file is fs.ErrNotExist.
 func Read(path string) (*State, error) {
 	b, err := os.ReadFile(path)

@@ -36,11 +36,11 @@ func (s *Supervisor) setupHost() error {
 	if err != nil {
 		return err
 	}
-	if err := state.WriteFileAtomic(s.p.Paths.PlanFile, b, 0o600); err != nil {
+	if err := state.WriteRuntimeFile(s.p.Paths.PlanFile, b, 0o600); err != nil {
 		return &initsys.StepError{Step: "record launch plan", Err: err}
 	}
 	if s.p.DomainXML != "" {
-		if err := state.WriteFileAtomic(s.p.Paths.LiveXML, []byte(s.p.DomainXML), 0o600); err != nil {
+		if err := state.WriteRuntimeFile(s.p.Paths.LiveXML, []byte(s.p.DomainXML), 0o600); err != nil {
 			return &initsys.StepError{Step: "record live XML", Err: err}
 		}
 	}

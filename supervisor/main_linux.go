@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -25,6 +26,9 @@ func Main() int {
 	// allocate little after start, so a low GC target costs nothing.
 	debug.SetGCPercent(25)
 	debug.SetMemoryLimit(8 << 20)
+	// One P: the supervisor only waits on fds and signals, and every P
+	// costs an mcache, a GC worker and often a thread of its own.
+	runtime.GOMAXPROCS(1)
 
 	status := os.NewFile(plan.SupervisorStatusFD, "status")
 	lock := os.NewFile(plan.SupervisorLockFD, "lock")
@@ -47,6 +51,10 @@ func Main() int {
 	if !res.OK {
 		return 1
 	}
+	// Start-up garbage (the plan's JSON, the sync messages) is gone after
+	// the report; hand its pages back now rather than when the scavenger
+	// gets to it, since the supervisor then idles for the guest's lifetime.
+	debug.FreeOSMemory()
 	s.run()
 	runtimeKeepAlive(lock)
 	return 0

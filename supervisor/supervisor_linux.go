@@ -57,7 +57,7 @@ func newSupervisor(p *plan.Plan) *Supervisor {
 
 // writeState records st in state.json; mu must be held.
 func (s *Supervisor) writeStateLocked() {
-	if err := state.Write(s.p.Paths.StateFile, &s.st); err != nil {
+	if err := state.WriteRuntime(s.p.Paths.StateFile, &s.st); err != nil {
 		log.Printf("record state: %v", err)
 	}
 }

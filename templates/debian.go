@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
 
 	"vmlite/internal/errdefs"
+	"vmlite/internal/lazyre"
 	"vmlite/state"
 )
 
@@ -60,8 +60,8 @@ type DebianOptions struct {
 }
 
 var (
-	suiteRE   = regexp.MustCompile(`^[a-z][a-z0-9.-]{0,63}$`)
-	packageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]{1,127}$`) // Debian policy 5.6.1
+	suiteRE   = lazyre.New(`^[a-z][a-z0-9.-]{0,63}$`)
+	packageRE = lazyre.New(`^[a-z0-9][a-z0-9+.-]{1,127}$`) // Debian policy 5.6.1
 )
 
 // debianPackages returns the sorted, de-duplicated package list, or a user

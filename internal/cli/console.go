@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"vmlite/console"
 	"vmlite/internal/errdefs"
+	"vmlite/internal/lazyre"
 )
 
 func init() { register(newConsoleCmd) }
@@ -97,7 +97,7 @@ func (a *App) runConsole(name string, fl consoleFlags) error {
 	return fmt.Errorf("console %s of guest %q: %w", fl.devname, name, err)
 }
 
-var consoleDevRE = regexp.MustCompile(`^console[0-9]+$`)
+var consoleDevRE = lazyre.New(`^console[0-9]+$`)
 
 // consoleSocket finds the socket of console dev of the running guest name.
 func (a *App) consoleSocket(name, dev string) (string, error) {
