@@ -16,7 +16,7 @@ type Results struct {
 	Console  []ConsoleResult              `json:"console,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
 	StartProfile []ProfileResult `json:"startProfile,omitempty"`
-	Notes    []string                     `json:"notes,omitempty"`
+	Notes        []string        `json:"notes,omitempty"`
 	// Leftovers lists what a peer left on the host that the harness had
 	// to remove (cgroups, directories): a cleanliness finding.
 	Leftovers []string `json:"leftovers,omitempty"`
