@@ -14,10 +14,12 @@ import (
 var procReadOnly = []string{"sys", "sysrq-trigger", "irq", "bus", "fs"}
 
 // Paths in /proc and /sys that are hidden: they leak host kernel state or
-// allow host-wide actions.
+// allow host-wide actions. runc's and moby's default lists plus debugfs and
+// securityfs; powercap's energy counters are a side channel (CVE-2020-8694).
 var maskedPaths = []string{
-	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/latency_stats",
 	"/proc/acpi", "/proc/scsi", "/proc/asound", "/sys/firmware", "/sys/kernel/debug", "/sys/kernel/security",
+	"/sys/devices/virtual/powercap", "/sys/fs/selinux",
 }
 
 const (

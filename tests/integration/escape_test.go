@@ -116,8 +116,12 @@ func TestEscapeSuite(t *testing.T) {
 				t.Fatalf("decode report: %v\n%s", err, b)
 			}
 			for _, s := range sockets {
-				if _, err := os.Stat(s); err != nil {
+				// Root's alone on the host, and absent from the guest's view.
+				var sst unix.Stat_t
+				if err := unix.Stat(s, &sst); err != nil {
 					t.Errorf("socket %s the guest tried does not exist on the host: %v", s, err)
+				} else if sst.Uid != 0 || sst.Mode&0o077 != 0 {
+					t.Errorf("socket %s: uid %d, mode %o; want root's, 0600", s, sst.Uid, sst.Mode&0o777)
 				}
 			}
 

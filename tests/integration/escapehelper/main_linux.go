@@ -303,6 +303,29 @@ var attempts = []attempt{
 		f.Close()
 		return false, detail + " and opened the host's disk " + *hostDevName
 	}},
+	{"read host kernel memory (/proc/kcore, unmasked first)", func() (bool, string) {
+		// The mask is /dev/null bound over it; a mapped guest may remove
+		// it (its own mount), then the kernel's CAP_SYS_RAWIO check stands.
+		if _, err := os.Stat("/proc/kcore"); errors.Is(err, os.ErrNotExist) {
+			return true, naPrefix + "this kernel has no /proc/kcore (CONFIG_PROC_KCORE off)"
+		}
+		detail := "umount: "
+		if err := unix.Unmount("/proc/kcore", unix.MNT_DETACH); err != nil {
+			detail += err.Error()
+		} else {
+			detail += "removed the mask"
+		}
+		f, err := os.Open("/proc/kcore")
+		if err != nil {
+			return true, detail + "; " + err.Error()
+		}
+		defer f.Close()
+		n, err := f.Read(make([]byte, 64))
+		if n == 0 {
+			return true, fmt.Sprintf("%s; read %d bytes (%v)", detail, n, err)
+		}
+		return false, fmt.Sprintf("%s; read %d bytes of kernel memory", detail, n)
+	}},
 	{"reach host files through /proc/*/root", procRoots},
 	{"reach host files through open_by_handle_at", openByHandle},
 	{"break out of a chroot", chrootEscape},
