@@ -94,6 +94,9 @@ func (g *guest) mountConsoles() error {
 
 // bindNode binds the host device node src onto dst (created as an empty file).
 func (g *guest) bindNode(hostPath, dst string) error {
+	if ok, err := g.attachNode(hostPath, dst); ok {
+		return err
+	}
 	src := g.nodeSource(hostPath)
 	// Refuse anything but a device node: a host whose /dev/null became a
 	// regular file would otherwise hand that file to every guest.

@@ -29,6 +29,9 @@ type guest struct {
 	// mountTrees are the supervisor's clones of the bind mounts' host trees,
 	// aligned with the plan's Mounts, -1 where there is none.
 	mountTrees []int
+	// devNodes are the supervisor's copies of host device nodes owned by a
+	// mapped guest's root, by host path.
+	devNodes map[string]int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
 }

@@ -61,7 +61,7 @@ func run(sync *os.File) (err error) {
 	if m.RootfsFD >= 0 && m.RootfsFD < len(fds) {
 		rootTree = fds[m.RootfsFD]
 	}
-	g := &guest{p: p, rootTree: rootTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds)}
+	g := &guest{p: p, rootTree: rootTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
 
 	// The supervisor has put us in the guest's cgroup; only now does a new
 	// cgroup namespace root at it (a namespace made at clone time would root

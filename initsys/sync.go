@@ -48,6 +48,9 @@ type Message struct {
 	// the received rights of a mount tree the supervisor cloned (and
 	// idmapped) from its host source, or -1 (msgGo).
 	MountFDs []int `json:"mountFds,omitempty"`
+	// DevFDs maps host device paths to the index in the received rights of
+	// a copy of the node owned by a mapped guest's root (msgGo).
+	DevFDs map[string]int `json:"devFds,omitempty"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (msgGo).
 	AttachDir string `json:"attachDir,omitempty"`

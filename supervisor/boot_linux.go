@@ -114,6 +114,12 @@ func (s *Supervisor) boot() error {
 	defer closeTrees(trees)
 	msg := initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0)
 	fds, msg.MountFDs = treeRights(fds, trees)
+	nodes, err := s.devNodes()
+	if err != nil {
+		return err
+	}
+	defer closeNodes(nodes)
+	fds, msg.DevFDs = nodeRights(fds, nodes)
 	if err := initsys.Send(parent, msg, fds...); err != nil {
 		return &initsys.StepError{Step: "release guest", Err: err}
 	}

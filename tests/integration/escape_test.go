@@ -98,7 +98,7 @@ func TestEscapeSuite(t *testing.T) {
 				"-hostdev", host.dev, "-hostdevname", host.devName, "-hostfile", host.file,
 				"-hostpid", strconv.Itoa(host.pid), "-procmarker", reverse(host.marker),
 				"-sockets", strings.Join(sockets, ","), "-reboot", goReboot,
-				"-stat", "/data,/data/user-file,/ram,/ram/user-file",
+				"-stat", "/data,/data/user-file,/ram,/ram/user-file,/dev/null,/dev/tty,/dev/console",
 			})
 			h.must("start", xmlPath)
 			st := h.status(name)
@@ -138,8 +138,8 @@ func TestEscapeSuite(t *testing.T) {
 					t.Errorf("inside: %s owned by %d:%d, want %d:%d", p, o[0], o[1], want[0], want[1])
 				}
 			}
-			if len(r.Owners) != 8 {
-				t.Errorf("inside: owners of %d paths, want 8: %v", len(r.Owners), r.Owners)
+			if len(r.Owners) != 11 {
+				t.Errorf("inside: owners of %d paths, want 11: %v", len(r.Owners), r.Owners)
 			}
 
 			// The bounding set: CAP_SYS_ADMIN (bit 21) only with a user
