@@ -224,26 +224,49 @@ func (w *walker) walk(dirfd int, path string) error {
 	return nil
 }
 
-// batch shifts the entries names of directory dirfd: first their original
-// ids go to the journal (one fsync for the directory), then they change.
+// batchSize bounds the entries (and so the O_PATH fds) of one batch.
+const batchSize = 1024
+
+// batch shifts the entries names of directory dirfd ("" is dirfd itself),
+// batchSize at a time: first their original ids go to the journal (one
+// fsync per batch), then they change. Each entry is opened O_PATH without
+// following symlinks, and every later step goes through that fd, so a tree
+// changing meanwhile cannot redirect a chown outside it.
 func (w *walker) batch(dirfd int, names []string) error {
+	for len(names) > batchSize {
+		if err := w.batch(dirfd, names[:batchSize]); err != nil {
+			return err
+		}
+		names = names[batchSize:]
+	}
 	type item struct {
-		name string
-		e    Entry
+		fd int
+		e  Entry
 	}
 	var items []item
+	defer func() {
+		for _, it := range items {
+			unix.Close(it.fd)
+		}
+	}()
 	journaled := false
 	for _, n := range names {
-		var st unix.Stat_t
-		flags := unix.AT_SYMLINK_NOFOLLOW
-		if n == "" {
-			flags |= unix.AT_EMPTY_PATH
+		name := n
+		if name == "" {
+			name = "."
 		}
-		if err := unix.Fstatat(dirfd, n, &st, flags); err != nil {
+		fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", n, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
 			return fmt.Errorf("stat %s: %w", n, err)
 		}
 		ino := uint64(st.Ino)
 		if uint64(st.Dev) != w.dev || w.seen[ino] {
+			unix.Close(fd)
 			continue
 		}
 		w.seen[ino] = true
@@ -252,17 +275,18 @@ func (w *walker) batch(dirfd int, names []string) error {
 		if !ok {
 			e = Entry{Ino: ino, UID: st.Uid, GID: st.Gid, Mode: uint32(st.Mode)}
 			if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-				p := procPath(dirfd, n)
+				p := procPath(fd)
 				e.ACL = getxattr(p, xattrACL)
 				e.DefaultACL = getxattr(p, xattrDefaultACL)
 				e.Cap = getxattr(p, xattrCap)
 			}
 			if err := WriteJournalEntry(w.journal, e); err != nil {
+				unix.Close(fd)
 				return fmt.Errorf("write shift journal: %w", err)
 			}
 			journaled = true
 		}
-		items = append(items, item{n, e})
+		items = append(items, item{fd, e})
 	}
 	if journaled {
 		if err := w.journal.Sync(); err != nil {
@@ -270,16 +294,17 @@ func (w *walker) batch(dirfd int, names []string) error {
 		}
 	}
 	for _, it := range items {
-		if err := w.apply(dirfd, it.name, it.e); err != nil {
+		if err := w.apply(it.fd, it.e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// apply gives one inode the ids its original ones have under the shift,
-// and restores what chown(2) takes away (set-id bits, file capabilities).
-func (w *walker) apply(dirfd int, name string, e Entry) error {
+// apply gives the inode of O_PATH fd the ids its original ones have under
+// the shift, and restores what chown(2) takes away (set-id bits, file
+// capabilities).
+func (w *walker) apply(fd int, e Entry) error {
 	if failAfter > 0 && w.stats.Changed >= failAfter {
 		return errInjected
 	}
@@ -288,21 +313,17 @@ func (w *walker) apply(dirfd int, name string, e Entry) error {
 	if !okU || !okG {
 		w.stats.Unmapped++
 	}
-	flags := unix.AT_SYMLINK_NOFOLLOW
-	if name == "" {
-		flags |= unix.AT_EMPTY_PATH
-	}
-	if err := unix.Fchownat(dirfd, name, int(uid), int(gid), flags); err != nil {
-		return fmt.Errorf("chown %s: %w", name, &os.SyscallError{Syscall: "fchownat", Err: err})
+	if err := unix.Fchownat(fd, "", int(uid), int(gid), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("chown inode %d: %w", e.Ino, &os.SyscallError{Syscall: "fchownat", Err: err})
 	}
 	w.stats.Changed++
 	if e.Mode&unix.S_IFMT == unix.S_IFLNK {
 		return nil
 	}
-	p := procPath(dirfd, name)
+	p := procPath(fd)
 	if e.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 && e.Mode&unix.S_IFMT == unix.S_IFREG {
 		if err := unix.Chmod(p, e.Mode&0o7777); err != nil {
-			return fmt.Errorf("restore mode of %s: %w", name, err)
+			return fmt.Errorf("restore mode of inode %d: %w", e.Ino, err)
 		}
 	}
 	for _, x := range []struct {
@@ -322,22 +343,15 @@ func (w *walker) apply(dirfd int, name string, e Entry) error {
 			continue // malformed: left as it is
 		}
 		if err := unix.Setxattr(p, x.name, v, 0); err != nil {
-			return fmt.Errorf("restore %s of %s: %w", x.name, name, &os.SyscallError{Syscall: "setxattr", Err: err})
+			return fmt.Errorf("restore %s of inode %d: %w", x.name, e.Ino, &os.SyscallError{Syscall: "setxattr", Err: err})
 		}
 	}
 	return nil
 }
 
-// procPath names entry name of directory dirfd without following a symlink
-// in between: the fd's magic link, then one component. The caller makes sure
-// name itself is not a symlink before any call that would follow it.
-func procPath(dirfd int, name string) string {
-	p := "/proc/self/fd/" + strconv.Itoa(dirfd)
-	if name != "" {
-		p += "/" + name
-	}
-	return p
-}
+// procPath names the inode of fd itself (the magic link of an O_PATH fd),
+// for the calls that take only a path: no lookup by name happens again.
+func procPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
 // getxattr returns an xattr's value, nil when absent or unsupported.
 func getxattr(path, name string) []byte {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -205,5 +207,42 @@ func TestShiftOtherTreeAtPath(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, Key(tree)+".json")); err != nil || !bytes.Contains(b, []byte("100000")) {
 		t.Errorf("old record: %s, %v", b, err)
+	}
+}
+
+// TestShiftLargeTree: directories larger than one batch, many directories,
+// and the time it takes (logged: the shift runs at boot).
+func TestShiftLargeTree(t *testing.T) {
+	testutil.RequireRoot(t)
+	tree := t.TempDir()
+	n := 0
+	for d := 0; d < 200; d++ {
+		dir := filepath.Join(tree, "d"+strconv.Itoa(d))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		files := 10
+		if d == 0 {
+			files = batchSize*2 + 7 // three batches
+		}
+		for f := 0; f < files; f++ {
+			if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(f)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	start := time.Now()
+	s, err := Shift(filepath.Join(t.TempDir(), "rec"), tree, both(one(0, 100000, 65536)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("shifted %d inodes in %v", s.Inodes, time.Since(start).Round(time.Millisecond))
+	if s.Inodes != n+200+1 || s.Changed != s.Inodes {
+		t.Errorf("stats %+v, want %d inodes", s, n+201)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(tree, "d0", strconv.Itoa(batchSize*2+6)), &st); err != nil || st.Uid != 100000 {
+		t.Errorf("last file of the big directory: uid %d, %v", st.Uid, err)
 	}
 }
