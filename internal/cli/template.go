@@ -8,6 +8,7 @@ import (
 
 	"vmlite/state"
 	"vmlite/templates"
+	"vmlite/uidmap"
 )
 
 func init() { register(newTemplateCmd) }
@@ -19,6 +20,7 @@ type templateFlags struct {
 	memory      string
 	noIDMap     bool
 	idmapTarget uint
+	idmapAuto   bool
 	output      string
 	force       bool
 }
@@ -29,6 +31,7 @@ func (f *templateFlags) add(cmd *cobra.Command, defMemory string) {
 	fl.StringVar(&f.memory, "memory", defMemory, "memory limit, `SIZE` in MiB or with a unit K, M, G")
 	fl.BoolVar(&f.noIDMap, "no-idmap", false, "no <idmap>: guest root is host root (privileged guest)")
 	fl.UintVar(&f.idmapTarget, "idmap-target", templates.DefaultIDMapTarget, "first host `UID` (and GID) of the guest's 65536 ids")
+	fl.BoolVar(&f.idmapAuto, "idmap-auto", false, "pick the first free 65536 host ids from 100000 on, unused by defined or running guests, /etc/subuid and /etc/subgid (instead of --idmap-target)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the domain XML to `FILE` instead of standard output")
 	fl.BoolVar(&f.force, "force", false, "build into a DIR that is not empty, replacing the template's files")
 }
@@ -55,6 +58,14 @@ func (f *templateFlags) domain(dir, init string) (templates.DomainConfig, error)
 
 // emit prints the XML for c, or writes it to --output.
 func (f *templateFlags) emit(app *App, c templates.DomainConfig) error {
+	if f.idmapAuto && c.IDMap != nil {
+		t, err := uidmap.FreeTarget(app.Layout, uint32(templates.DefaultIDMapTarget), uint32(c.IDMap.Count))
+		if err != nil {
+			return fmt.Errorf("--idmap-auto: %w", err)
+		}
+		c.IDMap.Target = uint(t)
+		fmt.Fprintf(app.Stderr, "template: host ids %d-%d are free: using them for <idmap>\n", t, uint64(t)+uint64(c.IDMap.Count)-1)
+	}
 	xml, err := templates.DomainXML(c)
 	if err != nil {
 		return err
