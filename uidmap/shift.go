@@ -27,7 +27,7 @@ import (
 //	                        fsynced before that inode is touched
 //	<ShiftDir>/KEY.lock     flock()ed by the one process shifting the tree
 //
-// KEY is a hash of the tree's path. A shift goes from the recorded map
+// KEY is a hash of the tree root's identity (device, inode, birth time). A shift goes from the recorded map
 // (identity without a record) to the wanted one through the guest ids: host
 // id h becomes to(from⁻¹(h)). Ids that either map cannot carry end as the
 // overflow id 65534 seen from the new map (nobody in the guest), the one
@@ -121,10 +121,17 @@ type Stats struct {
 	Resumed bool
 }
 
-// Key is the file name stem of path's record and journal.
-func Key(path string) string {
-	sum := sha256.Sum256([]byte(path))
+// Key is the file name stem of a tree's record and journal: a hash of its
+// root directory's identity, not of its path, so that one tree reached by
+// two paths (a bind mount, a symlink) has one record.
+func Key(dev, ino uint64, birth int64) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d:%d:%d", dev, ino, birth)))
 	return hex.EncodeToString(sum[:12])
+}
+
+// nested reports whether a is b or lies below it (clean absolute paths).
+func nested(a, b string) bool {
+	return a == b || b == "/" || strings.HasPrefix(a, b+"/")
 }
 
 // Translator moves ids stored with one map to another.

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -30,14 +31,17 @@ var failAfter int
 var errInjected = errors.New("shift interrupted (test)")
 
 // ReadRecord returns tree's record in dir; ok is false when there is none
-// (the tree is stored as made: the identity), or when the record belongs to
-// another tree that was at the same path.
+// (the tree is stored as made: the identity).
 func ReadRecord(dir, tree string) (rec Record, ok bool, err error) {
 	path, st, err := treeIdentity(tree)
 	if err != nil {
 		return Record{}, false, err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, Key(path)+".json"))
+	return readRecord(filepath.Join(dir, st.key()+".json"), path, st)
+}
+
+func readRecord(file, path string, st treeID) (rec Record, ok bool, err error) {
+	b, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Record{}, false, nil
 	}
@@ -47,10 +51,38 @@ func ReadRecord(dir, tree string) (rec Record, ok bool, err error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return Record{}, false, fmt.Errorf("shift record of %s: %w", path, err)
 	}
-	if !st.same(rec.Dev, rec.Ino, rec.Birth) || rec.Path != path {
+	if !st.same(rec.Dev, rec.Ino, rec.Birth) {
 		return Record{}, false, nil
 	}
 	return rec, true, nil
+}
+
+// checkNesting refuses to shift path while a tree inside it, or around it,
+// has a shift of its own recorded: one walk would shift the other's files
+// a second time.
+func checkNesting(dir, path, self string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return fmt.Errorf("list shift records: %w", err)
+	}
+	for _, f := range files {
+		if filepath.Base(f) == self+".json" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var r Record
+		if json.Unmarshal(b, &r) != nil || (!r.Map.Enabled() && len(r.Map.GIDs) == 0) {
+			continue
+		}
+		if nested(r.Path, path) || nested(path, r.Path) {
+			return fmt.Errorf("%s and %s are shifted separately (%s); a tree shifted by chown must not contain another: %w",
+				path, r.Path, String(r.Map), errdefs.ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // Shift makes tree's owners on disk those of map to (the identity when to
@@ -63,7 +95,7 @@ func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	key := filepath.Join(dir, Key(path))
+	key := filepath.Join(dir, st.key())
 	if canonical(to).Enabled() || len(to.GIDs) > 0 {
 		if err := ShiftAllowed(path); err != nil {
 			return Stats{}, err
@@ -90,7 +122,7 @@ func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
 		}
 		stats.Resumed = true
 	}
-	rec, ok, err := ReadRecord(dir, path)
+	rec, ok, err := readRecord(key+".json", path, st)
 	if err != nil {
 		return stats, err
 	}
@@ -101,6 +133,9 @@ func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
 	stats.From, stats.To = from, to
 	if Equal(canonical(from), canonical(to)) {
 		return stats, nil
+	}
+	if err := checkNesting(dir, path, st.key()); err != nil {
+		return stats, err
 	}
 	h := JournalHeader{Path: path, Dev: st.dev, Ino: st.ino, Birth: st.birth, From: from, To: to}
 	s, err := run(key, h, nil, false)
@@ -159,6 +194,9 @@ func run(key string, h JournalHeader, prior map[uint64]Entry, resuming bool) (St
 	if err != nil {
 		return stats, fmt.Errorf("open %s: %w", h.Path, err)
 	}
+	if rs, err := statFd(root, ""); err == nil && rs.Mask&unix.STATX_MNT_ID != 0 {
+		w.mnt = rs.Mnt_id
+	}
 	// The root itself: through its parent would follow a symlink in the
 	// path, so it is handled by fd ("" with AT_EMPTY_PATH).
 	if err := w.batch(root, []string{""}); err != nil {
@@ -189,7 +227,8 @@ type walker struct {
 	journal    *os.File
 	prior      map[uint64]Entry
 	seen       map[uint64]bool // hard links: an inode is shifted once
-	dev        uint64          // the tree's filesystem: mounts below are skipped
+	dev        uint64          // the tree's filesystem and
+	mnt        uint64          // mount (0: unknown): mounts below are skipped, bind mounts of the same filesystem too
 	uids, gids Translator
 	stats      *Stats
 }
@@ -204,11 +243,11 @@ func (w *walker) walk(dirfd int, path string) error {
 		return err
 	}
 	for _, n := range names {
-		var st unix.Stat_t
-		if err := unix.Fstatat(dirfd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		st, err := statFd(dirfd, n)
+		if err != nil {
 			return fmt.Errorf("stat %s: %w", filepath.Join(path, n), err)
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR || uint64(st.Dev) != w.dev {
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR || !w.inTree(st) {
 			continue
 		}
 		sub, err := unix.Openat(dirfd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -222,6 +261,28 @@ func (w *walker) walk(dirfd int, path string) error {
 		}
 	}
 	return nil
+}
+
+// statFd stats name in dirfd ("" for dirfd itself) without following a
+// symlink, with the mount id where the kernel has it (Linux >= 5.8).
+func statFd(dirfd int, name string) (unix.Statx_t, error) {
+	var st unix.Statx_t
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if name == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	err := unix.Statx(dirfd, name, flags, unix.STATX_BASIC_STATS|unix.STATX_MNT_ID, &st)
+	return st, err
+}
+
+// inTree reports whether an entry belongs to the tree's own mount: the
+// same filesystem and, where known, the same mount (a bind mount of the
+// same filesystem below the tree is another tree, maybe the host's).
+func (w *walker) inTree(st unix.Statx_t) bool {
+	if unix.Mkdev(st.Dev_major, st.Dev_minor) != w.dev {
+		return false
+	}
+	return w.mnt == 0 || st.Mask&unix.STATX_MNT_ID == 0 || st.Mnt_id == w.mnt
 }
 
 // batchSize bounds the entries (and so the O_PATH fds) of one batch.
@@ -259,13 +320,13 @@ func (w *walker) batch(dirfd int, names []string) error {
 		if err != nil {
 			return fmt.Errorf("open %s: %w", n, err)
 		}
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
+		st, err := statFd(fd, "")
+		if err != nil {
 			unix.Close(fd)
 			return fmt.Errorf("stat %s: %w", n, err)
 		}
-		ino := uint64(st.Ino)
-		if uint64(st.Dev) != w.dev || w.seen[ino] {
+		ino := st.Ino
+		if !w.inTree(st) || w.seen[ino] {
 			unix.Close(fd)
 			continue
 		}
@@ -385,6 +446,9 @@ type treeID struct {
 	dev, ino uint64
 	birth    int64
 }
+
+// key is the tree's record name stem.
+func (t treeID) key() string { return Key(t.dev, t.ino, t.birth) }
 
 // same reports whether a record's identity is this tree's. A birth time
 // counts only where both sides have one.

@@ -1,7 +1,6 @@
 package uidmap
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -130,7 +129,7 @@ func TestShiftTree(t *testing.T) {
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("interrupted shift: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, Key(tree)+".journal")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, keyOf(t, tree)+".journal")); err != nil {
 		t.Fatalf("no journal after an interrupted shift: %v", err)
 	}
 	s, err = Shift(dir, tree, plan.IDMap{})
@@ -152,7 +151,7 @@ func TestShiftTree(t *testing.T) {
 		t.Fatalf("resume then re-shift: %+v, %v", s, err)
 	}
 	checkTree(t, tree, outside, files, m2)
-	if _, err := os.Stat(filepath.Join(dir, Key(tree)+".journal")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, keyOf(t, tree)+".journal")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("journal left after a completed shift: %v", err)
 	}
 
@@ -205,8 +204,8 @@ func TestShiftOtherTreeAtPath(t *testing.T) {
 	if _, ok, err := ReadRecord(dir, tree); ok || err != nil {
 		t.Errorf("record of the old tree applied to the new one (%v)", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, Key(tree)+".json")); err != nil || !bytes.Contains(b, []byte("100000")) {
-		t.Errorf("old record: %s, %v", b, err)
+	if old, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(old) != 1 {
+		t.Errorf("records: %v, want the old tree's only", old)
 	}
 }
 
@@ -244,5 +243,83 @@ func TestShiftLargeTree(t *testing.T) {
 	var st unix.Stat_t
 	if err := unix.Stat(filepath.Join(tree, "d0", strconv.Itoa(batchSize*2+6)), &st); err != nil || st.Uid != 100000 {
 		t.Errorf("last file of the big directory: uid %d, %v", st.Uid, err)
+	}
+}
+
+// keyOf is tree's record name stem.
+func keyOf(t *testing.T, tree string) string {
+	t.Helper()
+	_, id, err := treeIdentity(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id.key()
+}
+
+// TestShiftAliasAndNesting: a tree reached by another path has the same
+// record (no second shift); a tree inside a shifted one is refused.
+func TestShiftAliasAndNesting(t *testing.T) {
+	testutil.RequireRoot(t)
+	base := t.TempDir()
+	tree, dir := filepath.Join(base, "t"), filepath.Join(base, "rec")
+	if err := os.MkdirAll(filepath.Join(tree, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	alias := filepath.Join(base, "alias")
+	if err := os.Mkdir(alias, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(tree, alias, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(alias, unix.MNT_DETACH) })
+	m := both(one(0, 100000, 65536))
+	if _, err := Shift(dir, tree, m); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Shift(dir, alias, m); err != nil || s.Changed != 0 {
+		t.Errorf("the same tree through a bind mount: %+v, %v; want nothing to do", s, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(tree, "sub"), &st); err != nil || st.Uid != 100000 {
+		t.Errorf("sub: uid %d (%v), want 100000 (shifted once)", st.Uid, err)
+	}
+	if _, err := Shift(dir, filepath.Join(tree, "sub"), m); err == nil {
+		t.Error("a tree inside a shifted tree was shifted separately")
+	}
+	if _, err := Shift(dir, base, m); err == nil {
+		t.Error("a tree around a shifted tree was shifted")
+	}
+}
+
+// TestShiftSkipsBindMounts: a bind mount below the tree, even of the same
+// filesystem, is another tree: its files keep their owners.
+func TestShiftSkipsBindMounts(t *testing.T) {
+	testutil.RequireRoot(t)
+	base := t.TempDir()
+	tree, outside := filepath.Join(base, "t"), filepath.Join(base, "outside")
+	for _, d := range []string{filepath.Join(tree, "mnt"), outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := filepath.Join(outside, "host-file")
+	if err := os.WriteFile(secret, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(outside, filepath.Join(tree, "mnt"), "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(filepath.Join(tree, "mnt"), unix.MNT_DETACH) })
+	s, err := Shift(filepath.Join(base, "rec"), tree, both(one(0, 100000, 65536)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(secret, &st); err != nil || st.Uid != 0 {
+		t.Errorf("a file of the bind-mounted host directory got uid %d (%v)", st.Uid, err)
+	}
+	if s.Inodes != 1 { // the tree's root; mnt is covered by the other mount
+		t.Errorf("stats %+v, want the root only", s)
 	}
 }
