@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -55,16 +56,45 @@ func (s *Supervisor) hostTree(path, xmlPath string, idmapped bool, pid int) (int
 		}
 		return tree, nil
 	}
-	st, err := uidmap.Shift(s.p.Paths.ShiftDir, path, onDisk)
+	releaseTree(path) // our own hold from a previous boot must not block a shift
+	st, lock, err := uidmap.Shift(s.p.Paths.ShiftDir, path, onDisk)
 	if err != nil {
 		unix.Close(tree)
-		return -1, &initsys.StepError{Step: "shift owners of " + path, XMLPath: xmlPath, User: errors.Is(err, errdefs.ErrInvalid), Err: err}
+		return -1, &initsys.StepError{Step: "shift owners of " + path, XMLPath: xmlPath,
+			User: errors.Is(err, errdefs.ErrInvalid) || errors.Is(err, uidmap.ErrInUse), Err: err}
 	}
+	holdTree(path, lock)
 	if st.Changed > 0 || st.Resumed {
 		log.Printf("%s: owners shifted from %s to %s: %d inodes, %d changed, %d with ids outside the map (now nobody), interrupted shift completed: %v",
 			path, uidmap.String(st.From), uidmap.String(st.To), st.Inodes, st.Changed, st.Unmapped, st.Resumed)
 	}
 	return tree, nil
+}
+
+// treeLocks are the shift locks (uidmap.Shift) of the trees this
+// supervisor's guest uses, held for the supervisor's life so that no other
+// guest shifts them to other owners meanwhile; keyed by host path.
+var (
+	treeLocksMu sync.Mutex
+	treeLocks   = map[string]*os.File{}
+)
+
+func holdTree(path string, lock *os.File) {
+	treeLocksMu.Lock()
+	defer treeLocksMu.Unlock()
+	if old := treeLocks[path]; old != nil {
+		old.Close()
+	}
+	treeLocks[path] = lock
+}
+
+func releaseTree(path string) {
+	treeLocksMu.Lock()
+	defer treeLocksMu.Unlock()
+	if old := treeLocks[path]; old != nil {
+		old.Close()
+		delete(treeLocks, path)
+	}
 }
 
 // idmapTree makes the detached mount tree idmapped with the user namespace

@@ -85,35 +85,90 @@ func checkNesting(dir, path, self string) error {
 	return nil
 }
 
+// ErrInUse is returned by Shift when the tree must change owners but a
+// running guest holds it (or another shift is under way).
+var ErrInUse = errors.New("tree in use")
+
 // Shift makes tree's owners on disk those of map to (the identity when to
 // is empty), starting from the map its record in dir says it has, finishing
-// first any shift of it that was interrupted. It does not cross into other
-// filesystems mounted below tree. Nothing may use the tree meanwhile: the
-// supervisor runs it before the guest's init exists.
-func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
+// first any shift of it that was interrupted. It does not enter anything
+// mounted below tree. Nothing may use the tree meanwhile: the supervisor
+// runs it before the guest's init exists.
+//
+// On success it returns the tree's lock, held shared: the caller keeps it
+// open as long as a guest uses the tree, so that a guest wanting the tree
+// with other owners meanwhile gets ErrInUse instead of shifting it under
+// the running one. Guests wanting the same owners share it.
+func Shift(dir, tree string, to plan.IDMap) (Stats, *os.File, error) {
 	path, st, err := treeIdentity(tree)
 	if err != nil {
-		return Stats{}, err
+		return Stats{}, nil, err
 	}
 	key := filepath.Join(dir, st.key())
 	if canonical(to).Enabled() || len(to.GIDs) > 0 {
 		if err := ShiftAllowed(path); err != nil {
-			return Stats{}, err
-		}
-	} else if _, err := os.Stat(key + ".json"); errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(key + ".journal"); errors.Is(err, fs.ErrNotExist) {
-			return Stats{}, nil // never shifted, and none wanted: the common case
+			return Stats{}, nil, err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Stats{}, fmt.Errorf("create shift record directory: %w", err)
+		return Stats{}, nil, fmt.Errorf("create shift record directory: %w", err)
 	}
-	lock, err := lockExclusive(key + ".lock")
+	lock, err := os.OpenFile(key+".lock", os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return Stats{}, err
+		return Stats{}, nil, fmt.Errorf("open shift lock: %w", err)
 	}
-	defer lock.Close()
+	if err := flock(lock, unix.LOCK_SH); err != nil {
+		lock.Close()
+		return Stats{}, nil, err
+	}
+	stats, need, err := pending(key, path, st, to)
+	if err != nil || !need {
+		if err != nil {
+			lock.Close()
+			lock = nil
+		}
+		return stats, lock, err
+	}
+	// Changing owners needs the tree to itself. Not waiting: a holder is a
+	// running guest, which may run for months.
+	if err := flock(lock, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return stats, nil, fmt.Errorf("%s is stored for %s but wanted for %s, and a running guest uses it; stop that guest first: %w",
+				path, String(stats.From), String(to), ErrInUse)
+		}
+		return stats, nil, err
+	}
+	stats, err = shiftLocked(dir, key, path, st, to)
+	if err == nil {
+		err = flock(lock, unix.LOCK_SH)
+	}
+	if err != nil {
+		lock.Close()
+		return stats, nil, err
+	}
+	return stats, lock, nil
+}
 
+// pending reports whether tree needs a shift to reach to: an interrupted
+// one to finish, or a recorded map other than to.
+func pending(key, path string, st treeID, to plan.IDMap) (Stats, bool, error) {
+	if _, err := os.Stat(key + ".journal"); err == nil {
+		return Stats{}, true, nil
+	}
+	rec, ok, err := readRecord(key+".json", path, st)
+	if err != nil {
+		return Stats{}, false, err
+	}
+	from := plan.IDMap{}
+	if ok {
+		from = rec.Map
+	}
+	return Stats{From: from, To: to}, !Equal(canonical(from), canonical(to)), nil
+}
+
+// shiftLocked does the shift under the exclusive lock.
+func shiftLocked(dir, key, path string, st treeID, to plan.IDMap) (Stats, error) {
 	var stats Stats
 	if _, err := os.Stat(key + ".journal"); err == nil {
 		s, err := resume(key, path, st)
@@ -122,25 +177,32 @@ func Shift(dir, tree string, to plan.IDMap) (Stats, error) {
 		}
 		stats.Resumed = true
 	}
-	rec, ok, err := readRecord(key+".json", path, st)
-	if err != nil {
+	stats2, need, err := pending(key, path, st, to)
+	stats.From, stats.To = stats2.From, stats2.To
+	if err != nil || !need {
 		return stats, err
-	}
-	from := plan.IDMap{}
-	if ok {
-		from = rec.Map
-	}
-	stats.From, stats.To = from, to
-	if Equal(canonical(from), canonical(to)) {
-		return stats, nil
 	}
 	if err := checkNesting(dir, path, st.key()); err != nil {
 		return stats, err
 	}
-	h := JournalHeader{Path: path, Dev: st.dev, Ino: st.ino, Birth: st.birth, From: from, To: to}
+	h := JournalHeader{Path: path, Dev: st.dev, Ino: st.ino, Birth: st.birth, From: stats.From, To: to}
 	s, err := run(key, h, nil, false)
 	s.Resumed = stats.Resumed
 	return s, err
+}
+
+// flock applies op to f, retrying on EINTR.
+func flock(f *os.File, op int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), op)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil && !errors.Is(err, unix.EWOULDBLOCK) {
+			return fmt.Errorf("lock %s: %w", f.Name(), &os.SyscallError{Syscall: "flock", Err: err})
+		}
+		return err
+	}
 }
 
 // canonical drops what does not change the stored ids (AllowOverlap and

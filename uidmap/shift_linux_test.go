@@ -103,7 +103,7 @@ func TestShiftTree(t *testing.T) {
 	m1 := both(one(0, 100000, 65536))
 	m2 := both([]plan.IDRange{{Start: 0, Target: 200000, Count: 1000}, {Start: 1000, Target: 300000, Count: 64536}})
 
-	s, err := Shift(dir, tree, m1)
+	s, err := shiftNow(dir, tree, m1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,17 +114,17 @@ func TestShiftTree(t *testing.T) {
 	if rec, ok, err := ReadRecord(dir, tree); err != nil || !ok || !Equal(rec.Map, m1) {
 		t.Fatalf("record after shift: %+v, %v, %v", rec, ok, err)
 	}
-	if s, err := Shift(dir, tree, m1); err != nil || s.Changed != 0 {
+	if s, err := shiftNow(dir, tree, m1); err != nil || s.Changed != 0 {
 		t.Errorf("same map again: %+v, %v; want nothing done", s, err)
 	}
-	if _, err := Shift(dir, tree, m2); err != nil {
+	if _, err := shiftNow(dir, tree, m2); err != nil {
 		t.Fatal(err)
 	}
 	checkTree(t, tree, outside, files, m2)
 
 	// Interrupted, then resumed towards the same target.
 	failAfter = 4
-	_, err = Shift(dir, tree, plan.IDMap{})
+	_, err = shiftNow(dir, tree, plan.IDMap{})
 	failAfter = 0
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("interrupted shift: %v", err)
@@ -132,7 +132,7 @@ func TestShiftTree(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, keyOf(t, tree)+".journal")); err != nil {
 		t.Fatalf("no journal after an interrupted shift: %v", err)
 	}
-	s, err = Shift(dir, tree, plan.IDMap{})
+	s, err = shiftNow(dir, tree, plan.IDMap{})
 	if err != nil || !s.Resumed {
 		t.Fatalf("resume: %+v, %v", s, err)
 	}
@@ -141,12 +141,12 @@ func TestShiftTree(t *testing.T) {
 	// Interrupted, then asked for another map: the pending shift finishes
 	// first, then the new one runs from there.
 	failAfter = 3
-	_, err = Shift(dir, tree, m1)
+	_, err = shiftNow(dir, tree, m1)
 	failAfter = 0
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("interrupted shift: %v", err)
 	}
-	s, err = Shift(dir, tree, m2)
+	s, err = shiftNow(dir, tree, m2)
 	if err != nil || !s.Resumed || !Equal(s.From, m1) {
 		t.Fatalf("resume then re-shift: %+v, %v", s, err)
 	}
@@ -156,7 +156,7 @@ func TestShiftTree(t *testing.T) {
 	}
 
 	// Back to the identity: every id is the original again.
-	if _, err := Shift(dir, tree, plan.IDMap{}); err != nil {
+	if _, err := shiftNow(dir, tree, plan.IDMap{}); err != nil {
 		t.Fatal(err)
 	}
 	checkTree(t, tree, outside, files, plan.IDMap{})
@@ -173,7 +173,7 @@ func TestShiftUnmapped(t *testing.T) {
 	if err := os.Chown(f, 70000, 70000); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Shift(filepath.Join(t.TempDir(), "rec"), tree, both(one(0, 100000, 65536)))
+	s, err := shiftNow(filepath.Join(t.TempDir(), "rec"), tree, both(one(0, 100000, 65536)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestShiftOtherTreeAtPath(t *testing.T) {
 	if err := os.Mkdir(tree, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Shift(dir, tree, both(one(0, 100000, 65536))); err != nil {
+	if _, err := shiftNow(dir, tree, both(one(0, 100000, 65536))); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.RemoveAll(tree); err != nil {
@@ -232,7 +232,7 @@ func TestShiftLargeTree(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	s, err := Shift(filepath.Join(t.TempDir(), "rec"), tree, both(one(0, 100000, 65536)))
+	s, err := shiftNow(filepath.Join(t.TempDir(), "rec"), tree, both(one(0, 100000, 65536)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,20 +274,20 @@ func TestShiftAliasAndNesting(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = unix.Unmount(alias, unix.MNT_DETACH) })
 	m := both(one(0, 100000, 65536))
-	if _, err := Shift(dir, tree, m); err != nil {
+	if _, err := shiftNow(dir, tree, m); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Shift(dir, alias, m); err != nil || s.Changed != 0 {
+	if s, err := shiftNow(dir, alias, m); err != nil || s.Changed != 0 {
 		t.Errorf("the same tree through a bind mount: %+v, %v; want nothing to do", s, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(filepath.Join(tree, "sub"), &st); err != nil || st.Uid != 100000 {
 		t.Errorf("sub: uid %d (%v), want 100000 (shifted once)", st.Uid, err)
 	}
-	if _, err := Shift(dir, filepath.Join(tree, "sub"), m); err == nil {
+	if _, err := shiftNow(dir, filepath.Join(tree, "sub"), m); err == nil {
 		t.Error("a tree inside a shifted tree was shifted separately")
 	}
-	if _, err := Shift(dir, base, m); err == nil {
+	if _, err := shiftNow(dir, base, m); err == nil {
 		t.Error("a tree around a shifted tree was shifted")
 	}
 }
@@ -311,7 +311,7 @@ func TestShiftSkipsBindMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = unix.Unmount(filepath.Join(tree, "mnt"), unix.MNT_DETACH) })
-	s, err := Shift(filepath.Join(base, "rec"), tree, both(one(0, 100000, 65536)))
+	s, err := shiftNow(filepath.Join(base, "rec"), tree, both(one(0, 100000, 65536)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,5 +321,40 @@ func TestShiftSkipsBindMounts(t *testing.T) {
 	}
 	if s.Inodes != 1 { // the tree's root; mnt is covered by the other mount
 		t.Errorf("stats %+v, want the root only", s)
+	}
+}
+
+// shiftNow shifts and lets go of the tree's lock at once.
+func shiftNow(dir, tree string, to plan.IDMap) (Stats, error) {
+	s, lock, err := Shift(dir, tree, to)
+	if lock != nil {
+		lock.Close()
+	}
+	return s, err
+}
+
+// TestShiftInUse: while one guest holds a tree, another may use it with the
+// same owners but not shift it to others.
+func TestShiftInUse(t *testing.T) {
+	testutil.RequireRoot(t)
+	tree, dir := t.TempDir(), filepath.Join(t.TempDir(), "rec")
+	m1, m2 := both(one(0, 100000, 65536)), both(one(0, 200000, 65536))
+	_, held, err := Shift(dir, tree, m1)
+	if err != nil || held == nil {
+		t.Fatalf("Shift: %v, lock %v", err, held)
+	}
+	if _, err := shiftNow(dir, tree, m1); err != nil {
+		t.Errorf("the same owners while held: %v", err)
+	}
+	if _, err := shiftNow(dir, tree, m2); !errors.Is(err, ErrInUse) {
+		t.Errorf("other owners while held: %v, want ErrInUse", err)
+	}
+	held.Close()
+	if _, err := shiftNow(dir, tree, m2); err != nil {
+		t.Errorf("other owners once released: %v", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(tree, &st); err != nil || st.Uid != 200000 {
+		t.Errorf("tree uid %d (%v), want 200000", st.Uid, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -100,5 +101,39 @@ func allowOverlap(t *testing.T, path string) {
 	b = bytes.Replace(b, []byte("</name>"), []byte("</name>\n  "+meta), 1)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestShiftedTreeInUse: a directory shifted by chown for a running guest is
+// not shifted to other owners for another guest (refused, exit 2) until the
+// first one stops.
+func TestShiftedTreeInUse(t *testing.T) {
+	h := newHarness(t)
+	data := t.TempDir()
+	a, b := h.uniqueName("use"), h.uniqueName("use")
+	xa, _ := h.busybox(a, true)
+	xb, _ := h.busybox(b, true)
+	for _, x := range []string{xa, xb} {
+		editXML(t, x, "", true, false)
+		addBindMount(t, x, data, "/data")
+	}
+	raw, err := os.ReadFile(xb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(xb, bytes.ReplaceAll(raw, []byte(`target="100000"`), []byte(`target="300000"`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.must("start", xa)
+	r := h.run("start", xb)
+	if r.code != 2 || !strings.Contains(r.stderr, "a running guest uses it") {
+		t.Fatalf("second guest wanting the tree with other owners: %v", r)
+	}
+	t.Logf("refused: %s", strings.TrimSpace(r.stderr))
+	h.must("destroy", a)
+	h.must("start", xb)
+	var st syscall.Stat_t
+	if err := syscall.Stat(data, &st); err != nil || st.Uid != 300000 {
+		t.Errorf("data dir uid %d (%v), want 300000 once the first guest stopped", st.Uid, err)
 	}
 }
