@@ -98,7 +98,8 @@ func TestEscapeSuite(t *testing.T) {
 				"-hostdev", host.dev, "-hostdevname", host.devName, "-hostfile", host.file,
 				"-hostpid", strconv.Itoa(host.pid), "-procmarker", reverse(host.marker),
 				"-sockets", strings.Join(sockets, ","), "-reboot", goReboot,
-				"-stat", "/data,/data/user-file,/ram,/ram/user-file,/dev/null,/dev/tty,/dev/console",
+				"-stat", "/data,/data/user-file,/ram,/ram/user-file,/dev/null,/dev/tty,/dev/console," +
+					"/sys/fs/cgroup/memory/cgroup.procs,/sys/fs/cgroup/memory/memory.limit_in_bytes,/sys/fs/cgroup/cgroup.procs,/sys/fs/cgroup/memory.max",
 			})
 			h.must("start", xmlPath)
 			st := h.status(name)
@@ -129,17 +130,26 @@ func TestEscapeSuite(t *testing.T) {
 			if r.UID != 0 || r.IDOutput != "0" {
 				t.Errorf("inside: uid %d, `id -u` %q; want 0", r.UID, r.IDOutput)
 			}
+			// The guest's cgroup (v1 memory hierarchy or the v2 root of its
+			// namespace): delegated to its root, the limits not.
+			cgroupFiles := 0
 			for p, o := range r.Owners {
 				want := [2]int{0, 0}
-				if strings.HasSuffix(p, "/user-file") {
+				switch {
+				case strings.HasSuffix(p, "/user-file"):
 					want = [2]int{1000, 1000}
+				case strings.HasPrefix(p, "/sys/fs/cgroup/"):
+					cgroupFiles++
+					if strings.Contains(p, "memory.") && tc.idmap {
+						want = [2]int{65534, 65534} // host root's: nobody in the guest
+					}
 				}
 				if o != want {
 					t.Errorf("inside: %s owned by %d:%d, want %d:%d", p, o[0], o[1], want[0], want[1])
 				}
 			}
-			if len(r.Owners) != 11 {
-				t.Errorf("inside: owners of %d paths, want 11: %v", len(r.Owners), r.Owners)
+			if len(r.Owners)-cgroupFiles != 11 || cgroupFiles != 2 {
+				t.Errorf("inside: owners of %d paths (%d in the cgroup), want 11 and 2: %v", len(r.Owners), cgroupFiles, r.Owners)
 			}
 
 			// The bounding set: CAP_SYS_ADMIN (bit 21) only with a user
