@@ -15,6 +15,7 @@ const bootDeadline = 30 * time.Second
 // figure that does not exist for the peer.
 type cycleSample struct {
 	StartMarker float64 // start command spawned -> /marker/booted exists
+	StartExec   float64 // start command spawned -> the guest's init exec'd
 	StartReturn float64 // start command spawned -> it returned
 	StopReturn  float64 // stop began -> stop command returned
 	StopGone    float64 // stop began -> supervisor and init both gone
@@ -33,14 +34,21 @@ type memSample struct {
 }
 
 // bootGuest starts g and waits for its marker; it fills g.sup and g.init.
-func bootGuest(p peer, g *guest) (marker, ret time.Duration, err error) {
+func bootGuest(p peer, g *guest) (marker, ret, execd time.Duration, err error) {
 	_ = os.Remove(g.marker())
 	_ = os.Remove(g.shutdown())
+	execd = -1
+	ew, werr := newExecWatch(g.rootfs)
+	if werr != nil {
+		logf("%s: %v", p.name(), werr)
+	} else {
+		defer ew.close()
+	}
 	cmd := p.startCmd(g)
 	t0 := time.Now()
 	exited, err := startLogged(cmd, filepath.Join(g.dir, "start.log"))
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s: start: %w", p.name(), err)
+		return 0, 0, 0, fmt.Errorf("%s: start: %w", p.name(), err)
 	}
 	g.cmd, g.exited = cmd, exited
 	ret = -1
@@ -51,28 +59,33 @@ func bootGuest(p peer, g *guest) (marker, ret time.Duration, err error) {
 			retCh <- time.Since(t0)
 		}()
 	}
-	seen, werr := waitFile(g.marker(), bootDeadline)
+	seen, merr := waitFile(g.marker(), bootDeadline)
 	if p.detached() {
 		select {
 		case ret = <-retCh:
 		case <-time.After(bootDeadline):
-			return 0, 0, fmt.Errorf("%s: start command did not return within %v", p.name(), bootDeadline)
+			return 0, 0, 0, fmt.Errorf("%s: start command did not return within %v", p.name(), bootDeadline)
 		}
 		if !cmd.ProcessState.Success() {
 			b, _ := os.ReadFile(filepath.Join(g.dir, "start.log"))
-			return 0, 0, fmt.Errorf("%s: start failed (%v): %s", p.name(), cmd.ProcessState, lastLines(string(b), 5))
+			return 0, 0, 0, fmt.Errorf("%s: start failed (%v): %s", p.name(), cmd.ProcessState, lastLines(string(b), 5))
 		}
 	}
-	if werr != nil {
-		return 0, 0, fmt.Errorf("%s: %w", p.name(), werr)
+	if merr != nil {
+		return 0, 0, 0, fmt.Errorf("%s: %w", p.name(), merr)
 	}
 	g.startOK = true
 	marker = seen.Sub(t0)
+	if ew != nil {
+		if t, ok := ew.wait(time.Second); ok {
+			execd = t.Sub(t0)
+		}
+	}
 	g.sup, g.init, err = p.procs(g)
 	if err != nil {
-		return marker, ret, fmt.Errorf("%s: find processes: %w", p.name(), err)
+		return marker, ret, execd, fmt.Errorf("%s: find processes: %w", p.name(), err)
 	}
-	return marker, ret, nil
+	return marker, ret, execd, nil
 }
 
 // stopGuest stops g and waits until its supervisor and init are gone.
@@ -137,14 +150,17 @@ func sampleMemory(g *guest) (*memSample, error) {
 // cycle boots g, samples its memory settle after the marker, and stops it.
 func cycle(p peer, g *guest, forced bool, settle time.Duration) (cycleSample, error) {
 	var s cycleSample
-	marker, ret, err := bootGuest(p, g)
+	marker, ret, execd, err := bootGuest(p, g)
 	if err != nil {
 		p.cleanupGuest(g)
 		return s, err
 	}
-	s.StartMarker, s.StartReturn = ms(marker), math.NaN()
+	s.StartMarker, s.StartReturn, s.StartExec = ms(marker), math.NaN(), math.NaN()
 	if ret >= 0 {
 		s.StartReturn = ms(ret)
+	}
+	if execd >= 0 {
+		s.StartExec = ms(execd)
 	}
 	if settle > 0 {
 		time.Sleep(settle)

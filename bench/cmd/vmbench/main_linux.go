@@ -264,6 +264,7 @@ func summarizeCycles(peer, set string, ss []cycleSample, errs []string) PeerCycl
 	pc := PeerCycles{
 		Peer: peer, Set: set,
 		StartMarker:    col(func(s cycleSample) float64 { return s.StartMarker }),
+		StartExec:      col(func(s cycleSample) float64 { return s.StartExec }),
 		StartReturn:    col(func(s cycleSample) float64 { return s.StartReturn }),
 		StopReturn:     col(func(s cycleSample) float64 { return s.StopReturn }),
 		StopGone:       col(func(s cycleSample) float64 { return s.StopGone }),

@@ -93,6 +93,7 @@ func markdown(r *Results) string {
 			label string
 			get   func(PeerCycles) Summary
 		}{
+			{"start → guest init exec'd (ms)", func(c PeerCycles) Summary { return c.StartExec }},
 			{"start → marker (ms)", func(c PeerCycles) Summary { return c.StartMarker }},
 			{"start → command returns (ms)", func(c PeerCycles) Summary { return c.StartReturn }},
 			{"stop → command returns (ms)", func(c PeerCycles) Summary { return c.StopReturn }},

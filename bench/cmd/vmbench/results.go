@@ -41,6 +41,7 @@ type PeerCycles struct {
 	Peer        string  `json:"peer"`
 	Set         string  `json:"set"` // "graceful" or "forced"
 	StartMarker Summary `json:"startToMarkerMs"`
+	StartExec   Summary `json:"startToInitExecMs"`
 	StartReturn Summary `json:"startToReturnMs"`
 	StopReturn  Summary `json:"stopToReturnMs"`
 	StopGone    Summary `json:"stopToGoneMs"`
