@@ -32,6 +32,7 @@ type options struct {
 	budget       time.Duration
 	keep         bool
 	compare      string
+	consoleBytes int64
 }
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 300*time.Millisecond, "wait after the marker before sampling memory")
 	flag.DurationVar(&o.budget, "budget", 45*time.Minute, "skip further sections once this much time has passed")
 	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
+	flag.Int64Var(&o.consoleBytes, "console-bytes", 4<<20, "output per console throughput run")
 	flag.StringVar(&o.compare, "compare", "", "another vmlite binary to run side by side as peer vmlite-base (before/after a change)")
 	flag.Parse()
 	if os.Geteuid() != 0 {

@@ -248,6 +248,19 @@ func markdown(r *Results) string {
 			}
 			fmt.Fprintf(&w, "| %s | %d | %s | %s | %s |\n", c.Path, c.Bytes, fmtSum(c.MBPerS, ""), fmtSum(c.EchoMs, ""), c.Description)
 		}
+		byPath := map[string]ConsoleResult{}
+		for _, c := range r.Console {
+			byPath[c.Path] = c
+		}
+		if vm, ok := byPath["vmlite console"]; ok && vm.Error == "" {
+			w.WriteString("\n| vmlite console against | throughput ratio (> 1: vmlite faster) | echo latency ratio (< 1: vmlite faster) |\n|---|---|---|\n")
+			for _, c := range r.Console {
+				if c.Path == "vmlite console" || c.Path == "vmlite logs" || c.Error != "" {
+					continue
+				}
+				fmt.Fprintf(&w, "| %s | %s | %s |\n", c.Path, fmtRatio(ratio(vm.MBPerS, c.MBPerS)), fmtRatio(ratio(vm.EchoMs, c.EchoMs)))
+			}
+		}
 	}
 	if len(r.Notes) > 0 {
 		w.WriteString("\n## Notes\n\n")
