@@ -63,6 +63,9 @@ func (b *bench) density(p peer, n int) DensityResult {
 			return r
 		}
 		g := &guest{name: name, rootfs: rootfs, dir: filepath.Join(dir, name)}
+		// The base may hold markers of an earlier section's last boot.
+		_ = os.Remove(g.marker())
+		_ = os.Remove(g.shutdown())
 		if err := os.MkdirAll(g.dir, 0o755); err != nil {
 			fail("%v", err)
 			return r

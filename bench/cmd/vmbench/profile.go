@@ -14,7 +14,7 @@ var phaseNames = []string{
 	"CLI: exec to supervisor spawned (runtime init, XML parse, plan, lock)",
 	"supervisor: exec to plan read (Go runtime and package init)",
 	"supervisor: plan read to guest clone (runtime files, ptys, cgroups, control socket)",
-	"__init: clone to plan received (exec, Go runtime and package init)",
+	"clone to plan received by __init (its exec and Go runtime init; meanwhile the supervisor does the host side: links, mount clones)",
 	"__init: plan received to exec of /sbin/init (hostname, lo, mounts, /dev, pivot_root, caps)",
 	"supervisor: init exec'd to report written (sync EOF, state.json)",
 	"CLI: report to exit",
@@ -59,15 +59,18 @@ func parseStartTrace(r io.Reader) traceEvents {
 		}
 	}
 	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), " ", 3)
-		if len(f) < 3 {
+		// strace pads the pid column: "944   1795360221.160436 execve(...".
+		line := sc.Text()
+		pid, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimLeft(rest, " ")
+		ts, call, ok := strings.Cut(rest, " ")
+		if !ok {
 			continue
 		}
-		t, err := strconv.ParseFloat(f[1], 64)
+		t, err := strconv.ParseFloat(ts, 64)
 		if err != nil {
 			continue
 		}
-		pid, call := f[0], f[2]
 		switch {
 		case strings.HasPrefix(call, "execve(") && strings.Contains(call, `"start"`):
 			set(&e.cliExec, t)
@@ -75,7 +78,7 @@ func parseStartTrace(r io.Reader) traceEvents {
 			set(&e.supExec, t)
 		case strings.HasPrefix(call, "execve(") && strings.Contains(call, `"__init"`):
 			initPID = pid
-		case strings.HasPrefix(call, "read(3, ") && e.supExec > 0 && e.supPlan == 0:
+		case strings.HasPrefix(call, `read(3, "{\"version`) && e.supExec > 0:
 			set(&e.supPlan, t)
 		case (strings.HasPrefix(call, "clone(") || strings.HasPrefix(call, "clone3(")) && strings.Contains(call, "CLONE_NEWNS"):
 			set(&e.clone, t)

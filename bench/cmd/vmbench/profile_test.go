@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-const sampleTrace = `100 10.000 execve("bin/vmlite", ["bin/vmlite", "start", "/tmp/g.xml"], 0x7ffe /* 40 vars */) = 0
+const sampleTrace = `100   10.000 execve("bin/vmlite", ["bin/vmlite", "start", "/tmp/g.xml"], 0x7ffe /* 40 vars */) = 0
 101 10.050 execve("/bin/vmlite", ["vmlite", "__supervise", "g"], 0x23 /* 1 var */ <unfinished ...>
 101 10.100 read(3, "{\"version\":1}", 512) = 14
 102 10.101 read(3, "{\"version\":1}", 512) = 14
