@@ -19,11 +19,16 @@ const LockName = "idmap.lock"
 
 // CheckRunning refuses p when its idmap is invalid or overlaps the host ids
 // of another running guest (see CheckAgainst). On success it returns with
-// the host-wide idmap lock held: the caller calls release once p's launch
-// plan is on disk (supervisor.Launch has returned, whatever its outcome), so
-// that a concurrent start sees p's ids. Guests without a map take the lock
-// too; the check is cheap and the lock is held only for the launch.
+// the host-wide idmap lock held: the caller records p's ids (its plan.json,
+// with the guest's lock held) before it calls release, so that a
+// concurrent start sees them. Guests without a map are not checked.
 func CheckRunning(l state.Layout, p *plan.Plan) (release func(), err error) {
+	if !p.IDMap.Enabled() {
+		// No host ids to collide: a guest without a map needs neither the
+		// lock nor a look at the others (a start of hundreds of such guests
+		// would otherwise read every running guest's plan, each time).
+		return func() {}, nil
+	}
 	lock, err := lockExclusive(filepath.Join(l.Run, LockName))
 	if err != nil {
 		return nil, err

@@ -85,19 +85,15 @@ func runStart(app *App, arg string, attach bool) error {
 	if err := netdef.ResolveNetworkInterfaces(app.Layout, p.UUID, p.Interfaces); err != nil {
 		return err
 	}
-	// Held until the supervisor has recorded p's ids (Launch returned), so
-	// that concurrent starts cannot take overlapping ones.
-	releaseIDs, err := uidmap.CheckRunning(app.Layout, p)
+	lock, err := app.lockForStart(name)
 	if err != nil {
 		return err
 	}
-	lock, err := app.lockForStart(name)
-	if err != nil {
-		releaseIDs()
+	if err := reserveIDs(app, p); err != nil {
+		lock.Close()
 		return err
 	}
 	res, err := supervisor.Launch(p, lock)
-	releaseIDs()
 	if err != nil {
 		return err
 	}
@@ -211,4 +207,26 @@ func checkTraversable(p *plan.Plan) error {
 			return nil
 		}
 	}
+}
+
+// reserveIDs checks p's host ids against every running guest's and records
+// them in p's runtime directory (plan.json, which the supervisor rewrites
+// with the same plan), all under the host-wide idmap lock. The guest's own
+// lock is held already, so a concurrent start counts p as running: the
+// idmap lock covers the check and the record, not the whole launch, and
+// starts of many guests at once do not queue behind each other's boots.
+func reserveIDs(app *App, p *plan.Plan) error {
+	release, err := uidmap.CheckRunning(app.Layout, p)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if !p.IDMap.Enabled() {
+		return nil
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	return state.WriteRuntimeFile(p.Paths.PlanFile, b, 0o600)
 }
