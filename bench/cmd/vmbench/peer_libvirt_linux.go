@@ -23,6 +23,9 @@ type libvirtPeer struct {
 	// madeLogDir is the log directory libvirtd and libvirt_lxc need
 	// (/var/log/libvirt/lxc), when we had to create it.
 	madeLogDir string
+	// madeRunDir is /run/libvirt when the libvirtd we started created it
+	// (/run is not a tmpfs here: it would outlive the run).
+	madeRunDir string
 }
 
 const libvirtURI = "lxc:///system"
@@ -57,6 +60,9 @@ func (p *libvirtPeer) setup(work string) error {
 			return err
 		}
 		p.madeLogDir = "/var/log/libvirt"
+	}
+	if _, err := os.Stat("/run/libvirt"); err != nil {
+		p.madeRunDir = "/run/libvirt"
 	}
 	drivers := filepath.Join(p.work, "drivers")
 	if err := os.MkdirAll(drivers, 0o755); err != nil {
@@ -161,5 +167,9 @@ func (p *libvirtPeer) teardown() {
 	if p.madeLogDir != "" {
 		_ = os.RemoveAll(p.madeLogDir)
 		p.madeLogDir = ""
+	}
+	if p.madeRunDir != "" && p.daemon == 0 {
+		_ = os.RemoveAll(p.madeRunDir)
+		p.madeRunDir = ""
 	}
 }
