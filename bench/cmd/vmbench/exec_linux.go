@@ -6,9 +6,49 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
+
+// live holds the commands startLogged started that have not exited yet, so
+// that an interrupted run can end them before it tears the peers down (a
+// start command still queued would otherwise boot a guest afterwards).
+var live = struct {
+	sync.Mutex
+	cmds map[*exec.Cmd]bool
+}{cmds: map[*exec.Cmd]bool{}}
+
+// killLive ends every command still running from startLogged: SIGTERM,
+// then SIGKILL after 5 s. Only processes this harness started, by pid.
+func killLive() {
+	live.Lock()
+	var cmds []*exec.Cmd
+	for c := range live.cmds {
+		cmds = append(cmds, c)
+	}
+	live.Unlock()
+	for _, c := range cmds {
+		_ = c.Process.Signal(syscall.SIGTERM)
+	}
+	end := time.Now().Add(5 * time.Second)
+	for _, c := range cmds {
+		for time.Now().Before(end) {
+			live.Lock()
+			running := live.cmds[c]
+			live.Unlock()
+			if !running {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		live.Lock()
+		if live.cmds[c] {
+			_ = c.Process.Kill()
+		}
+		live.Unlock()
+	}
+}
 
 // cmdTimeout bounds every helper command the harness runs.
 const cmdTimeout = 60 * time.Second
@@ -59,9 +99,15 @@ func startLogged(cmd *exec.Cmd, logPath string) (exited chan struct{}, err error
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	live.Lock()
+	live.cmds[cmd] = true
+	live.Unlock()
 	exited = make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
+		live.Lock()
+		delete(live.cmds, cmd)
+		live.Unlock()
 		close(exited)
 	}()
 	return exited, nil

@@ -353,6 +353,7 @@ func (b *bench) cleanup() {
 		return
 	}
 	b.cleaned = true
+	killLive()
 	for _, p := range b.peers {
 		p.teardown()
 	}

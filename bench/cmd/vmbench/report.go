@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -229,8 +230,12 @@ func markdown(r *Results) string {
 				rb = fmtRatio(v.AllBootedS / d.AllBootedS)
 				rm = fmtRatio(v.PerGuestKiB / d.PerGuestKiB)
 			}
-			fmt.Fprintf(&w, "| %s | %d | %d | %d | %.2f | %.2f | %.1f | %.0f | %.0f | %.2f | %s | %s |\n",
-				d.Peer, d.N, d.Booted, d.Failures, d.LaunchS, d.AllBootedS, d.MemDeltaMiB, d.PerGuestKiB, d.PSSPerGuestKiB, d.StopAllS, rb, rm)
+			n := strconv.Itoa(d.N)
+			if d.MaxInFlight > 0 {
+				n += fmt.Sprintf(" (≤ %d starts at once)", d.MaxInFlight)
+			}
+			fmt.Fprintf(&w, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.0f | %.0f | %.2f | %s | %s |\n",
+				d.Peer, n, d.Booted, d.Failures, d.LaunchS, d.AllBootedS, d.MemDeltaMiB, d.PerGuestKiB, d.PSSPerGuestKiB, d.StopAllS, rb, rm)
 		}
 		for _, d := range r.Density {
 			for _, e := range d.Errors {

@@ -74,6 +74,7 @@ type PeerMemory struct {
 type DensityResult struct {
 	Peer           string   `json:"peer"`
 	N              int      `json:"n"`
+	MaxInFlight    int      `json:"maxInFlight,omitempty"` // 0: all start commands at once
 	Booted         int      `json:"booted"`
 	Failures       int      `json:"failures"`
 	LaunchS        float64  `json:"launchS"`
