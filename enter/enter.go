@@ -10,8 +10,12 @@
 // and cgo-free; the cost is one more exec (about a millisecond).
 package enter
 
-// Role is the hidden argv[1] of the exec helper.
-const Role = "__exec"
+// Role is the hidden argv[1] of the exec helper (host side), and
+// InsideRole that of its second stage, run inside the guest by nsenter.
+const (
+	Role       = "__exec"
+	InsideRole = "__exec-inside"
+)
 
 // envConfig carries the Config from the CLI to the helper.
 const envConfig = "_VMLITE_EXEC_CONFIG"
@@ -35,4 +39,7 @@ type Config struct {
 	CgroupProcs []string `json:"cgroupProcs,omitempty"`
 	// Nsenter is the nsenter binary.
 	Nsenter string `json:"nsenter"`
+	// SelfFD is the helper's fd of its own binary, which the second stage
+	// is exec'd from inside the guest.
+	SelfFD int `json:"selfFd"`
 }

@@ -25,6 +25,8 @@ func main() {
 			os.Exit(supervisor.Main())
 		case enter.Role:
 			os.Exit(enter.Main())
+		case enter.InsideRole:
+			os.Exit(enter.MainInside())
 		}
 	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
