@@ -20,11 +20,11 @@ import (
 // bootTimeout bounds __init's set-up: from clone to exec of the guest's init.
 const bootTimeout = 60 * time.Second
 
-// setupHost creates what lives as long as the supervisor: the runtime
-// files, the consoles, the cgroup and the control socket.
-func (s *Supervisor) setupHost() error {
-	r := s.hostRevert
-	r.Add("remove runtime directory", func() error {
+// setupConsolesFirst registers the runtime directory's removal and
+// allocates the consoles: all the guest's clone needs. The rest of the host
+// side (setupHost) runs while __init's Go runtime starts up.
+func (s *Supervisor) setupConsolesFirst() error {
+	s.hostRevert.Add("remove runtime directory", func() error {
 		// The lock file goes last, with the directory: a concurrent start
 		// waits on it until then.
 		if err := os.RemoveAll(s.p.Paths.RunDir); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -32,6 +32,15 @@ func (s *Supervisor) setupHost() error {
 		}
 		return nil
 	})
+	return s.setupConsoles()
+}
+
+// setupHost creates the rest of what lives as long as the supervisor: the
+// runtime files, the cgroup (with its device allow-list) and the control
+// socket. It runs between the clone of __init and its release: __init
+// waits on the sync socket meanwhile, so nothing of the guest runs before
+// its cgroup exists and it is in it.
+func (s *Supervisor) setupHost() error {
 	b, err := s.p.Marshal()
 	if err != nil {
 		return err
@@ -45,9 +54,6 @@ func (s *Supervisor) setupHost() error {
 		}
 	}
 	s.setState(func(st *state.State) {})
-	if err := s.setupConsoles(); err != nil {
-		return err
-	}
 	if err := s.setupCgroup(); err != nil {
 		return err
 	}
@@ -58,7 +64,10 @@ func (s *Supervisor) setupHost() error {
 }
 
 // boot spawns the guest's init and waits until it has exec'd (or failed).
-func (s *Supervisor) boot() error {
+// during, if not nil, runs right after the clone, overlapping with the
+// child's start-up (the first boot sets the host side up there).
+func (s *Supervisor) boot(during func() error) error {
+	s.bornInCgroup = false
 	parent, child, err := initsys.SocketPair()
 	if err != nil {
 		return &initsys.StepError{Step: "create sync socket", Err: err}
@@ -91,6 +100,11 @@ func (s *Supervisor) boot() error {
 		}
 		return s.killGuestProcesses()
 	})
+	if during != nil {
+		if err := during(); err != nil {
+			return err
+		}
+	}
 	if err := s.hostSideOfBoot(pid); err != nil {
 		return err
 	}

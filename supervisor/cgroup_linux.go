@@ -57,8 +57,8 @@ func (s *Supervisor) setupCgroup() error {
 // attachCgroupFD makes the child be born in the guest's cgroup on cgroup v2
 // (CLONE_INTO_CGROUP); on v1 joinCgroup moves it before release instead.
 func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
-	if s.cgMode != cgroup.V2 {
-		return nil
+	if s.cgMode != cgroup.V2 || s.cg == nil {
+		return nil // v1, or the first boot: the cgroup is made after the clone
 	}
 	fd, err := s.cg.CgroupFD()
 	if err != nil {
@@ -66,6 +66,7 @@ func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
 	}
 	cmd.SysProcAttr.UseCgroupFD = true
 	cmd.SysProcAttr.CgroupFD = fd
+	s.bornInCgroup = true
 	s.bootRevert.Add("close cgroup fd", func() error {
 		unix.Close(fd)
 		return nil
@@ -73,10 +74,11 @@ func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
 	return nil
 }
 
-// joinCgroup puts the guest's init in its cgroup on v1 hosts (by pid,
-// before it is released, so nothing escapes).
+// joinCgroup puts the guest's init in its cgroup by pid, before it is
+// released (so nothing escapes), unless it was born there (cgroup v2
+// restarts, CLONE_INTO_CGROUP).
 func (s *Supervisor) joinCgroup(pid int) error {
-	if s.cgMode == cgroup.V2 {
+	if s.bornInCgroup {
 		return nil
 	}
 	if err := s.cg.Apply(pid); err != nil {

@@ -87,7 +87,7 @@ func (s *Supervisor) reboot() error {
 	s.writeStateLocked()
 	s.mu.Unlock()
 	log.Printf("rebooting")
-	return s.boot()
+	return s.boot(nil)
 }
 
 // classifyExit reads how init ended, given what was asked of it.

@@ -80,11 +80,11 @@ func report(f *os.File, r plan.StartResult) {
 // start sets up the host side and boots the guest once. On failure it has
 // rolled everything back before it returns.
 func (s *Supervisor) start() plan.StartResult {
-	if err := s.setupHost(); err != nil {
+	if err := s.setupConsolesFirst(); err != nil {
 		s.failStart(err)
 		return resultOf(err)
 	}
-	if err := s.boot(); err != nil {
+	if err := s.boot(s.setupHost); err != nil {
 		s.failStart(err)
 		return resultOf(err)
 	}

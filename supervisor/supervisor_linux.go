@@ -23,6 +23,8 @@ type Supervisor struct {
 	consoles   []*consolePort
 	cg         cgroupHandle
 	cgMode     cgroup.Mode
+	// bornInCgroup is set when the current init was cloned into its cgroup.
+	bornInCgroup bool
 
 	mu sync.Mutex // mu guards the fields below
 	st state.State
