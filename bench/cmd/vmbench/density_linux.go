@@ -150,6 +150,7 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	}
 	var pss int64
 	counted := 0
+	pp := parents()
 	for _, g := range guests {
 		if !g.startOK {
 			continue
@@ -160,7 +161,7 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 			continue
 		}
 		g.sup, g.init = sup, init
-		if t, _, err := treeRollup(sup); err == nil {
+		if t, _, err := treeRollupIn(sup, pp); err == nil {
 			pss += t.PSS
 			counted++
 		}

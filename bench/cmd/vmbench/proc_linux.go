@@ -86,9 +86,13 @@ func nsInit(sup int) (int, error) {
 }
 
 // treeRollup sums smaps_rollup over pid and its descendants.
-func treeRollup(pid int) (Rollup, int, error) {
+func treeRollup(pid int) (Rollup, int, error) { return treeRollupIn(pid, parents()) }
+
+// treeRollupIn is treeRollup with the process tree read already (one /proc
+// scan for many guests instead of one each).
+func treeRollupIn(pid int, pp map[int]int) (Rollup, int, error) {
 	var sum Rollup
-	pids := descendants(pid, parents())
+	pids := descendants(pid, pp)
 	n := 0
 	for _, p := range pids {
 		r, err := readRollup(p)
