@@ -83,6 +83,13 @@ func parseStartTrace(r io.Reader) traceEvents {
 		case (strings.HasPrefix(call, "clone(") || strings.HasPrefix(call, "clone3(")) && strings.Contains(call, "CLONE_NEWNS"):
 			set(&e.clone, t)
 		case strings.HasPrefix(call, "recvmsg(3") && pid == initPID:
+			// The line's time is the call's entry; __init may wait in it
+			// for the supervisor. The plan arrives at its exit: entry plus
+			// strace -T's duration, or the time of the "resumed" line.
+			if !strings.Contains(call, "<unfinished ...>") {
+				set(&e.initRecv, t+syscallDuration(call))
+			}
+		case strings.HasPrefix(call, "<... recvmsg resumed>") && pid == initPID:
 			set(&e.initRecv, t)
 		case strings.HasPrefix(call, "execve(\"/sbin/init\""):
 			set(&e.guestExec, t)
@@ -95,4 +102,18 @@ func parseStartTrace(r io.Reader) traceEvents {
 		}
 	}
 	return e
+}
+
+// syscallDuration is the "<0.000123>" strace -T appends, in seconds; 0
+// when absent.
+func syscallDuration(call string) float64 {
+	i := strings.LastIndexByte(call, '<')
+	if i < 0 || !strings.HasSuffix(call, ">") {
+		return 0
+	}
+	d, err := strconv.ParseFloat(call[i+1:len(call)-1], 64)
+	if err != nil {
+		return 0
+	}
+	return d
 }

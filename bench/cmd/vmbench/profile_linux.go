@@ -77,7 +77,7 @@ func (b *bench) tracedStart(vp *vmlitePeer, g *guest) ([]float64, error) {
 	trace := filepath.Join(g.dir, "strace.txt")
 	_ = os.Remove(trace)
 	_ = os.Remove(g.marker())
-	cmd := exec.Command("strace", "-f", "--seccomp-bpf", "-ttt", "-s", "48", "-o", trace,
+	cmd := exec.Command("strace", "-f", "--seccomp-bpf", "-ttt", "-T", "-s", "48", "-o", trace,
 		"-e", "trace=execve,clone,clone3,read,recvmsg,write",
 		vp.bin, "start", filepath.Join(g.dir, "domain.xml"))
 	cmd.Env = vp.env()
