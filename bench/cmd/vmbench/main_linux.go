@@ -41,7 +41,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare")
-	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console", "what to measure: startstop, profile, density, console")
+	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload", "what to measure: startstop, profile, density, console, workload")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
 	flag.IntVar(&o.vmliteMax, "vmlite-max", 0, "an extra density step for vmlite alone (e.g. 1000); 0 skips it")
@@ -172,6 +172,8 @@ func runBench(o options) error {
 			b.consoleAll()
 		case "profile":
 			b.profileAll()
+		case "workload":
+			b.workloadAll()
 		default:
 			return fmt.Errorf("unknown section %q", s)
 		}

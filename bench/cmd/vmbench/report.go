@@ -267,6 +267,12 @@ func markdown(r *Results) string {
 			}
 		}
 	}
+	if len(r.Workloads) > 0 {
+		w.WriteString("\n## Workloads: a vmlite guest against the host (the seed tables' kind), seconds\n\n| workload | host | guest | guest delta |\n|---|---|---|---|\n")
+		for _, x := range r.Workloads {
+			fmt.Fprintf(&w, "| %s | %s | %s | %+.1f%% |\n", x.Name, fmtSum(x.HostS, ""), fmtSum(x.GuestS, ""), x.DeltaPct)
+		}
+	}
 	if len(r.Notes) > 0 {
 		w.WriteString("\n## Notes\n\n")
 		for _, n := range r.Notes {

@@ -14,6 +14,8 @@ type Results struct {
 	Memory   []PeerMemory                 `json:"memory"`
 	Density  []DensityResult              `json:"density,omitempty"`
 	Console  []ConsoleResult              `json:"console,omitempty"`
+	// Workloads compare a load inside a guest with the host (seed tables).
+	Workloads []WorkloadResult `json:"workloads,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
 	StartProfile []ProfileResult `json:"startProfile,omitempty"`
 	Notes        []string        `json:"notes,omitempty"`
@@ -107,4 +109,13 @@ type ProfileResult struct {
 type PhaseResult struct {
 	Phase string  `json:"phase"`
 	Ms    Summary `json:"ms"`
+}
+
+// WorkloadResult is one workload in a vmlite guest against the host.
+type WorkloadResult struct {
+	Name     string  `json:"name"`
+	Command  string  `json:"command"`
+	HostS    Summary `json:"hostSeconds"`
+	GuestS   Summary `json:"guestSeconds"`
+	DeltaPct float64 `json:"guestDeltaPercent"`
 }
