@@ -1,14 +1,13 @@
 package initsys
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"vmlite/internal/idfile"
 )
 
 // lookupInit checks that the guest's init exists and is executable in the
@@ -69,36 +68,14 @@ func (g *guest) switchUser() error {
 	return nil
 }
 
-// lookupID resolves name in a passwd- or group-format file; "+N" and "N" are
-// numeric. It returns the id and, for passwd, the primary gid.
+// lookupID resolves a user or group in the guest's file: the id and, for
+// passwd, the primary gid.
 func lookupID(file, name string) (int, int, error) {
-	if n, err := strconv.Atoi(strings.TrimPrefix(name, "+")); err == nil {
-		return n, n, nil
+	e, err := idfile.Lookup(file, name)
+	if errors.Is(err, idfile.ErrNoEntry) {
+		return 0, 0, fmt.Errorf("%q: no such entry in the guest's %s", name, file)
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, 0, fmt.Errorf("look up %q: %w", name, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) < 3 || fields[0] != name {
-			continue
-		}
-		id, err := strconv.Atoi(fields[2])
-		if err != nil {
-			return 0, 0, fmt.Errorf("look up %q in %s: bad id %q", name, file, fields[2])
-		}
-		gid := id
-		if len(fields) >= 4 {
-			if g, err := strconv.Atoi(fields[3]); err == nil {
-				gid = g
-			}
-		}
-		return id, gid, nil
-	}
-	return 0, 0, fmt.Errorf("%q: no such entry in the guest's %s", name, file)
+	return e.ID, e.GID, err
 }
 
 // closeExtraFDs marks every fd above stderr close-on-exec: the console

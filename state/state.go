@@ -68,22 +68,18 @@ type State struct {
 }
 
 // Write stores s atomically at path.
-func Write(path string, s *State) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	return WriteFileAtomic(path, append(b, '\n'), 0o644)
-}
+func Write(path string, s *State) error { return write(path, s, WriteFileAtomic) }
 
 // WriteRuntime records s in path, the state.json of a guest's runtime
 // directory, as Write does but without fsync (see WriteRuntimeFile).
-func WriteRuntime(path string, s *State) error {
+func WriteRuntime(path string, s *State) error { return write(path, s, WriteRuntimeFile) }
+
+func write(path string, s *State, store func(string, []byte, os.FileMode) error) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return WriteRuntimeFile(path, append(b, '\n'), 0o644)
+	return store(path, append(b, '\n'), 0o644)
 }
 
 // Read loads a state file; a missing file is fs.ErrNotExist.

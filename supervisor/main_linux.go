@@ -56,7 +56,8 @@ func Main() int {
 	// gets to it, since the supervisor then idles for the guest's lifetime.
 	debug.FreeOSMemory()
 	s.run()
-	runtimeKeepAlive(lock)
+	// The lock is released by the kernel when the process ends, not before.
+	runtime.KeepAlive(lock)
 	return 0
 }
 

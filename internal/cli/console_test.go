@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"vmlite/console"
@@ -241,45 +237,3 @@ func TestAttachConsoleForStart(t *testing.T) {
 		t.Fatalf("stdout = %q, want the boot output", stdout.String())
 	}
 }
-
-// TestManPagesMatchHelp keeps the --help text of console and logs and their
-// man pages in step: every paragraph of the long help and every flag's
-// description must appear in the page.
-func TestManPagesMatchHelp(t *testing.T) {
-	root := NewRoot(&App{})
-	for _, name := range []string{"console", "logs"} {
-		t.Run(name, func(t *testing.T) {
-			var cmd *cobra.Command
-			for _, c := range root.Commands() {
-				if c.Name() == name {
-					cmd = c
-				}
-			}
-			if cmd == nil {
-				t.Fatalf("no command %q", name)
-			}
-			b, err := os.ReadFile(filepath.Join("..", "..", "docs", "man", "vmlite-"+name+".1.md"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			page := normSpace(string(b))
-			if !strings.Contains(strings.ToLower(page), strings.ToLower(normSpace(cmd.Short))) {
-				t.Errorf("man page lacks the short description %q", cmd.Short)
-			}
-			for _, para := range strings.Split(cmd.Long, "\n\n") {
-				if !strings.Contains(page, normSpace(para)) {
-					t.Errorf("man page lacks the help paragraph %q", para)
-				}
-			}
-			cmd.Flags().VisitAll(func(f *pflag.Flag) {
-				if !strings.Contains(page, "**--"+f.Name+"**") || !strings.Contains(page, normSpace(f.Usage)) {
-					t.Errorf("man page lacks flag --%s (%q)", f.Name, f.Usage)
-				}
-			})
-		})
-	}
-}
-
-var spaceRE = regexp.MustCompile(`\s+`)
-
-func normSpace(s string) string { return spaceRE.ReplaceAllString(strings.TrimSpace(s), " ") }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"github.com/spf13/pflag"
-
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,36 +163,5 @@ func TestImportLXCCmd(t *testing.T) {
 	_, errOut, code = runCLI(t, "import-lxc", filepath.Join(dir, "lxcconf2xml-fstab.config"))
 	if code != ExitUser || !strings.Contains(errOut, "lxcconf2xml-fstab.config:11: lxc.mount: an fstab file") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("fstab: exit %d %q", code, errOut)
-	}
-}
-
-// TestDomainCmdsManPages: each command's --help text is in its man page,
-// with every flag.
-func TestDomainCmdsManPages(t *testing.T) {
-	root := NewRoot(&App{})
-	for _, name := range []string{"validate", "define", "undefine", "dumpxml", "import-lxc"} {
-		cmd, _, err := root.Find([]string{name})
-		if err != nil || cmd.Name() != name {
-			t.Fatalf("command %s: %v", name, err)
-		}
-		b, err := os.ReadFile(filepath.Join("../../docs/man", "vmlite-"+name+".1.md"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := strings.Join(strings.Fields(string(b)), " ")
-		if long := strings.Join(strings.Fields(cmd.Long), " "); !strings.Contains(page, long) {
-			t.Errorf("vmlite-%s.1.md does not contain the --help text:\n%s", name, cmd.Long)
-		}
-		if !strings.Contains(page, cmd.Short) {
-			t.Errorf("vmlite-%s.1.md lacks the summary %q", name, cmd.Short)
-		}
-		cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if !strings.Contains(page, "**--"+f.Name+"**") {
-				t.Errorf("vmlite-%s.1.md does not document --%s", name, f.Name)
-			}
-			if usage := strings.Join(strings.Fields(strings.ReplaceAll(f.Usage, "`", "")), " "); !strings.Contains(page, usage) {
-				t.Errorf("vmlite-%s.1.md lacks the usage of --%s: %q", name, f.Name, usage)
-			}
-		})
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -22,6 +20,7 @@ import (
 	"vmlite/cgroup"
 	"vmlite/enter"
 	"vmlite/internal/errdefs"
+	"vmlite/internal/idfile"
 	"vmlite/plan"
 )
 
@@ -216,47 +215,19 @@ func resolveUser(root, spec string) (uid, gid int, home string, err error) {
 }
 
 func lookupPasswd(file, user string) (int, int, string, error) {
-	if n, err := strconv.Atoi(user); err == nil {
-		return n, n, "/", nil
+	e, err := idfile.Lookup(file, user)
+	if errors.Is(err, idfile.ErrNoEntry) {
+		return 0, 0, "", fmt.Errorf("%w: user %q: not in the guest's /etc/passwd", errdefs.ErrInvalid, user)
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, 0, "", fmt.Errorf("look up user %q: %w", user, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), ":")
-		if len(fs) >= 6 && fs[0] == user {
-			u, err1 := strconv.Atoi(fs[2])
-			g, err2 := strconv.Atoi(fs[3])
-			if err1 == nil && err2 == nil {
-				return u, g, fs[5], nil
-			}
-		}
-	}
-	return 0, 0, "", fmt.Errorf("%w: user %q: not in the guest's /etc/passwd", errdefs.ErrInvalid, user)
+	return e.ID, e.GID, e.Home, err
 }
 
 func lookupGroup(file, group string) (int, error) {
-	if n, err := strconv.Atoi(group); err == nil {
-		return n, nil
+	e, err := idfile.Lookup(file, group)
+	if errors.Is(err, idfile.ErrNoEntry) {
+		return 0, fmt.Errorf("%w: group %q: not in the guest's /etc/group", errdefs.ErrInvalid, group)
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, fmt.Errorf("look up group %q: %w", group, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), ":")
-		if len(fs) >= 3 && fs[0] == group {
-			if g, err := strconv.Atoi(fs[2]); err == nil {
-				return g, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("%w: group %q: not in the guest's /etc/group", errdefs.ErrInvalid, group)
+	return e.ID, err
 }
 
 // cgroupProcsFiles lists the cgroup.procs files of the guest's cgroup in

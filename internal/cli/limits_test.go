@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
-
 	"vmlite/cgroup"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
@@ -187,33 +185,5 @@ func TestApplySched(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("applySched(%q) = %+v, %v; want %+v", tc.sets, got, err, tc.want)
 		}
-	}
-}
-
-// TestLimitsManPages: each command's man page repeats its help and flags.
-func TestLimitsManPages(t *testing.T) {
-	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	root := NewRoot(&App{})
-	for _, name := range []string{"setmem", "memtune", "schedinfo"} {
-		b, err := os.ReadFile("../../docs/man/vmlite-" + name + ".1.md")
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		page := norm(strings.ReplaceAll(string(b), "\\", ""))
-		c, _, err := root.Find([]string{name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, para := range strings.Split(c.Long, "\n\n") {
-			if !strings.Contains(page, norm(para)) {
-				t.Errorf("vmlite-%s.1.md lacks the help paragraph:\n%s", name, para)
-			}
-		}
-		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if !strings.Contains(page, "**--"+f.Name+"**") || !strings.Contains(page, norm(strings.ReplaceAll(f.Usage, "`", ""))) {
-				t.Errorf("vmlite-%s.1.md lacks --%s or its usage %q", name, f.Name, f.Usage)
-			}
-		})
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // TestEveryCommandHasAManPage keeps docs/man and --help in step: every
 // command has docs/man/vmlite-NAME.1.md holding its summary, its long help
-// and each of its flags with its usage text.
+// and each of its flags with its usage text; subcommands (template busybox,
+// template debian) are documented, help and flags, in their parent's page.
 func TestEveryCommandHasAManPage(t *testing.T) {
 	var out bytes.Buffer
 	root := NewRoot(&App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out})
@@ -36,22 +37,35 @@ func checkManPage(t *testing.T, cmd *cobra.Command) {
 		t.Fatalf("no man page: %v", err)
 	}
 	page := strings.Join(strings.Fields(string(b)), " ")
-	if long := strings.Join(strings.Fields(cmd.Long), " "); long != "" && !strings.Contains(page, long) {
-		t.Errorf("vmlite-%s.1.md does not contain the --help text:\n%s", name, cmd.Long)
-	}
 	if !strings.Contains(page, strings.Join(strings.Fields(cmd.Short), " ")) {
 		t.Errorf("vmlite-%s.1.md lacks the summary %q", name, cmd.Short)
+	}
+	checkHelpIn(t, "vmlite-"+name+".1.md", page, cmd)
+	for _, sub := range cmd.Commands() {
+		if sub.Name() != "help" && !sub.Hidden {
+			checkHelpIn(t, "vmlite-"+name+".1.md", page, sub)
+		}
+	}
+}
+
+// checkHelpIn checks that page (whitespace-normalised) holds cmd's long help
+// and every flag of cmd with its usage text.
+func checkHelpIn(t *testing.T, file, page string, cmd *cobra.Command) {
+	t.Helper()
+	name := cmd.Name()
+	if long := strings.Join(strings.Fields(cmd.Long), " "); long != "" && !strings.Contains(page, long) {
+		t.Errorf("%s does not contain the --help text of %s:\n%s", file, name, cmd.Long)
 	}
 	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
 		if f.Name == "help" {
 			return
 		}
 		if !strings.Contains(page, "**--"+f.Name+"**") {
-			t.Errorf("vmlite-%s.1.md does not document --%s", name, f.Name)
+			t.Errorf("%s does not document --%s of %s", file, f.Name, name)
 		}
 		usage := strings.Join(strings.Fields(strings.ReplaceAll(f.Usage, "`", "")), " ")
 		if !strings.Contains(strings.ReplaceAll(page, "`", ""), usage) {
-			t.Errorf("vmlite-%s.1.md lacks the usage of --%s: %q", name, f.Name, usage)
+			t.Errorf("%s lacks the usage of --%s of %s: %q", file, f.Name, name, usage)
 		}
 	})
 }

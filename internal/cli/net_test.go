@@ -5,9 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 const labXML = `<network>
@@ -87,42 +84,4 @@ func TestNetDefinitionCommands(t *testing.T) {
 	run(2, "net-destroy", "nope")
 	run(2, "net-autostart", "nope")
 	run(2, "domifaddr", "nope")
-}
-
-// TestNetManPagesMatchHelp keeps the network commands' --help and man pages
-// in step: every paragraph of the long help and every flag's description
-// must appear in the page.
-func TestNetManPagesMatchHelp(t *testing.T) {
-	root := NewRoot(&App{})
-	for _, name := range []string{"net-define", "net-undefine", "net-start", "net-destroy", "net-list", "net-dumpxml", "net-autostart", "domifaddr"} {
-		t.Run(name, func(t *testing.T) {
-			var cmd *cobra.Command
-			for _, c := range root.Commands() {
-				if c.Name() == name {
-					cmd = c
-				}
-			}
-			if cmd == nil {
-				t.Fatalf("no command %q", name)
-			}
-			b, err := os.ReadFile(filepath.Join("..", "..", "docs", "man", "vmlite-"+name+".1.md"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			page := normSpace(string(b))
-			if !strings.Contains(strings.ToLower(page), strings.ToLower(normSpace(cmd.Short))) {
-				t.Errorf("man page lacks the short description %q", cmd.Short)
-			}
-			for _, para := range strings.Split(cmd.Long, "\n\n") {
-				if !strings.Contains(page, normSpace(para)) {
-					t.Errorf("man page lacks the help paragraph %q", para)
-				}
-			}
-			cmd.Flags().VisitAll(func(f *pflag.Flag) {
-				if !strings.Contains(page, "**--"+f.Name+"**") || !strings.Contains(page, normSpace(f.Usage)) {
-					t.Errorf("man page lacks flag --%s (%q)", f.Name, f.Usage)
-				}
-			})
-		})
-	}
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -98,40 +96,5 @@ func TestTemplateUserErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(full, "etc")); err == nil {
 		t.Errorf("a refused build wrote into the directory")
-	}
-}
-
-// TestTemplateManPage checks that docs/man/vmlite-template.1.md documents
-// every flag of every template and repeats the help texts.
-func TestTemplateManPage(t *testing.T) {
-	b, err := os.ReadFile("../../docs/man/vmlite-template.1.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := string(b)
-	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	root := NewRoot(&App{})
-	tmpl, _, err := root.Find([]string{"template"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := append([]*cobra.Command{tmpl}, tmpl.Commands()...)
-	for _, c := range cmds {
-		if c.Name() == "help" || c.Name() == "completion" {
-			continue
-		}
-		for _, para := range strings.Split(c.Long, "\n\n") {
-			if !strings.Contains(norm(page), norm(para)) {
-				t.Errorf("man page lacks %s's help paragraph:\n%s", c.Name(), para)
-			}
-		}
-		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if !strings.Contains(page, "**--"+f.Name+"**") {
-				t.Errorf("man page lacks %s's flag --%s", c.Name(), f.Name)
-			}
-			if !strings.Contains(norm(page), norm(strings.ReplaceAll(f.Usage, "`", ""))) {
-				t.Errorf("man page lacks the usage of --%s: %q", f.Name, f.Usage)
-			}
-		})
 	}
 }
