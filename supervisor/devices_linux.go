@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"log"
+	"slices"
 
 	"vmlite/cgroup"
 	"vmlite/initsys"
@@ -10,15 +11,21 @@ import (
 
 // restrictDevices installs the guest's device allow-list in its cgroup
 // before anything runs there: the standard nodes, the ptys and the XML's
-// <hostdev>s (package devcg). On cgroup v2 hosts there is no devices
-// controller to write; that needs a BPF device program, which vmlite does
-// not load yet: the guest is then held by its capabilities alone (no
-// CAP_MKNOD; no CAP_SYS_ADMIN to mount a devtmpfs without a user
-// namespace; a user namespace's mounts are nodev). docs/security.md.
+// <hostdev>s (package devcg). A host with the v1 devices controller (v1 or
+// hybrid) gets the v1 list only; a v2 host, whose unified tree has no
+// devices files, gets the same list as a BPF device program attached to
+// the guest's cgroup (devcg.ApplyV2: it lives as long as the cgroup, so
+// there is nothing to undo). Where that program cannot be loaded (a kernel
+// without CONFIG_CGROUP_BPF), a guest given CAP_MKNOD or <hostdev>s is
+// refused; any other is held by its capabilities alone (no CAP_MKNOD; no
+// CAP_SYS_ADMIN to mount a devtmpfs without a user namespace; a user
+// namespace's mounts are nodev), with a warning. docs/security.md.
 func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
-	dir, ok := m.Paths()["devices"]
-	if !ok {
-		log.Printf("no cgroup v1 devices controller: device allow-list not installed (capabilities only)")
+	paths := m.Paths()
+	v1, hasV1 := paths["devices"]
+	v2, hasV2 := paths["unified"]
+	if !hasV1 && !hasV2 {
+		log.Printf("no cgroup v1 devices controller and no cgroup2 tree: device allow-list not installed (capabilities only)")
 		return nil
 	}
 	rules := append([]devcg.Rule(nil), devcg.Standard...)
@@ -29,8 +36,17 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 		}
 		rules = append(rules, r)
 	}
-	if err := devcg.ApplyV1(dir, rules); err != nil {
-		return &initsys.StepError{Step: "install device allow-list", Err: err}
+	if hasV1 {
+		if err := devcg.ApplyV1(v1, rules); err != nil {
+			return &initsys.StepError{Step: "install device allow-list", Err: err}
+		}
+		return nil
+	}
+	if err := devcg.ApplyV2(v2, rules); err != nil {
+		if len(s.p.Devices) > 0 || !slices.Contains(s.p.Capabilities.Drop, "CAP_MKNOD") {
+			return &initsys.StepError{Step: "install device allow-list (cgroup v2 BPF device program; needed for <mknod state='on'/> and <hostdev>)", Err: err}
+		}
+		log.Printf("warning: device allow-list not installed (capabilities only): %v", err)
 	}
 	return nil
 }
