@@ -1,13 +1,14 @@
 // Package devcg is the guest's device allow-list: which device nodes its
 // processes may open or create, whatever nodes they manage to get hold of
-// (a devtmpfs, mknod, a bind mount). On cgroup v1 hosts it is the devices
-// controller (Documentation/admin-guide/cgroup-v1/devices.rst): deny
-// everything, then allow the standard nodes, the ptys and the XML's
-// <hostdev>s. Cgroup v2 has no devices files; the same policy there needs a
-// BPF_CGROUP_DEVICE program, which vmlite does not load yet (see
-// docs/security.md for what guards devices on v2).
+// (a devtmpfs, mknod, a bind mount): deny everything, then allow the
+// standard nodes, the ptys and the XML's <hostdev>s. On cgroup v1 hosts it
+// is the devices controller (Documentation/admin-guide/cgroup-v1/devices.rst,
+// ApplyV1). Cgroup v2 has no devices files: the same rules become a
+// BPF_PROG_TYPE_CGROUP_DEVICE program (Program, ApplyV2) attached to the
+// guest's cgroup.
 //
-// The rules are plain data (OS-independent); devcg_linux.go writes them.
+// The rules and their translation are plain data (OS-independent);
+// devcg_linux.go and bpf_linux.go install them.
 package devcg
 
 import (
