@@ -9,6 +9,8 @@ package plan
 //	fd 4  status pipe, write end: one JSON StartResult line, then closed
 //	fd 5  the guest's lock file, already flock()ed by the CLI, so that the lock
 //	      passes to the supervisor with no window where a second start could win
+//	fd 6  (shared supervisors only) the listening socket through which
+//	      further guests' plans and locks arrive (supervisor/pool_linux.go)
 //
 // supervisor -> `vmlite __init` (ExtraFiles; stdin/stdout/stderr are console 0's pty slave):
 //
@@ -18,6 +20,7 @@ const (
 	SupervisorPlanFD   = 3
 	SupervisorStatusFD = 4
 	SupervisorLockFD   = 5
+	SupervisorPoolFD   = 6
 
 	InitSyncFD         = 3
 	initFirstConsoleFD = 4

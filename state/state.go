@@ -45,7 +45,10 @@ type State struct {
 	Status        Status `json:"status"`
 	Reason        Reason `json:"reason,omitempty"`
 	SupervisorPID int    `json:"supervisorPid,omitempty"`
-	InitPID       int    `json:"initPid,omitempty"`
+	// SharedSupervisor is set when the supervisor may host other guests
+	// too (VMLITE_GUESTS_PER_SUPERVISOR > 1): it outlives this guest.
+	SharedSupervisor bool `json:"sharedSupervisor,omitempty"`
+	InitPID          int  `json:"initPid,omitempty"`
 	// InitStart is init's start time in clock ticks since boot (field 22
 	// of /proc/PID/stat): with InitPID it identifies the process even
 	// after the pid is reused.

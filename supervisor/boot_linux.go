@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/exec"
 	"syscall"
@@ -140,7 +139,7 @@ func (s *Supervisor) boot(during func() error) error {
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
 		return err
 	}
-	log.Printf("init %s running as pid %d (%v after clone)", s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond))
+	s.log.Printf("init %s running as pid %d (%v after clone)", s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond))
 	s.mu.Lock()
 	s.init = cmd
 	s.exited = exited

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"errors"
-	"log"
 	"os/exec"
 
 	"golang.org/x/sys/unix"
@@ -39,7 +38,7 @@ func (s *Supervisor) setupCgroup() error {
 		if !errors.As(err, &w) {
 			return &initsys.StepError{Step: "create cgroup", Err: err}
 		}
-		log.Printf("limits this host cannot enforce: %v", w)
+		s.log.Printf("limits this host cannot enforce: %v", w)
 	}
 	s.cg = m
 	if err := s.restrictDevices(m); err != nil {

@@ -3,7 +3,6 @@ package supervisor
 import (
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"os"
 	"strings"
@@ -75,8 +74,9 @@ func (s *Supervisor) startConsoleMuxes() error {
 			return err
 		})
 		go func() {
-			if err := m.Serve(l); err != nil {
-				log.Printf("console %s: %v", pc.Name, err)
+			// Closed by the guest's teardown: the normal end.
+			if err := m.Serve(l); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Printf("console %s: %v", pc.Name, err)
 			}
 		}()
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"log"
 	"net"
 	"os"
 	"time"
@@ -41,7 +40,7 @@ func (s *Supervisor) serveControl(l *net.UnixListener) {
 		conn, err := l.AcceptUnix()
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) {
-				log.Printf("control socket: %v", err)
+				s.log.Printf("control socket: %v", err)
 			}
 			return
 		}

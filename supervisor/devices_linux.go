@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"log"
 	"slices"
 
 	"vmlite/cgroup"
@@ -25,7 +24,7 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 	v1, hasV1 := paths["devices"]
 	v2, hasV2 := paths["unified"]
 	if !hasV1 && !hasV2 {
-		log.Printf("no cgroup v1 devices controller and no cgroup2 tree: device allow-list not installed (capabilities only)")
+		s.log.Printf("no cgroup v1 devices controller and no cgroup2 tree: device allow-list not installed (capabilities only)")
 		return nil
 	}
 	rules := append([]devcg.Rule(nil), devcg.Standard...)
@@ -46,7 +45,7 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 		if len(s.p.Devices) > 0 || !slices.Contains(s.p.Capabilities.Drop, "CAP_MKNOD") {
 			return &initsys.StepError{Step: "install device allow-list (cgroup v2 BPF device program; needed for <mknod state='on'/> and <hostdev>)", Err: err}
 		}
-		log.Printf("warning: device allow-list not installed (capabilities only): %v", err)
+		s.log.Printf("warning: device allow-list not installed (capabilities only): %v", err)
 	}
 	return nil
 }

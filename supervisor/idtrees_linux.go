@@ -3,9 +3,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
-	"log"
 	"os"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -46,7 +44,7 @@ func (s *Supervisor) hostTree(path, xmlPath string, idmapped bool, pid int) (int
 		}
 		if why != "" {
 			onDisk = plan.IDMap{UIDs: s.p.IDMap.UIDs, GIDs: s.p.IDMap.GIDs}
-			log.Printf("%s: no idmapped mount (%s): shifting its owners on disk to %s", path, why, uidmap.String(onDisk))
+			s.log.Printf("%s: no idmapped mount (%s): shifting its owners on disk to %s", path, why, uidmap.String(onDisk))
 		}
 	}
 	if s.p.Paths.ShiftDir == "" {
@@ -56,44 +54,53 @@ func (s *Supervisor) hostTree(path, xmlPath string, idmapped bool, pid int) (int
 		}
 		return tree, nil
 	}
-	releaseTree(path) // our own hold from a previous boot must not block a shift
+	s.releaseTree(path) // our own hold from a previous boot must not block a shift
 	st, lock, err := uidmap.Shift(s.p.Paths.ShiftDir, path, onDisk)
 	if err != nil {
 		unix.Close(tree)
 		return -1, &initsys.StepError{Step: "shift owners of " + path, XMLPath: xmlPath,
 			User: errors.Is(err, errdefs.ErrInvalid) || errors.Is(err, uidmap.ErrInUse), Err: err}
 	}
-	holdTree(path, lock)
+	s.holdTree(path, lock)
 	if st.Changed > 0 || st.Resumed {
-		log.Printf("%s: owners shifted from %s to %s: %d inodes, %d changed, %d with ids outside the map (now nobody), interrupted shift completed: %v",
+		s.log.Printf("%s: owners shifted from %s to %s: %d inodes, %d changed, %d with ids outside the map (now nobody), interrupted shift completed: %v",
 			path, uidmap.String(st.From), uidmap.String(st.To), st.Inodes, st.Changed, st.Unmapped, st.Resumed)
 	}
 	return tree, nil
 }
 
-// treeLocks are the shift locks (uidmap.Shift) of the trees this
-// supervisor's guest uses, held for the supervisor's life so that no other
-// guest shifts them to other owners meanwhile; keyed by host path.
-var (
-	treeLocksMu sync.Mutex
-	treeLocks   = map[string]*os.File{}
-)
-
-func holdTree(path string, lock *os.File) {
-	treeLocksMu.Lock()
-	defer treeLocksMu.Unlock()
-	if old := treeLocks[path]; old != nil {
+// holdTree keeps the shift lock (uidmap.Shift) of a tree this guest uses
+// for the guest's life, so that no other guest shifts it to other owners
+// meanwhile; keyed by host path. The locks are the guest's, not the
+// process's: a shared supervisor hosts many guests.
+func (s *Supervisor) holdTree(path string, lock *os.File) {
+	s.treeMu.Lock()
+	defer s.treeMu.Unlock()
+	if old := s.treeLocks[path]; old != nil {
 		old.Close()
 	}
-	treeLocks[path] = lock
+	if s.treeLocks == nil {
+		s.treeLocks = map[string]*os.File{}
+	}
+	s.treeLocks[path] = lock
 }
 
-func releaseTree(path string) {
-	treeLocksMu.Lock()
-	defer treeLocksMu.Unlock()
-	if old := treeLocks[path]; old != nil {
+func (s *Supervisor) releaseTree(path string) {
+	s.treeMu.Lock()
+	defer s.treeMu.Unlock()
+	if old := s.treeLocks[path]; old != nil {
 		old.Close()
-		delete(treeLocks, path)
+		delete(s.treeLocks, path)
+	}
+}
+
+// releaseTrees drops every shift lock the guest holds (at its end).
+func (s *Supervisor) releaseTrees() {
+	s.treeMu.Lock()
+	defer s.treeMu.Unlock()
+	for path, f := range s.treeLocks {
+		f.Close()
+		delete(s.treeLocks, path)
 	}
 }
 

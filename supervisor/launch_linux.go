@@ -5,10 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"vmlite/plan"
 )
@@ -16,12 +22,142 @@ import (
 // startWait bounds how long `vmlite start` waits for the supervisor's report.
 const startWait = 120 * time.Second
 
-// Launch starts a detached supervisor for p and waits for its start report.
-// lock is the guest's lock file, already held by the caller; it passes to
-// the supervisor (and is closed here). On failure the supervisor has rolled
+// acceptWait bounds how long `vmlite start` waits for a shared supervisor
+// to take its guest (it may be starting up itself on a loaded host).
+const acceptWait = 60 * time.Second
+
+// LaunchOptions choose how a guest is supervised.
+type LaunchOptions struct {
+	// RunDir holds the shared supervisors' socket and lock (state.Layout.Run).
+	RunDir string
+	// GuestsPerSupervisor is how many guests one supervisor process may
+	// host; 1 gives every guest a dedicated supervisor.
+	GuestsPerSupervisor int
+}
+
+// Launch hands p to a supervisor and waits for its start report: to a
+// running shared supervisor with room, or to a new one. lock is the
+// guest's lock file, already held by the caller; it passes to the
+// supervisor (and is closed here). On failure the supervisor has rolled
 // everything back before it reports.
-func Launch(p *plan.Plan, lock *os.File) (plan.StartResult, error) {
+func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, error) {
 	defer lock.Close()
+	b, err := p.Marshal()
+	if err != nil {
+		return plan.StartResult{}, err
+	}
+	if o.GuestsPerSupervisor <= 1 || o.RunDir == "" {
+		return spawn(p, b, lock, nil, nil)
+	}
+	sock, err := poolSocket(o.RunDir)
+	if err != nil {
+		return plan.StartResult{}, err
+	}
+	plock, err := lockPools(filepath.Join(o.RunDir, poolLockName))
+	if err != nil {
+		return plan.StartResult{}, err
+	}
+	defer plock.Close() // released early once a pool took the guest
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
+	if err == nil {
+		res, handed, err := handToPool(conn, b, lock, plock)
+		if handed || err != nil {
+			return res, err
+		}
+	}
+	// No pool with room: start one, listening on the socket path, which
+	// is ours while we hold the lock (a dead pool's socket is stale).
+	_ = os.Remove(sock)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
+	}
+	l.SetUnlinkOnClose(false) // the pool owns the path from now on
+	if err := os.Chmod(sock, 0o600); err != nil {
+		l.Close()
+		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
+	}
+	lf, err := l.File()
+	l.Close()
+	if err != nil {
+		_ = os.Remove(sock)
+		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
+	}
+	defer lf.Close()
+	args := []string{"--pool-socket", sock, "--pool-lock", filepath.Join(o.RunDir, poolLockName),
+		"--max-guests", strconv.Itoa(o.GuestsPerSupervisor)}
+	return spawn(p, b, lock, lf, func() {
+		// The new pool's socket exists and queues connections: the next
+		// start may go to it while this one still boots.
+		lf.Close()
+		plock.Close()
+	}, args...)
+}
+
+// poolLockName is the host-wide lock of choosing and ending pools.
+const poolLockName = "supervisors.lock"
+
+// poolSocket names the shared supervisors' socket after the running
+// binary, so that a CLI never hands a plan to a supervisor of another
+// vmlite build (an upgrade, a test binary beside an installed one).
+func poolSocket(runDir string) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return "", fmt.Errorf("identify vmlite binary: %w", err)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	return filepath.Join(runDir, fmt.Sprintf("supervisor-%016x.sock", h.Sum64())), nil
+}
+
+// lockPools takes the host-wide pool lock, waiting for it.
+func lockPools(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, &os.SyscallError{Syscall: "flock", Err: err})
+	}
+	return f, nil
+}
+
+// handToPool offers the guest to the pool on conn. handed is false when
+// the pool turned it down before taking it (full, ending): the caller
+// may then start a new pool. Once the plan is sent, any other failure is
+// an error, never a second try: the pool may have started the guest.
+func handToPool(conn *net.UnixConn, b []byte, lock, plock *os.File) (res plan.StartResult, handed bool, err error) {
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(acceptWait))
+	if err := sendLaunch(conn, b, lock); err != nil {
+		return res, false, nil // never read: the pool ended meanwhile
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return res, true, fmt.Errorf("the shared supervisor did not take the guest within %v", acceptWait)
+		}
+		return res, false, nil // the pool ended before it read the request
+	}
+	var a poolAnswer
+	if err := json.Unmarshal(line, &a); err != nil {
+		return res, true, fmt.Errorf("decode supervisor answer: %w", err)
+	}
+	if !a.Accepted {
+		return res, false, nil
+	}
+	plock.Close() // the guest is counted: other starts may choose now
+	_ = conn.SetDeadline(time.Now().Add(startWait))
+	res, err = decodeResult(r)
+	return res, true, err
+}
+
+// spawn starts a supervisor process for p (plan bytes b). pool, when not
+// nil, is the listening socket of a new shared supervisor (fd 6); started
+// runs once the process exists.
+func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...string) (plan.StartResult, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return plan.StartResult{}, fmt.Errorf("find vmlite binary: %w", err)
@@ -36,7 +172,13 @@ func Launch(p *plan.Plan, lock *os.File) (plan.StartResult, error) {
 		planW.Close()
 		return plan.StartResult{}, fmt.Errorf("status pipe: %w", err)
 	}
-	logf, err := os.OpenFile(p.Paths.SupervisorLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	// A dedicated supervisor's stderr is its guest's log; a shared one's
+	// (Go runtime messages, panics) goes to supervisors.log beside them.
+	logPath := p.Paths.SupervisorLog
+	if pool != nil {
+		logPath = filepath.Join(filepath.Dir(logPath), "supervisors.log")
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return plan.StartResult{}, fmt.Errorf("open supervisor log: %w", err)
 	}
@@ -46,16 +188,20 @@ func Launch(p *plan.Plan, lock *os.File) (plan.StartResult, error) {
 		return plan.StartResult{}, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devnull.Close()
+	// Fd numbers are fixed in plan/fds.go.
+	extra := []*os.File{planR, statusW, lock}
+	if pool != nil {
+		extra = append(extra, pool)
+	}
 	cmd := &exec.Cmd{
-		Path:   self,
-		Args:   []string{"vmlite", Role, p.Name},
-		Env:    []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-		Dir:    "/",
-		Stdin:  devnull,
-		Stdout: logf,
-		Stderr: logf,
-		// Fd numbers are fixed in plan/fds.go.
-		ExtraFiles: []*os.File{planR, statusW, lock},
+		Path:       self,
+		Args:       supervisorArgs(p.Name, pool != nil, args),
+		Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		Dir:        "/",
+		Stdin:      devnull,
+		Stdout:     logf,
+		Stderr:     logf,
+		ExtraFiles: extra,
 		// Detached: its own session, no controlling terminal, so the
 		// user's logout or ^C does not reach it.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
@@ -68,12 +214,12 @@ func Launch(p *plan.Plan, lock *os.File) (plan.StartResult, error) {
 		statusR.Close()
 		return plan.StartResult{}, fmt.Errorf("start supervisor: %w", err)
 	}
+	if started != nil {
+		started()
+	}
 	// Reap the supervisor only if it dies before reporting; after a report
 	// it outlives us and is re-parented.
-	b, err := p.Marshal()
-	if err == nil {
-		_, err = planW.Write(b)
-	}
+	_, err = planW.Write(b)
 	planW.Close()
 	if err != nil {
 		statusR.Close()
@@ -86,28 +232,41 @@ func Launch(p *plan.Plan, lock *os.File) (plan.StartResult, error) {
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return plan.StartResult{}, fmt.Errorf("supervisor gave no start report (see %s): %w", p.Paths.SupervisorLog, err)
+		return plan.StartResult{}, fmt.Errorf("supervisor gave no start report (see %s): %w", logPath, err)
 	}
-	if !res.OK {
-		_ = cmd.Wait() // it exits right after a failed report
+	if !res.OK && pool == nil {
+		_ = cmd.Wait() // a dedicated supervisor exits right after a failed report
 	} else {
 		_ = cmd.Process.Release()
 	}
 	return res, nil
 }
 
+// supervisorArgs is the supervisor's argv: a dedicated one names its guest
+// (for ps); a shared one's first guest is only one of many.
+func supervisorArgs(name string, shared bool, flags []string) []string {
+	if !shared {
+		return []string{"vmlite", Role, name}
+	}
+	return append([]string{"vmlite", Role}, flags...)
+}
+
 func readResult(f *os.File) (plan.StartResult, error) {
 	_ = f.SetReadDeadline(time.Now().Add(startWait))
-	line, err := bufio.NewReader(f).ReadBytes('\n')
+	return decodeResult(bufio.NewReader(f))
+}
+
+func decodeResult(r *bufio.Reader) (plan.StartResult, error) {
+	line, err := r.ReadBytes('\n')
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return plan.StartResult{}, fmt.Errorf("no report within %v", startWait)
 		}
 		return plan.StartResult{}, err
 	}
-	var r plan.StartResult
-	if err := json.Unmarshal(line, &r); err != nil {
+	var res plan.StartResult
+	if err := json.Unmarshal(line, &res); err != nil {
 		return plan.StartResult{}, fmt.Errorf("decode start report: %w", err)
 	}
-	return r, nil
+	return res, nil
 }

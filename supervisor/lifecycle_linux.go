@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"fmt"
-	"log"
 	"os"
 	"os/signal"
 	"syscall"
@@ -40,6 +39,7 @@ type outcome struct {
 func (s *Supervisor) run() {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, unix.SIGTERM)
+	defer signal.Stop(term)
 	var restarts []time.Time
 	for {
 		s.mu.Lock()
@@ -54,7 +54,7 @@ func (s *Supervisor) run() {
 		}
 		out := s.classifyExit()
 		if err := s.bootRevert.Undo(); err != nil {
-			log.Printf("clean up after init exit: %v", err)
+			s.log.Printf("clean up after init exit: %v", err)
 		}
 		if out.restart {
 			now := time.Now()
@@ -63,10 +63,10 @@ func (s *Supervisor) run() {
 				restarts = restarts[1:]
 			}
 			if len(restarts) > maxQuickRestarts {
-				log.Printf("restarted %d times within %v: giving up", len(restarts)-1, quickRestartWindow)
+				s.log.Printf("restarted %d times within %v: giving up", len(restarts)-1, quickRestartWindow)
 				out = outcome{final: s.endState(state.Crashed, state.ReasonCrashed, "restart loop: init keeps ending")}
 			} else if err := s.reboot(); err != nil {
-				log.Printf("restart failed: %v", err)
+				s.log.Printf("restart failed: %v", err)
 				out = outcome{final: s.endState(state.Crashed, state.ReasonFailed, "restart failed: "+err.Error())}
 			} else {
 				continue
@@ -86,7 +86,7 @@ func (s *Supervisor) reboot() error {
 	s.st.Status = state.Starting
 	s.writeStateLocked()
 	s.mu.Unlock()
-	log.Printf("rebooting")
+	s.log.Printf("rebooting")
 	return s.boot(nil)
 }
 
@@ -98,7 +98,7 @@ func (s *Supervisor) classifyExit() outcome {
 	s.init = nil
 	s.mu.Unlock()
 	ws, _ := ps.Sys().(syscall.WaitStatus)
-	log.Printf("init exited: %v (request %q)", ps, pending)
+	s.log.Printf("init exited: %v (request %q)", ps, pending)
 	status, sig := exitDetails(ws)
 	s.mu.Lock()
 	s.st.ExitStatus, s.st.ExitSignal = &status, sig
@@ -165,12 +165,19 @@ func (s *Supervisor) teardown(final state.State) {
 			final.OOMKills = st.OOMKills
 		}
 	}
-	log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
+	s.log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
 	if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
-		log.Printf("record last state: %v", err)
+		s.log.Printf("record last state: %v", err)
 	}
 	if err := s.hostRevert.Undo(); err != nil {
-		log.Printf("tear down: %v", err)
+		s.log.Printf("tear down: %v", err)
+	}
+	s.releaseTrees()
+	// The runtime directory (and its lock file) is gone: a new start of
+	// the guest may begin. A dedicated supervisor is about to exit anyway;
+	// a shared one goes on hosting its other guests.
+	if s.lock != nil {
+		s.lock.Close()
 	}
 	s.mu.Lock()
 	s.st = final

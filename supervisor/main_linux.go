@@ -3,9 +3,11 @@ package supervisor
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -19,45 +21,62 @@ import (
 	"vmlite/state"
 )
 
-// Main is the entry point of the __supervise role; it returns the exit status.
+// Main is the entry point of the __supervise role; it returns the exit
+// status. argv: vmlite __supervise NAME [--pool-socket PATH --pool-lock
+// PATH --max-guests N]. NAME is the first guest's (for ps); its plan,
+// status pipe and lock come on the fds of plan/fds.go. With --max-guests
+// above 1 the listening socket of the pool comes on fd 6 and further
+// guests arrive through it (pool_linux.go).
 func Main() int {
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
-	// Hundreds of supervisors share a host: keep the heap small. They
+	// Hundreds of guests share a host: keep the heap small. Supervisors
 	// allocate little after start, so a low GC target costs nothing.
 	debug.SetGCPercent(25)
-	debug.SetMemoryLimit(8 << 20)
 	// One P: the supervisor only waits on fds and signals, and every P
 	// costs an mcache, a GC worker and often a thread of its own.
 	runtime.GOMAXPROCS(1)
-
-	status := os.NewFile(plan.SupervisorStatusFD, "status")
-	lock := os.NewFile(plan.SupervisorLockFD, "lock")
-	_ = lock // held open for the supervisor's lifetime: the guest runs while it is locked
-	p, err := readPlan(os.NewFile(plan.SupervisorPlanFD, "plan"))
-	if err != nil {
-		report(status, plan.StartResult{Error: err.Error()})
-		return 1
-	}
-	log.SetPrefix(p.Name + ": ")
 	// The supervisor is detached; SIGHUP from a closing terminal or SIGINT
 	// from a ^C in the starting shell must not end it. SIGTERM means
-	// "stop the guest" (as at host shutdown), SIGPIPE comes from console
+	// "stop the guests" (as at host shutdown), SIGPIPE comes from console
 	// clients that went away.
 	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGPIPE)
 
-	s := newSupervisor(p)
-	res := s.start()
-	report(status, res)
-	if !res.OK {
+	fs := flag.NewFlagSet(Role, flag.ContinueOnError)
+	var o poolOptions
+	fs.StringVar(&o.socket, "pool-socket", "", "")
+	fs.StringVar(&o.lock, "pool-lock", "", "")
+	fs.IntVar(&o.max, "max-guests", 1, "")
+	args := os.Args[2:]
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		args = args[1:] // the first guest's name
+	}
+	status := os.NewFile(plan.SupervisorStatusFD, "status")
+	if err := fs.Parse(args); err != nil {
+		report(status, plan.StartResult{Error: fmt.Sprintf("supervisor arguments: %v", err)})
 		return 1
 	}
-	// Start-up garbage (the plan's JSON, the sync messages) is gone after
-	// the report; hand its pages back now rather than when the scavenger
-	// gets to it, since the supervisor then idles for the guest's lifetime.
-	debug.FreeOSMemory()
-	s.run()
-	// The lock is released by the kernel when the process ends, not before.
-	runtime.KeepAlive(lock)
+	// A soft limit that grows with the guests the process may host.
+	debug.SetMemoryLimit(8<<20 + int64(max(o.max, 1))*(1<<20))
+	pl := newPool(o)
+	if o.max > 1 {
+		l, err := net.FileListener(os.NewFile(plan.SupervisorPoolFD, "pool"))
+		if err != nil {
+			report(status, plan.StartResult{Error: fmt.Sprintf("supervisor pool socket: %v", err)})
+			return 1
+		}
+		pl.serve(l.(*net.UnixListener))
+	}
+	lock := os.NewFile(plan.SupervisorLockFD, "lock")
+	p, err := readPlan(os.NewFile(plan.SupervisorPlanFD, "plan"))
+	if err != nil {
+		report(status, plan.StartResult{Error: err.Error()})
+		lock.Close()
+		pl.guestGone() // nothing to host: the pool ends unless a guest came meanwhile
+	} else {
+		pl.adopt()
+		go pl.runGuest(p, lock, func(r plan.StartResult) { report(status, r) })
+	}
+	<-pl.exit
 	return 0
 }
 
@@ -71,11 +90,36 @@ func readPlan(f *os.File) (*plan.Plan, error) {
 }
 
 // report writes the start result for `vmlite start` and closes the pipe.
-func report(f *os.File, r plan.StartResult) {
+func report(f io.WriteCloser, r plan.StartResult) {
 	r.SupervisorPID = os.Getpid()
 	b, _ := json.Marshal(r)
 	_, _ = f.Write(append(b, '\n'))
 	f.Close()
+}
+
+// superviseGuest starts one guest and supervises it until it is gone;
+// report gets the start result. On a failed start everything has been
+// rolled back when report is called.
+func superviseGuest(p *plan.Plan, lock *os.File, shared bool, report func(plan.StartResult)) {
+	s := newSupervisor(p)
+	s.lock = lock
+	s.st.SharedSupervisor = shared
+	// The guest's own log file: a shared supervisor's stderr is the pool's.
+	if f, err := os.OpenFile(p.Paths.SupervisorLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600); err == nil {
+		s.log = log.New(f, p.Name+": ", log.LstdFlags|log.Lmicroseconds)
+		defer f.Close()
+	}
+	res := s.start()
+	report(res)
+	if !res.OK {
+		lock.Close()
+		return
+	}
+	// Start-up garbage (the plan's JSON, the sync messages) is gone after
+	// the report; hand its pages back now rather than when the scavenger
+	// gets to it, since the supervisor then idles for the guest's lifetime.
+	debug.FreeOSMemory()
+	s.run()
 }
 
 // start sets up the host side and boots the guest once. On failure it has
@@ -95,19 +139,20 @@ func (s *Supervisor) start() plan.StartResult {
 
 // failStart rolls back a failed start and records why.
 func (s *Supervisor) failStart(err error) {
-	log.Printf("start failed: %v", err)
+	s.log.Printf("start failed: %v", err)
 	if uerr := s.bootRevert.Undo(); uerr != nil {
-		log.Printf("roll back boot: %v", uerr)
+		s.log.Printf("roll back boot: %v", uerr)
 	}
 	if uerr := s.hostRevert.Undo(); uerr != nil {
-		log.Printf("roll back host set-up: %v", uerr)
+		s.log.Printf("roll back host set-up: %v", uerr)
 	}
+	s.releaseTrees()
 	s.mu.Lock()
 	s.st.Status, s.st.Reason, s.st.Error, s.st.StoppedAt = state.Shutoff, state.ReasonFailed, err.Error(), time.Now()
 	last := s.st
 	s.mu.Unlock()
 	if werr := state.Write(s.p.Paths.LastFile, &last); werr != nil {
-		log.Printf("record last state: %v", werr)
+		s.log.Printf("record last state: %v", werr)
 	}
 }
 

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"fmt"
-	"log"
 	"os"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func (s *Supervisor) graceful(pid int, exited <-chan struct{}, sigName string, t
 	sig, ok := parseSignal(sigName)
 	if !ok {
 		// No shutdown protocol (a shell as init): nothing to wait for.
-		log.Printf("init %s has no shutdown signal: stopping it by force", s.p.Init.Path)
+		s.log.Printf("init %s has no shutdown signal: stopping it by force", s.p.Init.Path)
 		forceKill(pid)
 		return
 	}
@@ -67,14 +66,14 @@ func (s *Supervisor) graceful(pid int, exited <-chan struct{}, sigName string, t
 		if !sent && catches(pid, sig) {
 			if err := unix.Kill(pid, sig); err == nil {
 				sent = true
-				log.Printf("sent %s to init", sigName)
+				s.log.Printf("sent %s to init", sigName)
 			}
 		}
 		select {
 		case <-exited:
 			return
 		case <-deadline.C:
-			log.Printf("init did not stop within %v: killing the guest", timeout)
+			s.log.Printf("init did not stop within %v: killing the guest", timeout)
 			s.mu.Lock()
 			s.forced = true
 			s.mu.Unlock()

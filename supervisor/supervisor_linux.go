@@ -17,6 +17,15 @@ import (
 // goroutine and the control socket's goroutines; mu guards the run state.
 type Supervisor struct {
 	p *plan.Plan
+	// log is the guest's own diagnostics log (its SupervisorLog file): a
+	// shared supervisor writes each guest's lines to that guest's file.
+	log *log.Logger
+	// lock is the guest's lock file, held until the guest is torn down.
+	lock *os.File
+
+	// treeMu guards treeLocks: the shift locks of the trees the guest uses.
+	treeMu    sync.Mutex
+	treeLocks map[string]*os.File
 
 	hostRevert *revert.Reverter
 	bootRevert *revert.Reverter
@@ -47,6 +56,7 @@ type Supervisor struct {
 func newSupervisor(p *plan.Plan) *Supervisor {
 	return &Supervisor{
 		p:          p,
+		log:        log.New(os.Stderr, p.Name+": ", log.LstdFlags|log.Lmicroseconds),
 		hostRevert: revert.New(),
 		bootRevert: revert.New(),
 		finished:   make(chan struct{}),
@@ -60,7 +70,7 @@ func newSupervisor(p *plan.Plan) *Supervisor {
 // writeState records st in state.json; mu must be held.
 func (s *Supervisor) writeStateLocked() {
 	if err := state.WriteRuntime(s.p.Paths.StateFile, &s.st); err != nil {
-		log.Printf("record state: %v", err)
+		s.log.Printf("record state: %v", err)
 	}
 }
 

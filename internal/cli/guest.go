@@ -82,7 +82,9 @@ func (a *App) requireRunning(name string) (*guestInfo, error) {
 func (a *App) call(name string, req supervisor.Request) (*supervisor.Response, error) {
 	wait := req.Timeout + 2*plan.DefaultStopTimeout
 	resp, err := supervisor.Call(a.Layout.ControlSocket(name), req, wait)
-	if err == nil && (req.Op == supervisor.OpStop || req.Op == supervisor.OpDestroy) {
+	// A shared supervisor goes on hosting other guests; a dedicated one
+	// exits right after its guest is torn down.
+	if err == nil && !resp.State.SharedSupervisor && (req.Op == supervisor.OpStop || req.Op == supervisor.OpDestroy) {
 		supervisor.WaitExit(resp.State.SupervisorPID, 10*time.Second)
 	}
 	return resp, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,6 +53,10 @@ func runStart(app *App, arg string, attach bool) error {
 		err       error
 		transient = isFileArg(arg)
 	)
+	per, err := guestsPerSupervisor()
+	if err != nil {
+		return err
+	}
 	if transient {
 		if _, serr := os.Stat(arg); serr != nil {
 			return fmt.Errorf("%w: %s: no such file", errdefs.ErrNotFound, arg)
@@ -93,7 +98,7 @@ func runStart(app *App, arg string, attach bool) error {
 		lock.Close()
 		return err
 	}
-	res, err := supervisor.Launch(p, lock)
+	res, err := supervisor.Launch(p, lock, supervisor.LaunchOptions{RunDir: app.Layout.Run, GuestsPerSupervisor: per})
 	if err != nil {
 		return err
 	}
@@ -105,6 +110,26 @@ func runStart(app *App, arg string, attach bool) error {
 		return app.attachConsole(name, "console0")
 	}
 	return nil
+}
+
+// defaultGuestsPerSupervisor is how many guests share one supervisor
+// process unless VMLITE_GUESTS_PER_SUPERVISOR says otherwise: enough to
+// make a supervisor's Go runtime a small share of each guest's memory,
+// few enough that a supervisor that dies orphans a bounded set of guests.
+const defaultGuestsPerSupervisor = 32
+
+// guestsPerSupervisor reads VMLITE_GUESTS_PER_SUPERVISOR (1: a dedicated
+// supervisor process per guest).
+func guestsPerSupervisor() (int, error) {
+	v := os.Getenv("VMLITE_GUESTS_PER_SUPERVISOR")
+	if v == "" {
+		return defaultGuestsPerSupervisor, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 4096 {
+		return 0, fmt.Errorf("%w: VMLITE_GUESTS_PER_SUPERVISOR=%q: want a number from 1 (a supervisor per guest) to 4096", errdefs.ErrInvalid, v)
+	}
+	return n, nil
 }
 
 // lockForStart creates the runtime directory and takes the guest's lock:

@@ -17,21 +17,23 @@ func init() { register(newStatusCmd) }
 
 // statusReport is `vmlite status --json`.
 type statusReport struct {
-	Name          string         `json:"name"`
-	UUID          string         `json:"uuid,omitempty"`
-	State         state.Status   `json:"state"`
-	Reason        state.Reason   `json:"reason,omitempty"`
-	Error         string         `json:"error,omitempty"`
-	Persistent    bool           `json:"persistent"`
-	SupervisorPID int            `json:"supervisorPid,omitempty"`
-	InitPID       int            `json:"initPid,omitempty"`
-	StartedAt     *time.Time     `json:"startedAt,omitempty"`
-	StoppedAt     *time.Time     `json:"stoppedAt,omitempty"`
-	UptimeSec     float64        `json:"uptimeSeconds,omitempty"`
-	ExitStatus    *int           `json:"exitStatus,omitempty"`
-	ExitSignal    string         `json:"exitSignal,omitempty"`
-	Restarts      int            `json:"restarts,omitempty"`
-	Consoles      map[string]int `json:"consoleClients,omitempty"`
+	Name          string       `json:"name"`
+	UUID          string       `json:"uuid,omitempty"`
+	State         state.Status `json:"state"`
+	Reason        state.Reason `json:"reason,omitempty"`
+	Error         string       `json:"error,omitempty"`
+	Persistent    bool         `json:"persistent"`
+	SupervisorPID int          `json:"supervisorPid,omitempty"`
+	// SharedSupervisor: the supervisor hosts other guests too.
+	SharedSupervisor bool           `json:"sharedSupervisor,omitempty"`
+	InitPID          int            `json:"initPid,omitempty"`
+	StartedAt        *time.Time     `json:"startedAt,omitempty"`
+	StoppedAt        *time.Time     `json:"stoppedAt,omitempty"`
+	UptimeSec        float64        `json:"uptimeSeconds,omitempty"`
+	ExitStatus       *int           `json:"exitStatus,omitempty"`
+	ExitSignal       string         `json:"exitSignal,omitempty"`
+	Restarts         int            `json:"restarts,omitempty"`
+	Consoles         map[string]int `json:"consoleClients,omitempty"`
 	// Resources are live cgroup counters of a running guest.
 	Resources *cgroup.Stats `json:"resources,omitempty"`
 	// Addresses of a running guest's interfaces (lo left out).
@@ -80,6 +82,7 @@ func (a *App) status(name string) (*statusReport, error) {
 	if st != nil {
 		r.UUID, r.State, r.Reason, r.Error = st.UUID, st.Status, st.Reason, st.Error
 		r.SupervisorPID, r.InitPID, r.ExitStatus, r.ExitSignal, r.Restarts = st.SupervisorPID, st.InitPID, st.ExitStatus, st.ExitSignal, st.Restarts
+		r.SharedSupervisor = st.SharedSupervisor
 		if !st.StartedAt.IsZero() {
 			t := st.StartedAt
 			r.StartedAt = &t
@@ -112,7 +115,7 @@ func (a *App) status(name string) (*statusReport, error) {
 		r.UptimeSec = time.Since(*r.StartedAt).Seconds()
 	}
 	if !g.Running && !g.Orphaned {
-		r.SupervisorPID, r.InitPID = 0, 0
+		r.SupervisorPID, r.InitPID, r.SharedSupervisor = 0, 0, false
 	}
 	return r, nil
 }
@@ -134,7 +137,11 @@ func printStatus(app *App, r *statusReport) {
 	fmt.Fprintf(w, "Persistent:  %v\n", r.Persistent)
 	if r.InitPID > 0 {
 		fmt.Fprintf(w, "Init PID:    %d\n", r.InitPID)
-		fmt.Fprintf(w, "Supervisor:  %d\n", r.SupervisorPID)
+		shared := ""
+		if r.SharedSupervisor {
+			shared = " (shared)"
+		}
+		fmt.Fprintf(w, "Supervisor:  %d%s\n", r.SupervisorPID, shared)
 	}
 	if r.UptimeSec > 0 {
 		fmt.Fprintf(w, "Uptime:      %v\n", (time.Duration(r.UptimeSec) * time.Second).Round(time.Second))

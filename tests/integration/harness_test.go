@@ -61,6 +61,8 @@ type harness struct {
 	root string
 	// names are the guests this test made, destroyed at cleanup.
 	names []string
+	// env is added to every vmlite command's environment.
+	env []string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -107,6 +109,7 @@ func (h *harness) run(args ...string) result {
 func (h *harness) runIn(stdin string, args ...string) result {
 	h.t.Helper()
 	cmd := exec.Command(bin, append([]string{"--root", h.root}, args...)...)
+	cmd.Env = append(os.Environ(), h.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != "" {
@@ -231,7 +234,8 @@ func (h *harness) assertGone(name string) {
 	}
 }
 
-// processesOf lists supervisor processes of name.
+// processesOf lists dedicated supervisor processes of name (argv names
+// the guest; shared supervisors are found by supervisorsUnder).
 func processesOf(name string) []string {
 	var out []string
 	ents, _ := os.ReadDir("/proc")
@@ -267,12 +271,51 @@ func cgroupsOf(name string) []string {
 	return out
 }
 
+// supervisorsUnder lists the shared supervisor processes serving the
+// state root root (their socket lives in root/run).
+func supervisorsUnder(root string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || procZombie(e.Name()) {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) >= 4 && args[1] == "__supervise" && args[2] == "--pool-socket" && strings.HasPrefix(args[3], filepath.Join(root, "run")+"/") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// procZombie reports whether process pid (a /proc entry name) has exited.
+func procZombie(pid string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z'
+}
+
+// processGone reports whether pid has exited (or is a zombie).
+func processGone(pid int) bool { return procZombie(fmt.Sprint(pid)) }
+
 func (h *harness) cleanup() {
 	for _, n := range h.names {
 		if len(processesOf(n)) > 0 || dirExists(filepath.Join(h.root, "run", "guests", n)) {
 			h.run("destroy", n)
 		}
 		h.assertGone(n)
+	}
+	// A shared supervisor ends with its last guest.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(supervisorsUnder(h.root)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := supervisorsUnder(h.root); len(left) > 0 {
+		h.t.Errorf("shared supervisors still run after every guest is gone: %v", left)
 	}
 }
 

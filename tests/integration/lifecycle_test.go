@@ -128,7 +128,9 @@ func TestCrashedInit(t *testing.T) {
 	if st.ExitStatus == nil || *st.ExitStatus != 3 {
 		t.Errorf("exit status = %v, want 3 (%+v)", st.ExitStatus, st)
 	}
-	testutil.WaitFor(t, 30*time.Second, "supervisor exit", func() bool { return len(processesOf(name)) == 0 })
+	testutil.WaitFor(t, 30*time.Second, "supervisor exit", func() bool {
+		return len(processesOf(name)) == 0 && len(supervisorsUnder(h.root)) == 0
+	})
 	h.assertGone(name)
 }
 
@@ -255,7 +257,7 @@ func TestSupervisorKilled(t *testing.T) {
 	if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	testutil.WaitFor(t, 30*time.Second, "supervisor gone", func() bool { return len(processesOf(name)) == 0 })
+	testutil.WaitFor(t, 30*time.Second, "supervisor gone", func() bool { return processGone(st.SupervisorPID) })
 	if got := h.status(name); got.State != "orphaned" {
 		t.Errorf("state after supervisor kill = %q, want orphaned", got.State)
 	}

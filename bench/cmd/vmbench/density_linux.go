@@ -151,6 +151,8 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	var pss int64
 	counted := 0
 	pp := parents()
+	// A shared supervisor's tree holds all its guests: count it once.
+	seen := map[int]bool{}
 	for _, g := range guests {
 		if !g.startOK {
 			continue
@@ -161,7 +163,12 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 			continue
 		}
 		g.sup, g.init = sup, init
+		if seen[sup] {
+			counted++
+			continue
+		}
 		if t, _, err := treeRollupIn(sup, pp); err == nil {
+			seen[sup] = true
 			pss += t.PSS
 			counted++
 		}

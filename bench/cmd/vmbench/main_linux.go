@@ -40,7 +40,7 @@ func main() {
 	flag.StringVar(&o.vmlite, "vmlite", "bin/vmlite", "the vmlite binary under test")
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
-	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare")
+	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest)")
 	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload", "what to measure: startstop, profile, density, console, workload")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
@@ -107,6 +107,10 @@ func runBench(o options) error {
 		switch name {
 		case "vmlite":
 			p = b.vm
+		case "vmlite-dedicated":
+			// The same build, one supervisor process per guest (as before
+			// shared supervisors): what sharing buys, side by side.
+			p = &vmlitePeer{label: name, bin: bin, extraEnv: []string{"VMLITE_GUESTS_PER_SUPERVISOR=1"}}
 		case "lxc":
 			p = &lxcPeer{}
 		case "nspawn":
@@ -136,6 +140,7 @@ func runBench(o options) error {
 	var ready []peer
 	for _, p := range b.peers {
 		if vp, ok := p.(*vmlitePeer); ok && vp != b.vm {
+			vp.tmplXML = b.vm.tmplXML
 			if err := vp.setup(work); err != nil {
 				return err
 			}
@@ -318,6 +323,8 @@ func shortName(p peer) string {
 	switch p.name() {
 	case "vmlite-base":
 		return "vb"
+	case "vmlite-dedicated":
+		return "vd"
 	case "libvirt-lxc":
 		return "lv"
 	case "nspawn":

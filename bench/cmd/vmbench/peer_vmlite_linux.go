@@ -13,13 +13,16 @@ import (
 // vmlitePeer drives bin/vmlite with its own --root (VMLITE_ROOT) in the
 // work directory.
 type vmlitePeer struct {
-	// label names the peer: "vmlite", or "vmlite-base" for another build
-	// compared side by side (-compare).
-	label   string
-	bin     string
-	root    string
-	tmplXML string // the domain XML `vmlite template busybox` wrote
-	version string
+	// label names the peer: "vmlite", "vmlite-dedicated" (the same build
+	// with a supervisor process per guest), or "vmlite-base" for another
+	// build compared side by side (-compare).
+	label string
+	// extraEnv is added to every command's environment.
+	extraEnv []string
+	bin      string
+	root     string
+	tmplXML  string // the domain XML `vmlite template busybox` wrote
+	version  string
 }
 
 func (p *vmlitePeer) name() string           { return p.label }
@@ -30,7 +33,9 @@ func (p *vmlitePeer) versions() map[string]string {
 	return map[string]string{p.label: p.version}
 }
 
-func (p *vmlitePeer) env() []string { return append(os.Environ(), "VMLITE_ROOT="+p.root) }
+func (p *vmlitePeer) env() []string {
+	return append(append(os.Environ(), "VMLITE_ROOT="+p.root), p.extraEnv...)
+}
 
 func (p *vmlitePeer) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(p.bin, args...)
@@ -70,7 +75,7 @@ func (p *vmlitePeer) setup(work string) error {
 	}
 	h := sha256File(p.bin)
 	p.version = "binary " + h
-	if p.label == "vmlite" {
+	if p.label == "vmlite" || p.label == "vmlite-dedicated" {
 		p.version = "git " + gitDescribe() + ", " + p.version
 	}
 	return nil

@@ -1,0 +1,243 @@
+package supervisor
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+)
+
+// A shared supervisor ("pool") hosts up to max guests in one process, so
+// that a host running hundreds of guests pays one Go runtime per max
+// guests instead of one per guest, and a start skips a process start.
+// Every guest keeps its own Supervisor value, control socket, console
+// sockets, log file and lock; only the process is shared.
+//
+// Choosing a pool (Launch, CLI side) and leaving one (a pool that ends)
+// are serialised by a host-wide lock file: a CLI holds it from connecting
+// to the pool's socket until the pool has accepted its guest, and a pool
+// takes it before it stops listening for good. So a guest is never handed
+// to a pool that is about to exit, and at most one pool listens on the
+// socket path at a time. A pool that becomes full stops listening at
+// once (while the CLI that filled it still holds the lock); the next CLI
+// finds no listener and starts a new pool.
+//
+// The protocol on the pool's socket (unix stream): the CLI sends one byte
+// carrying the guest's lock fd (SCM_RIGHTS), then the plan as one JSON
+// line; the pool answers one poolAnswer line, and, when it accepted the
+// guest, the StartResult line once the guest's init runs (or the start
+// failed and was rolled back).
+
+// poolOptions are the __supervise flags of a pool.
+type poolOptions struct {
+	socket string // the path the pool listens on
+	lock   string // the host-wide lock file
+	max    int    // guests per process; 1: a dedicated supervisor
+}
+
+// poolAnswer is the pool's first answer to a launch request.
+type poolAnswer struct {
+	Accepted bool   `json:"accepted"`
+	Error    string `json:"error,omitempty"`
+}
+
+// pool counts the guests of this process and decides when it ends.
+type pool struct {
+	o poolOptions
+
+	mu     sync.Mutex // mu guards the fields below
+	guests int
+	l      *net.UnixListener // nil once the pool stopped listening
+	ending bool
+
+	exit chan struct{} // closed when the process should exit
+}
+
+func newPool(o poolOptions) *pool {
+	return &pool{o: o, exit: make(chan struct{})}
+}
+
+// adopt counts a guest the pool hosts.
+func (pl *pool) adopt() {
+	pl.mu.Lock()
+	pl.guests++
+	pl.mu.Unlock()
+}
+
+// runGuest supervises one guest and counts it out at the end.
+func (pl *pool) runGuest(p *plan.Plan, lock *os.File, report func(plan.StartResult)) {
+	defer pl.guestGone()
+	superviseGuest(p, lock, pl.o.max > 1, report)
+}
+
+// guestGone counts a guest out; the pool ends with its last guest.
+func (pl *pool) guestGone() {
+	pl.mu.Lock()
+	pl.guests--
+	n := pl.guests
+	pl.mu.Unlock()
+	if n <= 0 {
+		go pl.maybeEnd()
+	}
+}
+
+// maybeEnd ends the process if it still has no guest once no CLI can be
+// handing it one (the host-wide lock).
+func (pl *pool) maybeEnd() {
+	if pl.o.lock != "" {
+		f, err := os.OpenFile(pl.o.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+		if err == nil {
+			// Held until the process exits: the kernel releases it then.
+			if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+				f.Close()
+			} else {
+				defer func() {
+					if !pl.isEnding() {
+						f.Close()
+					}
+				}()
+			}
+		}
+	}
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.guests > 0 || pl.ending {
+		return
+	}
+	pl.stopListeningLocked()
+	pl.ending = true
+	close(pl.exit)
+}
+
+func (pl *pool) isEnding() bool {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.ending
+}
+
+// stopListeningLocked removes the pool's socket; mu must be held.
+func (pl *pool) stopListeningLocked() {
+	if pl.l == nil {
+		return
+	}
+	_ = os.Remove(pl.o.socket)
+	_ = pl.l.Close()
+	pl.l = nil
+}
+
+// serve accepts launch requests on l.
+func (pl *pool) serve(l *net.UnixListener) {
+	pl.mu.Lock()
+	pl.l = l
+	pl.mu.Unlock()
+	go func() {
+		for {
+			conn, err := l.AcceptUnix()
+			if err != nil {
+				return // closed: full or ending
+			}
+			go pl.handle(conn)
+		}
+	}()
+}
+
+// handle takes one guest from a CLI.
+func (pl *pool) handle(conn *net.UnixConn) {
+	p, lock, err := recvLaunch(conn)
+	if err != nil {
+		answer(conn, poolAnswer{Error: err.Error()})
+		conn.Close()
+		return
+	}
+	pl.mu.Lock()
+	if pl.ending || pl.guests >= pl.o.max {
+		pl.mu.Unlock()
+		lock.Close()
+		answer(conn, poolAnswer{Error: "supervisor full"})
+		conn.Close()
+		return
+	}
+	pl.guests++
+	if pl.guests >= pl.o.max {
+		pl.stopListeningLocked() // the next CLI starts a new pool
+	}
+	pl.mu.Unlock()
+	answer(conn, poolAnswer{Accepted: true})
+	_ = conn.SetDeadline(time.Time{})
+	pl.runGuest(p, lock, func(r plan.StartResult) { report(conn, r) })
+}
+
+// recvLaunch reads a launch request: the lock fd, then the plan line.
+func recvLaunch(conn *net.UnixConn) (*plan.Plan, *os.File, error) {
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if !peerAllowed(conn) {
+		return nil, nil, errors.New("permission denied")
+	}
+	b := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(b, oob)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read launch request: %w", err)
+	}
+	fds, err := parseRights(oob[:oobn])
+	if err != nil || len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, nil, fmt.Errorf("launch request without the guest's lock: %v", err)
+	}
+	lock := os.NewFile(uintptr(fds[0]), "lock")
+	line, err := bufio.NewReaderSize(conn, 64<<10).ReadBytes('\n')
+	if err != nil {
+		lock.Close()
+		return nil, nil, fmt.Errorf("read launch plan: %w", err)
+	}
+	p, err := plan.Unmarshal(line)
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	return p, lock, nil
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for _, m := range msgs {
+		f, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			return fds, err
+		}
+		fds = append(fds, f...)
+	}
+	return fds, nil
+}
+
+func answer(conn net.Conn, a poolAnswer) {
+	b, _ := json.Marshal(a)
+	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, _ = conn.Write(append(b, '\n'))
+	_ = conn.SetWriteDeadline(time.Time{})
+}
+
+// sendLaunch hands a guest to the pool at conn: its lock, then its plan.
+func sendLaunch(conn *net.UnixConn, b []byte, lock *os.File) error {
+	if _, _, err := conn.WriteMsgUnix([]byte{'L'}, unix.UnixRights(int(lock.Fd())), nil); err != nil {
+		return fmt.Errorf("send the guest's lock: %w", err)
+	}
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("send launch plan: %w", err)
+	}
+	return nil
+}

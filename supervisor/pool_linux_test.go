@@ -1,0 +1,199 @@
+package supervisor
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+)
+
+// pair returns both ends of a unix stream connection through a listener
+// in a temporary directory.
+func pair(t *testing.T) (client, server *net.UnixConn) {
+	t.Helper()
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(t.TempDir(), "s.sock"), Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err = net.DialUnix("unix", nil, l.Addr().(*net.UnixAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = l.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+func tempLock(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func sameFile(t *testing.T, a, b *os.File) bool {
+	t.Helper()
+	var sa, sb unix.Stat_t
+	if err := unix.Fstat(int(a.Fd()), &sa); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fstat(int(b.Fd()), &sb); err != nil {
+		t.Fatal(err)
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
+
+func TestLaunchRequest(t *testing.T) {
+	p := &plan.Plan{Version: plan.Version, Name: "g1", UUID: "u"}
+	good, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		send    func(c *net.UnixConn, lock *os.File) error
+		wantErr bool
+	}{
+		{"plan and lock", func(c *net.UnixConn, lock *os.File) error { return sendLaunch(c, good, lock) }, false},
+		{"no lock", func(c *net.UnixConn, _ *os.File) error {
+			_, err := c.Write(append([]byte{'L'}, append(good, '\n')...))
+			return err
+		}, true},
+		{"bad plan", func(c *net.UnixConn, lock *os.File) error { return sendLaunch(c, []byte("{nope"), lock) }, true},
+		{"no plan", func(c *net.UnixConn, lock *os.File) error {
+			_, _, err := c.WriteMsgUnix([]byte{'L'}, unix.UnixRights(int(lock.Fd())), nil)
+			c.CloseWrite()
+			return err
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, server := pair(t)
+			lock := tempLock(t)
+			if err := tt.send(client, lock); err != nil {
+				t.Fatal(err)
+			}
+			got, gotLock, err := recvLaunch(server)
+			if tt.wantErr {
+				if err == nil {
+					gotLock.Close()
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gotLock.Close()
+			if got.Name != "g1" || got.UUID != "u" {
+				t.Errorf("plan = %+v", got)
+			}
+			if !sameFile(t, gotLock, lock) {
+				t.Error("the received lock is another file")
+			}
+		})
+	}
+}
+
+// readAnswer reads the pool's first answer line.
+func readAnswer(t *testing.T, c *net.UnixConn) poolAnswer {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadBytes('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a poolAnswer
+	if err := json.Unmarshal(line, &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestPoolTurnsDown: a full or ending pool answers "not accepted" and
+// keeps nothing of the request (the CLI then starts a new pool).
+func TestPoolTurnsDown(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		guests int
+		ending bool
+	}{{"full", 2, false}, {"ending", 0, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			pl := newPool(poolOptions{max: 2})
+			pl.guests, pl.ending = tt.guests, tt.ending
+			client, server := pair(t)
+			b, _ := (&plan.Plan{Version: plan.Version, Name: "g"}).Marshal()
+			if err := sendLaunch(client, b, tempLock(t)); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { pl.handle(server); close(done) }()
+			if a := readAnswer(t, client); a.Accepted || a.Error == "" {
+				t.Errorf("answer %+v, want a refusal with a reason", a)
+			}
+			<-done
+			if pl.guests != tt.guests {
+				t.Errorf("guests = %d after a refusal, want %d", pl.guests, tt.guests)
+			}
+		})
+	}
+}
+
+// TestPoolEndsWithLastGuest: the pool stops listening, removes its socket
+// and ends once its last guest is gone, under the host-wide lock.
+func TestPoolEndsWithLastGuest(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "pool.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	pl := newPool(poolOptions{socket: sock, lock: filepath.Join(dir, "lock"), max: 4})
+	pl.serve(l)
+	pl.adopt()
+	pl.adopt()
+	pl.guestGone()
+	select {
+	case <-pl.exit:
+		t.Fatal("the pool ended with a guest left")
+	case <-time.After(50 * time.Millisecond):
+	}
+	// A CLI holding the lock keeps the pool from ending meanwhile.
+	held, err := lockPools(filepath.Join(dir, "lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.guestGone()
+	select {
+	case <-pl.exit:
+		t.Fatal("the pool ended while a CLI held the lock")
+	case <-time.After(100 * time.Millisecond):
+	}
+	held.Close()
+	select {
+	case <-pl.exit:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pool did not end after its last guest")
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket left after the pool ended: %v", err)
+	}
+	if _, err := net.Dial("unix", sock); err == nil {
+		t.Error("the ended pool still accepts connections")
+	}
+}
