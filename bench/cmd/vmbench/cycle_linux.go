@@ -38,7 +38,7 @@ func bootGuest(p peer, g *guest) (marker, ret, execd time.Duration, err error) {
 	_ = os.Remove(g.marker())
 	_ = os.Remove(g.shutdown())
 	execd = -1
-	ew, werr := newExecWatch(g.rootfs)
+	ew, werr := newExecWatch(g.initPath())
 	if werr != nil {
 		logf("%s: %v", p.name(), werr)
 	} else {

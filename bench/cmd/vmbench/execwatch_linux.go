@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// execWatch reports the first open of the guest's busybox binary, which
+// execWatch reports the first open of the guest's init binary, which
 // in a start cycle is the exec of the guest's /sbin/init (execve raises
 // IN_OPEN on the file it runs). It separates the manager's share of a
 // start (up to init's exec) from the guest's own boot work (rcS), which is
@@ -18,14 +17,14 @@ type execWatch struct {
 	seen chan time.Time
 }
 
-func newExecWatch(rootfs string) (*execWatch, error) {
+func newExecWatch(initPath string) (*execWatch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
-	if _, err := unix.InotifyAddWatch(fd, filepath.Join(rootfs, "bin", "busybox"), unix.IN_OPEN); err != nil {
+	if _, err := unix.InotifyAddWatch(fd, initPath, unix.IN_OPEN); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("watch busybox: %w", err)
+		return nil, fmt.Errorf("watch %s: %w", initPath, err)
 	}
 	w := &execWatch{fd: fd, seen: make(chan time.Time, 1)}
 	go func() {

@@ -33,6 +33,8 @@ type options struct {
 	keep         bool
 	compare      string
 	consoleBytes int64
+	debianCache  string
+	bonnieRuns   int
 }
 
 func main() {
@@ -41,7 +43,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest)")
-	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload", "what to measure: startstop, profile, density, console, workload")
+	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone)")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
 	flag.IntVar(&o.vmliteMax, "vmlite-max", 0, "an extra density step for vmlite alone (e.g. 1000); 0 skips it")
@@ -51,6 +53,8 @@ func main() {
 	flag.DurationVar(&o.budget, "budget", 45*time.Minute, "skip further sections once this much time has passed")
 	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
 	flag.Int64Var(&o.consoleBytes, "console-bytes", 4<<20, "output per console throughput run")
+	flag.StringVar(&o.debianCache, "debian-cache", "/var/cache/vmlite-test", "`DIR` of the debootstrap cache for vmlite template debian (the integration tests' cache, so that the tree is a copy)")
+	flag.IntVar(&o.bonnieRuns, "bonnie-runs", 5, "bonnie++ runs on each side (host and guest, taking turns)")
 	flag.StringVar(&o.compare, "compare", "", "another vmlite binary to run side by side as peer vmlite-base (before/after a change)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -72,6 +76,9 @@ type bench struct {
 	res     Results
 	began   time.Time
 	cgroups map[string]bool
+	// debXML is the domain XML `vmlite template debian` printed for the
+	// Debian rootfs (debianBase), "" until it is built.
+	debXML  string
 	mu      sync.Mutex // guards cleanup against a concurrent signal
 	cleaned bool
 }
@@ -179,6 +186,11 @@ func runBench(o options) error {
 			b.profileAll()
 		case "workload":
 			b.workloadAll()
+			b.bonnieAll()
+		case "debian":
+			b.debianAll()
+		case "bonnie":
+			b.bonnieAll()
 		default:
 			return fmt.Errorf("unknown section %q", s)
 		}
@@ -212,10 +224,20 @@ func (b *bench) guestFor(p peer, name, rootfs string) (*guest, error) {
 	return g, nil
 }
 
-// startStop runs the forced set, then the graceful set: in each, the peers
-// take turns run by run, so drifting load on the shared machine hits every
-// peer alike.
+// startStop runs the start/stop sets on the busybox guest.
 func (b *bench) startStop() {
+	cyc, mem := b.cycleSets(b.peers, "", "", func(p peer) string { return filepath.Join(b.work, p.name()+"-base") }, b.o.settle)
+	b.res.Cycles = append(b.res.Cycles, cyc...)
+	b.res.Memory = append(b.res.Memory, mem...)
+}
+
+// cycleSets runs the forced set, then the graceful set, of peers booting
+// rootfs(p) (tag tells the guests' names apart between sections, initBin is
+// the guest's init binary inside the rootfs, "" for busybox): in each set
+// the peers take turns run by run, so drifting load on the shared machine
+// hits every peer alike.
+func (b *bench) cycleSets(peers []peer, tag, initBin string, rootfs func(peer) string, settle time.Duration) ([]PeerCycles, []PeerMemory) {
+	var cycles []PeerCycles
 	mem := map[string][]memSample{}
 	for _, set := range []string{"forced", "graceful"} {
 		forced := set == "forced"
@@ -223,24 +245,25 @@ func (b *bench) startStop() {
 		errs := map[string][]string{}
 		guests := map[string]*guest{}
 		var active []peer
-		for _, p := range b.peers {
+		for _, p := range peers {
 			if !forced && p.gracefulUnsupported() != "" {
-				b.res.Cycles = append(b.res.Cycles, PeerCycles{Peer: p.name(), Set: set, Unsupported: p.gracefulUnsupported()})
+				cycles = append(cycles, PeerCycles{Peer: p.name(), Set: set, Unsupported: p.gracefulUnsupported()})
 				continue
 			}
-			g, err := b.guestFor(p, "vmb-"+shortName(p)+"-"+set[:1], filepath.Join(b.work, p.name()+"-base"))
+			g, err := b.guestFor(p, "vmb-"+shortName(p)+"-"+tag+set[:1], rootfs(p))
 			if err != nil {
 				b.note("%v", err)
 				continue
 			}
+			g.initBin = initBin
 			guests[p.name()] = g
 			active = append(active, p)
 		}
 		total := b.o.warmup + b.o.runs
 		for i := 0; i < total; i++ {
-			logf("start/stop %s: run %d/%d", set, i+1, total)
+			logf("start/stop %s%s: run %d/%d", tag, set, i+1, total)
 			for _, p := range active {
-				s, err := cycle(p, guests[p.name()], forced, b.o.settle)
+				s, err := cycle(p, guests[p.name()], forced, settle)
 				if err != nil {
 					errs[p.name()] = append(errs[p.name()], err.Error())
 					logf("%v", err)
@@ -256,14 +279,16 @@ func (b *bench) startStop() {
 			}
 		}
 		for _, p := range active {
-			b.res.Cycles = append(b.res.Cycles, summarizeCycles(p.name(), set, samples[p.name()], errs[p.name()]))
+			cycles = append(cycles, summarizeCycles(p.name(), set, samples[p.name()], errs[p.name()]))
 		}
 	}
-	for _, p := range b.peers {
+	var mems []PeerMemory
+	for _, p := range peers {
 		if ms := mem[p.name()]; len(ms) > 0 {
-			b.res.Memory = append(b.res.Memory, summarizeMemory(p, ms))
+			mems = append(mems, summarizeMemory(p, ms))
 		}
 	}
+	return cycles, mems
 }
 
 func summarizeCycles(peer, set string, ss []cycleSample, errs []string) PeerCycles {
@@ -283,7 +308,8 @@ func summarizeCycles(peer, set string, ss []cycleSample, errs []string) PeerCycl
 		StopGone:       col(func(s cycleSample) float64 { return s.StopGone }),
 		ShutdownMarker: col(func(s cycleSample) float64 { return s.ShutdownMarker }),
 		InitExit:       col(func(s cycleSample) float64 { return s.InitExit }),
-		// busybox init's own part: from rcK's marker to its exit.
+		// The guest init's own part: from its shutdown marker (busybox's
+		// rcK, systemd's ExecStop) to its exit.
 		InitOwn: col(func(s cycleSample) float64 { return s.InitExit - s.ShutdownMarker }),
 		// The rest of the graceful stop is the manager's.
 		ManagerOverhead: col(func(s cycleSample) float64 { return s.StopGone - (s.InitExit - s.ShutdownMarker) }),
@@ -325,6 +351,8 @@ func shortName(p peer) string {
 		return "vb"
 	case "vmlite-dedicated":
 		return "vd"
+	case "vmlite-idmap":
+		return "vi"
 	case "libvirt-lxc":
 		return "lv"
 	case "nspawn":

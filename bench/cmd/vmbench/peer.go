@@ -18,10 +18,21 @@ type guest struct {
 	sup     int
 	init    int
 	startOK bool
+	// initBin is the guest's init binary inside the rootfs, whose first
+	// open (its exec) the harness watches; "" is busybox's.
+	initBin string
 }
 
 func (g *guest) marker() string   { return filepath.Join(g.rootfs, "marker", "booted") }
 func (g *guest) shutdown() string { return filepath.Join(g.rootfs, "marker", "shutdown") }
+
+// initPath is the host path of the guest's init binary.
+func (g *guest) initPath() string {
+	if g.initBin == "" {
+		return filepath.Join(g.rootfs, "bin", "busybox")
+	}
+	return filepath.Join(g.rootfs, g.initBin)
+}
 
 // peer is one container manager under test. Every method is bounded in
 // time; none leaves anything behind once teardown returns.

@@ -11,7 +11,14 @@ import (
 
 // lxcPeer drives lxc-start/lxc-stop with a private lxcpath, configured as
 // anchors.md records (Debian's common.conf, no network, no ttys, 256 MiB).
-type lxcPeer struct{ path string }
+type lxcPeer struct {
+	path string
+	// halt is lxc.signal.halt when set: SIGRTMIN+3 for a systemd guest
+	// (LXC's default, SIGPWR, is busybox's halt).
+	halt string
+	// memBytes is the memory limit; 0 is 256 MiB.
+	memBytes int64
+}
 
 func (p *lxcPeer) name() string           { return "lxc" }
 func (p *lxcPeer) supervisorName() string { return "[lxc monitor]" }
@@ -34,7 +41,11 @@ func (p *lxcPeer) prepare(g *guest) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	conf := strings.Join([]string{
+	mem := p.memBytes
+	if mem == 0 {
+		mem = 256 << 20
+	}
+	lines := []string{
 		"lxc.include = /usr/share/lxc/config/common.conf",
 		"lxc.uts.name = " + g.name,
 		"lxc.rootfs.path = dir:" + g.rootfs,
@@ -42,9 +53,12 @@ func (p *lxcPeer) prepare(g *guest) error {
 		"lxc.net.0.type = empty",
 		"lxc.tty.max = 0",
 		"lxc.console.logfile = " + filepath.Join(g.dir, "console.log"),
-		"lxc.cgroup.memory.limit_in_bytes = 268435456",
-		"",
-	}, "\n")
+		"lxc.cgroup.memory.limit_in_bytes = " + strconv.FormatInt(mem, 10),
+	}
+	if p.halt != "" {
+		lines = append(lines, "lxc.signal.halt = "+p.halt)
+	}
+	conf := strings.Join(lines, "\n") + "\n"
 	return os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644)
 }
 

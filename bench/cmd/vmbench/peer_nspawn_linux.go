@@ -13,7 +13,11 @@ import (
 // nspawnPeer runs systemd-nspawn in the foreground as anchors.md records:
 // no machined here, so --register=no --keep-unit; busybox init ignores
 // SIGRTMIN+3, so --kill-signal=SIGUSR2 (poweroff).
-type nspawnPeer struct{}
+type nspawnPeer struct {
+	// killSignal is what nspawn sends the guest's init on SIGTERM; ""
+	// is SIGUSR2, busybox's poweroff (systemd's is SIGRTMIN+3).
+	killSignal string
+}
 
 func (p *nspawnPeer) name() string           { return "nspawn" }
 func (p *nspawnPeer) supervisorName() string { return "systemd-nspawn" }
@@ -36,8 +40,12 @@ func (p *nspawnPeer) prepare(g *guest) error {
 }
 
 func (p *nspawnPeer) startCmd(g *guest) *exec.Cmd {
+	sig := p.killSignal
+	if sig == "" {
+		sig = "SIGUSR2"
+	}
 	return exec.Command("systemd-nspawn", "-q", "-D", g.rootfs, "-b", "-M", g.name,
-		"--register=no", "--keep-unit", "--console=read-only", "--kill-signal=SIGUSR2")
+		"--register=no", "--keep-unit", "--console=read-only", "--kill-signal="+sig)
 }
 
 func (p *nspawnPeer) procs(g *guest) (int, int, error) {

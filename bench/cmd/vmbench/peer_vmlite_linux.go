@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -39,6 +40,13 @@ func (p *vmlitePeer) env() []string {
 
 func (p *vmlitePeer) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(p.bin, args...)
+	c.Env = p.env()
+	return c
+}
+
+// cmdContext is cmd, killed when ctx ends.
+func (p *vmlitePeer) cmdContext(ctx context.Context, args ...string) *exec.Cmd {
+	c := exec.CommandContext(ctx, p.bin, args...)
 	c.Env = p.env()
 	return c
 }

@@ -89,105 +89,16 @@ func markdown(r *Results) string {
 	w.WriteString("\nFigures are median / min / max. Ratios are vmlite's median over the reference's median (< 1: vmlite is faster or smaller).\n")
 	refs := refsOf(r.Peers)
 
-	for _, set := range []string{"forced", "graceful"} {
-		rows := []struct {
-			label string
-			get   func(PeerCycles) Summary
-		}{
-			{"start → guest init exec'd (ms)", func(c PeerCycles) Summary { return c.StartExec }},
-			{"start → marker (ms)", func(c PeerCycles) Summary { return c.StartMarker }},
-			{"start → command returns (ms)", func(c PeerCycles) Summary { return c.StartReturn }},
-			{"stop → command returns (ms)", func(c PeerCycles) Summary { return c.StopReturn }},
-			{"stop → supervisor and init gone (ms)", func(c PeerCycles) Summary { return c.StopGone }},
-		}
-		if set == "graceful" {
-			rows = append(rows, []struct {
-				label string
-				get   func(PeerCycles) Summary
-			}{
-				{"stop → rcK's shutdown marker (ms)", func(c PeerCycles) Summary { return c.ShutdownMarker }},
-				{"busybox init's own shutdown: marker → init exits (ms)", func(c PeerCycles) Summary { return c.InitOwn }},
-				{"manager's part of the stop: total − init's own (ms)", func(c PeerCycles) Summary { return c.ManagerOverhead }},
-			}...)
-		}
-		fmt.Fprintf(&w, "\n## Start and %s stop (busybox guest)\n\n", set)
-		cyc := map[string]PeerCycles{}
-		for _, c := range r.Cycles {
-			if c.Set == set {
-				cyc[c.Peer] = c
-			}
-		}
-		header(&w, r.Peers, refs)
-		for _, row := range rows {
-			fmt.Fprintf(&w, "| %s |", row.label)
-			for _, p := range r.Peers {
-				c := cyc[p]
-				if c.Unsupported != "" {
-					w.WriteString(" unsupported |")
-					continue
-				}
-				fmt.Fprintf(&w, " %s |", fmtSum(row.get(c), ""))
-			}
-			for _, ref := range refs {
-				fmt.Fprintf(&w, " %s |", fmtRatio(ratio(row.get(cyc["vmlite"]), row.get(cyc[ref]))))
-			}
-			w.WriteString("\n")
-		}
-		fmt.Fprintf(&w, "| failures |")
-		for _, p := range r.Peers {
-			fmt.Fprintf(&w, " %d |", cyc[p].Failures)
-		}
-		for range refs {
-			w.WriteString(" |")
-		}
-		w.WriteString("\n")
-		for _, p := range r.Peers {
-			c := cyc[p]
-			if c.Unsupported != "" {
-				fmt.Fprintf(&w, "\n%s, graceful: unsupported: %s.\n", p, c.Unsupported)
-			}
-			for _, e := range c.Errors {
-				fmt.Fprintf(&w, "\n%s, %s: error: `%s`\n", p, set, oneLine(e))
-			}
-		}
-	}
-
+	cycleTables(&w, r.Peers, refs, r.Cycles, "busybox guest", "rcK's", "busybox init's")
 	if len(r.Memory) > 0 {
-		w.WriteString("\n## Memory per guest (KiB, /proc/PID/smaps_rollup, one guest running)\n\n")
-		mem := map[string]PeerMemory{}
-		for _, x := range r.Memory {
-			mem[x.Peer] = x
-		}
-		header(&w, r.Peers, refs)
-		fmt.Fprintf(&w, "| supervisor process |")
-		for _, p := range r.Peers {
-			fmt.Fprintf(&w, " %s |", mem[p].Supervisor)
-		}
-		for range refs {
-			w.WriteString(" |")
-		}
-		w.WriteString("\n")
-		rows := []struct {
-			label string
-			get   func(PeerMemory) Summary
-		}{
-			{"supervisor USS", func(x PeerMemory) Summary { return x.SupUSS }},
-			{"supervisor PSS", func(x PeerMemory) Summary { return x.SupPSS }},
-			{"supervisor Private_Dirty (heap, stacks)", func(x PeerMemory) Summary { return x.SupDirty }},
-			{"guest init USS", func(x PeerMemory) Summary { return x.InitUSS }},
-			{"guest init PSS", func(x PeerMemory) Summary { return x.InitPSS }},
-			{"whole tree USS", func(x PeerMemory) Summary { return x.TreeUSS }},
-			{"whole tree PSS", func(x PeerMemory) Summary { return x.TreePSS }},
-		}
-		for _, row := range rows {
-			fmt.Fprintf(&w, "| %s |", row.label)
-			for _, p := range r.Peers {
-				fmt.Fprintf(&w, " %s |", fmtSum(row.get(mem[p]), ""))
-			}
-			for _, ref := range refs {
-				fmt.Fprintf(&w, " %s |", fmtRatio(ratio(row.get(mem["vmlite"]), row.get(mem[ref]))))
-			}
-			w.WriteString("\n")
+		memoryTable(&w, "Memory per guest (KiB, /proc/PID/smaps_rollup, one guest running)", r.Peers, refs, r.Memory)
+	}
+	if len(r.DebianCycles) > 0 {
+		w.WriteString("\n## Debian 12 / systemd guest\n\nThe marker is a oneshot unit ordered after multi-user.target (it writes /marker/booted); its ExecStop writes /marker/shutdown, the first thing systemd does on poweroff. \"guest init exec'd\" is the first open of the rootfs's /usr/lib/systemd/systemd. vmlite boots it without a user namespace and with CAP_SYS_ADMIN kept (as LXC and nspawn do); vmlite-idmap with the template's default idmap.\n")
+		drefs := refsOf(r.DebianPeers)
+		cycleTables(&w, r.DebianPeers, drefs, r.DebianCycles, "Debian/systemd guest", "ExecStop's", "systemd's")
+		if len(r.DebianMemory) > 0 {
+			memoryTable(&w, "Memory per Debian/systemd guest (KiB, one guest running)", r.DebianPeers, drefs, r.DebianMemory)
 		}
 	}
 
@@ -273,6 +184,9 @@ func markdown(r *Results) string {
 			fmt.Fprintf(&w, "| %s | %s | %s | %+.1f%% |\n", x.Name, fmtSum(x.HostS, ""), fmtSum(x.GuestS, ""), x.DeltaPct)
 		}
 	}
+	if r.Bonnie != nil {
+		bonnieTable(&w, r.Bonnie)
+	}
 	if len(r.Notes) > 0 {
 		w.WriteString("\n## Notes\n\n")
 		for _, n := range r.Notes {
@@ -325,4 +239,129 @@ func oneLine(s string) string {
 func sorted(xs []string) []string {
 	sort.Strings(xs)
 	return xs
+}
+
+// cycleTables writes the forced and graceful tables of one guest kind;
+// shutdownBy and ownBy name what writes the shutdown marker and whose
+// shutdown follows it.
+func cycleTables(w *strings.Builder, peers, refs []string, cycles []PeerCycles, guestKind, shutdownBy, ownBy string) {
+	for _, set := range []string{"forced", "graceful"} {
+		rows := []struct {
+			label string
+			get   func(PeerCycles) Summary
+		}{
+			{"start → guest init exec'd (ms)", func(c PeerCycles) Summary { return c.StartExec }},
+			{"start → marker (ms)", func(c PeerCycles) Summary { return c.StartMarker }},
+			{"start → command returns (ms)", func(c PeerCycles) Summary { return c.StartReturn }},
+			{"stop → command returns (ms)", func(c PeerCycles) Summary { return c.StopReturn }},
+			{"stop → supervisor and init gone (ms)", func(c PeerCycles) Summary { return c.StopGone }},
+		}
+		if set == "graceful" {
+			rows = append(rows, []struct {
+				label string
+				get   func(PeerCycles) Summary
+			}{
+				{"stop → " + shutdownBy + " shutdown marker (ms)", func(c PeerCycles) Summary { return c.ShutdownMarker }},
+				{ownBy + " own shutdown: marker → init exits (ms)", func(c PeerCycles) Summary { return c.InitOwn }},
+				{"manager's part of the stop: total − init's own (ms)", func(c PeerCycles) Summary { return c.ManagerOverhead }},
+			}...)
+		}
+		fmt.Fprintf(w, "\n## Start and %s stop (%s)\n\n", set, guestKind)
+		cyc := map[string]PeerCycles{}
+		for _, c := range cycles {
+			if c.Set == set {
+				cyc[c.Peer] = c
+			}
+		}
+		header(w, peers, refs)
+		for _, row := range rows {
+			fmt.Fprintf(w, "| %s |", row.label)
+			for _, p := range peers {
+				c := cyc[p]
+				if c.Unsupported != "" {
+					w.WriteString(" unsupported |")
+					continue
+				}
+				fmt.Fprintf(w, " %s |", fmtSum(row.get(c), ""))
+			}
+			for _, ref := range refs {
+				fmt.Fprintf(w, " %s |", fmtRatio(ratio(row.get(cyc["vmlite"]), row.get(cyc[ref]))))
+			}
+			w.WriteString("\n")
+		}
+		fmt.Fprintf(w, "| failures |")
+		for _, p := range peers {
+			fmt.Fprintf(w, " %d |", cyc[p].Failures)
+		}
+		for range refs {
+			w.WriteString(" |")
+		}
+		w.WriteString("\n")
+		for _, p := range peers {
+			c := cyc[p]
+			if c.Unsupported != "" {
+				fmt.Fprintf(w, "\n%s, graceful: unsupported: %s.\n", p, c.Unsupported)
+			}
+			for _, e := range c.Errors {
+				fmt.Fprintf(w, "\n%s, %s: error: `%s`\n", p, set, oneLine(e))
+			}
+		}
+	}
+
+}
+
+// memoryTable writes one memory table under heading.
+func memoryTable(w *strings.Builder, heading string, peers, refs []string, mems []PeerMemory) {
+	fmt.Fprintf(w, "\n## %s\n\n", heading)
+	mem := map[string]PeerMemory{}
+	for _, x := range mems {
+		mem[x.Peer] = x
+	}
+	header(w, peers, refs)
+	fmt.Fprintf(w, "| supervisor process |")
+	for _, p := range peers {
+		fmt.Fprintf(w, " %s |", mem[p].Supervisor)
+	}
+	for range refs {
+		w.WriteString(" |")
+	}
+	w.WriteString("\n")
+	rows := []struct {
+		label string
+		get   func(PeerMemory) Summary
+	}{
+		{"supervisor USS", func(x PeerMemory) Summary { return x.SupUSS }},
+		{"supervisor PSS", func(x PeerMemory) Summary { return x.SupPSS }},
+		{"supervisor Private_Dirty (heap, stacks)", func(x PeerMemory) Summary { return x.SupDirty }},
+		{"guest init USS", func(x PeerMemory) Summary { return x.InitUSS }},
+		{"guest init PSS", func(x PeerMemory) Summary { return x.InitPSS }},
+		{"whole tree USS", func(x PeerMemory) Summary { return x.TreeUSS }},
+		{"whole tree PSS", func(x PeerMemory) Summary { return x.TreePSS }},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "| %s |", row.label)
+		for _, p := range peers {
+			fmt.Fprintf(w, " %s |", fmtSum(row.get(mem[p]), ""))
+		}
+		for _, ref := range refs {
+			fmt.Fprintf(w, " %s |", fmtRatio(ratio(row.get(mem["vmlite"]), row.get(mem[ref]))))
+		}
+		w.WriteString("\n")
+	}
+}
+
+// bonnieTable writes bonnie++'s figures, host against guest.
+func bonnieTable(w *strings.Builder, b *BonnieResult) {
+	fmt.Fprintf(w, "\n## bonnie++: a vmlite Debian guest against the host\n\n`%s`, taking turns; median / min / max.\n\n", b.Command)
+	w.WriteString("| figure | host | guest | guest delta |\n|---|---|---|---|\n")
+	for _, f := range b.Figures {
+		delta := "– (too fast for bonnie++ to time)"
+		if f.Host.N > 0 && f.Guest.N > 0 {
+			delta = fmt.Sprintf("%+.1f%%", f.DeltaPct)
+		}
+		fmt.Fprintf(w, "| %s (%s) | %s | %s | %s |\n", f.Name, f.Unit, fmtSum(f.Host, ""), fmtSum(f.Guest, ""), delta)
+	}
+	for _, e := range b.Errors {
+		fmt.Fprintf(w, "\nerror: `%s`\n", oneLine(e))
+	}
 }

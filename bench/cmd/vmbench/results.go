@@ -16,6 +16,13 @@ type Results struct {
 	Console  []ConsoleResult              `json:"console,omitempty"`
 	// Workloads compare a load inside a guest with the host (seed tables).
 	Workloads []WorkloadResult `json:"workloads,omitempty"`
+	// DebianPeers, DebianCycles and DebianMemory are the debian section:
+	// the same start/stop sets and memory with a Debian/systemd guest.
+	DebianPeers  []string     `json:"debianPeers,omitempty"`
+	DebianCycles []PeerCycles `json:"debianStartStop,omitempty"`
+	DebianMemory []PeerMemory `json:"debianMemory,omitempty"`
+	// Bonnie compares bonnie++ in a vmlite Debian guest with the host.
+	Bonnie *BonnieResult `json:"bonnie,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
 	StartProfile []ProfileResult `json:"startProfile,omitempty"`
 	Notes        []string        `json:"notes,omitempty"`
@@ -117,5 +124,25 @@ type WorkloadResult struct {
 	Command  string  `json:"command"`
 	HostS    Summary `json:"hostSeconds"`
 	GuestS   Summary `json:"guestSeconds"`
+	DeltaPct float64 `json:"guestDeltaPercent"`
+}
+
+// BonnieResult is bonnie++ run alternately on the host and in a vmlite
+// Debian guest, figure by figure.
+type BonnieResult struct {
+	Command string         `json:"command"`
+	Figures []BonnieFigure `json:"figures"`
+	Errors  []string       `json:"errors,omitempty"`
+}
+
+// BonnieFigure is one of bonnie++'s figures on both sides. DeltaPct is
+// the guest's median against the host's, in % (negative: the guest is
+// slower, for these higher-is-better figures); 0 when a side has no
+// figure (bonnie++ printed "+++++": too fast to time).
+type BonnieFigure struct {
+	Name     string  `json:"name"`
+	Unit     string  `json:"unit"`
+	Host     Summary `json:"host"`
+	Guest    Summary `json:"guest"`
 	DeltaPct float64 `json:"guestDeltaPercent"`
 }
