@@ -105,3 +105,25 @@ func TestMarkdownRatios(t *testing.T) {
 		}
 	}
 }
+
+func TestIsOurCgroup(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/sys/fs/cgroup/memory/lxc.payload.vmb-lxc-f", true},
+		{"/sys/fs/cgroup/cpu/lxc.pivot", true},
+		{"/sys/fs/cgroup/systemd/payload", true},
+		{"/sys/fs/cgroup/systemd/payload/init.scope", true},
+		{"/sys/fs/cgroup/unified/supervisor", true},
+		{"/sys/fs/cgroup/memory/machine/lxc-1-x.libvirt-lxc", true},
+		{"/sys/fs/cgroup/memory/process_api", false},
+		{"/sys/fs/cgroup/systemd/init.scope", false},
+		{"/sys/fs/cgroup/memory/vmlite/other", false},
+	}
+	for _, tt := range tests {
+		if got := isOurCgroup(tt.path); got != tt.want {
+			t.Errorf("isOurCgroup(%q) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}

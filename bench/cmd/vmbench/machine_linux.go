@@ -125,13 +125,22 @@ func walkDirs(dir string, depth int, out map[string]bool) {
 	}
 }
 
-// leftoverNames are the cgroups the references make for our guests: LXC's
-// lxc.payload.NAME/lxc.monitor.NAME, nspawn's payload/supervisor (it has
-// no machined here), libvirt's machine/NAME.libvirt-lxc, and vmlite's.
+// isOurCgroup says whether path is a cgroup the references make for our
+// guests, or one below it: LXC's lxc.payload.NAME/lxc.monitor.NAME and
+// lxc.pivot, nspawn's payload/supervisor (it has no machined here; a
+// systemd guest leaves payload/init.scope below it), libvirt's
+// machine/NAME.libvirt-lxc, and vmlite's.
 func isOurCgroup(path string) bool {
-	base := filepath.Base(path)
-	return strings.Contains(path, "vmb-") || base == "payload" || base == "supervisor" ||
-		base == "machine" || base == "lxc.pivot"
+	if strings.Contains(path, "vmb-") {
+		return true
+	}
+	for _, el := range strings.Split(path, "/") {
+		switch el {
+		case "payload", "supervisor", "machine", "lxc.pivot":
+			return true
+		}
+	}
+	return false
 }
 
 // removeNewCgroups removes, deepest first, the empty cgroups of ours that

@@ -90,6 +90,11 @@ func runBench(o options) error {
 		return err
 	}
 	b.work = work
+	// Traversable by a guest's mapped root (vmlite-idmap): vmlite refuses
+	// a rootfs whose parents it cannot search.
+	if err := os.Chmod(work, 0o711); err != nil {
+		return err
+	}
 	b.cgroups = cgroupDirs()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)

@@ -89,7 +89,9 @@ func markdown(r *Results) string {
 	w.WriteString("\nFigures are median / min / max. Ratios are vmlite's median over the reference's median (< 1: vmlite is faster or smaller).\n")
 	refs := refsOf(r.Peers)
 
-	cycleTables(&w, r.Peers, refs, r.Cycles, "busybox guest", "rcK's", "busybox init's")
+	if len(r.Cycles) > 0 {
+		cycleTables(&w, r.Peers, refs, r.Cycles, "busybox guest", "rcK's", "busybox init's")
+	}
 	if len(r.Memory) > 0 {
 		memoryTable(&w, "Memory per guest (KiB, /proc/PID/smaps_rollup, one guest running)", r.Peers, refs, r.Memory)
 	}
