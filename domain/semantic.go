@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // semantic runs the checks that span several elements: required values per
@@ -198,7 +199,7 @@ func (c *checker) filesystems(devs *node) {
 		src := fs.child("source")
 		want := map[string][]string{"mount": {"dir"}, "bind": {"dir"}, "block": {"dev"}, "ram": {"usage", "units"}}[typ]
 		if src != nil && want != nil {
-			c.onlyAttrs(src, fsSourceSpec, typ, want, want[0])
+			c.onlyAttrs(src, fsSourceSpec(), typ, want, want[0])
 			if typ == "ram" {
 				if u, ok := src.attr("usage"); ok {
 					unit, _ := src.attr("units")
@@ -261,9 +262,11 @@ func specAt(names ...string) *elemSpec {
 	return spec
 }
 
+// Looked up on first use: the schema is built lazily, and every vmlite
+// process (supervisor, __init) links this package without validating.
 var (
-	fsSourceSpec  = specAt("devices", "filesystem", "source")
-	netSourceSpec = specAt("devices", "interface", "source")
+	fsSourceSpec  = sync.OnceValue(func() *elemSpec { return specAt("devices", "filesystem", "source") })
+	netSourceSpec = sync.OnceValue(func() *elemSpec { return specAt("devices", "interface", "source") })
 )
 
 func (c *checker) interfaces(devs *node) {
@@ -286,7 +289,7 @@ func (c *checker) interfaces(devs *node) {
 		case src == nil && need != "":
 			c.errorf(ifc.line, ifc.path+"/source", "", fmt.Sprintf("add <source %s='...'/>", need), "type='%s' needs <source %s='...'/>", typ, need)
 		case src != nil:
-			c.onlyAttrs(src, netSourceSpec, typ, allowed, need)
+			c.onlyAttrs(src, netSourceSpec(), typ, allowed, need)
 			if _, ok := src.attr("bridge"); ok && typ == "network" {
 				c.warnf(src.attrLine("bridge"), attrPath(src, "bridge"), "accepted but ignored: %s (vmlite takes the bridge from the network)", liveOnly)
 			}
