@@ -86,6 +86,7 @@ func (s *Supervisor) boot(during func() error) error {
 	// exited is closed once init is reaped; cmd.ProcessState is then set.
 	exited := make(chan struct{})
 	go func() {
+		awaitExit(cmd.Process.Pid)
 		_ = cmd.Wait()
 		close(exited)
 	}()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -195,5 +196,37 @@ func TestPoolEndsWithLastGuest(t *testing.T) {
 	}
 	if _, err := net.Dial("unix", sock); err == nil {
 		t.Error("the ended pool still accepts connections")
+	}
+}
+
+// TestAwaitExit: awaitExit returns once the child has exited, leaving it
+// for Wait to reap with its status.
+func TestAwaitExit(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+	}{{"exit 0", []string{"-c", "exit 0"}, 0}, {"exit 5 after a while", []string{"-c", "sleep 0.2; exit 5"}, 5}} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command("/bin/sh", tt.args...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { awaitExit(cmd.Process.Pid); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("awaitExit did not return after the child exited")
+			}
+			var info unix.Siginfo
+			if err := unix.Waitid(unix.P_PID, cmd.Process.Pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil || info.Signo != int32(unix.SIGCHLD) {
+				t.Errorf("awaitExit returned before the child exited (waitid: %v, signo %d)", err, info.Signo)
+			}
+			_ = cmd.Wait()
+			if got := cmd.ProcessState.ExitCode(); got != tt.code {
+				t.Errorf("exit code %d, want %d", got, tt.code)
+			}
+		})
 	}
 }
