@@ -49,25 +49,24 @@ func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, err
 	if o.GuestsPerSupervisor <= 1 || o.RunDir == "" {
 		return spawn(p, b, lock, nil, nil)
 	}
-	sock, err := poolSocket(o.RunDir)
+	prefix, err := poolPrefix(o.RunDir)
 	if err != nil {
 		return plan.StartResult{}, err
 	}
+	if res, handed, err := offerToPools(prefix, b, lock); handed || err != nil {
+		return res, err
+	}
+	// Every pool is full (or there is none): start one, one start at a
+	// time; a pool started meanwhile by another start is tried first.
 	plock, err := lockPools(filepath.Join(o.RunDir, poolLockName))
 	if err != nil {
 		return plan.StartResult{}, err
 	}
-	defer plock.Close() // released early once a pool took the guest
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
-	if err == nil {
-		res, handed, err := handToPool(conn, b, lock, plock)
-		if handed || err != nil {
-			return res, err
-		}
+	defer plock.Close()
+	if res, handed, err := offerToPools(prefix, b, lock); handed || err != nil {
+		return res, err
 	}
-	// No pool with room: start one, listening on the socket path, which
-	// is ours while we hold the lock (a dead pool's socket is stale).
-	_ = os.Remove(sock)
+	sock := fmt.Sprintf("%s%d-%d.sock", prefix, os.Getpid(), time.Now().UnixNano())
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
 		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
@@ -75,6 +74,7 @@ func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, err
 	l.SetUnlinkOnClose(false) // the pool owns the path from now on
 	if err := os.Chmod(sock, 0o600); err != nil {
 		l.Close()
+		_ = os.Remove(sock)
 		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
 	}
 	lf, err := l.File()
@@ -84,30 +84,52 @@ func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, err
 		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
 	}
 	defer lf.Close()
-	args := []string{"--pool-socket", sock, "--pool-lock", filepath.Join(o.RunDir, poolLockName),
-		"--max-guests", strconv.Itoa(o.GuestsPerSupervisor)}
-	return spawn(p, b, lock, lf, func() {
-		// The new pool's socket exists and queues connections: the next
-		// start may go to it while this one still boots.
+	args := []string{"--pool-socket", sock, "--max-guests", strconv.Itoa(o.GuestsPerSupervisor)}
+	res, err := spawn(p, b, lock, lf, func() {
+		// The new pool's socket exists and queues requests: other starts
+		// may go to it while this one still boots.
 		lf.Close()
 		plock.Close()
 	}, args...)
+	if err != nil {
+		_ = os.Remove(sock) // the pool never ran
+	}
+	return res, err
 }
 
-// poolLockName is the host-wide lock of choosing and ending pools.
+// offerToPools offers the guest to each listening pool in turn. handed
+// is false when none took it.
+func offerToPools(prefix string, b []byte, lock *os.File) (plan.StartResult, bool, error) {
+	socks, _ := filepath.Glob(prefix + "*.sock")
+	for _, sock := range socks {
+		conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
+		if err != nil {
+			if errors.Is(err, unix.ECONNREFUSED) {
+				_ = os.Remove(sock) // its pool died: nobody else owns this path
+			}
+			continue
+		}
+		if res, handed, err := handToPool(conn, b, lock); handed || err != nil {
+			return res, handed, err
+		}
+	}
+	return plan.StartResult{}, false, nil
+}
+
+// poolLockName is the host-wide lock of starting pools.
 const poolLockName = "supervisors.lock"
 
-// poolSocket names the shared supervisors' socket after the running
-// binary, so that a CLI never hands a plan to a supervisor of another
-// vmlite build (an upgrade, a test binary beside an installed one).
-func poolSocket(runDir string) (string, error) {
+// poolPrefix is the path prefix of the pools' sockets, named after the
+// running binary, so that a CLI never hands a plan to a supervisor of
+// another vmlite build (an upgrade, a test binary beside an installed one).
+func poolPrefix(runDir string) (string, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return "", fmt.Errorf("identify vmlite binary: %w", err)
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	return filepath.Join(runDir, fmt.Sprintf("supervisor-%016x.sock", h.Sum64())), nil
+	return filepath.Join(runDir, fmt.Sprintf("supervisor-%016x-", h.Sum64())), nil
 }
 
 // lockPools takes the host-wide pool lock, waiting for it.
@@ -127,7 +149,7 @@ func lockPools(path string) (*os.File, error) {
 // the pool turned it down before taking it (full, ending): the caller
 // may then start a new pool. Once the plan is sent, any other failure is
 // an error, never a second try: the pool may have started the guest.
-func handToPool(conn *net.UnixConn, b []byte, lock, plock *os.File) (res plan.StartResult, handed bool, err error) {
+func handToPool(conn *net.UnixConn, b []byte, lock *os.File) (res plan.StartResult, handed bool, err error) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(acceptWait))
 	if err := sendLaunch(conn, b, lock); err != nil {
@@ -148,7 +170,6 @@ func handToPool(conn *net.UnixConn, b []byte, lock, plock *os.File) (res plan.St
 	if !a.Accepted {
 		return res, false, nil
 	}
-	plock.Close() // the guest is counted: other starts may choose now
 	_ = conn.SetDeadline(time.Now().Add(startWait))
 	res, err = decodeResult(r)
 	return res, true, err

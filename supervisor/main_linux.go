@@ -22,8 +22,8 @@ import (
 )
 
 // Main is the entry point of the __supervise role; it returns the exit
-// status. argv: vmlite __supervise NAME [--pool-socket PATH --pool-lock
-// PATH --max-guests N]. NAME is the first guest's (for ps); its plan,
+// status. argv: vmlite __supervise NAME, or vmlite __supervise
+// --pool-socket PATH --max-guests N. NAME is the guest's (for ps); the plan,
 // status pipe and lock come on the fds of plan/fds.go. With --max-guests
 // above 1 the listening socket of the pool comes on fd 6 and further
 // guests arrive through it (pool_linux.go).
@@ -44,7 +44,6 @@ func Main() int {
 	fs := flag.NewFlagSet(Role, flag.ContinueOnError)
 	var o poolOptions
 	fs.StringVar(&o.socket, "pool-socket", "", "")
-	fs.StringVar(&o.lock, "pool-lock", "", "")
 	fs.IntVar(&o.max, "max-guests", 1, "")
 	args := os.Args[2:]
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {

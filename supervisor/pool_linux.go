@@ -21,25 +21,24 @@ import (
 // Every guest keeps its own Supervisor value, control socket, console
 // sockets, log file and lock; only the process is shared.
 //
-// Choosing a pool (Launch, CLI side) and leaving one (a pool that ends)
-// are serialised by a host-wide lock file: a CLI holds it from connecting
-// to the pool's socket until the pool has accepted its guest, and a pool
-// takes it before it stops listening for good. So a guest is never handed
-// to a pool that is about to exit, and at most one pool listens on the
-// socket path at a time. A pool that becomes full stops listening at
-// once (while the CLI that filled it still holds the lock); the next CLI
-// finds no listener and starts a new pool.
+// Every pool listens on a socket of its own (RunDir/supervisor-ID-N.sock,
+// ID naming the binary) while it has room. A CLI offers its guest to the
+// pools it finds there, without any lock: a pool decides under its mutex
+// whether it takes the guest (room, not ending) and says so. A pool that
+// becomes full or ends removes its socket and stops listening; requests
+// queued on it then fail before any answer and go elsewhere. Only
+// starting a pool is serialised (a host-wide lock file), so that many
+// starts that find every pool full start one new pool, not one each.
 //
-// The protocol on the pool's socket (unix stream): the CLI sends one byte
+// The protocol on a pool's socket (unix stream): the CLI sends one byte
 // carrying the guest's lock fd (SCM_RIGHTS), then the plan as one JSON
-// line; the pool answers one poolAnswer line, and, when it accepted the
+// line; the pool answers one poolAnswer line, and, when it took the
 // guest, the StartResult line once the guest's init runs (or the start
 // failed and was rolled back).
 
 // poolOptions are the __supervise flags of a pool.
 type poolOptions struct {
 	socket string // the path the pool listens on
-	lock   string // the host-wide lock file
 	max    int    // guests per process; 1: a dedicated supervisor
 }
 
@@ -89,24 +88,9 @@ func (pl *pool) guestGone() {
 	}
 }
 
-// maybeEnd ends the process if it still has no guest once no CLI can be
-// handing it one (the host-wide lock).
+// maybeEnd ends the process if it still has no guest. From then on it
+// turns every request down; queued ones fail when the listener closes.
 func (pl *pool) maybeEnd() {
-	if pl.o.lock != "" {
-		f, err := os.OpenFile(pl.o.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-		if err == nil {
-			// Held until the process exits: the kernel releases it then.
-			if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-				f.Close()
-			} else {
-				defer func() {
-					if !pl.isEnding() {
-						f.Close()
-					}
-				}()
-			}
-		}
-	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	if pl.guests > 0 || pl.ending {
@@ -115,12 +99,6 @@ func (pl *pool) maybeEnd() {
 	pl.stopListeningLocked()
 	pl.ending = true
 	close(pl.exit)
-}
-
-func (pl *pool) isEnding() bool {
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	return pl.ending
 }
 
 // stopListeningLocked removes the pool's socket; mu must be held.
