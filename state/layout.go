@@ -17,7 +17,7 @@
 //	/run/vmlite/guests/NAME/domain.xml   the live domain XML (dumpxml of a running guest)
 //	/run/vmlite/guests/NAME/root/        where the guest's root is attached (in its own mount namespace)
 //	/run/vmlite/networks/NAME/           a running network's state (package netdef)
-//	/run/vmlite/supervisor-ID-N.sock     a shared supervisor with room for guests (ID: the binary's)
+//	/run/vmlite/sv-ID-N.sock             a shared supervisor with room for guests (ID: the binary's)
 //	/run/vmlite/supervisors.lock         serialises starting shared supervisors
 //	/var/log/vmlite/supervisors.log      shared supervisors' own stderr
 //

@@ -42,59 +42,79 @@ type LaunchOptions struct {
 // everything back before it reports.
 func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, error) {
 	defer lock.Close()
+	res, taken, err := launch(p, lock, o)
+	if err != nil && !taken {
+		// No supervisor ever had the guest: its runtime directory (made
+		// for the lock) is ours to remove, while we still hold the lock.
+		_ = os.RemoveAll(p.Paths.RunDir)
+	}
+	return res, err
+}
+
+// launch does Launch's work; taken reports whether a supervisor may have
+// taken the guest (and so cleans up after it).
+func launch(p *plan.Plan, lock *os.File, o LaunchOptions) (res plan.StartResult, taken bool, err error) {
 	b, err := p.Marshal()
 	if err != nil {
-		return plan.StartResult{}, err
+		return res, false, err
 	}
 	if o.GuestsPerSupervisor <= 1 || o.RunDir == "" {
 		return spawn(p, b, lock, nil, nil)
 	}
 	prefix, err := poolPrefix(o.RunDir)
 	if err != nil {
-		return plan.StartResult{}, err
+		return res, false, err
 	}
 	if res, handed, err := offerToPools(prefix, b, lock); handed || err != nil {
-		return res, err
+		return res, handed, err
 	}
 	// Every pool is full (or there is none): start one, one start at a
 	// time; a pool started meanwhile by another start is tried first.
 	plock, err := lockPools(filepath.Join(o.RunDir, poolLockName))
 	if err != nil {
-		return plan.StartResult{}, err
+		return res, false, err
 	}
 	defer plock.Close()
 	if res, handed, err := offerToPools(prefix, b, lock); handed || err != nil {
-		return res, err
+		return res, handed, err
 	}
-	sock := fmt.Sprintf("%s%d-%d.sock", prefix, os.Getpid(), time.Now().UnixNano())
+	// Named after this process, unique among live ones; a file of that
+	// name is a dead pool's (pid reuse).
+	sock := prefix + strconv.FormatInt(int64(os.Getpid()), 36) + ".sock"
+	if len(sock) >= maxSocketPath {
+		// A state root too deep for a socket path: a dedicated supervisor
+		// needs none.
+		return spawn(p, b, lock, nil, nil)
+	}
+	_ = os.Remove(sock)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
-		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
+		return res, false, fmt.Errorf("supervisor socket: %w", err)
 	}
 	l.SetUnlinkOnClose(false) // the pool owns the path from now on
 	if err := os.Chmod(sock, 0o600); err != nil {
 		l.Close()
 		_ = os.Remove(sock)
-		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
+		return res, false, fmt.Errorf("supervisor socket: %w", err)
 	}
 	lf, err := l.File()
 	l.Close()
 	if err != nil {
 		_ = os.Remove(sock)
-		return plan.StartResult{}, fmt.Errorf("supervisor socket: %w", err)
+		return res, false, fmt.Errorf("supervisor socket: %w", err)
 	}
 	defer lf.Close()
 	args := []string{"--pool-socket", sock, "--max-guests", strconv.Itoa(o.GuestsPerSupervisor)}
-	res, err := spawn(p, b, lock, lf, func() {
+	res, taken, err = spawn(p, b, lock, lf, func() {
 		// The new pool's socket exists and queues requests: other starts
 		// may go to it while this one still boots.
 		lf.Close()
 		plock.Close()
 	}, args...)
-	if err != nil {
+	if err != nil && !taken {
 		_ = os.Remove(sock) // the pool never ran
 	}
-	return res, err
+	return res, taken, err
 }
 
 // offerToPools offers the guest to each listening pool in turn. handed
@@ -129,8 +149,11 @@ func poolPrefix(runDir string) (string, error) {
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	return filepath.Join(runDir, fmt.Sprintf("supervisor-%016x-", h.Sum64())), nil
+	return filepath.Join(runDir, fmt.Sprintf("sv-%08x-", uint32(h.Sum64()))), nil
 }
+
+// maxSocketPath is the room in sockaddr_un's sun_path, NUL included.
+const maxSocketPath = 108
 
 // lockPools takes the host-wide pool lock, waiting for it.
 func lockPools(path string) (*os.File, error) {
@@ -178,20 +201,21 @@ func handToPool(conn *net.UnixConn, b []byte, lock *os.File) (res plan.StartResu
 // spawn starts a supervisor process for p (plan bytes b). pool, when not
 // nil, is the listening socket of a new shared supervisor (fd 6); started
 // runs once the process exists.
-func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...string) (plan.StartResult, error) {
+// taken is true once the process exists (it has the guest's lock).
+func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...string) (res plan.StartResult, taken bool, err error) {
 	self, err := os.Executable()
 	if err != nil {
-		return plan.StartResult{}, fmt.Errorf("find vmlite binary: %w", err)
+		return res, false, fmt.Errorf("find vmlite binary: %w", err)
 	}
 	planR, planW, err := os.Pipe()
 	if err != nil {
-		return plan.StartResult{}, fmt.Errorf("plan pipe: %w", err)
+		return res, false, fmt.Errorf("plan pipe: %w", err)
 	}
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
 		planR.Close()
 		planW.Close()
-		return plan.StartResult{}, fmt.Errorf("status pipe: %w", err)
+		return res, false, fmt.Errorf("status pipe: %w", err)
 	}
 	// A dedicated supervisor's stderr is its guest's log; a shared one's
 	// (Go runtime messages, panics) goes to supervisors.log beside them.
@@ -201,12 +225,12 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 	}
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return plan.StartResult{}, fmt.Errorf("open supervisor log: %w", err)
+		return res, false, fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer logf.Close()
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
-		return plan.StartResult{}, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return res, false, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devnull.Close()
 	// Fd numbers are fixed in plan/fds.go.
@@ -233,7 +257,7 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 	if err != nil {
 		planW.Close()
 		statusR.Close()
-		return plan.StartResult{}, fmt.Errorf("start supervisor: %w", err)
+		return res, false, fmt.Errorf("start supervisor: %w", err)
 	}
 	if started != nil {
 		started()
@@ -246,21 +270,21 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 		statusR.Close()
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return plan.StartResult{}, fmt.Errorf("send launch plan: %w", err)
+		return res, true, fmt.Errorf("send launch plan: %w", err)
 	}
-	res, err := readResult(statusR)
+	res, err = readResult(statusR)
 	statusR.Close()
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return plan.StartResult{}, fmt.Errorf("supervisor gave no start report (see %s): %w", logPath, err)
+		return res, true, fmt.Errorf("supervisor gave no start report (see %s): %w", logPath, err)
 	}
 	if !res.OK && pool == nil {
 		_ = cmd.Wait() // a dedicated supervisor exits right after a failed report
 	} else {
 		_ = cmd.Process.Release()
 	}
-	return res, nil
+	return res, true, nil
 }
 
 // supervisorArgs is the supervisor's argv: a dedicated one names its guest

@@ -21,7 +21,7 @@ import (
 // Every guest keeps its own Supervisor value, control socket, console
 // sockets, log file and lock; only the process is shared.
 //
-// Every pool listens on a socket of its own (RunDir/supervisor-ID-N.sock,
+// Every pool listens on a socket of its own (RunDir/sv-ID-N.sock,
 // ID naming the binary) while it has room. A CLI offers its guest to the
 // pools it finds there, without any lock: a pool decides under its mutex
 // whether it takes the guest (room, not ending) and says so. A pool that

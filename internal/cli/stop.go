@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,15 +31,9 @@ gone.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := app.stopOrphan(name); err != errNotOrphan {
-				return err
-			}
-			if _, err := app.requireRunning(name); err != nil {
-				return err
-			}
 			start := time.Now()
-			resp, err := app.call(name, supervisor.Request{Op: supervisor.OpStop, Timeout: timeout})
-			if err != nil {
+			resp, orphan, err := app.stopGuest(name, supervisor.Request{Op: supervisor.OpStop, Timeout: timeout})
+			if err != nil || orphan {
 				return err
 			}
 			how := "shut down"
@@ -62,17 +57,13 @@ and runtime files are removed. Also cleans up a guest whose supervisor died.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := app.stopOrphan(name); err != errNotOrphan {
-				if err == nil {
-					fmt.Fprintf(app.Stdout, "Guest %s destroyed (its supervisor had died)\n", name)
-				}
+			_, orphan, err := app.stopGuest(name, supervisor.Request{Op: supervisor.OpDestroy})
+			if err != nil {
 				return err
 			}
-			if _, err := app.requireRunning(name); err != nil {
-				return err
-			}
-			if _, err := app.call(name, supervisor.Request{Op: supervisor.OpDestroy}); err != nil {
-				return err
+			if orphan {
+				fmt.Fprintf(app.Stdout, "Guest %s destroyed (its supervisor had died)\n", name)
+				return nil
 			}
 			fmt.Fprintf(app.Stdout, "Guest %s destroyed\n", name)
 			return nil
@@ -104,4 +95,26 @@ Console clients stay attached. Returns once the guest runs again.`,
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "bound on the guest's own shutdown before it is killed (default as stop)")
 	return cmd
+}
+
+// stopGuest sends a stop or destroy request to the guest's supervisor. Only
+// when none answers does it look further (one socket round trip is the
+// common case, not two reads of the guest's state and plan first): a guest
+// whose supervisor died is cleaned up (orphan is then true), anything else
+// gets the reason it is not running.
+func (a *App) stopGuest(name string, req supervisor.Request) (resp *supervisor.Response, orphan bool, err error) {
+	if err := validName(name); err != nil {
+		return nil, false, err
+	}
+	resp, err = a.call(name, req)
+	if err == nil || !errors.Is(err, supervisor.ErrNoSupervisor) {
+		return resp, false, err
+	}
+	if oerr := a.stopOrphan(name); oerr != errNotOrphan {
+		return nil, oerr == nil, oerr
+	}
+	if _, rerr := a.requireRunning(name); rerr != nil {
+		return nil, false, rerr
+	}
+	return nil, false, err
 }
