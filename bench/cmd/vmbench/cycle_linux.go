@@ -107,7 +107,11 @@ func stopGuest(p peer, g *guest, forced bool, s *cycleSample) error {
 	if err != nil {
 		return fmt.Errorf("%s: stop: %w", p.name(), err)
 	}
-	if err := waitGone(cmdTimeout, g.sup, g.init); err != nil {
+	sup := g.sup
+	if k, ok := p.(interface{ keepsSupervisor() bool }); ok && k.keepsSupervisor() {
+		sup = 0 // the supervisor hosts another guest and stays
+	}
+	if err := waitGone(cmdTimeout, sup, g.init); err != nil {
 		return fmt.Errorf("%s: after stop: %w", p.name(), err)
 	}
 	s.StopGone = ms(time.Since(t0))

@@ -42,7 +42,7 @@ func main() {
 	flag.StringVar(&o.vmlite, "vmlite", "bin/vmlite", "the vmlite binary under test")
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
-	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest)")
+	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor)")
 	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone)")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
@@ -123,6 +123,10 @@ func runBench(o options) error {
 			// The same build, one supervisor process per guest (as before
 			// shared supervisors): what sharing buys, side by side.
 			p = &vmlitePeer{label: name, bin: bin, extraEnv: []string{"VMLITE_GUESTS_PER_SUPERVISOR=1"}}
+		case "vmlite-joined":
+			// The same build, each start joining a running shared
+			// supervisor (an anchor guest keeps it up).
+			p = &vmlitePeer{label: name, bin: bin, anchor: true}
 		case "lxc":
 			p = &lxcPeer{}
 		case "nspawn":
@@ -356,6 +360,8 @@ func shortName(p peer) string {
 		return "vb"
 	case "vmlite-dedicated":
 		return "vd"
+	case "vmlite-joined":
+		return "vj"
 	case "vmlite-idmap":
 		return "vi"
 	case "libvirt-lxc":

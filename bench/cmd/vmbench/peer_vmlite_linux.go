@@ -20,6 +20,12 @@ type vmlitePeer struct {
 	label string
 	// extraEnv is added to every command's environment.
 	extraEnv []string
+	// anchor: another guest runs in the supervisor all the time, so every
+	// measured start joins a running shared supervisor ("vmlite-joined")
+	// instead of starting one (a shared supervisor ends with its last guest).
+	anchor   bool
+	anchorUp bool
+	work     string
 	bin      string
 	root     string
 	tmplXML  string // the domain XML `vmlite template busybox` wrote
@@ -77,13 +83,14 @@ func (p *vmlitePeer) makeRootfs(dir string) error {
 }
 
 func (p *vmlitePeer) setup(work string) error {
+	p.work = work
 	p.root = filepath.Join(work, p.label+"-root")
 	if err := os.MkdirAll(p.root, 0o755); err != nil {
 		return err
 	}
 	h := sha256File(p.bin)
 	p.version = "binary " + h
-	if p.label == "vmlite" || p.label == "vmlite-dedicated" {
+	if p.label == "vmlite" || p.label == "vmlite-dedicated" || p.label == "vmlite-joined" {
 		p.version = "git " + gitDescribe() + ", " + p.version
 	}
 	return nil
@@ -103,6 +110,11 @@ func guestXML(tmpl, name, rootfs string) string {
 func (p *vmlitePeer) prepare(g *guest) error {
 	if p.tmplXML == "" {
 		return fmt.Errorf("vmlite: no template XML (makeRootfs not run)")
+	}
+	if p.anchor && !p.anchorUp {
+		if err := p.startAnchor(); err != nil {
+			return fmt.Errorf("anchor guest: %w", err)
+		}
 	}
 	return os.WriteFile(filepath.Join(g.dir, "domain.xml"), []byte(guestXML(p.tmplXML, g.name, g.rootfs)), 0o644)
 }
@@ -138,6 +150,26 @@ func (p *vmlitePeer) stop(g *guest, forced bool) error {
 func (p *vmlitePeer) gracefulUnsupported() string { return "" }
 
 func (p *vmlitePeer) cleanupGuest(g *guest) { _, _ = runCmd(p.cmd("destroy", g.name)) }
+
+// keepsSupervisor: with an anchor guest the supervisor outlives a stop.
+func (p *vmlitePeer) keepsSupervisor() bool { return p.anchor }
+
+// startAnchor boots the anchor guest from a copy of the peer's base.
+func (p *vmlitePeer) startAnchor() error {
+	rootfs := filepath.Join(p.work, p.label+"-anchor-rootfs")
+	if _, err := run("cp", "-a", filepath.Join(p.work, p.label+"-base"), rootfs); err != nil {
+		return err
+	}
+	xml := filepath.Join(p.work, p.label+"-anchor.xml")
+	if err := os.WriteFile(xml, []byte(guestXML(p.tmplXML, "vmb-anchor", rootfs)), 0o644); err != nil {
+		return err
+	}
+	if _, err := runCmd(p.cmd("start", xml)); err != nil {
+		return err
+	}
+	p.anchorUp = true
+	return nil
+}
 
 func (p *vmlitePeer) teardown() {
 	// Any guest still listed (after an interrupted run) is destroyed.
