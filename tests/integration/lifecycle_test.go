@@ -40,6 +40,10 @@ func TestBusyboxLifecycle(t *testing.T) {
 			if got := strings.TrimSpace(h.must("exec", name, "--", "hostname").stdout); got != name {
 				t.Errorf("hostname = %q, want %q", got, name)
 			}
+			// lo is up (IFF_UP|IFF_LOOPBACK) in the guest's own network namespace.
+			if got := strings.TrimSpace(h.must("exec", name, "--", "cat", "/sys/class/net/lo/flags").stdout); got != "0x9" {
+				t.Errorf("lo flags = %q, want 0x9 (up)", got)
+			}
 			if r := h.run("exec", name, "--", "sh", "-c", "exit 7"); r.code != 7 {
 				t.Errorf("exec exit status = %d, want 7 (%v)", r.code, r)
 			}
