@@ -71,6 +71,7 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 		RunDir: l.RunDir(p.Name), LogFile: l.ConsoleLog(p.Name), SupervisorLog: l.SupervisorLog(p.Name),
 		StateFile: l.StateFile(p.Name), ControlSocket: l.ControlSocket(p.Name), PlanFile: l.PlanFile(p.Name),
 		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name), ShiftDir: l.ShiftDir(),
+		RunRoot: l.Run,
 	}
 	var errs domain.Errors
 	add := func(path, msg string, value string) {

@@ -107,6 +107,9 @@ type Paths struct {
 	LiveXML       string `json:"liveXML"`
 	// LastFile records the final state of the run (outlives RunDir).
 	LastFile string `json:"lastFile"`
+	// RunRoot is the runtime tree (state.Layout.Run): shared supervisors'
+	// sockets and the extracted vmlite-init live there.
+	RunRoot string `json:"runRoot,omitempty"`
 	// ShiftDir holds the records of trees shifted by chown for a guest
 	// without idmapped mounts (package uidmap; outlives RunDir).
 	ShiftDir string `json:"shiftDir,omitempty"`

@@ -19,6 +19,7 @@
 //	/run/vmlite/networks/NAME/           a running network's state (package netdef)
 //	/run/vmlite/sv-ID-N.sock             a shared supervisor with room for guests (ID: the binary's)
 //	/run/vmlite/supervisors.lock         serialises starting shared supervisors
+//	/run/vmlite/init-ID                  vmlite-init written out of vmlite (supervisor/initbin_linux.go)
 //	/var/log/vmlite/supervisors.log      shared supervisors' own stderr
 //
 // With --root DIR the three trees become DIR/lib, DIR/log and DIR/run.

@@ -72,13 +72,22 @@ func (s *Supervisor) boot(during func() error) error {
 		return &initsys.StepError{Step: "create sync socket", Err: err}
 	}
 	defer parent.Close()
-	cmd := s.initCommand(child)
+	exe := s.initExecutable()
+	cmd := s.initCommand(child, exe)
 	if err := s.attachCgroupFD(cmd); err != nil {
 		child.Close()
 		return err
 	}
 	start := time.Now()
 	err = cmd.Start()
+	if err != nil && exe != selfExe {
+		// The extracted vmlite-init is gone or broken: vmlite has __init too.
+		s.log.Printf("clone from %s: %v: cloning vmlite __init instead", exe, err)
+		retry := s.initCommand(child, selfExe)
+		retry.SysProcAttr.UseCgroupFD, retry.SysProcAttr.CgroupFD = cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD
+		cmd = retry
+		err = cmd.Start()
+	}
 	child.Close()
 	if err != nil {
 		return &initsys.StepError{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
@@ -199,12 +208,12 @@ func (s *Supervisor) awaitExec(parent *os.File, cmd *exec.Cmd, exited <-chan str
 	}
 }
 
-// initCommand builds the clone of `vmlite __init` in the guest's new
-// namespaces. The cgroup namespace is made later by __init itself, once it
+// initCommand builds the clone of `vmlite __init` (from exe: vmlite or
+// the small vmlite-init) in the guest's new namespaces. The cgroup namespace is made later by __init itself, once it
 // is inside the guest's cgroup.
-func (s *Supervisor) initCommand(sync *os.File) *exec.Cmd {
+func (s *Supervisor) initCommand(sync *os.File, exe string) *exec.Cmd {
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
+		Path: exe,
 		Args: []string{"vmlite", initsys.Role},
 		Env:  []string{},
 		Dir:  "/",

@@ -143,13 +143,22 @@ const poolLockName = "supervisors.lock"
 // running binary, so that a CLI never hands a plan to a supervisor of
 // another vmlite build (an upgrade, a test binary beside an installed one).
 func poolPrefix(runDir string) (string, error) {
+	id, err := binaryID()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(runDir, "sv-"+id+"-"), nil
+}
+
+// binaryID names the running vmlite binary (device, inode, size, mtime).
+func binaryID() (string, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return "", fmt.Errorf("identify vmlite binary: %w", err)
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	return filepath.Join(runDir, fmt.Sprintf("sv-%08x-", uint32(h.Sum64()))), nil
+	return fmt.Sprintf("%08x", uint32(h.Sum64())), nil
 }
 
 // maxSocketPath is the room in sockaddr_un's sun_path, NUL included.

@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,8 +54,18 @@ func TestSharedSupervisors(t *testing.T) {
 		t.Errorf("console of b after a's stop: %v", r)
 	}
 
-	// The full supervisor stopped listening; d joins c's.
+	// The full supervisor stopped listening; d joins c's. The extracted
+	// vmlite-init (make build embeds it) is written again when it is gone.
+	inits, _ := filepath.Glob(filepath.Join(h.root, "run", "init-*"))
+	for _, f := range inits {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.must("start", xmls[d])
+	if again, _ := filepath.Glob(filepath.Join(h.root, "run", "init-*")); len(again) != len(inits) {
+		t.Errorf("extracted vmlite-init after removal: %v, before: %v", again, inits)
+	}
 	h.waitConsole(d, "vmlite-guest: BOOTED "+d)
 	if sd := h.status(d).SupervisorPID; sd != sc {
 		t.Errorf("d runs in supervisor %d, want c's %d (the one still listening)", sd, sc)
