@@ -30,6 +30,20 @@ func (b *bench) densityAll() {
 			_ = b.write()
 		}
 	}
+	// One after another: each start launched once the previous guest booted.
+	for _, n := range splitInts(b.o.densitySeq) {
+		for _, p := range b.peers {
+			if !want[p.name()] {
+				continue
+			}
+			if time.Since(b.began) > b.o.budget {
+				b.note("density %s %d one after another skipped: budget spent", p.name(), n)
+				continue
+			}
+			b.res.Density = append(b.res.Density, b.density(p, n, seqInFlight))
+			_ = b.write()
+		}
+	}
 	if n := b.o.vmliteMax; n > 0 && time.Since(b.began) < b.o.budget {
 		// At most 64 start commands at once: 1000 Go CLIs and supervisors
 		// starting together would need gigabytes just to start.
@@ -40,7 +54,8 @@ func (b *bench) densityAll() {
 // density launches n guests of p back to back without waiting for each
 // start command (as anchors.md did), waits for every marker, measures the
 // host memory they use, and destroys them all at once. inFlight > 0 bounds
-// how many detached start commands run at the same time.
+// how many detached start commands run at the same time; seqInFlight
+// launches each guest once the one before has booted.
 func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	r := DensityResult{Peer: p.name(), N: n, MaxInFlight: inFlight}
 	logf("density: %s x %d", p.name(), n)
@@ -96,6 +111,9 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 		}
 		g.cmd, g.exited = cmd, exited
 		running = append(running, g)
+		if inFlight == seqInFlight {
+			_, _ = waitFile(g.marker(), bootDeadline)
+		}
 	}
 	r.LaunchS = time.Since(t0).Seconds()
 	pending := map[*guest]bool{}

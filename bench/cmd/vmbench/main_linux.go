@@ -25,6 +25,7 @@ type options struct {
 	sections     string
 	density      string
 	densityPeers string
+	densitySeq   string
 	vmliteMax    int
 	out          string
 	work         string
@@ -45,6 +46,7 @@ func main() {
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor)")
 	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone)")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
+	flag.StringVar(&o.densitySeq, "density-seq", "", "guest counts for density one after another (each start once the previous guest booted), e.g. 200")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
 	flag.IntVar(&o.vmliteMax, "vmlite-max", 0, "an extra density step for vmlite alone (e.g. 1000); 0 skips it")
 	flag.StringVar(&o.out, "out", "bench/results", "where the results go")

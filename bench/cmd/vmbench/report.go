@@ -128,23 +128,27 @@ func markdown(r *Results) string {
 	}
 
 	if len(r.Density) > 0 {
-		w.WriteString("\n## Density (busybox guests launched back to back, then all destroyed at once)\n\n")
+		w.WriteString("\n## Density (busybox guests launched back to back, or one after another, then all destroyed at once)\n\n")
 		w.WriteString("| peer | N | booted | failures | launch s | all booted s | host mem delta MiB | host KiB / guest | tree PSS KiB / guest | destroy all s | vmlite/peer: all booted | vmlite/peer: KiB/guest |\n")
 		w.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		vm := map[int]DensityResult{}
+		type step struct{ n, inFlight int }
+		vm := map[step]DensityResult{}
 		for _, d := range r.Density {
 			if d.Peer == "vmlite" {
-				vm[d.N] = d
+				vm[step{d.N, d.MaxInFlight}] = d
 			}
 		}
 		for _, d := range r.Density {
 			rb, rm := "–", "–"
-			if v, ok := vm[d.N]; ok && d.Peer != "vmlite" && d.AllBootedS > 0 && d.PerGuestKiB > 0 {
+			if v, ok := vm[step{d.N, d.MaxInFlight}]; ok && d.Peer != "vmlite" && d.AllBootedS > 0 && d.PerGuestKiB > 0 {
 				rb = fmtRatio(v.AllBootedS / d.AllBootedS)
 				rm = fmtRatio(v.PerGuestKiB / d.PerGuestKiB)
 			}
 			n := strconv.Itoa(d.N)
-			if d.MaxInFlight > 0 {
+			switch {
+			case d.MaxInFlight == seqInFlight:
+				n += " (one after another)"
+			case d.MaxInFlight > 0:
 				n += fmt.Sprintf(" (≤ %d starts at once)", d.MaxInFlight)
 			}
 			fmt.Fprintf(&w, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.0f | %.0f | %.2f | %s | %s |\n",

@@ -80,10 +80,14 @@ type PeerMemory struct {
 }
 
 // DensityResult is N guests of one peer launched back to back.
+// seqInFlight (DensityResult.MaxInFlight) is one guest after another: each
+// start launched once the previous guest's boot marker exists.
+const seqInFlight = -1
+
 type DensityResult struct {
 	Peer           string   `json:"peer"`
 	N              int      `json:"n"`
-	MaxInFlight    int      `json:"maxInFlight,omitempty"` // 0: all start commands at once
+	MaxInFlight    int      `json:"maxInFlight,omitempty"` // 0: all start commands at once; -1: one after another
 	Booted         int      `json:"booted"`
 	Failures       int      `json:"failures"`
 	LaunchS        float64  `json:"launchS"`
