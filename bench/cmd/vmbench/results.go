@@ -79,11 +79,12 @@ type PeerMemory struct {
 	TreeProcs  int     `json:"treeProcs"`
 }
 
-// DensityResult is N guests of one peer launched back to back.
 // seqInFlight (DensityResult.MaxInFlight) is one guest after another: each
 // start launched once the previous guest's boot marker exists.
 const seqInFlight = -1
 
+// DensityResult is N guests of one peer launched back to back (or one
+// after another).
 type DensityResult struct {
 	Peer           string   `json:"peer"`
 	N              int      `json:"n"`
