@@ -3,6 +3,7 @@ package console
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -292,9 +293,13 @@ func (s *attachSession) copyInput(r io.Reader, esc byte, escOn bool) inputEvent 
 // copyOutput writes the guest's output to out until the connection ends. It
 // closes replayed at the end of the replay, and returns nil after a
 // FrameStopped (its message in *stopMsg) and ErrConnectionLost otherwise.
+// Data frames that arrived together are written to out in one call (up to
+// maxBatch bytes): one system call per socket read, not per frame.
 func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int64, replayed chan<- struct{}) error {
 	replayDone := false
-	dec := NewDecoder(bufio.NewReaderSize(conn, 32<<10))
+	br := bufio.NewReaderSize(conn, 32<<10)
+	dec := NewDecoder(br)
+	var pend []byte // payloads of data frames read but not yet written
 	for {
 		f, err := dec.ReadFrame()
 		if err != nil {
@@ -303,7 +308,16 @@ func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int6
 		switch f.Kind {
 		case FrameData:
 			last.Store(time.Now().UnixNano())
-			if _, err := out.Write(f.Payload); err != nil {
+			p := f.Payload
+			if len(pend) > 0 || (dataBuffered(br) && len(p) < maxBatch) {
+				pend = append(pend, p...)
+				if dataBuffered(br) && len(pend) < maxBatch {
+					continue // take the next frame along
+				}
+				p = pend
+			}
+			pend = pend[:0]
+			if _, err := out.Write(p); err != nil {
 				return fmt.Errorf("write console output: %w", err)
 			}
 		case FrameReplayed:
@@ -318,6 +332,19 @@ func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int6
 			return fmt.Errorf("%w: %v from the multiplexer", ErrBadFrame, f.Kind)
 		}
 	}
+}
+
+// dataBuffered reports whether br holds a whole data frame, which can be
+// decoded without waiting.
+func dataBuffered(br *bufio.Reader) bool {
+	if br.Buffered() < headerLen {
+		return false
+	}
+	h, err := br.Peek(headerLen)
+	if err != nil || Kind(h[0]) != FrameData {
+		return false
+	}
+	return br.Buffered() >= headerLen+int(binary.BigEndian.Uint16(h[1:headerLen]))
 }
 
 type loopArgs struct {

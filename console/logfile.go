@@ -7,15 +7,15 @@ import (
 	"os"
 )
 
-// logFile appends console output to path, keeping it under max bytes: when a
-// write would cross the cap, path is renamed to path.1 (replacing the older
-// one) and a fresh path is started. The log therefore holds between max and
-// 2*max bytes of the most recent output across both files; `vmlite logs`
-// prints path.1 then path.
+// logFile appends console output to path, keeping it under max bytes: when
+// it reaches the cap, path is renamed to path.1 (replacing the older one) and
+// a fresh path is started. The log therefore holds between max and 2*max
+// bytes of the most recent output across both files; `vmlite logs` prints
+// path.1 then path.
 //
-// Writes go straight to the file (no buffering): the guest's output rate is
-// bounded by its pty, and `vmlite logs -f` should see a line as soon as the
-// guest prints it. A failing disk must not stall the guest, so after an error
+// Writes go straight to the file (no buffering), one per batch of output the
+// pump reads (see readBatches): `vmlite logs -f` sees a line as soon as the
+// guest prints it, and a burst costs a write per batch, not per pty read. A failing disk must not stall the guest, so after an error
 // the log stops and the error is reported by close. Not safe for concurrent
 // use: only the Mux's output pump writes it.
 type logFile struct {
@@ -56,20 +56,27 @@ func (l *logFile) open() error {
 // RotatedPath is where a console log at path keeps its previous part.
 func RotatedPath(path string) string { return path + ".1" }
 
+// Write appends p, rotating whenever the file reaches max: a batch of output
+// larger than what is left under the cap is split across the two files, so
+// that neither ever exceeds max.
 func (l *logFile) Write(p []byte) {
-	if l.err != nil || len(p) == 0 {
-		return
-	}
-	if l.max > 0 && l.size > 0 && l.size+int64(len(p)) > l.max {
-		if err := l.rotate(); err != nil {
-			l.err = err
-			return
+	for l.err == nil && len(p) > 0 {
+		k := len(p)
+		if l.max > 0 {
+			if l.size >= l.max {
+				if err := l.rotate(); err != nil {
+					l.err = err
+					return
+				}
+			}
+			k = int(min(int64(k), l.max-l.size))
 		}
-	}
-	n, err := l.f.Write(p)
-	l.size += int64(n)
-	if err != nil {
-		l.err = fmt.Errorf("write console log: %w", err)
+		n, err := l.f.Write(p[:k])
+		l.size += int64(n)
+		p = p[n:]
+		if err != nil {
+			l.err = fmt.Errorf("write console log: %w", err)
+		}
 	}
 }
 

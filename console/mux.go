@@ -38,10 +38,17 @@
 // ^Z resumes where the guest is, not with a dead connection).
 //
 // Cost (measured by TestIdleConsoleCost): an idle console (no client) is two
-// goroutines (pump, accept loop) and about 21 KiB, mostly the pump's 8 KiB
-// read buffer and two stacks, plus the ring, which grows with the output up
-// to RingBytes (about 149 KiB in all when full). Each attached client adds
-// two goroutines and under 11 KiB while idle, plus its queue while behind.
+// goroutines (pump, accept loop) and about 6 KiB, mostly their stacks (the
+// pump's read buffer comes from a pool while output flows), plus the ring,
+// which grows with the output up to RingBytes (about 137 KiB in all when
+// full). Each attached client adds two goroutines and under 10 KiB while
+// idle, plus its queue while behind.
+//
+// Throughput: a burst of output is read in batches of up to pumpBufSize
+// (readBatches), each written once to the log and queued once per client;
+// a client's writer sends everything queued as one frame per 64 KiB in one
+// socket write, and Attach writes the frames that arrived together in one
+// write to its terminal. BenchmarkMuxThroughput measures the whole path.
 //
 // # Client side
 //
@@ -66,9 +73,16 @@ const (
 	DefaultClientQueueBytes = 256 << 10
 )
 
-// pumpBufSize is the master read size. A pty hands out at most a few KiB per
-// read, so a larger buffer would only cost memory on every idle console.
-const pumpBufSize = 8 << 10
+// pumpBufSize bounds one batch of output: what the pump reads from the
+// master before passing it on (see readBatches). The buffers come from a pool
+// and are only taken while output flows, so an idle console holds none.
+const pumpBufSize = 32 << 10
+
+// pumpBufs holds the pump's read buffers (*[]byte of pumpBufSize).
+var pumpBufs = sync.Pool{New: func() any {
+	b := make([]byte, pumpBufSize)
+	return &b
+}}
 
 // stopGrace bounds how long Close waits for a client to take the final
 // output and the "stopped" notice.
@@ -268,15 +282,17 @@ func (m *Mux) isClosed() bool {
 }
 
 // pump copies the master's output to the log, the ring and the clients until
-// Close.
+// Close, a batch at a time.
 func (m *Mux) pump() {
 	defer close(m.pumpDone)
-	buf := make([]byte, pumpBufSize)
+	rc, err := m.master.SyscallConn()
+	if err != nil { // only for a closed file, which the master is not yet
+		return
+	}
 	backoff := time.Duration(0)
 	for {
-		n, err := m.master.Read(buf)
-		if n > 0 {
-			m.broadcast(buf[:n])
+		delivered, err := readBatches(rc, m.broadcast) // broadcast copies what it keeps
+		if delivered {
 			backoff = 0
 		}
 		if err == nil {
@@ -284,7 +300,7 @@ func (m *Mux) pump() {
 		}
 		select {
 		case <-m.done:
-			m.drain(buf)
+			m.drain()
 			return
 		default:
 		}
@@ -298,7 +314,7 @@ func (m *Mux) pump() {
 		select {
 		case <-time.After(backoff):
 		case <-m.done:
-			m.drain(buf)
+			m.drain()
 			return
 		}
 	}
@@ -306,7 +322,10 @@ func (m *Mux) pump() {
 
 // drain reads what is left in the pty without waiting, up to maxDrain bytes
 // (a guest still printing must not keep Close from returning).
-func (m *Mux) drain(buf []byte) {
+func (m *Mux) drain() {
+	bp := pumpBufs.Get().(*[]byte)
+	defer pumpBufs.Put(bp)
+	buf := *bp
 	for total := 0; total < maxDrain; {
 		n, err := readNonblock(m.master, buf)
 		if n > 0 {

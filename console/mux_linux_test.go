@@ -33,7 +33,7 @@ type fixture struct {
 	served chan error
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	master, slave, err := pty.Open()
 	if err != nil {
@@ -180,7 +180,7 @@ func (c *pipeClient) typeString(t *testing.T, s string) {
 	}
 }
 
-func waitClients(t *testing.T, m *Mux, n int) {
+func waitClients(t testing.TB, m *Mux, n int) {
 	t.Helper()
 	testutil.WaitFor(t, waitLong, "clients attached", func() bool { return m.Clients() == n })
 }

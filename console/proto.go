@@ -114,6 +114,29 @@ func appendData(dst, p []byte) []byte {
 	return dst
 }
 
+// appendDataTo appends p as data to dst, whose last frame starts at last (-1:
+// none): a data frame there with room is extended first, so that
+// consecutive chunks of output travel as few frames as their length needs
+// and the client writes them out in one go. It returns dst and the start of
+// its last frame.
+func appendDataTo(dst []byte, last int, p []byte) ([]byte, int) {
+	if last >= 0 && Kind(dst[last]) == FrameData {
+		n := int(binary.BigEndian.Uint16(dst[last+1 : last+headerLen]))
+		if k := min(MaxPayload-n, len(p)); k > 0 {
+			dst = append(dst, p[:k]...)
+			binary.BigEndian.PutUint16(dst[last+1:last+headerLen], uint16(n+k))
+			p = p[k:]
+		}
+	}
+	for len(p) > 0 {
+		last = len(dst)
+		n := min(len(p), MaxPayload)
+		dst = AppendFrame(dst, FrameData, p[:n])
+		p = p[n:]
+	}
+	return dst, last
+}
+
 // resizePayload encodes a window size.
 func resizePayload(rows, cols uint16) []byte {
 	var b [resizeLen]byte

@@ -3,7 +3,9 @@ package console
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,6 +38,65 @@ func pollable(f *os.File) (*os.File, error) {
 	}
 	f.Close()
 	return os.NewFile(uintptr(nfd), "ptmx"), nil
+}
+
+// readBatches waits for output on the master and hands it to deliver in
+// batches: it reads until the pty is empty (EAGAIN) or a pooled buffer of
+// pumpBufSize is full, so that a burst costs one pass through the log and
+// the clients per batch rather than one per pty read (the kernel hands out
+// 1 to 4 KiB a read while a guest prints in bulk). Nothing waits for more
+// output: an echoed keystroke is delivered as soon as the read after it
+// finds the pty empty. The batch that ends at EAGAIN is delivered right
+// there, before waiting, which saves the extra read a plain Read loop makes.
+// It returns after a full batch (with nil), at the read deadline (Close),
+// or on a read error (EIO: no slave open), and reports whether it
+// delivered anything. An idle console holds no buffer.
+func readBatches(rc syscall.RawConn, deliver func([]byte)) (bool, error) {
+	var bp *[]byte
+	var n int
+	var delivered bool
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			if bp == nil {
+				bp = pumpBufs.Get().(*[]byte)
+			}
+			k, err := unix.Read(int(fd), (*bp)[n:])
+			switch {
+			case errors.Is(err, unix.EINTR):
+				continue
+			case errors.Is(err, unix.EAGAIN):
+				if n > 0 {
+					deliver((*bp)[:n])
+					n, delivered = 0, true
+				}
+				pumpBufs.Put(bp)
+				bp = nil
+				return false // wait for the poller
+			case err != nil:
+				rerr = &os.SyscallError{Syscall: "read", Err: err}
+				return true
+			case k == 0:
+				rerr = io.EOF
+				return true
+			}
+			n += k
+			if n == len(*bp) {
+				return true
+			}
+		}
+	})
+	if bp != nil {
+		if n > 0 {
+			deliver((*bp)[:n])
+			delivered = true
+		}
+		pumpBufs.Put(bp)
+	}
+	if err != nil {
+		return delivered, err
+	}
+	return delivered, rerr
 }
 
 // readNonblock reads what is available from the non-blocking master without

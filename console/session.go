@@ -83,9 +83,9 @@ func (c *client) take(buf []byte) ([]byte, int64) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	var n int64
-	i := 0
+	i, last := 0, -1
 	for ; i < len(c.pending) && (i == 0 || len(buf) < maxBatch); i++ {
-		buf = appendData(buf, c.pending[i])
+		buf, last = appendDataTo(buf, last, c.pending[i])
 		n += int64(len(c.pending[i]))
 	}
 	rest := copy(c.pending, c.pending[i:])

@@ -31,10 +31,7 @@ func (b *bench) consoleAll() {
 		var client func(g *guest) (*exec.Cmd, string)
 		var desc string
 		switch pp := p.(type) {
-		case *vmlitePeer:
-			if pp != b.vm {
-				continue
-			}
+		case *vmlitePeer: // vmlite, and vmlite-base with -compare
 			desc = "guest pty → supervisor → unix socket → `vmlite console` → our pty"
 			client = func(g *guest) (*exec.Cmd, string) { return pp.cmd("console", g.name), "\x1d" }
 		case *lxcPeer:
