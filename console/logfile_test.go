@@ -19,6 +19,7 @@ func TestLogFileRotation(t *testing.T) {
 		{"one rotation", 100, []int{60, 60}},
 		{"many rotations", 100, []int{30, 30, 30, 30, 30, 30, 30, 30}},
 		{"chunk larger than cap", 100, []int{10, 250, 5}},
+		{"chunk larger than both files", 100, []int{30, 1000}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,15 +45,14 @@ func TestLogFileRotation(t *testing.T) {
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				t.Fatal(err)
 			}
-			// The two files together are a suffix of the output, and the
-			// current file is within the cap unless one chunk alone exceeds it.
+			// The two files together are a suffix of the output, and each is
+			// within the cap, even when one write alone exceeds it.
 			both := append(old, cur...)
 			if !bytes.HasSuffix(all, both) {
 				t.Fatalf("log %q + %q is not a suffix of the output", old, cur)
 			}
-			last := tc.writes[len(tc.writes)-1]
-			if int64(len(cur)) > tc.max && len(cur) != last {
-				t.Fatalf("current log is %d bytes, cap %d", len(cur), tc.max)
+			if int64(len(cur)) > tc.max || int64(len(old)) > tc.max {
+				t.Fatalf("log files are %d and %d bytes, cap %d", len(old), len(cur), tc.max)
 			}
 			if len(both) < min(len(all), int(tc.max)) {
 				t.Fatalf("log keeps %d bytes, want at least %d", len(both), min(len(all), int(tc.max)))

@@ -338,20 +338,25 @@ func (m *Mux) drain() {
 	}
 }
 
-// broadcast hands one chunk of output to the log, the ring and every client.
+// broadcast hands one batch of output to every client, the ring and the
+// log. Clients come first: an echoed keystroke reaches the socket before the
+// log write.
 func (m *Mux) broadcast(p []byte) {
+	m.mu.Lock()
+	m.ring.Write(p)
+	var chunk []byte // p's copy for the queues, made once when one needs it
+	for c := range m.clients {
+		if c.writeNow(p) {
+			continue
+		}
+		if chunk == nil {
+			chunk = bytes.Clone(p) // shared, read-only, by the queues
+		}
+		c.enqueue(chunk) // never blocks: a full queue drops
+	}
+	m.mu.Unlock()
 	if m.log != nil {
 		m.log.Write(p)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.ring.Write(p)
-	if len(m.clients) == 0 {
-		return
-	}
-	chunk := bytes.Clone(p) // shared, read-only, by every client's queue
-	for c := range m.clients {
-		c.enqueue(chunk) // never blocks: a full queue drops
 	}
 }
 

@@ -24,6 +24,21 @@ func TestFrameRoundTrip(t *testing.T) {
 			[]Frame{{FrameStopped, []byte("guest g stopped")}}},
 		{"data split at MaxPayload", func() []byte { return appendData(nil, big) },
 			[]Frame{{FrameData, big[:MaxPayload]}, {FrameData, big[MaxPayload:]}}},
+		{"chunks merged into one frame", func() []byte {
+			b, last := appendDataTo(nil, -1, []byte("ab"))
+			b, _ = appendDataTo(b, last, []byte("cd"))
+			return b
+		}, []Frame{{FrameData, []byte("abcd")}}},
+		{"merge fills a frame to MaxPayload, then starts another", func() []byte {
+			b, last := appendDataTo(nil, -1, big[:MaxPayload-3])
+			b, _ = appendDataTo(b, last, big[:13])
+			return b
+		}, []Frame{{FrameData, big[:MaxPayload]}, {FrameData, big[:10]}}},
+		{"no merge into a frame of another kind", func() []byte {
+			b := AppendFrame(nil, FrameReplayed, nil)
+			b, _ = appendDataTo(b, 0, []byte("x"))
+			return b
+		}, []Frame{{FrameReplayed, []byte{}}, {FrameData, []byte("x")}}},
 		{"replayed", func() []byte { return AppendFrame(nil, FrameReplayed, nil) },
 			[]Frame{{FrameReplayed, []byte{}}}},
 		{"sequence", func() []byte {

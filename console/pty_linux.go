@@ -42,15 +42,20 @@ func pollable(f *os.File) (*os.File, error) {
 
 // readBatches waits for output on the master and hands it to deliver in
 // batches: it reads until the pty is empty (EAGAIN) or a pooled buffer of
-// pumpBufSize is full, so that a burst costs one pass through the log and
-// the clients per batch rather than one per pty read (the kernel hands out
-// 1 to 4 KiB a read while a guest prints in bulk). Nothing waits for more
-// output: an echoed keystroke is delivered as soon as the read after it
-// finds the pty empty. The batch that ends at EAGAIN is delivered right
-// there, before waiting, which saves the extra read a plain Read loop makes.
-// It returns after a full batch (with nil), at the read deadline (Close),
-// or on a read error (EIO: no slave open), and reports whether it
-// delivered anything. An idle console holds no buffer.
+// pumpBufSize is full, so that a burst costs one pass through the clients
+// and the log per batch rather than one per pty read (the kernel hands out
+// 1 to 4 KiB a read while a guest prints in bulk). A read that finds the
+// pty empty first waits for the kernel's pending flush of the guest's
+// output, so while the guest prints it returns more instead of EAGAIN: the
+// batch grows with the guest's pace, without any timer. (Asking TIOCINQ
+// instead of that read measured worse: more, smaller batches.) An echoed
+// keystroke is delivered as soon as the read after it finds the pty empty.
+// The batch that ends at EAGAIN is delivered right there, before waiting,
+// which saves the extra read a plain Read loop makes.
+//
+// It returns after a full batch (nil), at the read deadline (Close) or on a
+// read error (EIO: no slave open), and reports whether it delivered
+// anything. An idle console holds no buffer.
 func readBatches(rc syscall.RawConn, deliver func([]byte)) (bool, error) {
 	var bp *[]byte
 	var n int

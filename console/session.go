@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -21,12 +22,18 @@ type client struct {
 	m    *Mux
 	conn net.Conn
 
+	rc syscall.RawConn // conn's descriptor, for writeNow; nil in unit tests
+
 	// qmu guards the fields below: the output queue, bounded in bytes
 	// (ClientQueueBytes) counted until the bytes are written to the socket.
 	qmu     sync.Mutex
+	partial []byte   // framed bytes a direct write left over: sent first
 	pending [][]byte // chunks shared read-only with the other clients
 	queued  int64
 	dropped int64 // output this client missed and has not been told about
+	// busy: writeLoop is writing (the replay, or bytes it took), so the
+	// pump must queue rather than write to the socket itself.
+	busy bool
 
 	wake     chan struct{} // cap 1: pending has something
 	gone     chan struct{} // closed by shutdown
@@ -39,6 +46,8 @@ func newClient(m *Mux, conn net.Conn) *client {
 	return &client{
 		m:        m,
 		conn:     conn,
+		rc:       connRaw(conn),
+		busy:     true, // until the replay is out
 		wake:     make(chan struct{}, 1),
 		gone:     make(chan struct{}),
 		stopping: make(chan struct{}),
@@ -77,12 +86,52 @@ func (c *client) enqueue(chunk []byte) {
 	}
 }
 
+// writeNow writes p as one data frame straight to the socket when nothing is
+// queued or being written and the socket takes it without waiting: the
+// common case of a client that keeps up, which then costs no copy and no
+// hand-off to writeLoop. What the socket does not take is queued, framed,
+// for writeLoop. It reports false when p is to be queued with enqueue.
+func (c *client) writeNow(p []byte) bool {
+	if c.rc == nil || len(p) > MaxPayload {
+		return false
+	}
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.busy || c.partial != nil || len(c.pending) > 0 || c.dropped > 0 {
+		return false
+	}
+	hdr := [headerLen]byte{byte(FrameData), byte(len(p) >> 8), byte(len(p))}
+	n, err := writeNow(c.rc, hdr[:], p)
+	switch {
+	case err != nil:
+		return true // the connection is gone: readLoop ends the client
+	case n == 0:
+		return false
+	case n == headerLen+len(p):
+		return true
+	}
+	// A partial write: the rest of the frame goes first, whatever its size
+	// (at most one batch), so that the stream stays well-formed.
+	c.partial = AppendFrame(nil, FrameData, p)[n:]
+	c.queued += int64(len(c.partial))
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
 // take moves up to maxBatch bytes of queued output into buf as data frames
 // and returns buf and the number of payload bytes taken.
 func (c *client) take(buf []byte) ([]byte, int64) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	var n int64
+	if c.partial != nil {
+		buf = append(buf, c.partial...)
+		n += int64(len(c.partial))
+		c.partial = nil
+	}
 	i, last := 0, -1
 	for ; i < len(c.pending) && (i == 0 || len(buf) < maxBatch); i++ {
 		buf, last = appendDataTo(buf, last, c.pending[i])
@@ -91,6 +140,7 @@ func (c *client) take(buf []byte) ([]byte, int64) {
 	rest := copy(c.pending, c.pending[i:])
 	clear(c.pending[rest:]) // let the GC have the chunks
 	c.pending = c.pending[:rest]
+	c.busy = n > 0 // until sent
 	if rest > 0 {
 		select { // more to do: keep writeLoop going
 		case c.wake <- struct{}{}:
@@ -100,10 +150,12 @@ func (c *client) take(buf []byte) ([]byte, int64) {
 	return buf, n
 }
 
-// sent releases n bytes of the queue once they are in the socket.
+// sent releases n bytes of the queue once they are in the socket, and lets
+// the pump write directly again.
 func (c *client) sent(n int64) {
 	c.qmu.Lock()
 	c.queued -= n
+	c.busy = false
 	c.qmu.Unlock()
 }
 
@@ -115,6 +167,7 @@ func (c *client) writeLoop(replay []byte) {
 	if _, err := c.conn.Write(AppendFrame(appendData(nil, replay), FrameReplayed, nil)); err != nil {
 		return
 	}
+	c.sent(0)
 	var buf []byte
 	for {
 		select {

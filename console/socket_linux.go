@@ -68,3 +68,43 @@ func isTemporaryAccept(err error) bool {
 	}
 	return false
 }
+
+// connRaw returns conn's raw descriptor access for writeNow, or nil when
+// conn has none (tests drive a client without a connection).
+func connRaw(conn net.Conn) syscall.RawConn {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// writeNow writes the frame header hdr and payload p to the socket without
+// waiting: it returns what the socket took, 0 when its buffer is full. The
+// caller must be the only writer at that moment (see client.writeNow).
+func writeNow(rc syscall.RawConn, hdr, p []byte) (int, error) {
+	var n int
+	var werr error
+	err := rc.Write(func(fd uintptr) bool {
+		for {
+			n, werr = unix.Writev(int(fd), [][]byte{hdr, p})
+			if !errors.Is(werr, unix.EINTR) {
+				return true // never wait: a full socket is the writer's job
+			}
+		}
+	})
+	n = max(n, 0)
+	switch {
+	case err != nil:
+		return n, err
+	case errors.Is(werr, unix.EAGAIN):
+		return 0, nil
+	case werr != nil:
+		return n, &os.SyscallError{Syscall: "writev", Err: werr}
+	}
+	return n, nil
+}
