@@ -53,3 +53,20 @@ func parseBonnie(out string) ([]float64, error) {
 	}
 	return nil, fmt.Errorf("no bonnie++ CSV line (format %s) in its output: %s", bonnieFormat, lastLines(strings.TrimSpace(out), 5))
 }
+
+// pairedDeltas is the guest's delta in % of figure j run by run: guest[i]
+// against host[i]. Runs where either side has no figure (NaN) or the host's
+// is 0 give NaN, which summarize leaves out.
+func pairedDeltas(host, guest [][]float64, j int) []float64 {
+	n := min(len(host), len(guest))
+	out := make([]float64, n)
+	for i := 0; i < n; i++ {
+		h, g := host[i][j], guest[i][j]
+		if math.IsNaN(h) || math.IsNaN(g) || h == 0 {
+			out[i] = math.NaN()
+			continue
+		}
+		out[i] = (g - h) / h * 100
+	}
+	return out
+}

@@ -138,6 +138,7 @@ func (b *bench) bonnieAll() {
 		if fig.Host.N > 0 && fig.Guest.N > 0 && fig.Host.Median > 0 {
 			fig.DeltaPct = (fig.Guest.Median - fig.Host.Median) / fig.Host.Median * 100
 		}
+		fig.Paired = summarize(pairedDeltas(sides[0].vals, sides[1].vals, j))
 		res.Figures = append(res.Figures, fig)
 	}
 }

@@ -67,3 +67,27 @@ func FuzzParseBonnie(f *testing.F) {
 		}
 	})
 }
+
+func TestPairedDeltas(t *testing.T) {
+	nan := math.NaN()
+	host := [][]float64{{100, 10}, {200, nan}, {0, 5}, {50, 5}}
+	guest := [][]float64{{110, 9}, {150, 3}, {10, 5}}
+	tests := []struct {
+		j    int
+		want []float64
+	}{
+		{0, []float64{10, -25, nan}},
+		{1, []float64{-10, nan, 0}},
+	}
+	for _, tt := range tests {
+		got := pairedDeltas(host, guest, tt.j)
+		if len(got) != len(tt.want) {
+			t.Fatalf("figure %d: got %v, want %v", tt.j, got, tt.want)
+		}
+		for i := range got {
+			if math.IsNaN(tt.want[i]) != math.IsNaN(got[i]) || (!math.IsNaN(got[i]) && math.Abs(got[i]-tt.want[i]) > 1e-9) {
+				t.Errorf("figure %d run %d: %v, want %v", tt.j, i, got[i], tt.want[i])
+			}
+		}
+	}
+}

@@ -359,13 +359,17 @@ func memoryTable(w *strings.Builder, heading string, peers, refs []string, mems 
 // bonnieTable writes bonnie++'s figures, host against guest.
 func bonnieTable(w *strings.Builder, b *BonnieResult) {
 	fmt.Fprintf(w, "\n## bonnie++: a vmlite Debian guest against the host\n\n`%s`, taking turns; median / min / max.\n\n", b.Command)
-	w.WriteString("| figure | host | guest | guest delta |\n|---|---|---|---|\n")
+	w.WriteString("| figure | host | guest | guest delta (medians) | guest delta run by run |\n|---|---|---|---|---|\n")
 	for _, f := range b.Figures {
 		delta := "– (too fast for bonnie++ to time)"
 		if f.Host.N > 0 && f.Guest.N > 0 {
 			delta = fmt.Sprintf("%+.1f%%", f.DeltaPct)
 		}
-		fmt.Fprintf(w, "| %s (%s) | %s | %s | %s |\n", f.Name, f.Unit, fmtSum(f.Host, ""), fmtSum(f.Guest, ""), delta)
+		paired := "–"
+		if f.Paired.N > 0 {
+			paired = fmt.Sprintf("%+.1f%% / %+.1f%% / %+.1f%%", f.Paired.Median, f.Paired.Min, f.Paired.Max)
+		}
+		fmt.Fprintf(w, "| %s (%s) | %s | %s | %s | %s |\n", f.Name, f.Unit, fmtSum(f.Host, ""), fmtSum(f.Guest, ""), delta, paired)
 	}
 	for _, e := range b.Errors {
 		fmt.Fprintf(w, "\nerror: `%s`\n", oneLine(e))

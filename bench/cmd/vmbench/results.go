@@ -150,4 +150,8 @@ type BonnieFigure struct {
 	Host     Summary `json:"host"`
 	Guest    Summary `json:"guest"`
 	DeltaPct float64 `json:"guestDeltaPercent"`
+	// Paired is the guest's delta in % run by run (the i-th guest run
+	// against the i-th host run, which ran next to it): robust against
+	// load that drifts over the section.
+	Paired Summary `json:"pairedDeltaPercent"`
 }

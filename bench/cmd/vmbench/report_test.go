@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMarkdownSections(t *testing.T) {
+	s := func(x float64) Summary { return Summary{Median: x, Min: x, Max: x, N: 1} }
+	cyc := func(peer, set string, stop float64) PeerCycles {
+		return PeerCycles{Peer: peer, Set: set, StartMarker: s(700), StopGone: s(stop), InitOwn: s(stop / 2)}
+	}
+	debian := &Results{
+		DebianPeers:  []string{"vmlite", "nspawn"},
+		DebianCycles: []PeerCycles{cyc("vmlite", "graceful", 180), cyc("nspawn", "graceful", 200)},
+		DebianMemory: []PeerMemory{{Peer: "vmlite", Supervisor: "vmlite __supervise", SupUSS: s(9000)}, {Peer: "nspawn", Supervisor: "systemd-nspawn", SupUSS: s(6000)}},
+		Bonnie: &BonnieResult{Command: "bonnie++ -d DIR -s 3G", Figures: []BonnieFigure{
+			{Name: "block write", Unit: "MiB/s", Host: s(100), Guest: s(95), DeltaPct: -5, Paired: s(-4)},
+			{Name: "block read", Unit: "MiB/s"},
+		}},
+	}
+	tests := []struct {
+		name      string
+		r         *Results
+		want, not []string
+	}{
+		{"debian and bonnie only", debian, []string{
+			"## Start and graceful stop (Debian/systemd guest)",
+			"| stop → supervisor and init gone (ms) | 180.0 / 180.0 / 180.0 | 200.0 / 200.0 / 200.0 | 0.90 |",
+			"| stop → ExecStop's shutdown marker (ms) |",
+			"systemd's own shutdown",
+			"## Memory per Debian/systemd guest",
+			"| supervisor USS | 9000 / 9000 / 9000 | 6000 / 6000 / 6000 | 1.50 |",
+			"| block write (MiB/s) | 100.0 / 100.0 / 100.0 | 95.00 / 95.00 / 95.00 | -5.0% | -4.0% / -4.0% / -4.0% |",
+			"| block read (MiB/s) | – | – | – (too fast for bonnie++ to time) | – |",
+		}, []string{"busybox guest", "rcK"}},
+		{"busybox only", &Results{Peers: []string{"vmlite", "lxc"}, Cycles: []PeerCycles{cyc("vmlite", "forced", 30), cyc("lxc", "forced", 15)}},
+			[]string{"## Start and forced stop (busybox guest)", "| 30.00 / 30.00 / 30.00 | 15.00 / 15.00 / 15.00 | 2.00 |"},
+			[]string{"Debian", "bonnie++"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := markdown(tt.r)
+			for _, w := range tt.want {
+				if !strings.Contains(md, w) {
+					t.Errorf("missing %q in\n%s", w, md)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(md, n) {
+					t.Errorf("unexpected %q in\n%s", n, md)
+				}
+			}
+		})
+	}
+}
