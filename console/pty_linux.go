@@ -66,7 +66,7 @@ func readBatches(rc syscall.RawConn, deliver func([]byte)) (bool, error) {
 			if bp == nil {
 				bp = pumpBufs.Get().(*[]byte)
 			}
-			k, err := unix.Read(int(fd), (*bp)[n:])
+			k, err := readRaw(int(fd), (*bp)[n:])
 			switch {
 			case errors.Is(err, unix.EINTR):
 				continue

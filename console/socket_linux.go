@@ -91,7 +91,7 @@ func writeNow(rc syscall.RawConn, hdr, p []byte) (int, error) {
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {
 		for {
-			n, werr = unix.Writev(int(fd), [][]byte{hdr, p})
+			n, werr = writevRaw(int(fd), hdr, p)
 			if !errors.Is(werr, unix.EINTR) {
 				return true // never wait: a full socket is the writer's job
 			}

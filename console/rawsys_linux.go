@@ -1,0 +1,50 @@
+package console
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// readRaw and writevRaw are read(2) and writev(2) on a non-blocking
+// descriptor, made without telling the Go scheduler (RawSyscall). A plain
+// system call marks the thread as possibly blocked; with the supervisor's
+// single P, the runtime's monitor then hands the P to another thread
+// whenever the call takes more than a tick (20 µs, a common length for a
+// pty read that first waits for the kernel's flush, or a socket write that
+// wakes the client), which costs futex wake-ups and context switches per
+// chunk of output and keeps the monitor polling every 20 µs. These calls
+// never wait for the other side, so holding the P through them is cheaper.
+func readRaw(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+// writevRaw writes the buffers in order; see readRaw. Empty buffers are
+// skipped.
+func writevRaw(fd int, bufs ...[]byte) (int, error) {
+	var iov [4]unix.Iovec
+	k := 0
+	for _, b := range bufs {
+		if len(b) == 0 {
+			continue
+		}
+		iov[k].Base = &b[0]
+		iov[k].SetLen(len(b))
+		k++
+	}
+	if k == 0 {
+		return 0, nil
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
