@@ -14,7 +14,9 @@ import (
 // pty read that first waits for the kernel's flush, or a socket write that
 // wakes the client), which costs futex wake-ups and context switches per
 // chunk of output and keeps the monitor polling every 20 µs. These calls
-// never wait for the other side, so holding the P through them is cheaper.
+// never wait for the other side (a read at most waits for the kernel's own
+// flush of the pty), so holding the P through them is cheaper. The log
+// file's writes stay plain calls: a busy disk may block them.
 func readRaw(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
