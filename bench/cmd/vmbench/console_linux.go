@@ -21,7 +21,7 @@ func (b *bench) consoleAll() {
 	base := func(p peer) string { return filepath.Join(b.work, p.name()+"-base") }
 	// The floor: the guest's shell on a pty of our own.
 	b.res.Console = append(b.res.Console, b.consolePath("raw pty (chroot, no container)",
-		"busybox sh on a pty the harness holds: the kernel's pty alone", func() (*ptyConn, func(), error) {
+		"busybox sh on a pty the harness holds: the kernel's pty alone", nil, func() (*ptyConn, func(), error) {
 			cmd := exec.Command("chroot", base(b.vm), "/bin/sh", "-i")
 			cmd.Env = []string{"PATH=/bin:/sbin:/usr/bin", "HOME=/", "TERM=vt100"}
 			c, err := startOnPty(cmd)
@@ -57,7 +57,14 @@ func (b *bench) consoleAll() {
 			b.res.Console = append(b.res.Console, ConsoleResult{Path: p.name() + " console", Error: err.Error()})
 			continue
 		}
-		b.res.Console = append(b.res.Console, b.consolePath(p.name()+" console", desc, func() (*ptyConn, func(), error) {
+		relay := func() int { // the supervisor or monitor that relays the console
+			sup, _, err := p.procs(g)
+			if err != nil {
+				return 0
+			}
+			return sup
+		}
+		b.res.Console = append(b.res.Console, b.consolePath(p.name()+" console", desc, relay, func() (*ptyConn, func(), error) {
 			cmd, esc := client(g)
 			c, err := startOnPty(cmd)
 			return c, func() { _ = c.send(esc) }, err
@@ -74,8 +81,10 @@ func (b *bench) consoleAll() {
 }
 
 // consolePath opens a console consoleRuns times for a large output and
-// once for echoKeys keystrokes.
-func (b *bench) consolePath(name, desc string, open func() (*ptyConn, func(), error)) ConsoleResult {
+// once for echoKeys keystrokes. relay, when not nil, names the process on
+// the guest's side of the console (supervisor, monitor): its CPU time and
+// the client's, per MB, is the relay's cost.
+func (b *bench) consolePath(name, desc string, relay func() int, open func() (*ptyConn, func(), error)) ConsoleResult {
 	consoleBytes := b.o.consoleBytes
 	r := ConsoleResult{Path: name, Bytes: consoleBytes, Description: desc}
 	logf("console: %s", name)
@@ -106,9 +115,14 @@ func (b *bench) consolePath(name, desc string, open func() (*ptyConn, func(), er
 		r.Error = err.Error()
 		return r
 	}
-	var rates, echoes []float64
+	var rates, echoes, cpu []float64
+	var pids []int
+	if relay != nil {
+		pids = []int{relay(), c.cmd.Process.Pid}
+	}
 	line := strings.Repeat("x", 63)
 	for i := 0; i < consoleRuns; i++ {
+		ticks0, cpuOK := cpuTicks(pids)
 		t0 := time.Now()
 		if err := c.send(fmt.Sprintf("yes %s | head -c %d; echo; echo END\"\"MARK\n", line, consoleBytes)); err != nil {
 			r.Error = err.Error()
@@ -119,6 +133,9 @@ func (b *bench) consolePath(name, desc string, open func() (*ptyConn, func(), er
 			return r
 		}
 		rates = append(rates, float64(consoleBytes)/1e6/time.Since(t0).Seconds())
+		if ticks1, ok := cpuTicks(pids); ok && cpuOK {
+			cpu = append(cpu, float64(ticks1-ticks0)*1000/clockTicks/(float64(consoleBytes)/1e6))
+		}
 	}
 	if err := ready("1"); err != nil {
 		r.Error = err.Error()
@@ -139,8 +156,29 @@ func (b *bench) consolePath(name, desc string, open func() (*ptyConn, func(), er
 	}
 	_ = c.send("\n")
 	_ = ready("2")
-	r.MBPerS, r.EchoMs = summarize(rates), summarize(echoes)
+	r.MBPerS, r.EchoMs, r.RelayCPUMsPerMB = summarize(rates), summarize(echoes), summarize(cpu)
 	return r
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture the harness runs on.
+const clockTicks = 100
+
+// cpuTicks sums the CPU time of pids; ok is false when there are none or
+// one cannot be read (a process gone, a peer whose relay was not found).
+func cpuTicks(pids []int) (int64, bool) {
+	var sum int64
+	for _, pid := range pids {
+		if pid <= 0 {
+			return 0, false
+		}
+		st, err := procStat(pid)
+		if err != nil {
+			return 0, false
+		}
+		sum += st.CPUTicks
+	}
+	return sum, len(pids) > 0
 }
 
 // vmliteLogs times `vmlite logs NAME` printing the capped log the

@@ -100,6 +100,9 @@ func parseMeminfo(r io.Reader) (int64, error) {
 type statFields struct {
 	State byte
 	PPID  int
+	// CPUTicks is the process's user plus system time, all threads, in
+	// clock ticks (USER_HZ); 0 when the line stops before those fields.
+	CPUTicks int64
 }
 
 // parseStat parses /proc/PID/stat. The command name is in parentheses and
@@ -118,5 +121,14 @@ func parseStat(s string) (statFields, error) {
 	if err != nil {
 		return statFields{}, fmt.Errorf("stat: bad ppid in %q", s)
 	}
-	return statFields{State: f[0][0], PPID: ppid}, nil
+	st := statFields{State: f[0][0], PPID: ppid}
+	if len(f) > 12 { // utime and stime: fields 14 and 15 of the line
+		ut, err1 := strconv.ParseInt(f[11], 10, 64)
+		sy, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil || ut < 0 || sy < 0 {
+			return statFields{}, fmt.Errorf("stat: bad utime/stime in %q", s)
+		}
+		st.CPUTicks = ut + sy
+	}
+	return st, nil
 }

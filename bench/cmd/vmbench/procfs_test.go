@@ -76,8 +76,10 @@ func TestParseStat(t *testing.T) {
 		want    statFields
 		wantErr bool
 	}{
-		{"plain", "12828 (init) S 12812 12828 12828 34816 ...", statFields{'S', 12812}, false},
-		{"comm with spaces and parens", "77 ([lxc monitor] (x)) Z 1 77 77 0", statFields{'Z', 1}, false},
+		{"plain", "12828 (init) S 12812 12828 12828 34816 ...", statFields{'S', 12812, 0}, false},
+		{"comm with spaces and parens", "77 ([lxc monitor] (x)) Z 1 77 77 0", statFields{'Z', 1, 0}, false},
+		{"cpu times", "21534 (vmlite) S 1 21534 21534 0 -1 4194560 1571 0 0 0 28 7 0 0 20 0 9 0", statFields{'S', 1, 35}, false},
+		{"bad cpu time", "21534 (vmlite) S 1 21534 21534 0 -1 4194560 1571 0 0 0 x 7 0", statFields{}, true},
 		{"no paren", "12 init S 1", statFields{}, true},
 		{"short", "12 (init)", statFields{}, true},
 		{"bad ppid", "12 (init) S x", statFields{}, true},

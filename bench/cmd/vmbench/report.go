@@ -162,25 +162,25 @@ func markdown(r *Results) string {
 	}
 
 	if len(r.Console) > 0 {
-		w.WriteString("\n## Console\n\n| path | bytes | throughput MB/s | keystroke echo ms | what |\n|---|---|---|---|---|\n")
+		w.WriteString("\n## Console\n\n| path | bytes | throughput MB/s | keystroke echo ms | relay CPU ms per MB | what |\n|---|---|---|---|---|---|\n")
 		for _, c := range r.Console {
 			if c.Error != "" {
-				fmt.Fprintf(&w, "| %s | | | | error: `%s` |\n", c.Path, oneLine(c.Error))
+				fmt.Fprintf(&w, "| %s | | | | | error: `%s` |\n", c.Path, oneLine(c.Error))
 				continue
 			}
-			fmt.Fprintf(&w, "| %s | %d | %s | %s | %s |\n", c.Path, c.Bytes, fmtSum(c.MBPerS, ""), fmtSum(c.EchoMs, ""), c.Description)
+			fmt.Fprintf(&w, "| %s | %d | %s | %s | %s | %s |\n", c.Path, c.Bytes, fmtSum(c.MBPerS, ""), fmtSum(c.EchoMs, ""), fmtSum(c.RelayCPUMsPerMB, ""), c.Description)
 		}
 		byPath := map[string]ConsoleResult{}
 		for _, c := range r.Console {
 			byPath[c.Path] = c
 		}
 		if vm, ok := byPath["vmlite console"]; ok && vm.Error == "" {
-			w.WriteString("\n| vmlite console against | throughput ratio (> 1: vmlite faster) | echo latency ratio (< 1: vmlite faster) |\n|---|---|---|\n")
+			w.WriteString("\n| vmlite console against | throughput ratio (> 1: vmlite faster) | echo latency ratio (< 1: vmlite faster) | relay CPU per MB ratio (< 1: vmlite cheaper) |\n|---|---|---|---|\n")
 			for _, c := range r.Console {
 				if c.Path == "vmlite console" || c.Path == "vmlite logs" || c.Error != "" {
 					continue
 				}
-				fmt.Fprintf(&w, "| %s | %s | %s |\n", c.Path, fmtRatio(ratio(vm.MBPerS, c.MBPerS)), fmtRatio(ratio(vm.EchoMs, c.EchoMs)))
+				fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", c.Path, fmtRatio(ratio(vm.MBPerS, c.MBPerS)), fmtRatio(ratio(vm.EchoMs, c.EchoMs)), fmtRatio(ratio(vm.RelayCPUMsPerMB, c.RelayCPUMsPerMB)))
 			}
 		}
 	}

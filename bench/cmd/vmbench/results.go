@@ -103,12 +103,16 @@ type DensityResult struct {
 
 // ConsoleResult is one console path's throughput and echo latency.
 type ConsoleResult struct {
-	Path        string  `json:"path"`
-	Bytes       int64   `json:"bytes"`
-	MBPerS      Summary `json:"throughputMBs"`
-	EchoMs      Summary `json:"echoLatencyMs"`
-	Description string  `json:"description"`
-	Error       string  `json:"error,omitempty"`
+	Path   string  `json:"path"`
+	Bytes  int64   `json:"bytes"`
+	MBPerS Summary `json:"throughputMBs"`
+	EchoMs Summary `json:"echoLatencyMs"`
+	// RelayCPUMsPerMB is the CPU time (user and system) the relay took per
+	// MB of output: the supervisor or monitor plus the console client, per
+	// throughput run (empty for the raw pty, which has no relay).
+	RelayCPUMsPerMB Summary `json:"relayCpuMsPerMB"`
+	Description     string  `json:"description"`
+	Error           string  `json:"error,omitempty"`
 }
 
 // ProfileResult is the phases of one vmlite build's start, from strace.
