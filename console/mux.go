@@ -45,10 +45,13 @@
 // idle, plus its queue while behind.
 //
 // Throughput: a burst of output is read in batches of up to pumpBufSize
-// (readBatches), each written once to the log and queued once per client;
-// a client's writer sends everything queued as one frame per 64 KiB in one
-// socket write, and Attach writes the frames that arrived together in one
-// write to its terminal. BenchmarkMuxThroughput measures the whole path.
+// (readBatches). The pump writes each batch straight to the socket of every
+// client that keeps up (client.writeNow: one writev, no copy, no hand-off);
+// a client that fell behind gets it queued, and its writer sends everything
+// queued as one frame per 64 KiB in one socket write. The log gets one
+// write per batch, after the clients. Attach writes the frames that arrived
+// together in one write to its terminal. BenchmarkMuxThroughput measures the
+// whole path; bench/README.md ("Console") has the figures.
 //
 // # Client side
 //
