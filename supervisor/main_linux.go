@@ -99,7 +99,9 @@ func report(f io.WriteCloser, r plan.StartResult) {
 // superviseGuest starts one guest and supervises it until it is gone;
 // report gets the start result. On a failed start everything has been
 // rolled back when report is called.
-func superviseGuest(p *plan.Plan, lock *os.File, shared bool, report func(plan.StartResult)) {
+//
+// alone reports whether the guest is the process's only one.
+func superviseGuest(p *plan.Plan, lock *os.File, shared bool, alone func() bool, report func(plan.StartResult)) {
 	s := newSupervisor(p)
 	s.lock = lock
 	s.st.SharedSupervisor = shared
@@ -117,7 +119,12 @@ func superviseGuest(p *plan.Plan, lock *os.File, shared bool, report func(plan.S
 	// Start-up garbage (the plan's JSON, the sync messages) is gone after
 	// the report; hand its pages back now rather than when the scavenger
 	// gets to it, since the supervisor then idles for the guest's lifetime.
-	debug.FreeOSMemory()
+	// Not in a supervisor hosting other guests: a forced collection of
+	// their heap and giving back pages the next start faults in again
+	// cost more than they return (the scavenger does it in its own time).
+	if alone() {
+		debug.FreeOSMemory()
+	}
 	s.run()
 }
 

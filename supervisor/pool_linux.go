@@ -74,7 +74,14 @@ func (pl *pool) adopt() {
 // runGuest supervises one guest and counts it out at the end.
 func (pl *pool) runGuest(p *plan.Plan, lock *os.File, report func(plan.StartResult)) {
 	defer pl.guestGone()
-	superviseGuest(p, lock, pl.o.max > 1, report)
+	superviseGuest(p, lock, pl.o.max > 1, pl.alone, report)
+}
+
+// alone reports whether the pool hosts one guest (or none).
+func (pl *pool) alone() bool {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.guests <= 1
 }
 
 // guestGone counts a guest out; the pool ends with its last guest.
