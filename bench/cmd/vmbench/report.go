@@ -97,6 +97,13 @@ func markdown(r *Results) string {
 	}
 	if len(r.DebianCycles) > 0 {
 		w.WriteString("\n## Debian 12 / systemd guest\n\nThe marker is a oneshot unit ordered after multi-user.target (it writes /marker/booted); its ExecStop writes /marker/shutdown, the first thing systemd does on poweroff. \"guest init exec'd\" is the first open of the rootfs's /usr/lib/systemd/systemd. vmlite boots it without a user namespace and with CAP_SYS_ADMIN kept (as LXC and nspawn do); vmlite-idmap with the template's default idmap.\n")
+		if len(r.DebianState) > 0 {
+			w.WriteString("\nsystemd's state after a boot (`systemctl is-system-running --wait` through vmlite exec, lxc-attach, nsenter):")
+			for _, p := range r.DebianPeers {
+				fmt.Fprintf(&w, " %s: %s;", p, oneLine(r.DebianState[p]))
+			}
+			w.WriteString("\n")
+		}
 		drefs := refsOf(r.DebianPeers)
 		cycleTables(&w, r.DebianPeers, drefs, r.DebianCycles, "Debian/systemd guest", "ExecStop's", "systemd's")
 		if len(r.DebianMemory) > 0 {

@@ -12,6 +12,7 @@ func TestMarkdownSections(t *testing.T) {
 	}
 	debian := &Results{
 		DebianPeers:  []string{"vmlite", "nspawn"},
+		DebianState:  map[string]string{"vmlite": "running", "nspawn": "degraded (failed: x.service)"},
 		DebianCycles: []PeerCycles{cyc("vmlite", "graceful", 180), cyc("nspawn", "graceful", 200)},
 		DebianMemory: []PeerMemory{{Peer: "vmlite", Supervisor: "vmlite __supervise", SupUSS: s(9000)}, {Peer: "nspawn", Supervisor: "systemd-nspawn", SupUSS: s(6000)}},
 		Bonnie: &BonnieResult{Command: "bonnie++ -d DIR -s 3G", Figures: []BonnieFigure{
@@ -26,6 +27,7 @@ func TestMarkdownSections(t *testing.T) {
 	}{
 		{"debian and bonnie only", debian, []string{
 			"## Start and graceful stop (Debian/systemd guest)",
+			"vmlite: running; nspawn: degraded (failed: x.service);",
 			"| stop → supervisor and init gone (ms) | 180.0 / 180.0 / 180.0 | 200.0 / 200.0 / 200.0 | 0.90 |",
 			"| stop → ExecStop's shutdown marker (ms) |",
 			"systemd's own shutdown",

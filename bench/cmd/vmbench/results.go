@@ -21,6 +21,9 @@ type Results struct {
 	DebianPeers  []string     `json:"debianPeers,omitempty"`
 	DebianCycles []PeerCycles `json:"debianStartStop,omitempty"`
 	DebianMemory []PeerMemory `json:"debianMemory,omitempty"`
+	// DebianState is `systemctl is-system-running --wait` in each peer's
+	// guest after one boot: "running" unless a unit failed.
+	DebianState map[string]string `json:"debianSystemState,omitempty"`
 	// Bonnie compares bonnie++ in a vmlite Debian guest with the host.
 	Bonnie *BonnieResult `json:"bonnie,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
