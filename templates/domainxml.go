@@ -34,6 +34,10 @@ type DomainConfig struct {
 	MemoryKiB uint64 // memory limit
 	Init      string // the guest's PID 1
 	IDMap     *IDMap // nil: no user namespace (guest root is host root)
+	// SysAdmin keeps CAP_SYS_ADMIN for a guest without IDMap (vmlite drops
+	// it there by default): systemd cannot mount its API filesystems
+	// without it. A guest with an IDMap has it in its own namespace anyway.
+	SysAdmin bool
 }
 
 // Domain returns the libvirt LXC domain for c.
@@ -76,6 +80,9 @@ func Domain(c DomainConfig) (*libvirtxml.Domain, error) {
 		}
 		r := []libvirtxml.DomainIDMapRange{{Start: 0, Target: m.Target, Count: m.Count}}
 		d.IDMap = &libvirtxml.DomainIDMap{UIDs: r, GIDs: append([]libvirtxml.DomainIDMapRange(nil), r...)}
+	} else if c.SysAdmin {
+		d.Features = &libvirtxml.DomainFeatureList{Capabilities: &libvirtxml.DomainFeatureCapabilities{
+			Policy: "default", SysAdmin: &libvirtxml.DomainFeatureCapability{State: "on"}}}
 	}
 	return d, nil
 }

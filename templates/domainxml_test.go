@@ -120,3 +120,23 @@ func TestNameFromDir(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainXMLSysAdmin: an unmapped guest that asks for CAP_SYS_ADMIN keeps
+// it through <features><capabilities>; a mapped guest never needs it.
+func TestDomainXMLSysAdmin(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		idmap *IDMap
+		want  bool
+	}{{"unmapped", nil, true}, {"mapped", &IDMap{Target: DefaultIDMapTarget, Count: DefaultIDMapCount}, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			x, err := DomainXML(DomainConfig{Name: "g", RootDir: "/srv/g", MemoryKiB: 1024, IDMap: tt.idmap, SysAdmin: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(x, `<sys_admin state="on"></sys_admin>`); got != tt.want {
+				t.Errorf("sys_admin kept = %v, want %v:\n%s", got, tt.want, x)
+			}
+		})
+	}
+}

@@ -45,7 +45,9 @@ leaves it empty (anyone on the console is root: for throw-away guests), and
 without either root is locked (no console login; vmlite exec still works).
 
 The domain XML is that of the busybox template with memory 512 MiB by
-default; vmlite detects systemd and stops it with SIGRTMIN+4.`,
+default; vmlite detects systemd and stops it with SIGRTMIN+4. With
+--no-idmap it also keeps CAP_SYS_ADMIN (<sys_admin state='on'/>): systemd
+cannot mount its API filesystems without it outside a user namespace.`,
 		Example: `  vmlite template debian /var/lib/vmlite/rootfs/deb --root-password-file pw.txt > deb.xml
   vmlite start deb.xml && vmlite console deb`,
 		Args: cobra.ExactArgs(1),
@@ -57,6 +59,13 @@ default; vmlite detects systemd and stops it with SIGRTMIN+4.`,
 			c, err := f.domain(dir, "/sbin/init")
 			if err != nil {
 				return err
+			}
+			if c.IDMap == nil {
+				// systemd mounts its API filesystems itself: without a user
+				// namespace it needs the host's CAP_SYS_ADMIN, which vmlite
+				// drops from unmapped guests unless the XML keeps it.
+				c.SysAdmin = true
+				fmt.Fprintln(app.Stderr, "template debian: --no-idmap: the guest keeps CAP_SYS_ADMIN (<sys_admin state='on'/>), which systemd needs without a user namespace; its root is then nearly host root (docs/security.md)")
 			}
 			if passwordFile != "" {
 				if o.RootPassword != "" {
