@@ -270,3 +270,34 @@ func (c *consoleClient) detach() {
 		c.t.Errorf("console client did not detach")
 	}
 }
+
+// TestDebianNoIDMap: the Debian template without a user namespace prints
+// a domain whose systemd reaches running (it keeps CAP_SYS_ADMIN, which
+// vmlite drops from unmapped guests by default) and stops through systemd.
+func TestDebianNoIDMap(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-debnm")
+	rootfs := filepath.Join(h.t.TempDir(), name)
+	r := h.run("template", "debian", rootfs, "--name", name, "--no-idmap", "--no-root-password", "--cache", debianCache)
+	if r.code != 0 {
+		t.Fatalf("template debian --no-idmap: %v", r)
+	}
+	if !strings.Contains(r.stdout, "sys_admin") || !strings.Contains(r.stderr, "CAP_SYS_ADMIN") {
+		t.Errorf("the unmapped domain keeps CAP_SYS_ADMIN silently or not at all:\nstdout %s\nstderr %s", r.stdout, r.stderr)
+	}
+	h.must("start", h.writeXML(name, r.stdout))
+	var state string
+	testutil.WaitFor(t, 120*time.Second, "systemctl is-system-running", func() bool {
+		r := h.run("exec", name, "--", "systemctl", "is-system-running")
+		state = strings.TrimSpace(r.stdout)
+		return state == "running" || state == "degraded" || h.status(name).State != "running"
+	})
+	if state != "running" {
+		t.Errorf("system state %q, guest %+v; failed units:\n%s", state, h.status(name), h.run("exec", name, "--", "systemctl", "--failed", "--no-legend").stdout)
+	}
+	h.must("stop", name, "--timeout", "60s")
+	if st := h.status(name); st.Reason != "shutdown" {
+		t.Errorf("after stop: %+v", st)
+	}
+	h.assertGone(name)
+}
