@@ -28,11 +28,25 @@ func afterOS(xml, elem string) string {
 	return strings.Replace(xml, "</os>", "</os>\n  "+elem, 1)
 }
 
-// withSysAdmin is xml with CAP_SYS_ADMIN kept (no user namespace).
-func withSysAdmin(xml string) string { return afterOS(xml, sysAdminFeature) }
+// featuresRE is the template's <features> block: since main's ebf1a06
+// `vmlite template debian --no-idmap` keeps CAP_SYS_ADMIN itself.
+var featuresRE = regexp.MustCompile(`(?s)\n?[ \t]*<features>.*?</features>`)
 
-// withIDMap is xml with the template's default <idmap>.
-func withIDMap(xml string) string { return afterOS(xml, idmapElement) }
+// withSysAdmin is xml with CAP_SYS_ADMIN kept (no user namespace), unless
+// the template already keeps it.
+func withSysAdmin(xml string) string {
+	if strings.Contains(xml, "<sys_admin") {
+		return xml
+	}
+	return afterOS(xml, sysAdminFeature)
+}
+
+// withIDMap is xml with the template's default <idmap> and without a
+// <features> block: a mapped guest has CAP_SYS_ADMIN in its own user
+// namespace anyway, and the template's default XML has none.
+func withIDMap(xml string) string {
+	return afterOS(featuresRE.ReplaceAllLiteralString(xml, ""), idmapElement)
+}
 
 // withMemoryKiB is xml with its memory limit set to kib.
 func withMemoryKiB(xml string, kib int64) string {

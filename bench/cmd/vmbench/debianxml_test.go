@@ -22,6 +22,29 @@ const debianTmpl = `<domain type="lxc">
   </devices>
 </domain>`
 
+// debianTmplSysAdmin is what `vmlite template debian --no-idmap` prints
+// since main's ebf1a06: it keeps CAP_SYS_ADMIN itself.
+const debianTmplSysAdmin = `<domain type="lxc">
+  <name>vmb-deb</name>
+  <memory unit="KiB">524288</memory>
+  <os>
+    <type>exe</type>
+    <init>/sbin/init</init>
+  </os>
+  <features>
+    <capabilities policy="default">
+      <sys_admin state="on"></sys_admin>
+    </capabilities>
+  </features>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <filesystem type="mount">
+      <source dir="/var/tmp/vmbench-1/deb-base"></source>
+      <target dir="/"></target>
+    </filesystem>
+  </devices>
+</domain>`
+
 func TestDebianXMLVariants(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -30,6 +53,8 @@ func TestDebianXMLVariants(t *testing.T) {
 	}{
 		{"sys_admin", withSysAdmin(debianTmpl), []string{"</os>\n  " + sysAdminFeature + "\n  <on_poweroff>"}, []string{"<idmap>"}},
 		{"idmap", withIDMap(debianTmpl), []string{"</os>\n  " + idmapElement, `target="100000" count="65536"`}, []string{"sys_admin"}},
+		{"sys_admin already kept", withSysAdmin(debianTmplSysAdmin), []string{"<sys_admin state=\"on\"></sys_admin>"}, []string{sysAdminFeature}},
+		{"idmap drops the template's features", withIDMap(debianTmplSysAdmin), []string{"</os>\n  " + idmapElement + "\n  <on_poweroff>"}, []string{"<features>", "sys_admin", "capabilities"}},
 		{"memory", withMemoryKiB(debianTmpl, 4<<20), []string{`<memory unit="KiB">4194304</memory>`}, []string{"524288"}},
 		{"memory and sys_admin", withMemoryKiB(withSysAdmin(debianTmpl), 1024), []string{`<memory unit="KiB">1024</memory>`, "sys_admin"}, nil},
 		{"renamed guest keeps the variant", guestXML(withIDMap(debianTmpl), "vmb-vi-df", "/r"), []string{"<name>vmb-vi-df</name>", `<source dir="/r">`, "<idmap>"}, nil},
@@ -46,7 +71,7 @@ func TestDebianXMLVariants(t *testing.T) {
 					t.Errorf("unexpected %q in\n%s", n, tt.got)
 				}
 			}
-			if strings.Count(tt.got, "<domain") != 1 || !strings.HasSuffix(tt.got, "</domain>") {
+			if strings.Count(tt.got, "<domain") != 1 || strings.Count(tt.got, "<features>") > 1 || !strings.HasSuffix(tt.got, "</domain>") {
 				t.Errorf("not one domain:\n%s", tt.got)
 			}
 		})
