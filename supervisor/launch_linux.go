@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -151,7 +152,9 @@ func poolPrefix(runDir string) (string, error) {
 }
 
 // binaryID names the running vmlite binary (device, inode, size, mtime).
-func binaryID() (string, error) {
+// It is looked up once per process: the executable cannot change under a
+// running process, and a supervisor asks on every guest's boot.
+var binaryID = sync.OnceValues(func() (string, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return "", fmt.Errorf("identify vmlite binary: %w", err)
@@ -159,7 +162,7 @@ func binaryID() (string, error) {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
 	return fmt.Sprintf("%08x", uint32(h.Sum64())), nil
-}
+})
 
 // maxSocketPath is the room in sockaddr_un's sun_path, NUL included.
 const maxSocketPath = 108
