@@ -60,18 +60,9 @@ func Recv(f *os.File) (Message, []int, error) {
 		if n == 0 && oobn == 0 {
 			return Message{}, nil, io.EOF
 		}
-		var fds []int
-		if oobn > 0 {
-			cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-			if err != nil {
-				return Message{}, nil, fmt.Errorf("parse sync control message: %w", err)
-			}
-			for _, c := range cmsgs {
-				rights, err := unix.ParseUnixRights(&c)
-				if err == nil {
-					fds = append(fds, rights...)
-				}
-			}
+		fds, err := ParseRights(oob[:oobn])
+		if err != nil {
+			return Message{}, nil, fmt.Errorf("parse sync control message: %w", err)
 		}
 		var m Message
 		if err := json.Unmarshal(buf[:n], &m); err != nil {
@@ -79,4 +70,23 @@ func Recv(f *os.File) (Message, []int, error) {
 		}
 		return m, fds, nil
 	}
+}
+
+// ParseRights returns the fds passed in the SCM_RIGHTS control messages of
+// oob (other control messages are skipped); nil for none.
+func ParseRights(oob []byte) ([]int, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for _, c := range cmsgs {
+		if rights, err := unix.ParseUnixRights(&c); err == nil {
+			fds = append(fds, rights...)
+		}
+	}
+	return fds, nil
 }

@@ -33,6 +33,27 @@ func tryLock(path string, flags int) (*os.File, error) {
 	return f, nil
 }
 
+// Lock opens (creating) path and waits for an exclusive flock: for
+// host-wide locks held briefly (the idmap check, network changes, starting
+// a shared supervisor). The lock lives as long as the returned file.
+func Lock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, &os.SyscallError{Syscall: "flock", Err: err})
+	}
+	return f, nil
+}
+
 // Held reports whether some process holds the lock at path (a live supervisor).
 // A missing lock file is not held.
 func Held(path string) (bool, error) {

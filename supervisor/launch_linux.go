@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/plan"
+	"vmlite/state"
 )
 
 // startWait bounds how long `vmlite start` waits for the supervisor's report.
@@ -71,7 +72,7 @@ func launch(p *plan.Plan, lock *os.File, o LaunchOptions) (res plan.StartResult,
 	}
 	// Every pool is full (or there is none): start one, one start at a
 	// time; a pool started meanwhile by another start is tried first.
-	plock, err := lockPools(filepath.Join(o.RunDir, poolLockName))
+	plock, err := state.Lock(filepath.Join(o.RunDir, poolLockName))
 	if err != nil {
 		return res, false, err
 	}
@@ -166,19 +167,6 @@ var binaryID = sync.OnceValues(func() (string, error) {
 
 // maxSocketPath is the room in sockaddr_un's sun_path, NUL included.
 const maxSocketPath = 108
-
-// lockPools takes the host-wide pool lock, waiting for it.
-func lockPools(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, &os.SyscallError{Syscall: "flock", Err: err})
-	}
-	return f, nil
-}
 
 // handToPool offers the guest to the pool on conn. handed is false when
 // the pool turned it down before taking it (full, ending): the caller

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/initsys"
 	"vmlite/plan"
 )
 
@@ -172,7 +173,7 @@ func recvLaunch(conn *net.UnixConn) (*plan.Plan, *os.File, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read launch request: %w", err)
 	}
-	fds, err := parseRights(oob[:oobn])
+	fds, err := initsys.ParseRights(oob[:oobn])
 	if err != nil || len(fds) != 1 {
 		for _, fd := range fds {
 			unix.Close(fd)
@@ -191,22 +192,6 @@ func recvLaunch(conn *net.UnixConn) (*plan.Plan, *os.File, error) {
 		return nil, nil, err
 	}
 	return p, lock, nil
-}
-
-func parseRights(oob []byte) ([]int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil, err
-	}
-	var fds []int
-	for _, m := range msgs {
-		f, err := unix.ParseUnixRights(&m)
-		if err != nil {
-			return fds, err
-		}
-		fds = append(fds, f...)
-	}
-	return fds, nil
 }
 
 func answer(conn net.Conn, a poolAnswer) {

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
-
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -29,7 +27,7 @@ func CheckRunning(l state.Layout, p *plan.Plan) (release func(), err error) {
 		// would otherwise read every running guest's plan, each time).
 		return func() {}, nil
 	}
-	lock, err := lockExclusive(filepath.Join(l.Run, LockName))
+	lock, err := state.Lock(filepath.Join(l.Run, LockName))
 	if err != nil {
 		return nil, err
 	}
@@ -80,25 +78,4 @@ func RunningMaps(l state.Layout) ([]Guest, error) {
 		out = append(out, Guest{Name: p.Name, IDMap: p.IDMap})
 	}
 	return out, nil
-}
-
-// lockExclusive opens (creating) path and waits for an exclusive flock. A
-// start holds it for its launch only (bounded by the supervisor's start
-// report), so waiting is right.
-func lockExclusive(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open idmap lock: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, &os.SyscallError{Syscall: "flock", Err: err})
-	}
-	return f, nil
 }
