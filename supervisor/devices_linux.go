@@ -5,15 +5,15 @@ import (
 
 	"vmlite/cgroup"
 	"vmlite/initsys"
-	"vmlite/internal/devcg"
+	"vmlite/cgroup/devices"
 )
 
 // restrictDevices installs the guest's device allow-list in its cgroup
 // before anything runs there: the standard nodes, the ptys and the XML's
-// <hostdev>s (package devcg). A host with the v1 devices controller (v1 or
+// <hostdev>s (package cgroup/devices). A host with the v1 devices controller (v1 or
 // hybrid) gets the v1 list only; a v2 host, whose unified tree has no
 // devices files, gets the same list as a BPF device program attached to
-// the guest's cgroup (devcg.ApplyV2: it lives as long as the cgroup, so
+// the guest's cgroup (devices.ApplyV2: it lives as long as the cgroup, so
 // there is nothing to undo). Where that program cannot be loaded (a kernel
 // without CONFIG_CGROUP_BPF), a guest given CAP_MKNOD or <hostdev>s is
 // refused; any other is held by its capabilities alone (no CAP_MKNOD; no
@@ -27,21 +27,21 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 		s.log.Printf("no cgroup v1 devices controller and no cgroup2 tree: device allow-list not installed (capabilities only)")
 		return nil
 	}
-	rules := append([]devcg.Rule(nil), devcg.Standard...)
+	rules := append([]devices.Rule(nil), devices.Standard...)
 	for _, d := range s.p.Devices {
-		r, err := devcg.ForNode(d.HostPath)
+		r, err := devices.ForNode(d.HostPath)
 		if err != nil {
 			return &initsys.StepError{Step: "allow " + d.HostPath, XMLPath: d.XMLPath, Err: err, User: true}
 		}
 		rules = append(rules, r)
 	}
 	if hasV1 {
-		if err := devcg.ApplyV1(v1, rules); err != nil {
+		if err := devices.ApplyV1(v1, rules); err != nil {
 			return &initsys.StepError{Step: "install device allow-list", Err: err}
 		}
 		return nil
 	}
-	if err := devcg.ApplyV2(v2, rules); err != nil {
+	if err := devices.ApplyV2(v2, rules); err != nil {
 		if len(s.p.Devices) > 0 || !slices.Contains(s.p.Capabilities.Drop, "CAP_MKNOD") {
 			return &initsys.StepError{Step: "install device allow-list (cgroup v2 BPF device program; needed for <mknod state='on'/> and <hostdev>)", Err: err}
 		}

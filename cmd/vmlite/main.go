@@ -12,7 +12,7 @@ import (
 
 	"vmlite/enter"
 	"vmlite/initsys"
-	"vmlite/internal/cli"
+	"vmlite/cmd/vmlite/cli"
 	"vmlite/supervisor"
 )
 

@@ -1,4 +1,4 @@
-package devcg
+package devices
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-// Package devcg is the guest's device allow-list: which device nodes its
+// Package devices is the guest's device allow-list: which device nodes its
 // processes may open or create, whatever nodes they manage to get hold of
 // (a devtmpfs, mknod, a bind mount): deny everything, then allow the
 // standard nodes, the ptys and the XML's <hostdev>s. On cgroup v1 hosts it
@@ -9,7 +9,7 @@
 //
 // The rules and their translation are plain data (OS-independent);
 // devcg_linux.go and bpf_linux.go install them.
-package devcg
+package devices
 
 import (
 	"fmt"
