@@ -4,8 +4,8 @@ import (
 	"slices"
 
 	"vmlite/cgroup"
-	"vmlite/initsys"
 	"vmlite/cgroup/devices"
+	"vmlite/initsys"
 )
 
 // restrictDevices installs the guest's device allow-list in its cgroup

@@ -10,9 +10,9 @@ package main
 import (
 	"os"
 
+	"vmlite/cmd/vmlite/cli"
 	"vmlite/enter"
 	"vmlite/initsys"
-	"vmlite/cmd/vmlite/cli"
 	"vmlite/supervisor"
 )
 
