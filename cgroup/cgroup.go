@@ -1,12 +1,15 @@
 // Package cgroup gives each guest its own cgroup, on cgroup v1 (legacy or
 // hybrid) and v2 (unified) hosts, behind one small interface (Manager).
 //
-// Layout. A guest's cgroup is <hierarchy>/vmlite/<partition...>/<name> in
+// Layout. A guest's cgroup is <hierarchy>/vmlite/<partition...>/<leaf> in
 // every hierarchy the host has: on v2 the one unified tree; on v1 each
 // controller hierarchy (memory, cpu, cpuset, ...), the named systemd
 // hierarchy and, on a hybrid host, the cgroup2 "unified" mount too, so that
 // a systemd guest finds itself in its own cgroup wherever it looks. The
-// partition comes from <resource><partition> ("/machine" by default).
+// partition comes from <resource><partition> ("/machine" by default); the
+// leaf is domain.CgroupName: NAME.ID, ID naming the state root, so the same
+// name under two --root trees gives two cgroups. A partition element never
+// has a leaf's form, so no guest nests inside another.
 //
 // Ownership rule. vmlite writes only below the "vmlite" directory at the top
 // of each hierarchy (which it creates) and never to a cgroup it did not
@@ -41,6 +44,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
@@ -203,6 +207,9 @@ func RelPath(c plan.Cgroup) (string, error) {
 		}
 		if err := checkElem(p); err != nil {
 			return "", fmt.Errorf("cgroup partition %q: %w", part, err)
+		}
+		if domain.IsGuestCgroupName(p) {
+			return "", fmt.Errorf("cgroup partition %q: %q is a guest's cgroup, not a partition: %w", part, p, errdefs.ErrInvalid)
 		}
 		elems = append(elems, p)
 	}

@@ -47,25 +47,39 @@ func (m *manager) write(h hierarchy, path, value string) error {
 	return writeFile(path, value)
 }
 
-// Create implements Manager.
+// Create implements Manager. On failure it removes the directories this
+// call made, and only those: a leaf or parent that was there before (a
+// running guest's, another root's) is left as it was, never killed.
 func (m *manager) Create() error {
 	var err error
+	var made []string
 	// A sibling guest's Destroy may remove a shared parent between our
 	// mkdir of it and our use of it (ENOENT, ENODEV): start over. Each
 	// round either succeeds or lost a race that another guest won, so a
 	// few rounds suffice.
 	for attempt := 0; attempt < 20; attempt++ {
-		if err = m.mkdirs(); err == nil || !gone(err) {
+		if err = m.mkdirs(&made); err == nil || !gone(err) {
 			break
 		}
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = m.apply(m.limits)
+		var w Warnings
+		if errors.As(err, &w) {
+			return err // applied but for what the host cannot enforce
+		}
 	}
-	return m.apply(m.limits)
+	if err != nil {
+		for i := len(made) - 1; i >= 0; i-- {
+			_ = m.dirs.Rmdir(made[i]) // empty: no process ran in it yet
+		}
+	}
+	return err
 }
 
-func (m *manager) mkdirs() error {
+// mkdirs creates the guest's directories in every hierarchy, recording in
+// made each one it created.
+func (m *manager) mkdirs(made *[]string) error {
 	elems := strings.Split(m.rel, string(filepath.Separator))
 	for _, h := range m.hs {
 		for i := range elems {
@@ -74,6 +88,7 @@ func (m *manager) mkdirs() error {
 			err := m.dirs.Mkdir(dir)
 			switch {
 			case err == nil:
+				*made = append(*made, dir)
 			case !errors.Is(err, fs.ErrExist):
 				return fmt.Errorf("create cgroup %s: %w", dir, err)
 			case isLeaf:
@@ -83,13 +98,41 @@ func (m *manager) mkdirs() error {
 					return perr
 				}
 				if len(pids) > 0 {
-					return fmt.Errorf("cgroup %s holds processes %v: %w", dir, pids, errdefs.ErrAlreadyExists)
+					return fmt.Errorf("cgroup %s holds processes %v (another guest's, or one vmlite did not start): %w", dir, pids, errdefs.ErrAlreadyExists)
+				}
+			case i > 0:
+				// A partition is only ever a parent: processes in it mean
+				// it is a guest's own cgroup (<resource><partition> naming
+				// another guest), whose stop would kill this guest and
+				// whose limits it would share.
+				if err := m.checkNotGuest(dir); err != nil {
+					return err
 				}
 			}
 			if err := m.prepare(h, dir, isLeaf); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkNotGuest refuses a partition directory that holds processes itself.
+func (m *manager) checkNotGuest(dir string) error {
+	s, err := readString(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		if gone(err) {
+			return nil
+		}
+		return fmt.Errorf("read processes of %s: %w", dir, err)
+	}
+	pids, err := parsePids(s)
+	if err != nil {
+		return fmt.Errorf("%s/cgroup.procs: %w", dir, err)
+	}
+	if len(pids) > 0 {
+		return fmt.Errorf("cgroup partition %s holds processes %v: it is a guest's cgroup, not a partition; fix: choose a <resource><partition> outside every guest's cgroup: %w",
+			dir, pids, errdefs.ErrInvalid)
 	}
 	return nil
 }

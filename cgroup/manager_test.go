@@ -29,6 +29,8 @@ func TestRelPath(t *testing.T) {
 		{"/machine", "", "", true},
 		{"/machine", "cgroup.procs", "", true},
 		{"/tasks", "web", "", true},
+		{"/machine/web.0a1b2c3d", "x", "", true},
+		{"/machine", "web.0a1b2c3d", "vmlite/machine/web.0a1b2c3d", false},
 	}
 	for _, tc := range tests {
 		got, err := RelPath(plan.Cgroup{Partition: tc.part, Name: tc.name})

@@ -123,6 +123,12 @@ func isPartition(s string) error {
 	if path.Clean(s) != s {
 		return withHint("partition path is not clean", "write it as "+path.Clean(s))
 	}
+	for _, e := range strings.Split(s, "/") {
+		if IsGuestCgroupName(e) {
+			return withHint(fmt.Sprintf("partition element %q has the form of a guest's cgroup (NAME.ID): the guest would run inside another guest's cgroup", e),
+				"choose a partition outside every guest's cgroup, such as /machine")
+		}
+	}
 	return nil
 }
 

@@ -17,7 +17,7 @@ func TestChecks(t *testing.T) {
 		{"cpuset", isCPUList, []string{"0", "0-3", "0-3,^2,8"}, []string{"", "a", "0-", "^2-3", "0, 1"}},
 		{"abs file path", isAbsFilePath, []string{"/sbin/init", "/a"}, []string{"/", "sbin/init", ""}},
 		{"clean abs path", isCleanAbsPath, []string{"/", "/var/lib/x"}, []string{"/a/../b", "a"}},
-		{"partition", isPartition, []string{"/machine", "/a/b"}, []string{"/", "machine", "/a/", "/a//b", "/a/../b"}},
+		{"partition", isPartition, []string{"/machine", "/a/b", "/a.b", "/m/x.1234567", "/m/x.123456789"}, []string{"/", "machine", "/a/", "/a//b", "/a/../b", "/machine/web.0a1b2c3d", "/machine/web.0a1b2c3d/sub"}},
 		{"env", isEnvName, []string{"PATH", "_x1"}, []string{"1A", "A-B", ""}},
 		{"user", isUserOrGroup, []string{"root", "1000", "+1000", "www-data"}, []string{"", "a b", "+x", "a.b"}},
 		{"unit", isUnit, []string{"KiB", "k", "bytes", "GB", "e"}, []string{"", "MB2", "kibibyte"}},

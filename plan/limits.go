@@ -23,7 +23,6 @@ func buildCgroup(p *Plan, x *libvirtxml.Domain, d *domain.Domain) error {
 	if x.Resource != nil && x.Resource.Partition != "" {
 		p.Cgroup.Partition = x.Resource.Partition
 	}
-	p.Cgroup.Name = p.Name
 	l := &p.Cgroup.Limits
 	// libvirt limits an LXC guest to its current (balloon) memory.
 	if x.Memory != nil {

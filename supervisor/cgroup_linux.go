@@ -8,6 +8,7 @@ import (
 
 	"vmlite/cgroup"
 	"vmlite/initsys"
+	"vmlite/internal/errdefs"
 )
 
 // cgroupHandle is the guest's cgroup.
@@ -26,20 +27,29 @@ func (s *Supervisor) setupCgroup() error {
 		return &initsys.StepError{Step: "create cgroup", XMLPath: "/domain/resource/partition", Err: err, User: true}
 	}
 	s.cgMode = mode
-	// Undo first registered: it runs after everything else is gone.
+	if err := m.Create(); err != nil {
+		var w cgroup.Warnings
+		if !errors.As(err, &w) {
+			// Create removed what it made; a cgroup that was there (another
+			// guest's) is refused and left alone: no undo to register.
+			se := &initsys.StepError{Step: "create cgroup", Err: err}
+			if errors.Is(err, errdefs.ErrInvalid) {
+				se.XMLPath, se.User = "/domain/resource/partition", true
+			} else if errors.Is(err, errdefs.ErrAlreadyExists) {
+				se.User = true
+			}
+			return se
+		}
+		s.log.Printf("limits this host cannot enforce: %v", w)
+	}
+	// Registered once the cgroup is ours, and first: it runs after
+	// everything else is gone.
 	s.hostRevert.Add("remove cgroup", func() error {
 		if err := m.Kill(); err != nil {
 			return err
 		}
 		return m.Destroy()
 	})
-	if err := m.Create(); err != nil {
-		var w cgroup.Warnings
-		if !errors.As(err, &w) {
-			return &initsys.StepError{Step: "create cgroup", Err: err}
-		}
-		s.log.Printf("limits this host cannot enforce: %v", w)
-	}
 	s.cg = m
 	if err := s.restrictDevices(m); err != nil {
 		return err

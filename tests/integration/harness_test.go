@@ -20,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"vmlite/domain"
 	"vmlite/internal/testutil"
+	"vmlite/state"
 )
 
 var binFlag = flag.String("vmlite.bin", "", "the vmlite binary under test (default: build one)")
@@ -197,6 +199,7 @@ type statusOf struct {
 	ExitStatus    *int   `json:"exitStatus"`
 	ExitSignal    string `json:"exitSignal"`
 	Restarts      int    `json:"restarts"`
+	Cgroup        string `json:"cgroup"`
 }
 
 func (h *harness) status(name string) statusOf {
@@ -229,7 +232,7 @@ func (h *harness) assertGone(name string) {
 	if procs := processesOf(name); len(procs) > 0 {
 		h.t.Errorf("processes of %s still run: %v", name, procs)
 	}
-	if cgs := cgroupsOf(name); len(cgs) > 0 {
+	if cgs := cgroupsOf(h.cgroupLeaf(name)); len(cgs) > 0 {
 		h.t.Errorf("cgroups of %s still exist: %v", name, cgs)
 	}
 }
@@ -252,14 +255,20 @@ func processesOf(name string) []string {
 	return out
 }
 
-// cgroupsOf lists cgroup directories named after the guest.
-func cgroupsOf(name string) []string {
+// cgroupLeaf is the name of guest name's cgroup directories under this
+// harness's state root.
+func (h *harness) cgroupLeaf(name string) string {
+	return domain.CgroupName(name, state.NewLayout(h.root).InstanceID())
+}
+
+// cgroupsOf lists cgroup directories called leaf (cgroupLeaf).
+func cgroupsOf(leaf string) []string {
 	var out []string
 	_ = filepath.WalkDir("/sys/fs/cgroup", func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return filepath.SkipDir
 		}
-		if d.IsDir() && d.Name() == name {
+		if d.IsDir() && d.Name() == leaf {
 			out = append(out, p)
 			return filepath.SkipDir
 		}

@@ -10,7 +10,7 @@ import (
 	"vmlite/state"
 )
 
-const domainTestdata = "../../domain/testdata"
+const domainTestdata = "../../../domain/testdata"
 
 func TestValidateCmd(t *testing.T) {
 	valid := filepath.Join(domainTestdata, "valid", "full.xml")
@@ -39,7 +39,7 @@ func TestValidateCmd(t *testing.T) {
 		t.Errorf("stdout: %s", out)
 	}
 	// Warnings, from standard input.
-	b, err := os.ReadFile(filepath.Join("../../../shared/testdata/libvirt/lxcxml2xmldata/lxc-systemd.xml"))
+	b, err := os.ReadFile(filepath.Join("../../../../shared/testdata/libvirt/lxcxml2xmldata/lxc-systemd.xml"))
 	if err != nil {
 		t.Skip("SKIPPED LOUDLY: ../shared/testdata/libvirt is missing")
 	}
@@ -133,7 +133,7 @@ func TestDefineDumpUndefine(t *testing.T) {
 }
 
 func TestImportLXCCmd(t *testing.T) {
-	dir := "../../../shared/testdata/libvirt/lxcconf2xmldata"
+	dir := "../../../../shared/testdata/libvirt/lxcconf2xmldata"
 	simple := filepath.Join(dir, "lxcconf2xml-simple-v3.config")
 	if _, err := os.Stat(simple); err != nil {
 		t.Skip("SKIPPED LOUDLY: ../shared/testdata/libvirt is missing")

@@ -18,7 +18,7 @@ import (
 func TestEveryCommandHasAManPage(t *testing.T) {
 	var out bytes.Buffer
 	root := NewRoot(&App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out})
-	if _, err := os.Stat("../../docs/man/vmlite.1.md"); err != nil {
+	if _, err := os.Stat("../../../docs/man/vmlite.1.md"); err != nil {
 		t.Errorf("vmlite.1.md: %v", err)
 	}
 	for _, cmd := range root.Commands() {
@@ -32,7 +32,7 @@ func TestEveryCommandHasAManPage(t *testing.T) {
 
 func checkManPage(t *testing.T, cmd *cobra.Command) {
 	name := cmd.Name()
-	b, err := os.ReadFile(filepath.Join("../../docs/man", "vmlite-"+name+".1.md"))
+	b, err := os.ReadFile(filepath.Join("../../../docs/man", "vmlite-"+name+".1.md"))
 	if err != nil {
 		t.Fatalf("no man page: %v", err)
 	}

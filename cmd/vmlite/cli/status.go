@@ -34,6 +34,9 @@ type statusReport struct {
 	ExitSignal       string         `json:"exitSignal,omitempty"`
 	Restarts         int            `json:"restarts,omitempty"`
 	Consoles         map[string]int `json:"consoleClients,omitempty"`
+	// Cgroup is a running guest's cgroup below each hierarchy's root
+	// (vmlite/PARTITION/NAME.ID).
+	Cgroup string `json:"cgroup,omitempty"`
 	// Resources are live cgroup counters of a running guest.
 	Resources *cgroup.Stats `json:"resources,omitempty"`
 	// Addresses of a running guest's interfaces (lo left out).
@@ -96,6 +99,7 @@ func (a *App) status(name string) (*statusReport, error) {
 		r.OOMKills = st.OOMKills
 	}
 	if (g.Running || g.Orphaned) && g.Plan != nil {
+		r.Cgroup, _ = cgroup.RelPath(g.Plan.Cgroup)
 		if m, err := cgroup.Open(g.Plan.Cgroup); err == nil {
 			if s, err := m.Stats(); err == nil {
 				r.Resources = &s
@@ -155,6 +159,9 @@ func printStatus(app *App, r *statusReport) {
 	}
 	if r.Restarts > 0 {
 		fmt.Fprintf(w, "Restarts:    %d\n", r.Restarts)
+	}
+	if r.Cgroup != "" {
+		fmt.Fprintf(w, "Cgroup:      %s\n", r.Cgroup)
 	}
 	for name, n := range r.Consoles {
 		fmt.Fprintf(w, "Console:     %s, %d client(s)\n", name, n)
