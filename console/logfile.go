@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // logFile appends console output to path, keeping it under max bytes: when
@@ -21,21 +22,39 @@ import (
 type logFile struct {
 	path string
 	max  int64
-	f    *os.File
-	size int64
-	err  error // first error; logging stops after it
+	// perm and flags are the new file's mode and extra open flags.
+	perm  os.FileMode
+	flags int
+	f     *os.File
+	size  int64
+	err   error // first error; logging stops after it
 }
 
 func openLog(path string, max int64) (*logFile, error) {
-	l := &logFile{path: path, max: max}
+	l := &logFile{path: path, max: max, perm: 0o640}
 	if err := l.open(); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
+// openUserLog opens a log file the domain names (<console><log>): mode
+// 0600 as it holds what the guest prints, never followed through a symlink,
+// and truncated unless appending.
+func openUserLog(path string, max int64, appendTo bool) (*logFile, error) {
+	l := &logFile{path: path, max: max, perm: 0o600, flags: syscall.O_NOFOLLOW}
+	if !appendTo {
+		l.flags |= os.O_TRUNC
+	}
+	if err := l.open(); err != nil {
+		return nil, err
+	}
+	l.flags &^= os.O_TRUNC // a rotation starts a new file anyway
+	return l, nil
+}
+
 func (l *logFile) open() error {
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|l.flags, l.perm)
 	if err != nil {
 		return fmt.Errorf("open console log: %w", err)
 	}

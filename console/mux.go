@@ -106,6 +106,11 @@ type Config struct {
 	LogPath string
 	// LogMaxBytes caps the log file; 0 means DefaultLogMaxBytes.
 	LogMaxBytes int64
+	// UserLogPath is a second log the domain asks for (<console><log
+	// file=...>): same cap and rotation, mode 0600, never through a
+	// symlink; UserLogAppend keeps what it holds, else it is truncated.
+	UserLogPath   string
+	UserLogAppend bool
 	// RingBytes is the scrollback replayed to new clients; 0 means
 	// DefaultRingBytes.
 	RingBytes int
@@ -123,6 +128,8 @@ type Mux struct {
 	cfg    Config
 	master *os.File
 	log    *logFile // owned by the pump until it exits, then by Close
+	// userLog is Config.UserLogPath's log, owned as log is.
+	userLog *logFile
 
 	// inMu serialises input from all clients: one writer on the master, so
 	// that two clients' bytes never interleave inside one write.
@@ -167,10 +174,23 @@ func NewMux(cfg Config) (*Mux, error) {
 			return nil, err
 		}
 	}
+	var userLog *logFile
+	if cfg.UserLogPath != "" {
+		var err error
+		if userLog, err = openUserLog(cfg.UserLogPath, cfg.LogMaxBytes, cfg.UserLogAppend); err != nil {
+			if log != nil {
+				log.Close()
+			}
+			return nil, err
+		}
+	}
 	master, err := pollable(cfg.Master)
 	if err != nil {
 		if log != nil {
 			log.Close()
+		}
+		if userLog != nil {
+			userLog.Close()
 		}
 		return nil, err
 	}
@@ -178,6 +198,7 @@ func NewMux(cfg Config) (*Mux, error) {
 		cfg:       cfg,
 		master:    master,
 		log:       log,
+		userLog:   userLog,
 		ring:      newRing(cfg.RingBytes),
 		clients:   make(map[*client]struct{}),
 		listeners: make(map[net.Listener]struct{}),
@@ -274,6 +295,11 @@ func (m *Mux) Close() error {
 		if m.log != nil {
 			m.closeErr = m.log.Close()
 		}
+		if m.userLog != nil {
+			if err := m.userLog.Close(); err != nil && m.closeErr == nil {
+				m.closeErr = err
+			}
+		}
 	})
 	return m.closeErr
 }
@@ -360,6 +386,9 @@ func (m *Mux) broadcast(p []byte) {
 	m.mu.Unlock()
 	if m.log != nil {
 		m.log.Write(p)
+	}
+	if m.userLog != nil {
+		m.userLog.Write(p)
 	}
 }
 

@@ -15,6 +15,9 @@ type checker struct {
 	typos    map[*node]map[string]bool // parent -> names suggested for unknown children
 	// foreign holds the metadata children of other namespaces, kept verbatim.
 	foreign []*node
+	// dropped holds the unknown elements that were warned about: libvirt
+	// drops them, and so does the decoded definition.
+	dropped []*node
 }
 
 func newChecker(file string) *checker {
@@ -49,7 +52,10 @@ func (c *checker) notSupported(line int, path, value, what, hint string) {
 // walk checks n against spec and recurses into its children.
 func (c *checker) walk(n *node, spec *elemSpec) {
 	if spec.class == Warned {
-		c.warnf(n.line, n.path, "accepted but ignored: %s", spec.doc)
+		c.warnf(n.line, n.path, "ignored: %s", spec.doc)
+		if spec.opaque {
+			return
+		}
 	}
 	stop := c.checkAttrs(n, spec)
 	if stop {
@@ -76,17 +82,23 @@ func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 			p = n.path + "/@" + a.prefix + ":" + a.name.Local
 		}
 		if a.name.Space != "" {
-			c.errorf(a.line, p, "", "remove it", "unknown attribute %s:%s", a.prefix, a.name.Local)
+			c.warnf(a.line, p, "ignored: unknown attribute %s:%s (libvirt drops attributes it does not know)", a.prefix, a.name.Local)
 			continue
 		}
 		as := findAttr(spec, a.name.Local)
 		if as == nil {
-			hint := ""
+			// libvirt ignores attributes it does not know; a likely typo of
+			// one it knows is an error, as the setting would be lost.
 			if s := suggest(a.name.Local, attrNames(spec)); s != "" {
-				hint = "did you mean " + s + "=?"
 				typos[s] = true
+				c.errorf(a.line, p, "", "did you mean "+s+"=?", "unknown attribute %s of <%s>", a.name.Local, n.qname())
+				continue
 			}
-			c.errorf(a.line, p, "", hint, "unknown attribute %s of <%s>", a.name.Local, n.qname())
+			if spec.strict || spec.ns == VmliteNS {
+				c.errorf(a.line, p, "", "remove it", "unknown attribute %s of <%s>", a.name.Local, n.qname())
+				continue
+			}
+			c.warnf(a.line, p, "ignored: unknown attribute %s of <%s> (libvirt drops attributes it does not know)", a.name.Local, n.qname())
 			continue
 		}
 		seen[as.name] = true
@@ -95,7 +107,7 @@ func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 			c.notSupported(a.line, p, a.value, as.doc, as.hint)
 			continue
 		case Warned:
-			c.warnf(a.line, p, "accepted but ignored: %s", as.doc)
+			c.warnf(a.line, p, "ignored: %s", as.doc)
 		}
 		if as.values != nil {
 			vs := findValue(as.values, a.value)
@@ -110,7 +122,7 @@ func (c *checker) checkAttrs(n *node, spec *elemSpec) (rejected bool) {
 				}
 				continue
 			case vs.class == Warned:
-				c.warnf(a.line, p, "accepted but ignored: %s='%s': %s", as.name, a.value, vs.doc)
+				c.warnf(a.line, p, "ignored: %s='%s': %s", as.name, a.value, vs.doc)
 			}
 		}
 		if as.check != nil {
@@ -146,7 +158,7 @@ func (c *checker) checkText(n *node, spec *elemSpec) {
 			c.notSupported(n.line, n.path, t, vs.doc, vs.hint)
 			c.rejected[n] = true
 		case vs.class == Warned:
-			c.warnf(n.line, n.path, "accepted but ignored: %s", vs.doc)
+			c.warnf(n.line, n.path, "ignored: %s", vs.doc)
 		}
 	default:
 		if err := spec.text(t); err != nil {
@@ -199,8 +211,10 @@ func (c *checker) checkChildren(n *node, spec *elemSpec) {
 }
 
 func (c *checker) unknownElement(parent, ch *node, spec *elemSpec) {
-	if ch.name.Space != "" && ch.name.Space != VmliteNS {
-		c.errorf(ch.line, ch.path, "", "remove it", "unknown element <%s> in namespace %s", ch.qname(), ch.name.Space)
+	if ch.name.Space != "" && ch.name.Space != VmliteNS && ch.name.Space != lxcNS {
+		// libvirt ignores elements of namespaces it has no parser for.
+		c.warnf(ch.line, ch.path, "ignored: unknown element <%s> in namespace %s (libvirt drops it)", ch.qname(), ch.name.Space)
+		c.dropped = append(c.dropped, ch)
 		return
 	}
 	var names []string
@@ -220,6 +234,17 @@ func (c *checker) unknownElement(parent, ch *node, spec *elemSpec) {
 			c.typos[parent] = map[string]bool{}
 		}
 		c.typos[parent][s] = true
+	}
+	if hint == "" && !spec.strict && ch.name.Space == "" {
+		// libvirt's parser drops elements it does not know; a likely typo
+		// of a known one (above) stays an error, as its setting would be
+		// lost, and so does anything where libvirt is strict itself.
+		c.warnf(ch.line, ch.path, "ignored: unknown element <%s> in <%s> (libvirt drops elements it does not know)", ch.qname(), parent.qname())
+		c.dropped = append(c.dropped, ch)
+		return
+	}
+	if hint == "" {
+		hint = "remove it"
 	}
 	c.errorf(ch.line, ch.path, "", hint, "unknown element <%s> in <%s>", ch.qname(), parent.qname())
 }

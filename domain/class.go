@@ -1,8 +1,13 @@
 package domain
 
 // Class says what vmlite does with an element, attribute or value. Every
-// element and attribute that vmlite knows is in exactly one class; anything
-// else is unknown, which is an error (nothing is silently ignored).
+// element and attribute that vmlite knows is in exactly one class. The line
+// follows libvirt's LXC driver: what it implements is Applied, what it
+// accepts and ignores is Warned, and only what it refuses (or what would be
+// unsafe or wrong to ignore) is Rejected. Unknown elements and attributes,
+// which libvirt drops, are warned about too, unless they look like a typo of
+// a known name or sit where libvirt itself is strict (see elemSpec.strict):
+// nothing is ignored silently.
 type Class int
 
 // The classes, as docs/xml-reference.md lists them.
@@ -10,8 +15,8 @@ const (
 	// Applied: vmlite does it when the guest starts (or stores it, for
 	// name, title, description and metadata).
 	Applied Class = iota + 1
-	// Warned: accepted, harmless, but vmlite does not act on it; validate
-	// and define print a warning.
+	// Warned: accepted, as libvirt's LXC driver accepts it, but vmlite does
+	// not act on it; validate and define print "ignored: ..." warnings.
 	Warned
 	// Rejected: valid libvirt XML that vmlite cannot honour: an error
 	// "not supported by vmlite: ...".
@@ -48,6 +53,14 @@ type elemSpec struct {
 	children []*elemSpec
 	// foreign: children in other XML namespaces are kept verbatim (metadata).
 	foreign bool
+	// opaque: the element is ignored whole (a Warned VM device or setting):
+	// its attributes and children are not checked, as libvirt's LXC driver
+	// does not look at them either.
+	opaque bool
+	// strict: an unknown child is an error, not a warning, because libvirt
+	// refuses it too (capability names, lxc:namespace) or the namespace is
+	// vmlite's own.
+	strict bool
 	// required lists children that must be present, with the message when missing.
 	required map[string]string
 }
@@ -83,6 +96,21 @@ func elem(name string, class Class, doc string, opts ...elemOpt) *elemSpec {
 	return e
 }
 
+// ignoredElem is a libvirt element that libvirt's LXC driver parses and
+// does not use: accepted whole with one warning.
+func ignoredElem(name, doc string) *elemSpec {
+	return &elemSpec{name: name, class: Warned, doc: doc, multi: true, opaque: true}
+}
+
+// ignoredAll builds ignored elements that share a reason.
+func ignoredAll(doc string, names ...string) []*elemSpec {
+	out := make([]*elemSpec, len(names))
+	for i, n := range names {
+		out[i] = ignoredElem(n, doc)
+	}
+	return out
+}
+
 // rejectedElem is a libvirt element that vmlite cannot honour.
 func rejectedElem(name, doc, hint string) *elemSpec {
 	return &elemSpec{name: name, class: Rejected, doc: doc, hint: hint, multi: true}
@@ -92,6 +120,7 @@ func multi() elemOpt        { return func(e *elemSpec) { e.multi = true } }
 func text(c check) elemOpt  { return func(e *elemSpec) { e.text = c } }
 func ns(uri string) elemOpt { return func(e *elemSpec) { e.ns = uri } }
 func foreign() elemOpt      { return func(e *elemSpec) { e.foreign = true } }
+func strict() elemOpt       { return func(e *elemSpec) { e.strict = true } }
 func children(cs ...*elemSpec) elemOpt {
 	return func(e *elemSpec) { e.children = append(e.children, cs...) }
 }
@@ -130,6 +159,10 @@ func warnedAttr(name, doc string) *attrSpec {
 
 func val(v string, class Class, doc string) *valueSpec {
 	return &valueSpec{value: v, class: class, doc: doc}
+}
+
+func warnedVal(v, doc string) *valueSpec {
+	return &valueSpec{value: v, class: Warned, doc: doc}
 }
 
 func rejectedVal(v, doc, hint string) *valueSpec {

@@ -16,6 +16,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -67,13 +68,14 @@ func Parse(file string, data []byte) (*Domain, []Warning, error) {
 		return nil, c.warns, &c.errs
 	}
 	var x libvirtxml.Domain
-	if err := x.Unmarshal(string(data)); err != nil {
+	if err := x.Unmarshal(string(withoutNodes(data, c.dropped))); err != nil {
 		// The strict pass accepts only what libvirtxml can decode, so this
 		// means the two disagree: report it rather than guess.
 		return nil, c.warns, &Errors{{File: file, Msg: fmt.Sprintf("cannot decode the domain: %v", err)}}
 	}
 	d := &Domain{XML: &x, File: file}
 	fixCapabilities(&x, root)
+	normalize(&x)
 	var foreign []string
 	for _, n := range c.foreign {
 		foreign = append(foreign, rawElement(data, n))
@@ -87,6 +89,46 @@ func Parse(file string, data []byte) (*Domain, []Warning, error) {
 	}
 	setMetadata(&x, foreign, d.Meta)
 	return d, c.warns, nil
+}
+
+// withoutNodes returns data without the elements ns (unknown elements that
+// were warned about: libvirt drops them, so the definition does too).
+func withoutNodes(data []byte, ns []*node) []byte {
+	if len(ns) == 0 {
+		return data
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i].start < ns[j].start })
+	out := make([]byte, 0, len(data))
+	at := 0
+	for _, n := range ns {
+		if n.start < at {
+			continue // inside an element already dropped
+		}
+		out = append(out, data[at:n.start]...)
+		at = n.end
+	}
+	return append(out, data[at:]...)
+}
+
+// normalize rewrites what libvirt normalises when it reads a definition:
+// MAC addresses with two digits per octet, capabilities without a state
+// (which libvirt reads as on).
+func normalize(x *libvirtxml.Domain) {
+	if x.Devices != nil {
+		for i := range x.Devices.Interfaces {
+			if m := x.Devices.Interfaces[i].MAC; m != nil {
+				m.Address = NormalizeMAC(m.Address)
+			}
+		}
+	}
+	if x.Features != nil && x.Features.Capabilities != nil {
+		v := reflect.ValueOf(x.Features.Capabilities).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			if c, ok := v.Field(i).Interface().(*libvirtxml.DomainFeatureCapability); ok && c != nil && c.State == "" {
+				c.State = "on"
+			}
+		}
+	}
 }
 
 // setMetadata stores the kept foreign metadata plus vmlite's own.

@@ -22,8 +22,12 @@ func Reference() []RefRow {
 	var rows []RefRow
 	var walk func(path string, e *elemSpec)
 	walk = func(path string, e *elemSpec) {
-		rows = append(rows, RefRow{Path: path, Class: e.class, Doc: e.doc, Hint: e.hint})
-		if e.class == Rejected {
+		doc := e.doc
+		if e.opaque {
+			doc += " (ignored whole)"
+		}
+		rows = append(rows, RefRow{Path: path, Class: e.class, Doc: doc, Hint: e.hint})
+		if e.class == Rejected || e.opaque {
 			return
 		}
 		for _, v := range e.values {

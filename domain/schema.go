@@ -11,10 +11,10 @@ const (
 )
 
 const (
-	notVM       = "a virtual-machine setting that has no meaning for a container"
+	lxcIgnores  = "a virtual-machine setting: libvirt's LXC driver accepts it and does not use it"
+	lxcNoDevice = "a virtual-machine device: libvirt's LXC driver accepts it and does not use it"
 	liveOnly    = "live-only information that libvirt writes; ignored on input"
 	aliasDoc    = "device alias: kept in the definition, not used (vmlite names consoles console0, console1, ...)"
-	addressHint = "remove it"
 )
 
 // alias is accepted on devices: libvirt writes it into live XML.
@@ -74,7 +74,7 @@ func capabilityElems() []*elemSpec {
 	out := make([]*elemSpec, len(capabilityNames))
 	for i, c := range capabilityNames {
 		out[i] = elem(c, Applied, "keep (on) or drop (off) CAP_"+upper(c), attrs(
-			enumAttr("state", "on or off", true, val("on", Applied, ""), val("off", Applied, ""))))
+			enumAttr("state", "on or off; on when left out, as libvirt reads it", false, val("on", Applied, ""), val("off", Applied, ""))))
 	}
 	return out
 }
@@ -139,15 +139,15 @@ func buildSchema() *elemSpec {
 					rejectedVal("template", "filesystem templates", "use type='mount' with a prepared directory"),
 					rejectedVal("volume", "storage pool volumes", "use type='mount' or type='block'"),
 				),
-				enumAttr("accessmode", "only passthrough makes sense for a container", false,
+				enumAttr("accessmode", "virtio-9p access mode; libvirt's LXC driver ignores it (virt-install always writes mapped)", false,
 					val("passthrough", Applied, "files keep their owners (the default)"),
-					rejectedVal("mapped", "virtio-9p access modes", "use accessmode='passthrough'"),
-					rejectedVal("squash", "virtio-9p access modes", "use accessmode='passthrough'"),
+					warnedVal("mapped", "a virtio-9p access mode; libvirt's LXC driver ignores it: files keep their owners"),
+					warnedVal("squash", "a virtio-9p access mode; libvirt's LXC driver ignores it: files keep their owners"),
 				),
-				rejectedAttr("model", "virtio-9p models", "remove model="),
-				rejectedAttr("multidevs", "virtio-9p options", "remove multidevs="),
-				rejectedAttr("fmode", "virtio-9p options", "remove fmode="),
-				rejectedAttr("dmode", "virtio-9p options", "remove dmode="),
+				warnedAttr("model", "virtio-9p model; libvirt's LXC driver ignores it"),
+				warnedAttr("multidevs", "virtio-9p option; libvirt's LXC driver ignores it"),
+				warnedAttr("fmode", "virtio-9p option; libvirt's LXC driver ignores it"),
+				warnedAttr("dmode", "virtio-9p option; libvirt's LXC driver ignores it"),
 			),
 			children(
 				elem("source", Applied, "what to mount; the attribute depends on type", attrs(
@@ -163,8 +163,22 @@ func buildSchema() *elemSpec {
 				elem("readonly", Applied, "mount it read-only"),
 				alias(),
 			),
-			children(rejectedAll("virtio-9p/virtiofs and VM device settings", "remove it",
-				"driver", "binary", "idmap", "space_hard_limit", "space_soft_limit", "boot", "acpi", "address")...),
+			children(ignoredAll("a virtio-9p/virtiofs or VM device setting: libvirt's LXC driver ignores it",
+				"binary", "space_hard_limit", "space_soft_limit", "boot", "acpi", "address")...),
+			children(rejectedElem("idmap", "per-filesystem id maps (virtiofs)", "map ids for the whole guest with <domain><idmap>")),
+			children(elem("driver", Applied, "how an image file (type='file') is attached", attrs(
+				enumAttr("type", "image driver", false,
+					val("path", Warned, "the default driver of a directory: nothing to attach"),
+					val("handle", Warned, "the default driver of a directory: nothing to attach"),
+					rejectedVal("loop", "image files attached through loop devices", "attach the image yourself (losetup --find --show IMAGE) and use type='block' with source dev='/dev/loopN'"),
+					rejectedVal("nbd", "image files attached through qemu-nbd", "attach the image yourself (qemu-nbd --connect /dev/nbdN IMAGE) and use type='block' with source dev='/dev/nbdN'"),
+					rejectedVal("virtiofs", "virtiofs (a VM feature)", "use type='mount'"),
+				),
+				warnedAttr("format", "image format; only used with an image driver"),
+				warnedAttr("wrpolicy", "a virtio-9p write policy; libvirt's LXC driver ignores it"),
+				warnedAttr("name", "a virtio-9p driver name; libvirt's LXC driver ignores it"),
+				warnedAttr("queue", "a virtiofs queue size; libvirt's LXC driver ignores it"),
+			))),
 		),
 		elem("interface", Applied, "a network interface (veth pair or macvlan); configured by vmlite before init runs", multi(),
 			attrs(
@@ -227,8 +241,10 @@ func buildSchema() *elemSpec {
 				rejectedElem("vlan", "VLAN tagging", "use a VLAN device on the host as the bridge port"),
 				rejectedElem("portForward", "port forwarding", "use host firewall rules"),
 			),
-			children(rejectedAll("a virtual-machine NIC setting", "remove it",
-				"model", "driver", "backend", "script", "downscript", "port", "coalesce", "teaming", "tune", "boot", "rom", "backenddomain", "acpi", "address")...),
+			children(ignoredAll("a virtual-machine NIC setting: libvirt's LXC driver accepts it and does not use it",
+				"model", "driver", "backend", "coalesce", "tune", "boot", "rom", "acpi", "address")...),
+			children(rejectedAll("interface scripts, teaming and backend domains", "remove it; set the host side up with a bridge or type='ethernet'",
+				"script", "downscript", "port", "teaming", "backenddomain")...),
 		),
 		elem("hostdev", Applied, "a host device node passed to the guest", multi(),
 			attrs(
@@ -255,11 +271,11 @@ func buildSchema() *elemSpec {
 				)),
 				alias(),
 			),
-			children(rejectedAll(notVM, addressHint, "boot", "rom", "acpi", "address")...),
+			children(ignoredAll(lxcIgnores, "boot", "rom", "acpi", "address")...),
 		),
 		elem("console", Applied, "a pty console: port 0 is /dev/console, port N is /dev/ttyN", multi(),
 			attrs(
-				enumAttr("type", "console kind", true,
+				enumAttr("type", "console kind; default pty, as libvirt", false,
 					val("pty", Applied, "a pty multiplexed by the supervisor (vmlite console NAME --devname consoleN)"),
 					rejectedVal("file", "consoles other than pty", "use type='pty'; the console is logged anyway"),
 					rejectedVal("null", "consoles other than pty", "use type='pty'"),
@@ -276,17 +292,22 @@ func buildSchema() *elemSpec {
 			children(
 				elem("target", Applied, "console target", attrs(
 					enumAttr("type", "target kind; default lxc", false, val("lxc", Applied, "the only kind for containers"),
-						rejectedVal("serial", "VM console targets", "use type='lxc'"), rejectedVal("virtio", "VM console targets", "use type='lxc'")),
+						warnedVal("serial", "a VM console target: libvirt's LXC driver makes it an lxc console, and so does vmlite"),
+						warnedVal("virtio", "a VM console target: libvirt's LXC driver makes it an lxc console, and so does vmlite")),
 					attr("port", Applied, "console number; unique", uintRange(0, 63)),
 				)),
 				elem("source", Warned, liveOnly, attrs(warnedAttr("path", liveOnly))),
 				alias(),
 			),
-			children(rejectedAll("console logging and protocols", "remove it; vmlite logs every console to /var/log/vmlite/NAME.console.log", "log", "protocol", "acpi", "address")...),
+			children(elem("log", Applied, "the console is also written to this host file (capped and rotated as vmlite's own log, mode 0600); Nova reads it", attrs(
+				reqAttr("file", "absolute host path", isAbsFilePath),
+				enumAttr("append", "keep what the file holds (on) or start it afresh (off, the default)", false, val("on", Applied, ""), val("off", Applied, "")),
+			))),
+			children(ignoredAll(lxcIgnores, "protocol", "acpi", "address")...),
 		),
 	), children(
 		rejectedElem("disk", "<disk> devices", "pass a block device node with <hostdev mode='capabilities' type='storage'>, or mount it with <filesystem type='block'>"),
-	), children(rejectedAll("a virtual-machine device", "remove it",
+	), children(ignoredAll(lxcNoDevice,
 		"controller", "lease", "graphics", "video", "serial", "parallel", "channel", "sound", "watchdog",
 		"memballoon", "rng", "tpm", "input", "hub", "redirdev", "redirfilter", "smartcard", "panic",
 		"shmem", "memory", "iommu", "vsock", "audio", "crypto", "pstore", "nvram")...))
@@ -364,9 +385,9 @@ func buildSchema() *elemSpec {
 					elem("initdir", Applied, "working directory of init (default /; libvirt's schema refuses initdir /)", text(isInitDir)),
 					elem("inituser", Applied, "user init runs as: a name, a number, or +N; needs <initgroup> (libvirt's schema)", text(isUserOrGroup)),
 					elem("initgroup", Applied, "group init runs as: a name, a number, or +N; needs <inituser> (libvirt's schema)", text(isUserOrGroup)),
-					rejectedElem("cmdline", "<cmdline> (libvirt only exports it as LIBVIRT_LXC_CMDLINE)", "use <initenv name='LIBVIRT_LXC_CMDLINE'>...</initenv> or <initarg>"),
+					elem("cmdline", Applied, "exported to init as LIBVIRT_LXC_CMDLINE, as libvirt does (Nova writes console=tty0 ...)", text(anyText)),
 				),
-				children(rejectedAll("a virtual-machine boot setting", "remove it; containers boot <init>",
+				children(ignoredAll("a virtual-machine boot setting: libvirt's LXC driver accepts it and boots <init>",
 					"loader", "nvram", "varstore", "kernel", "initrd", "shim", "dtb", "acpi", "boot", "bootmenu", "bios", "smbios", "firmware")...),
 			),
 			elem("idmap", Applied, "user namespace: guest ids start..start+count-1 map to host ids target..; uid and gid ranges are both needed, the first must start at 0",
@@ -377,12 +398,12 @@ func buildSchema() *elemSpec {
 			elem("features", Applied, "container features", children(
 				elem("privnet", Applied, "a private network namespace even without interfaces"),
 				elem("capabilities", Applied, "capability bounding set of the guest", attrs(
-					enumAttr("policy", "starting set", false,
+					enumAttr("policy", "starting set; a capability element without state= counts as on, as libvirt reads it", false,
 						val("default", Applied, "libvirt's default: drop mknod, sys_module, sys_time, audit_control, mac_admin (and sys_boot)"),
 						val("allow", Applied, "keep every capability except those turned off"),
 						val("deny", Applied, "drop every capability except those turned on"),
-					)), children(capabilityElems()...)),
-			), children(rejectedAll("a hardware virtualisation feature", "remove it",
+					)), strict(), children(capabilityElems()...)),
+			), children(ignoredAll("a hardware virtualisation feature: libvirt's LXC driver accepts it and does not use it",
 				"pae", "acpi", "apic", "hap", "viridian", "hyperv", "kvm", "xen", "pvspinlock", "pmu", "vmport", "gic", "smm",
 				"ioapic", "hpt", "htm", "nested-hv", "vmcoreinfo", "msrs", "ccf-assist", "cfpc", "sbbc", "ibs", "tcg",
 				"async-teardown", "ras", "ps2", "aia", "virtualization")...)),
@@ -390,14 +411,14 @@ func buildSchema() *elemSpec {
 				enumAttr("offset", "clock offset", false,
 					val("utc", Warned, "the guest shares the host's clock"),
 					val("localtime", Warned, "the guest shares the host's clock; its time zone is its own /etc/localtime"),
-					rejectedVal("timezone", "per-guest clock offsets", "remove the offset; the guest shares the host's clock"),
-					rejectedVal("variable", "per-guest clock offsets", "remove the offset; the guest shares the host's clock"),
-					rejectedVal("absolute", "per-guest clock offsets", "remove the offset; the guest shares the host's clock"),
+					warnedVal("timezone", "the guest shares the host's clock (libvirt's LXC driver ignores the offset); its time zone is its own /etc/localtime"),
+					warnedVal("variable", "the guest shares the host's clock (libvirt's LXC driver ignores the offset)"),
+					warnedVal("absolute", "the guest shares the host's clock (libvirt's LXC driver ignores the offset)"),
 				),
-				rejectedAttr("adjustment", "per-guest clock offsets", "remove adjustment="),
-				rejectedAttr("basis", "per-guest clock offsets", "remove basis="),
-				rejectedAttr("timezone", "per-guest clock offsets", "remove timezone="),
-				rejectedAttr("start", "per-guest clock offsets", "remove start="),
+				warnedAttr("adjustment", "the guest shares the host's clock"),
+				warnedAttr("basis", "the guest shares the host's clock"),
+				warnedAttr("timezone", "the guest shares the host's clock; its time zone is its own /etc/localtime"),
+				warnedAttr("start", "the guest shares the host's clock"),
 			), children(rejectedElem("timer", "clock timers (/dev/rtc, /dev/hpet passthrough)", "pass the device with <hostdev mode='capabilities' type='misc'><source><char>/dev/rtc0</char></source></hostdev>"))),
 			lifecycle("on_poweroff", "init powers off"),
 			lifecycle("on_reboot", "the guest reboots"),
@@ -413,11 +434,11 @@ func buildSchema() *elemSpec {
 					rejectedVal("selinux", "SELinux labels", "remove the seclabel"), rejectedVal("apparmor", "AppArmor profiles", "remove the seclabel"), rejectedVal("dac", "DAC labels", "use <idmap> to run the guest as other ids")),
 				warnedAttr("relabel", "nothing is relabelled without a security driver"),
 			)),
-			rejectedElem("on_lockfailure", "lock managers", "remove it"),
+			ignoredElem("on_lockfailure", "lock managers: libvirt's LXC driver has none"),
 			rejectedElem("numatune", "NUMA memory placement (cpuset.mems)", "remove it; <vcpu cpuset='...'> pins CPUs"),
 			elem("namespace", Rejected, "sharing namespaces with other containers or processes (lxc:sharenet, lxc:shareipc, lxc:shareuts)", ns(lxcNS)),
 		),
-		children(rejectedAll(notVM, "remove it",
+		children(ignoredAll(lxcIgnores,
 			"genid", "hwuuid", "maxMemory", "memoryBacking", "vcpus", "iothreads", "iothreadids", "defaultiothread",
 			"iommufd", "sysinfo", "bootloader", "bootloader_args", "throttlegroups", "cpu", "pm", "perf",
 			"keywrap", "launchSecurity")...),

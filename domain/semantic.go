@@ -291,7 +291,7 @@ func (c *checker) interfaces(devs *node) {
 		case src != nil:
 			c.onlyAttrs(src, netSourceSpec(), typ, allowed, need)
 			if _, ok := src.attr("bridge"); ok && typ == "network" {
-				c.warnf(src.attrLine("bridge"), attrPath(src, "bridge"), "accepted but ignored: %s (vmlite takes the bridge from the network)", liveOnly)
+				c.warnf(src.attrLine("bridge"), attrPath(src, "bridge"), "ignored: %s (vmlite takes the bridge from the network)", liveOnly)
 			}
 			if typ != "ethernet" {
 				for _, ip := range src.all("ip") {
@@ -327,7 +327,7 @@ func (c *checker) interfaces(devs *node) {
 		}
 		if m := ifc.child("mac"); m != nil {
 			if a, ok := m.attr("address"); ok && isMAC(a) == nil {
-				key := strings.ToLower(a)
+				key := NormalizeMAC(a)
 				if first, dup := macs[key]; dup {
 					c.errorf(m.attrLine("address"), attrPath(m, "address"), a, "leave <mac> out to get a generated one", "two interfaces have the same MAC address (the other is at line %d)", first)
 				}

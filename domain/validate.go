@@ -185,11 +185,32 @@ func isIP(s string) error {
 	return nil
 }
 
-var macRe = lazyre.New(`^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$`)
+// macRe is libvirt's virMacAddrParse: six octets of one or two hex digits
+// (52:54:00:3a:f:c1 is 52:54:00:3a:0f:c1).
+var macRe = lazyre.New(`^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$`)
+
+// NormalizeMAC writes a MAC address as libvirt does: two lower-case hex
+// digits per octet. It returns s unchanged when it is not a MAC address.
+func NormalizeMAC(s string) string {
+	if !macRe.MatchString(s) {
+		return s
+	}
+	parts := strings.Split(s, ":")
+	for i, p := range parts {
+		if len(p) == 1 {
+			p = "0" + p
+		}
+		parts[i] = strings.ToLower(p)
+	}
+	return strings.Join(parts, ":")
+}
 
 func isMAC(s string) error {
-	hw, err := net.ParseMAC(s)
-	if err != nil || !macRe.MatchString(s) {
+	if !macRe.MatchString(s) {
+		return withHint("not a MAC address", "use six hex bytes such as 52:54:00:12:34:56")
+	}
+	hw, err := net.ParseMAC(NormalizeMAC(s))
+	if err != nil {
 		return withHint("not a MAC address", "use six hex bytes such as 52:54:00:12:34:56")
 	}
 	if hw[0]&1 == 1 {

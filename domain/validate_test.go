@@ -12,7 +12,7 @@ func TestChecks(t *testing.T) {
 		{"name", isDomainName, []string{"web1", "8675309", "a b", "ü"}, []string{"", "a/b", "a\nb", ".", "..", "a\x01"}},
 		{"uuid", isUUID, []string{"8369f1ac-7e46-e869-4ca5-759d51478066", "8369F1AC7E46E8694CA5759D51478066"}, []string{"", "8369f1ac-7e46-e869-4ca5-759d5147806", "8369f1ac7e46-e869-4ca5-759d51478066", "00000000-0000-0000-0000-000000000000", "zz69f1ac-7e46-e869-4ca5-759d51478066"}},
 		{"ip", isIP, []string{"10.0.0.1", "::", "fd00::1", "0.0.0.0"}, []string{"10.0.0.300", "10.0.0.1/24", "fe80::1%eth0", "010.0.0.1", ""}},
-		{"mac", isMAC, []string{"52:54:00:12:34:56", "00:16:3E:0F:EF:8A"}, []string{"01:00:5e:00:00:01", "52-54-00-12-34-56", "5254.0012.3456", "52:54:00:12:34", ""}},
+		{"mac", isMAC, []string{"52:54:00:12:34:56", "00:16:3E:0F:EF:8A", "52:54:00:3a:f:c1"}, []string{"01:00:5e:00:00:01", "52-54-00-12-34-56", "5254.0012.3456", "52:54:00:12:34", "", "52:54:00:3a:f:c1f"}},
 		{"ifname", isIfName, []string{"eth0", "vb-web1", "br.10", "a_b"}, []string{"", ".", "..", "eth0:1", "a/b", "a b", "abcdefghijklmnop"}},
 		{"cpuset", isCPUList, []string{"0", "0-3", "0-3,^2,8"}, []string{"", "a", "0-", "^2-3", "0, 1"}},
 		{"abs file path", isAbsFilePath, []string{"/sbin/init", "/a"}, []string{"/", "sbin/init", ""}},

@@ -259,10 +259,14 @@ func buildConsoles(p *Plan, x *libvirtxml.Domain, l state.Layout) {
 			gp = fmt.Sprintf("/dev/tty%d", port)
 		}
 		name := fmt.Sprintf("console%d", port)
-		p.Consoles = append(p.Consoles, Console{
+		pc := Console{
 			Port: port, GuestPath: gp, Name: name, Socket: l.ConsoleSocket(p.Name, name),
 			XMLPath: fmt.Sprintf("/domain/devices/console[%d]", i+1),
-		})
+		}
+		if c.Log != nil {
+			pc.LogFile, pc.LogAppend = c.Log.File, c.Log.Append == "on"
+		}
+		p.Consoles = append(p.Consoles, pc)
 	}
 }
 

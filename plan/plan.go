@@ -203,8 +203,13 @@ type Console struct {
 	// Name is the --devname alias: console0, console1, ...
 	Name string `json:"name"`
 	// Socket is the console multiplexer's socket on the host.
-	Socket  string `json:"socket"`
-	XMLPath string `json:"xmlPath"`
+	Socket string `json:"socket"`
+	// LogFile is <console><log file=...>: a host file that also receives
+	// the console's output (Nova reads it); "" for none. LogAppend keeps
+	// what it holds (append='on'); otherwise it is started afresh.
+	LogFile   string `json:"logFile,omitempty"`
+	LogAppend bool   `json:"logAppend,omitempty"`
+	XMLPath   string `json:"xmlPath"`
 }
 
 // IDRange maps Count ids starting at guest id Start to host id Target.

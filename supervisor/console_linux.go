@@ -55,9 +55,13 @@ func (s *Supervisor) startConsoleMuxes() error {
 		if i > 0 {
 			logPath = strings.TrimSuffix(logPath, ".log") + "-" + pc.Name + ".log"
 		}
-		m, err := console.NewMux(console.Config{Master: c.master, LogPath: logPath, Name: s.p.Name})
+		m, err := console.NewMux(console.Config{Master: c.master, LogPath: logPath, Name: s.p.Name, UserLogPath: pc.LogFile, UserLogAppend: pc.LogAppend})
 		if err != nil {
-			return &initsys.StepError{Step: "start console " + pc.Name, XMLPath: pc.XMLPath, Err: err}
+			xp := pc.XMLPath
+			if pc.LogFile != "" {
+				xp += "/log/@file" // the likelier culprit; the message names the file either way
+			}
+			return &initsys.StepError{Step: "start console " + pc.Name, XMLPath: xp, Err: err}
 		}
 		c.mux = m
 		s.hostRevert.Add("close console "+pc.Name+" multiplexer", m.Close)
