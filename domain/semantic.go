@@ -103,6 +103,11 @@ func (c *checker) initUser(root *node) {
 	}
 }
 
+// SystemIDLimit is where Debian's (and most distributions') regular user
+// ids begin (adduser.conf FIRST_UID): host ids below it belong to the
+// system's daemons, and a guest mapped onto them shares their files.
+const SystemIDLimit = 1000
+
 // idRange is one parsed <uid>/<gid>.
 type idRange struct {
 	n                    *node
@@ -152,6 +157,17 @@ func (c *checker) idRanges(ns []*node) []idRange {
 		if r.start+r.count > 1<<32 || r.target+r.count > 1<<32 {
 			c.errorf(n.line, n.path, "", "", "range goes past id 4294967295")
 			continue
+		}
+		tv, _ := n.attr("target")
+		switch {
+		case r.target == 0:
+			// The guest would hold host root's files and, with the
+			// capabilities of its namespace over them, the host's /proc/sys.
+			c.errorf(n.attrLine("target"), attrPath(n, "target"), tv, "map to host ids no user has (`vmlite template busybox --idmap-auto DIR` picks a free range), or leave <idmap> out",
+				"the range maps host %s 0, the host's root, into the guest", n.name.Local)
+		case r.target < SystemIDLimit:
+			c.warnf(n.attrLine("target"), attrPath(n, "target"), "host %ss %d-%d are system ids (below %d): the guest shares them with host daemons' files; use a range above every user's (/etc/subuid)",
+				n.name.Local, r.target, min(r.target+r.count, SystemIDLimit)-1, SystemIDLimit)
 		}
 		out = append(out, r)
 	}

@@ -95,6 +95,9 @@ func validateRanges(k Kind, rs []plan.IDRange) []string {
 			msgs = append(msgs, fmt.Sprintf("%s range %d: host ids %d+%d run past %d", k, i+1, r.Target, r.Count, uint64(idSpace-1)))
 			continue
 		}
+		if r.Target == 0 {
+			msgs = append(msgs, fmt.Sprintf("%s range %d maps host %s 0, the host's root, into the guest", k, i+1, k))
+		}
 		if r.Start == 0 {
 			covers0 = true
 		}

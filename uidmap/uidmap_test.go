@@ -34,6 +34,8 @@ func TestValidate(t *testing.T) {
 		{"guest overlap", both([]plan.IDRange{{Start: 0, Target: 100000, Count: 1000}, {Start: 999, Target: 300000, Count: 10}}), []string{"uid ranges 1 and 2 overlap in the guest (0-999 and 999-1008)"}},
 		{"host overlap", both([]plan.IDRange{{Start: 0, Target: 100000, Count: 1000}, {Start: 1000, Target: 100500, Count: 10}}), []string{"overlap on the host (100000-100999 and 100500-100509)"}},
 		{"too many", both(make([]plan.IDRange, MaxRanges+1)), []string{"at most 340"}},
+		{"host root", both(one(0, 0, 65536)), []string{"uid range 1 maps host uid 0, the host's root", "gid range 1 maps host gid 0"}},
+		{"second range at host root", both([]plan.IDRange{{Start: 0, Target: 100000, Count: 1}, {Start: 1, Target: 0, Count: 10}}), []string{"uid range 2 maps host uid 0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Validate(tc.m)
