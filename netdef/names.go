@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"vmlite/domain"
 	"vmlite/internal/errdefs"
 )
 
@@ -96,26 +97,10 @@ func ValidLinkName(name string) error {
 	return nil
 }
 
-// GuestMAC returns the MAC address of interface index of the guest with
-// uuid, for interfaces whose XML has no <mac>. It is stable: the same guest
-// keeps the same MAC across restarts, so DHCP leases and neighbours' caches
-// stay valid, like libvirt's stored MACs.
-//
-// The format is 52:54:00:xx:xx:xx, libvirt's and QEMU's prefix: its first
-// octet has the locally-administered bit set and the multicast bit clear, so
-// it can never collide with a vendor's burned-in address, and operators
-// already read 52:54:00 as "a virtual machine's NIC". The last three octets
-// are the first bytes of SHA-256(uuid, index); the UUID is normalised first
-// (lower case, no dashes), so every spelling of one UUID gives one MAC.
-//
-// 24 bits make a collision between two of N interfaces on one bridge about
-// N²/2^25 likely (0.03% for 100): the same trade libvirt makes. An explicit
-// <mac> in the XML always wins.
-func GuestMAC(uuid string, index int) string {
-	norm := strings.ToLower(strings.ReplaceAll(uuid, "-", ""))
-	sum := sha256.Sum256([]byte(norm + "\x00" + strconv.Itoa(index)))
-	return net.HardwareAddr{0x52, 0x54, 0x00, sum[0], sum[1], sum[2]}.String()
-}
+// GuestMAC is the MAC of interface index of the guest with uuid when its
+// XML has none: domain.DefaultMAC, the one place that knows it (dumpxml
+// writes the same address).
+func GuestMAC(uuid string, index int) string { return domain.DefaultMAC(uuid, index) }
 
 // HostMAC returns the MAC for the host end of a veth whose guest end has
 // guestMAC: the same address with the first octet 0xfe, as libvirt does for

@@ -111,7 +111,12 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 		OnCrash:    action(x.OnCrash, ActionDestroy),
 	}
 	p.Stop = stopFor(p.Init.Kind, d.Meta)
-	if b, err := d.Marshal(); err == nil {
+	// The live XML names the uuid the guest runs with, also when the
+	// definition had none (a transient guest).
+	live, liveX := *d, *d.XML
+	liveX.UUID = p.UUID
+	live.XML = &liveX
+	if b, err := live.Marshal(); err == nil {
 		p.DomainXML = string(b)
 	}
 	if len(errs) > 0 {

@@ -49,6 +49,9 @@ type State struct {
 	// too (VMLITE_GUESTS_PER_SUPERVISOR > 1): it outlives this guest.
 	SharedSupervisor bool `json:"sharedSupervisor,omitempty"`
 	InitPID          int  `json:"initPid,omitempty"`
+	// ConsolePTYs are the host ptys of the consoles, in <console> order,
+	// for the live XML's <source path> (libvirt shows them too).
+	ConsolePTYs []string `json:"consolePtys,omitempty"`
 	// InitStart is init's start time in clock ticks since boot (field 22
 	// of /proc/PID/stat): with InitPID it identifies the process even
 	// after the pid is reused.

@@ -155,6 +155,7 @@ func (s *Supervisor) boot(during func() error) error {
 	s.exited = exited
 	s.st.Status, s.st.Reason, s.st.InitPID, s.st.StartedAt = state.Running, state.ReasonBooted, pid, time.Now()
 	s.st.InitStart, _ = ProcStart(pid)
+	s.st.ConsolePTYs = s.consolePaths()
 	s.st.Error = ""
 	s.writeStateLocked()
 	s.mu.Unlock()

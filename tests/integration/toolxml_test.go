@@ -102,6 +102,21 @@ func TestNovaShapedGuest(t *testing.T) {
 		b, _ := os.ReadFile(logFile)
 		return strings.Contains(string(b), "nova-marker-42")
 	})
+	// dumpxml of the running guest is libvirt's live XML.
+	st := h.status(name)
+	dump := h.must("dumpxml", name).stdout
+	for _, want := range []string{
+		fmt.Sprintf(`<domain type="lxc" id="%d">`, st.InitPID), "<uuid>" + uuid + "</uuid>",
+		`<memory unit="KiB">131072</memory>`, `<currentMemory unit="KiB">131072</currentMemory>`,
+		`<vcpu placement="static">1</vcpu>`, `<source path="/dev/pts/`, `<target type="lxc" port="0">`, `<alias name="console0">`,
+	} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("dumpxml lacks %s:\n%s", want, dump)
+		}
+	}
+	if r := h.run("dumpxml", "--inactive", name); r.code != 2 || !strings.Contains(r.stderr, "transient") {
+		t.Errorf("dumpxml --inactive of a transient guest: %v", r)
+	}
 	h.must("destroy", name)
 	h.assertGone(name)
 }

@@ -88,12 +88,12 @@ func TestDefineDumpUndefine(t *testing.T) {
 	if err := os.MkdirAll(l.RunDir("web1"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	live := "<domain type='lxc'><name>web1</name><!-- live --></domain>\n"
+	live := strings.Replace(out, "<title>Web server</title>", "<title>live</title>", 1)
 	if err := os.WriteFile(l.LiveXML("web1"), []byte(live), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, _ := runCLI(t, "--root", root, "dumpxml", "web1"); out != live {
-		t.Errorf("dumpxml of a running guest: %q", out)
+	if out, _, _ := runCLI(t, "--root", root, "dumpxml", "web1"); !strings.Contains(out, "<title>live</title>") || !strings.Contains(out, `<target type="lxc" port="0">`) {
+		t.Errorf("dumpxml of a running guest is not its live XML, normalised: %q", out)
 	}
 	if out, _, _ := runCLI(t, "--root", root, "dumpxml", "--inactive", "web1"); !strings.Contains(out, "<vmlite:pids max=\"512\"/>") {
 		t.Errorf("dumpxml --inactive: %q", out)
