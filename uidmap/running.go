@@ -11,12 +11,14 @@ import (
 
 // Guest is a running guest's name and map, as CheckRunning reads them.
 type Guest struct {
-	Name  string
+	Name string
+	// Root is the runtime tree (state.Layout.Run) of the guest's state root.
+	Root  string
 	IDMap plan.IDMap
 }
 
 // CheckAgainst validates p's map and refuses it when its host ids overlap
-// those of a guest in running (p itself, by name, excluded), unless
+// those of a guest in running (p itself, by name and root, excluded), unless
 // p.IDMap.AllowOverlap. The error names every guest in the way and wraps
 // errdefs.ErrInvalid (the user picks other ids or allows the overlap).
 func CheckAgainst(p *plan.Plan, running []Guest) error {
@@ -29,12 +31,17 @@ func CheckAgainst(p *plan.Plan, running []Guest) error {
 	sort.Slice(running, func(i, j int) bool { return running[i].Name < running[j].Name })
 	var msgs []string
 	for _, g := range running {
-		if g.Name == p.Name {
+		same := g.Root == "" || p.Paths.RunRoot == "" || g.Root == p.Paths.RunRoot
+		if g.Name == p.Name && same {
 			continue
 		}
+		where := ""
+		if !same {
+			where = " of the state root with runtime tree " + g.Root
+		}
 		for _, o := range HostOverlaps(p.IDMap, g.IDMap) {
-			msgs = append(msgs, fmt.Sprintf("host %ss %s are also mapped by running guest %q (its range %d:%d:%d)",
-				o.Kind, span(o.First, o.Last-o.First+1), g.Name, o.Theirs.Start, o.Theirs.Target, o.Theirs.Count))
+			msgs = append(msgs, fmt.Sprintf("host %ss %s are also mapped by running guest %q%s (its range %d:%d:%d)",
+				o.Kind, span(o.First, o.Last-o.First+1), g.Name, where, o.Theirs.Start, o.Theirs.Target, o.Theirs.Count))
 		}
 	}
 	if len(msgs) == 0 {

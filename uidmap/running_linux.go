@@ -5,21 +5,17 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"vmlite/plan"
 	"vmlite/state"
 )
 
-// LockName is the host-wide lock file, in the layout's runtime directory,
-// that serialises the idmap checks of concurrent starts.
-const LockName = "idmap.lock"
-
 // CheckRunning refuses p when its idmap is invalid or overlaps the host ids
-// of another running guest (see CheckAgainst). On success it returns with
-// the host-wide idmap lock held: the caller records p's ids (its plan.json,
-// with the guest's lock held) before it calls release, so that a
-// concurrent start sees them. Guests without a map are not checked.
+// of another running guest of any state root (see CheckAgainst). On success
+// it returns with the host-wide idmap lock held and p's ids recorded in
+// HostDir: the caller also records them in p's plan.json (with the guest's
+// lock held) before it calls release, so that a concurrent start sees them.
+// Guests without a map are not checked.
 func CheckRunning(l state.Layout, p *plan.Plan) (release func(), err error) {
 	if !p.IDMap.Enabled() {
 		// No host ids to collide: a guest without a map needs neither the
@@ -27,14 +23,20 @@ func CheckRunning(l state.Layout, p *plan.Plan) (release func(), err error) {
 		// would otherwise read every running guest's plan, each time).
 		return func() {}, nil
 	}
-	lock, err := state.Lock(filepath.Join(l.Run, LockName))
+	lock, err := lockHost()
 	if err != nil {
 		return nil, err
 	}
 	release = func() { lock.Close() }
-	running, err := RunningMaps(l)
+	running, err := AllRunningMaps(l)
 	if err == nil {
 		err = CheckAgainst(p, running)
+	}
+	if err == nil {
+		err = CheckSubIDs(p)
+	}
+	if err == nil {
+		err = writeRecord(l, p)
 	}
 	if err != nil {
 		release()
@@ -75,7 +77,7 @@ func RunningMaps(l state.Layout) ([]Guest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("running guest %q: %w", name, err)
 		}
-		out = append(out, Guest{Name: p.Name, IDMap: p.IDMap})
+		out = append(out, Guest{Name: p.Name, Root: l.Run, IDMap: p.IDMap})
 	}
 	return out, nil
 }

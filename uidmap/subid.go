@@ -15,6 +15,8 @@ import (
 type SubID struct {
 	Owner        string
 	Start, Count uint32
+	// File is where ReadSubIDs found it.
+	File string
 }
 
 // ParseSubIDs reads an /etc/subuid-style file: "owner:start:count" lines;

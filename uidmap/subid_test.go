@@ -12,7 +12,7 @@ func TestParseSubIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []SubID{{"alice", 100000, 65536}, {"1001", 165536, 65536}}
+	want := []SubID{{Owner: "alice", Start: 100000, Count: 65536}, {Owner: "1001", Start: 165536, Count: 65536}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
@@ -51,7 +51,7 @@ func TestFirstFree(t *testing.T) {
 		{"first taken", guest(100000), 165536, false},
 		{"first two taken", append(guest(100000), guest(165536)...), 231072, false},
 		{"a gap", append(guest(100000), guest(231072)...), 165536, false},
-		{"unaligned neighbour", SubIDSpans([]SubID{{"alice", 150000, 65536}}), 231072, false},
+		{"unaligned neighbour", SubIDSpans([]SubID{{Owner: "alice", Start: 150000, Count: 65536}}), 231072, false},
 		{"a gid range counts", MapSpans(plan.IDMap{GIDs: one(0, 100000, 1)}), 165536, false},
 		{"all taken", []Span{{0, idSpace}}, 0, true},
 	} {

@@ -52,6 +52,16 @@ func TestMain(m *testing.M) {
 				return 1
 			}
 		}
+		// The host-wide idmap record of this run's guests, apart from a
+		// real installation's (and other runs'): the tests' guests share
+		// host ids with nobody else's checks.
+		ids, err := os.MkdirTemp("", "vmlite-it-idmap")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(ids)
+		os.Setenv("VMLITE_IDMAP_DIR", ids)
 		return m.Run()
 	}()
 	os.Exit(code)

@@ -148,3 +148,39 @@ func mkdirAllRecord(t *testing.T, dir string) []string {
 	}
 	return missing
 }
+
+// TestIDMapOverlapTwoRoots: the host-id overlap check is host-wide: a
+// guest under a second state root with the host ids of a running guest
+// under the first is refused (exit 2, naming it), and starts once that one
+// is gone (before, each root checked only its own guests).
+func TestIDMapOverlapTwoRoots(t *testing.T) {
+	h1, h2 := newHarness(t), newHarness(t)
+	a, b := h1.uniqueName("ida"), h2.uniqueName("idb")
+	xa, _ := h1.busybox(a, true)
+	xb, _ := h2.busybox(b, true)
+	ra, _ := os.ReadFile(xa)
+	rb, _ := os.ReadFile(xb)
+	if !bytes.Contains(ra, []byte(`<uid start="0" target="`)) || !bytes.Equal(idmapOf(ra), idmapOf(rb)) {
+		t.Fatalf("want two templates with the same <idmap>:\n%s\n%s", idmapOf(ra), idmapOf(rb))
+	}
+	h1.must("start", xa)
+	r := h2.run("start", xb)
+	if r.code != 2 || !strings.Contains(r.stderr, `also mapped by running guest "`+a+`"`) || !strings.Contains(r.stderr, h1.root) {
+		t.Fatalf("same host ids under another root: want exit 2 naming %s and its root, got %v", a, r)
+	}
+	if dirExists(filepath.Join(h2.root, "run", "guests", b)) {
+		t.Errorf("the refused start left run/guests/%s", b)
+	}
+	h1.must("destroy", a)
+	h2.must("start", xb)
+	h2.waitState(b, "running")
+}
+
+// idmapOf is the <idmap> element of a domain XML.
+func idmapOf(doc []byte) []byte {
+	i, j := bytes.Index(doc, []byte("<idmap>")), bytes.Index(doc, []byte("</idmap>"))
+	if i < 0 || j < i {
+		return nil
+	}
+	return doc[i:j]
+}

@@ -95,6 +95,9 @@ func runStart(app *App, arg string, attach bool) error {
 		return err
 	}
 	if err := reserveIDs(app, p); err != nil {
+		// The runtime directory was made for the lock: ours to remove
+		// while we hold it (nothing else was made yet).
+		_ = os.RemoveAll(app.Layout.RunDir(name))
 		lock.Close()
 		return err
 	}

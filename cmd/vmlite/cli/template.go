@@ -30,8 +30,8 @@ func (f *templateFlags) add(cmd *cobra.Command, defMemory string) {
 	fl.StringVar(&f.name, "name", "", "domain `NAME` in the XML (default: the base name of DIR)")
 	fl.StringVar(&f.memory, "memory", defMemory, "memory limit, `SIZE` in MiB or with a unit K, M, G")
 	fl.BoolVar(&f.noIDMap, "no-idmap", false, "no <idmap>: guest root is host root (privileged guest)")
-	fl.UintVar(&f.idmapTarget, "idmap-target", templates.DefaultIDMapTarget, "first host `UID` (and GID) of the guest's 65536 ids")
-	fl.BoolVar(&f.idmapAuto, "idmap-auto", false, "pick the first free 65536 host ids from 100000 on, unused by defined or running guests, /etc/subuid and /etc/subgid (instead of --idmap-target)")
+	fl.UintVar(&f.idmapTarget, "idmap-target", 0, "first host `UID` (and GID) of the guest's 65536 ids (default: the first 65536 from 100000 on that no user has in /etc/subuid and /etc/subgid, or from their \"vmlite\" entries)")
+	fl.BoolVar(&f.idmapAuto, "idmap-auto", false, "as the default, and also unused by defined or running guests (instead of --idmap-target)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the domain XML to `FILE` instead of standard output")
 	fl.BoolVar(&f.force, "force", false, "build into a DIR that is not empty, replacing the template's files")
 }
@@ -58,6 +58,13 @@ func (f *templateFlags) domain(dir, init string) (templates.DomainConfig, error)
 
 // emit prints the XML for c, or writes it to --output.
 func (f *templateFlags) emit(app *App, c templates.DomainConfig) error {
+	if c.IDMap != nil && c.IDMap.Target == 0 && !f.idmapAuto {
+		t, err := uidmap.UnownedTarget(uint32(templates.DefaultIDMapTarget), uint32(c.IDMap.Count))
+		if err != nil {
+			return fmt.Errorf("<idmap> target: %w", err)
+		}
+		c.IDMap.Target = uint(t)
+	}
 	if f.idmapAuto && c.IDMap != nil {
 		t, err := uidmap.FreeTarget(app.Layout, uint32(templates.DefaultIDMapTarget), uint32(c.IDMap.Count))
 		if err != nil {
@@ -95,8 +102,10 @@ Templates:
   debian    Debian with systemd from debootstrap, a login on the console
             (minutes the first time, seconds from the cache)
 
-The XML maps the guest's uids and gids 0-65535 to host ids 100000-165535
-(<idmap>) so that guest root is an unprivileged user on the host; vmlite
+The XML maps the guest's uids and gids 0-65535 to 65536 host ids (<idmap>;
+100000-165535 unless /etc/subuid or /etc/subgid gives them to a user, or a
+"vmlite" entry there sets a range aside) so that guest root is an
+unprivileged user on the host; vmlite
 attaches the tree through an idmapped mount, so it stays owned by root on
 the host. --no-idmap leaves the map out: guest root is then host root.`,
 		Example: `  vmlite template busybox /var/lib/vmlite/rootfs/bb > bb.xml
