@@ -137,6 +137,6 @@ gone. The vmlite.service unit runs this at host shutdown.`,
 			return nil
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "graceful stop bound for each guest")
+	secondsVar(cmd.Flags(), &timeout, "timeout", 60*time.Second, "graceful stop bound for each guest (seconds, or a duration such as 2m)")
 	return cmd
 }

@@ -82,3 +82,17 @@ func dumpXML(app *App, name string, inactive bool) ([]byte, error) {
 	}
 	return d.LibvirtXML(nil)
 }
+
+// currentDomain is what dumpxml prints, parsed: the live definition of a
+// running guest, else the stored one.
+func (a *App) currentDomain(name string) (*domain.Domain, error) {
+	b, err := dumpXML(a, name, false)
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := domain.Parse(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("definition of %q: %w", name, err)
+	}
+	return d, nil
+}

@@ -27,6 +27,21 @@ func TestEveryCommandHasAManPage(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) { checkManPage(t, cmd) })
+		for _, alias := range cmd.Aliases {
+			t.Run(alias, func(t *testing.T) { checkAliasPage(t, alias, name) })
+		}
+	}
+}
+
+// checkAliasPage: a virsh name that is an alias (vmlite shutdown = vmlite
+// stop) has its own page, which says what it is an alias of.
+func checkAliasPage(t *testing.T, alias, of string) {
+	b, err := os.ReadFile(filepath.Join("../../../docs/man", "vmlite-"+alias+".1.md"))
+	if err != nil {
+		t.Fatalf("no man page for the alias %s of %s: %v", alias, of, err)
+	}
+	if !strings.Contains(string(b), "vmlite-"+of+"(1)") || !strings.Contains(string(b), "alias") {
+		t.Errorf("vmlite-%s.1.md does not say it is an alias of vmlite-%s(1)", alias, of)
 	}
 }
 

@@ -24,8 +24,9 @@ func init() { register(newStartCmd) }
 func newStartCmd(app *App) *cobra.Command {
 	var attach bool
 	cmd := &cobra.Command{
-		Use:   "start FILE|NAME",
-		Short: "Boot a defined guest, or a transient one from a domain XML file",
+		Use:     "start FILE|NAME",
+		Aliases: []string{"create"}, // virsh create FILE
+		Short:   "Boot a defined guest, or a transient one from a domain XML file",
 		Long: `Boot a guest. NAME starts a guest stored with 'vmlite define'; FILE (a path
 to a domain XML file) starts a transient guest, as 'virsh create' does.
 

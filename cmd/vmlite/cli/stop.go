@@ -19,8 +19,9 @@ func init() {
 func newStopCmd(app *App) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "stop NAME",
-		Short: "Shut a guest down through its init, then force after a timeout",
+		Use:     "stop NAME",
+		Aliases: []string{"shutdown"}, // virsh shutdown
+		Short:   "Shut a guest down through its init, then force after a timeout",
 		Long: `Shut a guest down gracefully: vmlite sends the poweroff signal its init
 understands (systemd SIGRTMIN+4, busybox init SIGUSR2, sysvinit SIGPWR; the
 vmlite:stop metadata overrides it), once init has installed its handler,
@@ -44,7 +45,7 @@ gone.`,
 			return nil
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "graceful stop bound, e.g. 30s (default: the guest's vmlite:stop timeout, or 30s)")
+	secondsVar(cmd.Flags(), &timeout, "timeout", 0, "graceful stop bound in seconds, or a duration such as 2m (default: the guest's vmlite:stop timeout, or 30s)")
 	return cmd
 }
 
@@ -93,7 +94,7 @@ Console clients stay attached. Returns once the guest runs again.`,
 			return nil
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "bound on the guest's own shutdown before it is killed (default as stop)")
+	secondsVar(cmd.Flags(), &timeout, "timeout", 0, "bound on the guest's own shutdown before it is killed, in seconds or a duration (default as stop)")
 	return cmd
 }
 
