@@ -117,6 +117,13 @@ func TestNovaShapedGuest(t *testing.T) {
 	if r := h.run("dumpxml", "--inactive", name); r.code != 2 || !strings.Contains(r.stderr, "transient") {
 		t.Errorf("dumpxml --inactive of a transient guest: %v", r)
 	}
-	h.must("destroy", name)
+	// virsh's words for it, and virsh's way to stop it.
+	if got := h.must("domstate", "--reason", name).stdout; got != "running (booted)\n" {
+		t.Errorf("domstate --reason: %q", got)
+	}
+	if got := strings.TrimSpace(h.must("domid", name).stdout); got != fmt.Sprint(st.InitPID) {
+		t.Errorf("domid %q, want init's pid %d", got, st.InitPID)
+	}
+	h.must("shutdown", "--timeout", "20", name)
 	h.assertGone(name)
 }
