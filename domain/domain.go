@@ -9,7 +9,7 @@
 // at once as *Errors, each with its line and an XPath-like path.
 //
 // The package is pure: it never looks at the host. Defaults the runtime
-// needs are resolved by plan.Build, not here.
+// needs are resolved by launch.Build, not here.
 package domain
 
 import (

@@ -19,7 +19,7 @@ import (
 //	  </vmlite:config>
 //	</metadata>
 //
-// Zero values mean "not set": plan.Build picks the default.
+// Zero values mean "not set": launch.Build picks the default.
 type Meta struct {
 	Hostname          string        // explicit hostname instead of the sanitised name
 	PidsMax           int64         // pids limit; 0 = vmlite's default

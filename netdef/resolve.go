@@ -9,7 +9,7 @@ import (
 	"vmlite/state"
 )
 
-// Names gives plan.Build the generated names and MACs (HostLinkName and
+// Names gives launch.Build the generated names and MACs (HostLinkName and
 // GuestMAC) through the small interface plan declares for them, so that
 // plan does not import netdef.
 type Names struct{}
@@ -21,7 +21,7 @@ func (Names) HostLinkName(guest string, index int) string { return HostLinkName(
 func (Names) GuestMAC(uuid string, index int) string { return GuestMAC(uuid, index) }
 
 // ResolveNetworkInterfaces completes the type='network' interfaces of the
-// guest with guestUUID, in place, for plan.Build: each gets its network's
+// guest with guestUUID, in place, for launch.Build: each gets its network's
 // bridge and, when it has no <ip>, the guest's stable address on the network
 // (AllocateAddress, so its MAC must be set) and, for a nat or route
 // network, a default route through the bridge unless some interface of the

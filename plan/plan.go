@@ -4,7 +4,7 @@
 // Data flow:
 //
 //	domain.xml -> domain.Parse (strict, all errors at once)
-//	           -> plan.Build (every default resolved, host probes, names allocated)
+//	           -> launch.Build (every default resolved, host probes, names allocated)
 //	           -> CLI writes Plan as JSON to the new supervisor (fd 3)
 //	           -> supervisor creates host-side resources, spawns `vmlite __init`
 //	              and sends it the same Plan over the sync socket
@@ -17,8 +17,8 @@
 // When adding a field, put it in the section of the struct it belongs to and
 // document who reads it (CLI, supervisor, init).
 //
-// This package is OS-independent and does no I/O except in Build's host probes,
-// which go through the Host interface so tests can fake them.
+// This package is OS-independent and imports nothing of vmlite; package launch
+// builds plans.
 package plan
 
 import (

@@ -10,6 +10,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
+	"vmlite/launch"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
@@ -80,7 +81,7 @@ func (a *App) requireRunning(name string) (*guestInfo, error) {
 // and destroy it also waits for the supervisor to exit, so that nothing of
 // the guest is left when the command returns.
 func (a *App) call(name string, req supervisor.Request) (*supervisor.Response, error) {
-	wait := req.Timeout + 2*plan.DefaultStopTimeout
+	wait := req.Timeout + 2*launch.DefaultStopTimeout
 	resp, err := supervisor.Call(a.Layout.ControlSocket(name), req, wait)
 	// A shared supervisor goes on hosting other guests; a dedicated one
 	// exits right after its guest is torn down.

@@ -12,6 +12,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
+	"vmlite/launch"
 	"vmlite/netdef"
 	"vmlite/plan"
 	"vmlite/state"
@@ -79,7 +80,7 @@ func runStart(app *App, arg string, attach bool) error {
 			return err
 		}
 	}
-	p, err := plan.Build(d, plan.Options{Layout: app.Layout, Transient: transient, Names: netdef.Names{}})
+	p, err := launch.Build(d, launch.Options{Layout: app.Layout, Transient: transient, Names: netdef.Names{}})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package plan
+package launch
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"vmlite/plan"
 )
 
 // hostProbe is the real machine.
@@ -22,7 +24,7 @@ func (hostProbe) IsDir(p string) bool {
 // InitKind follows init's symlinks inside rootfs (an absolute link target
 // is relative to the guest's root, not the host's) and names the init
 // system by what it finds.
-func (hostProbe) InitKind(rootfs, init string) InitKind {
+func (hostProbe) InitKind(rootfs, init string) plan.InitKind {
 	if rootfs == "" {
 		rootfs = "/"
 	}
@@ -46,26 +48,26 @@ func (hostProbe) InitKind(rootfs, init string) InitKind {
 
 // classifyInit names an init from its resolved guest path and, when the
 // name says nothing, its content.
-func classifyInit(resolved string, content func() []byte) InitKind {
+func classifyInit(resolved string, content func() []byte) plan.InitKind {
 	base := path.Base(resolved)
 	switch {
 	case base == "systemd" || strings.HasSuffix(resolved, "/lib/systemd/systemd"):
-		return InitSystemd
+		return plan.InitSystemd
 	case base == "busybox":
-		return InitBusybox
+		return plan.InitBusybox
 	case base == "sh" || base == "bash" || base == "dash" || base == "ash" || base == "zsh":
-		return InitShell
+		return plan.InitShell
 	}
 	b := content()
 	switch {
 	case bytes.Contains(b, []byte("BusyBox")):
-		return InitBusybox
+		return plan.InitBusybox
 	case bytes.Contains(b, []byte("systemd")) && bytes.Contains(b, []byte("SYSTEMD_")):
-		return InitSystemd
+		return plan.InitSystemd
 	case bytes.Contains(b, []byte("/etc/inittab")) && bytes.Contains(b, []byte("INIT_VERSION")):
-		return InitSysvinit
+		return plan.InitSysvinit
 	}
-	return InitUnknown
+	return plan.InitUnknown
 }
 
 func readHead(p string, n int64) ([]byte, error) {

@@ -1,4 +1,4 @@
-package plan
+package launch
 
 import (
 	"crypto/rand"
@@ -11,6 +11,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/caps"
+	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -40,20 +41,20 @@ type Probe interface {
 	// IsDir reports whether a host path is a directory.
 	IsDir(path string) bool
 	// InitKind guesses the init system of guest path init under rootfs ("" = host root).
-	InitKind(rootfs, init string) InitKind
+	InitKind(rootfs, init string) plan.InitKind
 }
 
 // Build turns a validated domain into a launch plan: every default resolved,
 // names and addresses allocated. Errors are the user's (a rootfs that does
 // not exist): they name the XML element.
-func Build(d *domain.Domain, o Options) (*Plan, error) {
+func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 	probe := o.Probe
 	if probe == nil {
 		probe = NewHostProbe()
 	}
 	x := d.XML
-	p := &Plan{
-		Version:   Version,
+	p := &plan.Plan{
+		Version:   plan.Version,
 		Name:      x.Name,
 		UUID:      strings.ToLower(x.UUID),
 		Transient: o.Transient,
@@ -67,7 +68,7 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 		p.Hostname = Hostname(x.Name)
 	}
 	l := o.Layout
-	p.Paths = Paths{
+	p.Paths = plan.Paths{
 		RunDir: l.RunDir(p.Name), LogFile: l.ConsoleLog(p.Name), SupervisorLog: l.SupervisorLog(p.Name),
 		StateFile: l.StateFile(p.Name), ControlSocket: l.ControlSocket(p.Name), PlanFile: l.PlanFile(p.Name),
 		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name), ShiftDir: l.ShiftDir(),
@@ -82,10 +83,10 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 	buildConsoles(p, x, l)
 	if x.IDMap != nil {
 		for _, r := range x.IDMap.UIDs {
-			p.IDMap.UIDs = append(p.IDMap.UIDs, IDRange{uint32(r.Start), uint32(r.Target), uint32(r.Count)})
+			p.IDMap.UIDs = append(p.IDMap.UIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
 		}
 		for _, r := range x.IDMap.GIDs {
-			p.IDMap.GIDs = append(p.IDMap.GIDs, IDRange{uint32(r.Start), uint32(r.Target), uint32(r.Count)})
+			p.IDMap.GIDs = append(p.IDMap.GIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
 		}
 		p.IDMap.AllowOverlap = d.Meta.AllowIDMapOverlap
 		p.IDMap.ForceChown = d.Meta.IDMapChown
@@ -93,7 +94,7 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 		// back to) the guest's root would see its files owned by nobody.
 		p.Rootfs.IDMapped = p.Rootfs.Path != ""
 		for i := range p.Mounts {
-			p.Mounts[i].IDMapped = p.Mounts[i].Kind == MountBind
+			p.Mounts[i].IDMapped = p.Mounts[i].Kind == plan.MountBind
 		}
 	}
 	p.Capabilities = buildCapabilities(x)
@@ -105,10 +106,10 @@ func Build(d *domain.Domain, o Options) (*Plan, error) {
 		return nil, fmt.Errorf("plan: no interface namer given")
 	}
 	buildInterfaces(p, x, o.Names)
-	p.Lifecycle = Lifecycle{
-		OnPoweroff: action(x.OnPoweroff, ActionDestroy),
-		OnReboot:   action(x.OnReboot, ActionRestart),
-		OnCrash:    action(x.OnCrash, ActionDestroy),
+	p.Lifecycle = plan.Lifecycle{
+		OnPoweroff: action(x.OnPoweroff, plan.ActionDestroy),
+		OnReboot:   action(x.OnReboot, plan.ActionRestart),
+		OnCrash:    action(x.OnCrash, plan.ActionDestroy),
 	}
 	p.Stop = stopFor(p.Init.Kind, d.Meta)
 	// The live XML names the uuid the guest runs with, also when the
@@ -145,9 +146,9 @@ func Hostname(name string) string {
 	return h
 }
 
-func buildInit(p *Plan, x *libvirtxml.Domain, d *domain.Domain, probe Probe) {
+func buildInit(p *plan.Plan, x *libvirtxml.Domain, d *domain.Domain, probe Probe) {
 	os := x.OS
-	p.Init = Init{Dir: "/", XMLPath: "/domain/os/init"}
+	p.Init = plan.Init{Dir: "/", XMLPath: "/domain/os/init"}
 	if os == nil {
 		return
 	}
@@ -195,7 +196,7 @@ func setEnv(env []string, k, v string) []string {
 	return append(env, k+"="+v)
 }
 
-func buildFilesystems(p *Plan, x *libvirtxml.Domain, probe Probe, add func(path, msg, value string)) {
+func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, add func(path, msg, value string)) {
 	if x.Devices == nil {
 		return
 	}
@@ -214,37 +215,37 @@ func buildFilesystems(p *Plan, x *libvirtxml.Domain, probe Probe, add func(path,
 				continue
 			}
 			if filepath.Clean(target) == "/" {
-				p.Rootfs = Rootfs{Path: filepath.Clean(src), ReadOnly: ro, XMLPath: xp}
+				p.Rootfs = plan.Rootfs{Path: filepath.Clean(src), ReadOnly: ro, XMLPath: xp}
 				continue
 			}
-			p.Mounts = append(p.Mounts, Mount{Kind: MountBind, Source: src, Target: target, ReadOnly: ro, XMLPath: xp})
+			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountBind, Source: src, Target: target, ReadOnly: ro, XMLPath: xp})
 		case fs.Source != nil && fs.Source.RAM != nil:
 			size, err := domain.ScaledBytes(uint64(fs.Source.RAM.Usage), fs.Source.RAM.Units)
 			if err != nil {
 				add(xp+"/source/@units", err.Error(), fs.Source.RAM.Units)
 				continue
 			}
-			p.Mounts = append(p.Mounts, Mount{Kind: MountTmpfs, Target: target, SizeBytes: size, ReadOnly: ro, XMLPath: xp})
+			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountTmpfs, Target: target, SizeBytes: size, ReadOnly: ro, XMLPath: xp})
 		case fs.Source != nil && fs.Source.Bind != nil:
-			p.Mounts = append(p.Mounts, Mount{Kind: MountGuest, Source: fs.Source.Bind.Dir, Target: target, ReadOnly: ro, XMLPath: xp})
+			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountGuest, Source: fs.Source.Bind.Dir, Target: target, ReadOnly: ro, XMLPath: xp})
 		case fs.Source != nil && fs.Source.Block != nil:
-			p.Mounts = append(p.Mounts, Mount{Kind: MountBlock, Source: fs.Source.Block.Dev, Target: target, ReadOnly: ro, XMLPath: xp})
+			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountBlock, Source: fs.Source.Block.Dev, Target: target, ReadOnly: ro, XMLPath: xp})
 		}
 	}
 	for i, h := range x.Devices.Hostdevs {
 		xp := fmt.Sprintf("/domain/devices/hostdev[%d]", i+1)
 		if h.CapsStorage != nil {
 			dev := h.CapsStorage.Source.Block
-			p.Devices = append(p.Devices, Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
+			p.Devices = append(p.Devices, plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
 		}
 		if h.CapsMisc != nil {
 			dev := h.CapsMisc.Source.Char
-			p.Devices = append(p.Devices, Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
+			p.Devices = append(p.Devices, plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
 		}
 	}
 }
 
-func buildConsoles(p *Plan, x *libvirtxml.Domain, l state.Layout) {
+func buildConsoles(p *plan.Plan, x *libvirtxml.Domain, l state.Layout) {
 	var consoles []libvirtxml.DomainConsole
 	if x.Devices != nil {
 		consoles = x.Devices.Consoles
@@ -264,7 +265,7 @@ func buildConsoles(p *Plan, x *libvirtxml.Domain, l state.Layout) {
 			gp = fmt.Sprintf("/dev/tty%d", port)
 		}
 		name := fmt.Sprintf("console%d", port)
-		pc := Console{
+		pc := plan.Console{
 			Port: port, GuestPath: gp, Name: name, Socket: l.ConsoleSocket(p.Name, name),
 			XMLPath: fmt.Sprintf("/domain/devices/console[%d]", i+1),
 		}
@@ -275,13 +276,13 @@ func buildConsoles(p *Plan, x *libvirtxml.Domain, l state.Layout) {
 	}
 }
 
-func buildCapabilities(x *libvirtxml.Domain) Capabilities {
+func buildCapabilities(x *libvirtxml.Domain) plan.Capabilities {
 	var c *libvirtxml.DomainFeatureCapabilities
 	if x.Features != nil {
 		c = x.Features.Capabilities
 	}
 	if c == nil {
-		return Capabilities{Drop: defaultDrop(x)}
+		return plan.Capabilities{Drop: defaultDrop(x)}
 	}
 	states := map[string]string{} // CAP_X -> on|off
 	v := reflect.ValueOf(*c)
@@ -322,7 +323,7 @@ func buildCapabilities(x *libvirtxml.Domain) Capabilities {
 			}
 		}
 	}
-	return Capabilities{Drop: drop}
+	return plan.Capabilities{Drop: drop}
 }
 
 // defaultDrop is libvirt's default drop set; a guest whose root is the
@@ -335,14 +336,14 @@ func defaultDrop(x *libvirtxml.Domain) []string {
 	return drop
 }
 
-func action(s string, def Action) Action {
+func action(s string, def plan.Action) plan.Action {
 	switch s {
 	case "destroy":
-		return ActionDestroy
+		return plan.ActionDestroy
 	case "restart":
-		return ActionRestart
+		return plan.ActionRestart
 	case "preserve":
-		return ActionPreserve
+		return plan.ActionPreserve
 	}
 	return def
 }

@@ -1,19 +1,21 @@
-package plan
+package launch
 
 import (
 	"fmt"
 
 	"libvirt.org/go/libvirtxml"
+
+	"vmlite/plan"
 )
 
 // buildInterfaces resolves every <interface>: host and guest link names,
 // a stable MAC when none is given, addresses and routes.
-func buildInterfaces(p *Plan, x *libvirtxml.Domain, names Namer) {
+func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 	if x.Devices == nil {
 		return
 	}
 	for i, ifc := range x.Devices.Interfaces {
-		it := Interface{XMLPath: fmt.Sprintf("/domain/devices/interface[%d]", i+1)}
+		it := plan.Interface{XMLPath: fmt.Sprintf("/domain/devices/interface[%d]", i+1)}
 		if s := ifc.Source; s != nil {
 			switch {
 			case s.Bridge != nil:
@@ -54,7 +56,7 @@ func buildInterfaces(p *Plan, x *libvirtxml.Domain, names Namer) {
 			if r.Address != "" && !(r.Address == "0.0.0.0" || r.Address == "::") {
 				dest = cidr(r.Address, r.Prefix)
 			}
-			it.Routes = append(it.Routes, Route{Dest: dest, Gateway: r.Gateway})
+			it.Routes = append(it.Routes, plan.Route{Dest: dest, Gateway: r.Gateway})
 		}
 		if ifc.MTU != nil {
 			it.MTU = int(ifc.MTU.Size)

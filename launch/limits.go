@@ -1,9 +1,10 @@
-package plan
+package launch
 
 import (
 	"libvirt.org/go/libvirtxml"
 
 	"vmlite/domain"
+	"vmlite/plan"
 )
 
 // Defaults for limits the XML leaves open.
@@ -18,7 +19,7 @@ const (
 )
 
 // buildCgroup fills the cgroup placement and limits from the XML.
-func buildCgroup(p *Plan, x *libvirtxml.Domain, d *domain.Domain) error {
+func buildCgroup(p *plan.Plan, x *libvirtxml.Domain, d *domain.Domain) error {
 	p.Cgroup.Partition = defaultPartition
 	if x.Resource != nil && x.Resource.Partition != "" {
 		p.Cgroup.Partition = x.Resource.Partition
@@ -85,7 +86,7 @@ func buildCgroup(p *Plan, x *libvirtxml.Domain, d *domain.Domain) error {
 	if bt := x.BlockIOTune; bt != nil {
 		l.BlkioWeight = uint64(bt.Weight)
 		for _, dev := range bt.Device {
-			l.BlkioDevices = append(l.BlkioDevices, BlkioDevice{
+			l.BlkioDevices = append(l.BlkioDevices, plan.BlkioDevice{
 				Path: dev.Path, Weight: uint64(dev.Weight),
 				ReadBps: uint64(dev.ReadBytesSec), WriteBps: uint64(dev.WriteBytesSec),
 				ReadIops: uint64(dev.ReadIopsSec), WriteIops: uint64(dev.WriteIopsSec),

@@ -1,4 +1,4 @@
-package plan
+package launch
 
 import (
 	"slices"
@@ -7,6 +7,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/caps"
+	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -14,9 +15,9 @@ import (
 type fakeProbe struct{}
 
 func (fakeProbe) IsDir(string) bool                { return true }
-func (fakeProbe) InitKind(string, string) InitKind { return InitBusybox }
+func (fakeProbe) InitKind(string, string) plan.InitKind { return plan.InitBusybox }
 
-func build(t *testing.T, idmap, features, meta string) *Plan {
+func build(t *testing.T, idmap, features, meta string) *plan.Plan {
 	t.Helper()
 	doc := `<domain type='lxc'><name>g</name><memory>65536</memory>` + meta + `
   <os><type>exe</type><init>/sbin/init</init></os>` + features + idmap + `
@@ -39,7 +40,7 @@ func build(t *testing.T, idmap, features, meta string) *Plan {
 
 const stdIDMap = `<idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/></idmap>`
 
-// TestBuildIDMap: what plan.Build derives from <idmap> and its metadata.
+// TestBuildIDMap: what launch.Build derives from <idmap> and its metadata.
 func TestBuildIDMap(t *testing.T) {
 	p := build(t, stdIDMap, "", `<metadata><vmlite:config xmlns:vmlite="urn:vmlite:domain:1"><vmlite:idmap allowOverlap="yes" shift="chown"/></vmlite:config></metadata>`)
 	if !p.IDMap.Enabled() || !p.IDMap.AllowOverlap || !p.IDMap.ForceChown {
@@ -49,12 +50,12 @@ func TestBuildIDMap(t *testing.T) {
 		t.Errorf("rootfs %+v, shift dir %q", p.Rootfs, p.Paths.ShiftDir)
 	}
 	for _, m := range p.Mounts {
-		if m.IDMapped != (m.Kind == MountBind) {
+		if m.IDMapped != (m.Kind == plan.MountBind) {
 			t.Errorf("mount %s (%s): idmapped %v", m.Target, m.Kind, m.IDMapped)
 		}
 	}
 	plain := build(t, "", "", "")
-	if plain.IDMap.Enabled() || plain.Rootfs.IDMapped || slices.ContainsFunc(plain.Mounts, func(m Mount) bool { return m.IDMapped }) {
+	if plain.IDMap.Enabled() || plain.Rootfs.IDMapped || slices.ContainsFunc(plain.Mounts, func(m plan.Mount) bool { return m.IDMapped }) {
 		t.Errorf("a guest without <idmap> got idmapped mounts: %+v %+v", plain.Rootfs, plain.Mounts)
 	}
 }
