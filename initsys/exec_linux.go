@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/idfile"
+	"vmlite/plan"
 )
 
 // lookupInit checks that the guest's init exists and is executable in the
@@ -101,5 +102,5 @@ func (g *guest) exec(argv0 string) error {
 	argv := append([]string{argv0}, g.p.Init.Args...)
 	err := unix.Exec(argv0, argv, g.p.Init.Env)
 	user := errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOENT)
-	return &StepError{Step: "exec init", XMLPath: g.p.Init.XMLPath, Err: &os.PathError{Op: "execve", Path: argv0, Err: err}, User: user}
+	return &plan.StepError{Step: "exec init", XMLPath: g.p.Init.XMLPath, Err: &os.PathError{Op: "execve", Path: argv0, Err: err}, User: user}
 }

@@ -14,7 +14,7 @@ package plan
 //
 // supervisor -> `vmlite __init` (ExtraFiles; stdin/stdout/stderr are console 0's pty slave):
 //
-//	fd 3  sync socket (unix seqpacket), see initsys/sync.go for the protocol
+//	fd 3  sync socket (unix seqpacket), see plan/sync.go for the protocol
 //	fd 4+i  console i's pty slave (i = 0 .. len(Consoles)-1)
 const (
 	SupervisorPlanFD   = 3

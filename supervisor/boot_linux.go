@@ -45,11 +45,11 @@ func (s *Supervisor) setupHost() error {
 		return err
 	}
 	if err := state.WriteRuntimeFile(s.p.Paths.PlanFile, b, 0o600); err != nil {
-		return &initsys.StepError{Step: "record launch plan", Err: err}
+		return &plan.StepError{Step: "record launch plan", Err: err}
 	}
 	if s.p.DomainXML != "" {
 		if err := state.WriteRuntimeFile(s.p.Paths.LiveXML, []byte(s.p.DomainXML), 0o600); err != nil {
-			return &initsys.StepError{Step: "record live XML", Err: err}
+			return &plan.StepError{Step: "record live XML", Err: err}
 		}
 	}
 	s.setState(func(st *state.State) {})
@@ -57,7 +57,7 @@ func (s *Supervisor) setupHost() error {
 		return err
 	}
 	if err := s.listenControl(); err != nil {
-		return &initsys.StepError{Step: "open control socket", Err: err}
+		return &plan.StepError{Step: "open control socket", Err: err}
 	}
 	return nil
 }
@@ -67,9 +67,9 @@ func (s *Supervisor) setupHost() error {
 // child's start-up (the first boot sets the host side up there).
 func (s *Supervisor) boot(during func() error) error {
 	s.bornInCgroup = false
-	parent, child, err := initsys.SocketPair()
+	parent, child, err := plan.SocketPair()
 	if err != nil {
-		return &initsys.StepError{Step: "create sync socket", Err: err}
+		return &plan.StepError{Step: "create sync socket", Err: err}
 	}
 	defer parent.Close()
 	exe := s.initExecutable()
@@ -90,7 +90,7 @@ func (s *Supervisor) boot(during func() error) error {
 	}
 	child.Close()
 	if err != nil {
-		return &initsys.StepError{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
+		return &plan.StepError{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
 	}
 	// exited is closed once init is reaped; cmd.ProcessState is then set.
 	exited := make(chan struct{})
@@ -135,7 +135,7 @@ func (s *Supervisor) boot(during func() error) error {
 		return err
 	}
 	defer closeTrees(trees)
-	msg := initsys.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0)
+	msg := plan.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0)
 	fds, msg.MountFDs = treeRights(fds, trees)
 	nodes, err := s.devNodes()
 	if err != nil {
@@ -143,8 +143,8 @@ func (s *Supervisor) boot(during func() error) error {
 	}
 	defer closeNodes(nodes)
 	fds, msg.DevFDs = nodeRights(fds, nodes)
-	if err := initsys.Send(parent, msg, fds...); err != nil {
-		return &initsys.StepError{Step: "release guest", Err: err}
+	if err := plan.Send(parent, msg, fds...); err != nil {
+		return &plan.StepError{Step: "release guest", Err: err}
 	}
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
 		return err
@@ -165,13 +165,13 @@ func (s *Supervisor) boot(during func() error) error {
 // awaitExec follows the sync protocol until init has exec'd.
 func (s *Supervisor) awaitExec(parent *os.File, cmd *exec.Cmd, exited <-chan struct{}) error {
 	type recv struct {
-		m   initsys.Message
+		m   plan.Message
 		err error
 	}
 	msgs := make(chan recv, 4)
 	go func() {
 		for {
-			m, fds, err := initsys.Recv(parent)
+			m, fds, err := plan.Recv(parent)
 			for _, fd := range fds {
 				unix.Close(fd)
 			}
@@ -194,17 +194,17 @@ func (s *Supervisor) awaitExec(parent *os.File, cmd *exec.Cmd, exited <-chan str
 				// __init died without a word: say how.
 				select {
 				case <-exited:
-					return &initsys.StepError{Step: "set up guest", Err: fmt.Errorf("guest set-up process ended: %s", describeExit(cmd.ProcessState))}
+					return &plan.StepError{Step: "set up guest", Err: fmt.Errorf("guest set-up process ended: %s", describeExit(cmd.ProcessState))}
 				case <-time.After(5 * time.Second):
-					return &initsys.StepError{Step: "set up guest", Err: r.err}
+					return &plan.StepError{Step: "set up guest", Err: r.err}
 				}
 			case r.m.IsError():
-				return &initsys.StepError{Step: r.m.Step, XMLPath: r.m.XMLPath, Err: errors.New(r.m.Msg), User: r.m.User}
+				return &plan.StepError{Step: r.m.Step, XMLPath: r.m.XMLPath, Err: errors.New(r.m.Msg), User: r.m.User}
 			case r.m.IsReady():
 				ready = true
 			}
 		case <-timeout.C:
-			return &initsys.StepError{Step: "set up guest", Err: fmt.Errorf("no answer from the guest's set-up after %v", bootTimeout)}
+			return &plan.StepError{Step: "set up guest", Err: fmt.Errorf("no answer from the guest's set-up after %v", bootTimeout)}
 		}
 	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vmlite/initsys"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -165,7 +164,7 @@ func (s *Supervisor) failStart(err error) {
 // resultOf turns a start error into the CLI's report.
 func resultOf(err error) plan.StartResult {
 	r := plan.StartResult{Error: err.Error()}
-	var se *initsys.StepError
+	var se *plan.StepError
 	if errors.As(err, &se) {
 		r.Step, r.XMLPath, r.User, r.Error = se.Step, se.XMLPath, se.User, se.Err.Error()
 	}

@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vmlite/initsys"
 	"vmlite/plan"
 )
 
@@ -173,7 +172,7 @@ func recvLaunch(conn *net.UnixConn) (*plan.Plan, *os.File, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read launch request: %w", err)
 	}
-	fds, err := initsys.ParseRights(oob[:oobn])
+	fds, err := plan.ParseRights(oob[:oobn])
 	if err != nil || len(fds) != 1 {
 		for _, fd := range fds {
 			unix.Close(fd)

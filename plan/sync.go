@@ -1,4 +1,4 @@
-package initsys
+package plan
 
 // The sync protocol between the supervisor and `vmlite __init` runs over a
 // unix SOCK_SEQPACKET socketpair (fd plan.InitSyncFD in the child). One JSON
@@ -8,53 +8,52 @@ package initsys
 //	   clone(namespaces) ------------------>
 //	   cgroup membership (v1), host side of
 //	   the network, idmapped mount trees
-//	   msgGo{plan} + SCM_RIGHTS(tree fds) -->
+//	   MsgGo{plan} + SCM_RIGHTS(tree fds) -->
 //	                                          unshare(cgroup ns), mounts, /dev,
 //	                                          console, pivot_root, hostname,
 //	                                          capabilities, lookup of init
-//	   <--------------------------- msgReady
+//	   <--------------------------- MsgReady
 //	                                          execve(init); fd 3 is close-on-exec
 //	   EOF -> init runs (exec succeeded)
 //
-//	   <------------- msgError{step, xmlPath, msg}  at any point, also when execve
-//	                                                 fails after msgReady
+//	   <------------- MsgError{step, xmlPath, msg}  at any point, also when execve
+//	                                                 fails after MsgReady
 //
-// EOF before msgReady means __init died (crash, OOM, killed): the supervisor
+// EOF before MsgReady means __init died (crash, OOM, killed): the supervisor
 // then reports the wait status instead.
 
-// msgType is a sync message kind.
-type msgType string
+// MsgType is a sync message kind.
+type MsgType string
 
 const (
-	msgGo    msgType = "go"
-	msgReady msgType = "ready"
-	msgError msgType = "error"
+	MsgGo    MsgType = "go"
+	MsgReady MsgType = "ready"
+	MsgError MsgType = "error"
 )
 
-// Message is one sync packet. Exported for the supervisor, which speaks the
-// other side of the protocol.
+// Message is one sync packet; the supervisor and __init speak its two sides.
 type Message struct {
-	Type msgType `json:"type"`
-	// Plan travels with msgGo (JSON of plan.Plan).
+	Type MsgType `json:"type"`
+	// Plan travels with MsgGo (JSON of plan.Plan).
 	Plan []byte `json:"plan,omitempty"`
-	// RootfsFD is set in msgGo when an idmapped root tree fd rides along in
+	// RootfsFD is set in MsgGo when an idmapped root tree fd rides along in
 	// SCM_RIGHTS: the index of that fd in the received rights.
 	RootfsFD int `json:"rootfsFd"`
-	// ConsolePaths are the host paths of the console pty slaves (msgGo).
+	// ConsolePaths are the host paths of the console pty slaves (MsgGo).
 	// __init binds them by path: a bind from the inherited fd would name the
 	// supervisor's mount namespace, which mount(2) refuses (EINVAL).
 	ConsolePaths []string `json:"consolePaths,omitempty"`
 	// MountFDs is aligned with the plan's Mounts: for each, the index in
 	// the received rights of a mount tree the supervisor cloned (and
-	// idmapped) from its host source, or -1 (msgGo).
+	// idmapped) from its host source, or -1 (MsgGo).
 	MountFDs []int `json:"mountFds,omitempty"`
 	// DevFDs maps host device paths to the index in the received rights of
-	// a copy of the node owned by a mapped guest's root (msgGo).
+	// a copy of the node owned by a mapped guest's root (MsgGo).
 	DevFDs map[string]int `json:"devFds,omitempty"`
 	// AttachDir is an empty host directory, traversable by the guest's
-	// root, where __init attaches the root tree (msgGo).
+	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`
-	// Step, XMLPath, Msg and User describe a failure (msgError).
+	// Step, XMLPath, Msg and User describe a failure (MsgError).
 	Step    string `json:"step,omitempty"`
 	XMLPath string `json:"xmlPath,omitempty"`
 	Msg     string `json:"msg,omitempty"`
@@ -65,7 +64,7 @@ type Message struct {
 
 // GoMessage is the release message carrying the plan.
 func GoMessage(planJSON []byte, consolePaths []string, attachDir string, withRootfsFD bool) Message {
-	m := Message{Type: msgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
+	m := Message{Type: MsgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
 	if withRootfsFD {
 		m.RootfsFD = 0
 	}
@@ -73,10 +72,10 @@ func GoMessage(planJSON []byte, consolePaths []string, attachDir string, withRoo
 }
 
 // IsReady reports whether m is the ready message.
-func (m Message) IsReady() bool { return m.Type == msgReady }
+func (m Message) IsReady() bool { return m.Type == MsgReady }
 
 // IsError reports whether m reports a failure.
-func (m Message) IsError() bool { return m.Type == msgError }
+func (m Message) IsError() bool { return m.Type == MsgError }
 
 // StepError is a set-up failure inside the guest, naming the step and the
 // XML element it came from.

@@ -1,4 +1,4 @@
-package initsys
+package plan
 
 import (
 	"encoding/json"
