@@ -102,5 +102,5 @@ func (g *guest) exec(argv0 string) error {
 	argv := append([]string{argv0}, g.p.Init.Args...)
 	err := unix.Exec(argv0, argv, g.p.Init.Env)
 	user := errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOENT)
-	return &plan.StepError{Step: "exec init", XMLPath: g.p.Init.XMLPath, Err: &os.PathError{Op: "execve", Path: argv0, Err: err}, User: user}
+	return &plan.StepFailure{Step: "exec init", XMLPath: g.p.Init.XMLPath, Err: &os.PathError{Op: "execve", Path: argv0, Err: err}, User: user}
 }

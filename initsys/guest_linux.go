@@ -51,12 +51,12 @@ func (g *guest) inRoot(p string) string {
 
 // stepErr wraps err as a failed step.
 func stepErr(step, xmlPath string, err error) error {
-	return &plan.StepError{Step: step, XMLPath: xmlPath, Err: err}
+	return &plan.StepFailure{Step: step, XMLPath: xmlPath, Err: err}
 }
 
 // userStepErr is a failed step the user fixes (rootfs content, XML).
 func userStepErr(step, xmlPath string, err error) error {
-	return &plan.StepError{Step: step, XMLPath: xmlPath, Err: err, User: true}
+	return &plan.StepFailure{Step: step, XMLPath: xmlPath, Err: err, User: true}
 }
 
 // ensureDir makes dir (a path under the new root) exist.

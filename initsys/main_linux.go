@@ -28,11 +28,11 @@ func Main() {
 	sync := os.NewFile(uintptr(plan.InitSyncFD), "sync")
 	err := run(sync)
 	// run returns only on failure (success ends in execve).
-	var se *plan.StepError
-	if !errors.As(err, &se) {
-		se = &plan.StepError{Step: "set up guest", Err: err}
+	var f *plan.StepFailure
+	if !errors.As(err, &f) {
+		f = plan.Fail("set up guest", err)
 	}
-	_ = plan.Send(sync, plan.Message{Type: plan.MsgError, Step: se.Step, XMLPath: se.XMLPath, Msg: se.Err.Error(), User: se.User})
+	_ = plan.Send(sync, plan.Message{Type: plan.MsgError, Failure: f})
 	fmt.Fprintf(os.Stderr, "vmlite __init: %v\n", err)
 	os.Exit(255)
 }
@@ -43,19 +43,19 @@ func run(sync *os.File) (err error) {
 	defer func() {
 		// A panic must still reach the supervisor as a step error.
 		if r := recover(); r != nil {
-			err = &plan.StepError{Step: "set up guest", Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+			err = &plan.StepFailure{Step: "set up guest", Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
 		}
 	}()
 	m, fds, err := plan.Recv(sync)
 	if err != nil {
-		return &plan.StepError{Step: "wait for supervisor", Err: err}
+		return &plan.StepFailure{Step: "wait for supervisor", Err: err}
 	}
 	if m.Type != plan.MsgGo {
-		return &plan.StepError{Step: "wait for supervisor", Err: fmt.Errorf("unexpected message %q", m.Type)}
+		return &plan.StepFailure{Step: "wait for supervisor", Err: fmt.Errorf("unexpected message %q", m.Type)}
 	}
 	p, err := plan.Unmarshal(m.Plan)
 	if err != nil {
-		return &plan.StepError{Step: "read launch plan", Err: err}
+		return &plan.StepFailure{Step: "read launch plan", Err: err}
 	}
 	rootTree := -1
 	if m.RootfsFD >= 0 && m.RootfsFD < len(fds) {
@@ -113,7 +113,7 @@ func run(sync *os.File) (err error) {
 		return err
 	}
 	if err := plan.Send(sync, plan.Message{Type: plan.MsgReady}); err != nil {
-		return &plan.StepError{Step: "report ready", Err: err}
+		return &plan.StepFailure{Step: "report ready", Err: err}
 	}
 	return g.exec(argv0)
 }

@@ -3,6 +3,7 @@ package launch
 import (
 	"crypto/rand"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,7 +16,7 @@ import (
 	"vmlite/state"
 )
 
-// Options are the inputs of Build besides the domain.
+// Options are the inputs of Build and Prepare besides the domain.
 type Options struct {
 	Layout state.Layout
 	// Transient marks a guest started from a file without define.
@@ -26,6 +27,9 @@ type Options struct {
 	// Names allocates host link names and MACs (package netdef; an
 	// interface here because netdef builds on plan).
 	Names Namer
+	// Networks attaches interfaces to managed networks (Prepare); nil
+	// refuses guests that have such interfaces.
+	Networks NetworkResolver
 }
 
 // Namer allocates interface names and addresses for a guest.
@@ -42,6 +46,9 @@ type Probe interface {
 	IsDir(path string) bool
 	// InitKind guesses the init system of guest path init under rootfs ("" = host root).
 	InitKind(rootfs, init string) plan.InitKind
+	// Perm returns the permission bits of a host path; false if it cannot
+	// be looked at.
+	Perm(path string) (fs.FileMode, bool)
 }
 
 // Build turns a validated domain into a launch plan: every default resolved,

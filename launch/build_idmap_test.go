@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +15,9 @@ import (
 // fakeProbe answers every host question without touching the host.
 type fakeProbe struct{}
 
-func (fakeProbe) IsDir(string) bool                { return true }
+func (fakeProbe) IsDir(string) bool                     { return true }
 func (fakeProbe) InitKind(string, string) plan.InitKind { return plan.InitBusybox }
+func (fakeProbe) Perm(string) (fs.FileMode, bool)       { return 0o755, true }
 
 func build(t *testing.T, idmap, features, meta string) *plan.Plan {
 	t.Helper()

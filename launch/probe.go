@@ -2,6 +2,7 @@ package launch
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,6 +20,14 @@ func NewHostProbe() Probe { return hostProbe{} }
 func (hostProbe) IsDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+func (hostProbe) Perm(p string) (fs.FileMode, bool) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, false
+	}
+	return fi.Mode().Perm(), true
 }
 
 // InitKind follows init's symlinks inside rootfs (an absolute link target

@@ -20,7 +20,7 @@ import (
 // server could not tell them apart.
 //
 // The caller applies it with the prefix of n.IPv4() and, for a default
-// route, n.IPv4().Address as the gateway (ResolveNetworkInterfaces does
+// route, n.IPv4().Address as the gateway (Resolver.ResolveNetwork gives
 // both). A running network's dnsmasq is restarted in the calling thread's
 // network namespace, which must be the one the network was started in (the
 // host's).

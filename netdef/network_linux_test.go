@@ -378,8 +378,27 @@ func TestResolveAndAutostart(t *testing.T) {
 			{Type: TypeNetwork, Network: name, GuestName: "eth2", MAC: GuestMAC(uuid, 2), IPs: []string{pfx + ".200/24"}},
 		}
 	}
+	// resolve applies Resolver's answers as launch.Prepare does (whose
+	// tests cover that policy with a fake resolver).
 	resolve := func(in []plan.Interface) error {
-		return runIn(host, func() error { return ResolveNetworkInterfaces(l, uuid, in) })
+		return runIn(host, func() error {
+			hasDefault := false
+			for i := range in {
+				x := &in[i]
+				bridge, addr, gw, err := Resolver{Layout: l}.ResolveNetwork(x.Network, uuid, x.MAC, len(x.IPs) == 0)
+				if err != nil {
+					return fmt.Errorf("interface %s: %w", x.XMLPath, err)
+				}
+				x.Bridge = bridge
+				if addr != "" {
+					x.IPs, x.Up = []string{addr}, true
+					if gw != "" && !hasDefault {
+						x.Routes, hasDefault = append(x.Routes, plan.Route{Gateway: gw}), true
+					}
+				}
+			}
+			return nil
+		})
 	}
 	if err := resolve(ifaces()); !errors.Is(err, errdefs.ErrNotRunning) || !strings.Contains(err.Error(), "/domain/devices/interface[1]") {
 		t.Errorf("resolve on a stopped network: %v, want ErrNotRunning naming the interface", err)

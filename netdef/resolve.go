@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"vmlite/internal/errdefs"
-	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -20,66 +19,46 @@ func (Names) HostLinkName(guest string, index int) string { return HostLinkName(
 // GuestMAC is GuestMAC.
 func (Names) GuestMAC(uuid string, index int) string { return GuestMAC(uuid, index) }
 
-// ResolveNetworkInterfaces completes the type='network' interfaces of the
-// guest with guestUUID, in place, for launch.Build: each gets its network's
-// bridge and, when it has no <ip>, the guest's stable address on the network
-// (AllocateAddress, so its MAC must be set) and, for a nat or route
-// network, a default route through the bridge unless some interface of the
-// guest has a default route already. Such an interface is brought up.
-//
-// The network must be running (errdefs.ErrNotRunning otherwise, naming the
-// interface's XML path); an unknown network is errdefs.ErrNotFound. Call it
-// in the host's network namespace: a new address restarts the network's
-// DHCP server.
-func ResolveNetworkInterfaces(l state.Layout, guestUUID string, ifaces []plan.Interface) error {
-	hasDefault := false
-	for _, in := range ifaces {
-		for _, r := range in.Routes {
-			hasDefault = hasDefault || r.Dest == ""
+// Resolver attaches guests' interfaces to the managed networks of a
+// layout, for launch.Prepare (it is a launch.NetworkResolver). Call it in the host's
+// network namespace: a new address restarts the network's DHCP server.
+type Resolver struct{ Layout state.Layout }
+
+// ResolveNetwork returns the bridge of the running network and, when
+// wantAddress, the guest's stable address on it (AllocateAddress: by guest
+// UUID and MAC) and, for a nat or route network, the gateway. An unknown
+// network is errdefs.ErrNotFound, one that is not running
+// errdefs.ErrNotRunning.
+func (r Resolver) ResolveNetwork(network, guestUUID, mac string, wantAddress bool) (bridge, address, gateway string, err error) {
+	l := r.Layout
+	n, err := Load(l, network)
+	if err != nil {
+		if errors.Is(err, errdefs.ErrNotFound) {
+			return "", "", "", fmt.Errorf("network %q is not defined: %w", network, errdefs.ErrNotFound)
 		}
+		return "", "", "", err
 	}
-	for i := range ifaces {
-		in := &ifaces[i]
-		if in.Type != TypeNetwork {
-			continue
-		}
-		where := in.XMLPath
-		if where == "" {
-			where = in.GuestName
-		}
-		n, err := Load(l, in.Network)
-		if err != nil {
-			if errors.Is(err, errdefs.ErrNotFound) {
-				return fmt.Errorf("interface %s: network %q is not defined: %w", where, in.Network, errdefs.ErrNotFound)
-			}
-			return fmt.Errorf("interface %s: %w", where, err)
-		}
-		if !Active(l, n.Name) {
-			return fmt.Errorf("interface %s: network %q is not active (vmlite net-start %s): %w", where, n.Name, n.Name, errdefs.ErrNotRunning)
-		}
-		// The bridge of the running network: it may have been redefined
-		// with another bridge name since it started.
-		if st, err := readRunState(l, n.Name); err == nil {
-			in.Bridge = st.Bridge
-		} else {
-			in.Bridge = n.Bridge
-		}
-		if len(in.IPs) > 0 || n.IPv4() == nil {
-			continue
-		}
-		ip, err := n.AllocateAddress(guestUUID, in.MAC)
-		if err != nil {
-			return fmt.Errorf("interface %s: %w", where, err)
-		}
-		c := n.IPv4()
-		in.IPs = []string{fmt.Sprintf("%s/%d", ip, c.Prefix())}
-		in.Up = true
-		if n.Forward != ForwardNone && !hasDefault {
-			in.Routes = append(in.Routes, plan.Route{Gateway: c.Address.String()})
-			hasDefault = true
-		}
+	if !Active(l, n.Name) {
+		return "", "", "", fmt.Errorf("network %q is not active (vmlite net-start %s): %w", n.Name, n.Name, errdefs.ErrNotRunning)
 	}
-	return nil
+	// The bridge of the running network: it may have been redefined with
+	// another bridge name since it started.
+	bridge = n.Bridge
+	if st, err := readRunState(l, n.Name); err == nil {
+		bridge = st.Bridge
+	}
+	if !wantAddress || n.IPv4() == nil {
+		return bridge, "", "", nil
+	}
+	ip, err := n.AllocateAddress(guestUUID, mac)
+	if err != nil {
+		return "", "", "", err
+	}
+	c := n.IPv4()
+	if n.Forward != ForwardNone {
+		gateway = c.Address.String()
+	}
+	return bridge, fmt.Sprintf("%s/%d", ip, c.Prefix()), gateway, nil
 }
 
 // ReleaseGuest forgets the addresses the guest with guestUUID holds on every

@@ -28,21 +28,3 @@ const (
 
 // InitConsoleFD is the fd on which __init receives console i's pty slave.
 func InitConsoleFD(i int) int { return initFirstConsoleFD + i }
-
-// StartResult is what the supervisor reports to `vmlite start` on the status pipe.
-type StartResult struct {
-	// OK is true once the guest's init has been exec'd.
-	OK bool `json:"ok"`
-	// InitPID is the host pid of the guest's init.
-	InitPID int `json:"initPid,omitempty"`
-	// SupervisorPID is the supervisor's pid.
-	SupervisorPID int `json:"supervisorPid,omitempty"`
-	// Step names the failed set-up step ("mount rootfs", "exec init").
-	Step string `json:"step,omitempty"`
-	// XMLPath locates the element the failed step came from.
-	XMLPath string `json:"xmlPath,omitempty"`
-	// Error is the message.
-	Error string `json:"error,omitempty"`
-	// User is true when the failure is the user's to fix (exit status 2).
-	User bool `json:"user,omitempty"`
-}

@@ -1,5 +1,7 @@
 package plan
 
+import "encoding/json"
+
 // The sync protocol between the supervisor and `vmlite __init` runs over a
 // unix SOCK_SEQPACKET socketpair (fd plan.InitSyncFD in the child). One JSON
 // message per packet; message boundaries and EOF come from the socket type.
@@ -16,7 +18,7 @@ package plan
 //	                                          execve(init); fd 3 is close-on-exec
 //	   EOF -> init runs (exec succeeded)
 //
-//	   <------------- MsgError{step, xmlPath, msg}  at any point, also when execve
+//	   <------------- MsgError{StepFailure} at any point, also when execve
 //	                                                 fails after MsgReady
 //
 // EOF before MsgReady means __init died (crash, OOM, killed): the supervisor
@@ -34,8 +36,9 @@ const (
 // Message is one sync packet; the supervisor and __init speak its two sides.
 type Message struct {
 	Type MsgType `json:"type"`
-	// Plan travels with MsgGo (JSON of plan.Plan).
-	Plan []byte `json:"plan,omitempty"`
+	// Plan travels with MsgGo: the supervisor passes on the JSON it read,
+	// not re-encoded (and not base64 as a []byte would be).
+	Plan json.RawMessage `json:"plan,omitempty"`
 	// RootfsFD is set in MsgGo when an idmapped root tree fd rides along in
 	// SCM_RIGHTS: the index of that fd in the received rights.
 	RootfsFD int `json:"rootfsFd"`
@@ -53,17 +56,14 @@ type Message struct {
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`
-	// Step, XMLPath, Msg and User describe a failure (MsgError).
-	Step    string `json:"step,omitempty"`
-	XMLPath string `json:"xmlPath,omitempty"`
-	Msg     string `json:"msg,omitempty"`
-	User    bool   `json:"user,omitempty"`
+	// Failure says what failed (MsgError).
+	Failure *StepFailure `json:"failure,omitempty"`
 }
 
 // Message constructors for the supervisor side.
 
 // GoMessage is the release message carrying the plan.
-func GoMessage(planJSON []byte, consolePaths []string, attachDir string, withRootfsFD bool) Message {
+func GoMessage(planJSON json.RawMessage, consolePaths []string, attachDir string, withRootfsFD bool) Message {
 	m := Message{Type: MsgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
 	if withRootfsFD {
 		m.RootfsFD = 0
@@ -76,22 +76,3 @@ func (m Message) IsReady() bool { return m.Type == MsgReady }
 
 // IsError reports whether m reports a failure.
 func (m Message) IsError() bool { return m.Type == MsgError }
-
-// StepError is a set-up failure inside the guest, naming the step and the
-// XML element it came from.
-type StepError struct {
-	Step    string
-	XMLPath string
-	Err     error
-	// User marks failures the user fixes in the XML or the rootfs (exit 2).
-	User bool
-}
-
-func (e *StepError) Error() string {
-	if e.XMLPath != "" {
-		return e.Step + " (" + e.XMLPath + "): " + e.Err.Error()
-	}
-	return e.Step + ": " + e.Err.Error()
-}
-
-func (e *StepError) Unwrap() error { return e.Err }

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,16 +41,12 @@ func (s *Supervisor) setupConsolesFirst() error {
 // waits on the sync socket meanwhile, so nothing of the guest runs before
 // its cgroup exists and it is in it.
 func (s *Supervisor) setupHost() error {
-	b, err := s.p.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := state.WriteRuntimeFile(s.p.Paths.PlanFile, b, 0o600); err != nil {
-		return &plan.StepError{Step: "record launch plan", Err: err}
+	if err := state.WriteRuntimeFile(s.p.Paths.PlanFile, s.encodedPlan(), 0o600); err != nil {
+		return &plan.StepFailure{Step: "record launch plan", Err: err}
 	}
 	if s.p.DomainXML != "" {
 		if err := state.WriteRuntimeFile(s.p.Paths.LiveXML, []byte(s.p.DomainXML), 0o600); err != nil {
-			return &plan.StepError{Step: "record live XML", Err: err}
+			return &plan.StepFailure{Step: "record live XML", Err: err}
 		}
 	}
 	s.setState(func(st *state.State) {})
@@ -57,7 +54,7 @@ func (s *Supervisor) setupHost() error {
 		return err
 	}
 	if err := s.listenControl(); err != nil {
-		return &plan.StepError{Step: "open control socket", Err: err}
+		return &plan.StepFailure{Step: "open control socket", Err: err}
 	}
 	return nil
 }
@@ -69,7 +66,7 @@ func (s *Supervisor) boot(during func() error) error {
 	s.bornInCgroup = false
 	parent, child, err := plan.SocketPair()
 	if err != nil {
-		return &plan.StepError{Step: "create sync socket", Err: err}
+		return &plan.StepFailure{Step: "create sync socket", Err: err}
 	}
 	defer parent.Close()
 	exe := s.initExecutable()
@@ -90,7 +87,7 @@ func (s *Supervisor) boot(during func() error) error {
 	}
 	child.Close()
 	if err != nil {
-		return &plan.StepError{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
+		return &plan.StepFailure{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
 	}
 	// exited is closed once init is reaped; cmd.ProcessState is then set.
 	exited := make(chan struct{})
@@ -135,7 +132,7 @@ func (s *Supervisor) boot(during func() error) error {
 		return err
 	}
 	defer closeTrees(trees)
-	msg := plan.GoMessage(mustMarshal(s.p), s.consolePaths(), attach, rootFD >= 0)
+	msg := plan.GoMessage(s.encodedPlan(), s.consolePaths(), attach, rootFD >= 0)
 	fds, msg.MountFDs = treeRights(fds, trees)
 	nodes, err := s.devNodes()
 	if err != nil {
@@ -144,7 +141,7 @@ func (s *Supervisor) boot(during func() error) error {
 	defer closeNodes(nodes)
 	fds, msg.DevFDs = nodeRights(fds, nodes)
 	if err := plan.Send(parent, msg, fds...); err != nil {
-		return &plan.StepError{Step: "release guest", Err: err}
+		return &plan.StepFailure{Step: "release guest", Err: err}
 	}
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
 		return err
@@ -194,17 +191,20 @@ func (s *Supervisor) awaitExec(parent *os.File, cmd *exec.Cmd, exited <-chan str
 				// __init died without a word: say how.
 				select {
 				case <-exited:
-					return &plan.StepError{Step: "set up guest", Err: fmt.Errorf("guest set-up process ended: %s", describeExit(cmd.ProcessState))}
+					return &plan.StepFailure{Step: "set up guest", Err: fmt.Errorf("guest set-up process ended: %s", describeExit(cmd.ProcessState))}
 				case <-time.After(5 * time.Second):
-					return &plan.StepError{Step: "set up guest", Err: r.err}
+					return &plan.StepFailure{Step: "set up guest", Err: r.err}
 				}
 			case r.m.IsError():
-				return &plan.StepError{Step: r.m.Step, XMLPath: r.m.XMLPath, Err: errors.New(r.m.Msg), User: r.m.User}
+				if r.m.Failure == nil {
+					return plan.Fail("set up guest", errors.New("failure without a report"))
+				}
+				return r.m.Failure
 			case r.m.IsReady():
 				ready = true
 			}
 		case <-timeout.C:
-			return &plan.StepError{Step: "set up guest", Err: fmt.Errorf("no answer from the guest's set-up after %v", bootTimeout)}
+			return &plan.StepFailure{Step: "set up guest", Err: fmt.Errorf("no answer from the guest's set-up after %v", bootTimeout)}
 		}
 	}
 }
@@ -255,10 +255,15 @@ func idMaps(rs []plan.IDRange) []syscall.SysProcIDMap {
 	return out
 }
 
-func mustMarshal(p *plan.Plan) []byte {
-	b, err := p.Marshal()
+// encodedPlan is the plan's JSON: as received, or encoded once here.
+func (s *Supervisor) encodedPlan() json.RawMessage {
+	if s.planJSON != nil {
+		return s.planJSON
+	}
+	b, err := s.p.Marshal()
 	if err != nil {
 		panic(err) // a Plan always marshals: plain data
 	}
+	s.planJSON = b
 	return b
 }

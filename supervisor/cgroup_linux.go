@@ -20,11 +20,11 @@ type cgroupHandle = cgroup.Manager
 func (s *Supervisor) setupCgroup() error {
 	mode, err := cgroup.Detect()
 	if err != nil {
-		return &plan.StepError{Step: "detect cgroup mode", Err: err}
+		return &plan.StepFailure{Step: "detect cgroup mode", Err: err}
 	}
 	m, err := cgroup.New(cgroup.DefaultRoot, mode, s.p.Cgroup)
 	if err != nil {
-		return &plan.StepError{Step: "create cgroup", XMLPath: "/domain/resource/partition", Err: err, User: true}
+		return &plan.StepFailure{Step: "create cgroup", XMLPath: "/domain/resource/partition", Err: err, User: true}
 	}
 	s.cgMode = mode
 	if err := m.Create(); err != nil {
@@ -32,7 +32,7 @@ func (s *Supervisor) setupCgroup() error {
 		if !errors.As(err, &w) {
 			// Create removed what it made; a cgroup that was there (another
 			// guest's) is refused and left alone: no undo to register.
-			se := &plan.StepError{Step: "create cgroup", Err: err}
+			se := &plan.StepFailure{Step: "create cgroup", Err: err}
 			if errors.Is(err, errdefs.ErrInvalid) {
 				se.XMLPath, se.User = "/domain/resource/partition", true
 			} else if errors.Is(err, errdefs.ErrAlreadyExists) {
@@ -57,7 +57,7 @@ func (s *Supervisor) setupCgroup() error {
 	if s.p.IDMap.Enabled() {
 		uid, gid := s.p.IDMap.HostRoot()
 		if err := m.Delegate(int(uid), int(gid)); err != nil {
-			return &plan.StepError{Step: "delegate cgroup to the guest's root", Err: err}
+			return &plan.StepFailure{Step: "delegate cgroup to the guest's root", Err: err}
 		}
 	}
 	return nil
@@ -71,7 +71,7 @@ func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
 	}
 	fd, err := s.cg.CgroupFD()
 	if err != nil {
-		return &plan.StepError{Step: "open cgroup", Err: err}
+		return &plan.StepFailure{Step: "open cgroup", Err: err}
 	}
 	cmd.SysProcAttr.UseCgroupFD = true
 	cmd.SysProcAttr.CgroupFD = fd
@@ -91,7 +91,7 @@ func (s *Supervisor) joinCgroup(pid int) error {
 		return nil
 	}
 	if err := s.cg.Apply(pid); err != nil {
-		return &plan.StepError{Step: "join cgroup", Err: err}
+		return &plan.StepFailure{Step: "join cgroup", Err: err}
 	}
 	return nil
 }

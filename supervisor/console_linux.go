@@ -30,7 +30,7 @@ func (s *Supervisor) setupConsoles() error {
 	for _, c := range s.p.Consoles {
 		master, slave, err := pty.Open()
 		if err != nil {
-			return &plan.StepError{Step: "allocate console " + c.Name, XMLPath: c.XMLPath, Err: err}
+			return &plan.StepFailure{Step: "allocate console " + c.Name, XMLPath: c.XMLPath, Err: err}
 		}
 		port := &consolePort{name: c.Name, master: master, slave: slave}
 		s.consoles = append(s.consoles, port)
@@ -39,7 +39,7 @@ func (s *Supervisor) setupConsoles() error {
 		// The guest's root must own its console, or a mapped guest's init
 		// cannot reopen /dev/console (it would belong to an unmapped uid).
 		if err := slave.Chown(int(uid), int(gid)); err != nil {
-			return &plan.StepError{Step: "allocate console " + c.Name, XMLPath: c.XMLPath, Err: fmt.Errorf("chown pty to the guest's root: %w", err)}
+			return &plan.StepFailure{Step: "allocate console " + c.Name, XMLPath: c.XMLPath, Err: fmt.Errorf("chown pty to the guest's root: %w", err)}
 		}
 	}
 	return s.startConsoleMuxes()
@@ -61,13 +61,13 @@ func (s *Supervisor) startConsoleMuxes() error {
 			if pc.LogFile != "" {
 				xp += "/log/@file" // the likelier culprit; the message names the file either way
 			}
-			return &plan.StepError{Step: "start console " + pc.Name, XMLPath: xp, Err: err}
+			return &plan.StepFailure{Step: "start console " + pc.Name, XMLPath: xp, Err: err}
 		}
 		c.mux = m
 		s.hostRevert.Add("close console "+pc.Name+" multiplexer", m.Close)
 		l, err := console.Listen(pc.Socket)
 		if err != nil {
-			return &plan.StepError{Step: "start console " + pc.Name, XMLPath: pc.XMLPath, Err: err}
+			return &plan.StepFailure{Step: "start console " + pc.Name, XMLPath: pc.XMLPath, Err: err}
 		}
 		s.hostRevert.Add("remove console socket "+pc.Name, func() error {
 			err := l.Close()

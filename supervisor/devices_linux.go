@@ -31,19 +31,19 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 	for _, d := range s.p.Devices {
 		r, err := devices.ForNode(d.HostPath)
 		if err != nil {
-			return &plan.StepError{Step: "allow " + d.HostPath, XMLPath: d.XMLPath, Err: err, User: true}
+			return &plan.StepFailure{Step: "allow " + d.HostPath, XMLPath: d.XMLPath, Err: err, User: true}
 		}
 		rules = append(rules, r)
 	}
 	if hasV1 {
 		if err := devices.ApplyV1(v1, rules); err != nil {
-			return &plan.StepError{Step: "install device allow-list", Err: err}
+			return &plan.StepFailure{Step: "install device allow-list", Err: err}
 		}
 		return nil
 	}
 	if err := devices.ApplyV2(v2, rules); err != nil {
 		if len(s.p.Devices) > 0 || !slices.Contains(s.p.Capabilities.Drop, "CAP_MKNOD") {
-			return &plan.StepError{Step: "install device allow-list (cgroup v2 BPF device program; needed for <mknod state='on'/> and <hostdev>)", Err: err}
+			return &plan.StepFailure{Step: "install device allow-list (cgroup v2 BPF device program; needed for <mknod state='on'/> and <hostdev>)", Err: err}
 		}
 		s.log.Printf("warning: device allow-list not installed (capabilities only): %v", err)
 	}

@@ -31,18 +31,18 @@ func (s *Supervisor) devNodes() (map[string]int, error) {
 	step := "create device nodes"
 	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
-		return nil, &plan.StepError{Step: step, Err: &os.SyscallError{Syscall: "fsopen", Err: err}}
+		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsopen", Err: err}}
 	}
 	defer unix.Close(fs)
 	if err := unix.FsconfigSetString(fs, "mode", "0755"); err != nil {
-		return nil, &plan.StepError{Step: step, Err: &os.SyscallError{Syscall: "fsconfig", Err: err}}
+		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsconfig", Err: err}}
 	}
 	if err := unix.FsconfigCreate(fs); err != nil {
-		return nil, &plan.StepError{Step: step, Err: &os.SyscallError{Syscall: "fsconfig", Err: err}}
+		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsconfig", Err: err}}
 	}
 	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
-		return nil, &plan.StepError{Step: step, Err: &os.SyscallError{Syscall: "fsmount", Err: err}}
+		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsmount", Err: err}}
 	}
 	defer unix.Close(mnt)
 	uid, gid := s.p.IDMap.HostRoot()
@@ -54,7 +54,7 @@ func (s *Supervisor) devNodes() (map[string]int, error) {
 		fd, err := copyNode(mnt, strconv.Itoa(i), p, int(uid), int(gid))
 		if err != nil {
 			closeNodes(out)
-			return nil, &plan.StepError{Step: step, Err: err, User: i >= len(initsys.StdDeviceNodes())}
+			return nil, &plan.StepFailure{Step: step, Err: err, User: i >= len(initsys.StdDeviceNodes())}
 		}
 		out[p] = fd
 	}

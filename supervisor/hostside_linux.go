@@ -21,7 +21,7 @@ func (s *Supervisor) hostSideOfBoot(pid int) error {
 	}
 	undo, err := netdef.Setup(s.p.Interfaces, pid)
 	if err != nil {
-		return &plan.StepError{Step: "set up network", Err: err, User: errdefs.IsUserError(err)}
+		return &plan.StepFailure{Step: "set up network", Err: err, User: errdefs.IsUserError(err)}
 	}
 	s.bootRevert.Add("remove network links", undo)
 	return nil
@@ -48,11 +48,11 @@ func (s *Supervisor) attachDir() (string, error) {
 	}
 	dir := filepath.Join(s.p.Paths.RunDir, "root")
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return "", &plan.StepError{Step: "create root attach point", Err: err}
+		return "", &plan.StepFailure{Step: "create root attach point", Err: err}
 	}
 	uid, gid := s.p.IDMap.HostRoot()
 	if err := os.Chown(dir, int(uid), int(gid)); err != nil {
-		return "", &plan.StepError{Step: "create root attach point", Err: err}
+		return "", &plan.StepFailure{Step: "create root attach point", Err: err}
 	}
 	return dir, nil
 }

@@ -27,7 +27,7 @@ import (
 func (s *Supervisor) hostTree(path, xmlPath string, idmapped bool, pid int) (int, error) {
 	tree, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if err != nil {
-		return -1, &plan.StepError{Step: "clone " + path, XMLPath: xmlPath, User: errors.Is(err, unix.ENOENT),
+		return -1, &plan.StepFailure{Step: "clone " + path, XMLPath: xmlPath, User: errors.Is(err, unix.ENOENT),
 			Err: &os.PathError{Op: "open_tree", Path: path, Err: err}}
 	}
 	onDisk := plan.IDMap{} // how the files must be stored
@@ -49,7 +49,7 @@ func (s *Supervisor) hostTree(path, xmlPath string, idmapped bool, pid int) (int
 	if s.p.Paths.ShiftDir == "" {
 		if onDisk.Enabled() {
 			unix.Close(tree)
-			return -1, &plan.StepError{Step: "shift owners of " + path, XMLPath: xmlPath, Err: fmt.Errorf("the launch plan has no shift record directory")}
+			return -1, &plan.StepFailure{Step: "shift owners of " + path, XMLPath: xmlPath, Err: fmt.Errorf("the launch plan has no shift record directory")}
 		}
 		return tree, nil
 	}
@@ -57,7 +57,7 @@ func (s *Supervisor) hostTree(path, xmlPath string, idmapped bool, pid int) (int
 	st, lock, err := uidmap.Shift(s.p.Paths.ShiftDir, path, onDisk)
 	if err != nil {
 		unix.Close(tree)
-		return -1, &plan.StepError{Step: "shift owners of " + path, XMLPath: xmlPath,
+		return -1, &plan.StepFailure{Step: "shift owners of " + path, XMLPath: xmlPath,
 			User: errors.Is(err, errdefs.ErrInvalid) || errors.Is(err, uidmap.ErrInUse), Err: err}
 	}
 	s.holdTree(path, lock)

@@ -37,14 +37,15 @@ type LaunchOptions struct {
 	GuestsPerSupervisor int
 }
 
-// Launch hands p to a supervisor and waits for its start report: to a
-// running shared supervisor with room, or to a new one. lock is the
+// Launch hands p, encoded as b (launch.Prepared.JSON), to a supervisor and
+// waits for its start report: to a running shared supervisor with room, or
+// to a new one. lock is the
 // guest's lock file, already held by the caller; it passes to the
 // supervisor (and is closed here). On failure the supervisor has rolled
 // everything back before it reports.
-func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, error) {
+func Launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (plan.StartResult, error) {
 	defer lock.Close()
-	res, taken, err := launch(p, lock, o)
+	res, taken, err := launch(p, b, lock, o)
 	if err != nil && !taken {
 		// No supervisor ever had the guest: its runtime directory (made
 		// for the lock) is ours to remove, while we still hold the lock.
@@ -55,11 +56,7 @@ func Launch(p *plan.Plan, lock *os.File, o LaunchOptions) (plan.StartResult, err
 
 // launch does Launch's work; taken reports whether a supervisor may have
 // taken the guest (and so cleans up after it).
-func launch(p *plan.Plan, lock *os.File, o LaunchOptions) (res plan.StartResult, taken bool, err error) {
-	b, err := p.Marshal()
-	if err != nil {
-		return res, false, err
-	}
+func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (res plan.StartResult, taken bool, err error) {
 	if o.GuestsPerSupervisor <= 1 || o.RunDir == "" {
 		return spawn(p, b, lock, nil, nil)
 	}

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,7 +49,7 @@ func Main() int {
 	}
 	status := os.NewFile(plan.SupervisorStatusFD, "status")
 	if err := fs.Parse(args); err != nil {
-		report(status, plan.StartResult{Error: fmt.Sprintf("supervisor arguments: %v", err)})
+		report(status, plan.Failed(fmt.Errorf("supervisor arguments: %w", err)))
 		return 1
 	}
 	// A soft limit that grows with the guests the process may host.
@@ -59,32 +58,35 @@ func Main() int {
 	if o.max > 1 {
 		l, err := net.FileListener(os.NewFile(plan.SupervisorPoolFD, "pool"))
 		if err != nil {
-			report(status, plan.StartResult{Error: fmt.Sprintf("supervisor pool socket: %v", err)})
+			report(status, plan.Failed(fmt.Errorf("supervisor pool socket: %w", err)))
 			return 1
 		}
 		pl.serve(l.(*net.UnixListener))
 	}
 	lock := os.NewFile(plan.SupervisorLockFD, "lock")
-	p, err := readPlan(os.NewFile(plan.SupervisorPlanFD, "plan"))
+	p, raw, err := readPlan(os.NewFile(plan.SupervisorPlanFD, "plan"))
 	if err != nil {
-		report(status, plan.StartResult{Error: err.Error()})
+		report(status, plan.Failed(err))
 		lock.Close()
 		pl.guestGone() // nothing to host: the pool ends unless a guest came meanwhile
 	} else {
 		pl.adopt()
-		go pl.runGuest(p, lock, func(r plan.StartResult) { report(status, r) })
+		go pl.runGuest(p, raw, lock, func(r plan.StartResult) { report(status, r) })
 	}
 	<-pl.exit
 	return 0
 }
 
-func readPlan(f *os.File) (*plan.Plan, error) {
+// readPlan reads the plan on f, and returns it with its JSON, which the
+// supervisor passes on as is (plan.json, the sync socket).
+func readPlan(f *os.File) (*plan.Plan, json.RawMessage, error) {
 	defer f.Close()
 	b, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("read launch plan: %w", err)
+		return nil, nil, fmt.Errorf("read launch plan: %w", err)
 	}
-	return plan.Unmarshal(b)
+	p, err := plan.Unmarshal(b)
+	return p, b, err
 }
 
 // report writes the start result for `vmlite start` and closes the pipe.
@@ -99,9 +101,11 @@ func report(f io.WriteCloser, r plan.StartResult) {
 // report gets the start result. On a failed start everything has been
 // rolled back when report is called.
 //
-// alone reports whether the guest is the process's only one.
-func superviseGuest(p *plan.Plan, lock *os.File, shared bool, alone func() bool, report func(plan.StartResult)) {
+// alone reports whether the guest is the process's only one. raw is p's
+// JSON as received.
+func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared bool, alone func() bool, report func(plan.StartResult)) {
 	s := newSupervisor(p)
+	s.planJSON = raw
 	s.lock = lock
 	s.st.SharedSupervisor = shared
 	// The guest's own log file: a shared supervisor's stderr is the pool's.
@@ -132,11 +136,11 @@ func superviseGuest(p *plan.Plan, lock *os.File, shared bool, alone func() bool,
 func (s *Supervisor) start() plan.StartResult {
 	if err := s.setupConsolesFirst(); err != nil {
 		s.failStart(err)
-		return resultOf(err)
+		return plan.Failed(err)
 	}
 	if err := s.boot(s.setupHost); err != nil {
 		s.failStart(err)
-		return resultOf(err)
+		return plan.Failed(err)
 	}
 	st := s.snapshot()
 	return plan.StartResult{OK: true, InitPID: st.InitPID}
@@ -159,14 +163,4 @@ func (s *Supervisor) failStart(err error) {
 	if werr := state.Write(s.p.Paths.LastFile, &last); werr != nil {
 		s.log.Printf("record last state: %v", werr)
 	}
-}
-
-// resultOf turns a start error into the CLI's report.
-func resultOf(err error) plan.StartResult {
-	r := plan.StartResult{Error: err.Error()}
-	var se *plan.StepError
-	if errors.As(err, &se) {
-		r.Step, r.XMLPath, r.User, r.Error = se.Step, se.XMLPath, se.User, se.Err.Error()
-	}
-	return r
 }

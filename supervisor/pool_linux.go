@@ -72,9 +72,9 @@ func (pl *pool) adopt() {
 }
 
 // runGuest supervises one guest and counts it out at the end.
-func (pl *pool) runGuest(p *plan.Plan, lock *os.File, report func(plan.StartResult)) {
+func (pl *pool) runGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, report func(plan.StartResult)) {
 	defer pl.guestGone()
-	superviseGuest(p, lock, pl.o.max > 1, pl.alone, report)
+	superviseGuest(p, raw, lock, pl.o.max > 1, pl.alone, report)
 }
 
 // alone reports whether the pool hosts one guest (or none).
@@ -136,7 +136,7 @@ func (pl *pool) serve(l *net.UnixListener) {
 
 // handle takes one guest from a CLI.
 func (pl *pool) handle(conn *net.UnixConn) {
-	p, lock, err := recvLaunch(conn)
+	p, raw, lock, err := recvLaunch(conn)
 	if err != nil {
 		answer(conn, poolAnswer{Error: err.Error()})
 		conn.Close()
@@ -157,40 +157,41 @@ func (pl *pool) handle(conn *net.UnixConn) {
 	pl.mu.Unlock()
 	answer(conn, poolAnswer{Accepted: true})
 	_ = conn.SetDeadline(time.Time{})
-	pl.runGuest(p, lock, func(r plan.StartResult) { report(conn, r) })
+	pl.runGuest(p, raw, lock, func(r plan.StartResult) { report(conn, r) })
 }
 
-// recvLaunch reads a launch request: the lock fd, then the plan line.
-func recvLaunch(conn *net.UnixConn) (*plan.Plan, *os.File, error) {
+// recvLaunch reads a launch request: the lock fd, then the plan line
+// (returned decoded and as received).
+func recvLaunch(conn *net.UnixConn) (*plan.Plan, json.RawMessage, *os.File, error) {
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if !peerAllowed(conn) {
-		return nil, nil, errors.New("permission denied")
+		return nil, nil, nil, errors.New("permission denied")
 	}
 	b := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4))
 	_, oobn, _, _, err := conn.ReadMsgUnix(b, oob)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read launch request: %w", err)
+		return nil, nil, nil, fmt.Errorf("read launch request: %w", err)
 	}
 	fds, err := plan.ParseRights(oob[:oobn])
 	if err != nil || len(fds) != 1 {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
-		return nil, nil, fmt.Errorf("launch request without the guest's lock: %v", err)
+		return nil, nil, nil, fmt.Errorf("launch request without the guest's lock: %v", err)
 	}
 	lock := os.NewFile(uintptr(fds[0]), "lock")
 	line, err := bufio.NewReaderSize(conn, 64<<10).ReadBytes('\n')
 	if err != nil {
 		lock.Close()
-		return nil, nil, fmt.Errorf("read launch plan: %w", err)
+		return nil, nil, nil, fmt.Errorf("read launch plan: %w", err)
 	}
 	p, err := plan.Unmarshal(line)
 	if err != nil {
 		lock.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return p, lock, nil
+	return p, line, lock, nil
 }
 
 func answer(conn net.Conn, a poolAnswer) {

@@ -88,7 +88,7 @@ func TestLaunchRequest(t *testing.T) {
 			if err := tt.send(client, lock); err != nil {
 				t.Fatal(err)
 			}
-			got, gotLock, err := recvLaunch(server)
+			got, _, gotLock, err := recvLaunch(server)
 			if tt.wantErr {
 				if err == nil {
 					gotLock.Close()

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"encoding/json"
 	"fmt"
 	"log"
 	"os"
@@ -17,6 +18,8 @@ import (
 // goroutine and the control socket's goroutines; mu guards the run state.
 type Supervisor struct {
 	p *plan.Plan
+	// planJSON is p as received, passed on as is (plan.json, __init).
+	planJSON json.RawMessage
 	// log is the guest's own diagnostics log (its SupervisorLog file): a
 	// shared supervisor writes each guest's lines to that guest's file.
 	log *log.Logger
