@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"vmlite/internal/lazyre"
+	"vmlite/internal/signame"
 )
 
 // check validates one attribute value or element text. Checks are small and
@@ -285,17 +286,14 @@ func isHostname(s string) error {
 	return nil
 }
 
-// signalRe accepts signal names as plan.Stop wants them.
-var signalRe = lazyre.New(`^SIG([A-Z]+[0-9]*|RTMIN(\+[0-9]+)?|RTMAX(-[0-9]+)?)$`)
-
+// isSignal accepts the signal names that the supervisor can send at stop:
+// both read them with signame.Parse.
 func isSignal(s string) error {
-	if !signalRe.MatchString(s) {
-		return withHint("not a signal name", "use a name such as SIGRTMIN+4, SIGPWR or SIGTERM")
-	}
-	if n, ok := strings.CutPrefix(s, "SIGRTMIN+"); ok {
-		if v, _ := strconv.Atoi(n); v > 30 {
-			return errors.New("SIGRTMIN+N is limited to N <= 30")
+	if _, err := signame.Parse(s); err != nil {
+		if errors.Is(err, signame.ErrNotSignal) {
+			return withHint("not a signal name", "use a name such as SIGRTMIN+4, SIGPWR or SIGTERM")
 		}
+		return err
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func TestChecks(t *testing.T) {
 		{"user", isUserOrGroup, []string{"root", "1000", "+1000", "www-data"}, []string{"", "a b", "+x", "a.b"}},
 		{"unit", isUnit, []string{"KiB", "k", "bytes", "GB", "e"}, []string{"", "MB2", "kibibyte"}},
 		{"hostname", isHostname, []string{"web1", "web1.example.com", "a"}, []string{"", "-a", "a_b", "a..b"}},
-		{"signal", isSignal, []string{"SIGTERM", "SIGRTMIN+4", "SIGPWR", "SIGRTMAX-1"}, []string{"TERM", "sigterm", "SIGRTMIN+31", ""}},
+		{"signal", isSignal, []string{"SIGTERM", "SIGRTMIN+4", "SIGPWR", "SIGRTMAX-1", "SIGWINCH", "SIGCHLD"}, []string{"TERM", "sigterm", "SIGRTMIN+31", "SIGRTMAX-31", "SIGNOPE", ""}},
 		{"duration", isDuration, []string{"30s", "2m", "0s"}, []string{"30", "-1s", ""}},
 		{"quota", isCPUQuota, []string{"-1", "1000", "50000"}, []string{"0", "999", "-2", "x"}},
 		{"range", uintRange(2, 10), []string{"2", "10"}, []string{"1", "11", "-1", "x"}},

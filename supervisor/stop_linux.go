@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vmlite/plan"
+	"vmlite/internal/signame"
 	"vmlite/state"
 )
 
@@ -116,8 +116,9 @@ func catches(pid int, sig unix.Signal) bool {
 	return err == nil && strings.Contains(string(wchan), "sigtimedwait")
 }
 
-// parseSignal reads a signal name of the plan.
+// parseSignal reads a signal name of the plan, with the parser that
+// validated it; "" (an init without a shutdown protocol) is no signal.
 func parseSignal(name string) (unix.Signal, bool) {
-	n, ok := plan.SignalNumber(name)
-	return unix.Signal(n), ok
+	sig, err := signame.Parse(name)
+	return sig, err == nil
 }

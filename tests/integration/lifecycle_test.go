@@ -277,3 +277,29 @@ func TestSupervisorKilled(t *testing.T) {
 	}
 	h.assertGone(name)
 }
+
+// TestStopSignalAnyName: a stop signal that validation accepts is the one
+// stop sends. SIGWINCH passed validation and then the stop code could not
+// read it, so the guest was killed at once instead.
+func TestStopSignalAnyName(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-sig")
+	script := `trap 'echo GOT-WINCH; exit 0' WINCH; echo READY; while :; do sleep 1 &amp; wait $!; done`
+	xml := h.writeXML(name, `<domain type='lxc'><name>`+name+`</name><memory>102400</memory>
+  <metadata><vmlite:config xmlns:vmlite="urn:vmlite:domain:1"><vmlite:stop signal="SIGWINCH" timeout="60s"/></vmlite:config></metadata>
+  <os><type>exe</type><init>/bin/sh</init><initarg>-c</initarg><initarg>`+script+`</initarg></os>
+  <devices><console type='pty'/></devices></domain>`)
+	h.must("start", xml)
+	h.waitConsole(name, "READY")
+	r := h.must("stop", name)
+	if strings.Contains(r.stdout, "killed") {
+		t.Errorf("stop was not graceful: %v", r)
+	}
+	if log := h.consoleLog(name); !strings.Contains(log, "GOT-WINCH") {
+		t.Errorf("init never got SIGWINCH at stop (console: %q)", tail(log))
+	}
+	if st := h.status(name); st.State != "shutoff" || st.Reason != "shutdown" {
+		t.Errorf("after stop: %+v", st)
+	}
+	h.assertGone(name)
+}
