@@ -111,9 +111,14 @@ func withoutNodes(data []byte, ns []*node) []byte {
 }
 
 // normalize rewrites what libvirt normalises when it reads a definition:
-// MAC addresses with two digits per octet, capabilities without a state
-// (which libvirt reads as on).
+// the UUID in its dashed lower-case form, MAC addresses with two digits per
+// octet, capabilities without a state (which libvirt reads as on).
 func normalize(x *libvirtxml.Domain) {
+	// One spelling of the UUID from here on, the one define stores, the
+	// plan, state and LIBVIRT_LXC_UUID carry (the strict pass checked it).
+	if u, err := ParseUUID(x.UUID); err == nil {
+		x.UUID = u
+	}
 	if x.Devices != nil {
 		for i := range x.Devices.Interfaces {
 			if m := x.Devices.Interfaces[i].MAC; m != nil {

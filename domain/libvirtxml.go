@@ -41,10 +41,7 @@ func (d *Domain) LibvirtXML(live *Live) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("libvirt XML of %s: %w", d.Name(), err)
 	}
-	x := c.XML
-	if u, err := ParseUUID(x.UUID); err == nil {
-		x.UUID = u
-	}
+	x := c.XML // its UUID is canonical: Parse made it so
 	if x.Memory != nil {
 		kib, err := toKiB(uint64(x.Memory.Value), x.Memory.Unit)
 		if err != nil {

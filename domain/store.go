@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"vmlite/internal/errdefs"
+	vuuid "vmlite/internal/uuid"
 	"vmlite/state"
 )
 
@@ -87,7 +87,7 @@ func (s *Store) Save(d *Domain) error {
 		return err
 	}
 	if uuid == "" {
-		uuid = NewUUID()
+		uuid = vuuid.New()
 	}
 	names, err := s.List()
 	if err != nil {
@@ -159,13 +159,4 @@ func (s *Store) List() ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
-}
-
-// NewUUID returns a random (version 4) UUID in canonical form.
-func NewUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -12,6 +12,7 @@ import (
 
 	"vmlite/internal/lazyre"
 	"vmlite/internal/signame"
+	"vmlite/internal/uuid"
 )
 
 // check validates one attribute value or element text. Checks are small and
@@ -163,20 +164,14 @@ func isUUID(s string) error {
 	return nil
 }
 
-var uuidRe = lazyre.New(`^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$`)
-
-// ParseUUID checks a uuid and returns its canonical lower-case 8-4-4-4-12 form.
+// ParseUUID checks a uuid and returns its canonical lower-case 8-4-4-4-12
+// form, the only one vmlite stores or passes on (Parse puts it in the XML).
 func ParseUUID(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	h := strings.ReplaceAll(s, "-", "")
-	if !uuidRe.MatchString(s) {
+	c, err := uuid.Canonical(s)
+	if errors.Is(err, uuid.ErrSyntax) {
 		return "", withHint("not a UUID", "use the form 8369f1ac-7e46-e869-4ca5-759d51478066, or leave <uuid> out to get a random one")
 	}
-	if strings.Trim(h, "0") == "" {
-		return "", errors.New("the all-zero UUID is not allowed")
-	}
-	h = strings.ToLower(h)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
+	return c, err
 }
 
 func isIP(s string) error {

@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/caps"
+	"vmlite/internal/uuid"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -63,12 +63,12 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 	p := &plan.Plan{
 		Version:   plan.Version,
 		Name:      x.Name,
-		UUID:      strings.ToLower(x.UUID),
+		UUID:      x.UUID, // canonical since domain.Parse
 		Transient: o.Transient,
 		Source:    d.File,
 	}
 	if p.UUID == "" {
-		p.UUID = newUUID()
+		p.UUID = uuid.New()
 	}
 	p.Hostname = d.Meta.Hostname
 	if p.Hostname == "" {
@@ -353,13 +353,4 @@ func action(s string, def plan.Action) plan.Action {
 		return plan.ActionPreserve
 	}
 	return def
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
@@ -122,7 +121,7 @@ func adoptDefinedUUID(l state.Layout, d *domain.Domain) (*domain.Domain, error) 
 		return d, nil // not defined (or unreadable, which define reports): no clash
 	}
 	theirs := stored.XML.UUID
-	if d.XML.UUID != "" && theirs != "" && !strings.EqualFold(theirs, d.XML.UUID) {
+	if d.XML.UUID != "" && theirs != "" && theirs != d.XML.UUID {
 		return nil, fmt.Errorf("guest %q is already defined with uuid %s: %w", d.XML.Name, theirs, errdefs.ErrAlreadyExists)
 	}
 	if d.XML.UUID != "" || theirs == "" {

@@ -2,7 +2,6 @@ package netdef
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"vmlite/internal/errdefs"
 	"vmlite/internal/lazyre"
+	"vmlite/internal/uuid"
 	"vmlite/state"
 )
 
@@ -162,11 +162,11 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 	}
 	n.uuidGiven = x.UUID != ""
 	if x.UUID == "" {
-		n.UUID = newUUID()
-	} else if hexs := strings.ToLower(strings.ReplaceAll(x.UUID, "-", "")); !uuidRE.MatchString(hexs) {
-		v.errorf("/network/uuid", x.UUID, "not a UUID")
+		n.UUID = uuid.New()
+	} else if c, err := uuid.Canonical(x.UUID); err != nil {
+		v.errorf("/network/uuid", x.UUID, "%v", err)
 	} else {
-		n.UUID = hexs[:8] + "-" + hexs[8:12] + "-" + hexs[12:16] + "-" + hexs[16:20] + "-" + hexs[20:]
+		n.UUID = c
 	}
 	x.UUID = n.UUID
 
@@ -242,16 +242,6 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 		v.errorf("/network/forward", n.Forward, "forwarding needs an IPv4 <ip>")
 	}
 	return n
-}
-
-var uuidRE = lazyre.New(`^[0-9a-f]{32}$`)
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func (v *validator) ip(path string, x *libvirtxml.NetworkIP) (IPConfig, bool) {

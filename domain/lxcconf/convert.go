@@ -10,6 +10,7 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
+	"vmlite/internal/uuid"
 )
 
 // Defaults of lxc_native.c for what an LXC config does not say.
@@ -85,7 +86,7 @@ func Convert(file string, data []byte) (*libvirtxml.Domain, []Warning, error) {
 	x := &libvirtxml.Domain{
 		Type:          "lxc",
 		Name:          "unnamed",
-		UUID:          domain.NewUUID(),
+		UUID:          uuid.New(),
 		Memory:        &libvirtxml.DomainMemory{Value: defaultMemoryKiB, Unit: "KiB"},
 		CurrentMemory: &libvirtxml.DomainCurrentMemory{Value: defaultMemoryKiB, Unit: "KiB"},
 		VCPU:          &libvirtxml.DomainVCPU{Placement: "static", Value: 1},

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -301,5 +302,43 @@ func TestStopSignalAnyName(t *testing.T) {
 	if st := h.status(name); st.State != "shutoff" || st.Reason != "shutdown" {
 		t.Errorf("after stop: %+v", st)
 	}
+	h.assertGone(name)
+}
+
+// TestUUIDOneSpelling: a guest defined with the canonical UUID and started as
+// a transient guest with the same UUID undashed in upper case is one guest:
+// no false clash, and plan, state, dumpxml and LIBVIRT_LXC_UUID all carry
+// the canonical form (before, the transient guest kept the spelling of its
+// XML and was refused as a clash with its defined twin).
+func TestUUIDOneSpelling(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-uuid")
+	const canonical = "8369f1ac-7e46-e869-4ca5-759d51478066"
+	doc := func(uuid string) string {
+		return h.writeXML(name+"-"+uuid[:4], `<domain type='lxc'><name>`+name+`</name><uuid>`+uuid+`</uuid><memory>102400</memory>
+  <os><type>exe</type><init>/bin/sh</init></os><devices><console type='pty'/></devices></domain>`)
+	}
+	h.must("define", doc(canonical))
+	h.must("start", doc("8369F1AC7E46E8694CA5759D51478066"))
+	if out := h.must("dumpxml", name).stdout; !strings.Contains(out, "<uuid>"+canonical+"</uuid>") {
+		t.Errorf("dumpxml lacks <uuid>%s</uuid>:\n%s", canonical, out)
+	}
+	for _, f := range []string{"state.json", "plan.json"} {
+		b, err := os.ReadFile(filepath.Join(h.root, "run", "guests", name, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			UUID string `json:"uuid"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil || v.UUID != canonical {
+			t.Errorf("%s: uuid %q, want %s (%v)", f, v.UUID, canonical, err)
+		}
+	}
+	env := h.must("exec", name, "--", "cat", "/proc/1/environ").stdout
+	if !strings.Contains(env, "LIBVIRT_LXC_UUID="+canonical+"\x00") {
+		t.Errorf("init's environment lacks LIBVIRT_LXC_UUID=%s: %q", canonical, env)
+	}
+	h.must("destroy", name)
 	h.assertGone(name)
 }
