@@ -59,10 +59,14 @@ func (s *Store) Load(name string) (*Domain, error) {
 	return d, nil
 }
 
+// DefinitionMode is the mode of stored definitions.
+const DefinitionMode = 0o600
+
 // Save stores d under its name. Redefining an existing name replaces its
 // definition (as virsh define does) and keeps the stored uuid when d has
-// none; a new definition without uuid gets a random one. The uuid of
-// another guest is errdefs.ErrAlreadyExists. Save sets d.XML.UUID to the
+// none; another uuid for that name, or the uuid of another guest, is
+// errdefs.ErrAlreadyExists (as libvirt). A new definition without uuid
+// gets a random one. Save sets d.XML.UUID to the
 // uuid it stored.
 func (s *Store) Save(d *Domain) error {
 	name := d.XML.Name
@@ -80,8 +84,14 @@ func (s *Store) Save(d *Domain) error {
 		}
 	}
 	if old, err := s.Load(name); err == nil {
-		if uuid == "" {
+		ou, _ := ParseUUID(old.XML.UUID)
+		switch {
+		case uuid == "":
 			uuid = old.XML.UUID
+		case ou != "" && ou != uuid:
+			// libvirt refuses this too: the uuid is the guest's identity
+			// (MACs, managed addresses and tools follow it).
+			return fmt.Errorf("guest %q is already defined with uuid %s: %w (keep that uuid, leave <uuid> out, or undefine %s first)", name, ou, errdefs.ErrAlreadyExists, name)
 		}
 	} else if !errors.Is(err, errdefs.ErrNotFound) {
 		return err
@@ -117,7 +127,9 @@ func (s *Store) Save(d *Domain) error {
 	if _, _, err := Parse(s.layout.DomainFile(name), b); err != nil {
 		return fmt.Errorf("definition of %q: %w", name, err)
 	}
-	if err := state.WriteFileAtomic(s.layout.DomainFile(name), b, 0o644); err != nil {
+	// 0600, as libvirt keeps them: a definition may hold secrets
+	// (<initenv> passwords); the rename gives an older 0644 file the mode.
+	if err := state.WriteFileAtomic(s.layout.DomainFile(name), b, DefinitionMode); err != nil {
 		return fmt.Errorf("store definition of %q: %w", name, err)
 	}
 	d.XML.UUID = uuid

@@ -87,7 +87,7 @@ func Define(l state.Layout, file string, data []byte) (*Network, error) {
 	if err := os.MkdirAll(l.NetworksDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("define network %s: %w", n.Name, err)
 	}
-	if err := state.WriteFileAtomic(defFile(l, n.Name), b, 0o644); err != nil {
+	if err := state.WriteFileAtomic(defFile(l, n.Name), b, 0o600); err != nil {
 		return nil, fmt.Errorf("define network %s: %w", n.Name, err)
 	}
 	n.layout = &l

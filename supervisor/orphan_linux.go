@@ -17,7 +17,11 @@ import (
 
 // OrphanAlive reports whether the guest of a dead supervisor still runs:
 // its recorded init pid exists with the recorded start time.
-func OrphanAlive(p *plan.Plan, st *state.State) bool {
+func OrphanAlive(p *plan.Plan, st *state.State) bool { return InitAlive(st) }
+
+// InitAlive reports whether the init that st records (pid and start time)
+// still runs: a state file that names another, or a dead one, is stale.
+func InitAlive(st *state.State) bool {
 	if st == nil || st.InitPID <= 0 {
 		return false
 	}

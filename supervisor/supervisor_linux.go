@@ -2,11 +2,14 @@ package supervisor
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"vmlite/cgroup"
 	"vmlite/internal/revert"
@@ -40,6 +43,9 @@ type Supervisor struct {
 
 	mu sync.Mutex // mu guards the fields below
 	st state.State
+	// stateRetry is set while state.json could not be written (a timer
+	// retries).
+	stateRetry bool
 	// init is the running guest init; nil between boots.
 	init *exec.Cmd
 	// pending is the action a control request asked for (stop, destroy,
@@ -72,9 +78,48 @@ func newSupervisor(p *plan.Plan) *Supervisor {
 
 // writeState records st in state.json; mu must be held.
 func (s *Supervisor) writeStateLocked() {
-	if err := state.WriteRuntime(s.p.Paths.StateFile, &s.st); err != nil {
-		s.log.Printf("record state: %v", err)
+	err := state.WriteRuntime(s.p.Paths.StateFile, &s.st)
+	if err == nil {
+		s.stateRetry = false
+		return
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return // the runtime directory is gone: the guest was torn down
+	}
+	// A full disk (ENOSPC, EDQUOT) or an I/O error: the file keeps an
+	// older state, which list and exec read, until a write succeeds. The
+	// supervisor's own word (status) is right meanwhile; retry until the
+	// file is too.
+	if !s.stateRetry {
+		s.log.Printf("record state: %v (retrying every %v)", err, stateRetryEvery)
+		s.stateRetry = true
+		s.scheduleStateRetry()
+	}
+}
+
+// stateRetryEvery is how often a failed state.json write is retried.
+const stateRetryEvery = time.Second
+
+// scheduleStateRetry writes the state again after stateRetryEvery, and so
+// on while the writes fail.
+func (s *Supervisor) scheduleStateRetry() {
+	time.AfterFunc(stateRetryEvery, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.stateRetry {
+			return
+		}
+		err := state.WriteRuntime(s.p.Paths.StateFile, &s.st)
+		switch {
+		case err == nil:
+			s.stateRetry = false
+			s.log.Printf("record state: written again")
+		case errors.Is(err, fs.ErrNotExist):
+			s.stateRetry = false
+		default:
+			s.scheduleStateRetry()
+		}
+	})
 }
 
 // setState updates the state under mu and records it.

@@ -28,6 +28,10 @@ type guestInfo struct {
 	Plan     *plan.Plan   // plan.json of a running or orphaned guest
 }
 
+// supervisorAsk bounds the status request lookupGuest sends when the
+// state file cannot be trusted.
+const supervisorAsk = 5 * time.Second
+
 // lookupGuest gathers what is known of name; ErrNotFound if nothing is.
 func (a *App) lookupGuest(name string) (*guestInfo, error) {
 	if err := validName(name); err != nil {
@@ -43,13 +47,29 @@ func (a *App) lookupGuest(name string) (*guestInfo, error) {
 		return nil, err
 	}
 	g.Running = held
-	if st, err := state.Read(l.StateFile(name)); err == nil {
+	st, serr := state.Read(l.StateFile(name))
+	switch {
+	case serr == nil:
 		g.State = st
 		if !held {
 			g.Orphaned = true
 		}
-	} else if st, err := state.Read(l.LastFile(name)); err == nil {
-		g.State = st
+	case held:
+		// A running guest whose state.json is missing or unreadable (torn
+		// by a full disk): its supervisor has the state (below).
+	default:
+		if st, err := state.Read(l.LastFile(name)); err == nil {
+			g.State = st
+		}
+	}
+	if held && (g.State == nil || g.State.Status == state.Starting || (g.State.InitPID > 0 && !supervisor.InitAlive(g.State))) {
+		// state.json may lag behind (a write that failed on a full disk
+		// and is being retried: "starting", or an init that a reboot
+		// replaced): the supervisor's word wins.
+		if resp, err := supervisor.Call(l.ControlSocket(name), supervisor.Request{Op: supervisor.OpStatus}, supervisorAsk); err == nil {
+			st := resp.State
+			g.State = &st
+		}
 	}
 	if b, err := os.ReadFile(l.PlanFile(name)); err == nil {
 		if p, err := plan.Unmarshal(b); err == nil {

@@ -1,0 +1,150 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
+)
+
+// listState is the guest's state as `vmlite list --json` shows it.
+func (h *harness) listState(name string) string {
+	h.t.Helper()
+	r := h.must("list", "--all", "--json")
+	var rows []struct {
+		Name  string `json:"name"`
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		h.t.Fatalf("decode list: %v\n%s", err, r.stdout)
+	}
+	for _, row := range rows {
+		if row.Name == name {
+			return row.State
+		}
+	}
+	return ""
+}
+
+// TestStateFileTruncated: a running guest's state.json torn (a crash or a
+// full disk mid-write) or stale ("starting") does not make list and exec
+// disagree with the supervisor: its word wins.
+func TestStateFileTruncated(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("torn")
+	x, _ := h.busybox(name, false)
+	h.must("start", x)
+	h.waitState(name, "running")
+	sf := filepath.Join(h.root, "run", "guests", name, "state.json")
+	good, err := os.ReadFile(sf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ what, content string }{
+		{"truncated", string(good[:len(good)/2])},
+		{"empty", ""},
+		{"stale starting", strings.Replace(string(good), `"status": "running"`, `"status": "starting"`, 1)},
+	} {
+		if err := os.WriteFile(sf, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.listState(name); got != "running" {
+			t.Errorf("%s state.json: list says %q, want running", tc.what, got)
+		}
+		if r := h.run("exec", name, "--", "true"); r.code != 0 {
+			t.Errorf("%s state.json: exec: %v", tc.what, r)
+		}
+		if s := h.status(name); s.State != "running" {
+			t.Errorf("%s state.json: status %+v", tc.what, s)
+		}
+	}
+}
+
+// TestStateFileDiskFull: with the state root's filesystem full, a guest
+// that reboots keeps running and list and exec follow its supervisor (not
+// the stale file); once space is freed the supervisor's retry brings
+// state.json up to date. The filesystem is a small tmpfs the test mounts
+// over its own state root and removes.
+func TestStateFileDiskFull(t *testing.T) {
+	h := newHarness(t)
+	if err := syscall.Mount("tmpfs", h.root, "tmpfs", 0, "size=24m,mode=0711"); err != nil {
+		t.Fatalf("mount a tmpfs for the state root: %v", err)
+	}
+	name := h.uniqueName("full")
+	t.Cleanup(func() {
+		// Before the harness's own cleanup (which checks the guest is
+		// gone): the guest's state lives on this tmpfs.
+		h.run("destroy", name)
+		testutil.WaitFor(t, 30*time.Second, "the shared supervisor of the tmpfs root to exit", func() bool {
+			return len(supervisorsUnder(h.root)) == 0
+		})
+		if err := syscall.Unmount(h.root, 0); err != nil {
+			t.Errorf("unmount the test's tmpfs: %v", err)
+			_ = syscall.Unmount(h.root, syscall.MNT_DETACH)
+		}
+	})
+	x, _ := h.busybox(name, false)
+	h.must("start", x)
+	before := h.waitState(name, "running")
+
+	filler := filepath.Join(h.root, "filler")
+	fillDisk(t, filler)
+	h.run("exec", name, "--", "reboot") // the guest's init reboots: a new init, a state change
+	var now statusOf
+	testutil.WaitFor(t, 60*time.Second, "the guest back from its reboot", func() bool {
+		now = h.status(name)
+		return now.State == "running" && now.Restarts == 1 && now.InitPID != before.InitPID
+	})
+	sf := filepath.Join(h.root, "run", "guests", name, "state.json")
+	if b, err := os.ReadFile(sf); err == nil && strings.Contains(string(b), `"restarts": 1`) {
+		t.Fatalf("state.json was written although the disk is full (the test proves nothing):\n%s", b)
+	}
+	if got := h.listState(name); got != "running" {
+		t.Errorf("disk full: list says %q, want running", got)
+	}
+	if r := h.run("exec", name, "--", "true"); r.code != 0 {
+		t.Errorf("disk full: exec after the reboot: %v", r)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "state.json rewritten once space is free", func() bool {
+		b, err := os.ReadFile(sf)
+		return err == nil && strings.Contains(string(b), `"restarts": 1`)
+	})
+}
+
+// fillDisk writes path until its filesystem is full.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				break
+			}
+			t.Fatal(err)
+		}
+	}
+	// Tail blocks that a smaller write can still take.
+	for n := 1 << 19; n >= 1; n /= 2 {
+		for {
+			if _, err := f.Write(chunk[:n]); err != nil {
+				break
+			}
+		}
+	}
+}
