@@ -1,24 +1,42 @@
 // Package enter runs a command inside a running guest (`vmlite exec`).
 //
-// Go cannot setns(2) into a user or mount namespace once it is
-// multithreaded, which it always is. So the CLI spawns `vmlite __exec`, a
-// short-lived process that joins the guest's cgroup, narrows its capability
-// bounding set to the guest's, and execs util-linux's nsenter (Essential on
-// Debian, present on every mainstream distribution), which enters all of the
-// guest's namespaces, its root, and forks into its pid namespace. We chose
-// nsenter over a cgo constructor (runc's nsexec) to keep the binary static
-// and cgo-free; the cost is one more exec (about a millisecond).
+// The host side never runs anything by a path the guest controls while it
+// holds more than the guest has. The CLI spawns `vmlite __exec` (Role), a
+// host-side helper that joins the guest's cgroup, copies its own binary
+// into a sealed memfd and forks a single-threaded child with raw system
+// calls (Go cannot setns(2) into a user namespace once multithreaded, and
+// a plain fork's child is single-threaded). That child enters every
+// namespace of the guest's init through a pidfd in one setns(2): the mount
+// namespace sets its root to the namespace's root, not to the init's
+// chroot (/proc/INIT/root, which the guest controls). It forks once more
+// into the guest's pid namespace (as a child of the helper, CLONE_PARENT);
+// that grandchild narrows its bounding set, effective and permitted sets
+// to the guest's, clears its ambient set and execs the second stage
+// (InsideRole) from the memfd with execveat(AT_EMPTY_PATH): no path is
+// resolved before it holds only what the guest holds. The second stage,
+// already inside the guest with the guest's privileges, reads the guest's
+// /etc/passwd and /etc/group for --user (regular files only, never
+// blocking), takes the command's ids and execs the command.
+//
+// The helper waits for the command and ends with its status; set-up errors
+// reach the CLI on a status pipe (fd StatusFD), so that a user error (an
+// unknown user) exits 2 as every user error does.
 package enter
 
 // Role is the hidden argv[1] of the exec helper (host side), and
-// InsideRole that of its second stage, run inside the guest by nsenter.
+// InsideRole that of its second stage, run inside the guest.
 const (
 	Role       = "__exec"
 	InsideRole = "__exec-inside"
 )
 
-// envConfig carries the Config from the CLI to the helper.
+// envConfig carries the Config from the CLI to the helper and the second stage.
 const envConfig = "_VMLITE_EXEC_CONFIG"
+
+// StatusFD is the helper's and the second stage's fd of the status pipe:
+// one line, "user: MSG" or "error: MSG", when the command could not be
+// started; nothing (end of file) when it was.
+const StatusFD = 3
 
 // Config says what to run where.
 type Config struct {
@@ -26,20 +44,20 @@ type Config struct {
 	InitPID int `json:"initPid"`
 	// UserNS is true for a guest with an <idmap>.
 	UserNS bool `json:"userns"`
-	// UID and GID are guest ids to run as.
-	UID int `json:"uid"`
-	GID int `json:"gid"`
-	// Env is the command's complete environment.
+	// User is --user: a name, a uid, or user:group, resolved inside the
+	// guest ("" = root).
+	User string `json:"user,omitempty"`
+	// Env is the command's complete environment; HOME is set from the
+	// user's entry when User names one.
 	Env []string `json:"env"`
 	// Argv is the command.
 	Argv []string `json:"argv"`
-	// Drop lists capabilities to remove from the bounding set (the guest's).
+	// Drop lists capabilities the guest lacks (its bounding set's complement).
 	Drop []string `json:"drop,omitempty"`
 	// CgroupProcs are cgroup.procs files to join before entering.
 	CgroupProcs []string `json:"cgroupProcs,omitempty"`
-	// Nsenter is the nsenter binary.
-	Nsenter string `json:"nsenter"`
-	// SelfFD is the helper's fd of its own binary, which the second stage
-	// is exec'd from inside the guest.
-	SelfFD int `json:"selfFd"`
+	// TTY is true when the command runs on a pty of its own: the terminal
+	// sends SIGINT and SIGQUIT to the command itself, so the helper does
+	// not forward them a second time.
+	TTY bool `json:"tty,omitempty"`
 }

@@ -1,187 +1,236 @@
 package enter
 
 import (
-	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
-	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/caps"
 )
 
-// Main is the __exec role: it never returns on success (exec).
+// Main is the __exec role, on the host: it returns the command's exit
+// status (128+N for a signal N), or 125 when it could not start it.
 func Main() int {
+	status := os.NewFile(StatusFD, "status")
+	syscall.CloseOnExec(StatusFD)
 	var c Config
 	if err := json.Unmarshal([]byte(os.Getenv(envConfig)), &c); err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: bad helper configuration: %v\n", err)
-		return 125
+		return report(status, fmt.Errorf("bad helper configuration: %w", err))
 	}
-	if err := run(&c); err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: %v\n", err)
-		return 125
+	code, err := run(&c)
+	if err != nil {
+		return report(status, err)
 	}
-	return 0 // not reached
+	return code
 }
 
-func run(c *Config) error {
-	pid := strconv.Itoa(os.Getpid())
+// report writes a set-up error on the status pipe (stderr without one).
+func report(status *os.File, err error) int {
+	kind := "error"
+	var ue *userError
+	if errors.As(err, &ue) {
+		kind = "user"
+	}
+	if _, werr := fmt.Fprintf(status, "%s: %v\n", kind, err); werr != nil {
+		fmt.Fprintf(os.Stderr, "vmlite exec: %v\n", err)
+	}
+	return 125
+}
+
+// userError marks the user's errors (an unknown --user).
+type userError struct{ err error }
+
+func (e *userError) Error() string { return e.err.Error() }
+func (e *userError) Unwrap() error { return e.err }
+
+func userErrorf(format string, args ...any) error {
+	return &userError{fmt.Errorf(format, args...)}
+}
+
+func run(c *Config) (int, error) {
+	pid := []byte(strconv.Itoa(os.Getpid()))
 	for _, f := range c.CgroupProcs {
-		if err := os.WriteFile(f, []byte(pid), 0); err != nil {
-			return fmt.Errorf("join the guest's cgroup: %w", err)
+		if err := writeNoFollow(f, pid); err != nil {
+			return 0, fmt.Errorf("join the guest's cgroup: %w", err)
 		}
 	}
-	// nsenter needs CAP_SYS_ADMIN and CAP_SYS_CHROOT to enter (setns and
-	// its chroot), which an unmapped guest may lack; so the bounding set is
-	// narrowed in two steps: here everything but those two, and inside the
-	// guest, by our own second stage (InsideRole), the rest. The second
-	// stage is this binary, exec'd through an inherited fd, so nothing of
-	// the guest's runs before the drop.
-	for _, name := range c.Drop {
-		n, ok := caps.ByName(name)
-		if !ok || nsenterNeeds[caps.Canonical(name)] {
+	pidfd, err := unix.PidfdOpen(c.InitPID, 0)
+	if err != nil {
+		return 0, fmt.Errorf("open the guest's init (pid %d): %w", c.InitPID, os.NewSyscallError("pidfd_open", err))
+	}
+	defer unix.Close(pidfd)
+	mem, err := sealedSelf()
+	if err != nil {
+		return 0, err
+	}
+	defer mem.Close()
+	a, err := prepare(c, pidfd, int(mem.Fd()))
+	if err != nil {
+		return 0, err
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return 0, os.NewSyscallError("pipe2", err)
+	}
+	a.report = uintptr(p[1])
+	// Signals are caught before the fork (the children reset them to the
+	// default), so that none ends the helper without the command.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	child, err := forkIn(a)
+	unix.Close(p[1])
+	if err != nil {
+		unix.Close(p[0])
+		return 0, err
+	}
+	recs, rerr := readRecords(os.NewFile(uintptr(p[0]), "report"))
+	var ws unix.WaitStatus
+	_, _ = unix.Wait4(child, &ws, 0, nil)
+	cmdPID := 0
+	for _, r := range recs {
+		switch r.Kind {
+		case recordError:
+			if cmdPID > 0 {
+				_, _ = unix.Wait4(cmdPID, nil, 0, nil)
+			}
+			return 0, fmt.Errorf("%s: %w", stepNames[r.Step], syscall.Errno(r.Value))
+		case recordPID:
+			cmdPID = int(r.Value)
+		}
+	}
+	if cmdPID <= 0 {
+		return 0, fmt.Errorf("enter the guest: no command started (%v, child %v)", rerr, ws)
+	}
+	go forward(sigs, cmdPID, c.TTY)
+	for {
+		_, err := unix.Wait4(cmdPID, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0)
-		if err != nil && !errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("drop %s: %w", name, err)
-		}
-	}
-	// No O_CLOEXEC: nsenter and its child inherit it, and the child execs
-	// it by /proc/self/fd/N, which resolves in the guest's /proc to this
-	// very file on the host. Only a static binary can run there (the
-	// guest has no loader of ours); a dynamic build (CGO_ENABLED=1) falls
-	// back to nsenter running the command itself, with the capabilities
-	// nsenter needs left in the bounding set.
-	c.SelfFD = -1
-	if static() {
-		self, err := unix.Open("/proc/self/exe", unix.O_RDONLY, 0)
 		if err != nil {
-			return fmt.Errorf("open own binary: %w", err)
+			return 0, os.NewSyscallError("wait4", err)
 		}
-		c.SelfFD = self
+		break
 	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// forward passes the helper's signals on to the command; with a pty the
+// terminal already sent SIGINT and SIGQUIT to the command's process group.
+func forward(sigs chan os.Signal, pid int, tty bool) {
+	for s := range sigs {
+		if tty && (s == unix.SIGINT || s == unix.SIGQUIT) {
+			continue
+		}
+		_ = unix.Kill(pid, s.(syscall.Signal))
+	}
+}
+
+// readRecords reads the children's reports until every writer is gone
+// (the grandchild's exec closes its copy).
+func readRecords(f *os.File) ([]record, error) {
+	defer f.Close()
+	var out []record
+	for {
+		var r record
+		if err := binary.Read(f, binary.NativeEndian, &r); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return out, err
+		}
+		out = append(out, r)
+	}
+}
+
+// prepare builds the children's arguments: namespaces, capabilities and
+// the second stage's command line, all before the fork.
+func prepare(c *Config, pidfd, memfd int) (*forkArgs, error) {
+	a := &forkArgs{
+		pidfd:    uintptr(pidfd),
+		memfd:    uintptr(memfd),
+		statusFD: StatusFD,
+		nsFlags:  unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP,
+	}
+	if c.UserNS {
+		a.nsFlags |= unix.CLONE_NEWUSER
+	}
+	mask, err := caps.Mask(c.Drop)
+	if err != nil {
+		return nil, err
+	}
+	a.dropMask = mask
+	// The effective and permitted sets: what this helper holds (host root:
+	// everything; in a user namespace the same bits stand for the
+	// namespace's capabilities) less the guest's drop set.
+	a.capHdr = unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var cur [2]unix.CapUserData
+	if err := unix.Capget(&a.capHdr, &cur[0]); err != nil {
+		return nil, os.NewSyscallError("capget", err)
+	}
+	perm := (uint64(cur[1].Permitted)<<32 | uint64(cur[0].Permitted)) &^ mask
+	a.capData[0] = unix.CapUserData{Effective: uint32(perm), Permitted: uint32(perm)}
+	a.capData[1] = unix.CapUserData{Effective: uint32(perm >> 32), Permitted: uint32(perm >> 32)}
 	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	// GOMAXPROCS spares the second stage's runtime the guest's cgroup files.
+	env := append(append([]string(nil), c.Env...), envConfig+"="+string(b), "GOMAXPROCS=1")
+	if a.argv, err = cstrings([]string{"vmlite", InsideRole}); err != nil {
+		return nil, err
+	}
+	if a.envv, err = cstrings(env); err != nil {
+		return nil, err
+	}
+	a.empty = new(byte)
+	return a, nil
+}
+
+// cstrings is a nil-terminated array of C strings.
+func cstrings(ss []string) (**byte, error) {
+	p, err := syscall.SlicePtrFromStrings(ss)
+	if err != nil {
+		return nil, err
+	}
+	return &p[0], nil
+}
+
+// writeNoFollow writes b to an existing file, refusing symlinks and
+// anything that would block.
+func writeNoFollow(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}
-	env := append(append([]string(nil), c.Env...), envConfig+"="+string(b))
-	return unix.Exec(c.Nsenter, Args(c), env)
-}
-
-// nsenterNeeds are the capabilities nsenter must hold to enter a guest
-// without a user namespace; the second stage drops them inside.
-var nsenterNeeds = map[string]bool{"CAP_SYS_ADMIN": true, "CAP_SYS_CHROOT": true}
-
-// Args is the nsenter command line for c: it enters as root and runs the
-// second stage, which switches to the command's user after dropping
-// capabilities (a setuid binary then cannot regain them).
-func Args(c *Config) []string {
-	a := []string{"nsenter", "--target", strconv.Itoa(c.InitPID),
-		"--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--root", "--wd"}
-	if c.UserNS {
-		a = append(a, "--user")
-	}
-	if c.SelfFD < 0 {
-		a = append(a, "--setuid", strconv.Itoa(c.UID), "--setgid", strconv.Itoa(c.GID), "--")
-		return append(a, c.Argv...)
-	}
-	a = append(a, "--setuid", "0", "--setgid", "0", "--")
-	return append(a, fmt.Sprintf("/proc/self/fd/%d", c.SelfFD), InsideRole)
-}
-
-// static reports whether this binary has no ELF interpreter.
-func static() bool {
-	f, err := elf.Open("/proc/self/exe")
-	if err != nil {
-		return false
-	}
 	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return false
-		}
-	}
-	return true
+	_, err = f.Write(b)
+	return err
 }
 
-// MainInside is the second stage, running in the guest: it drops the
-// guest's capabilities from the bounding set, takes the command's ids and
-// execs the command. It returns only on failure (126: not executable,
-// 127: not found, as shells do).
-func MainInside() int {
-	var c Config
-	if err := json.Unmarshal([]byte(os.Getenv(envConfig)), &c); err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: bad helper configuration: %v\n", err)
-		return 125
-	}
-	unix.Close(c.SelfFD)
-	// Not dumpable while it still holds what the guest may not: the guest's
-	// processes cannot ptrace it in that window.
-	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	for _, name := range c.Drop {
-		if n, ok := caps.ByName(name); ok {
-			if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-				fmt.Fprintf(os.Stderr, "vmlite exec: drop %s: %v\n", name, err)
-				return 125
-			}
-		}
-	}
-	if err := unix.Setgroups([]int{c.GID}); err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: setgroups: %v\n", err)
-		return 125
-	}
-	if err := unix.Setresgid(c.GID, c.GID, c.GID); err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: setgid %d: %v\n", c.GID, err)
-		return 125
-	}
-	if err := unix.Setresuid(c.UID, c.UID, c.UID); err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: setuid %d: %v\n", c.UID, err)
-		return 125
-	}
-	if len(c.Argv) == 0 {
-		fmt.Fprintln(os.Stderr, "vmlite exec: no command")
-		return 125
-	}
-	for _, e := range c.Env {
-		if k, v, ok := strings.Cut(e, "="); ok && k == "PATH" {
-			os.Setenv("PATH", v)
-		}
-	}
-	path, err := exec.LookPath(c.Argv[0])
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "vmlite exec: %s: not found in the guest\n", c.Argv[0])
-		return 127
-	}
-	err = unix.Exec(path, c.Argv, c.Env)
-	fmt.Fprintf(os.Stderr, "vmlite exec: %s: %v\n", path, err)
-	if errors.Is(err, unix.ENOENT) {
-		return 127
-	}
-	return 126
-}
-
-// Command builds the helper process for c; the caller sets its stdio.
-func Command(c *Config) (*exec.Cmd, error) {
-	if c.Nsenter == "" {
-		p, err := exec.LookPath("nsenter")
-		if err != nil {
-			return nil, fmt.Errorf("vmlite exec needs nsenter (util-linux): %w", err)
-		}
-		c.Nsenter = p
-	}
+// Command builds the helper process for c; the caller sets its stdio and
+// reads the status pipe (ExtraFiles[0], StatusFD in the helper).
+func Command(c *Config, status *os.File) (*exec.Cmd, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
 	return &exec.Cmd{
-		Path: "/proc/self/exe",
-		Args: []string{"vmlite", Role},
-		Env:  append(os.Environ(), envConfig+"="+string(b)),
+		Path:       "/proc/self/exe",
+		Args:       []string{"vmlite", Role},
+		Env:        append(os.Environ(), envConfig+"="+string(b)),
+		ExtraFiles: []*os.File{status},
 	}, nil
 }

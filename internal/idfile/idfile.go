@@ -8,9 +8,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // ErrNoEntry means the name is not in the file.
@@ -31,12 +33,12 @@ func Lookup(file, name string) (Entry, error) {
 	if n, err := strconv.Atoi(strings.TrimPrefix(name, "+")); err == nil {
 		return Entry{ID: n, GID: n, Home: "/"}, nil
 	}
-	f, err := os.Open(file)
+	f, err := openRegular(file)
 	if err != nil {
 		return Entry{}, fmt.Errorf("look up %q: %w", name, err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(io.LimitReader(f, maxSize))
 	for sc.Scan() {
 		if e, ok, err := parseLine(sc.Text(), name); ok || err != nil {
 			if err != nil {
@@ -68,4 +70,31 @@ func parseLine(line, name string) (Entry, bool, error) {
 		e.Home = fields[5]
 	}
 	return e, true, nil
+}
+
+// maxSize bounds what is read of a file: the guest writes it.
+const maxSize = 16 << 20
+
+// ErrNotRegular means the file is a FIFO, a device, a directory...: the
+// guest controls these files, and opening a FIFO or a device for reading
+// can block or act.
+var ErrNotRegular = errors.New("not a regular file")
+
+// openRegular opens file without blocking (O_NONBLOCK: a FIFO opens at
+// once) and refuses anything but a regular file.
+func openRegular(file string) (*os.File, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w (%v)", file, ErrNotRegular, fi.Mode().Type())
+	}
+	return f, nil
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestLookup(t *testing.T) {
@@ -48,4 +50,26 @@ func FuzzParseLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line, name string) {
 		_, _, _ = parseLine(line, name)
 	})
+}
+
+// TestLookupRefusesNonRegular: the guest writes these files; a FIFO must
+// be refused at once (it used to block the reader forever), a directory too.
+func TestLookupRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, dir} {
+		done := make(chan error, 1)
+		go func() { _, err := Lookup(p, "root"); done <- err }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrNotRegular) {
+				t.Errorf("Lookup(%s) = %v, want ErrNotRegular", p, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("Lookup(%s) blocked", p)
+		}
+	}
 }

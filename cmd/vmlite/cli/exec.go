@@ -20,7 +20,6 @@ import (
 	"vmlite/cgroup"
 	"vmlite/enter"
 	"vmlite/internal/errdefs"
-	"vmlite/internal/idfile"
 	"vmlite/plan"
 )
 
@@ -81,36 +80,58 @@ func (a *App) execIn(name string, argv []string, user string, mode ttyMode) (int
 		return 0, fmt.Errorf("guest %q is still starting: %w", name, errdefs.ErrNotRunning)
 	}
 	p := g.Plan
-	root := fmt.Sprintf("/proc/%d/root", g.State.InitPID)
-	uid, gid, home, err := resolveUser(root, user)
-	if err != nil {
-		return 0, err
-	}
 	termEnv := os.Getenv("TERM")
 	if termEnv == "" {
 		termEnv = "linux"
 	}
+	in, isFile := a.Stdin.(*os.File)
+	usePty := mode == ttyOn || (mode == ttyAuto && isFile && term.IsTerminal(int(in.Fd())))
 	cfg := &enter.Config{
 		InitPID: g.State.InitPID,
 		UserNS:  p.IDMap.Enabled(),
-		UID:     uid, GID: gid,
+		User:    user,
 		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + termEnv,
-			"HOME=" + home, "container=vmlite"},
+			"HOME=/root", "container=vmlite"},
 		Argv:        argv,
 		Drop:        p.Capabilities.Drop,
 		CgroupProcs: cgroupProcsFiles(p),
+		TTY:         usePty,
 	}
-	cmd, err := enter.Command(cfg)
+	// The helper and the second stage report set-up errors on this pipe;
+	// the command's exec closes it.
+	statusR, statusW, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
-	in, isFile := a.Stdin.(*os.File)
-	usePty := mode == ttyOn || (mode == ttyAuto && isFile && term.IsTerminal(int(in.Fd())))
-	if usePty {
-		return runWithPty(cmd, p, in, a.Stdout)
+	defer statusR.Close()
+	cmd, err := enter.Command(cfg, statusW)
+	if err != nil {
+		statusW.Close()
+		return 0, err
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.Stdin, a.Stdout, a.Stderr
-	return runForwarding(cmd)
+	statusMsg := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(statusR, 64<<10))
+		statusMsg <- string(b)
+	}()
+	var code int
+	if usePty {
+		code, err = runWithPty(cmd, p, in, a.Stdout)
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = a.Stdin, a.Stdout, a.Stderr
+		code, err = runForwarding(cmd)
+	}
+	statusW.Close()
+	if err != nil {
+		return 0, err
+	}
+	if msg := strings.TrimSpace(<-statusMsg); msg != "" {
+		if m, ok := strings.CutPrefix(msg, "user: "); ok {
+			return 0, userErrorf("exec in %s: %s", name, m)
+		}
+		return 0, fmt.Errorf("exec in %s: %s", name, strings.TrimPrefix(msg, "error: "))
+	}
+	return code, nil
 }
 
 // runForwarding runs cmd, passing SIGINT/SIGTERM/SIGHUP on, and returns its
@@ -193,41 +214,6 @@ func runWithPty(cmd *exec.Cmd, p *plan.Plan, in *os.File, out io.Writer) (int, e
 	err = cmd.Wait()
 	<-copied
 	return exitCode(cmd, err)
-}
-
-// resolveUser maps --user (name, uid, or user:group) to guest ids and a home
-// directory, reading the guest's /etc/passwd and /etc/group through root.
-func resolveUser(root, spec string) (uid, gid int, home string, err error) {
-	if spec == "" {
-		return 0, 0, "/root", nil
-	}
-	user, group, hasGroup := strings.Cut(spec, ":")
-	uid, gid, home, err = lookupPasswd(filepath.Join(root, "etc/passwd"), user)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	if hasGroup {
-		if gid, err = lookupGroup(filepath.Join(root, "etc/group"), group); err != nil {
-			return 0, 0, "", err
-		}
-	}
-	return uid, gid, home, nil
-}
-
-func lookupPasswd(file, user string) (int, int, string, error) {
-	e, err := idfile.Lookup(file, user)
-	if errors.Is(err, idfile.ErrNoEntry) {
-		return 0, 0, "", fmt.Errorf("%w: user %q: not in the guest's /etc/passwd", errdefs.ErrInvalid, user)
-	}
-	return e.ID, e.GID, e.Home, err
-}
-
-func lookupGroup(file, group string) (int, error) {
-	e, err := idfile.Lookup(file, group)
-	if errors.Is(err, idfile.ErrNoEntry) {
-		return 0, fmt.Errorf("%w: group %q: not in the guest's /etc/group", errdefs.ErrInvalid, group)
-	}
-	return e.ID, err
 }
 
 // cgroupProcsFiles lists the cgroup.procs files of the guest's cgroup in
