@@ -2,12 +2,13 @@ package launch
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
+	"vmlite/internal/inroot"
 	"vmlite/plan"
 )
 
@@ -30,27 +31,27 @@ func (hostProbe) Perm(p string) (fs.FileMode, bool) {
 	return fi.Mode().Perm(), true
 }
 
-// InitKind follows init's symlinks inside rootfs (an absolute link target
-// is relative to the guest's root, not the host's) and names the init
-// system by what it finds.
+// InitKind resolves init inside rootfs, as the guest will (an absolute
+// link target, and "..", stay inside the guest's root: openat2's
+// RESOLVE_IN_ROOT), and names the init system by where that leads and
+// what it holds. The rootfs is the guest's to change: a FIFO or device
+// there is never read (O_NONBLOCK, regular files only), and nothing of the
+// host outside rootfs is reached.
 func (hostProbe) InitKind(rootfs, init string) plan.InitKind {
 	if rootfs == "" {
 		rootfs = "/"
 	}
-	p := path.Clean("/" + init)
-	for i := 0; i < 16; i++ {
-		target, err := os.Readlink(filepath.Join(rootfs, p))
-		if err != nil {
-			break
-		}
-		if path.IsAbs(target) {
-			p = path.Clean(target)
-		} else {
-			p = path.Join(path.Dir(p), target)
-		}
+	f, err := inroot.OpenFile(rootfs, init)
+	if err != nil {
+		return plan.InitUnknown
 	}
-	return classifyInit(p, func() []byte {
-		b, _ := readHead(filepath.Join(rootfs, p), 4<<20)
+	defer f.Close()
+	resolved := path.Clean("/" + init)
+	if real, err := inroot.Resolved(rootfs, f); err == nil {
+		resolved = real
+	}
+	return classifyInit(resolved, func() []byte {
+		b, _ := io.ReadAll(io.LimitReader(f, 4<<20))
 		return b
 	})
 }
@@ -77,15 +78,4 @@ func classifyInit(resolved string, content func() []byte) plan.InitKind {
 		return plan.InitSysvinit
 	}
 	return plan.InitUnknown
-}
-
-func readHead(p string, n int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	m, _ := f.Read(buf)
-	return buf[:m], nil
 }
