@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"vmlite/libvirtrpc"
+)
+
+func init() { register(newServeCmd) }
+
+// ServeGroup is the group whose members get read-write access to
+// libvirt-sock (root always has it).
+const ServeGroup = "vmlite"
+
+// libvirtCompatDir is where libvirt clients look for the LXC driver's
+// sockets when the URI names none (lxc:///system).
+const libvirtCompatDir = "/run/libvirt"
+
+const serveLong = `Serve libvirt's remote protocol, so that virsh, virt-install, virt-manager,
+libvirt-python, go-libvirt, Terraform's provider and Nova manage vmlite's
+guests:
+
+  virsh -c 'lxc+unix:///system?socket=/run/vmlite/libvirt-sock' list --all
+
+Sockets (in the runtime directory, /run/vmlite or DIR/run under --root DIR):
+libvirt-sock, mode 0660, root and group vmlite read-write; libvirt-sock-ro,
+mode 0666, read-only procedures only (mutating calls get
+VIR_ERR_OPERATION_DENIED). --libvirt-compat also listens on
+/run/libvirt/virtlxcd-sock and virtlxcd-sock-ro, so that plain
+'virsh -c lxc:///system' reaches vmlite; it refuses if they exist.
+
+serve runs in the foreground (a Type=notify systemd unit: it says READY=1
+once it listens). Guests never depend on it: SIGTERM (or kill -9) ends the
+daemon and leaves every guest running; started again it finds them all.
+Lifecycle events reach registered clients whoever made the change (an RPC
+client, the vmlite CLI, the guest itself).`
+
+func newServeCmd(app *App) *cobra.Command {
+	var compat bool
+	var maxClients int
+	cmd := &cobra.Command{
+		Use:   "serve [--libvirt-compat] [--max-clients N]",
+		Short: "Serve libvirt's remote protocol for virsh, virt-manager, libvirt-python and others",
+		Long:  serveLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(app, compat, maxClients)
+		},
+	}
+	cmd.Flags().BoolVar(&compat, "libvirt-compat", false, "also listen on /run/libvirt/virtlxcd-sock{,-ro} (lxc:///system with no ?socket=)")
+	cmd.Flags().IntVar(&maxClients, "max-clients", libvirtrpc.DefaultMaxConns, "most client connections open at once")
+	return cmd
+}
+
+// serveSockets are the runtime directory's socket paths.
+func serveSockets(app *App) (rw, ro string) {
+	return filepath.Join(app.Layout.Run, "libvirt-sock"), filepath.Join(app.Layout.Run, "libvirt-sock-ro")
+}
+
+func runServe(app *App, compat bool, maxClients int) error {
+	if maxClients < 1 {
+		return userErrorf("--max-clients %d: want at least 1", maxClients)
+	}
+	if err := app.Layout.Ensure(); err != nil {
+		return err
+	}
+	be, err := newRPCBackend(app)
+	if err != nil {
+		return err
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(app.Stderr, "vmlite serve: "+format+"\n", args...) }
+	gid := libvirtrpc.GroupID(ServeGroup)
+	srv := libvirtrpc.New(libvirtrpc.Config{Backend: be, MaxConns: maxClients, Authorize: libvirtrpc.PeerAuthorizer(gid), Logf: logf})
+
+	type listener struct {
+		l  net.Listener
+		ro bool
+	}
+	var ls []listener
+	closeAll := func() {
+		for _, x := range ls {
+			x.l.Close()
+		}
+	}
+	rwPath, roPath := serveSockets(app)
+	paths := []struct {
+		path   string
+		mode   os.FileMode
+		ro     bool
+		compat bool
+	}{{rwPath, libvirtrpc.SockModeRW, false, false}, {roPath, libvirtrpc.SockModeRO, true, false}}
+	if compat {
+		if err := os.MkdirAll(libvirtCompatDir, 0o755); err != nil {
+			return err
+		}
+		paths = append(paths,
+			struct {
+				path   string
+				mode   os.FileMode
+				ro     bool
+				compat bool
+			}{filepath.Join(libvirtCompatDir, "virtlxcd-sock"), libvirtrpc.SockModeRW, false, true},
+			struct {
+				path   string
+				mode   os.FileMode
+				ro     bool
+				compat bool
+			}{filepath.Join(libvirtCompatDir, "virtlxcd-sock-ro"), libvirtrpc.SockModeRO, true, true})
+	}
+	for _, p := range paths {
+		listen := libvirtrpc.ListenUnix
+		if p.compat {
+			listen = libvirtrpc.ListenCompat
+		}
+		l, err := listen(p.path, p.mode, gid)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		ls = append(ls, listener{l, p.ro})
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, len(ls)+1)
+	go func() { errc <- srv.Run(ctx) }()
+	for _, x := range ls {
+		go func() { errc <- srv.Serve(x.l, x.ro) }()
+	}
+	logf("listening on %s and %s", rwPath, roPath)
+	sdNotify("READY=1")
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-errc:
+	}
+	sdNotify("STOPPING=1")
+	// Only the daemon ends: guests and their supervisors are not its
+	// children to stop.
+	srv.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// sdNotify tells systemd about the daemon's state (Type=notify); a no-op
+// outside systemd.
+func sdNotify(state string) {
+	sock := os.Getenv("NOTIFY_SOCKET")
+	if sock == "" {
+		return
+	}
+	if sock[0] == '@' {
+		sock = "\x00" + sock[1:]
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte(state))
+}

@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"golang.org/x/sys/unix"
+
+	"vmlite/libvirtrpc"
+	"vmlite/netdef"
+	"vmlite/state"
+)
+
+// Lifecycle events come from the state files themselves: every change,
+// whoever makes it (an RPC call, the CLI, a guest powering off, rebooting
+// or crashing, which only its supervisor sees), lands in the definitions,
+// the runtime directories and last/NAME.json. The daemon watches those
+// directories with inotify and diffs what it sees against what it saw, so
+// it needs no help from supervisors or the CLI, and works the same whether
+// it started before or after the guests (its first look is the baseline).
+// A rescan every rescanEvery catches anything a watch missed (a runtime
+// directory created and gone between two looks).
+const rescanEvery = 2 * time.Second
+
+type guestSeen struct {
+	uuid      [16]byte
+	defined   bool
+	defMtime  time.Time
+	active    bool
+	id        int32
+	restarts  int
+	startedAt time.Time
+	// lastStopped is last/NAME.json's StoppedAt: a new one means a run ended.
+	lastStopped time.Time
+	// pendingSince: the guest went away before its last run's state was
+	// written; its STOPPED event waits for that (for the reason).
+	pendingSince time.Time
+}
+
+type netSeen struct {
+	uuid            [16]byte
+	defined, active bool
+}
+
+func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) error {
+	l := b.app.Layout
+	dirs := []string{l.DomainsDir(), l.NetworksDir(), l.GuestsRunDir(), filepath.Join(l.Run, "networks"), filepath.Join(l.Lib, "last"), filepath.Join(l.Lib, "autostart")}
+	for _, d := range dirs {
+		_ = os.MkdirAll(d, 0o755)
+	}
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	const mask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB
+	for _, d := range dirs {
+		_, _ = unix.InotifyAddWatch(fd, d, mask)
+	}
+	watched := map[string]bool{}
+	watchRunDirs := func() {
+		ents, _ := os.ReadDir(l.GuestsRunDir())
+		for _, e := range ents {
+			p := filepath.Join(l.GuestsRunDir(), e.Name())
+			if e.IsDir() && !watched[p] {
+				if _, err := unix.InotifyAddWatch(fd, p, mask); err == nil {
+					watched[p] = true
+				}
+			}
+		}
+	}
+	watchRunDirs()
+	guests, nets := b.scanGuests(), b.scanNets()
+	wake := make(chan struct{}, 1)
+	go func() {
+		// A blocking read would pin a thread; poll the fd with a timeout.
+		buf := make([]byte, 64<<10)
+		for ctx.Err() == nil {
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			n, _ := unix.Poll(pfd, int(rescanEvery/time.Millisecond))
+			if n > 0 {
+				for {
+					if k, err := unix.Read(fd, buf); k <= 0 || err != nil {
+						break
+					}
+				}
+			}
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		}
+		watchRunDirs()
+		for p := range watched {
+			if _, err := os.Stat(p); err != nil {
+				delete(watched, p) // the kernel dropped the watch with the directory
+			}
+		}
+		ng, nn := b.scanGuests(), b.scanNets()
+		for _, ev := range diffGuests(guests, ng, b) {
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		for _, ev := range diffNets(nets, nn) {
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		guests, nets = ng, nn
+	}
+}
+
+func (b *rpcBackend) scanGuests() map[string]guestSeen {
+	l := b.app.Layout
+	names := map[string]bool{}
+	if ents, err := os.ReadDir(l.GuestsRunDir()); err == nil {
+		for _, e := range ents {
+			if e.IsDir() {
+				names[e.Name()] = true
+			}
+		}
+	}
+	if ents, err := os.ReadDir(l.DomainsDir()); err == nil {
+		for _, e := range ents {
+			if n, ok := strings.CutSuffix(e.Name(), ".xml"); ok && !strings.HasPrefix(n, ".") {
+				names[n] = true
+			}
+		}
+	}
+	seen := map[string]guestSeen{}
+	for n := range names {
+		g, err := b.app.lookupGuest(n)
+		if err != nil {
+			continue
+		}
+		di := b.info(g, false)
+		// Active while a supervisor holds the guest (through a reboot's
+		// gap between two inits too), or its processes outlive it.
+		s := guestSeen{uuid: di.UUID, defined: g.Defined, active: g.Running || g.Orphaned, id: di.ID}
+		if fi, err := os.Stat(l.DomainFile(n)); err == nil {
+			s.defMtime = fi.ModTime()
+		}
+		if g.State != nil {
+			s.restarts, s.startedAt = g.State.Restarts, g.State.StartedAt
+		}
+		if st, err := state.Read(l.LastFile(n)); err == nil {
+			s.lastStopped = st.StoppedAt
+		}
+		if !s.defined && !s.active {
+			continue
+		}
+		seen[n] = s
+	}
+	return seen
+}
+
+// stopDetail reads why a guest stopped from its last run's state.
+func (b *rpcBackend) stopDetail(name string) int32 {
+	st, err := state.Read(b.app.Layout.LastFile(name))
+	if err != nil {
+		return int32(libvirt.DomainEventStoppedShutdown)
+	}
+	switch st.Reason {
+	case state.ReasonDestroyed:
+		return int32(libvirt.DomainEventStoppedDestroyed)
+	case state.ReasonCrashed:
+		return int32(libvirt.DomainEventStoppedCrashed)
+	case state.ReasonFailed:
+		return int32(libvirt.DomainEventStoppedFailed)
+	}
+	return int32(libvirt.DomainEventStoppedShutdown)
+}
+
+// pendingFor bounds the wait for a stopped guest's last state: past it the
+// STOPPED event goes out without the reason.
+const pendingFor = 5 * time.Second
+
+// diffGuests turns two looks at the guests into events. cur's entries
+// may be updated (a pending stop carried forward); gone guests with a
+// pending stop stay in cur until it is sent.
+func diffGuests(old, cur map[string]guestSeen, b *rpcBackend) []libvirtrpc.Event {
+	var evs []libvirtrpc.Event
+	ev := func(name string, s guestSeen, typ libvirt.DomainEventType, detail int32) {
+		id := int32(-1)
+		if s.active {
+			id = s.id
+		}
+		evs = append(evs, libvirtrpc.Event{Name: name, UUID: s.uuid, ID: id, Type: int32(typ), Detail: detail})
+	}
+	now := time.Now()
+	// stopped handles a run that ended: the event now if its last state
+	// is there, else later.
+	stopped := func(name string, c *guestSeen, o guestSeen) {
+		// The supervisor records the last state before it lets go of the
+		// guest, or just after: it is this run's when it is not older
+		// than the run's start.
+		c.startedAt = o.startedAt
+		if !c.lastStopped.IsZero() && !c.lastStopped.Before(o.startedAt) || !o.pendingSince.IsZero() && now.Sub(o.pendingSince) > pendingFor {
+			c.pendingSince = time.Time{}
+			ev(name, *c, libvirt.DomainEventStopped, b.stopDetail(name))
+			return
+		}
+		c.pendingSince = o.pendingSince
+		if c.pendingSince.IsZero() {
+			c.pendingSince = now
+		}
+	}
+	for name, c := range cur {
+		o, had := old[name]
+		switch {
+		case c.defined && (!had || !o.defined):
+			ev(name, c, libvirt.DomainEventDefined, int32(libvirt.DomainEventDefinedAdded))
+		case c.defined && had && o.defined && !c.defMtime.Equal(o.defMtime):
+			ev(name, c, libvirt.DomainEventDefined, int32(libvirt.DomainEventDefinedUpdated))
+		}
+		switch {
+		case c.active && (!had || !o.active):
+			if !o.pendingSince.IsZero() { // the previous run's end, never seen
+				ev(name, guestSeen{uuid: c.uuid}, libvirt.DomainEventStopped, b.stopDetail(name))
+			}
+			ev(name, c, libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
+		case c.active && o.active && c.restarts > o.restarts:
+			evs = append(evs, libvirtrpc.Event{Reboot: true, Name: name, UUID: c.uuid, ID: c.id})
+		case !c.active && had && o.active:
+			stopped(name, &c, o)
+		case !c.active && had && !o.pendingSince.IsZero():
+			stopped(name, &c, o)
+		case !c.active && had && c.lastStopped.After(o.lastStopped):
+			// Started and gone between two looks: say both.
+			ev(name, c, libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
+			ev(name, c, libvirt.DomainEventStopped, b.stopDetail(name))
+		}
+		cur[name] = c
+		if !c.defined && had && o.defined {
+			ev(name, c, libvirt.DomainEventUndefined, int32(libvirt.DomainEventUndefinedRemoved))
+		}
+	}
+	for name, o := range old {
+		if _, ok := cur[name]; ok {
+			continue
+		}
+		gone := o
+		gone.active, gone.defined = false, false
+		if o.active || !o.pendingSince.IsZero() {
+			gone.lastStopped = o.lastStopped
+			if st, err := state.Read(b.app.Layout.LastFile(name)); err == nil {
+				gone.lastStopped = st.StoppedAt
+			}
+			stopped(name, &gone, o)
+			if !gone.pendingSince.IsZero() {
+				cur[name] = gone // keep waiting for its last state
+			}
+		}
+		if o.defined {
+			ev(name, gone, libvirt.DomainEventUndefined, int32(libvirt.DomainEventUndefinedRemoved))
+		}
+	}
+	return evs
+}
+
+func (b *rpcBackend) scanNets() map[string]netSeen {
+	ns, err := netdef.List(b.app.Layout)
+	seen := map[string]netSeen{}
+	if err != nil {
+		return seen
+	}
+	for _, n := range ns {
+		seen[n.Name] = netSeen{uuid: uuidBytes(n.UUID), defined: true, active: netdef.Active(b.app.Layout, n.Name)}
+	}
+	return seen
+}
+
+func diffNets(old, cur map[string]netSeen) []libvirtrpc.Event {
+	var evs []libvirtrpc.Event
+	ev := func(name string, s netSeen, typ libvirt.NetworkEventLifecycleType) {
+		evs = append(evs, libvirtrpc.Event{Network: true, Name: name, UUID: s.uuid, Type: int32(typ)})
+	}
+	for name, c := range cur {
+		o, had := old[name]
+		if !had {
+			ev(name, c, libvirt.NetworkEventDefined)
+		}
+		if c.active && !o.active {
+			ev(name, c, libvirt.NetworkEventStarted)
+		}
+		if !c.active && had && o.active {
+			ev(name, c, libvirt.NetworkEventStopped)
+		}
+	}
+	for name, o := range old {
+		if _, ok := cur[name]; !ok {
+			if o.active {
+				ev(name, o, libvirt.NetworkEventStopped)
+			}
+			ev(name, o, libvirt.NetworkEventUndefined)
+		}
+	}
+	return evs
+}

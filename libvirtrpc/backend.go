@@ -1,0 +1,108 @@
+package libvirtrpc
+
+import (
+	"context"
+	"io"
+
+	"vmlite/state"
+)
+
+// DomainInfo is what the server needs to know of a guest to answer
+// lookups, lists and info calls.
+type DomainInfo struct {
+	Name string
+	UUID [16]byte
+	// ID is the live id of a running guest (its init's pid, which is
+	// unique among running guests); -1 when it does not run.
+	ID         int32
+	Status     state.Status
+	Reason     state.Reason
+	Persistent bool
+	Autostart  bool
+	MemoryKiB  uint64 // current memory limit
+	MaxMemKiB  uint64
+	VCPUs      uint16
+	CPUTimeNs  uint64
+}
+
+// Active reports whether the guest runs (as libvirt counts it: anything
+// with a supervisor or live processes).
+func (d DomainInfo) Active() bool { return d.ID > 0 }
+
+// NetworkInfo is what the server needs of a managed network.
+type NetworkInfo struct {
+	Name       string
+	UUID       [16]byte
+	Active     bool
+	Persistent bool
+	Autostart  bool
+	Bridge     string
+}
+
+// Backend is every operation the server needs of vmlite: the same ones the
+// CLI runs, taking the same locks. Errors wrap internal/errdefs classes
+// (ErrNotFound → VIR_ERR_NO_DOMAIN, ErrNotRunning/ErrAlreadyRunning →
+// VIR_ERR_OPERATION_INVALID, user errors → VIR_ERR_XML_ERROR).
+type Backend interface {
+	ListDomains() ([]DomainInfo, error)
+	LookupDomain(name string) (DomainInfo, error)
+	DomainXML(name string, inactive bool) ([]byte, error)
+	Define(xml []byte) (DomainInfo, error)
+	Undefine(name string) error
+	// Start boots a defined guest; Create a transient one from XML. Both
+	// return once its init runs.
+	Start(name string) error
+	Create(xml []byte) (DomainInfo, error)
+	// Shutdown asks the guest's init to power off and returns without
+	// waiting for it (libvirt's virDomainShutdown).
+	Shutdown(name string) error
+	Reboot(name string) error
+	// Destroy kills the guest and returns when it is gone.
+	Destroy(name string) error
+	SetAutostart(name string, on bool) error
+	SetMemory(name string, kib uint64, live, config bool) error
+	// Console connects to console dev ("" = the first) of a running guest.
+	Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error)
+	Addresses(name string) ([]Iface, error)
+	Hostname(name string) (string, error)
+
+	ListNetworks() ([]NetworkInfo, error)
+	LookupNetwork(name string) (NetworkInfo, error)
+	NetworkXML(name string) ([]byte, error)
+	DefineNetwork(xml []byte) (NetworkInfo, error)
+	UndefineNetwork(name string) error
+	StartNetwork(name string) error
+	DestroyNetwork(name string) error
+	SetNetworkAutostart(name string, on bool) error
+
+	// Events delivers every lifecycle change of guests and networks,
+	// whoever made it (RPC, CLI, the guest itself), until ctx ends.
+	Events(ctx context.Context, out chan<- Event) error
+}
+
+// Iface is one guest interface and its addresses.
+type Iface struct {
+	Name  string
+	MAC   string
+	Addrs []IfaceAddr
+}
+
+// IfaceAddr is an address with its prefix length; V6 tells the family.
+type IfaceAddr struct {
+	Addr   string
+	Prefix uint32
+	V6     bool
+}
+
+// Event is one lifecycle change. Domain events carry libvirt's
+// virDomainEventType and detail; Reboot marks a guest's reboot (event id
+// REBOOT, no detail); Network events virNetworkEventLifecycleType.
+type Event struct {
+	Network bool
+	Reboot  bool
+	Name    string
+	UUID    [16]byte
+	ID      int32
+	Type    int32
+	Detail  int32
+}

@@ -1,0 +1,5 @@
+package libvirtrpc
+
+import "syscall"
+
+const errTooManyFiles = syscall.EMFILE
