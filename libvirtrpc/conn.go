@@ -15,6 +15,10 @@ const (
 	// a full queue blocks only that client's own replies and console, and
 	// an event that finds it full drops the client.
 	outQueueLen = 256
+	// eventQueueLen is how many events may wait behind a full outQueue: a
+	// burst does not drop a client that reads, one that stopped reading
+	// is dropped once this fills too.
+	eventQueueLen = 4096
 	// maxCallsPerConn bounds the calls of one client running at once.
 	maxCallsPerConn = 8
 	// writeTimeout drops a client that takes one packet longer than this.
@@ -28,11 +32,12 @@ type conn struct {
 	peer     string
 	readOnly bool
 
-	out   chan []byte
-	calls chan struct{}
-	done  chan struct{}
-	once  sync.Once
-	wg    sync.WaitGroup
+	out    chan []byte
+	events chan []byte
+	calls  chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
 
 	mu      sync.Mutex
 	opened  bool
@@ -55,6 +60,7 @@ func newConn(s *Server, nc net.Conn, peer string, readOnly bool) *conn {
 	return &conn{
 		s: s, nc: nc, peer: peer, readOnly: readOnly,
 		out:     make(chan []byte, outQueueLen),
+		events:  make(chan []byte, eventQueueLen),
 		calls:   make(chan struct{}, maxCallsPerConn),
 		done:    make(chan struct{}),
 		domCbs:  map[int32]domCallback{},
@@ -81,8 +87,9 @@ func (c *conn) close() {
 func (c *conn) serve() {
 	defer c.wg.Wait()
 	defer c.close()
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.writeLoop()
+	go c.eventLoop()
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
 	for {
@@ -212,20 +219,37 @@ func (c *conn) send(h Header, body []byte) bool {
 	}
 }
 
-// trySend queues a packet if there is room; a client whose queue is full
-// does not read, and is dropped rather than allowed to hold up the sender
-// (the event broadcast to every other client).
-func (c *conn) trySend(h Header, body []byte) {
+// sendEvent queues an event if there is room; a client whose queues are
+// full does not read, and is dropped rather than allowed to hold up the
+// sender (the event broadcast to every other client).
+func (c *conn) sendEvent(h Header, body []byte) {
 	f, err := AppendFrame(nil, h, body)
 	if err != nil {
 		return
 	}
 	select {
-	case c.out <- f:
+	case c.events <- f:
 	case <-c.done:
 	default:
-		c.s.logf("client %s: not reading (%d packets queued); dropping it", c.peer, outQueueLen)
+		c.s.logf("client %s: not reading (%d events queued); dropping it", c.peer, eventQueueLen)
 		c.close()
+	}
+}
+
+// eventLoop moves events into the output queue, waiting when it is full.
+func (c *conn) eventLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case f := <-c.events:
+			select {
+			case c.out <- f:
+			case <-c.done:
+				return
+			}
+		case <-c.done:
+			return
+		}
 	}
 }
 

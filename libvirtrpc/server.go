@@ -214,7 +214,7 @@ func (c *conn) deliver(ev Event) {
 		}
 		// libvirtd sends events as MESSAGE, serial 1, status OK
 		// (remoteDispatchObjectEventSend).
-		c.trySend(Header{Program: remoteProgram, Version: remoteVersion, Procedure: m.proc, Type: typeMessage, Serial: 1}, b)
+		c.sendEvent(Header{Program: remoteProgram, Version: remoteVersion, Procedure: m.proc, Type: typeMessage, Serial: 1}, b)
 	}
 }
 

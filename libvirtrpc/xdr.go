@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	libvirt "github.com/digitalocean/go-libvirt"
 	xdr "github.com/davecgh/go-xdr/xdr2"
+	libvirt "github.com/digitalocean/go-libvirt"
 )
 
 // encode marshals a ret or message struct.

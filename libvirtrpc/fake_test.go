@@ -1,0 +1,155 @@
+package libvirtrpc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"vmlite/internal/errdefs"
+	"vmlite/state"
+)
+
+// fakeBackend keeps domains in memory: enough to drive the protocol.
+type fakeBackend struct {
+	mu     sync.Mutex
+	doms   map[string]*DomainInfo
+	events chan Event
+}
+
+func newFake() *fakeBackend {
+	return &fakeBackend{doms: map[string]*DomainInfo{}, events: make(chan Event, 16)}
+}
+
+func (f *fakeBackend) add(name string, running bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := &DomainInfo{Name: name, ID: -1, Status: state.Shutoff, Persistent: true, MaxMemKiB: 1024, MemoryKiB: 1024, VCPUs: 1}
+	copy(d.UUID[:], fmt.Sprintf("%-16s", name))
+	if running {
+		d.ID, d.Status = 100+int32(len(f.doms)), state.Running
+	}
+	f.doms[name] = d
+}
+
+func (f *fakeBackend) ListDomains() ([]DomainInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []DomainInfo
+	for _, d := range f.doms {
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) LookupDomain(name string) (DomainInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.doms[name]
+	if !ok {
+		return DomainInfo{}, fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
+	}
+	return *d, nil
+}
+
+func (f *fakeBackend) DomainXML(name string, inactive bool) ([]byte, error) {
+	return []byte("<domain type='lxc'><name>" + name + "</name></domain>"), nil
+}
+func (f *fakeBackend) Define(xml []byte) (DomainInfo, error) { return DomainInfo{}, errdefs.ErrInvalid }
+func (f *fakeBackend) Undefine(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.doms, name)
+	return nil
+}
+func (f *fakeBackend) Start(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.doms[name].ID, f.doms[name].Status = 7, state.Running
+	return nil
+}
+func (f *fakeBackend) Create(xml []byte) (DomainInfo, error) { return DomainInfo{}, errdefs.ErrInvalid }
+func (f *fakeBackend) Shutdown(name string) error            { return f.Destroy(name) }
+func (f *fakeBackend) Reboot(name string) error              { return nil }
+func (f *fakeBackend) Destroy(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.doms[name].ID, f.doms[name].Status = -1, state.Shutoff
+	return nil
+}
+func (f *fakeBackend) SetAutostart(name string, on bool) error                    { return nil }
+func (f *fakeBackend) SetMemory(name string, kib uint64, live, config bool) error { return nil }
+func (f *fakeBackend) Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error) {
+	return nil, errdefs.ErrNotFound
+}
+func (f *fakeBackend) Addresses(name string) ([]Iface, error) { return nil, nil }
+func (f *fakeBackend) Hostname(name string) (string, error)   { return name, nil }
+func (f *fakeBackend) ListNetworks() ([]NetworkInfo, error)   { return nil, nil }
+func (f *fakeBackend) LookupNetwork(name string) (NetworkInfo, error) {
+	return NetworkInfo{}, errdefs.ErrNotFound
+}
+func (f *fakeBackend) NetworkXML(name string) ([]byte, error) { return nil, errdefs.ErrNotFound }
+func (f *fakeBackend) DefineNetwork(xml []byte) (NetworkInfo, error) {
+	return NetworkInfo{}, errdefs.ErrInvalid
+}
+func (f *fakeBackend) UndefineNetwork(name string) error              { return errdefs.ErrNotFound }
+func (f *fakeBackend) StartNetwork(name string) error                 { return errdefs.ErrNotFound }
+func (f *fakeBackend) DestroyNetwork(name string) error               { return errdefs.ErrNotFound }
+func (f *fakeBackend) SetNetworkAutostart(name string, on bool) error { return errdefs.ErrNotFound }
+func (f *fakeBackend) Events(ctx context.Context, out chan<- Event) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-f.events:
+			out <- ev
+		}
+	}
+}
+
+// testServer serves fake on a unix socket in a temp dir; ro and rw
+// listeners both.
+type testServer struct {
+	srv    *Server
+	fake   *fakeBackend
+	rw, ro string
+	cancel context.CancelFunc
+}
+
+func startServer(t *testing.T, maxConns int) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	ts := &testServer{fake: newFake(), rw: dir + "/sock", ro: dir + "/sock-ro"}
+	ts.srv = New(Config{Backend: ts.fake, MaxConns: maxConns, Logf: t.Logf})
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel = cancel
+	for _, p := range []struct {
+		path string
+		ro   bool
+	}{{ts.rw, false}, {ts.ro, true}} {
+		l, err := net.Listen("unix", p.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ts.srv.Serve(l, p.ro)
+	}
+	go ts.srv.Run(ctx)
+	t.Cleanup(func() { cancel(); ts.srv.Close() })
+	return ts
+}
+
+func dial(t *testing.T, sock string) *libvirt.Libvirt {
+	t.Helper()
+	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(sock), dialers.WithLocalTimeout(5*time.Second)))
+	if err := l.ConnectToURI(libvirt.ConnectURI("lxc:///system")); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = l.Disconnect() })
+	return l
+}
