@@ -66,12 +66,16 @@ install: build
 	$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmlite.fish
 	sed 's|/usr/local/bin/vmlite|$(PREFIX)/bin/vmlite|' dist/vmlite.service > vmlite.service.tmp
 	install -D -m 0644 vmlite.service.tmp $(DESTDIR)$(UNITDIR)/vmlite.service
+	sed 's|/usr/local/bin/vmlite|$(PREFIX)/bin/vmlite|' dist/vmlite-serve.service > vmlite.service.tmp
+	install -D -m 0644 vmlite.service.tmp $(DESTDIR)$(UNITDIR)/vmlite-serve.service
 	rm -f vmlite.service.tmp
 	# Host ids set aside for guests (docs/security.md): above the ranges
 	# useradd hands out (SUB_UID_MAX 600100000), added once, never changed.
 	if [ -z "$(DESTDIR)" ]; then for f in /etc/subuid /etc/subgid; do \
 		grep -q '^vmlite:' $$f 2>/dev/null || echo 'vmlite:1000000000:1000000000' >> $$f || exit 1; \
 	done; fi
+	# libvirt-sock's group: its members use vmlite serve read-write.
+	if [ -z "$(DESTDIR)" ] && ! getent group vmlite >/dev/null; then groupadd --system vmlite; fi
 
 clean:
 	rm -rf bin internal/initbin/blob/vmlite-init

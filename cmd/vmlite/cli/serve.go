@@ -133,6 +133,7 @@ func runServe(app *App, compat bool, maxClients int) error {
 	defer stop()
 	errc := make(chan error, len(ls)+1)
 	go func() { errc <- srv.Run(ctx) }()
+	go reapSupervisors(ctx)
 	for _, x := range ls {
 		go func() { errc <- srv.Serve(x.l, x.ro) }()
 	}
