@@ -213,7 +213,8 @@ func (c *checker) filesystems(devs *node) {
 			typ = "mount"
 		}
 		src := fs.child("source")
-		want := map[string][]string{"mount": {"dir"}, "bind": {"dir"}, "block": {"dev"}, "ram": {"usage", "units"}}[typ]
+		want := map[string][]string{"mount": {"dir"}, "bind": {"dir"}, "block": {"dev"}, "file": {"file"}, "ram": {"usage", "units"}}[typ]
+		c.fsDriver(fs, typ)
 		if src != nil && want != nil {
 			c.onlyAttrs(src, fsSourceSpec(), typ, want, want[0])
 			if typ == "ram" {
@@ -241,6 +242,28 @@ func (c *checker) filesystems(devs *node) {
 				}
 			}
 		}
+	}
+}
+
+// fsDriver checks <driver> against the filesystem's type, as libvirt's
+// LXC controller does: loop (the default for a file) takes raw images
+// only, nbd needs an explicit format, and neither applies to a directory.
+func (c *checker) fsDriver(fs *node, typ string) {
+	drv := fs.child("driver")
+	if drv == nil {
+		return
+	}
+	dt, _ := drv.attr("type")
+	format, hasFormat := drv.attr("format")
+	switch {
+	case typ != "file" && (dt == "loop" || dt == "nbd"):
+		c.errorf(drv.attrLine("type"), attrPath(drv, "type"), dt, "use <filesystem type='file'> with <source file='IMAGE'/>", "an image driver needs type='file'")
+	case typ == "file" && (dt == "path" || dt == "handle"):
+		c.errorf(drv.attrLine("type"), attrPath(drv, "type"), dt, "use type='loop' or type='nbd'", "an image file needs an image driver")
+	case typ == "file" && dt == "nbd" && !hasFormat:
+		c.errorf(drv.line, attrPath(drv, "format"), "", "add format='qcow2' (or the image's format)", "an nbd image needs an explicit format")
+	case typ == "file" && dt != "nbd" && hasFormat && format != "raw":
+		c.errorf(drv.attrLine("format"), attrPath(drv, "format"), format, "use format='raw', or driver type='nbd' for other formats", "a loop device takes raw images only")
 	}
 }
 

@@ -122,6 +122,13 @@ func TestElementClasses(t *testing.T) {
 		{"bad MAC", "", "<devices><interface type='ethernet'><mac address='52:54:0:a:b:c:d'/></interface></devices>", "", "not a MAC address"},
 		{"interface script rejected", "", "<devices><interface type='ethernet'><script path='/x'/></interface></devices>", "", "interface scripts"},
 		{"interface model ignored", "", "<devices><interface type='ethernet'><model type='virtio'/></interface></devices>", "/domain/devices/interface/model", ""},
+		{"image file on loop", "", "<devices><filesystem type='file' accessmode='passthrough'><driver type='loop' format='raw'/><source file='/srv/root.img'/><target dir='/'/></filesystem></devices>", "", ""},
+		{"image file default driver", "", "<devices><filesystem type='file'><source file='/srv/data.img'/><target dir='/data'/><readonly/></filesystem></devices>", "", ""},
+		{"image file on nbd", "", "<devices><filesystem type='file'><driver type='nbd' format='qcow2'/><source file='/srv/root.qcow2'/><target dir='/'/></filesystem></devices>", "", ""},
+		{"nbd without format", "", "<devices><filesystem type='file'><driver type='nbd'/><source file='/srv/root.qcow2'/><target dir='/'/></filesystem></devices>", "", "an nbd image needs an explicit format"},
+		{"loop with qcow2", "", "<devices><filesystem type='file'><driver type='loop' format='qcow2'/><source file='/srv/root.qcow2'/><target dir='/'/></filesystem></devices>", "", "raw images only"},
+		{"loop on a directory", "", "<devices><filesystem type='mount'><driver type='loop'/><source dir='/srv'/><target dir='/'/></filesystem></devices>", "", "an image driver needs type='file'"},
+		{"image without file", "", "<devices><filesystem type='file'><source dir='/srv'/><target dir='/'/></filesystem></devices>", "", "type='file' needs source/@file"},
 		{"disk rejected", "", "<devices><disk type='file'/></devices>", "", "<disk> devices"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

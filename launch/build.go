@@ -44,6 +44,8 @@ type Namer interface {
 type Probe interface {
 	// IsDir reports whether a host path is a directory.
 	IsDir(path string) bool
+	// IsFile reports whether a host path is a regular file (an image).
+	IsFile(path string) bool
 	// InitKind guesses the init system of guest path init under rootfs ("" = host root).
 	InitKind(rootfs, init string) plan.InitKind
 	// Perm returns the permission bits of a host path; false if it cannot
@@ -101,7 +103,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 		// back to) the guest's root would see its files owned by nobody.
 		p.Rootfs.IDMapped = p.Rootfs.Path != ""
 		for i := range p.Mounts {
-			p.Mounts[i].IDMapped = p.Mounts[i].Kind == plan.MountBind
+			p.Mounts[i].IDMapped = p.Mounts[i].Kind == plan.MountBind || p.Mounts[i].Kind == plan.MountImage
 		}
 	}
 	p.Capabilities = buildCapabilities(x)
@@ -235,6 +237,23 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, add func(
 			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountTmpfs, Target: target, SizeBytes: size, ReadOnly: ro, XMLPath: xp})
 		case fs.Source != nil && fs.Source.Bind != nil:
 			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountGuest, Source: fs.Source.Bind.Dir, Target: target, ReadOnly: ro, XMLPath: xp})
+		case fs.Source != nil && fs.Source.File != nil:
+			img := &plan.Image{File: fs.Source.File.File, Driver: "loop", Format: "raw"}
+			if fs.Driver != nil && (fs.Driver.Type == "loop" || fs.Driver.Type == "nbd") {
+				img.Driver = fs.Driver.Type
+			}
+			if fs.Driver != nil && fs.Driver.Format != "" {
+				img.Format = fs.Driver.Format
+			}
+			if !probe.IsFile(img.File) {
+				add(xp+"/source/@file", "not an existing image file on the host; fix: correct the path or make the image (e.g. mkfs.ext4 -d DIR IMAGE 512M)", img.File)
+				continue
+			}
+			if filepath.Clean(target) == "/" {
+				p.Rootfs = plan.Rootfs{Path: filepath.Clean(img.File), ReadOnly: ro, XMLPath: xp, Image: img}
+				continue
+			}
+			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountImage, Source: img.File, Target: target, ReadOnly: ro, XMLPath: xp, Image: img})
 		case fs.Source != nil && fs.Source.Block != nil:
 			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountBlock, Source: fs.Source.Block.Dev, Target: target, ReadOnly: ro, XMLPath: xp})
 		}

@@ -18,6 +18,7 @@ type fakeProbe struct{}
 func (fakeProbe) IsDir(string) bool                     { return true }
 func (fakeProbe) InitKind(string, string) plan.InitKind { return plan.InitBusybox }
 func (fakeProbe) Perm(string) (fs.FileMode, bool)       { return 0o755, true }
+func (fakeProbe) IsFile(string) bool                    { return true }
 
 func build(t *testing.T, idmap, features, meta string) *plan.Plan {
 	t.Helper()

@@ -21,6 +21,7 @@ import (
 type hostOf struct{ perms map[string]fs.FileMode }
 
 func (hostOf) IsDir(string) bool                     { return true }
+func (hostOf) IsFile(string) bool                    { return true }
 func (hostOf) InitKind(string, string) plan.InitKind { return plan.InitBusybox }
 func (h hostOf) Perm(p string) (fs.FileMode, bool) {
 	if m, ok := h.perms[p]; ok {

@@ -23,6 +23,11 @@ func (hostProbe) IsDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
+func (hostProbe) IsFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 func (hostProbe) Perm(p string) (fs.FileMode, bool) {
 	fi, err := os.Stat(p)
 	if err != nil {

@@ -157,6 +157,18 @@ type Rootfs struct {
 	// namespace means the tree was shifted (chowned) beforehand.
 	IDMapped bool   `json:"idmapped,omitempty"`
 	XMLPath  string `json:"xmlPath,omitempty"`
+	// Image, when set, makes the root an image file (Path is the file):
+	// the supervisor attaches it and hands __init the mounted tree.
+	Image *Image `json:"image,omitempty"`
+}
+
+// Image is an image file attached as a block device and mounted
+// (<filesystem type='file'>).
+type Image struct {
+	File string `json:"file"`
+	// Driver is loop or nbd; Format the image's (raw for loop).
+	Driver string `json:"driver"`
+	Format string `json:"format"`
 }
 
 // MountKind is the kind of a guest mount.
@@ -168,6 +180,7 @@ const (
 	MountTmpfs MountKind = "tmpfs" // <filesystem type='ram'>
 	MountGuest MountKind = "guest" // <filesystem type='bind'>: guest dir -> guest dir
 	MountBlock MountKind = "block" // <filesystem type='block'>: host block device
+	MountImage MountKind = "image" // <filesystem type='file'>: host image file, Mount.Image
 )
 
 // Mount is one filesystem in the guest.
@@ -184,6 +197,8 @@ type Mount struct {
 	FSType   string `json:"fsType,omitempty"`
 	IDMapped bool   `json:"idmapped,omitempty"`
 	XMLPath  string `json:"xmlPath"`
+	// Image is the image file of an image mount (Source is the same file).
+	Image *Image `json:"image,omitempty"`
 }
 
 // Device is a host device node passed to the guest.

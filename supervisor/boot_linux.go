@@ -97,6 +97,7 @@ func (s *Supervisor) boot(during func() error) error {
 		close(exited)
 	}()
 	pid := cmd.Process.Pid
+	s.afterKill = nil
 	s.bootRevert.Add("kill guest init", func() error {
 		_ = unix.Kill(pid, unix.SIGKILL)
 		select {
@@ -104,7 +105,13 @@ func (s *Supervisor) boot(during func() error) error {
 		case <-time.After(10 * time.Second):
 			return fmt.Errorf("init %d did not exit after SIGKILL", pid)
 		}
-		return s.killGuestProcesses()
+		err := s.killGuestProcesses()
+		// What the guest's mounts held goes only after the guest.
+		for i := len(s.afterKill) - 1; i >= 0; i-- {
+			err = errors.Join(err, s.afterKill[i]())
+		}
+		s.afterKill = nil
+		return err
 	})
 	if during != nil {
 		if err := during(); err != nil {

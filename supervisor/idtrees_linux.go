@@ -125,10 +125,16 @@ func (s *Supervisor) mountTrees(pid int) ([]int, error) {
 	fds := make([]int, len(s.p.Mounts))
 	for i, m := range s.p.Mounts {
 		fds[i] = -1
-		if m.Kind != plan.MountBind {
+		var fd int
+		var err error
+		switch {
+		case m.Kind == plan.MountBind:
+			fd, err = s.hostTree(m.Source, m.XMLPath, m.IDMapped, pid)
+		case m.Kind == plan.MountImage && m.Image != nil:
+			fd, err = s.imageTree(m.Image, m.ReadOnly, m.XMLPath, m.IDMapped, pid)
+		default:
 			continue
 		}
-		fd, err := s.hostTree(m.Source, m.XMLPath, m.IDMapped, pid)
 		if err != nil {
 			closeTrees(fds)
 			return nil, err

@@ -35,9 +35,12 @@ type Supervisor struct {
 
 	hostRevert *revert.Reverter
 	bootRevert *revert.Reverter
-	consoles   []*consolePort
-	cg         cgroupHandle
-	cgMode     cgroup.Mode
+	// afterKill runs, last first, once a boot's processes are all dead
+	// (images: an nbd disconnect, the image lock); reset by each boot.
+	afterKill []func() error
+	consoles  []*consolePort
+	cg        cgroupHandle
+	cgMode    cgroup.Mode
 	// bornInCgroup is set when the current init was cloned into its cgroup.
 	bornInCgroup bool
 
