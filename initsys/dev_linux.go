@@ -21,20 +21,23 @@ var devSymlinks = [][2]string{
 // populateDev gives the guest a fresh /dev: a tmpfs with only the standard
 // nodes, its own devpts instance, /dev/shm and /dev/mqueue.
 func (g *guest) populateDev() error {
-	dev := g.inRoot("/dev")
-	if err := ensureDir(dev, 0o755); err != nil {
+	t, err := g.mountPoint("/dev", false, 0o755)
+	if err != nil {
 		return userStepErr("mount /dev", g.p.Rootfs.XMLPath, err)
 	}
-	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=65536k"); err != nil {
-		return stepErr("mount /dev", "", &os.PathError{Op: "mount", Path: dev, Err: err})
+	err = unix.Mount("tmpfs", t.Path(), "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=65536k")
+	t.Close()
+	if err != nil {
+		return stepErr("mount /dev", "", &os.PathError{Op: "mount", Path: "/dev", Err: err})
 	}
+	dev := g.inRoot("/dev") // our tmpfs now
 	for _, n := range stdDevices {
-		if err := g.bindNode("/dev/"+n, dev+"/"+n); err != nil {
+		if err := g.bindNode("/dev/"+n, "/dev/"+n); err != nil {
 			return stepErr("create /dev/"+n, "", err)
 		}
 	}
 	for _, n := range g.p.Devices {
-		if err := g.bindNode(n.HostPath, g.inRoot(n.GuestPath)); err != nil {
+		if err := g.bindNode(n.HostPath, n.GuestPath); err != nil {
 			return userStepErr("pass through "+n.HostPath, n.XMLPath, err)
 		}
 	}
@@ -49,7 +52,7 @@ func (g *guest) populateDev() error {
 	}
 	// gid=5 is the tty group; a guest whose map lacks gid 5 gets no gid option.
 	opts := "newinstance,ptmxmode=0666,mode=0620,gid=5"
-	err := unix.Mount("devpts", pts, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, opts)
+	err = unix.Mount("devpts", pts, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, opts)
 	if errors.Is(err, unix.EINVAL) {
 		err = unix.Mount("devpts", pts, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
 	}
@@ -75,24 +78,27 @@ func (g *guest) populateDev() error {
 // /dev/console or /dev/ttyN.
 func (g *guest) mountConsoles() error {
 	for i, c := range g.p.Consoles {
-		target := g.inRoot(c.GuestPath)
-		if err := ensureFile(target); err != nil {
-			return stepErr("set up "+c.Name, c.XMLPath, err)
-		}
 		if i >= len(g.consolePaths) {
 			return stepErr("set up "+c.Name, c.XMLPath, fmt.Errorf("no pty from the supervisor"))
+		}
+		t, err := g.mountPoint(c.GuestPath, true, 0o755)
+		if err != nil {
+			return stepErr("set up "+c.Name, c.XMLPath, err)
 		}
 		// From our own O_PATH fd: the inherited fd (plan.InitConsoleFD)
 		// belongs to the supervisor's mount namespace, which mount refuses.
 		src := g.nodeSource(g.consolePaths[i])
-		if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
-			return stepErr("set up "+c.Name, c.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
+		err = unix.Mount(src, t.Path(), "", unix.MS_BIND, "")
+		t.Close()
+		if err != nil {
+			return stepErr("set up "+c.Name, c.XMLPath, &os.PathError{Op: "mount", Path: c.GuestPath, Err: err})
 		}
 	}
 	return nil
 }
 
-// bindNode binds the host device node src onto dst (created as an empty file).
+// bindNode binds the host device node hostPath onto guest path dst
+// (created as an empty file).
 func (g *guest) bindNode(hostPath, dst string) error {
 	if ok, err := g.attachNode(hostPath, dst); ok {
 		return err
@@ -107,10 +113,12 @@ func (g *guest) bindNode(hostPath, dst string) error {
 	if fi.Mode()&os.ModeDevice == 0 {
 		return fmt.Errorf("%s on the host is not a device node (mode %v)", hostPath, fi.Mode())
 	}
-	if err := ensureFile(dst); err != nil {
+	t, err := g.mountPoint(dst, true, 0o755)
+	if err != nil {
 		return err
 	}
-	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+	defer t.Close()
+	if err := unix.Mount(src, t.Path(), "", unix.MS_BIND, ""); err != nil {
 		return &os.PathError{Op: "mount", Path: dst, Err: err}
 	}
 	return nil

@@ -35,10 +35,12 @@ func (g *guest) attachNode(hostPath, dst string) (ok bool, err error) {
 	if !found {
 		return false, nil
 	}
-	if err := ensureFile(dst); err != nil {
+	t, err := g.mountPoint(dst, true, 0o755)
+	if err != nil {
 		return true, err
 	}
-	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+	defer t.Close()
+	if err := unix.MoveMount(fd, "", int(t.f.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return true, &os.PathError{Op: "move_mount", Path: dst, Err: err}
 	}
 	unix.Close(fd)

@@ -3,7 +3,6 @@ package initsys
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"vmlite/cgroup"
 	"vmlite/plan"
@@ -34,6 +33,9 @@ type guest struct {
 	devNodes map[string]int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
+	// rootFile is a handle on root, which guest paths are resolved from
+	// before pivot_root (inroot_linux.go).
+	rootFile *os.File
 }
 
 // nodeSource is the mount source for host node p.
@@ -44,11 +46,6 @@ func (g *guest) nodeSource(p string) string {
 	return p
 }
 
-// inRoot returns guest path p under the new root.
-func (g *guest) inRoot(p string) string {
-	return filepath.Join(g.root, filepath.Clean("/"+p))
-}
-
 // stepErr wraps err as a failed step.
 func stepErr(step, xmlPath string, err error) error {
 	return &plan.StepFailure{Step: step, XMLPath: xmlPath, Err: err}
@@ -57,35 +54,6 @@ func stepErr(step, xmlPath string, err error) error {
 // userStepErr is a failed step the user fixes (rootfs content, XML).
 func userStepErr(step, xmlPath string, err error) error {
 	return &plan.StepFailure{Step: step, XMLPath: xmlPath, Err: err, User: true}
-}
-
-// ensureDir makes dir (a path under the new root) exist.
-func ensureDir(dir string, mode os.FileMode) error {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s exists and is not a directory", dir)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(dir, mode); err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	return nil
-}
-
-// ensureFile makes an empty file at path to bind a file or device node over.
-func ensureFile(path string) error {
-	if _, err := os.Lstat(path); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	return f.Close()
 }
 
 // shared reports whether the guest shares the host's root filesystem.

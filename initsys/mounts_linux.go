@@ -28,16 +28,12 @@ const (
 
 // mountAPIFilesystems mounts the guest's own /proc, /sys and /run.
 func (g *guest) mountAPIFilesystems() error {
-	procDir := g.inRoot("/proc")
-	if err := ensureDir(procDir, 0o555); err != nil {
-		return userStepErr("mount /proc", g.p.Rootfs.XMLPath, err)
-	}
 	// proc of the guest's pid namespace (we are its pid 1).
-	if err := unix.Mount("proc", procDir, "proc", mntNoSuidDevExec, ""); err != nil {
-		return stepErr("mount /proc", "", &os.PathError{Op: "mount", Path: procDir, Err: err})
+	if err := g.mountAt("/proc", 0o555, "proc", "proc", mntNoSuidDevExec, ""); err != nil {
+		return err
 	}
 	for _, p := range procReadOnly {
-		path := procDir + "/" + p
+		path := g.inRoot("/proc/" + p)
 		if _, err := os.Stat(path); err != nil {
 			continue // absent on this kernel
 		}
@@ -48,13 +44,9 @@ func (g *guest) mountAPIFilesystems() error {
 			return stepErr("protect /proc/"+p, "", err)
 		}
 	}
-	sysDir := g.inRoot("/sys")
-	if err := ensureDir(sysDir, 0o555); err != nil {
-		return userStepErr("mount /sys", g.p.Rootfs.XMLPath, err)
-	}
 	// sysfs of the guest's network namespace, read-only as libvirt does.
-	if err := unix.Mount("sysfs", sysDir, "sysfs", mntNoSuidDevExec|unix.MS_RDONLY, ""); err != nil {
-		return stepErr("mount /sys", "", &os.PathError{Op: "mount", Path: sysDir, Err: err})
+	if err := g.mountAt("/sys", 0o555, "sysfs", "sysfs", mntNoSuidDevExec|unix.MS_RDONLY, ""); err != nil {
+		return err
 	}
 	if err := g.mountCgroups(); err != nil {
 		return err
@@ -62,12 +54,19 @@ func (g *guest) mountAPIFilesystems() error {
 	if err := g.maskPaths(); err != nil {
 		return err
 	}
-	runDir := g.inRoot("/run")
-	if err := ensureDir(runDir, 0o755); err != nil {
-		return userStepErr("mount /run", g.p.Rootfs.XMLPath, err)
+	return g.mountAt("/run", 0o755, "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=20%")
+}
+
+// mountAt mounts a fresh filesystem on guest directory dir, made (mode)
+// inside the root when missing.
+func (g *guest) mountAt(dir string, mode os.FileMode, source, fstype string, flags uintptr, data string) error {
+	t, err := g.mountPoint(dir, false, mode)
+	if err != nil {
+		return userStepErr("mount "+dir, g.p.Rootfs.XMLPath, err)
 	}
-	if err := unix.Mount("tmpfs", runDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=20%"); err != nil {
-		return stepErr("mount /run", "", &os.PathError{Op: "mount", Path: runDir, Err: err})
+	defer t.Close()
+	if err := unix.Mount(source, t.Path(), fstype, flags, data); err != nil {
+		return stepErr("mount "+dir, "", &os.PathError{Op: "mount", Path: dir, Err: err})
 	}
 	return nil
 }
@@ -110,8 +109,9 @@ func (g *guest) mountFilesystems() error {
 }
 
 func (g *guest) mountOne(m plan.Mount) error {
-	target := g.inRoot(m.Target)
 	step := fmt.Sprintf("mount %s on %s", m.Kind, m.Target)
+	var t *mountTarget
+	var err error
 	switch m.Kind {
 	case plan.MountBind, plan.MountGuest:
 		src := m.Source
@@ -122,40 +122,38 @@ func (g *guest) mountOne(m plan.Mount) error {
 		if err != nil {
 			return userStepErr(step, m.XMLPath, err)
 		}
-		if fi.IsDir() {
-			err = ensureDir(target, 0o755)
-		} else {
-			err = ensureFile(target)
-		}
-		if err != nil {
+		if t, err = g.mountPoint(m.Target, !fi.IsDir(), 0o755); err != nil {
 			return userStepErr(step, m.XMLPath, err)
 		}
-		if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return stepErr(step, m.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
+		defer t.Close()
+		if err := unix.Mount(src, t.Path(), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return stepErr(step, m.XMLPath, &os.PathError{Op: "mount", Path: m.Target, Err: err})
 		}
 	case plan.MountTmpfs:
-		if err := ensureDir(target, 0o755); err != nil {
+		if t, err = g.mountPoint(m.Target, false, 0o755); err != nil {
 			return userStepErr(step, m.XMLPath, err)
 		}
+		defer t.Close()
 		opts := "mode=755"
 		if m.SizeBytes > 0 {
 			opts += fmt.Sprintf(",size=%d", m.SizeBytes)
 		}
-		if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
-			return stepErr(step, m.XMLPath, &os.PathError{Op: "mount", Path: target, Err: err})
+		if err := unix.Mount("tmpfs", t.Path(), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+			return stepErr(step, m.XMLPath, &os.PathError{Op: "mount", Path: m.Target, Err: err})
 		}
 	case plan.MountBlock:
-		if err := ensureDir(target, 0o755); err != nil {
+		if t, err = g.mountPoint(m.Target, false, 0o755); err != nil {
 			return userStepErr(step, m.XMLPath, err)
 		}
-		if err := mountBlock(m.Source, target, m.FSType); err != nil {
+		defer t.Close()
+		if err := mountBlock(m.Source, t.Path(), m.FSType); err != nil {
 			return stepErr(step, m.XMLPath, err)
 		}
 	default:
 		return stepErr(step, m.XMLPath, fmt.Errorf("unknown mount kind %q", m.Kind))
 	}
 	if m.ReadOnly {
-		if err := remountReadOnly(target); err != nil {
+		if err := remountReadOnly(g.inRoot(m.Target)); err != nil {
 			return stepErr(step, m.XMLPath, err)
 		}
 	}

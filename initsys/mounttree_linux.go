@@ -35,28 +35,24 @@ func (g *guest) mountTree(i int) int {
 // spares the guest's mapped root the walk down the host source's path.
 func (g *guest) attachTree(i int, m plan.Mount) error {
 	tree := g.mountTrees[i]
-	target := g.inRoot(m.Target)
 	step := fmt.Sprintf("mount %s on %s", m.Kind, m.Target)
 	var st unix.Stat_t
 	if err := unix.Fstat(tree, &st); err != nil {
 		return stepErr(step, m.XMLPath, &os.SyscallError{Syscall: "fstat", Err: err})
 	}
-	var err error
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		err = ensureDir(target, 0o755)
-	} else {
-		err = ensureFile(target)
-	}
+	t, err := g.mountPoint(m.Target, st.Mode&unix.S_IFMT != unix.S_IFDIR, 0o755)
 	if err != nil {
 		return userStepErr(step, m.XMLPath, err)
 	}
-	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-		return stepErr(step, m.XMLPath, &os.PathError{Op: "move_mount", Path: target, Err: err})
+	err = unix.MoveMount(tree, "", int(t.f.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	t.Close()
+	if err != nil {
+		return stepErr(step, m.XMLPath, &os.PathError{Op: "move_mount", Path: m.Target, Err: err})
 	}
 	unix.Close(tree)
 	g.mountTrees[i] = -1
 	if m.ReadOnly {
-		if err := remountReadOnly(target); err != nil {
+		if err := remountReadOnly(g.inRoot(m.Target)); err != nil {
 			return stepErr(step, m.XMLPath, err)
 		}
 	}

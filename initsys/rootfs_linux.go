@@ -70,6 +70,10 @@ func (g *guest) pivotRoot() error {
 		unix.Close(fd) // host paths are about to go away
 	}
 	g.hostNodes = nil
+	if g.rootFile != nil {
+		g.rootFile.Close() // guest paths resolve in the only root from here on
+		g.rootFile = nil
+	}
 	if err := unix.Chdir(g.root); err != nil {
 		return stepErr("pivot_root", g.p.Rootfs.XMLPath, &os.PathError{Op: "chdir", Path: g.root, Err: err})
 	}

@@ -273,3 +273,54 @@ func TestHostSideStartProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestHostSideMountPoints: __init creates the mount points of <filesystem>
+// targets, /proc, /sys, /run, /dev... in the guest's root before
+// pivot_root. The guest replaces their parents with absolute symlinks into
+// a host directory (0700 root); the next boot must create nothing there:
+// it follows the links inside the guest's root, or refuses them by name.
+func TestHostSideMountPoints(t *testing.T) {
+	for _, tc := range hostSideCases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			canary := readHostCanary(t)
+			host := hostTemp(t)
+			src := t.TempDir()
+			name := h.uniqueName("it-hs-mkdir")
+			xml, _ := h.busybox(name, tc.idmap)
+			h.must("define", xml)
+			h.must("start", name)
+			h.waitConsole(name, "BOOTED "+name)
+			// What the guest leaves for its next boot: its /mnt leads into
+			// the host directory; /media to a path there that does not exist.
+			h.must("exec", name, "--", "sh", "-c", "rm -rf /mnt /media; ln -s "+host+" /mnt; ln -s "+host+"/media /media")
+			h.must("destroy", name)
+			addBindMount(t, xml, src, "/mnt/data/deep")
+			addBindMount(t, xml, src, "/media/deep")
+			h.must("define", xml)
+			r, hung := h.runTimeout(60*time.Second, "start", name)
+			if hung {
+				t.Fatalf("start hung")
+			}
+			if r.code == 0 {
+				h.waitConsole(name, "BOOTED "+name)
+				// Inside, the mounts are where the guest's links lead.
+				h.must("exec", name, "--", "sh", "-c", "test -d /mnt/data/deep && test -d /media/deep")
+				h.run("destroy", name)
+			} else if !strings.Contains(r.stderr, "create mount point /mnt/data/deep") {
+				// Refusing a dangling link as a mount point's parent is
+				// safe too, but then with an error that names it.
+				t.Errorf("start through the guest's links: %v", r)
+			}
+			ents, err := os.ReadDir(host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ents) > 0 {
+				t.Errorf("a boot created %v in a host directory through the guest's symlink (start: %v)", ents[0].Name(), r)
+			}
+			h.must("undefine", name)
+			canary.check(t)
+		})
+	}
+}
