@@ -16,6 +16,7 @@ import (
 //	    <vmlite:pids max="512"/>
 //	    <vmlite:stop signal="SIGRTMIN+4" timeout="30s"/>
 //	    <vmlite:idmap allowOverlap="yes" shift="chown"/>
+//	    <vmlite:procfs state="off"/>
 //	  </vmlite:config>
 //	</metadata>
 //
@@ -27,6 +28,7 @@ type Meta struct {
 	StopTimeout       time.Duration // default graceful stop timeout
 	AllowIDMapOverlap bool          // allow idmap ranges that overlap another guest's
 	IDMapChown        bool          // shift="chown": chown the trees instead of idmapped mounts
+	NoProcFS          bool          // <procfs state="off">: the guest sees the host's /proc files
 }
 
 // IsZero reports whether no vmlite setting is present.
@@ -50,6 +52,9 @@ func metaFrom(cfg *node) Meta {
 			if t, ok := ch.attr("timeout"); ok {
 				m.StopTimeout, _ = time.ParseDuration(t)
 			}
+		case "procfs":
+			v, _ := ch.attr("state")
+			m.NoProcFS = v == "off"
 		case "idmap":
 			v, _ := ch.attr("allowOverlap")
 			m.AllowIDMapOverlap = v == "yes"
@@ -98,6 +103,9 @@ func (m Meta) render() string {
 			b.WriteString(` shift="chown"`)
 		}
 		b.WriteString("/>")
+	}
+	if m.NoProcFS {
+		b.WriteString(in + `<vmlite:procfs state="off"/>`)
 	}
 	b.WriteString("\n    </vmlite:config>")
 	return b.String()

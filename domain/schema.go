@@ -113,6 +113,10 @@ func vmliteConfig() *elemSpec {
 			enumAttr("shift", "how the guest's files get their owners: idmapped mounts where the filesystem supports them, else a recorded chown of the tree", false,
 				val("auto", Applied, "idmapped mounts, the chown shift as the fallback (the default)"), val("chown", Applied, "always the chown shift")),
 		))),
+		v(elem("procfs", Applied, "the guest's /proc/meminfo, cpuinfo, stat, uptime, loadavg, swaps, diskstats and /sys/devices/system/cpu/online, served by vmlite's host-wide /proc server from the guest's cgroup (docs/limits.md)", attrs(
+			enumAttr("state", "whether the guest sees its own limits in those files", true,
+				val("on", Applied, "its memory limit, CPUs, CPU time, uptime and I/O (the default)"), val("off", Applied, "the host's own files, as without vmlite's server")),
+		))),
 	)))
 }
 

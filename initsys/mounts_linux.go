@@ -48,6 +48,9 @@ func (g *guest) mountAPIFilesystems() error {
 	if err := g.mountAt("/sys", 0o555, "sysfs", "sysfs", mntNoSuidDevExec|unix.MS_RDONLY, ""); err != nil {
 		return err
 	}
+	if err := g.bindProcFS(); err != nil {
+		return err
+	}
 	if err := g.mountCgroups(); err != nil {
 		return err
 	}

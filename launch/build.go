@@ -83,6 +83,9 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name), ShiftDir: l.ShiftDir(),
 		RunRoot: l.Run,
 	}
+	if !d.Meta.NoProcFS {
+		p.Paths.ProcFS, p.Paths.ProcFSLog = l.ProcFSDir(), l.ProcFSLog()
+	}
 	var errs domain.Errors
 	add := func(path, msg string, value string) {
 		errs = append(errs, &domain.FieldError{File: d.File, Path: path, Msg: msg, Value: value})

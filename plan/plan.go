@@ -110,6 +110,13 @@ type Paths struct {
 	// RunRoot is the runtime tree (state.Layout.Run): shared supervisors'
 	// sockets and the extracted vmlite-init live there.
 	RunRoot string `json:"runRoot,omitempty"`
+	// ProcFS is the host-wide /proc server's directory (state.Layout.ProcFSDir,
+	// package procfs): the supervisor registers the guest there and starts the
+	// server, init binds the server's files from ProcFS/mnt over the guest's
+	// /proc files. "" when the guest opts out (<vmlite:procfs state='off'/>).
+	ProcFS string `json:"procfs,omitempty"`
+	// ProcFSLog receives the /proc server's diagnostics.
+	ProcFSLog string `json:"procfsLog,omitempty"`
 	// ShiftDir holds the records of trees shifted by chown for a guest
 	// without idmapped mounts (package uidmap; outlives RunDir).
 	ShiftDir string `json:"shiftDir,omitempty"`

@@ -21,6 +21,8 @@
 //	/run/vmlite/supervisors.lock         serialises starting shared supervisors
 //	/run/vmlite/init-ID                  vmlite-init written out of vmlite (supervisor/initbin_linux.go)
 //	/var/log/vmlite/supervisors.log      shared supervisors' own stderr
+//	/run/vmlite/procfs/                  the host-wide /proc server (package procfs: its locks, registry, mount)
+//	/var/log/vmlite/procfs.log           the /proc server's own diagnostics
 //
 // With --root DIR the three trees become DIR/lib, DIR/log and DIR/run.
 //
@@ -100,6 +102,12 @@ func (l Layout) PlanFile(name string) string { return filepath.Join(l.RunDir(nam
 
 // LiveXML is the domain XML of a running guest.
 func (l Layout) LiveXML(name string) string { return filepath.Join(l.RunDir(name), "domain.xml") }
+
+// ProcFSDir is the host-wide /proc server's directory (package procfs).
+func (l Layout) ProcFSDir() string { return filepath.Join(l.Run, "procfs") }
+
+// ProcFSLog is the /proc server's diagnostics log.
+func (l Layout) ProcFSLog() string { return filepath.Join(l.Log, "procfs.log") }
 
 // RunDirMode is the mode of the run root and of each guest's runtime
 // directory: traversable (not listable) by everyone, because a mapped

@@ -69,6 +69,10 @@ func (s *Supervisor) boot(during func() error) error {
 		return &plan.StepFailure{Step: "create sync socket", Err: err}
 	}
 	defer parent.Close()
+	if err := s.attachProcFS(); err != nil {
+		child.Close()
+		return err
+	}
 	exe := s.initExecutable()
 	cmd := s.initCommand(child, exe)
 	if err := s.attachCgroupFD(cmd); err != nil {
@@ -163,6 +167,7 @@ func (s *Supervisor) boot(during func() error) error {
 	s.st.Error = ""
 	s.writeStateLocked()
 	s.mu.Unlock()
+	s.procFSRunning(pid)
 	return nil
 }
 

@@ -43,6 +43,10 @@ type Supervisor struct {
 	cgMode    cgroup.Mode
 	// bornInCgroup is set when the current init was cloned into its cgroup.
 	bornInCgroup bool
+	// procFSAttached is set once the guest is registered with the /proc
+	// server; procFSStart is its current boot's start (CLOCK_BOOTTIME).
+	procFSAttached bool
+	procFSStart    time.Duration
 
 	mu sync.Mutex // mu guards the fields below
 	st state.State

@@ -4,6 +4,7 @@
 //	vmlite __supervise   one per running guest, detached (package supervisor)
 //	vmlite __init        the guest's future PID 1 until it execs init (package initsys)
 //	vmlite __exec        enters a running guest for `vmlite exec` (package enter)
+//	vmlite __procfs      the host-wide /proc server, one per state root (package procfs)
 //	vmlite ...           the CLI (package cli)
 package main
 
@@ -13,6 +14,7 @@ import (
 	"vmlite/cmd/vmlite/cli"
 	"vmlite/enter"
 	"vmlite/initsys"
+	"vmlite/procfs"
 	"vmlite/supervisor"
 )
 
@@ -27,6 +29,8 @@ func main() {
 			os.Exit(enter.Main())
 		case enter.InsideRole:
 			os.Exit(enter.MainInside())
+		case procfs.Role:
+			os.Exit(procfs.Main(os.Args[2:]))
 		}
 	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

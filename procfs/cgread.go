@@ -1,0 +1,401 @@
+package procfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"vmlite/cgroup"
+)
+
+// cgDirs is one guest's cgroup directories, as cgroup.Manager.Paths gives
+// them: keyed by v1 controller, or "unified" for the v2 tree.
+type cgDirs struct {
+	mode cgroup.Mode
+	dirs map[string]string
+	// depth is how many directories the guest's leaf is below each
+	// hierarchy's root (vmlite/<partition...>/<name>).
+	depth int
+}
+
+// dir returns the directory of v1 controller c, or the v2 tree.
+func (d cgDirs) dir(c string) (string, bool) {
+	if d.mode == cgroup.V2 {
+		p, ok := d.dirs["unified"]
+		return p, ok
+	}
+	p, ok := d.dirs[c]
+	return p, ok
+}
+
+// errGone means the guest's cgroup disappeared (the guest stopped while
+// being read): the reader gets EIO, never anybody else's numbers.
+var errGone = errors.New("guest cgroup is gone")
+
+func readFile(dir, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// required reads a file every guest cgroup has: its absence means the
+// cgroup is gone.
+func required(dir, name string) (string, error) {
+	s, err := readFile(dir, name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", errGone, err)
+	}
+	return s, nil
+}
+
+// present checks that a cgroup directory still exists.
+func present(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("%w: %w", errGone, err)
+	}
+	return nil
+}
+
+// optional reads a file a kernel may lack (memsw without swapaccount),
+// "" when absent.
+func optional(dir, name string) string {
+	s, _ := readFile(dir, name)
+	return s
+}
+
+// parseLimit reads a limit: "max", "-1" and v1's huge "no limit" read as 0.
+func parseLimit(s string) uint64 {
+	s = strings.TrimSpace(s)
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || v >= 1<<62 {
+		return 0
+	}
+	return v
+}
+
+func parseU(s string) uint64 {
+	v, _ := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	return v
+}
+
+// flatKeyed reads "key value" lines (memory.stat, cpu.stat).
+func flatKeyed(s string) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// readMem reads the guest's memory: on v1 four files of the memory
+// hierarchy (the limit is memory.stat's hierarchical one, so a smaller
+// limit of a parent counts), on v2 memory.current, memory.stat, the swap
+// files and memory.max of the leaf and its parents.
+func readMem(d cgDirs) (Mem, error) {
+	dir, ok := d.dir("memory")
+	if !ok {
+		return Mem{}, fmt.Errorf("no memory cgroup")
+	}
+	var m Mem
+	if d.mode == cgroup.V2 {
+		cur, err := required(dir, "memory.current")
+		if err != nil {
+			return Mem{}, err
+		}
+		stat, err := required(dir, "memory.stat")
+		if err != nil {
+			return Mem{}, err
+		}
+		m.Usage = parseU(cur)
+		st := flatKeyed(stat)
+		m.Cache, m.Shmem, m.Mapped, m.Anon = st["file"], st["shmem"], st["file_mapped"], st["anon"]
+		m.Dirty, m.Writeback = st["file_dirty"], st["file_writeback"]
+		m.ActiveAnon, m.InactiveAnon, m.ActiveFile, m.InactiveFile = st["active_anon"], st["inactive_anon"], st["active_file"], st["inactive_file"]
+		m.Unevictable, m.SlabReclaimable = st["unevictable"], st["slab_reclaimable"]
+		m.Limit = minLimitV2(dir, d.depth, "memory.max")
+		if s := optional(dir, "memory.swap.max"); s != "" {
+			m.SwapUsage = parseU(optional(dir, "memory.swap.current"))
+			if l := minLimitV2(dir, d.depth, "memory.swap.max"); l > 0 || strings.TrimSpace(s) == "0" {
+				m.SwapLimit, m.SwapLimited = l, true
+			}
+		}
+		return m, nil
+	}
+	use, err := required(dir, "memory.usage_in_bytes")
+	if err != nil {
+		return Mem{}, err
+	}
+	stat, err := required(dir, "memory.stat")
+	if err != nil {
+		return Mem{}, err
+	}
+	m.Usage = parseU(use)
+	st := flatKeyed(stat)
+	m.Cache, m.Shmem, m.Mapped, m.Anon = st["total_cache"], st["total_shmem"], st["total_mapped_file"], st["total_rss"]
+	m.Dirty, m.Writeback = st["total_dirty"], st["total_writeback"]
+	m.ActiveAnon, m.InactiveAnon, m.ActiveFile, m.InactiveFile = st["total_active_anon"], st["total_inactive_anon"], st["total_active_file"], st["total_inactive_file"]
+	m.Unevictable = st["total_unevictable"]
+	m.Limit = parseLimit(strconv.FormatUint(st["hierarchical_memory_limit"], 10))
+	// memsw is memory+swap (libvirt's swap_hard_limit); swap alone is the
+	// difference, as cgroup.Stats reports it.
+	if sw := parseLimit(strconv.FormatUint(st["hierarchical_memsw_limit"], 10)); sw > 0 && m.Limit > 0 && sw >= m.Limit {
+		m.SwapLimit, m.SwapLimited = sw-m.Limit, true
+		if u := parseU(optional(dir, "memory.memsw.usage_in_bytes")); u > m.Usage {
+			m.SwapUsage = u - m.Usage
+		}
+	}
+	return m, nil
+}
+
+// minLimitV2 is the smallest limit in file of dir and its depth parents
+// (v2 has no hierarchical summary). 0: none.
+func minLimitV2(dir string, depth int, file string) uint64 {
+	var best uint64
+	for i := 0; i <= depth; i++ {
+		s, err := readFile(dir, file)
+		if err == nil {
+			if l := strings.TrimSpace(s); l == "0" {
+				return 0
+			} else if v := parseLimit(l); v > 0 && (best == 0 || v < best) {
+				best = v
+			}
+		}
+		dir = filepath.Dir(dir)
+	}
+	return best
+}
+
+// ParseCPUList reads a cpuset list ("0-3,5,7-8").
+func ParseCPUList(s string) ([]int, error) {
+	var out []int
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	seen := map[int]bool{}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("cpu list %q: bad number %q", s, lo)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return nil, fmt.Errorf("cpu list %q: bad range %q", s, part)
+			}
+		}
+		if b-a > 1<<16 || b >= 1<<20 {
+			return nil, fmt.Errorf("cpu list %q: range %q too large", s, part)
+		}
+		for c := a; c <= b; c++ {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// readCPUs reads the guest's cpuset (the host's online CPUs when it has
+// none) and CFS quota.
+func readCPUs(d cgDirs, hostOnline []int) (CPUs, error) {
+	c := CPUs{Allowed: hostOnline}
+	if dir, ok := d.dir("cpuset"); ok {
+		s := optional(dir, "cpuset.effective_cpus")
+		if d.mode == cgroup.V2 {
+			s = optional(dir, "cpuset.cpus.effective")
+		}
+		if s == "" {
+			s = optional(dir, "cpuset.cpus")
+		}
+		if cpus, err := ParseCPUList(s); err == nil && len(cpus) > 0 {
+			c.Allowed = cpus
+		}
+	}
+	dir, ok := d.dir("cpu")
+	if !ok {
+		return c, nil
+	}
+	if d.mode == cgroup.V2 {
+		s, err := required(dir, "cpu.max")
+		if err != nil {
+			return CPUs{}, err
+		}
+		q, p, _ := strings.Cut(strings.TrimSpace(s), " ")
+		if q != "max" {
+			c.Quota, c.Period = parseU(q), parseU(p)
+		}
+		return c, nil
+	}
+	q, err := required(dir, "cpu.cfs_quota_us")
+	if err != nil {
+		return CPUs{}, err
+	}
+	if v, err := strconv.ParseInt(strings.TrimSpace(q), 10, 64); err == nil && v > 0 {
+		c.Quota, c.Period = uint64(v), parseU(optional(dir, "cpu.cfs_period_us"))
+	}
+	return c, nil
+}
+
+// readUsage reads the guest's CPU time: v1 cpuacct.stat (USER_HZ ticks) and
+// cpuacct.usage_percpu, v2 cpu.stat.
+func readUsage(d cgDirs) (CPUUsage, error) {
+	tick := time.Second / userHZ
+	if d.mode == cgroup.V2 {
+		dir, _ := d.dir("cpu")
+		s, err := required(dir, "cpu.stat")
+		if err != nil {
+			return CPUUsage{}, err
+		}
+		st := flatKeyed(s)
+		return CPUUsage{User: time.Duration(st["user_usec"]) * time.Microsecond, System: time.Duration(st["system_usec"]) * time.Microsecond}, nil
+	}
+	dir, ok := d.dir("cpuacct")
+	if !ok {
+		return CPUUsage{}, nil
+	}
+	s, err := required(dir, "cpuacct.stat")
+	if err != nil {
+		return CPUUsage{}, err
+	}
+	st := flatKeyed(s)
+	u := CPUUsage{User: time.Duration(st["user"]) * tick, System: time.Duration(st["system"]) * tick}
+	for _, f := range strings.Fields(optional(dir, "cpuacct.usage_percpu")) {
+		u.PerCPU = append(u.PerCPU, time.Duration(parseU(f)))
+	}
+	return u, nil
+}
+
+// readIO reads the guest's I/O per device ("MAJ:MIN"): v2 io.stat, v1 the
+// blkio throttle counters (which count every I/O, whatever the scheduler).
+func readIO(d cgDirs) (map[string]DiskIO, error) {
+	out := map[string]DiskIO{}
+	if d.mode == cgroup.V2 {
+		dir, _ := d.dir("io")
+		if err := present(dir); err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(optional(dir, "io.stat"), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			var io DiskIO
+			for _, kv := range f[1:] {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "rbytes":
+					io.ReadBytes = parseU(v)
+				case "wbytes":
+					io.WriteBytes = parseU(v)
+				case "rios":
+					io.Reads = parseU(v)
+				case "wios":
+					io.Writes = parseU(v)
+				}
+			}
+			out[f[0]] = io
+		}
+		return out, nil
+	}
+	dir, ok := d.dir("blkio")
+	if !ok {
+		return out, nil
+	}
+	if err := present(dir); err != nil {
+		return nil, err
+	}
+	bytes := firstFile(dir, "blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes")
+	ops := firstFile(dir, "blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced")
+	blkio(bytes, out, func(io *DiskIO, op string, n uint64) {
+		switch op {
+		case "Read":
+			io.ReadBytes = n
+		case "Write":
+			io.WriteBytes = n
+		}
+	})
+	blkio(ops, out, func(io *DiskIO, op string, n uint64) {
+		switch op {
+		case "Read":
+			io.Reads = n
+		case "Write":
+			io.Writes = n
+		}
+	})
+	return out, nil
+}
+
+func firstFile(dir string, names ...string) string {
+	for _, n := range names {
+		if s := optional(dir, n); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// blkio reads "MAJ:MIN Op N" lines.
+func blkio(s string, out map[string]DiskIO, set func(*DiskIO, string, uint64)) {
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || !strings.Contains(f[0], ":") {
+			continue
+		}
+		io := out[f[0]]
+		set(&io, f[1], parseU(f[2]))
+		out[f[0]] = io
+	}
+}
+
+// readTasks counts the guest's threads and the runnable ones among them
+// (state R or D, what the kernel's load average counts), walking its
+// subtree: a systemd guest keeps its processes in child cgroups. procRoot
+// is "/proc" (tests pass a faked one).
+func readTasks(d cgDirs, procRoot string) (running, total int, err error) {
+	dir, ok := d.dir("pids")
+	if !ok {
+		if dir, ok = d.dir("cpu"); !ok {
+			return 0, 0, nil
+		}
+	}
+	file := "tasks"
+	if d.mode == cgroup.V2 {
+		file = "cgroup.threads"
+	}
+	if err := present(dir); err != nil {
+		return 0, 0, err
+	}
+	err = filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || !e.IsDir() {
+			return nil // a child cgroup removed meanwhile
+		}
+		for _, t := range strings.Fields(optional(p, file)) {
+			total++
+			stat := optional(filepath.Join(procRoot, t), "stat")
+			if i := strings.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+				if s := stat[i+2]; s == 'R' || s == 'D' {
+					running++
+				}
+			}
+		}
+		return nil
+	})
+	return running, total, err
+}

@@ -1,0 +1,153 @@
+package procfs
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/cgroup"
+	"vmlite/state"
+)
+
+// Role is the hidden command of the server: vmlite __procfs DIR LOG.
+const Role = "__procfs"
+
+// readyFD is where the server says "ready" once mounted (and guests bound
+// again after a restart).
+const readyFD = 3
+
+// idleCheck is how often the server looks whether any guest is left.
+const idleCheck = time.Second
+
+// fuseMagic is FUSE_SUPER_MAGIC.
+const fuseMagic = 0x65735546
+
+// Boottime is CLOCK_BOOTTIME: uptime counts from there, suspend included.
+func Boottime() time.Duration {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	return time.Duration(ts.Nano())
+}
+
+// Main runs the server: args are the layout's directory and the log file.
+func Main(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: vmlite %s DIR LOGFILE\n", Role)
+		return 2
+	}
+	l := Layout{Dir: args[0]}
+	lf, err := os.OpenFile(args[1], os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	logger := log.New(lf, fmt.Sprintf("procfs[%d] ", os.Getpid()), log.LstdFlags|log.Lmicroseconds)
+	ready := os.NewFile(readyFD, "ready")
+	if err := serve(l, logger, ready); err != nil {
+		logger.Print(err)
+		return 1
+	}
+	return 0
+}
+
+func serve(l Layout, logger *log.Logger, ready *os.File) error {
+	// Held until this process is gone: supervisors wait on it to restart
+	// a server that died (see Watch).
+	if _, err := state.Lock(l.ServerLock()); err != nil {
+		return err
+	}
+	mnt := l.Mountpoint()
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		return err
+	}
+	detachDead(mnt)
+	mode, err := cgroup.Detect()
+	if err != nil {
+		return err
+	}
+	v := NewView(l, mode, cgroup.DefaultRoot, "/", Boottime)
+	srv, err := mount(mnt, v, logger)
+	if err != nil {
+		return err
+	}
+	ents, _ := l.Entries()
+	for _, e := range ents {
+		if e.InitPID == 0 {
+			continue // not running yet: its __init binds the new mount itself
+		}
+		if err := Rebind(e, mode, mnt); err != nil {
+			logger.Printf("guest %s: bind again: %v", e.Name, err)
+		} else {
+			logger.Printf("guest %s: served again", e.Name)
+		}
+	}
+	logger.Printf("serving %s for %d guests", mnt, len(ents))
+	if ready != nil {
+		_, _ = ready.WriteString("ready\n")
+		ready.Close()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
+	tick := time.NewTicker(idleCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case s := <-sig:
+			logger.Printf("%v: unmounting", s)
+			detach(mnt)
+			return nil
+		case <-tick.C:
+		}
+		lk, err := state.Lock(l.Lock())
+		if err != nil {
+			logger.Print(err)
+			continue
+		}
+		ents, _ := l.Entries()
+		if len(ents) == 0 {
+			// Exit with the lock held: a start that registers next finds
+			// the server gone and starts another.
+			logger.Printf("no guest left: unmounting")
+			detach(mnt)
+			_ = srv // the process exit closes /dev/fuse
+			return nil
+		}
+		lk.Close()
+	}
+}
+
+// detach lazily unmounts the server's mount: binds of it in guests that are
+// still being torn down keep the connection until they go, and the exit
+// of this process aborts it.
+func detach(mnt string) {
+	_ = unix.Unmount(mnt, unix.MNT_DETACH)
+	_ = os.Remove(mnt)
+}
+
+// detachDead removes what a dead server left mounted at mnt (a dead FUSE
+// mount answers ENOTCONN).
+func detachDead(mnt string) {
+	for i := 0; i < 8; i++ {
+		var st unix.Statfs_t
+		err := unix.Statfs(mnt, &st)
+		if !errors.Is(err, unix.ENOTCONN) && (err != nil || st.Type != fuseMagic) {
+			return
+		}
+		if unix.Unmount(mnt, unix.MNT_DETACH) != nil {
+			return
+		}
+	}
+}
+
+// binPath is this binary, for spawning the server.
+func binPath() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "/proc/self/exe"
+}

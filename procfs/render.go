@@ -1,0 +1,326 @@
+package procfs
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The renderers below are pure: they take the host's own file (as the
+// kernel wrote it) and the guest's numbers (as read from its cgroup) and
+// return what the guest reads. Lines the guest's cgroup has no counterpart
+// for keep the host's values, as LXCFS does.
+
+// Mem is a guest's memory as its cgroup reports it, in bytes. A limit of 0
+// means none.
+type Mem struct {
+	Limit, Usage         uint64
+	SwapLimit, SwapUsage uint64
+	// SwapLimited is set when the guest has a swap limit (SwapLimit may then
+	// be 0: no swap at all).
+	SwapLimited bool
+	// From memory.stat, with the v1 "total_" (hierarchical) keys and the v2
+	// keys mapped to one set of names.
+	Cache, Shmem, Mapped, Dirty, Writeback, Anon       uint64
+	ActiveAnon, InactiveAnon, ActiveFile, InactiveFile uint64
+	Unevictable, SlabReclaimable                       uint64
+}
+
+// hostMeminfo parses /proc/meminfo into kB values by key.
+func hostMeminfo(s string) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, line := range strings.Split(s, "\n") {
+		k, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			continue
+		}
+		if v, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Meminfo renders /proc/meminfo for a guest: MemTotal is its memory limit
+// (the host's when it has none or a larger one), the rest follows from its
+// usage and memory.stat; SwapTotal is its swap limit (the host's swap when
+// it has none).
+func Meminfo(host string, m Mem) string {
+	h := hostMeminfo(host)
+	kb := func(b uint64) uint64 { return b / 1024 }
+	total := h["MemTotal"]
+	if m.Limit > 0 && kb(m.Limit) < total {
+		total = kb(m.Limit)
+	}
+	used := min(kb(m.Usage), total)
+	free := total - used
+	avail := min(total, free+kb(m.Cache)+kb(m.SlabReclaimable))
+	swapTotal := h["SwapTotal"]
+	if m.SwapLimited && kb(m.SwapLimit) < swapTotal {
+		swapTotal = kb(m.SwapLimit)
+	}
+	swapFree := swapTotal - min(swapTotal, kb(m.SwapUsage))
+	set := map[string]uint64{
+		"MemTotal": total, "MemFree": free, "MemAvailable": avail,
+		"Buffers": 0, "Cached": min(kb(m.Cache), total), "SwapCached": 0,
+		"Active":         kb(m.ActiveAnon + m.ActiveFile),
+		"Inactive":       kb(m.InactiveAnon + m.InactiveFile),
+		"Active(anon)":   kb(m.ActiveAnon),
+		"Inactive(anon)": kb(m.InactiveAnon),
+		"Active(file)":   kb(m.ActiveFile),
+		"Inactive(file)": kb(m.InactiveFile),
+		"Unevictable":    kb(m.Unevictable),
+		"SwapTotal":      swapTotal, "SwapFree": swapFree,
+		"Dirty": kb(m.Dirty), "Writeback": kb(m.Writeback),
+		"AnonPages": kb(m.Anon), "Mapped": kb(m.Mapped), "Shmem": kb(m.Shmem),
+		"SReclaimable": kb(m.SlabReclaimable),
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(host, "\n") {
+		k, _, ok := strings.Cut(line, ":")
+		v, replace := set[k]
+		if !ok || !replace {
+			b.WriteString(line)
+			continue
+		}
+		fmt.Fprintf(&b, "%-16s%8d kB\n", k+":", v)
+	}
+	return b.String()
+}
+
+// CPUs are the CPUs a guest may use.
+type CPUs struct {
+	// Allowed are the host CPU numbers of its cpuset, ascending.
+	Allowed []int
+	// Quota and Period are its CFS bandwidth limit (Quota 0: none).
+	Quota, Period uint64
+}
+
+// Visible returns the host CPUs the guest is shown: its cpuset, cut to
+// ceil(quota/period) CPUs when the quota allows fewer.
+func (c CPUs) Visible() []int {
+	n := len(c.Allowed)
+	if c.Quota > 0 && c.Period > 0 {
+		if q := int(math.Ceil(float64(c.Quota) / float64(c.Period))); q < n {
+			n = max(q, 1)
+		}
+	}
+	return c.Allowed[:n]
+}
+
+// Online renders /sys/devices/system/cpu/online: the guest's CPUs,
+// renumbered from 0 as in its cpuinfo.
+func Online(c CPUs) string {
+	n := len(c.Visible())
+	switch n {
+	case 0:
+		return "\n"
+	case 1:
+		return "0\n"
+	}
+	return fmt.Sprintf("0-%d\n", n-1)
+}
+
+// Cpuinfo renders /proc/cpuinfo: the host's blocks of the guest's visible
+// CPUs, renumbered from 0. Architectures whose cpuinfo is not one block per
+// "processor" line (s390's) are shown as the host's.
+func Cpuinfo(host string, c CPUs) string {
+	blocks := strings.Split(strings.TrimRight(host, "\n"), "\n\n")
+	byCPU := map[int]string{}
+	for _, blk := range blocks {
+		if n, ok := processorOf(blk); ok {
+			byCPU[n] = blk
+		}
+	}
+	var b strings.Builder
+	out := 0
+	for _, cpu := range c.Visible() {
+		blk, ok := byCPU[cpu]
+		if !ok {
+			continue
+		}
+		for _, line := range strings.Split(blk, "\n") {
+			if k, _, _ := strings.Cut(line, ":"); strings.TrimSpace(k) == "processor" {
+				line = fmt.Sprintf("%s: %d", k, out)
+			}
+			b.WriteString(line + "\n")
+		}
+		b.WriteString("\n")
+		out++
+	}
+	if out == 0 {
+		return host
+	}
+	return b.String()
+}
+
+func processorOf(block string) (int, bool) {
+	for _, line := range strings.Split(block, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(k) == "processor" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// CPUUsage is a guest's CPU time.
+type CPUUsage struct {
+	User, System time.Duration
+	// PerCPU is the time used on each host CPU (v1 cpuacct.usage_percpu),
+	// nil where the kernel does not say (v2).
+	PerCPU []time.Duration
+}
+
+// userHZ is the unit of /proc/stat (USER_HZ, 100 on every Linux ABI).
+const userHZ = 100
+
+func ticks(d time.Duration) uint64 {
+	if d < 0 {
+		return 0
+	}
+	return uint64(d / (time.Second / userHZ))
+}
+
+// Stat renders /proc/stat: one line per visible CPU with the guest's own
+// user and system time (its CPU time spread over those CPUs by where it ran,
+// evenly when the kernel does not say) and the rest of each CPU's time as
+// idle; the "cpu" line sums them. Other lines are the host's.
+func Stat(host string, c CPUs, u CPUUsage) string {
+	hostTotal := map[int]uint64{}
+	var rest []string
+	for _, line := range strings.SplitAfter(host, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.HasPrefix(f[0], "cpu") {
+			if n, err := strconv.Atoi(f[0][3:]); err == nil {
+				var sum uint64
+				for _, x := range f[1:] {
+					v, _ := strconv.ParseUint(x, 10, 64)
+					sum += v
+				}
+				hostTotal[n] = sum
+			}
+			continue
+		}
+		if line != "" {
+			rest = append(rest, line)
+		}
+	}
+	vis := c.Visible()
+	weights := make([]float64, len(vis))
+	var wsum float64
+	for i, cpu := range vis {
+		if cpu < len(u.PerCPU) {
+			weights[i] = float64(u.PerCPU[cpu])
+			wsum += weights[i]
+		}
+	}
+	if wsum == 0 {
+		for i := range weights {
+			weights[i] = 1
+		}
+		wsum = float64(len(vis))
+	}
+	type line struct{ user, system, idle uint64 }
+	lines := make([]line, len(vis))
+	var tot line
+	for i, cpu := range vis {
+		share := weights[i] / wsum
+		l := line{user: uint64(float64(ticks(u.User)) * share), system: uint64(float64(ticks(u.System)) * share)}
+		if busy := l.user + l.system; hostTotal[cpu] > busy {
+			l.idle = hostTotal[cpu] - busy
+		}
+		lines[i] = l
+		tot.user, tot.system, tot.idle = tot.user+l.user, tot.system+l.system, tot.idle+l.idle
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cpu  %d 0 %d %d 0 0 0 0 0 0\n", tot.user, tot.system, tot.idle)
+	for i, l := range lines {
+		fmt.Fprintf(&b, "cpu%d %d 0 %d %d 0 0 0 0 0 0\n", i, l.user, l.system, l.idle)
+	}
+	for _, r := range rest {
+		b.WriteString(r)
+	}
+	return b.String()
+}
+
+// Uptime renders /proc/uptime: the time since the guest started and the
+// idle time of its CPUs since then (what they could have run, less what the
+// guest used).
+func Uptime(up time.Duration, ncpu int, used time.Duration) string {
+	idle := max(time.Duration(ncpu)*up-used, 0)
+	return fmt.Sprintf("%.2f %.2f\n", up.Seconds(), idle.Seconds())
+}
+
+// Load is a guest's load averages and task counts.
+type Load struct {
+	Avg1, Avg5, Avg15 float64
+	Running, Tasks    int
+	LastPid           int
+}
+
+// Loadavg renders /proc/loadavg.
+func Loadavg(l Load) string {
+	return fmt.Sprintf("%.2f %.2f %.2f %d/%d %d\n", l.Avg1, l.Avg5, l.Avg15, l.Running, l.Tasks, l.LastPid)
+}
+
+// decay moves load averages towards running over dt, as the kernel's
+// calc_load does every 5 s (exp(-5s/1min) and so on), for a dt of any
+// length: the server samples a guest only when it is read.
+func (l *Load) decay(running int, dt time.Duration) {
+	r := float64(running)
+	step := func(avg float64, period time.Duration) float64 {
+		e := math.Exp(-dt.Seconds() / period.Seconds())
+		return avg*e + r*(1-e)
+	}
+	l.Avg1, l.Avg5, l.Avg15 = step(l.Avg1, time.Minute), step(l.Avg5, 5*time.Minute), step(l.Avg15, 15*time.Minute)
+}
+
+// Swaps renders /proc/swaps: with a swap limit, one virtual device of that
+// size and the guest's use of it; without, the host's devices.
+func Swaps(host string, m Mem, hostSwapKB uint64) string {
+	if !m.SwapLimited {
+		return host
+	}
+	const header = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	size := min(m.SwapLimit/1024, hostSwapKB)
+	if size == 0 {
+		return header
+	}
+	used := min(m.SwapUsage/1024, size)
+	return header + fmt.Sprintf("%-40s%s\t\t%d\t\t%d\t\t%d\n", "none", "virtual", size, used, 0)
+}
+
+// DiskIO is a guest's I/O on one device.
+type DiskIO struct {
+	ReadBytes, WriteBytes, Reads, Writes uint64
+}
+
+// Diskstats renders /proc/diskstats: the host's devices the guest did I/O
+// on, with its own counts (merges, times and queue fields are 0: cgroups do
+// not count them per guest on every kernel).
+func Diskstats(host string, io map[string]DiskIO) string {
+	var b strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(host))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 3 {
+			continue
+		}
+		d, ok := io[f[0]+":"+f[1]]
+		if !ok || d == (DiskIO{}) {
+			continue
+		}
+		fmt.Fprintf(&b, "%4s %7s %s %d 0 %d 0 %d 0 %d 0 0 0 0 0 0 0 0 0 0\n",
+			f[0], f[1], f[2], d.Reads, d.ReadBytes/512, d.Writes, d.WriteBytes/512)
+	}
+	return b.String()
+}

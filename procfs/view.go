@@ -1,0 +1,226 @@
+package procfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"vmlite/cgroup"
+	"vmlite/plan"
+)
+
+// served is one registered guest as the server knows it.
+type served struct {
+	e Entry
+	d cgDirs
+
+	mu     sync.Mutex // guards load and loadAt
+	load   Load
+	loadAt time.Duration
+}
+
+// View computes the served files for each reader. It holds the registry in
+// memory and reloads it when the registry directory changed (one stat per
+// read), so a read costs the reader's /proc/PID/cgroup and the few cgroup
+// files of the one file asked for.
+type View struct {
+	layout Layout
+	mode   cgroup.Mode
+	// cgRoot is the host's cgroup root, hostRoot the directory holding
+	// proc/ and sys/ (both "/"-based on a real host; tests fake them).
+	cgRoot, hostRoot string
+	// now is CLOCK_BOOTTIME.
+	now func() time.Duration
+
+	mu       sync.Mutex // guards the fields below
+	byRel    map[string]*served
+	regMtime time.Time
+}
+
+// NewView returns the view of the guests registered in l.
+func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() time.Duration) *View {
+	return &View{layout: l, mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}}
+}
+
+// refresh reloads the registry if its directory changed.
+func (v *View) refresh() {
+	fi, err := os.Stat(v.layout.GuestsDir())
+	var mt time.Time
+	if err == nil {
+		mt = fi.ModTime()
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if mt.Equal(v.regMtime) && len(v.byRel) > 0 {
+		return
+	}
+	v.regMtime = mt
+	ents, _ := v.layout.Entries()
+	next := map[string]*served{}
+	for _, e := range ents {
+		rel, err := e.rel()
+		if err != nil {
+			continue
+		}
+		if old, ok := v.byRel[rel]; ok && old.e.Name == e.Name {
+			old.mu.Lock()
+			old.e = e
+			old.mu.Unlock()
+			next[rel] = old
+			continue
+		}
+		m, err := cgroup.New(v.cgRoot, v.mode, plan.Cgroup{Partition: e.Partition, Name: e.CgroupDir})
+		if err != nil {
+			continue
+		}
+		next[rel] = &served{e: e, d: cgDirs{mode: v.mode, dirs: m.Paths(), depth: strings.Count(rel, "/")}}
+	}
+	v.byRel = next
+}
+
+// registered reports whether a guest of that name is registered.
+func (v *View) registered(name string) bool {
+	v.refresh()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, g := range v.byRel {
+		if g.e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// guestOf returns the guest whose cgroup holds pid, nil for a process of
+// no served guest.
+func (v *View) guestOf(pid int) (*served, error) {
+	b, err := os.ReadFile(filepath.Join(v.hostRoot, "proc", strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		return nil, fmt.Errorf("reader %d: %w", pid, err)
+	}
+	path, err := ParseProcCgroup(string(b), v.mode)
+	if err != nil {
+		return nil, fmt.Errorf("reader %d: %w", pid, err)
+	}
+	if !strings.HasPrefix(path, "/"+cgroup.TopDir+"/") {
+		return nil, nil // the host, or another manager's container
+	}
+	v.refresh()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return match(v.byRel, path), nil
+}
+
+func (v *View) host(file string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(v.hostRoot, file))
+	return string(b), err
+}
+
+// hostOnline is the host's online CPU list.
+func (v *View) hostOnline() []int {
+	s, _ := v.host("sys/devices/system/cpu/online")
+	cpus, _ := ParseCPUList(s)
+	return cpus
+}
+
+// Render returns file (one of Files) as process pid reads it: computed
+// from its guest's cgroup, or the host's own file for a process of no
+// served guest. A guest whose cgroup is gone gets an error.
+func (v *View) Render(file string, pid int) ([]byte, error) {
+	g, err := v.guestOf(pid)
+	if err != nil {
+		return nil, err
+	}
+	if g == nil {
+		s, err := v.host(file)
+		return []byte(s), err
+	}
+	s, err := v.renderGuest(file, g)
+	if err != nil {
+		return nil, fmt.Errorf("guest %s: %s: %w", g.e.Name, file, err)
+	}
+	return []byte(s), nil
+}
+
+func (v *View) renderGuest(file string, g *served) (string, error) {
+	switch file {
+	case "proc/meminfo", "proc/swaps":
+		m, err := readMem(g.d)
+		if err != nil {
+			return "", err
+		}
+		host, err := v.host("proc/meminfo")
+		if err != nil {
+			return "", err
+		}
+		if file == "proc/meminfo" {
+			return Meminfo(host, m), nil
+		}
+		swaps, err := v.host("proc/swaps")
+		if err != nil {
+			return "", err
+		}
+		return Swaps(swaps, m, hostMeminfo(host)["SwapTotal"]), nil
+	case "proc/cpuinfo", "sys/devices/system/cpu/online":
+		c, err := readCPUs(g.d, v.hostOnline())
+		if err != nil {
+			return "", err
+		}
+		if file == "proc/cpuinfo" {
+			host, err := v.host(file)
+			return Cpuinfo(host, c), err
+		}
+		return Online(c), nil
+	case "proc/stat":
+		c, err := readCPUs(g.d, v.hostOnline())
+		if err != nil {
+			return "", err
+		}
+		u, err := readUsage(g.d)
+		if err != nil {
+			return "", err
+		}
+		host, err := v.host(file)
+		return Stat(host, c, u), err
+	case "proc/uptime":
+		c, err := readCPUs(g.d, v.hostOnline())
+		if err != nil {
+			return "", err
+		}
+		u, err := readUsage(g.d)
+		if err != nil {
+			return "", err
+		}
+		g.mu.Lock()
+		start := g.e.Start
+		g.mu.Unlock()
+		return Uptime(max(v.now()-start, 0), len(c.Visible()), u.User+u.System), nil
+	case "proc/loadavg":
+		running, total, err := readTasks(g.d, filepath.Join(v.hostRoot, "proc"))
+		if err != nil {
+			return "", err
+		}
+		now := v.now()
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.loadAt == 0 {
+			g.loadAt = g.e.Start
+		}
+		g.load.decay(running, max(now-g.loadAt, 0))
+		g.loadAt = now
+		g.load.Running, g.load.Tasks = running, total
+		return Loadavg(g.load), nil
+	case "proc/diskstats":
+		io, err := readIO(g.d)
+		if err != nil {
+			return "", err
+		}
+		host, err := v.host(file)
+		return Diskstats(host, io), err
+	}
+	return "", fmt.Errorf("no such file %q", file)
+}

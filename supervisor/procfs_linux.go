@@ -1,0 +1,45 @@
+package supervisor
+
+import (
+	"vmlite/initsys"
+	"vmlite/procfs"
+)
+
+// attachProcFS registers the guest with the host-wide /proc server and
+// starts the server if none runs: before each clone, since __init binds
+// the server's files and the guest's uptime starts at its (re)boot.
+func (s *Supervisor) attachProcFS() error {
+	if s.p.Paths.ProcFS == "" {
+		return nil // <vmlite:procfs state='off'/>
+	}
+	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
+	if err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog); err != nil {
+		return &initsys.StepError{Step: "start the /proc server", Err: err}
+	}
+	if !s.procFSAttached {
+		s.procFSAttached = true
+		s.hostRevert.Add("stop serving the guest's /proc files", func() error { return l.Unregister(s.p.Name) })
+	}
+	l.Watch(s.p.Paths.ProcFSLog, s.log.Printf)
+	return nil
+}
+
+// procFSRunning records the guest's init, whose mount namespace a restarted
+// server binds its files into again.
+func (s *Supervisor) procFSRunning(pid int) {
+	if s.p.Paths.ProcFS == "" {
+		return
+	}
+	if err := (procfs.Layout{Dir: s.p.Paths.ProcFS}).Register(s.procFSEntry(pid)); err != nil {
+		s.log.Printf("record init for the /proc server: %v", err)
+	}
+}
+
+func (s *Supervisor) procFSEntry(pid int) procfs.Entry {
+	e := procfs.Entry{Name: s.p.Name, Partition: s.p.Cgroup.Partition, CgroupDir: s.p.Cgroup.Name, InitPID: pid, Start: s.procFSStart}
+	if pid == 0 {
+		s.procFSStart = procfs.Boottime()
+		e.Start = s.procFSStart
+	}
+	return e
+}
