@@ -37,6 +37,25 @@ func (l Layout) Attach(e Entry, logFile string) error {
 	return l.ensureLocked(logFile)
 }
 
+// Leave unregisters name: the server exits by itself when no guest is
+// left; a dead server's mount, which nobody else would remove, goes with
+// the last guest.
+func (l Layout) Leave(name string) error {
+	lk, err := state.Lock(l.Lock())
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	if err := l.Unregister(name); err != nil {
+		return err
+	}
+	if ents, _ := l.Entries(); len(ents) == 0 && !l.Alive() {
+		detachDead(l.Mountpoint())
+		_ = os.Remove(l.Mountpoint())
+	}
+	return nil
+}
+
 // Alive reports whether a server holds the server lock.
 func (l Layout) Alive() bool {
 	f, err := os.OpenFile(l.ServerLock(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)

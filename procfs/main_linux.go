@@ -58,19 +58,22 @@ func Main(args []string) int {
 func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	// Held until this process is gone: supervisors wait on it to restart
 	// a server that died (see Watch).
-	if _, err := state.Lock(l.ServerLock()); err != nil {
+	lock, err := state.Lock(l.ServerLock())
+	if err != nil {
 		return err
 	}
+	defer lock.Close() // also keeps it from the garbage collector's finalizer
 	mnt := l.Mountpoint()
+	detachDead(mnt) // before anything looks at mnt: a dead mount answers ENOTCONN
 	if err := os.MkdirAll(mnt, 0o755); err != nil {
 		return err
 	}
-	detachDead(mnt)
 	mode, err := cgroup.Detect()
 	if err != nil {
 		return err
 	}
 	v := NewView(l, mode, cgroup.DefaultRoot, "/", Boottime)
+	v.logf = logger.Printf
 	srv, err := mount(mnt, v, logger)
 	if err != nil {
 		return err

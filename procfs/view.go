@@ -35,6 +35,8 @@ type View struct {
 	cgRoot, hostRoot string
 	// now is CLOCK_BOOTTIME.
 	now func() time.Duration
+	// logf, if set, is told of readers in vmlite's cgroups that match no guest.
+	logf func(string, ...any)
 
 	mu       sync.Mutex // guards the fields below
 	byRel    map[string]*served
@@ -46,8 +48,11 @@ func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() tim
 	return &View{layout: l, mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}}
 }
 
-// refresh reloads the registry if its directory changed.
-func (v *View) refresh() {
+// refresh reloads the registry if its directory changed, or when force is
+// set: a directory's mtime has the kernel's coarse clock, so two changes
+// within a tick look like one, and a reader that matches no guest makes
+// the view look again.
+func (v *View) refresh(force bool) {
 	fi, err := os.Stat(v.layout.GuestsDir())
 	var mt time.Time
 	if err == nil {
@@ -55,7 +60,7 @@ func (v *View) refresh() {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if mt.Equal(v.regMtime) && len(v.byRel) > 0 {
+	if !force && mt.Equal(v.regMtime) && len(v.byRel) > 0 {
 		return
 	}
 	v.regMtime = mt
@@ -84,7 +89,7 @@ func (v *View) refresh() {
 
 // registered reports whether a guest of that name is registered.
 func (v *View) registered(name string) bool {
-	v.refresh()
+	v.refresh(false)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, g := range v.byRel {
@@ -109,10 +114,20 @@ func (v *View) guestOf(pid int) (*served, error) {
 	if !strings.HasPrefix(path, "/"+cgroup.TopDir+"/") {
 		return nil, nil // the host, or another manager's container
 	}
-	v.refresh()
+	v.refresh(false)
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	return match(v.byRel, path), nil
+	g := match(v.byRel, path)
+	v.mu.Unlock()
+	if g == nil {
+		v.refresh(true)
+		v.mu.Lock()
+		g = match(v.byRel, path)
+		v.mu.Unlock()
+	}
+	if g == nil && v.logf != nil {
+		v.logf("reader %d in cgroup %s: no guest of that cgroup is registered: the host's files", pid, path)
+	}
+	return g, nil
 }
 
 func (v *View) host(file string) (string, error) {
@@ -223,4 +238,46 @@ func (v *View) renderGuest(file string, g *served) (string, error) {
 		return Diskstats(host, io), err
 	}
 	return "", fmt.Errorf("no such file %q", file)
+}
+
+// Summary says what guest name sees in its files, for `vmlite status`:
+// "MemTotal 96.0 MiB, swap 0 B, 1 CPU (host CPUs 0)".
+func (v *View) Summary(name string) (string, error) {
+	v.refresh(false)
+	v.mu.Lock()
+	var g *served
+	for _, x := range v.byRel {
+		if x.e.Name == name {
+			g = x
+		}
+	}
+	v.mu.Unlock()
+	if g == nil {
+		return "", fmt.Errorf("guest %s is not registered with the /proc server", name)
+	}
+	host, err := v.host("proc/meminfo")
+	if err != nil {
+		return "", err
+	}
+	m, err := readMem(g.d)
+	if err != nil {
+		return "", err
+	}
+	c, err := readCPUs(g.d, v.hostOnline())
+	if err != nil {
+		return "", err
+	}
+	info := hostMeminfo(Meminfo(host, m))
+	vis := c.Visible()
+	cpus := make([]string, len(vis))
+	for i, x := range vis {
+		cpus[i] = strconv.Itoa(x)
+	}
+	plural := "s"
+	if len(vis) == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("MemTotal %s, SwapTotal %s, %d CPU%s (host CPU%s %s)",
+		cgroup.FormatBytes(info["MemTotal"]*1024), cgroup.FormatBytes(info["SwapTotal"]*1024),
+		len(vis), plural, plural, strings.Join(cpus, ",")), nil
 }

@@ -18,7 +18,7 @@ func (s *Supervisor) attachProcFS() error {
 	}
 	if !s.procFSAttached {
 		s.procFSAttached = true
-		s.hostRevert.Add("stop serving the guest's /proc files", func() error { return l.Unregister(s.p.Name) })
+		s.hostRevert.Add("stop serving the guest's /proc files", func() error { return l.Leave(s.p.Name) })
 	}
 	l.Watch(s.p.Paths.ProcFSLog, s.log.Printf)
 	return nil

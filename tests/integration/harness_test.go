@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -335,6 +336,22 @@ func (h *harness) cleanup() {
 	}
 	if left := supervisorsUnder(h.root); len(left) > 0 {
 		h.t.Errorf("shared supervisors still run after every guest is gone: %v", left)
+	}
+	// So does the /proc server, and it unmounts its filesystem.
+	for (len(procfsServers(h.root)) > 0 || len(procfsMounts(h.root)) > 0) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := procfsServers(h.root); len(left) > 0 {
+		h.t.Errorf("/proc servers still run after every guest is gone: %v", left)
+		for _, pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
+	if left := procfsMounts(h.root); len(left) > 0 {
+		h.t.Errorf("/proc server mounts left after every guest is gone: %v", left)
+		for _, m := range left {
+			_ = syscall.Unmount(m, syscall.MNT_DETACH)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"vmlite/cgroup"
 	"vmlite/netdef"
+	"vmlite/procfs"
 	"vmlite/state"
 	"vmlite/supervisor"
 )
@@ -41,6 +42,9 @@ type statusReport struct {
 	Resources *cgroup.Stats `json:"resources,omitempty"`
 	// Addresses of a running guest's interfaces (lo left out).
 	Addresses []netdef.IfaceAddr `json:"addresses,omitempty"`
+	// ProcFiles says what a running guest reads in /proc/meminfo, cpuinfo,
+	// ... (package procfs).
+	ProcFiles string `json:"procFiles,omitempty"`
 	// OOMKills of a stopped guest's last run.
 	OOMKills uint64 `json:"oomKills,omitempty"`
 }
@@ -106,6 +110,9 @@ func (a *App) status(name string) (*statusReport, error) {
 				r.OOMKills = s.OOMKills
 			}
 		}
+	}
+	if g.Running && g.Plan != nil {
+		r.ProcFiles = procfs.Status(g.Plan.Paths.ProcFS, name)
 	}
 	if g.Running && r.InitPID > 0 {
 		if addrs, err := netdef.GuestAddresses(r.InitPID, nil); err == nil {
@@ -174,6 +181,9 @@ func printStatus(app *App, r *statusReport) {
 	if r.Resources != nil {
 		for _, f := range r.Resources.Fields() {
 			fmt.Fprintf(w, "%-12s %s\n", f.Name+":", f.Value)
+		}
+		if r.ProcFiles != "" {
+			fmt.Fprintf(w, "%-12s %s\n", "/proc files:", r.ProcFiles)
 		}
 	} else if r.OOMKills > 0 {
 		fmt.Fprintf(w, "OOM kills:   %d (last run)\n", r.OOMKills)

@@ -1,0 +1,357 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
+)
+
+// installHostTool copies a dynamically linked host program (procps's free
+// and uptime read /proc/meminfo and /proc/uptime; busybox's use sysinfo(2),
+// which no /proc server can change) with the libraries ldd names into a
+// guest's root.
+func installHostTool(t *testing.T, rootfs, prog string) {
+	t.Helper()
+	out, err := exec.Command("ldd", prog).Output()
+	if err != nil {
+		t.Fatalf("ldd %s: %v (install procps: scripts/install-deps.sh)", prog, err)
+	}
+	files := []string{prog}
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, "/") {
+			files = append(files, f)
+		}
+	}
+	for _, f := range files {
+		real, err := filepath.EvalSymlinks(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(rootfs, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Remove(dst) // busybox's applet link
+		if err := copyFile(real, dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// procfsGuest makes a busybox guest with memory MiB, extra XML in <domain>
+// and procps's free and uptime installed.
+func (h *harness) procfsGuest(name string, idmap bool, memMiB int, extra string) (xmlPath, rootfs string) {
+	h.t.Helper()
+	xmlPath, rootfs = h.busybox(name, idmap)
+	b, err := os.ReadFile(xmlPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	doc := string(b)
+	start, end := strings.Index(doc, "<memory"), strings.Index(doc, "</memory>")+len("</memory>")
+	doc = doc[:start] + fmt.Sprintf(`<memory unit="MiB">%d</memory>`, memMiB) + extra + doc[end:]
+	if err := os.WriteFile(xmlPath, []byte(doc), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	installHostTool(h.t, rootfs, "/usr/bin/free")
+	installHostTool(h.t, rootfs, "/usr/bin/uptime")
+	return xmlPath, rootfs
+}
+
+// execOut runs a shell command in the guest and returns its stdout.
+func (h *harness) execOut(name, script string) string {
+	h.t.Helper()
+	return h.must("exec", name, "--", "sh", "-c", script).stdout
+}
+
+func hostUptime(t *testing.T) float64 {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return v
+}
+
+var (
+	memTotalRe = regexp.MustCompile(`(?m)^MemTotal:\s+(\d+) kB$`)
+	freeMemRe  = regexp.MustCompile(`(?m)^Mem:\s+(\d+)\s`)
+	topMemRe   = regexp.MustCompile(`(?m)^Mem: (\d+)K used, (\d+)K free`)
+)
+
+func atoiMatch(t *testing.T, re *regexp.Regexp, s string, group int) int {
+	t.Helper()
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %v in %q", re, s)
+	}
+	v, _ := strconv.Atoi(m[group])
+	return v
+}
+
+// TestProcFSGuestView: mapped and unmapped guests see their own memory
+// limit (free, /proc/meminfo, top), their CPUs (cpuinfo, cpu/online,
+// nproc from the cpuset; a quota alone narrows cpuinfo), their own uptime,
+// read-only files, a live setmem at once; an opted-out guest sees the
+// host's. vmlite status says which.
+func TestProcFSGuestView(t *testing.T) {
+	h := newHarness(t)
+	for _, idmap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("idmap=%v", idmap), func(t *testing.T) {
+			name := h.uniqueName("it-procfs")
+			xmlPath, _ := h.procfsGuest(name, idmap, 96, `<vcpu cpuset="0">1</vcpu>`)
+			before := hostUptime(t)
+			h.must("start", xmlPath)
+			defer h.must("destroy", name)
+			h.waitConsole(name, "vmlite-guest: BOOTED")
+
+			out := h.execOut(name, "cat /proc/meminfo")
+			if got := atoiMatch(t, memTotalRe, out, 1); got != 96*1024 {
+				t.Errorf("MemTotal %d kB, want %d", got, 96*1024)
+			}
+			if got := atoiMatch(t, freeMemRe, h.execOut(name, "/usr/bin/free -k"), 1); got != 96*1024 {
+				t.Errorf("free -k: total %d, want %d", got, 96*1024)
+			}
+			top := h.execOut(name, "top -bn1 | head -3")
+			used, free := atoiMatch(t, topMemRe, top, 1), atoiMatch(t, topMemRe, top, 2)
+			if used+free != 96*1024 {
+				t.Errorf("top: %dK used + %dK free, want %dK:\n%s", used, free, 96*1024, top)
+			}
+			if !strings.Contains(top, "Load average: ") {
+				t.Errorf("top has no load average:\n%s", top)
+			}
+			for script, want := range map[string]string{
+				"grep -c processor /proc/cpuinfo":     "1",
+				"nproc":                               "1",
+				"cat /sys/devices/system/cpu/online":  "0",
+				"grep -c '^cpu[0-9]' /proc/stat":      "1",
+				"echo x > /proc/meminfo && echo rw":   "",
+				"cat /proc/loadavg | cut -d' ' -f1-3": "",
+			} {
+				got := strings.TrimSpace(h.run("exec", name, "--", "sh", "-c", script).stdout)
+				if want != "" && got != want || want == "" && got == "rw" {
+					t.Errorf("%s: %q, want %q", script, got, want)
+				}
+			}
+			up, _ := strconv.ParseFloat(strings.Fields(h.execOut(name, "cat /proc/uptime"))[0], 64)
+			after := hostUptime(t)
+			if up > after-before+0.01 {
+				t.Errorf("guest uptime %.2f s, but it started at most %.2f s ago", up, after-before)
+			}
+			if u := h.execOut(name, "/usr/bin/uptime"); !strings.Contains(u, "up 0 min") && !strings.Contains(u, "up 1 min") {
+				t.Errorf("uptime: %q, want a guest just started", u)
+			}
+			if st := h.must("status", name).stdout; !strings.Contains(st, "96.0 MiB") || !strings.Contains(st, "/proc files:") {
+				t.Errorf("status does not say what the guest sees:\n%s", st)
+			}
+
+			h.must("setmem", name, "48M")
+			if got := atoiMatch(t, memTotalRe, h.execOut(name, "cat /proc/meminfo"), 1); got != 48*1024 {
+				t.Errorf("after setmem 48M: MemTotal %d kB", got)
+			}
+			if got := atoiMatch(t, freeMemRe, h.execOut(name, "/usr/bin/free -k"), 1); got != 48*1024 {
+				t.Errorf("after setmem 48M: free -k total %d", got)
+			}
+		})
+	}
+	t.Run("quota", func(t *testing.T) {
+		// Two host CPUs at most here: a quota of one CPU shows one.
+		name := h.uniqueName("it-procfs-q")
+		xmlPath, _ := h.procfsGuest(name, true, 64, `<vcpu>1</vcpu>`)
+		h.must("start", xmlPath)
+		defer h.must("destroy", name)
+		if got := strings.TrimSpace(h.execOut(name, "grep -c processor /proc/cpuinfo; cat /sys/devices/system/cpu/online")); got != "1\n0" {
+			t.Errorf("cpuinfo processors and online with a 1-CPU quota: %q", got)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		name := h.uniqueName("it-procfs-off")
+		xmlPath, _ := h.procfsGuest(name, true, 64, `<metadata><vmlite:config xmlns:vmlite="urn:vmlite:domain:1"><vmlite:procfs state="off"/></vmlite:config></metadata>`)
+		h.must("start", xmlPath)
+		defer h.must("destroy", name)
+		host, _ := os.ReadFile("/proc/meminfo")
+		want := atoiMatch(t, memTotalRe, string(host), 1)
+		if got := atoiMatch(t, memTotalRe, h.execOut(name, "cat /proc/meminfo"), 1); got != want {
+			t.Errorf("opted-out guest: MemTotal %d kB, want the host's %d", got, want)
+		}
+		if st := h.must("status", name).stdout; !strings.Contains(st, "/proc files: the host's") {
+			t.Errorf("status of an opted-out guest:\n%s", st)
+		}
+	})
+}
+
+// TestProcFSManyGuests: guests with different limits reading at once each
+// see their own, through read(2) (grep) and sendfile (busybox cat), which
+// goes through the page cache: no answer is another guest's.
+func TestProcFSManyGuests(t *testing.T) {
+	n := 20
+	if s := os.Getenv("VMLITE_PROCFS_GUESTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	h := newHarness(t)
+	xmlPath, _ := h.procfsGuest("tmpl", false, 64, "")
+	tmpl, err := os.ReadFile(xmlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = h.uniqueName(fmt.Sprintf("it-procfs-%d", i))
+		doc := strings.Replace(string(tmpl), "<name>tmpl</name>", "<name>"+names[i]+"</name>", 1)
+		doc = strings.Replace(doc, `<memory unit="MiB">64</memory>`, fmt.Sprintf(`<memory unit="MiB">%d</memory>`, 64+i), 1)
+		// Transient guests from one rootfs: each its own name and limit.
+		h.must("start", h.writeXML(names[i], doc))
+	}
+	defer func() {
+		for _, nm := range names {
+			h.run("destroy", nm)
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i, nm := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := fmt.Sprintf("%d", (64+i)*1024)
+			r := h.run("exec", nm, "--", "sh", "-c",
+				`i=0; while [ $i -lt 25 ]; do grep MemTotal /proc/meminfo; cat /proc/meminfo | head -1; i=$((i+1)); done`)
+			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+			if r.code != 0 || len(lines) != 50 {
+				errs <- fmt.Sprintf("%s: %d lines, %v", nm, len(lines), r)
+				return
+			}
+			for _, l := range lines {
+				if f := strings.Fields(l); len(f) != 3 || f[1] != want {
+					errs <- fmt.Sprintf("%s (limit %s kB) read %q", nm, want, l)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// procfsServers lists the /proc servers of the state root root.
+func procfsServers(root string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || procZombie(e.Name()) {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) >= 3 && args[1] == "__procfs" && args[2] == filepath.Join(root, "run", "procfs") {
+			pid, _ := strconv.Atoi(e.Name())
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// procfsMounts lists the /proc server's mounts under root in this mount
+// namespace.
+func procfsMounts(root string) []string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && strings.Contains(l, " - fuse.vmlite ") && strings.HasPrefix(f[4], root+"/") {
+			out = append(out, f[4])
+		}
+	}
+	return out
+}
+
+// TestProcFSServerRestart: kill -9 of the server while guests read in a
+// loop: no read hangs or shows wrong numbers (they fail while no server
+// runs), a supervisor starts a new server, which binds its files into the
+// running guests again, and they are served again.
+func TestProcFSServerRestart(t *testing.T) {
+	h := newHarness(t)
+	var names, roots []string
+	for i, idmap := range []bool{false, true} {
+		name := h.uniqueName(fmt.Sprintf("it-procfs-kill%d", i))
+		xmlPath, rootfs := h.procfsGuest(name, idmap, 80+i, "")
+		h.must("start", xmlPath)
+		defer h.run("destroy", name)
+		names, roots = append(names, name), append(roots, rootfs)
+	}
+	servers := procfsServers(h.root)
+	if len(servers) != 1 {
+		t.Fatalf("one /proc server expected for two guests, found %v", servers)
+	}
+	old := servers[0]
+	type loop struct {
+		r    result
+		done chan struct{}
+	}
+	loops := make([]*loop, len(names))
+	for i, nm := range names {
+		l := &loop{done: make(chan struct{})}
+		loops[i] = l
+		go func() {
+			defer close(l.done)
+			l.r = h.run("exec", nm, "--", "sh", "-c",
+				`i=0; while [ $i -lt 400 ]; do grep MemTotal /proc/meminfo 2>/dev/null || echo FAILED; i=$((i+1)); echo $i > /progress; done`)
+		}()
+	}
+	// The kill lands while both guests read.
+	for _, r := range roots {
+		testutil.WaitFor(t, 60*time.Second, "guests reading", func() bool {
+			b, _ := os.ReadFile(filepath.Join(r, "progress"))
+			n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			return n >= 20
+		})
+	}
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range loops {
+		select {
+		case <-l.done:
+		case <-time.After(120 * time.Second):
+			t.Fatalf("reads in %s hang after the server was killed", names[i])
+		}
+		want := fmt.Sprintf("%d", (80+i)*1024)
+		t.Logf("%s: %d of 400 reads failed while no server ran", names[i], strings.Count(l.r.stdout, "FAILED"))
+		for _, line := range strings.Split(strings.TrimSpace(l.r.stdout), "\n") {
+			if f := strings.Fields(line); line != "FAILED" && (len(f) != 3 || f[1] != want) {
+				t.Errorf("%s (limit %s kB) read %q", names[i], want, line)
+			}
+		}
+	}
+	testutil.WaitFor(t, 30*time.Second, "a new /proc server", func() bool {
+		s := procfsServers(h.root)
+		return len(s) == 1 && s[0] != old
+	})
+	for i, nm := range names {
+		testutil.WaitFor(t, 30*time.Second, nm+" served again", func() bool {
+			r := h.run("exec", nm, "--", "grep", "MemTotal", "/proc/meminfo")
+			return r.code == 0 && strings.Fields(r.stdout)[1] == fmt.Sprintf("%d", (80+i)*1024)
+		})
+	}
+	// A host process reading the mount gets the host's numbers.
+	mine, _ := os.ReadFile(filepath.Join(h.root, "run", "procfs", "mnt", "proc", "meminfo"))
+	host, _ := os.ReadFile("/proc/meminfo")
+	if atoiMatch(t, memTotalRe, string(mine), 1) != atoiMatch(t, memTotalRe, string(host), 1) {
+		t.Errorf("a host reader of the server got %q", mine)
+	}
+}
