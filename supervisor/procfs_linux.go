@@ -1,7 +1,7 @@
 package supervisor
 
 import (
-	"vmlite/initsys"
+	"vmlite/plan"
 	"vmlite/procfs"
 )
 
@@ -14,7 +14,7 @@ func (s *Supervisor) attachProcFS() error {
 	}
 	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
 	if err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog); err != nil {
-		return &initsys.StepError{Step: "start the /proc server", Err: err}
+		return &plan.StepFailure{Step: "start the /proc server", Err: err}
 	}
 	if !s.procFSAttached {
 		s.procFSAttached = true
