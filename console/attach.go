@@ -52,6 +52,9 @@ type AttachOptions struct {
 	// Stderr receives the notices (connected, stopped) when out is not a
 	// terminal, keeping out clean for scripts; nil discards them.
 	Stderr io.Writer
+	// Lossless asks the multiplexer to hold the guest's console back
+	// rather than drop output this client is too slow for (see Mux).
+	Lossless bool
 }
 
 func (o AttachOptions) escape() (byte, bool) {
@@ -185,6 +188,11 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	}
 
 	s := &attachSession{conn: conn}
+	if opts.Lossless {
+		if err := s.send(FrameLossless, nil); err != nil {
+			return fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		}
+	}
 	if haveSize {
 		s.sendSize(sizeFd)
 	}

@@ -29,13 +29,23 @@
 //	            +-> client 2 queue -> writer -> socket
 //	master <- inMu <- reader <- socket (every client's input, resizes)
 //
-// One goroutine (the pump) reads the master; nothing it does can block on a
-// client: each client has a bounded queue (ClientQueueBytes), and output that
-// does not fit is dropped for that client alone, which then sees a line
-// "[vmlite: N bytes of console output dropped: ...]" once it catches up. A
-// stuck client therefore never slows the guest or the other clients, and
-// keeps the live stream instead of being cut off (a terminal suspended with
-// ^Z resumes where the guest is, not with a dead connection).
+// One goroutine (the pump) reads the master; nothing it does can block on an
+// ordinary client: each client has a bounded queue (ClientQueueBytes), and
+// output that does not fit is dropped for that client alone, which then sees
+// a line "[vmlite: N bytes of console output dropped: ...]" once it catches
+// up. A stuck client therefore never slows the guest or the other clients,
+// and keeps the live stream instead of being cut off (a terminal suspended
+// with ^Z resumes where the guest is, not with a dead connection).
+//
+// A lossless client (FrameLossless: `vmlite console --lossless`, for
+// scripts that must see every byte) is the exception: when its queue is
+// full the pump waits for it, as libvirt's LXC console relay stops reading
+// the pty while its client's buffer is full. A pty is one stream, so the
+// wait holds back the console as a whole: the guest's writes to it block
+// once the pty buffer fills, and the other clients and the log get the
+// output late but complete. The wait is bounded: a lossless client that
+// frees no room for LosslessStall is disconnected (it exits 1: it knows it
+// lost output) and the console flows again.
 //
 // Cost (measured by TestIdleConsoleCost): an idle console (no client) is two
 // goroutines (pump, accept loop) and about 6 KiB, mostly their stacks (the
@@ -74,6 +84,9 @@ const (
 	DefaultRingBytes        = 128 << 10
 	DefaultLogMaxBytes      = 1 << 20
 	DefaultClientQueueBytes = 256 << 10
+	// DefaultLosslessStall: a lossless client that reads nothing for this
+	// long is disconnected.
+	DefaultLosslessStall = 30 * time.Second
 )
 
 // pumpBufSize bounds one batch of output: what the pump reads from the
@@ -119,6 +132,9 @@ type Config struct {
 	ClientQueueBytes int
 	// Name is the guest's name, for the "guest NAME stopped" notice.
 	Name string
+	// LosslessStall bounds how long a lossless client may hold the console
+	// back without reading; 0 means DefaultLosslessStall.
+	LosslessStall time.Duration
 }
 
 // Mux serves one console to many clients. All methods are safe for
@@ -163,6 +179,9 @@ func NewMux(cfg Config) (*Mux, error) {
 	}
 	if cfg.ClientQueueBytes == 0 {
 		cfg.ClientQueueBytes = DefaultClientQueueBytes
+	}
+	if cfg.LosslessStall == 0 {
+		cfg.LosslessStall = DefaultLosslessStall
 	}
 	// A queue must hold at least one read of the pump and the drop marker,
 	// or a client that once fell behind would never get output again.
@@ -374,6 +393,7 @@ func (m *Mux) broadcast(p []byte) {
 	m.mu.Lock()
 	m.ring.Write(p)
 	var chunk []byte // p's copy for the queues, made once when one needs it
+	var waiting []*client
 	for c := range m.clients {
 		if c.writeNow(p) {
 			continue
@@ -381,9 +401,19 @@ func (m *Mux) broadcast(p []byte) {
 		if chunk == nil {
 			chunk = bytes.Clone(p) // shared, read-only, by the queues
 		}
-		c.enqueue(chunk) // never blocks: a full queue drops
+		if !c.enqueue(chunk) { // never blocks: a full queue drops, or
+			waiting = append(waiting, c) // a lossless client waits, below
+		}
 	}
 	m.mu.Unlock()
+	// Backpressure, outside mu (clients come and go meanwhile): the pump
+	// reads nothing more from the pty until each lossless client has room,
+	// so the guest's writes to this console block once the pty's buffer is
+	// full, for everyone. Nothing is lost for anyone: the other clients'
+	// queues and the log just wait too.
+	for _, c := range waiting {
+		c.waitEnqueue(chunk, m.cfg.LosslessStall)
+	}
 	if m.log != nil {
 		m.log.Write(p)
 	}

@@ -20,6 +20,7 @@ import (
 //
 //	client (vmlite console)              multiplexer (supervisor)
 //	  connect ---------------------------> SO_PEERCRED check (uid 0 or own uid)
+//	  [FrameLossless] -------------------> this client: wait, never drop (--lossless)
 //	  FrameResize{rows,cols} ------------> pty TIOCSWINSZ (last resize wins)
 //	                    <----------------- FrameData: ring replay (the boot log)
 //	                    <----------------- FrameReplayed: live output from here
@@ -55,6 +56,10 @@ const (
 	// already in its input) waits for it, so that even
 	// `printf '\x1d' | vmlite console NAME` reliably prints the scrollback.
 	FrameReplayed Kind = 4
+	// FrameLossless (client to multiplexer, empty), sent first, makes the
+	// client lossless: output that does not fit its queue waits for it
+	// instead of being dropped, holding back the guest's console (see Mux).
+	FrameLossless Kind = 5
 )
 
 // String names k for messages and tests.
@@ -68,6 +73,8 @@ func (k Kind) String() string {
 		return "stopped"
 	case FrameReplayed:
 		return "replayed"
+	case FrameLossless:
+		return "lossless"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -171,9 +178,9 @@ func (d *Decoder) ReadFrame() (Frame, error) {
 		if n != resizeLen {
 			return Frame{}, fmt.Errorf("%w: resize payload of %d bytes, want %d", ErrBadFrame, n, resizeLen)
 		}
-	case FrameReplayed:
+	case FrameReplayed, FrameLossless:
 		if n != 0 {
-			return Frame{}, fmt.Errorf("%w: replayed frame with a payload of %d bytes", ErrBadFrame, n)
+			return Frame{}, fmt.Errorf("%w: %s frame with a payload of %d bytes", ErrBadFrame, k, n)
 		}
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown kind %d", ErrBadFrame, uint8(k))

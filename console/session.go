@@ -34,8 +34,12 @@ type client struct {
 	// busy: writeLoop is writing (the replay, or bytes it took), so the
 	// pump must queue rather than write to the socket itself.
 	busy bool
+	// lossless: output that does not fit waits for room (waitEnqueue)
+	// instead of being dropped (FrameLossless).
+	lossless bool
 
 	wake     chan struct{} // cap 1: pending has something
+	room     chan struct{} // cap 1: writeLoop sent some of the queue
 	gone     chan struct{} // closed by shutdown
 	stopping chan struct{} // closed by stop (Mux.Close)
 	stopMsg  string        // set before stopping is closed
@@ -49,6 +53,7 @@ func newClient(m *Mux, conn net.Conn) *client {
 		rc:       connRaw(conn),
 		busy:     true, // until the replay is out
 		wake:     make(chan struct{}, 1),
+		room:     make(chan struct{}, 1),
 		gone:     make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
@@ -56,33 +61,79 @@ func newClient(m *Mux, conn net.Conn) *client {
 
 // enqueue offers chunk to the client without ever blocking. Output that does
 // not fit is dropped and accounted; once the queue has room again, a marker
-// tells the user how much they missed.
-func (c *client) enqueue(chunk []byte) {
+// tells the user how much they missed. For a lossless client it queues
+// nothing when chunk does not fit and reports false: the pump then waits
+// (waitEnqueue).
+func (c *client) enqueue(chunk []byte) bool {
 	limit := int64(c.m.cfg.ClientQueueBytes)
 	c.qmu.Lock()
+	if c.lossless && c.queued > 0 && c.queued+int64(len(chunk)) > limit {
+		c.qmu.Unlock()
+		return false
+	}
 	if c.dropped > 0 {
 		// Still no room: keep dropping without formatting the marker.
 		if c.queued+markerRoom+int64(len(chunk)) > limit {
 			c.dropped += int64(len(chunk))
 			c.qmu.Unlock()
-			return
+			return true
 		}
 		marker := fmt.Appendf(nil, "\r\n[vmlite: %d bytes of console output dropped: this client read too slowly]\r\n", c.dropped)
 		c.pending = append(c.pending, marker)
 		c.queued += int64(len(marker))
 		c.dropped = 0
 	}
-	if c.queued+int64(len(chunk)) > limit {
+	if !c.lossless && c.queued+int64(len(chunk)) > limit {
 		c.dropped += int64(len(chunk))
 		c.qmu.Unlock()
-		return
+		return true
 	}
 	c.pending = append(c.pending, chunk)
 	c.queued += int64(len(chunk))
 	c.qmu.Unlock()
+	c.signal()
+	return true
+}
+
+// signal wakes writeLoop.
+func (c *client) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default: // already signalled
+	}
+}
+
+// isLossless reports whether the client asked for every byte.
+func (c *client) isLossless() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.lossless
+}
+
+// waitEnqueue queues chunk for a lossless client once its queue has room,
+// waiting at most stall: a client that reads nothing for that long is
+// disconnected (its Attach reports the lost connection, exit 1) rather
+// than hold the guest's console any longer. When the Mux closes, the chunk
+// is queued regardless (the drain is bounded by maxDrain).
+func (c *client) waitEnqueue(chunk []byte, stall time.Duration) {
+	t := time.NewTimer(stall)
+	defer t.Stop()
+	for !c.enqueue(chunk) {
+		select {
+		case <-c.room:
+		case <-c.gone:
+			return
+		case <-c.m.done:
+			c.qmu.Lock()
+			c.pending = append(c.pending, chunk)
+			c.queued += int64(len(chunk))
+			c.qmu.Unlock()
+			c.signal()
+			return
+		case <-t.C:
+			c.shutdown()
+			return
+		}
 	}
 }
 
@@ -157,6 +208,10 @@ func (c *client) sent(n int64) {
 	c.queued -= n
 	c.busy = false
 	c.qmu.Unlock()
+	select {
+	case c.room <- struct{}{}:
+	default:
+	}
 }
 
 // writeLoop sends the replay, then the live output, batching whatever is
@@ -214,6 +269,10 @@ func (c *client) readLoop() {
 			}
 		case FrameResize:
 			_ = c.m.resize(f.Size()) // a failed resize is not worth a disconnect
+		case FrameLossless:
+			c.qmu.Lock()
+			c.lossless = true
+			c.qmu.Unlock()
 		default:
 			return // FrameStopped and FrameReplayed are the Mux's to send
 		}

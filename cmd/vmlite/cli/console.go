@@ -24,6 +24,7 @@ type consoleFlags struct {
 	escape      string
 	detachOnEOF bool
 	linger      time.Duration
+	lossless    bool
 }
 
 func newConsoleCmd(app *App) *cobra.Command {
@@ -46,6 +47,13 @@ The end of piped input does not detach, because the output of the last
 command arrives after it; use --detach-on-eof (with --linger), the escape
 character in the input, or a signal (timeout(1)) to end the session.
 
+A client too slow for the guest's output loses what does not fit its 256 KiB
+queue (it sees "[vmlite: N bytes of console output dropped ...]"), so that
+it never slows the guest. --lossless turns that around for scripts that must
+see every byte: the guest's console waits for this client (its writes block,
+and every client and the log get the output late but complete), and a
+lossless client that reads nothing for 30 seconds is disconnected, exit 1.
+
 Exit status: 0 after a detach or when the guest stopped, 1 when the console
 socket is gone or the connection breaks, 2 for an unknown or stopped guest.`,
 		Args: cobra.ExactArgs(1),
@@ -58,6 +66,7 @@ socket is gone or the connection breaks, 2 for an unknown or stopped guest.`,
 	f.StringVar(&fl.escape, "escape", "^]", "the detach key: ^X (caret notation), one character, or none")
 	f.BoolVar(&fl.detachOnEOF, "detach-on-eof", false, "detach when piped input ends")
 	f.DurationVar(&fl.linger, "linger", 0, "with --detach-on-eof, wait until the guest has been silent for this long before detaching")
+	f.BoolVar(&fl.lossless, "lossless", false, fmt.Sprintf("never drop output this client is too slow for: hold the guest's console back instead (exit 1 if it stops reading for %v)", console.DefaultLosslessStall))
 	return cmd
 }
 
@@ -87,6 +96,7 @@ func (a *App) runConsole(name string, fl consoleFlags) error {
 		DetachOnEOF: fl.detachOnEOF,
 		Linger:      fl.linger,
 		Stderr:      a.Stderr,
+		Lossless:    fl.lossless,
 	})
 	switch {
 	case err == nil, errors.Is(err, console.ErrGuestStopped):
