@@ -54,7 +54,9 @@ func (s *Supervisor) attachDir() (string, error) {
 		return "", &plan.StepFailure{Step: "create root attach point", Err: err}
 	}
 	uid, gid := s.p.IDMap.HostRoot()
-	if err := os.Chown(dir, int(uid), int(gid)); err != nil {
+	// Lchown: the directory is handed to the guest's root; a link there
+	// (nobody else writes the runtime directory) is never followed.
+	if err := os.Lchown(dir, int(uid), int(gid)); err != nil {
 		return "", &plan.StepFailure{Step: "create root attach point", Err: err}
 	}
 	return dir, nil

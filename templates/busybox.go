@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 
 	"vmlite/internal/errdefs"
 )
@@ -74,20 +73,21 @@ func BuildBusybox(ctx context.Context, dir string, o BusyboxOptions) (err error)
 	if err := os.Chmod(dir, 0o755); err != nil { // the guest's "/"
 		return fmt.Errorf("chmod %s: %w", dir, err)
 	}
+	t, err := openTree(dir)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
 	for _, d := range busyboxDirs {
-		p := filepath.Join(dir, d.path)
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", p, err)
-		}
-		if err := os.Chmod(p, d.mode); err != nil { // not filtered by the umask
-			return fmt.Errorf("chmod %s: %w", p, err)
+		if err := t.mkdirAll(d.path, d.mode); err != nil {
+			return err
 		}
 	}
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return fmt.Errorf("read busybox: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
+	if err := t.writeFile("bin/busybox", data, 0o755); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "template busybox: installed %s (%d KiB)\n", bin, len(data)>>10)
@@ -105,37 +105,23 @@ func BuildBusybox(ctx context.Context, dir string, o BusyboxOptions) (err error)
 		if a == "bin/busybox" || a == "linuxrc" { // linuxrc: for initrds, not guests
 			continue
 		}
-		if err := symlink("/bin/busybox", filepath.Join(dir, a)); err != nil {
+		if err := t.symlink("/bin/busybox", a); err != nil {
 			return err
 		}
 		n++
 	}
 	// busybox init needs to be PID 1's path even in a build without the applet list entry.
-	if _, err := os.Lstat(filepath.Join(dir, "sbin/init")); err != nil {
+	if !t.exists("sbin/init") {
 		return fmt.Errorf("busybox %s has no init applet: %w", bin, errdefs.ErrInvalid)
 	}
-	if err := symlink("/run", filepath.Join(dir, "var/run")); err != nil {
+	if err := t.symlink("/run", "var/run"); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "template busybox: linked %d applets\n", n)
-	if err := installFiles("busybox", dir); err != nil {
+	if err := installFiles("busybox", t); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "template busybox: wrote inittab, rcS, rcK, passwd, group in %s\n", dir)
-	return nil
-}
-
-// symlink makes name a symlink to target, replacing what is there.
-func symlink(target, name string) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(name), err)
-	}
-	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("replace %s: %w", name, err)
-	}
-	if err := os.Symlink(target, name); err != nil {
-		return fmt.Errorf("link %s: %w", name, err)
-	}
 	return nil
 }
 

@@ -3,11 +3,10 @@ package templates
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -47,16 +46,20 @@ var debianDisable = []string{
 // the units of debianEnable/debianDisable. It touches nothing outside dir and
 // needs no root: tests run it on a small fake tree.
 func ConfigureDebian(dir string, c DebianConfig) error {
-	if err := installFiles("debian", dir); err != nil {
+	t, err := openTree(dir)
+	if err != nil {
 		return err
 	}
-	dhcp := filepath.Join(dir, "etc/systemd/network/80-vmlite-eth0.network.d/dhcp.conf")
+	defer t.Close()
+	if err := installFiles("debian", t); err != nil {
+		return err
+	}
 	if c.DHCP {
-		if err := installFiles("debian-dhcp", dir); err != nil {
+		if err := installFiles("debian-dhcp", t); err != nil {
 			return err
 		}
-	} else if err := os.Remove(dhcp); err != nil && !errors.Is(err, fs.ErrNotExist) { // a --force rebuild
-		return fmt.Errorf("remove %s: %w", dhcp, err)
+	} else if err := t.remove("etc/systemd/network/80-vmlite-eth0.network.d/dhcp.conf"); err != nil { // a --force rebuild
+		return err
 	}
 
 	// Per systemd's Container Interface, an empty /etc/machine-id makes
@@ -65,30 +68,30 @@ func ConfigureDebian(dir string, c DebianConfig) error {
 	// /etc/machine-id), and does not count as "first boot" (which would start
 	// systemd-firstboot's prompts on the console). debootstrap's postinst
 	// wrote a real id: every guest from this tree would share it.
-	if err := writeFile(filepath.Join(dir, "etc/machine-id"), nil, 0o444); err != nil {
+	if err := t.writeFile("etc/machine-id", nil, 0o444); err != nil {
 		return err
 	}
 	// D-Bus reads its own copy first: point it at the (per-boot) machine id.
-	if err := symlink("/etc/machine-id", filepath.Join(dir, "var/lib/dbus/machine-id")); err != nil {
+	if err := t.symlink("/etc/machine-id", "var/lib/dbus/machine-id"); err != nil {
 		return err
 	}
 	// debootstrap copied the host's /etc/hostname; vmlite sets the guest's
 	// hostname from the domain, and systemd keeps it when the file is absent.
-	if err := os.Remove(filepath.Join(dir, "etc/hostname")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove /etc/hostname: %w", err)
+	if err := t.remove("etc/hostname"); err != nil {
+		return err
 	}
 
-	sys := filepath.Join(dir, "etc/systemd/system")
+	const sys = "etc/systemd/system"
 	for _, e := range debianEnable {
-		if _, err := os.Stat(filepath.Join(dir, e.unit)); err != nil {
-			return fmt.Errorf("enable %s: unit missing from the tree: %w", filepath.Base(e.unit), err)
+		if !t.exists(e.unit) {
+			return fmt.Errorf("enable %s: unit missing from the tree: %w", filepath.Base(e.unit), fs.ErrNotExist)
 		}
-		if err := symlink(e.unit, filepath.Join(sys, e.link)); err != nil {
+		if err := t.symlink(e.unit, path.Join(sys, e.link)); err != nil {
 			return err
 		}
 	}
 	for _, l := range debianDisable {
-		if err := os.Remove(filepath.Join(sys, l)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := t.remove(path.Join(sys, l)); err != nil {
 			return fmt.Errorf("disable %s: %w", l, err)
 		}
 	}
@@ -113,8 +116,12 @@ func setRootLogin(ctx context.Context, dir, password string, noPassword bool) er
 	if noPassword {
 		field = ""
 	}
-	shadow := filepath.Join(dir, "etc/shadow")
-	b, err := os.ReadFile(shadow)
+	t, err := openTree(dir)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	b, err := t.readFile("etc/shadow")
 	if err != nil {
 		return fmt.Errorf("read /etc/shadow: %w", err)
 	}
@@ -123,7 +130,7 @@ func setRootLogin(ctx context.Context, dir, password string, noPassword bool) er
 		return err
 	}
 	// Rewrite in place: the file keeps its owner and mode (root:shadow 0640).
-	if err := os.WriteFile(shadow, nb, 0o640); err != nil {
+	if err := t.rewrite("etc/shadow", nb); err != nil {
 		return fmt.Errorf("write /etc/shadow: %w", err)
 	}
 	return nil

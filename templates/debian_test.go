@@ -34,7 +34,10 @@ func fakeDebootstrapTree(t *testing.T) string {
 		writeTestFile(t, filepath.Join(dir, p), data)
 	}
 	link := filepath.Join(dir, "etc/systemd/system/getty.target.wants/getty@tty1.service")
-	if err := symlink("/lib/systemd/system/getty@.service", link); err != nil {
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/lib/systemd/system/getty@.service", link); err != nil {
 		t.Fatal(err)
 	}
 	return dir
