@@ -183,6 +183,7 @@ func (d *Domain) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("marshal domain %s: %w", x.Name, err)
 	}
 	s = strings.NewReplacer("<dac_read_Search ", "<dac_read_search ", "</dac_read_Search>", "</dac_read_search>").Replace(s)
+	s = lxcPrefix(s)
 	return []byte(s + "\n"), nil
 }
 
@@ -251,4 +252,26 @@ func addEthernetSource(s string, x *libvirtxml.Domain) (string, error) {
 		s = s[:p.at] + p.text + s[p.at:]
 	}
 	return s, nil
+}
+
+// lxcPrefix writes <lxc:namespace> as libvirt does, with the lxc prefix
+// declared on <domain>: libvirtxml writes a default namespace on
+// <namespace> instead, which means the same but reads differently.
+func lxcPrefix(s string) string {
+	open := `<namespace xmlns="` + lxcNS + `">`
+	i := strings.Index(s, open)
+	if i < 0 {
+		return s
+	}
+	j := strings.Index(s[i:], "</namespace>")
+	if j < 0 {
+		return s
+	}
+	block := s[i : i+j+len("</namespace>")]
+	r := []string{open, "<lxc:namespace>", "</namespace>", "</lxc:namespace>"}
+	for _, n := range []string{"sharenet", "shareipc", "shareuts"} {
+		r = append(r, "<"+n+" ", "<lxc:"+n+" ", "</"+n+">", "</lxc:"+n+">")
+	}
+	s = s[:i] + strings.NewReplacer(r...).Replace(block) + s[i+len(block):]
+	return strings.Replace(s, "<domain ", `<domain xmlns:lxc="`+lxcNS+`" `, 1)
 }

@@ -444,20 +444,31 @@ func buildSchema() *elemSpec {
 			)),
 			ignoredElem("on_lockfailure", "lock managers: libvirt's LXC driver has none"),
 			rejectedElem("numatune", "NUMA memory placement (cpuset.mems)", "remove it; <vcpu cpuset='...'> pins CPUs"),
-			elem("namespace", Rejected, "sharing namespaces with other containers or processes (lxc:sharenet, lxc:shareipc, lxc:shareuts)", ns(lxcNS)),
+			lxcNamespace(),
 		),
 		children(ignoredAll(lxcIgnores,
 			"genid", "hwuuid", "maxMemory", "memoryBacking", "vcpus", "iothreads", "iothreadids", "defaultiothread",
 			"iommufd", "sysinfo", "bootloader", "bootloader_args", "throttlegroups", "cpu", "pm", "perf",
 			"keywrap", "launchSecurity")...),
 	)
-	schema := root
-	// namespace is rejected whole; give it the right hint.
-	for _, c := range schema.children {
-		if c.ns == lxcNS {
-			c.hint = "remove <lxc:namespace>; vmlite guests get their own namespaces"
-			c.multi = true
-		}
+	return root
+}
+
+// lxcNamespace is <lxc:namespace>: the guest joins namespaces of another
+// guest or process instead of getting its own, as libvirt's LXC driver
+// does (drvlxc.rst).
+func lxcNamespace() *elemSpec {
+	share := func(name, kind string) *elemSpec {
+		return elem(name, Applied, "join the "+kind+" namespace given by type and value instead of a new one", ns(lxcNS), attrs(
+			enumAttr("type", "what value names", true,
+				val("name", Applied, "another running vmlite guest (under the same --root)"),
+				val("pid", Applied, "a host process id: its namespace"),
+				val("netns", Applied, "a named network namespace, /var/run/netns/VALUE (ip netns); sharenet only"),
+			),
+			reqAttr("value", "the guest name, pid or netns name", nonEmpty),
+		))
 	}
-	return schema
+	return elem("namespace", Applied, "namespaces shared with another guest or process", ns(lxcNS), strict(), children(
+		share("sharenet", "network"), share("shareipc", "IPC"), share("shareuts", "UTS (host name)"),
+	))
 }

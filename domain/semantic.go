@@ -17,6 +17,7 @@ func (c *checker) semantic(root *node) {
 	c.memory(root)
 	c.idmap(root)
 	c.initUser(root)
+	c.sharedNamespaces(root)
 	if devs := root.child("devices"); devs != nil && !c.skip(devs) {
 		c.filesystems(devs)
 		c.interfaces(devs)
@@ -477,5 +478,55 @@ func (c *checker) consoles(devs *node) {
 			c.errorf(t.attrLine("port"), attrPath(t, "port"), p, "give each console its own port", "two consoles have the same port (the other is at line %d)", first)
 		}
 		ports[v] = t.line
+	}
+}
+
+// sharedNamespaces checks <lxc:namespace> against what a shared namespace
+// leaves possible.
+func (c *checker) sharedNamespaces(root *node) {
+	var ns *node
+	for _, ch := range root.children {
+		if ch.name.Space == lxcNS && ch.name.Local == "namespace" {
+			ns = ch
+		}
+	}
+	if ns == nil || c.skip(ns) {
+		return
+	}
+	for _, sh := range ns.children {
+		if sh.name.Space != lxcNS {
+			continue
+		}
+		typ, _ := sh.attr("type")
+		val, _ := sh.attr("value")
+		switch {
+		case typ == "netns" && sh.name.Local != "sharenet":
+			c.errorf(sh.attrLine("type"), attrPath(sh, "type"), typ, "use type='name' or type='pid'", "type='netns' names a network namespace: it applies to sharenet only")
+		case typ == "netns" && (strings.ContainsAny(val, "/\x00") || val == "." || val == ".."):
+			c.errorf(sh.attrLine("value"), attrPath(sh, "value"), val, "give the name ip netns list shows", "not a network namespace name")
+		case typ == "pid":
+			if v, err := strconv.ParseUint(val, 10, 31); err != nil || v == 0 {
+				c.errorf(sh.attrLine("value"), attrPath(sh, "value"), val, "", "not a process id")
+			}
+		case typ == "name":
+			if err := isDomainName(val); err != nil {
+				c.fail(sh.attrLine("value"), attrPath(sh, "value"), val, err)
+			}
+		}
+		if sh.name.Local != "sharenet" {
+			continue
+		}
+		if im := root.child("idmap"); im != nil {
+			c.errorf(sh.line, sh.path, "", "remove <idmap>, or drop sharenet", "a guest with <idmap> cannot share a network namespace: its own user namespace does not own it, so it could not mount /sys there")
+		}
+		if devs := root.child("devices"); devs != nil {
+			for _, ifc := range devs.all("interface") {
+				c.errorf(ifc.line, ifc.path, "", "remove the <interface>, or drop sharenet", "a guest that shares another's network namespace has no interfaces of its own")
+			}
+		}
+		if f := root.child("features"); f != nil && f.child("privnet") != nil {
+			p := f.child("privnet")
+			c.errorf(p.line, p.path, "", "remove <privnet/>, or drop sharenet", "<privnet/> asks for a network namespace of its own, sharenet for another's")
+		}
 	}
 }

@@ -129,6 +129,13 @@ func TestElementClasses(t *testing.T) {
 		{"loop with qcow2", "", "<devices><filesystem type='file'><driver type='loop' format='qcow2'/><source file='/srv/root.qcow2'/><target dir='/'/></filesystem></devices>", "", "raw images only"},
 		{"loop on a directory", "", "<devices><filesystem type='mount'><driver type='loop'/><source dir='/srv'/><target dir='/'/></filesystem></devices>", "", "an image driver needs type='file'"},
 		{"image without file", "", "<devices><filesystem type='file'><source dir='/srv'/><target dir='/'/></filesystem></devices>", "", "type='file' needs source/@file"},
+		{"sharenet by name", "", "<lxc:namespace><lxc:sharenet type='name' value='web1'/><lxc:shareuts type='pid' value='42'/><lxc:shareipc type='name' value='web1'/></lxc:namespace>", "", ""},
+		{"sharenet netns", "", "<lxc:namespace><lxc:sharenet type='netns' value='red'/></lxc:namespace>", "", ""},
+		{"netns for uts", "", "<lxc:namespace><lxc:shareuts type='netns' value='red'/></lxc:namespace>", "", "applies to sharenet only"},
+		{"bad pid", "", "<lxc:namespace><lxc:shareipc type='pid' value='x'/></lxc:namespace>", "", "not a process id"},
+		{"unknown share", "", "<lxc:namespace><lxc:sharepid type='pid' value='1'/></lxc:namespace>", "", "unknown element <lxc:sharepid>"},
+		{"sharenet with interface", "", "<devices><interface type='ethernet'/></devices><lxc:namespace><lxc:sharenet type='pid' value='1'/></lxc:namespace>", "", "no interfaces of its own"},
+		{"sharenet with idmap", "", "<idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/></idmap><lxc:namespace><lxc:sharenet type='pid' value='1'/></lxc:namespace>", "", "cannot share a network namespace"},
 		{"disk rejected", "", "<devices><disk type='file'/></devices>", "", "<disk> devices"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

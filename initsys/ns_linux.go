@@ -16,6 +16,9 @@ func (g *guest) unshareCgroup() error {
 
 // setHostname sets the guest's hostname in its own UTS namespace.
 func (g *guest) setHostname() error {
+	if g.p.Shares("uts") {
+		return nil // the host name is the other guest's (<lxc:shareuts>)
+	}
 	if err := unix.Sethostname([]byte(g.p.Hostname)); err != nil {
 		return stepErr("set hostname "+g.p.Hostname, "/domain/name", &os.SyscallError{Syscall: "sethostname", Err: err})
 	}
@@ -25,6 +28,9 @@ func (g *guest) setHostname() error {
 // loopbackUp brings lo up in the guest's private network namespace (every
 // guest has one; a guest without <interface> has only lo).
 func (g *guest) loopbackUp() error {
+	if g.p.Shares("net") {
+		return nil // the namespace and its lo are another's (<lxc:sharenet>)
+	}
 	// Two ioctls on a datagram socket, not netlink: the netlink package
 	// builds a handle and dumps the link (about 2% of an __init start).
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)

@@ -93,6 +93,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 	buildFilesystems(p, x, probe, add)
 	buildInit(p, x, d, probe)
 	buildConsoles(p, x, l)
+	buildShared(p, x, l, add)
 	if x.IDMap != nil {
 		for _, r := range x.IDMap.UIDs {
 			p.IDMap.UIDs = append(p.IDMap.UIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})

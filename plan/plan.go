@@ -36,6 +36,10 @@ const Version = 1
 type Plan struct {
 	Version int `json:"version"`
 
+	// Share lists the namespaces the guest joins instead of making its own
+	// (<lxc:namespace>).
+	Share []SharedNamespace `json:"share,omitempty"`
+
 	// --- identity (all sides) ---
 
 	// Name is the domain name, unique on the host.
@@ -410,4 +414,25 @@ func Unmarshal(b []byte) (*Plan, error) {
 		return nil, fmt.Errorf("launch plan version %d, this vmlite reads %d", p.Version, Version)
 	}
 	return &p, nil
+}
+
+// SharedNamespace is a namespace of another guest or process that the
+// guest joins (<lxc:sharenet>, <lxc:shareipc>, <lxc:shareuts>).
+type SharedNamespace struct {
+	// Kind is net, ipc or uts.
+	Kind string `json:"kind"`
+	// Path is the host path of the namespace: /proc/PID/ns/KIND or
+	// /var/run/netns/NAME.
+	Path    string `json:"path"`
+	XMLPath string `json:"xmlPath"`
+}
+
+// Shares reports whether the guest joins another's namespace of kind.
+func (p *Plan) Shares(kind string) bool {
+	for _, s := range p.Share {
+		if s.Kind == kind {
+			return true
+		}
+	}
+	return false
 }

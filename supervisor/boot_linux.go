@@ -80,17 +80,20 @@ func (s *Supervisor) boot(during func() error) error {
 		return err
 	}
 	start := time.Now()
-	err = cmd.Start()
-	if err != nil && exe != selfExe {
+	err = s.startInShared(cmd.Start)
+	if err != nil && exe != selfExe && !isUserFailure(err) {
 		// The extracted vmlite-init is gone or broken: vmlite has __init too.
 		s.log.Printf("clone from %s: %v: cloning vmlite __init instead", exe, err)
 		retry := s.initCommand(child, selfExe)
 		retry.SysProcAttr.UseCgroupFD, retry.SysProcAttr.CgroupFD = cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD
 		cmd = retry
-		err = cmd.Start()
+		err = s.startInShared(cmd.Start)
 	}
 	child.Close()
 	if err != nil {
+		if isUserFailure(err) {
+			return err
+		}
 		return &plan.StepFailure{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
 	}
 	// exited is closed once init is reaped; cmd.ProcessState is then set.
@@ -238,7 +241,7 @@ func (s *Supervisor) initCommand(sync *os.File, exe string) *exec.Cmd {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, c.slave)
 	}
 	attr := &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWNET,
+		Cloneflags: sharedCloneFlags(s.p, unix.CLONE_NEWNS|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWPID|unix.CLONE_NEWNET),
 		// The console is init's controlling terminal, in a session of its own.
 		Setsid:  true,
 		Setctty: true,
