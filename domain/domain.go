@@ -51,6 +51,10 @@ func ParseFile(path string) (*Domain, []Warning, error) {
 // User errors come back as *Errors (every problem at once, each with its
 // line); warnings list what vmlite accepts without acting on it.
 func Parse(file string, data []byte) (*Domain, []Warning, error) {
+	data, cerr := toUTF8(file, data)
+	if cerr != nil {
+		return nil, nil, &Errors{cerr}
+	}
 	root, ferr := readTree(file, data)
 	if ferr != nil {
 		return nil, nil, &Errors{ferr}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"vmlite/internal/lazyre"
 	"vmlite/internal/signame"
@@ -134,8 +136,9 @@ func isPartition(s string) error {
 	return nil
 }
 
-// nameRe excludes what breaks file names and messages; libvirt itself only
-// refuses '/' and newlines in names.
+// isDomainName is the one rule for guest names (define, start, templates):
+// it excludes what breaks file names, command lines and messages, and what
+// makes two names look alike; libvirt itself only refuses '/' and newlines.
 func isDomainName(s string) error {
 	switch {
 	case s == "":
@@ -147,9 +150,24 @@ func isDomainName(s string) error {
 	case len(s) > 200:
 		return errors.New("a name must be at most 200 bytes")
 	}
+	if !utf8.ValidString(s) {
+		return errors.New("a name must be valid UTF-8")
+	}
+	if strings.TrimSpace(s) != s {
+		return withHint("a name must not start or end with white space", "write it as "+strings.TrimSpace(s))
+	}
+	if strings.HasPrefix(s, "-") {
+		// `vmlite stop --help` must never mean a guest.
+		return withHint("a name must not start with '-'", "commands would read it as an option")
+	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		switch {
+		case unicode.IsControl(r):
 			return errors.New("a name must not contain control characters")
+		case unicode.Is(unicode.Cf, r):
+			// Bidi overrides (U+202E) and invisible characters make one
+			// name look like another in every listing.
+			return fmt.Errorf("a name must not contain invisible or text-direction characters (U+%04X)", r)
 		}
 	}
 	return nil

@@ -3,10 +3,10 @@ package templates
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
+	"vmlite/domain"
 	"vmlite/internal/errdefs"
 )
 
@@ -106,14 +106,11 @@ func NameFromDir(dir string) string {
 	return filepath.Base(filepath.Clean(dir))
 }
 
-// CheckName refuses names vmlite could not store as NAME.xml or use as a
-// runtime directory.
+// CheckName refuses names a guest cannot have (domain.CheckName, the one
+// rule), naming the flag.
 func CheckName(name string) error {
-	switch {
-	case name == "" || name == "." || name == ".." || name == "/":
-		return fmt.Errorf("domain name %q: want a name (--name): %w", name, errdefs.ErrInvalid)
-	case strings.ContainsAny(name, "/\x00") || strings.TrimSpace(name) != name:
-		return fmt.Errorf("domain name %q: no '/', NUL or surrounding spaces allowed: %w", name, errdefs.ErrInvalid)
+	if err := domain.CheckName(name); err != nil {
+		return fmt.Errorf("--name: %w", err)
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -75,11 +77,15 @@ func newListCmd(app *App) *cobra.Command {
 // listGuests collects running (and orphaned) guests, plus defined ones with all.
 func (a *App) listGuests(all bool) ([]listEntry, error) {
 	names := map[string]bool{}
-	if ents, err := os.ReadDir(a.Layout.GuestsRunDir()); err == nil {
-		for _, e := range ents {
-			if e.IsDir() {
-				names[e.Name()] = true
-			}
+	ents, err := os.ReadDir(a.Layout.GuestsRunDir())
+	if errors.Is(err, fs.ErrPermission) {
+		// The runtime tree is root's (traversable, not listable): an empty
+		// table would say "nothing runs", which is not what we know.
+		return nil, fmt.Errorf("listing guests needs root: %s is root's; run `sudo vmlite list`: %w", a.Layout.GuestsRunDir(), err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			names[e.Name()] = true
 		}
 	}
 	if all {

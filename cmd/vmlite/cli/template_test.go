@@ -71,7 +71,7 @@ func TestTemplateUserErrors(t *testing.T) {
 		{"unknown template", []string{"template", "alpine", "/tmp/x"}, `unknown template "alpine"`},
 		{"no dir", []string{"template", "busybox"}, "accepts 1 arg"},
 		{"bad memory", []string{"template", "busybox", filepath.Join(t.TempDir(), "g"), "--memory", "lots"}, "--memory"},
-		{"bad name", []string{"template", "busybox", filepath.Join(t.TempDir(), "g"), "--name", "a/b"}, "domain name"},
+		{"bad name", []string{"template", "busybox", filepath.Join(t.TempDir(), "g"), "--name", "a/b"}, "guest name"},
 		{"debian both passwords", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--root-password", "x", "--no-root-password"}, "choose one"},
 		{"debian password and file", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--root-password", "x", "--root-password-file", "/etc/hostname"}, "choose one"},
 		{"debian missing password file", []string{"template", "debian", filepath.Join(t.TempDir(), "g"), "--root-password-file", "/nonexistent/pw"}, "--root-password-file"},
