@@ -108,6 +108,11 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		}
 		lk, err := state.Lock(l.Lock())
 		if err != nil {
+			if _, serr := os.Stat(l.Dir); errors.Is(serr, os.ErrNotExist) {
+				logger.Printf("%s was removed: unmounting", l.Dir)
+				detach(mnt)
+				return nil
+			}
 			logger.Print(err)
 			continue
 		}
@@ -147,10 +152,6 @@ func detachDead(mnt string) {
 	}
 }
 
-// binPath is this binary, for spawning the server.
-func binPath() string {
-	if p, err := os.Executable(); err == nil {
-		return p
-	}
-	return "/proc/self/exe"
-}
+// binPath is this binary, for spawning the server: /proc/self/exe still
+// works when the file was replaced or removed meanwhile (an upgrade).
+func binPath() string { return "/proc/self/exe" }

@@ -39,7 +39,21 @@ type fileNode struct {
 	file string
 	view *View
 	log  *log.Logger
+
+	// last is the answer a stat (lookup, getattr without a file) computed
+	// for a thread, which its open right after reuses: the size the kernel
+	// was told is then exactly the size of the snapshot it reads, and an
+	// open costs one computation, not two.
+	mu   sync.Mutex
+	last struct {
+		pid uint32
+		at  time.Time
+		b   []byte
+	}
 }
+
+// reuseWithin is how old an answer a thread's open may reuse.
+const reuseWithin = 50 * time.Millisecond
 
 var (
 	_ fs.NodeOpener    = (*fileNode)(nil)
@@ -57,6 +71,14 @@ func (f *fileNode) render(ctx context.Context) ([]byte, syscall.Errno) {
 		// vmlite's, and nothing safe to answer.
 		return nil, syscall.EACCES
 	}
+	f.mu.Lock()
+	if f.last.pid == c.Pid && time.Since(f.last.at) < reuseWithin {
+		b := f.last.b
+		f.last.pid, f.last.b = 0, nil
+		f.mu.Unlock()
+		return b, 0
+	}
+	f.mu.Unlock()
 	b, err := f.view.Render(f.file, int(c.Pid))
 	if err != nil {
 		if !errors.Is(err, errGone) {
@@ -65,6 +87,15 @@ func (f *fileNode) render(ctx context.Context) ([]byte, syscall.Errno) {
 		return nil, syscall.EIO
 	}
 	return b, 0
+}
+
+// remember keeps b for the open that follows the caller's stat.
+func (f *fileNode) remember(ctx context.Context, b []byte) {
+	if c, ok := fuse.FromContext(ctx); ok {
+		f.mu.Lock()
+		f.last.pid, f.last.at, f.last.b = c.Pid, time.Now(), b
+		f.mu.Unlock()
+	}
 }
 
 func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
@@ -104,6 +135,7 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 		if b, errno = f.render(ctx); errno != 0 {
 			return errno
 		}
+		f.remember(ctx, b)
 	}
 	out.Size = uint64(len(b))
 	return 0

@@ -36,15 +36,20 @@ type options struct {
 	consoleBytes int64
 	debianCache  string
 	bonnieRuns   int
+	procfsReads  int
+	procfsGuests string
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == readLoopRole {
+		os.Exit(readLoop())
+	}
 	var o options
 	flag.StringVar(&o.vmlite, "vmlite", "bin/vmlite", "the vmlite binary under test")
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor)")
-	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone)")
+	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian,procfs", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone), procfs (the /proc server against LXCFS)")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densitySeq, "density-seq", "", "guest counts for density one after another (each start once the previous guest booted), e.g. 200")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
@@ -57,6 +62,8 @@ func main() {
 	flag.Int64Var(&o.consoleBytes, "console-bytes", 4<<20, "output per console throughput run")
 	flag.StringVar(&o.debianCache, "debian-cache", "/var/cache/vmlite-test", "`DIR` of the debootstrap cache for vmlite template debian (the integration tests' cache, so that the tree is a copy)")
 	flag.IntVar(&o.bonnieRuns, "bonnie-runs", 5, "bonnie++ runs on each side (host and guest, taking turns)")
+	flag.IntVar(&o.procfsReads, "procfs-reads", 2000, "reads of each file per server in the procfs section")
+	flag.StringVar(&o.procfsGuests, "procfs-guests", "200,1000", "guest counts for the /proc servers' memory (procfs section)")
 	flag.StringVar(&o.compare, "compare", "", "another vmlite binary to run side by side as peer vmlite-base (before/after a change)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -202,6 +209,8 @@ func runBench(o options) error {
 			b.debianAll()
 		case "bonnie":
 			b.bonnieAll()
+		case "procfs":
+			b.procfsAll()
 		default:
 			return fmt.Errorf("unknown section %q", s)
 		}

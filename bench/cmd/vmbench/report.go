@@ -197,6 +197,9 @@ func markdown(r *Results) string {
 			fmt.Fprintf(&w, "| %s | %s | %s | %+.1f%% |\n", x.Name, fmtSum(x.HostS, ""), fmtSum(x.GuestS, ""), x.DeltaPct)
 		}
 	}
+	if r.ProcFS != nil {
+		procfsTables(&w, r.ProcFS)
+	}
 	if r.Bonnie != nil {
 		bonnieTable(&w, r.Bonnie)
 	}
@@ -380,5 +383,16 @@ func bonnieTable(w *strings.Builder, b *BonnieResult) {
 	}
 	for _, e := range b.Errors {
 		fmt.Fprintf(w, "\nerror: `%s`\n", oneLine(e))
+	}
+}
+
+func procfsTables(w *strings.Builder, r *ProcFSResult) {
+	fmt.Fprintf(w, "\n## /proc files: vmlite's server, LXCFS, the kernel (%d reads each: open, read, close), µs\n\n| file | server | mean | p50 | p99 |\n|---|---|---|---|---|\n", r.Reads)
+	for _, l := range r.Latency {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", l.File, l.Server, num(l.MeanUs), num(l.P50Us), num(l.P99Us))
+	}
+	w.WriteString("\n## /proc servers' memory by guests served, KiB\n\n| guests | vmlite RSS | vmlite PSS | LXCFS RSS | LXCFS PSS | every answer right |\n|---|---|---|---|---|---|\n")
+	for _, m := range r.Memory {
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %v |\n", m.Guests, m.VmliteRSS, m.VmlitePSS, m.LxcfsRSS, m.LxcfsPSS, m.AllCorrect)
 	}
 }

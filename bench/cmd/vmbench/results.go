@@ -26,6 +26,8 @@ type Results struct {
 	DebianState map[string]string `json:"debianSystemState,omitempty"`
 	// Bonnie compares bonnie++ in a vmlite Debian guest with the host.
 	Bonnie *BonnieResult `json:"bonnie,omitempty"`
+	// ProcFS compares the /proc server with LXCFS and the kernel.
+	ProcFS *ProcFSResult `json:"procfs,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
 	StartProfile []ProfileResult `json:"startProfile,omitempty"`
 	Notes        []string        `json:"notes,omitempty"`

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/procfs"
+)
+
+// The procfs section: vmlite's /proc server against LXCFS (Debian's
+// lxcfs, run by the harness on a private mountpoint in the scratch
+// directory against the same cgroups, stopped after) and the kernel's own
+// file. A reader process (vmbench __readloop) joins the guest's cgroup and
+// reads each server's file: both servers answer by the reader's cgroup
+// (LXCFS for a process of the host's pid namespace, vmlite always), so it
+// reads what the guest reads, without a fork per read inside the guest.
+
+// ProcFSResult is the procfs section's figures.
+type ProcFSResult struct {
+	Reads   int             `json:"reads"`
+	Latency []ProcFSLatency `json:"latency"`
+	Memory  []ProcFSMemory  `json:"memory"`
+}
+
+// ProcFSLatency is one file of one server: open, read to EOF, close.
+type ProcFSLatency struct {
+	File   string  `json:"file"`
+	Server string  `json:"server"`
+	MeanUs float64 `json:"meanUs"`
+	P50Us  float64 `json:"p50Us"`
+	P99Us  float64 `json:"p99Us"`
+}
+
+// ProcFSMemory is both servers' memory once every guest has been read.
+type ProcFSMemory struct {
+	Guests     int   `json:"guests"`
+	VmliteRSS  int64 `json:"vmliteRssKiB"`
+	VmlitePSS  int64 `json:"vmlitePssKiB"`
+	LxcfsRSS   int64 `json:"lxcfsRssKiB"`
+	LxcfsPSS   int64 `json:"lxcfsPssKiB"`
+	AllCorrect bool  `json:"allCorrect"`
+}
+
+// readJob is one step of the reader: join cgroups, read files.
+type readJob struct {
+	Join  []string `json:"join"`
+	Files []string `json:"files"`
+	Reads int      `json:"reads"`
+	// WantKB is the MemTotal every meminfo answer must show (0: unchecked).
+	WantKB uint64 `json:"wantKB"`
+}
+
+type readStat struct {
+	File    string          `json:"file"`
+	Samples []time.Duration `json:"samples"`
+	Wrong   string          `json:"wrong,omitempty"`
+}
+
+const readLoopRole = "__readloop"
+
+var memTotalRE = regexp.MustCompile(`(?m)^MemTotal:\s+(\d+) kB`)
+
+// readLoop is the reader process: jobs on stdin, stats on stdout.
+func readLoop() int {
+	var jobs []readJob
+	if err := json.NewDecoder(os.Stdin).Decode(&jobs); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var out []readStat
+	buf := make([]byte, 1<<20)
+	for _, j := range jobs {
+		for _, p := range j.Join {
+			if err := os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+		for _, f := range j.Files {
+			st := readStat{File: f}
+			for i := 0; i < j.Reads; i++ {
+				t0 := time.Now()
+				fd, err := unix.Open(f, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				n := 0
+				for err == nil {
+					var k int
+					k, err = unix.Read(fd, buf[n:])
+					if k <= 0 {
+						break
+					}
+					n += k
+				}
+				unix.Close(fd)
+				st.Samples = append(st.Samples, time.Since(t0))
+				if err != nil {
+					st.Wrong = err.Error()
+					break
+				}
+				if m := memTotalRE.FindSubmatch(buf[:n]); j.WantKB > 0 && m != nil && string(m[1]) != strconv.FormatUint(j.WantKB, 10) {
+					st.Wrong = fmt.Sprintf("MemTotal %s kB, want %d", m[1], j.WantKB)
+				}
+			}
+			out = append(out, st)
+		}
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(out)
+	return 0
+}
+
+func runReader(jobs []readJob) ([]readStat, error) {
+	in, _ := json.Marshal(jobs)
+	cmd := exec.Command("/proc/self/exe", readLoopRole)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("reader: %v: %s", err, stderr.String())
+	}
+	var st []readStat
+	return st, json.Unmarshal(out, &st)
+}
+
+func quantile(xs []time.Duration, q float64) float64 {
+	s := append([]time.Duration(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s) == 0 {
+		return 0
+	}
+	return float64(s[int(q*float64(len(s)-1))].Nanoseconds()) / 1e3
+}
+
+func mean(xs []time.Duration) float64 {
+	var sum time.Duration
+	for _, x := range xs {
+		sum += x
+	}
+	if len(xs) == 0 {
+		return 0
+	}
+	return float64(sum.Nanoseconds()) / 1e3 / float64(len(xs))
+}
+
+// procfsAll runs the section.
+func (b *bench) procfsAll() {
+	r, err := b.procfsRun()
+	if err != nil {
+		b.note("procfs section: %v", err)
+	}
+	b.res.ProcFS = r
+}
+
+func (b *bench) procfsRun() (*ProcFSResult, error) {
+	p := b.vm
+	rootfs := filepath.Join(b.work, "procfs-base")
+	if _, err := run("cp", "-a", filepath.Join(b.work, "base"), rootfs); err != nil {
+		return nil, err
+	}
+	g, err := b.guestFor(p, "pf0", rootfs)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := runCmd(p.startCmd(g)); err != nil {
+		return nil, err
+	}
+	l := procfs.NewLayout(filepath.Join(p.root, "run"))
+	defer func() {
+		p.cleanupGuest(g)
+		// The server ends with its last guest: before the scratch goes.
+		end := time.Now().Add(20 * time.Second)
+		for serverPid(l.Dir) != 0 && time.Now().Before(end) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	if _, err := waitFile(g.marker(), 60*time.Second); err != nil {
+		return nil, err
+	}
+	server := serverPid(l.Dir)
+	if server == 0 {
+		return nil, errors.New("no vmlite /proc server runs")
+	}
+	lx := filepath.Join(b.work, "lxcfs")
+	stopLxcfs, lxPid, err := startLxcfs(lx)
+	if err != nil {
+		return nil, err
+	}
+	defer stopLxcfs()
+	join, err := filepath.Glob("/sys/fs/cgroup/*/vmlite/machine/pf0.*/cgroup.procs")
+	if err != nil || len(join) == 0 {
+		join, _ = filepath.Glob("/sys/fs/cgroup/vmlite/machine/pf0.*/cgroup.procs")
+	}
+	if len(join) == 0 {
+		return nil, errors.New("the guest's cgroup is not found")
+	}
+	res := &ProcFSResult{Reads: b.o.procfsReads}
+	files := map[string][]string{
+		"vmlite": {filepath.Join(l.GuestFiles("pf0"), "proc/meminfo"), filepath.Join(l.GuestFiles("pf0"), "proc/stat")},
+		"lxcfs":  {filepath.Join(lx, "proc/meminfo"), filepath.Join(lx, "proc/stat")},
+		"kernel": {"/proc/meminfo", "/proc/stat"},
+	}
+	for _, srv := range []string{"kernel", "vmlite", "lxcfs"} {
+		want := uint64(0)
+		if srv != "kernel" {
+			want = 256 * 1024
+		}
+		st, err := runReader([]readJob{{Join: join, Files: files[srv], Reads: b.o.procfsReads, WantKB: want}})
+		if err != nil {
+			return res, err
+		}
+		for _, s := range st {
+			if s.Wrong != "" {
+				b.note("procfs: %s %s: %s", srv, s.File, s.Wrong)
+			}
+			res.Latency = append(res.Latency, ProcFSLatency{File: "/proc/" + filepath.Base(s.File), Server: srv,
+				MeanUs: mean(s.Samples), P50Us: quantile(s.Samples, 0.5), P99Us: quantile(s.Samples, 0.99)})
+		}
+	}
+	m, err := procfsMemory(l, server, lxPid, lx, 1, nil)
+	if err != nil {
+		return res, err
+	}
+	res.Memory = append(res.Memory, m)
+	for _, n := range parseInts(b.o.procfsGuests) {
+		m, err := procfsMemoryN(l, server, lxPid, lx, n)
+		if err != nil {
+			return res, err
+		}
+		res.Memory = append(res.Memory, m)
+	}
+	return res, nil
+}
+
+func procfsMemory(l procfs.Layout, server, lxPid int, lx string, n int, jobs []readJob) (ProcFSMemory, error) {
+	m := ProcFSMemory{Guests: n, AllCorrect: true}
+	if jobs != nil {
+		st, err := runReader(jobs)
+		if err != nil {
+			return m, err
+		}
+		for _, s := range st {
+			if s.Wrong != "" {
+				m.AllCorrect = false
+			}
+		}
+	}
+	vr, err := readRollup(server)
+	if err != nil {
+		return m, err
+	}
+	lr, err := readRollup(lxPid)
+	if err != nil {
+		return m, err
+	}
+	m.VmliteRSS, m.VmlitePSS, m.LxcfsRSS, m.LxcfsPSS = vr.RSS, vr.PSS, lr.RSS, lr.PSS
+	return m, nil
+}
+
+// procfsMemoryN serves n more guests: memory cgroups of their own (vmlite
+// writes below its vmlite/ directory only: vmlite/bench-procfs/gI, each
+// with its own limit) registered with the server as its supervisors would,
+// each read once by a reader in it from both servers.
+func procfsMemoryN(l procfs.Layout, server, lxPid int, lx string, n int) (ProcFSMemory, error) {
+	memRoot := "/sys/fs/cgroup/memory"
+	limitFile := "memory.limit_in_bytes"
+	if _, err := os.Stat(memRoot); err != nil {
+		memRoot, limitFile = "/sys/fs/cgroup", "memory.max"
+	}
+	parent := filepath.Join(memRoot, "vmlite", "bench-procfs")
+	var jobs []readJob
+	defer func() {
+		for i := 0; i < n; i++ {
+			_ = l.Unregister(fmt.Sprintf("bp%d", i))
+			_ = os.Remove(filepath.Join(parent, fmt.Sprintf("g%d", i)))
+		}
+		_ = os.Remove(parent)
+	}()
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return ProcFSMemory{}, err
+	}
+	for i := 0; i < n; i++ {
+		dir := filepath.Join(parent, fmt.Sprintf("g%d", i))
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return ProcFSMemory{}, err
+		}
+		limit := uint64(64+i) << 20
+		if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.FormatUint(limit, 10)), 0); err != nil {
+			return ProcFSMemory{}, err
+		}
+		name := fmt.Sprintf("bp%d", i)
+		if err := l.Register(procfs.Entry{Name: name, Partition: "/bench-procfs", CgroupDir: fmt.Sprintf("g%d", i), Start: procfs.Boottime()}); err != nil {
+			return ProcFSMemory{}, err
+		}
+		jobs = append(jobs, readJob{Join: []string{filepath.Join(dir, "cgroup.procs")}, Reads: 1, WantKB: limit >> 10,
+			Files: []string{filepath.Join(l.GuestFiles(name), "proc/meminfo"), filepath.Join(lx, "proc/meminfo")}})
+	}
+	// The reader leaves the last cgroup before it is removed.
+	jobs = append(jobs, readJob{Join: []string{filepath.Join(memRoot, "cgroup.procs")}})
+	return procfsMemory(l, server, lxPid, lx, n+1, jobs)
+}
+
+func parseInts(s string) []int {
+	var out []int
+	for _, f := range splitList(s) {
+		if n, err := strconv.Atoi(f); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// serverPid finds the vmlite /proc server of the layout directory dir.
+func serverPid(dir string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) >= 3 && args[1] == procfs.Role && args[2] == dir {
+			n, _ := strconv.Atoi(e.Name())
+			return n
+		}
+	}
+	return 0
+}
+
+// startLxcfs runs lxcfs in the foreground on mnt until stop.
+func startLxcfs(mnt string) (stop func(), pid int, err error) {
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		return nil, 0, err
+	}
+	cmd := exec.Command("lxcfs", "-f", "-p", mnt+".pid", mnt)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return nil, 0, fmt.Errorf("lxcfs (Debian package lxcfs): %w", err)
+	}
+	stop = func() {
+		_ = cmd.Process.Signal(unix.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		_ = unix.Unmount(mnt, unix.MNT_DETACH)
+	}
+	end := time.Now().Add(20 * time.Second)
+	for time.Now().Before(end) {
+		var st unix.Statfs_t
+		if unix.Statfs(filepath.Join(mnt, "proc"), &st) == nil && st.Type == 0x65735546 {
+			return stop, cmd.Process.Pid, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	return nil, 0, fmt.Errorf("lxcfs did not mount %s: %s", mnt, out.String())
+}
