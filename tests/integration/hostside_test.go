@@ -212,8 +212,18 @@ func TestHostSideExecUser(t *testing.T) {
 				{"group symlink to a host FIFO", "ln -sf " + hostFIFO + " /etc/group", "root:root"},
 				{"passwd is a guest FIFO", "rm -f /etc/passwd; mkfifo /etc/passwd", "leak"},
 				{"passwd relative symlink climbing out", "ln -sf ../../../../../../../../../../.." + hostPasswd + " /etc/passwd", "leak"},
+				// Bind tricks need CAP_SYS_ADMIN: a mapped guest's own mounts.
+				{"guest FIFO bind-mounted over passwd", "mkfifo /tmp/fifo; mount --bind /tmp/fifo /etc/passwd", "leak"},
+				{"tmpfs over /proc with fake fd links", "mount -t tmpfs tmpfs /proc && mkdir -p /proc/self/fd && for n in 3 4 5 6 7 8 9; do ln -s /bin/false /proc/self/fd/$n; done", "root"},
 			} {
-				h.must("exec", name, "--", "sh", "-c", "rm -f /etc/passwd /etc/group; cp /etc/passwd.real /etc/passwd; cp /etc/group.real /etc/group; "+a.setup)
+				h.must("exec", name, "--", "sh", "-c", "umount /proc/self/fd 2>/dev/null; umount /etc/passwd /proc 2>/dev/null; mount | grep -q ' /proc ' || mount -t proc proc /proc; rm -f /etc/passwd /etc/group /tmp/fifo; cp /etc/passwd.real /etc/passwd; cp /etc/group.real /etc/group")
+				if r := h.run("exec", name, "--", "sh", "-c", a.setup); r.code != 0 {
+					if tc.idmap {
+						t.Fatalf("%s: set-up: %v", a.name, r)
+					}
+					t.Logf("n/a in an unmapped guest: %s (%s)", a.name, strings.TrimSpace(r.stderr))
+					continue
+				}
 				r, hung := h.runTimeout(30*time.Second, "exec", "--user", a.user, name, "--", "sh", "-c", "id -u; id -g; echo $HOME")
 				if hung {
 					t.Errorf("%s: exec --user %s hung", a.name, a.user)
@@ -224,6 +234,9 @@ func TestHostSideExecUser(t *testing.T) {
 				}
 				if a.user == "leak" && r.code == 0 {
 					t.Errorf("%s: exec --user %s succeeded with a user the guest does not have: %v", a.name, a.user, r)
+				}
+				if a.user == "root" && (r.code != 0 || !strings.HasPrefix(r.stdout, "0\n0\n")) {
+					t.Errorf("%s: exec --user root: %v", a.name, r)
 				}
 			}
 			canary.check(t)
