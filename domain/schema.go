@@ -239,7 +239,7 @@ func buildSchema() *elemSpec {
 				ipElem("guest address, set before init runs"),
 				routeElem("guest route, set before init runs"),
 				elem("link", Applied, "link state of the guest side", attrs(enumAttr("state", "up or down", true,
-					val("up", Applied, "brought up before init runs (also the case when it has addresses)"), val("down", Applied, "left down")))),
+					val("up", Applied, "brought up before init runs (also the case when it has addresses)"), val("down", Applied, "left down unless it has addresses (libvirt brings an addressed link up whatever its state)")))),
 				elem("mtu", Applied, "MTU of both sides", attrs(reqAttr("size", "bytes", uintRange(68, 65535)))),
 				alias(),
 			),

@@ -61,12 +61,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 		if ifc.MTU != nil {
 			it.MTU = int(ifc.MTU.Size)
 		}
-		// libvirt's rule: the guest link comes up when it has addresses or
-		// <link state='up'/>; <link state='down'/> keeps it down.
-		it.Up = len(it.IPs) > 0
-		if ifc.Link != nil {
-			it.Up = ifc.Link.State == "up"
-		}
+		it.LinkUp = ifc.Link != nil && ifc.Link.State == "up" // plan.Interface.Up decides
 		p.Interfaces = append(p.Interfaces, it)
 	}
 }

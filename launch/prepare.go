@@ -183,7 +183,6 @@ func attachNetworks(p *plan.Plan, nets NetworkResolver) error {
 			continue
 		}
 		in.IPs = []string{addr}
-		in.Up = true
 		if gw != "" && !hasDefault {
 			in.Routes = append(in.Routes, plan.Route{Gateway: gw})
 			hasDefault = true

@@ -250,8 +250,8 @@ func TestPrepareNetworks(t *testing.T) {
 	}
 	for i, w := range want {
 		ip := strings.Join(in[i].IPs, ",")
-		if in[i].Bridge != w.bridge || ip != w.ip || in[i].Up != w.up || len(in[i].Routes) != w.routes {
-			t.Errorf("interface %d: bridge %q ips %q up %v routes %v, want %+v", i, in[i].Bridge, ip, in[i].Up, in[i].Routes, w)
+		if in[i].Bridge != w.bridge || ip != w.ip || in[i].Up() != w.up || len(in[i].Routes) != w.routes {
+			t.Errorf("interface %d: bridge %q ips %q up %v routes %v, want %+v", i, in[i].Bridge, ip, in[i].Up(), in[i].Routes, w)
 		}
 	}
 	if len(in[0].Routes) == 1 && (in[0].Routes[0].Gateway != "10.9.0.1" || in[0].Routes[0].Dest != "") {

@@ -240,7 +240,7 @@ func TestManagedNetworkNAT(t *testing.T) {
 	}
 	// Guest b: no address from vmlite; it runs a DHCP client.
 	ifB := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + randHex(t, 8),
-		GuestName: "eth0", MAC: macB, Up: true, XMLPath: "/domain/devices/interface[1]"}
+		GuestName: "eth0", MAC: macB, LinkUp: true, XMLPath: "/domain/devices/interface[1]"}
 	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.pid); err != nil {
 		t.Fatalf("Setup b: %v", err)
 	}
@@ -391,7 +391,7 @@ func TestResolveAndAutostart(t *testing.T) {
 				}
 				x.Bridge = bridge
 				if addr != "" {
-					x.IPs, x.Up = []string{addr}, true
+					x.IPs = []string{addr}
 					if gw != "" && !hasDefault {
 						x.Routes, hasDefault = append(x.Routes, plan.Route{Gateway: gw}), true
 					}
@@ -431,8 +431,8 @@ func TestResolveAndAutostart(t *testing.T) {
 		}
 		routes += len(x.Routes)
 	}
-	if len(in[0].IPs) != 1 || len(in[1].IPs) != 1 || in[0].IPs[0] == in[1].IPs[0] || !in[0].Up {
-		t.Errorf("allocated %v and %v (up %v): want two distinct addresses", in[0].IPs, in[1].IPs, in[0].Up)
+	if len(in[0].IPs) != 1 || len(in[1].IPs) != 1 || in[0].IPs[0] == in[1].IPs[0] || !in[0].Up() {
+		t.Errorf("allocated %v and %v (up %v): want two distinct addresses", in[0].IPs, in[1].IPs, in[0].Up())
 	}
 	if in[2].IPs[0] != pfx+".200/24" {
 		t.Errorf("an explicit address was replaced: %v", in[2].IPs)

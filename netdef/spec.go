@@ -135,9 +135,7 @@ func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 	if s.hostIPs, err = parseCIDRs(s, in.HostIPs); err != nil {
 		return nil, err
 	}
-	// libvirt's rule (lxcContainerRenameAndEnableInterfaces): a guest
-	// interface with addresses is brought up even without <link state='up'>.
-	s.up = in.Up || len(s.ips) > 0
+	s.up = in.Up()
 	for _, r := range in.Routes {
 		rs, err := parseRoute(s, r)
 		if err != nil {

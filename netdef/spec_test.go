@@ -27,7 +27,7 @@ func TestParseInterfaces(t *testing.T) {
 		{"valid", []plan.Interface{ok}, ""},
 		{"ethernet", with(func(i *plan.Interface) { i.Type, i.Bridge, i.HostIPs = TypeEthernet, "", []string{"10.0.0.1/24"} }), ""},
 		{"direct", with(func(i *plan.Interface) { i.Type, i.SourceDev, i.MacvlanMode = TypeDirect, "eth1", "bridge" }), ""},
-		{"up without ip", with(func(i *plan.Interface) { i.IPs, i.Routes, i.Up = nil, nil, true }), ""},
+		{"up without ip", with(func(i *plan.Interface) { i.IPs, i.Routes, i.LinkUp = nil, nil, true }), ""},
 		{"type", with(func(i *plan.Interface) { i.Type = "user" }), `interface type "user"`},
 		{"guest name", with(func(i *plan.Interface) { i.GuestName = "eth0:1" }), "guest name"},
 		{"lo", with(func(i *plan.Interface) { i.GuestName = "lo" }), "loopback"},
@@ -45,7 +45,7 @@ func TestParseInterfaces(t *testing.T) {
 		{"gateway", with(func(i *plan.Interface) { i.Routes = []plan.Route{{Gateway: "router"}} }), `gateway "router"`},
 		{"route dest", with(func(i *plan.Interface) { i.Routes = []plan.Route{{Dest: "10.1.0.0", Gateway: "10.0.0.1"}} }), "destination"},
 		{"route family", with(func(i *plan.Interface) { i.Routes = []plan.Route{{Dest: "10.1.0.0/16", Gateway: "fd00::1"}} }), "other address family"},
-		{"route on down link", with(func(i *plan.Interface) { i.IPs, i.Up = nil, false }), "routes need the link up"},
+		{"route on down link", with(func(i *plan.Interface) { i.IPs, i.LinkUp = nil, false }), "routes need the link up"},
 		{"duplicate guest name", []plan.Interface{ok, ok}, `guest interface name "eth0" used twice`},
 		{"duplicate host name", []plan.Interface{ok, func() plan.Interface { i := ok; i.GuestName = "eth1"; return i }()}, `host interface name "vml-a-0" used twice`},
 	}
@@ -132,7 +132,7 @@ func FuzzParseInterfaces(f *testing.F) {
 	f.Add("direct", "eth1", "", "", "", "fd00::5/64", "fd01::/64", "fd00::1", 0, true)
 	f.Fuzz(func(t *testing.T, typ, guest, host, br, mac, ip, dest, gw string, mtu int, up bool) {
 		in := plan.Interface{Type: typ, GuestName: guest, HostName: host, Bridge: br, SourceDev: br, MAC: mac,
-			IPs: []string{ip}, Routes: []plan.Route{{Dest: dest, Gateway: gw}}, MTU: mtu, Up: up}
+			IPs: []string{ip}, Routes: []plan.Route{{Dest: dest, Gateway: gw}}, MTU: mtu, LinkUp: up}
 		specs, err := parseInterfaces([]plan.Interface{in})
 		if err != nil {
 			if !errors.Is(err, errdefs.ErrInvalid) {

@@ -341,10 +341,17 @@ type Interface struct {
 	HostIPs []string `json:"hostIPs,omitempty"`
 	Routes  []Route  `json:"routes,omitempty"`
 	MTU     int      `json:"mtu,omitempty"`
-	// Up brings the guest link up before init runs.
-	Up      bool   `json:"up"`
+	// LinkUp is <link state='up'/>: the link comes up even without an
+	// address. Up says what the guest gets.
+	LinkUp  bool   `json:"linkUp,omitempty"`
 	XMLPath string `json:"xmlPath"`
 }
+
+// Up says whether the guest link is brought up before init runs: libvirt's
+// rule (lxcContainerRenameAndEnableInterfaces), when it has an address or
+// <link state='up'/>. <link state='down'/> does not keep an addressed link
+// down. This is the one place that decides it.
+func (i Interface) Up() bool { return len(i.IPs) > 0 || i.LinkUp }
 
 // Route is a guest route; Dest is CIDR, "" for the default route.
 type Route struct {
