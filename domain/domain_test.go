@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"vmlite/internal/errdefs"
+	"vmlite/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (testdata/invalid/*.err, docs/xml-reference.md table)")
 
-const libvirtData = "../../shared/testdata/libvirt"
+// libvirtData is libvirt's test data (testutil.LibvirtDataEnv moves it).
+var libvirtData, _ = testutil.LibvirtDataDir()
 
 func glob(t *testing.T, pattern string) []string {
 	t.Helper()
@@ -28,12 +30,12 @@ func glob(t *testing.T, pattern string) []string {
 }
 
 // libvirtFiles returns libvirt's LXC test XML, skipping loudly when the
-// shared testdata is not checked out beside the repository.
+// shared testdata is not there.
 func libvirtFiles(t *testing.T) []string {
 	t.Helper()
-	files := glob(t, filepath.Join(libvirtData, "lxcxml2xmldata", "*.xml"))
+	files := glob(t, filepath.Join(testutil.LibvirtData(t), "lxcxml2xmldata", "*.xml"))
 	if len(files) == 0 {
-		t.Skip("SKIPPED LOUDLY: ../shared/testdata/libvirt is missing; libvirt's test XML is not checked")
+		t.Fatalf("no lxcxml2xmldata/*.xml in %s", libvirtData)
 	}
 	return files
 }
@@ -132,9 +134,9 @@ func TestMarshalSchema(t *testing.T) {
 	if err != nil {
 		t.Skip("SKIPPED LOUDLY: xmllint is missing (apt-get install libxml2-utils); marshalled XML is not checked against domain.rng")
 	}
-	rng := filepath.Join(libvirtData, "schemas", "domain.rng")
+	rng := filepath.Join(testutil.LibvirtData(t), "schemas", "domain.rng")
 	if _, err := os.Stat(rng); err != nil {
-		t.Skip("SKIPPED LOUDLY: " + rng + " is missing")
+		t.Fatalf("libvirt's schema: %v", err)
 	}
 	dir := t.TempDir()
 	for _, f := range validFiles(t) {

@@ -8,7 +8,7 @@
 //	           -> CLI writes Plan as JSON to the new supervisor (fd 3)
 //	           -> supervisor creates host-side resources, spawns `vmlite __init`
 //	              and sends it the same Plan over the sync socket
-//	           -> initsys.Run(plan) sets up the guest and execs its init.
+//	           -> vmlite __init (initsys) sets up the guest and execs its init.
 //
 // Nothing else crosses those boundaries: a field that one side needs is a
 // field here. plan_test.go round-trips a fully populated Plan through JSON so

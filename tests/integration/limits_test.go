@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"vmlite/cgroup"
 	"vmlite/internal/testutil"
 )
 
@@ -66,8 +67,17 @@ func TestGuestLimits(t *testing.T) {
 	if r.MemoryLimit != 64<<20 || r.PidsMax != 40 {
 		t.Fatalf("limits = %+v, want 64 MiB and 40 tasks", r)
 	}
-	if got := strings.TrimSpace(h.must("exec", name, "--", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").stdout); got != strconv.Itoa(64<<20) {
-		t.Logf("guest's view of its limit: %q (v2 hosts: memory.max)", got)
+	// The guest sees its own limit where its cgroup version keeps it.
+	mode, err := cgroup.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	limitFile := "/sys/fs/cgroup/memory/memory.limit_in_bytes" // v1 and hybrid
+	if mode == cgroup.V2 {
+		limitFile = "/sys/fs/cgroup/memory.max"
+	}
+	if got := strings.TrimSpace(h.must("exec", name, "--", "cat", limitFile).stdout); got != strconv.Itoa(64<<20) {
+		t.Errorf("guest's view of its limit (%s, cgroup mode %v): %q, want %d", limitFile, mode, got, 64<<20)
 	}
 
 	t.Run("oom stays inside", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"vmlite/domain"
+	"vmlite/internal/testutil"
 	"vmlite/state"
 )
 
@@ -39,9 +40,9 @@ func TestValidateCmd(t *testing.T) {
 		t.Errorf("stdout: %s", out)
 	}
 	// Warnings, from standard input.
-	b, err := os.ReadFile(filepath.Join("../../../../shared/testdata/libvirt/lxcxml2xmldata/lxc-systemd.xml"))
+	b, err := os.ReadFile(filepath.Join(testutil.LibvirtData(t), "lxcxml2xmldata", "lxc-systemd.xml"))
 	if err != nil {
-		t.Skip("SKIPPED LOUDLY: ../shared/testdata/libvirt is missing")
+		t.Fatal(err)
 	}
 	var o, e strings.Builder
 	code = Run([]string{"validate", "-"}, strings.NewReader(string(b)), &o, &e)
@@ -133,10 +134,10 @@ func TestDefineDumpUndefine(t *testing.T) {
 }
 
 func TestImportLXCCmd(t *testing.T) {
-	dir := "../../../../shared/testdata/libvirt/lxcconf2xmldata"
+	dir := filepath.Join(testutil.LibvirtData(t), "lxcconf2xmldata")
 	simple := filepath.Join(dir, "lxcconf2xml-simple-v3.config")
 	if _, err := os.Stat(simple); err != nil {
-		t.Skip("SKIPPED LOUDLY: ../shared/testdata/libvirt is missing")
+		t.Fatal(err)
 	}
 	out, errOut, code := runCLI(t, "import-lxc", simple)
 	if code != 0 {
