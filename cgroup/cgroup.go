@@ -125,6 +125,13 @@ type Manager interface {
 	// Procs lists every process in the guest's subtree, in every hierarchy,
 	// sorted and without duplicates.
 	Procs() ([]int, error)
+	// Freeze stops every process of the subtree (vmlite suspend): the v1
+	// freezer controller or cgroup.freeze on v2; it returns once the kernel
+	// reports the tree frozen, or an error when that does not happen in
+	// time (the tree is thawed again then).
+	Freeze() error
+	// Thaw lets a frozen subtree run again (vmlite resume).
+	Thaw() error
 	// Kill sends SIGKILL to everything in the subtree and waits until it is
 	// empty: cgroup.kill where the kernel has it (v2, Linux >= 5.14), else
 	// freeze, kill, thaw, until no process is left.

@@ -68,36 +68,66 @@ func (m *manager) Kill() error {
 // does not settle within a second only makes Kill loop once more) and
 // returns the function that thaws it.
 func (m *manager) freeze() (thaw func()) {
-	noop := func() {}
-	var h hierarchy
-	var file, frozen, thawed, check string
-	switch {
-	case m.mode == V2:
-		h, file, frozen, thawed = m.hs[0], "cgroup.freeze", "1", "0"
-		check = "cgroup.events"
-	default:
-		var ok bool
-		if h, ok = m.find("freezer"); !ok {
-			return noop
-		}
-		file, frozen, thawed, check = "freezer.state", "FROZEN", "THAWED", "freezer.state"
+	thaw, _ = m.freezeWithin(time.Second)
+	return thaw
+}
+
+// freezer returns the hierarchy and files of the freezer: cgroup.freeze
+// and cgroup.events on v2, freezer.state on v1; ok false without one.
+func (m *manager) freezer() (h hierarchy, file, frozen, thawed, check string, ok bool) {
+	if m.mode == V2 {
+		return m.hs[0], "cgroup.freeze", "1", "0", "cgroup.events", true
+	}
+	if h, ok = m.find("freezer"); !ok {
+		return h, "", "", "", "", false
+	}
+	return h, "freezer.state", "FROZEN", "THAWED", "freezer.state", true
+}
+
+// freezeWithin asks the kernel to freeze the subtree and waits up to d for
+// it to report frozen; thaw always undoes the request.
+func (m *manager) freezeWithin(d time.Duration) (thaw func(), err error) {
+	h, file, frozen, thawed, check, ok := m.freezer()
+	if !ok {
+		return func() {}, fmt.Errorf("no freezer: the v1 freezer controller is not mounted")
 	}
 	p := filepath.Join(m.leaf(h), file)
 	if err := m.write(h, p, frozen); err != nil {
-		return noop
+		return func() {}, err
 	}
-	end := time.Now().Add(time.Second)
-	for time.Now().Before(end) {
+	thaw = func() { _ = m.write(h, p, thawed) }
+	end := time.Now().Add(d)
+	for {
 		s, err := readString(filepath.Join(m.leaf(h), check))
 		if err != nil {
-			break
+			return thaw, fmt.Errorf("read %s: %w", check, err)
 		}
 		if (m.mode == V2 && parseFlatKeyed(s)["frozen"] == 1) || (m.mode != V2 && strings.TrimSpace(s) == "FROZEN") {
-			break
+			return thaw, nil
+		}
+		if time.Now().After(end) {
+			return thaw, fmt.Errorf("the guest did not freeze within %v (%s: %s)", d, check, strings.TrimSpace(s))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return func() { _ = m.write(h, p, thawed) }
+}
+
+// Freeze implements Manager.
+func (m *manager) Freeze() error {
+	thaw, err := m.freezeWithin(10 * time.Second)
+	if err != nil {
+		thaw()
+	}
+	return err
+}
+
+// Thaw implements Manager.
+func (m *manager) Thaw() error {
+	h, file, _, thawed, _, ok := m.freezer()
+	if !ok {
+		return fmt.Errorf("no freezer: the v1 freezer controller is not mounted")
+	}
+	return m.write(h, filepath.Join(m.leaf(h), file), thawed)
 }
 
 // waitEmpty polls until the subtree has no process or deadline passes.

@@ -17,6 +17,8 @@ const (
 	Starting Status = "starting"
 	Running  Status = "running"
 	Stopping Status = "stopping"
+	// Paused: every process of the guest is frozen (vmlite suspend).
+	Paused Status = "paused"
 	Shutoff  Status = "shutoff"
 	Crashed  Status = "crashed"
 	// Orphaned means the runtime directory exists but its supervisor is gone
@@ -35,6 +37,7 @@ const (
 	ReasonCrashed   Reason = "crashed"   // init exited on its own or died of a signal
 	ReasonRebooted  Reason = "rebooted"
 	ReasonFailed    Reason = "failed" // start failed
+	ReasonUser      Reason = "user"   // paused or resumed by vmlite suspend/resume
 )
 
 // State is the content of state.json (running guests) and of last/NAME.json

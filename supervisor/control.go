@@ -28,6 +28,8 @@ const (
 	OpStop    Op = "stop"
 	OpDestroy Op = "destroy"
 	OpReboot  Op = "reboot"
+	OpSuspend Op = "suspend"
+	OpResume  Op = "resume"
 )
 
 // Request is one control request.

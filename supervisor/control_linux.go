@@ -116,6 +116,12 @@ func (s *Supervisor) handleControl(conn *net.UnixConn) {
 			case <-time.After(pollInterval):
 			}
 		}
+	case OpSuspend, OpResume:
+		if err := s.setPaused(req.Op == OpSuspend); err != nil {
+			s.respond(conn, Response{Error: err.Error(), State: s.snapshot()})
+			return
+		}
+		s.respond(conn, Response{OK: true, State: s.snapshot()})
 	default:
 		s.respond(conn, Response{Error: "unknown operation " + string(req.Op)})
 	}

@@ -19,6 +19,10 @@ const pollInterval = 20 * time.Millisecond
 // requestStop starts a stop, destroy or reboot of the running guest. It
 // returns at once; the run loop sees init exit and finishes the job.
 func (s *Supervisor) requestStop(op request, timeout time.Duration) {
+	// A frozen guest cannot shut itself down: let it run first.
+	if err := s.setPaused(false); err != nil {
+		s.log.Printf("resume before %s: %v", op, err)
+	}
 	s.mu.Lock()
 	if s.init == nil || s.pending == reqDestroy || (s.pending == op && op != reqNone) {
 		s.mu.Unlock()

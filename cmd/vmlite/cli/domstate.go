@@ -11,7 +11,8 @@ import (
 func init() { register(newDomStateCmd) }
 
 const domstateLong = `Print the state of guest NAME in virsh's words: running, in shutdown, shut
-off or crashed (a guest whose supervisor died is crashed). --reason adds
+off, paused (vmlite suspend) or crashed (a guest whose supervisor died is
+crashed). --reason adds
 virsh's reason in parentheses: booted, shutdown, destroyed, crashed, failed
 or unknown.`
 
@@ -46,6 +47,8 @@ func virshState(s state.Status, r state.Reason) (string, string) {
 	switch s {
 	case state.Running, state.Starting:
 		return "running", "booted"
+	case state.Paused:
+		return "paused", "user"
 	case state.Stopping:
 		return "in shutdown", "user"
 	case state.Crashed:
