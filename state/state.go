@@ -18,9 +18,9 @@ const (
 	Running  Status = "running"
 	Stopping Status = "stopping"
 	// Paused: every process of the guest is frozen (vmlite suspend).
-	Paused Status = "paused"
-	Shutoff  Status = "shutoff"
-	Crashed  Status = "crashed"
+	Paused  Status = "paused"
+	Shutoff Status = "shutoff"
+	Crashed Status = "crashed"
 	// Orphaned means the runtime directory exists but its supervisor is gone
 	// (killed): the guest's processes may still run. destroy cleans it up.
 	Orphaned Status = "orphaned"

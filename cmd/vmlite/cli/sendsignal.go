@@ -116,4 +116,3 @@ func guestPID(hp int) int {
 	}
 	return 0
 }
-
