@@ -214,7 +214,7 @@ func (c *checker) filesystems(devs *node) {
 			typ = "mount"
 		}
 		src := fs.child("source")
-		want := map[string][]string{"mount": {"dir"}, "bind": {"dir"}, "block": {"dev"}, "file": {"file"}, "ram": {"usage", "units"}}[typ]
+		want := map[string][]string{"mount": {"dir"}, "bind": {"dir"}, "block": {"dev"}, "file": {"file"}, "ram": {"usage", "units"}, "template": {"name"}}[typ]
 		c.fsDriver(fs, typ)
 		if src != nil && want != nil {
 			c.onlyAttrs(src, fsSourceSpec(), typ, want, want[0])
@@ -227,6 +227,12 @@ func (c *checker) filesystems(devs *node) {
 						}
 					}
 				}
+			}
+		}
+		if t := fs.child("target"); t != nil && typ == "template" {
+			if dir, _ := t.attr("dir"); dir != "" && strings.TrimRight(dir, "/") != "" {
+				c.errorf(t.attrLine("dir"), attrPath(t, "dir"), dir, "use target dir='/' (an image is a whole root filesystem), or type='mount' for a directory",
+					"a type='template' filesystem is the guest's root")
 			}
 		}
 		if t := fs.child("target"); t != nil {

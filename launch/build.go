@@ -30,6 +30,16 @@ type Options struct {
 	// Networks attaches interfaces to managed networks (Prepare); nil
 	// refuses guests that have such interfaces.
 	Networks NetworkResolver
+	// Images resolves <filesystem type='template'> roots (package image;
+	// nil: such a root is an error).
+	Images Images
+}
+
+// Images resolves an image-based root for a guest.
+type Images interface {
+	// Root returns the overlay of guest's root made from image (a name or
+	// id), or a user error naming what is missing.
+	Root(guest, image string) (*plan.Overlay, error)
 }
 
 // Namer allocates interface names and addresses for a guest.
@@ -90,7 +100,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 	add := func(path, msg string, value string) {
 		errs = append(errs, &domain.FieldError{File: d.File, Path: path, Msg: msg, Value: value})
 	}
-	buildFilesystems(p, x, probe, add)
+	buildFilesystems(p, x, probe, o.Images, add)
 	buildInit(p, x, d, probe)
 	buildConsoles(p, x, l)
 	buildShared(p, x, l, add)
@@ -197,6 +207,16 @@ func buildInit(p *plan.Plan, x *libvirtxml.Domain, d *domain.Domain, probe Probe
 	}
 	p.Init.Env = env
 	p.Init.Kind = probe.InitKind(p.Rootfs.Path, p.Init.Path)
+	if ov := p.Rootfs.Overlay; ov != nil {
+		// The layers top down: the first that says what init is.
+		p.Init.Kind = plan.InitUnknown
+		for _, dir := range append([]string{filepath.Join(ov.LayerDir, "upper")}, ov.Lowers...) {
+			if k := probe.InitKind(dir, p.Init.Path); k != plan.InitUnknown {
+				p.Init.Kind = k
+				break
+			}
+		}
+	}
 }
 
 func setEnv(env []string, k, v string) []string {
@@ -209,7 +229,7 @@ func setEnv(env []string, k, v string) []string {
 	return append(env, k+"="+v)
 }
 
-func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, add func(path, msg, value string)) {
+func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, images Images, add func(path, msg, value string)) {
 	if x.Devices == nil {
 		return
 	}
@@ -232,6 +252,17 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, add func(
 				continue
 			}
 			p.Mounts = append(p.Mounts, plan.Mount{Kind: plan.MountBind, Source: src, Target: target, ReadOnly: ro, XMLPath: xp})
+		case fs.Source != nil && fs.Source.Template != nil:
+			if images == nil {
+				add(xp+"/source/@name", "no image store to resolve it from", fs.Source.Template.Name)
+				continue
+			}
+			ov, err := images.Root(p.Name, fs.Source.Template.Name)
+			if err != nil {
+				add(xp+"/source/@name", err.Error(), fs.Source.Template.Name)
+				continue
+			}
+			p.Rootfs = plan.Rootfs{Path: ov.LayerDir, ReadOnly: ro, XMLPath: xp, Overlay: ov}
 		case fs.Source != nil && fs.Source.RAM != nil:
 			size, err := domain.ScaledBytes(uint64(fs.Source.RAM.Usage), fs.Source.RAM.Units)
 			if err != nil {

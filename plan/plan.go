@@ -171,6 +171,11 @@ type Rootfs struct {
 	// Image, when set, makes the root an image file (Path is the file):
 	// the supervisor attaches it and hands __init the mounted tree.
 	Image *Image `json:"image,omitempty"`
+	// Overlay is set for a root made from an image (<filesystem
+	// type='template'>); Path is then the guest's layer directory. The
+	// supervisor mounts overlayfs over it (idmapping every layer when
+	// IDMapped) instead of cloning Path.
+	Overlay *Overlay `json:"overlay,omitempty"`
 }
 
 // Image is an image file attached as a block device and mounted
@@ -180,6 +185,22 @@ type Image struct {
 	// Driver is loop or nbd; Format the image's (raw for loop).
 	Driver string `json:"driver"`
 	Format string `json:"format"`
+}
+
+// Overlay is a root filesystem from an image: the image's layers (and the
+// snapshots of clones) as overlayfs lower layers, shared read-only, and the
+// guest's own upper layer (package image).
+type Overlay struct {
+	// Image is the name the XML gives, ImageID the image it resolved to.
+	Image   string `json:"image"`
+	ImageID string `json:"imageId"`
+	// Lowers are host directories, top first.
+	Lowers []string `json:"lowers"`
+	// LayerDir holds the guest's upper/ and work/ and the layer's record.
+	LayerDir string `json:"layerDir"`
+	// Fresh: the guest has no layer yet. The supervisor makes it, and
+	// removes it again if this start fails.
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // MountKind is the kind of a guest mount.

@@ -7,6 +7,8 @@
 //	/var/lib/vmlite/networks/NAME.xml    network definitions (net-define)
 //	/var/lib/vmlite/autostart/NAME       autostart marker (empty file)
 //	/var/lib/vmlite/last/NAME.json       the last run's final state (status of a stopped guest)
+//	/var/lib/vmlite/images/              the image store (package image: layers, configs, index)
+//	/var/lib/vmlite/layers/NAME/         a guest's own copy-on-write layer over its image (upper, work)
 //	/var/log/vmlite/NAME.console.log     console log, outlives the guest
 //	/var/log/vmlite/NAME.supervisor.log  the supervisor's own diagnostics
 //	/run/vmlite/guests/NAME/lock         flock()ed by the supervisor for its whole life
@@ -56,6 +58,15 @@ func (l Layout) DomainsDir() string { return filepath.Join(l.Lib, "domains") }
 
 // DomainFile is the stored definition of name.
 func (l Layout) DomainFile(name string) string { return filepath.Join(l.DomainsDir(), name+".xml") }
+
+// ImagesDir is the image store (package image).
+func (l Layout) ImagesDir() string { return filepath.Join(l.Lib, "images") }
+
+// GuestLayersDir holds the guests' own copy-on-write layers.
+func (l Layout) GuestLayersDir() string { return filepath.Join(l.Lib, "layers") }
+
+// GuestLayerDir is name's copy-on-write layer over its image.
+func (l Layout) GuestLayerDir(name string) string { return filepath.Join(l.GuestLayersDir(), name) }
 
 // NetworksDir holds NAME.xml network definitions.
 func (l Layout) NetworksDir() string { return filepath.Join(l.Lib, "networks") }

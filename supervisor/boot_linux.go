@@ -50,6 +50,9 @@ func (s *Supervisor) setupHost() error {
 		}
 	}
 	s.setState(func(st *state.State) {})
+	if err := s.setupLayer(); err != nil {
+		return err
+	}
 	if err := s.setupCgroup(); err != nil {
 		return err
 	}

@@ -36,6 +36,9 @@ func (s *Supervisor) rootTree(pid int) (int, error) {
 	if s.p.Rootfs.Path == "" {
 		return -1, nil
 	}
+	if s.p.Rootfs.Overlay != nil {
+		return s.overlayTree(pid)
+	}
 	if img := s.p.Rootfs.Image; img != nil {
 		return s.imageTree(img, s.p.Rootfs.ReadOnly, s.p.Rootfs.XMLPath, s.p.Rootfs.IDMapped, pid)
 	}

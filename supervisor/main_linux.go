@@ -142,6 +142,7 @@ func (s *Supervisor) start() plan.StartResult {
 		s.failStart(err)
 		return plan.Failed(err)
 	}
+	s.booted.Store(true)
 	st := s.snapshot()
 	return plan.StartResult{OK: true, InitPID: st.InitPID}
 }

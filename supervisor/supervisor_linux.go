@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"vmlite/cgroup"
@@ -47,6 +48,9 @@ type Supervisor struct {
 	// server; procFSStart is its current boot's start (CLOCK_BOOTTIME).
 	procFSAttached bool
 	procFSStart    time.Duration
+	// booted is set once the guest's first boot succeeded (a fresh guest
+	// layer is kept from then on).
+	booted atomic.Bool
 
 	mu sync.Mutex // mu guards the fields below
 	st state.State

@@ -34,6 +34,16 @@ type DomainConfig struct {
 	MemoryKiB uint64 // memory limit
 	Init      string // the guest's PID 1
 	IDMap     *IDMap // nil: no user namespace (guest root is host root)
+	// Image, when set, makes the root <filesystem type='template'> from
+	// that image of vmlite's store instead of RootDir.
+	Image string
+	// InitArgs, InitEnv (NAME=VALUE), InitDir, InitUser and InitGroup run
+	// an application image's command (<initarg>, <initenv>, <initdir>,
+	// <inituser>, <initgroup>).
+	InitArgs            []string
+	InitEnv             []string
+	InitDir             string
+	InitUser, InitGroup string
 	// SysAdmin keeps CAP_SYS_ADMIN for a guest without IDMap (vmlite drops
 	// it there by default): systemd cannot mount its API filesystems
 	// without it. A guest with an IDMap has it in its own namespace anyway.
@@ -45,7 +55,7 @@ func Domain(c DomainConfig) (*libvirtxml.Domain, error) {
 	if err := CheckName(c.Name); err != nil {
 		return nil, err
 	}
-	if !filepath.IsAbs(c.RootDir) {
+	if c.Image == "" && !filepath.IsAbs(c.RootDir) {
 		return nil, fmt.Errorf("root directory %q is not absolute: %w", c.RootDir, errdefs.ErrInvalid)
 	}
 	if c.Init == "" {
@@ -74,6 +84,18 @@ func Domain(c DomainConfig) (*libvirtxml.Domain, error) {
 			}},
 		},
 	}
+	if c.Image != "" {
+		d.Devices.Filesystems[0] = libvirtxml.DomainFilesystem{
+			Source: &libvirtxml.DomainFilesystemSource{Template: &libvirtxml.DomainFilesystemSourceTemplate{Name: c.Image}},
+			Target: &libvirtxml.DomainFilesystemTarget{Dir: "/"},
+		}
+	}
+	d.OS.InitArgs = c.InitArgs
+	for _, e := range c.InitEnv {
+		k, v, _ := strings.Cut(e, "=")
+		d.OS.InitEnv = append(d.OS.InitEnv, libvirtxml.DomainOSInitEnv{Name: k, Value: v})
+	}
+	d.OS.InitDir, d.OS.InitUser, d.OS.InitGroup = c.InitDir, c.InitUser, c.InitGroup
 	if m := c.IDMap; m != nil {
 		if m.Count == 0 {
 			return nil, fmt.Errorf("idmap count 0: %w", errdefs.ErrInvalid)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vmlite/domain"
+	"vmlite/image"
 	"vmlite/internal/errdefs"
 	"vmlite/launch"
 	"vmlite/netdef"
@@ -67,7 +68,7 @@ func runStart(app *App, arg string, attach bool) error {
 		return err
 	}
 	name := d.XML.Name
-	prep, err := launch.Prepare(d, launch.Options{Layout: app.Layout, Transient: transient, Names: netdef.Names{}, Networks: netdef.Resolver{Layout: app.Layout}})
+	prep, err := launch.Prepare(d, launch.Options{Layout: app.Layout, Transient: transient, Names: netdef.Names{}, Networks: netdef.Resolver{Layout: app.Layout}, Images: image.NewStore(app.Layout)})
 	if err != nil {
 		return err
 	}

@@ -28,12 +28,18 @@ type templateFlags struct {
 func (f *templateFlags) add(cmd *cobra.Command, defMemory string) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "domain `NAME` in the XML (default: the base name of DIR)")
+	fl.BoolVar(&f.force, "force", false, "build into a DIR that is not empty, replacing the template's files")
+	f.addXML(cmd, defMemory)
+}
+
+// addXML adds the flags that shape the XML alone (template image builds nothing).
+func (f *templateFlags) addXML(cmd *cobra.Command, defMemory string) {
+	fl := cmd.Flags()
 	fl.StringVar(&f.memory, "memory", defMemory, "memory limit, `SIZE` in MiB or with a unit K, M, G")
 	fl.BoolVar(&f.noIDMap, "no-idmap", false, "no <idmap>: guest root is host root (privileged guest)")
 	fl.UintVar(&f.idmapTarget, "idmap-target", 0, "first host `UID` (and GID) of the guest's 65536 ids (default: the first 65536 from 100000 on that no user has in /etc/subuid and /etc/subgid, or from their \"vmlite\" entries)")
 	fl.BoolVar(&f.idmapAuto, "idmap-auto", false, "as the default, and also unused by defined or running guests (instead of --idmap-target)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the domain XML to `FILE` instead of standard output")
-	fl.BoolVar(&f.force, "force", false, "build into a DIR that is not empty, replacing the template's files")
 }
 
 // domain turns the flags into the XML's description for the tree in dir.
@@ -118,7 +124,7 @@ the host. --no-idmap leaves the map out: guest root is then host root.`,
 			return userErrorf("template: unknown template %q (want busybox or debian)", args[0])
 		},
 	}
-	cmd.AddCommand(newTemplateBusyboxCmd(app), newTemplateDebianCmd(app))
+	cmd.AddCommand(newTemplateBusyboxCmd(app), newTemplateDebianCmd(app), newTemplateImageCmd(app))
 	return cmd
 }
 
