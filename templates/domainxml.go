@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
