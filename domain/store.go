@@ -137,9 +137,11 @@ func (s *Store) Save(d *Domain) error {
 }
 
 // Delete removes the definition of name (ErrNotFound if there is none).
+// It checks only that name is a file name in the store, so that a
+// definition under a name an older version allowed can still go.
 func (s *Store) Delete(name string) error {
-	if err := CheckName(name); err != nil {
-		return err
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("%w: %q is not a guest name", errdefs.ErrInvalid, name)
 	}
 	err := os.Remove(s.layout.DomainFile(name))
 	if errors.Is(err, fs.ErrNotExist) {

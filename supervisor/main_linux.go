@@ -38,6 +38,14 @@ func Main() int {
 	// "stop the guests" (as at host shutdown), SIGPIPE comes from console
 	// clients that went away.
 	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGPIPE)
+	// The fds inherited from `vmlite start` are not close-on-exec: every
+	// process the supervisor spawns (the /proc server, __init and with it
+	// the guest) would inherit the guest's lock, keep it held after the
+	// supervisor dies (a killed supervisor's guest then looks "running",
+	// never orphaned) and let the guest hold its own lock.
+	for _, fd := range []int{plan.SupervisorStatusFD, plan.SupervisorPlanFD, plan.SupervisorLockFD, plan.SupervisorPoolFD} {
+		unix.CloseOnExec(fd)
+	}
 
 	fs := flag.NewFlagSet(Role, flag.ContinueOnError)
 	var o poolOptions

@@ -252,31 +252,37 @@ func TestReboot(t *testing.T) {
 }
 
 // TestSupervisorKilled: a killed supervisor is reported honestly, and
-// destroy still cleans up.
+// destroy still cleans up; stop does too, and says that it could not shut
+// the guest down gracefully (it used to kill it silently).
 func TestSupervisorKilled(t *testing.T) {
 	h := newHarness(t)
-	name := h.uniqueName("it-orphan")
-	xml, _ := h.busybox(name, false)
-	h.must("start", xml)
-	st := h.status(name)
-	if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	for _, verb := range []string{"destroy", "stop"} {
+		name := h.uniqueName("it-orphan")
+		xml, _ := h.busybox(name, false)
+		h.must("start", xml)
+		st := h.status(name)
+		if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		testutil.WaitFor(t, 30*time.Second, "supervisor gone", func() bool { return processGone(st.SupervisorPID) })
+		if got := h.status(name); got.State != "orphaned" {
+			t.Errorf("state after supervisor kill = %q, want orphaned", got.State)
+		}
+		if out := h.must("list").stdout; !strings.Contains(out, "orphaned") {
+			t.Errorf("list does not say orphaned:\n%s", out)
+		}
+		if r := h.run("start", xml); r.code != 2 {
+			t.Errorf("start over an orphan: %v", r)
+		}
+		r := h.must(verb, name)
+		if !strings.Contains(r.stdout, "supervisor had died") || (verb == "stop" && !strings.Contains(r.stderr, "not shut down gracefully")) {
+			t.Errorf("%s of an orphaned guest does not say so: %v", verb, r)
+		}
+		if syscall.Kill(st.InitPID, 0) == nil {
+			t.Errorf("init %d still alive after %s", st.InitPID, verb)
+		}
+		h.assertGone(name)
 	}
-	testutil.WaitFor(t, 30*time.Second, "supervisor gone", func() bool { return processGone(st.SupervisorPID) })
-	if got := h.status(name); got.State != "orphaned" {
-		t.Errorf("state after supervisor kill = %q, want orphaned", got.State)
-	}
-	if out := h.must("list").stdout; !strings.Contains(out, "orphaned") {
-		t.Errorf("list does not say orphaned:\n%s", out)
-	}
-	if r := h.run("start", xml); r.code != 2 {
-		t.Errorf("start over an orphan: %v", r)
-	}
-	h.must("destroy", name)
-	if syscall.Kill(st.InitPID, 0) == nil {
-		t.Errorf("init %d still alive after destroy", st.InitPID)
-	}
-	h.assertGone(name)
 }
 
 // TestStopSignalAnyName: a stop signal that validation accepts is the one

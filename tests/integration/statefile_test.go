@@ -148,3 +148,45 @@ func fillDisk(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestStartDiskFull: a start on a full state root fails (exit non-zero,
+// naming the step) and leaves nothing behind: no run/guests/NAME with its
+// lock or plan.json, no cgroup, no process.
+func TestStartDiskFull(t *testing.T) {
+	h := newHarness(t)
+	if err := syscall.Mount("tmpfs", h.root, "tmpfs", 0, "size=8m,mode=0711"); err != nil {
+		t.Fatalf("mount a tmpfs for the state root: %v", err)
+	}
+	t.Cleanup(func() {
+		testutil.WaitFor(t, 30*time.Second, "the shared supervisor of the tmpfs root to exit", func() bool {
+			return len(supervisorsUnder(h.root)) == 0
+		})
+		if err := syscall.Unmount(h.root, 0); err != nil {
+			t.Errorf("unmount the test's tmpfs: %v", err)
+			_ = syscall.Unmount(h.root, syscall.MNT_DETACH)
+		}
+	})
+	for _, idmap := range []bool{false, true} {
+		name := h.uniqueName("enospc")
+		x, _ := h.busybox(name, idmap)
+		// The layout exists (as after any earlier command), then the disk fills.
+		h.must("list")
+		filler := filepath.Join(h.root, "filler")
+		fillDisk(t, filler)
+		r := h.run("start", x)
+		if r.code == 0 {
+			t.Fatalf("start on a full disk succeeded: %v", r)
+		}
+		if ents, err := os.ReadDir(filepath.Join(h.root, "run", "guests")); err == nil && len(ents) > 0 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Errorf("idmap %v: the failed start left run/guests/%v (%s)", idmap, names, strings.TrimSpace(r.stderr))
+		}
+		h.assertGone(name)
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -34,8 +34,15 @@ gone.`,
 			name := args[0]
 			start := time.Now()
 			resp, orphan, err := app.stopGuest(name, supervisor.Request{Op: supervisor.OpStop, Timeout: timeout})
-			if err != nil || orphan {
+			if err != nil {
 				return err
+			}
+			if orphan {
+				// No supervisor to shut it down gracefully: what was left
+				// of it was killed. Never silently.
+				fmt.Fprintf(app.Stderr, "warning: guest %s had lost its supervisor (killed?): it was not shut down gracefully; its processes were killed and its state cleaned up\n", name)
+				fmt.Fprintf(app.Stdout, "Guest %s killed (its supervisor had died)\n", name)
+				return nil
 			}
 			how := "shut down"
 			if resp.Forced {

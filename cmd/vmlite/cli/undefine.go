@@ -27,7 +27,9 @@ func newUndefineCmd(app *App) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			name := args[0]
-			if err := domain.CheckName(name); err != nil {
+			// Path safety only: a definition stored under a name an older
+			// vmlite allowed must stay removable.
+			if err := validName(name); err != nil {
 				return err
 			}
 			running, err := state.Held(app.Layout.LockFile(name))
@@ -39,15 +41,22 @@ func newUndefineCmd(app *App) *cobra.Command {
 			}
 			store := domain.NewStore(app.Layout)
 			d, err := store.Load(name)
-			if err != nil {
+			switch {
+			case errors.Is(err, errdefs.ErrNotFound):
 				return err
+			case err != nil:
+				// A corrupted (truncated, hand-edited) definition must not
+				// be stuck forever: remove it, and say what is lost.
+				fmt.Fprintf(app.Stderr, "warning: the definition of %q is not valid, removing it anyway (addresses it holds on managed networks stay reserved): %v\n", name, err)
 			}
 			if err := store.Delete(name); err != nil {
 				return err
 			}
 			// Its addresses on managed networks go back to the pool.
-			if err := netdef.ReleaseGuest(app.Layout, d.XML.UUID); err != nil {
-				fmt.Fprintf(app.Stderr, "warning: release addresses of %q: %v\n", name, err)
+			if d != nil {
+				if err := netdef.ReleaseGuest(app.Layout, d.XML.UUID); err != nil {
+					fmt.Fprintf(app.Stderr, "warning: release addresses of %q: %v\n", name, err)
+				}
 			}
 			if err := os.Remove(app.Layout.AutostartFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("remove autostart mark of %q: %w", name, err)
