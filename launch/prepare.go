@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
@@ -105,6 +106,14 @@ func Prepare(d *domain.Domain, o Options) (*Prepared, error) {
 		return nil, err
 	}
 	prep := &Prepared{Plan: p, JSON: b, Lock: lock, layout: l}
+	if o.Transient {
+		// Under the guest's lock, so that what runs is looked at as late
+		// as possible.
+		if err := checkUUIDFree(l, p); err != nil {
+			prep.Release()
+			return nil, err
+		}
+	}
 	if err := reserveIDs(l, prep); err != nil {
 		prep.Release()
 		return nil, err
@@ -131,6 +140,47 @@ func adoptDefinedUUID(l state.Layout, d *domain.Domain) (*domain.Domain, error) 
 	x.UUID = stored.XML.UUID
 	c.XML = &x
 	return &c, nil
+}
+
+// checkUUIDFree refuses a transient guest whose uuid belongs to another
+// guest of the layout: a defined one under another name, or a running one
+// (libvirt refuses both). A defined guest's uuid is unique among the
+// definitions already (domain.Store.Save).
+func checkUUIDFree(l state.Layout, p *plan.Plan) error {
+	store := domain.NewStore(l)
+	names, err := store.List()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == p.Name {
+			continue
+		}
+		if d, err := store.Load(n); err == nil && strings.EqualFold(d.XML.UUID, p.UUID) {
+			return fmt.Errorf("guest %q: uuid %s belongs to defined guest %q: %w (leave <uuid> out for a new one)", p.Name, p.UUID, n, errdefs.ErrAlreadyExists)
+		}
+	}
+	ents, err := os.ReadDir(l.GuestsRunDir())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("list running guests: %w", err)
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if n == p.Name || !e.IsDir() {
+			continue
+		}
+		if held, _ := state.Held(l.LockFile(n)); !held {
+			continue
+		}
+		b, err := os.ReadFile(l.PlanFile(n))
+		if err != nil {
+			continue // starting: its plan is not written yet
+		}
+		if o, err := plan.Unmarshal(b); err == nil && strings.EqualFold(o.UUID, p.UUID) {
+			return fmt.Errorf("guest %q: uuid %s belongs to running guest %q: %w (leave <uuid> out for a new one)", p.Name, p.UUID, n, errdefs.ErrAlreadyExists)
+		}
+	}
+	return nil
 }
 
 // checkTraversable makes sure a mapped guest's root can reach its root

@@ -159,6 +159,28 @@ func TestPrepareFailures(t *testing.T) {
 				define(t, l, "g", "11111111-2222-4333-8444-555555555555")
 			},
 			want: errdefs.ErrAlreadyExists, msg: "already defined with uuid"},
+		{name: "transient with the uuid of another defined guest",
+			setup: func(t *testing.T, l state.Layout, o *Options) {
+				o.Transient = true
+				define(t, l, "other", "99999999-2222-4333-8444-555555555555")
+			},
+			want: errdefs.ErrAlreadyExists, msg: `belongs to defined guest "other"`},
+		{name: "transient with the uuid of a running guest",
+			setup: func(t *testing.T, l state.Layout, o *Options) {
+				o.Transient = true
+				run := *o
+				run.Transient = false
+				other, err := Prepare(parse(t, "other", "99999999-2222-4333-8444-555555555555", "", ""), run)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(other.Release)
+				// What its supervisor records once it runs.
+				if err := os.WriteFile(l.PlanFile("other"), other.JSON, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: errdefs.ErrAlreadyExists, msg: `belongs to running guest "other"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := state.NewLayout(t.TempDir())
