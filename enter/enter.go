@@ -2,8 +2,8 @@
 //
 // The host side never runs anything by a path the guest controls while it
 // holds more than the guest has. The CLI spawns `vmlite __exec` (Role), a
-// host-side helper that joins the guest's cgroup, copies its own binary
-// into a sealed memfd and forks a single-threaded child with raw system
+// host-side helper that joins the guest's cgroup, copies the second stage
+// (the embedded vmlite-init, else this binary) into a sealed memfd and forks a single-threaded child with raw system
 // calls (Go cannot setns(2) into a user namespace once multithreaded, and
 // a plain fork's child is single-threaded). That child enters every
 // namespace of the guest's init through a pidfd in one setns(2): the mount
@@ -42,6 +42,10 @@ const StatusFD = 3
 type Config struct {
 	// InitPID is the host pid of the guest's init: whose namespaces to enter.
 	InitPID int `json:"initPid"`
+	// InitStart is that init's start time (clock ticks since boot, from
+	// the guest's state): the pidfd is checked against it, so that a pid
+	// reused by another process (of the host) is never entered. 0: unchecked.
+	InitStart uint64 `json:"initStart,omitempty"`
 	// UserNS is true for a guest with an <idmap>.
 	UserNS bool `json:"userns"`
 	// User is --user: a name, a uid, or user:group, resolved inside the

@@ -1,6 +1,7 @@
 package enter
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -68,6 +70,13 @@ func run(c *Config) (int, error) {
 		return 0, fmt.Errorf("open the guest's init (pid %d): %w", c.InitPID, os.NewSyscallError("pidfd_open", err))
 	}
 	defer unix.Close(pidfd)
+	// The pidfd pins a process; its start time says it is the guest's init
+	// and not a later process that got the same pid.
+	if c.InitStart != 0 {
+		if start, err := procStart(c.InitPID); err != nil || start != c.InitStart {
+			return 0, fmt.Errorf("the guest's init (pid %d) is gone (start time %d, want %d: %v)", c.InitPID, start, c.InitStart, err)
+		}
+	}
 	mem, err := sealedSelf()
 	if err != nil {
 		return 0, err
@@ -125,6 +134,24 @@ func run(c *Config) (int, error) {
 		return 128 + int(ws.Signal()), nil
 	}
 	return ws.ExitStatus(), nil
+}
+
+// procStart is a process's start time (field 22 of /proc/PID/stat; the
+// command name before it may hold spaces and parentheses).
+func procStart(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(f[19], 10, 64)
 }
 
 // forward passes the helper's signals on to the command; with a pty the

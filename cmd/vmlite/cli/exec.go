@@ -87,9 +87,10 @@ func (a *App) execIn(name string, argv []string, user string, mode ttyMode) (int
 	in, isFile := a.Stdin.(*os.File)
 	usePty := mode == ttyOn || (mode == ttyAuto && isFile && term.IsTerminal(int(in.Fd())))
 	cfg := &enter.Config{
-		InitPID: g.State.InitPID,
-		UserNS:  p.IDMap.Enabled(),
-		User:    user,
+		InitPID:   g.State.InitPID,
+		InitStart: g.State.InitStart,
+		UserNS:    p.IDMap.Enabled(),
+		User:      user,
 		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + termEnv,
 			"HOME=/root", "container=vmlite"},
 		Argv:        argv,
