@@ -43,7 +43,7 @@ func (e *setupEnv) createMacvlan(s *ifaceSpec) error {
 		return s.errorf("find new macvlan %s: %w", s.GuestName, err)
 	}
 	guest, name, index := e.guest, s.GuestName, l.Attrs().Index
-	e.undo.add("macvlan "+name, func() error {
+	e.undo.Add("remove macvlan "+name, func() error {
 		l, err := guest.LinkByIndex(index)
 		if err != nil {
 			if gone(err) {

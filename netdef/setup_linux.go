@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/errdefs"
+	"vmlite/internal/revert"
 	"vmlite/plan"
 )
 
@@ -77,10 +78,10 @@ func Setup(ifaces []plan.Interface, pid int) (undo func() error, err error) {
 			}
 		})
 	}
-	u := &undoStack{}
+	u := revert.New(revert.KeepFailed)
 	defer func() {
 		if err != nil {
-			if uerr := u.run(); uerr != nil {
+			if uerr := u.Undo(); uerr != nil {
 				err = errors.Join(err, fmt.Errorf("undo network set-up: %w", uerr))
 			}
 			closeHandles()
@@ -100,7 +101,7 @@ func Setup(ifaces []plan.Interface, pid int) (undo func() error, err error) {
 	// The handles stay open until every step is undone, so that a failed
 	// undo can be retried through them.
 	return func() error {
-		if err := u.run(); err != nil {
+		if err := u.Undo(); err != nil {
 			return err
 		}
 		closeHandles()
@@ -140,7 +141,7 @@ type setupEnv struct {
 	ns    netns.NsHandle
 	host  *netlink.Handle
 	guest *netlink.Handle
-	undo  *undoStack
+	undo  *revert.Reverter
 }
 
 func (e *setupEnv) setupInterface(s *ifaceSpec) error {

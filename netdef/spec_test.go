@@ -95,35 +95,6 @@ func TestParseInterfaceValues(t *testing.T) {
 	}
 }
 
-func TestUndoStack(t *testing.T) {
-	var order []string
-	fail := true
-	u := &undoStack{}
-	u.add("a", func() error { order = append(order, "a"); return nil })
-	u.add("b", func() error {
-		order = append(order, "b")
-		if fail {
-			return errors.New("busy")
-		}
-		return nil
-	})
-	u.add("c", func() error { order = append(order, "c"); return nil })
-	err := u.run()
-	if err == nil || !strings.Contains(err.Error(), "remove b: busy") {
-		t.Fatalf("first run: %v, want remove b: busy", err)
-	}
-	fail = false
-	if err := u.run(); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	if err := u.run(); err != nil {
-		t.Fatalf("third run: %v", err)
-	}
-	if got := strings.Join(order, ","); got != "c,b,a,b" {
-		t.Errorf("undo order %s, want c,b,a,b (reverse, failed step retried, done steps not repeated)", got)
-	}
-}
-
 // FuzzParseInterfaces checks that parseInterfaces never panics and that what
 // it accepts is consistent: valid names, parsed addresses, routes only on an
 // interface that comes up.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/errdefs"
+	"vmlite/internal/revert"
 	"vmlite/state"
 )
 
@@ -44,10 +45,10 @@ func Start(l state.Layout, name string) (err error) {
 		return err
 	}
 
-	u := &undoStack{}
+	u := revert.New(revert.KeepFailed)
 	defer func() {
 		if err != nil {
-			if uerr := u.run(); uerr != nil {
+			if uerr := u.Undo(); uerr != nil {
 				err = errors.Join(err, fmt.Errorf("undo start of network %s: %w", name, uerr))
 			}
 		}
@@ -56,7 +57,7 @@ func Start(l state.Layout, name string) (err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("start network %s: %w", name, err)
 	}
-	u.add("run directory "+dir, func() error { return os.RemoveAll(dir) })
+	u.Add("remove run directory "+dir, func() error { return os.RemoveAll(dir) })
 
 	st := &runState{Name: name, Bridge: n.Bridge, Forward: n.Forward, StartedAt: time.Now().UTC()}
 	if st.BridgeIndex, err = createBridge(h, n, u); err != nil {
@@ -66,14 +67,14 @@ func Start(l state.Layout, name string) (err error) {
 		if err := enableForwarding(l); err != nil {
 			return err
 		}
-		u.add("forwarding", func() error { return restoreForwarding(l, name) })
+		u.Add("remove forwarding", func() error { return restoreForwarding(l, name) })
 	}
 	if c := n.IPv4(); c != nil && n.Forward == ForwardNAT {
 		if err := addMasquerade(name, c.Net); err != nil {
 			return err
 		}
 		st.Subnet = c.Net.String()
-		u.add("masquerade rule", func() error { return removeMasquerade(name) })
+		u.Add("remove masquerade rule", func() error { return removeMasquerade(name) })
 	}
 	if n.IPv4() != nil {
 		a, err := readAllocations(allocFile(l, name))
@@ -84,7 +85,7 @@ func Start(l state.Layout, name string) (err error) {
 			return err
 		}
 		st.DHCP = true
-		u.add("dnsmasq", func() error { return stopDnsmasq(l, name) })
+		u.Add("remove dnsmasq", func() error { return stopDnsmasq(l, name) })
 	}
 	// state.json last: its presence is what makes the network active.
 	return st.write(l)
@@ -127,7 +128,7 @@ func checkHostConflicts(h *netlink.Handle, n *Network) error {
 }
 
 // createBridge creates n's bridge, gives it its addresses and brings it up.
-func createBridge(h *netlink.Handle, n *Network, u *undoStack) (int, error) {
+func createBridge(h *netlink.Handle, n *Network, u *revert.Reverter) (int, error) {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = n.Bridge
 	attrs.MTU = n.MTU
@@ -140,7 +141,7 @@ func createBridge(h *netlink.Handle, n *Network, u *undoStack) (int, error) {
 		return 0, fmt.Errorf("network %s: find new bridge %s: %w", n.Name, n.Bridge, err)
 	}
 	idx := br.Attrs().Index
-	u.add("bridge "+n.Bridge, deleteHostLink(h, n.Bridge, idx))
+	u.Add("remove bridge "+n.Bridge, deleteHostLink(h, n.Bridge, idx))
 	for _, c := range n.IPs {
 		a := &netlink.Addr{IPNet: &net.IPNet{IP: c.Address, Mask: c.Net.Mask}}
 		if c.Address.To4() == nil {

@@ -37,7 +37,7 @@ func (e *setupEnv) createVeth(s *ifaceSpec) error {
 	if err != nil {
 		return s.errorf("find new veth %s: %w", s.HostName, err)
 	}
-	e.undo.add("veth "+s.HostName, deleteHostLink(e.host, s.HostName, host.Attrs().Index))
+	e.undo.Add("remove veth "+s.HostName, deleteHostLink(e.host, s.HostName, host.Attrs().Index))
 
 	if s.Type == TypeBridge || s.Type == TypeNetwork {
 		if err := e.joinBridge(s, host); err != nil {
