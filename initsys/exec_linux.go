@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/internal/caps"
 	"vmlite/internal/idfile"
 	"vmlite/plan"
 )
@@ -57,14 +58,8 @@ func (g *guest) switchUser() error {
 	// The console belongs to the init user, so that its shell gets job control
 	// (libvirt does the same).
 	_ = unix.Fchown(0, uid, gid)
-	if err := unix.Setgroups([]int{gid}); err != nil {
-		return stepErr("set init group", "/domain/os/initgroup", &os.SyscallError{Syscall: "setgroups", Err: err})
-	}
-	if err := unix.Setresgid(gid, gid, gid); err != nil {
-		return stepErr("set init group", "/domain/os/initgroup", &os.SyscallError{Syscall: "setresgid", Err: err})
-	}
-	if err := unix.Setresuid(uid, uid, uid); err != nil {
-		return stepErr("set init user", "/domain/os/inituser", &os.SyscallError{Syscall: "setresuid", Err: err})
+	if err := caps.SetIDs(uid, gid); err != nil {
+		return stepErr("set init user", "/domain/os/inituser", err)
 	}
 	return nil
 }
