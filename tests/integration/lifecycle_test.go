@@ -348,3 +348,37 @@ func TestUUIDOneSpelling(t *testing.T) {
 	h.must("destroy", name)
 	h.assertGone(name)
 }
+
+// TestInitUser: <inituser>/<initgroup> are resolved in the guest's files and
+// init runs with exactly those ids (real, effective, saved) and no
+// capabilities.
+func TestInitUser(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-user")
+	xml := h.writeXML(name, `<domain type='lxc'><name>`+name+`</name><memory>102400</memory>
+  <os><type>exe</type><init>/bin/sh</init><initarg>-c</initarg><initarg>echo READY; exec sleep 1000</initarg>
+    <inituser>nobody</inituser><initgroup>nogroup</initgroup></os>
+  <devices><console type='pty'/></devices></domain>`)
+	h.must("start", xml)
+	h.waitConsole(name, "READY")
+	st := h.status(name)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.InitPID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Uid": "65534\t65534\t65534\t65534", "Gid": "65534\t65534\t65534\t65534", "Groups": "65534", "CapEff": "0000000000000000"}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		if w, ok := want[k]; ok {
+			if got := strings.TrimSpace(v); got != w {
+				t.Errorf("init's %s = %q, want %q", k, got, w)
+			}
+			delete(want, k)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("init's status lacks %v", want)
+	}
+	h.must("destroy", name)
+	h.assertGone(name)
+}
