@@ -85,8 +85,15 @@ func GroupID(name string) int {
 // PeerAuthorizer authorises unix peers from SO_PEERCRED: uid 0, or a
 // process whose primary or supplementary groups include gid, may use
 // mutating procedures; every other peer is read-only.
-func PeerAuthorizer(gid int) func(nc net.Conn) (string, bool) {
-	return func(nc net.Conn) (string, bool) {
+func PeerAuthorizer(gid int) func(nc net.Conn) (string, bool, error) {
+	return func(nc net.Conn) (string, bool, error) {
+		peer, rw := unixPeer(nc, gid)
+		return peer, rw, nil
+	}
+}
+
+func unixPeer(nc net.Conn, gid int) (string, bool) {
+	{
 		uc, ok := nc.(*net.UnixConn)
 		if !ok {
 			return nc.RemoteAddr().String(), false

@@ -2,6 +2,7 @@ package libvirtrpc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -22,9 +23,10 @@ type Config struct {
 	Backend Backend
 	// MaxConns bounds open connections; more are closed at accept.
 	MaxConns int
-	// Authorize decides whether the peer of a unix connection may use
-	// mutating procedures; nil allows everyone the socket admits.
-	Authorize func(nc net.Conn) (peer string, readWrite bool)
+	// Authorize names the peer of a new connection and decides whether
+	// it may use mutating procedures; an error refuses the connection.
+	// nil allows everyone the listener admits.
+	Authorize func(nc net.Conn) (peer string, readWrite bool, err error)
 	// Logf receives diagnostics (nil: discarded).
 	Logf func(format string, args ...any)
 }
@@ -60,6 +62,17 @@ func (s *Server) logf(format string, args ...any) {
 // Serve accepts connections on l until the server is closed. readOnly
 // makes every connection of l read-only (libvirt-sock-ro).
 func (s *Server) Serve(l net.Listener, readOnly bool) error {
+	return s.serve(l, readOnly, s.cfg.Authorize)
+}
+
+// ServeTLS serves libvirt's TLS transport on l: clients present a
+// certificate signed by cfg's CA, and one whose DN matches allowedDNs
+// (any, when empty) gets read-write access.
+func (s *Server) ServeTLS(l net.Listener, cfg *tls.Config, allowedDNs []string) error {
+	return s.serve(tls.NewListener(l, cfg), false, TLSAuthorizer(allowedDNs))
+}
+
+func (s *Server) serve(l net.Listener, readOnly bool, auth func(net.Conn) (string, bool, error)) error {
 	s.mu.Lock()
 	select {
 	case <-s.done:
@@ -89,23 +102,20 @@ func (s *Server) Serve(l net.Listener, readOnly bool) error {
 			return err
 		}
 		delay = 0
-		s.ServeConn(nc, readOnly)
+		s.serveConn(nc, readOnly, auth)
 	}
 }
 
 // ServeConn serves one accepted connection in its own goroutines.
-func (s *Server) ServeConn(nc net.Conn, readOnly bool) {
+func (s *Server) ServeConn(nc net.Conn, readOnly bool) { s.serveConn(nc, readOnly, s.cfg.Authorize) }
+
+func (s *Server) serveConn(nc net.Conn, readOnly bool, auth func(net.Conn) (string, bool, error)) {
 	if int(s.open.Add(1)) > s.cfg.MaxConns {
 		s.open.Add(-1)
 		s.logf("connection limit %d reached; refusing a client", s.cfg.MaxConns)
 		_ = nc.Close()
 		return
 	}
-	peer, rw := nc.RemoteAddr().String(), true
-	if s.cfg.Authorize != nil {
-		peer, rw = s.cfg.Authorize(nc)
-	}
-	c := newConn(s, nc, peer, readOnly || !rw)
 	s.mu.Lock()
 	select {
 	case <-s.done:
@@ -115,12 +125,32 @@ func (s *Server) ServeConn(nc net.Conn, readOnly bool) {
 		return
 	default:
 	}
-	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		defer s.open.Add(-1)
+		// Authorisation may take a TLS handshake: here, not in the accept loop.
+		peer, rw := nc.RemoteAddr().String(), true
+		if auth != nil {
+			var err error
+			if peer, rw, err = auth(nc); err != nil {
+				s.logf("client %s refused: %v", peer, err)
+				_ = nc.Close()
+				return
+			}
+		}
+		c := newConn(s, nc, peer, readOnly || !rw)
+		s.mu.Lock()
+		select {
+		case <-s.done:
+			s.mu.Unlock()
+			_ = nc.Close()
+			return
+		default:
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
 		c.serve()
 		s.mu.Lock()
 		delete(s.conns, c)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -42,20 +43,41 @@ serve runs in the foreground (a Type=notify systemd unit: it says READY=1
 once it listens). Guests never depend on it: SIGTERM (or kill -9) ends the
 daemon and leaves every guest running; started again it finds them all.
 Lifecycle events reach registered clients whoever made the change (an RPC
-client, the vmlite CLI, the guest itself).`
+client, the vmlite CLI, the guest itself).
+
+Remote hosts: --listen-tls ADDR serves the same protocol over TLS with
+libvirt's certificate layout (/etc/pki/CA/cacert.pem,
+/etc/pki/libvirt/servercert.pem, /etc/pki/libvirt/private/serverkey.pem);
+clients present a certificate the CA signed (and matching --tls-allowed-dn)
+and get read-write access: virsh -c 'lxc+tls://HOST/system'. Through ssh,
+no flag is needed: virsh -c
+'lxc+ssh://root@HOST/system?socket=/run/vmlite/libvirt-sock' runs nc on HOST.`
+
+// tlsFlags configure --listen-tls.
+type tlsFlags struct {
+	addr, ca, cert, key string
+	allowedDNs          []string
+}
 
 func newServeCmd(app *App) *cobra.Command {
 	var compat bool
 	var maxClients int
+	var tf tlsFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--libvirt-compat] [--max-clients N]",
+		Use:   "serve [--libvirt-compat] [--max-clients N] [--listen-tls ADDR]",
 		Short: "Serve libvirt's remote protocol for virsh, virt-manager, libvirt-python and others",
 		Long:  serveLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(app, compat, maxClients)
+			return runServe(app, compat, maxClients, tf)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&tf.addr, "listen-tls", "", "also serve libvirt's TLS transport on `ADDR` (host:port; libvirt's port is 16514), for lxc+tls://HOST/system")
+	f.StringVar(&tf.ca, "tls-cacert", libvirtrpc.DefaultCACert, "CA certificate that client certificates must be signed by")
+	f.StringVar(&tf.cert, "tls-cert", libvirtrpc.DefaultServerCert, "the server's certificate")
+	f.StringVar(&tf.key, "tls-key", libvirtrpc.DefaultServerKey, "the server's private key")
+	f.StringArrayVar(&tf.allowedDNs, "tls-allowed-dn", nil, "admit only clients whose certificate subject matches this `PATTERN` (RFC 4514 form, * wildcards, e.g. 'CN=*,O=Example,C=GB'; repeatable; default: any client the CA signed)")
 	cmd.Flags().BoolVar(&compat, "libvirt-compat", false, "also listen on /run/libvirt/virtlxcd-sock{,-ro} (lxc:///system with no ?socket=)")
 	cmd.Flags().IntVar(&maxClients, "max-clients", libvirtrpc.DefaultMaxConns, "most client connections open at once")
 	return cmd
@@ -66,9 +88,16 @@ func serveSockets(app *App) (rw, ro string) {
 	return filepath.Join(app.Layout.Run, "libvirt-sock"), filepath.Join(app.Layout.Run, "libvirt-sock-ro")
 }
 
-func runServe(app *App, compat bool, maxClients int) error {
+func runServe(app *App, compat bool, maxClients int, tf tlsFlags) error {
 	if maxClients < 1 {
 		return userErrorf("--max-clients %d: want at least 1", maxClients)
+	}
+	var tlsCfg *tls.Config
+	if tf.addr != "" {
+		var err error
+		if tlsCfg, err = libvirtrpc.TLSConfig(tf.ca, tf.cert, tf.key); err != nil {
+			return userErrorf("--listen-tls: %v", err)
+		}
 	}
 	if err := app.Layout.Ensure(); err != nil {
 		return err
@@ -129,6 +158,15 @@ func runServe(app *App, compat bool, maxClients int) error {
 		ls = append(ls, listener{l, p.ro})
 	}
 
+	var tlsL net.Listener
+	if tlsCfg != nil {
+		var err error
+		if tlsL, err = net.Listen("tcp", tf.addr); err != nil {
+			closeAll()
+			return fmt.Errorf("--listen-tls %s: %w", tf.addr, err)
+		}
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	errc := make(chan error, len(ls)+1)
@@ -136,6 +174,10 @@ func runServe(app *App, compat bool, maxClients int) error {
 	go reapSupervisors(ctx)
 	for _, x := range ls {
 		go func() { errc <- srv.Serve(x.l, x.ro) }()
+	}
+	if tlsL != nil {
+		go func() { errc <- srv.ServeTLS(tlsL, tlsCfg, tf.allowedDNs) }()
+		logf("TLS on %s", tlsL.Addr())
 	}
 	logf("listening on %s and %s", rwPath, roPath)
 	sdNotify("READY=1")

@@ -1,0 +1,98 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// freePort returns a port on 127.0.0.1 nobody listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func openssl(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("openssl", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl %v: %v\n%s", args, err, out)
+	}
+}
+
+// makePKI makes a CA, a server certificate for 127.0.0.1 and client
+// certificates in libvirt's pkipath layout: DIR/cacert.pem,
+// DIR/clientcert.pem, DIR/clientkey.pem per client directory.
+func makePKI(t *testing.T, clients map[string]string) (dir string) {
+	t.Helper()
+	requireTool(t, "openssl")
+	dir = t.TempDir()
+	openssl(t, dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "cakey.pem", "-out", "cacert.pem", "-days", "2", "-subj", "/CN=vmlite test CA")
+	openssl(t, dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "serverkey.pem", "-out", "server.csr", "-subj", "/O=vmlite-test/CN=127.0.0.1")
+	if err := os.WriteFile(filepath.Join(dir, "san.ext"), []byte("subjectAltName=IP:127.0.0.1,DNS:localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openssl(t, dir, "x509", "-req", "-in", "server.csr", "-CA", "cacert.pem", "-CAkey", "cakey.pem", "-CAcreateserial", "-out", "servercert.pem", "-days", "2", "-extfile", "san.ext")
+	for name, subj := range clients {
+		cd := filepath.Join(dir, name)
+		if err := os.Mkdir(cd, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		openssl(t, cd, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "clientkey.pem", "-out", "client.csr", "-subj", subj)
+		openssl(t, cd, "x509", "-req", "-in", "client.csr", "-CA", "../cacert.pem", "-CAkey", "../cakey.pem", "-CAcreateserial", "-out", "clientcert.pem", "-days", "2")
+		b, _ := os.ReadFile(filepath.Join(dir, "cacert.pem"))
+		if err := os.WriteFile(filepath.Join(cd, "cacert.pem"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestServeTLS: virsh over lxc+tls:// with libvirt's certificate
+// layout; a client whose DN is not allowed, and one signed by another CA,
+// are refused.
+func TestServeTLS(t *testing.T) {
+	h := newHarness(t)
+	pki := makePKI(t, map[string]string{"alice": "/C=XX/O=vmlite-test/CN=alice", "mallory": "/C=XX/O=vmlite-test/CN=mallory"})
+	other := makePKI(t, map[string]string{"eve": "/C=XX/O=vmlite-test/CN=alice"})
+	port := freePort(t)
+	d := h.serve("--listen-tls", fmt.Sprintf("127.0.0.1:%d", port), "--tls-cacert", pki+"/cacert.pem",
+		"--tls-cert", pki+"/servercert.pem", "--tls-key", pki+"/serverkey.pem", "--tls-allowed-dn", "CN=alice,O=vmlite-test,C=*")
+	name := h.uniqueName("it-rpctls")
+	xml, _ := h.busybox(name, false)
+	h.must("define", xml)
+	uri := func(dir string) string { return fmt.Sprintf("lxc+tls://127.0.0.1:%d/system?pkipath=%s", port, dir) }
+	r := runTool(t, nil, "virsh", "-c", uri(pki+"/alice"), "list", "--all", "--name")
+	if r.code != 0 || !strings.Contains(r.stdout, name) {
+		t.Fatalf("virsh over TLS as alice: %v\ndaemon:\n%s", r, tail(d.log.String()))
+	}
+	// Read-write: alice may start and destroy.
+	if r := runTool(t, nil, "virsh", "-c", uri(pki+"/alice"), "start", name); r.code != 0 {
+		t.Fatalf("start over TLS: %v", r)
+	}
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	if r := runTool(t, nil, "virsh", "-c", uri(pki+"/alice"), "destroy", name); r.code != 0 {
+		t.Fatalf("destroy over TLS: %v", r)
+	}
+	if r := runTool(t, nil, "virsh", "-c", uri(pki+"/mallory"), "list", "--all"); r.code == 0 {
+		t.Errorf("a DN outside the allow-list was served: %v", r)
+	}
+	if r := runTool(t, nil, "virsh", "-c", uri(other+"/eve"), "list", "--all"); r.code == 0 {
+		t.Errorf("a certificate of another CA was served: %v", r)
+	}
+	if !strings.Contains(d.log.String(), "not in the allow-list") {
+		t.Errorf("daemon log does not say why mallory was refused:\n%s", d.log.String())
+	}
+}
