@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
 )
 
 // freePort returns a port on 127.0.0.1 nobody listens on right now.
@@ -94,5 +97,77 @@ func TestServeTLS(t *testing.T) {
 	}
 	if !strings.Contains(d.log.String(), "not in the allow-list") {
 		t.Errorf("daemon log does not say why mallory was refused:\n%s", d.log.String())
+	}
+}
+
+// TestServeSSH: virsh over lxc+ssh:// reaches the daemon through its unix
+// socket (libvirt's ssh transport runs nc on the remote end), against an
+// sshd the test starts on 127.0.0.1 with its own host key, client key and
+// config. The client's known_hosts is /dev/null: root's is not touched.
+func TestServeSSH(t *testing.T) {
+	h := newHarness(t)
+	d := h.serve()
+	requireTool(t, "/usr/sbin/sshd")
+	requireTool(t, "ssh-keygen")
+	requireTool(t, "nc")
+	dir := t.TempDir()
+	for _, k := range []string{"hostkey", "clientkey"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	pub, _ := os.ReadFile(filepath.Join(dir, "clientkey.pub"))
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	cfg := fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s/hostkey
+PidFile %s/sshd.pid
+AuthorizedKeysFile %s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+`, port, dir, dir, dir)
+	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Debian's sshd insists on its privilege separation directory.
+	if _, err := os.Stat("/run/sshd"); os.IsNotExist(err) {
+		if err := os.Mkdir("/run/sshd", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Remove("/run/sshd") })
+	}
+	sshd, sshdLog := startTool(t, nil, "/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	_ = sshd
+	testutil.WaitFor(t, 20*time.Second, "sshd to listen", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	wrapper := filepath.Join(dir, "ssh")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec ssh -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := h.uniqueName("it-rpcssh")
+	xml, _ := h.busybox(name, false)
+	h.must("define", xml)
+	uri := fmt.Sprintf("lxc+ssh://root@127.0.0.1:%d/system?socket=%s&keyfile=%s/clientkey&command=%s&proxy=netcat&no_tty=1", port, d.rw, dir, wrapper)
+	r := runTool(t, nil, "virsh", "-c", uri, "list", "--all", "--name")
+	if r.code != 0 || !strings.Contains(r.stdout, name) {
+		t.Fatalf("virsh over ssh: %v\nsshd:\n%s", r, sshdLog.String())
+	}
+	if r := runTool(t, nil, "virsh", "-c", uri, "start", name); r.code != 0 {
+		t.Fatalf("start over ssh: %v", r)
+	}
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	if r := runTool(t, nil, "virsh", "-c", uri, "destroy", name); r.code != 0 {
+		t.Fatalf("destroy over ssh: %v", r)
 	}
 }
