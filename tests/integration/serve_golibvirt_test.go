@@ -174,13 +174,18 @@ func TestServeNovaReplay(t *testing.T) {
 	if err := l.DomainUndefineFlags(dom, libvirt.DomainUndefineManagedSave|libvirt.DomainUndefineNvram); err != nil {
 		t.Fatalf("undefine: %v", err)
 	}
-	doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive|libvirt.ConnectListDomainsInactive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range doms {
-		if x.Name == name {
-			t.Errorf("%s still listed after undefine", name)
+	// The runtime directory of a guest that just shut down goes a moment
+	// after its state says shut off (the supervisor's teardown).
+	testutil.WaitFor(t, 30*time.Second, name+" to leave the list after undefine", func() bool {
+		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive|libvirt.ConnectListDomainsInactive)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		for _, x := range doms {
+			if x.Name == name {
+				return false
+			}
+		}
+		return true
+	})
 }
