@@ -15,17 +15,6 @@ import (
 	"vmlite/internal/testutil"
 )
 
-// freePort returns a port on 127.0.0.1 nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func openssl(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("openssl", args...)
