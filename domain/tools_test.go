@@ -136,7 +136,9 @@ func TestElementClasses(t *testing.T) {
 		{"unknown share", "", "<lxc:namespace><lxc:sharepid type='pid' value='1'/></lxc:namespace>", "", "unknown element <lxc:sharepid>"},
 		{"sharenet with interface", "", "<devices><interface type='ethernet'/></devices><lxc:namespace><lxc:sharenet type='pid' value='1'/></lxc:namespace>", "", "no interfaces of its own"},
 		{"sharenet with idmap", "", "<idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/></idmap><lxc:namespace><lxc:sharenet type='pid' value='1'/></lxc:namespace>", "", "cannot share a network namespace"},
-		{"disk rejected", "", "<devices><disk type='file'/></devices>", "", "<disk> devices"},
+		{"disk file rejected", "", "<devices><disk type='file'/></devices>", "", "disks other than block devices"},
+		{"disk block applied", "", "<devices><disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='/dev/sdb'/><target dev='sdb' bus='virtio'/></disk></devices>", "/domain/devices/disk/driver,/domain/devices/disk/target/@bus", ""},
+		{"disk without target", "", "<devices><disk type='block'><source dev='/dev/sdb'/></disk></devices>", "", "needs <target dev='sdX'/>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := head + tc.os + "</os>" + tc.body + "</domain>"

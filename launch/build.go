@@ -304,6 +304,15 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, images Im
 			p.Devices = append(p.Devices, plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
 		}
 	}
+	// <disk type='block'>: the host's device as /dev/TARGET, as libvirt's
+	// LXC driver makes it (lxcContainerSetupDisk).
+	for i, d := range x.Devices.Disks {
+		if d.Source == nil || d.Source.Block == nil || d.Target == nil {
+			continue // refused by domain.Parse
+		}
+		xp := fmt.Sprintf("/domain/devices/disk[%d]", i+1)
+		p.Devices = append(p.Devices, plan.Device{HostPath: d.Source.Block.Dev, GuestPath: "/dev/" + d.Target.Dev, XMLPath: xp})
+	}
 }
 
 func buildConsoles(p *plan.Plan, x *libvirtxml.Domain, l state.Layout) {

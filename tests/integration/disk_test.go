@@ -1,0 +1,51 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDiskBlock: <disk type='block' device='disk'> as libvirt's LXC driver
+// does it: the host's block device (a loop device the test makes) appears
+// as /dev/TARGET in the guest, readable through the cgroup device rule.
+func TestDiskBlock(t *testing.T) {
+	for _, idmap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("idmap=%v", idmap), func(t *testing.T) {
+			h := newHarness(t)
+			name := h.uniqueName("it-disk")
+			xml, _ := h.busybox(name, idmap)
+			img := filepath.Join(t.TempDir(), "disk.img")
+			if err := os.WriteFile(img, []byte("vmlite-disk-content"+strings.Repeat("\x00", 1<<20)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("losetup", "--find", "--show", img).Output()
+			if err != nil {
+				t.Fatalf("losetup: %v", err)
+			}
+			dev := strings.TrimSpace(string(out))
+			defer exec.Command("losetup", "-d", dev).Run()
+			b, err := os.ReadFile(xml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			disk := fmt.Sprintf("    <disk type='block' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source dev='%s'/>\n      <target dev='vdb' bus='virtio'/>\n    </disk>\n  </devices>", dev)
+			doc := strings.Replace(string(b), "</devices>", disk, 1)
+			h.must("start", h.writeXML(name, doc))
+			h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+			if got := h.must("exec", name, "--", "head", "-c", "19", "/dev/vdb").stdout; got != "vmlite-disk-content" {
+				t.Errorf("/dev/vdb reads %q", got)
+			}
+			if r := h.run("exec", name, "--", "stat", "-c", "%F", "/dev/vdb"); !strings.Contains(r.stdout, "block") {
+				t.Errorf("/dev/vdb is not a block device: %v", r)
+			}
+			h.must("destroy", name)
+			h.assertGone(name)
+		})
+	}
+}
