@@ -8,7 +8,7 @@ import (
 // status`: dir is its plan's Paths.ProcFS ("" when it opted out).
 func Status(dir, name string) string {
 	if dir == "" {
-		return "the host's (<vmlite:procfs state=\"off\"/>)"
+		return "the host's (<vmlite:procfs state=\"off\"/>, or the /proc server could not start: see the supervisor log)"
 	}
 	l := Layout{Dir: dir}
 	if !l.Alive() {

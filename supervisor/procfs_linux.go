@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"vmlite/plan"
 	"vmlite/procfs"
 )
 
@@ -14,7 +13,17 @@ func (s *Supervisor) attachProcFS() error {
 	}
 	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
 	if err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog); err != nil {
-		return &plan.StepFailure{Step: "start the /proc server", Err: err}
+		// A host without FUSE (no /dev/fuse, a kernel without it) still
+		// runs guests: this one reads the host's files, and says so.
+		s.log.Printf("start the /proc server: %v: the guest reads the host's /proc/meminfo, cpuinfo, ...", err)
+		if lerr := l.Leave(s.p.Name); lerr != nil {
+			s.log.Printf("leave the /proc server: %v", lerr)
+		}
+		// __init binds nothing, plan.json and status say so: the plan
+		// is encoded again from here on.
+		s.p.Paths.ProcFS = ""
+		s.planJSON = nil
+		return nil
 	}
 	if !s.procFSAttached {
 		s.procFSAttached = true

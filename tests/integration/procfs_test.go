@@ -176,6 +176,32 @@ func TestProcFSGuestView(t *testing.T) {
 			t.Errorf("cpuinfo processors and online with a 1-CPU quota: %q", got)
 		}
 	})
+	t.Run("no server", func(t *testing.T) {
+		// A server that cannot mount (here: its mountpoint is a file; on
+		// a host without FUSE: no /dev/fuse) does not keep guests from
+		// starting: they read the host's files, and status says so.
+		h := newHarness(t)
+		if err := os.MkdirAll(filepath.Join(h.root, "run", "procfs"), 0o711); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(h.root, "run", "procfs", "mnt"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		name := h.uniqueName("it-procfs-nosrv")
+		xmlPath, _ := h.procfsGuest(name, true, 64, "")
+		h.must("start", xmlPath)
+		defer h.must("destroy", name)
+		host, _ := os.ReadFile("/proc/meminfo")
+		if got, want := atoiMatch(t, memTotalRe, h.execOut(name, "cat /proc/meminfo"), 1), atoiMatch(t, memTotalRe, string(host), 1); got != want {
+			t.Errorf("guest without a server: MemTotal %d kB, want the host's %d", got, want)
+		}
+		if st := h.must("status", name).stdout; !strings.Contains(st, "could not start") {
+			t.Errorf("status of a guest without a server:\n%s", st)
+		}
+		if sv, _ := os.ReadFile(filepath.Join(h.root, "log", name+".supervisor.log")); !strings.Contains(string(sv), "start the /proc server") {
+			t.Errorf("the supervisor log does not say why:\n%s", sv)
+		}
+	})
 	t.Run("off", func(t *testing.T) {
 		name := h.uniqueName("it-procfs-off")
 		xmlPath, _ := h.procfsGuest(name, true, 64, `<metadata><vmlite:config xmlns:vmlite="urn:vmlite:domain:1"><vmlite:procfs state="off"/></vmlite:config></metadata>`)
