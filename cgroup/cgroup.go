@@ -155,6 +155,8 @@ var (
 	ErrUnsupported = errors.New("limit not supported by this host")
 	// ErrBusy is returned when processes remain in a cgroup that should be empty.
 	ErrBusy = errors.New("cgroup still has processes")
+	// ErrPartition marks a <resource><partition> that cannot be one.
+	ErrPartition = errors.New("not a usable partition")
 )
 
 // Warning is one limit the host cannot enforce, with the reason.
@@ -216,7 +218,7 @@ func RelPath(c plan.Cgroup) (string, error) {
 			return "", fmt.Errorf("cgroup partition %q: %w", part, err)
 		}
 		if domain.IsGuestCgroupName(p) {
-			return "", fmt.Errorf("cgroup partition %q: %q is a guest's cgroup, not a partition: %w", part, p, errdefs.ErrInvalid)
+			return "", fmt.Errorf("cgroup partition %q: %q is a guest's cgroup, not a partition: %w: %w", part, p, ErrPartition, errdefs.ErrInvalid)
 		}
 		elems = append(elems, p)
 	}

@@ -1,9 +1,11 @@
 package cgroup
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
@@ -115,7 +117,39 @@ func (s setter) set(file, value, limit string, wanted bool) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("set %s: %w", limit, err)
+	le := &LimitError{Limit: limit, Value: value, Err: err}
+	if limit == "CPUSet" && (errors.Is(err, syscall.ERANGE) || errors.Is(err, syscall.EINVAL)) {
+		for _, f := range []string{"cpuset.cpus.effective", "cpuset.cpus"} {
+			if v, rerr := readString(filepath.Join(filepath.Dir(s.dir), f)); rerr == nil && strings.TrimSpace(v) != "" {
+				le.Hint = fmt.Sprintf("the host gives guests CPUs %s; choose CPUs among them", strings.TrimSpace(v))
+				break
+			}
+		}
+	}
+	return le
+}
+
+// LimitError is a limit the kernel refused: Limit names the plan.Limits
+// field, Value what was written. With EINVAL or ERANGE it is the user's
+// value (errors.Is(err, errdefs.ErrInvalid)); Hint says what would do.
+type LimitError struct {
+	Limit, Value, Hint string
+	Err                error
+}
+
+func (e *LimitError) Error() string {
+	msg := fmt.Sprintf("set %s to %q: %v", e.Limit, e.Value, e.Err)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
+}
+
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// Is makes a value the kernel refused an errdefs.ErrInvalid.
+func (e *LimitError) Is(target error) bool {
+	return target == errdefs.ErrInvalid && (errors.Is(e.Err, syscall.EINVAL) || errors.Is(e.Err, syscall.ERANGE))
 }
 
 // setFirst writes value to the first of files that exists.

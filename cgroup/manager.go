@@ -131,8 +131,8 @@ func (m *manager) checkNotGuest(dir string) error {
 		return fmt.Errorf("%s/cgroup.procs: %w", dir, err)
 	}
 	if len(pids) > 0 {
-		return fmt.Errorf("cgroup partition %s holds processes %v: it is a guest's cgroup, not a partition; fix: choose a <resource><partition> outside every guest's cgroup: %w",
-			dir, pids, errdefs.ErrInvalid)
+		return fmt.Errorf("cgroup partition %s holds processes %v: it is a guest's cgroup, not a partition; fix: choose a <resource><partition> outside every guest's cgroup: %w: %w",
+			dir, pids, ErrPartition, errdefs.ErrInvalid)
 	}
 	return nil
 }

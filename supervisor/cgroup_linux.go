@@ -33,9 +33,13 @@ func (s *Supervisor) setupCgroup() error {
 			// Create removed what it made; a cgroup that was there (another
 			// guest's) is refused and left alone: no undo to register.
 			se := &plan.StepFailure{Step: "create cgroup", Err: err}
-			if errors.Is(err, errdefs.ErrInvalid) {
+			var le *cgroup.LimitError
+			switch {
+			case errors.Is(err, cgroup.ErrPartition):
 				se.XMLPath, se.User = "/domain/resource/partition", true
-			} else if errors.Is(err, errdefs.ErrAlreadyExists) {
+			case errors.As(err, &le) && errors.Is(err, errdefs.ErrInvalid):
+				se.XMLPath, se.User = limitXPath[le.Limit], true
+			case errors.Is(err, errdefs.ErrInvalid), errors.Is(err, errdefs.ErrAlreadyExists):
 				se.User = true
 			}
 			return se
@@ -61,6 +65,15 @@ func (s *Supervisor) setupCgroup() error {
 		}
 	}
 	return nil
+}
+
+// limitXPath is where each plan.Limits field comes from in the domain XML
+// (launch/limits.go), for the errors of a value the kernel refuses.
+var limitXPath = map[string]string{
+	"MemoryBytes": "/domain/memory", "MemorySoftBytes": "/domain/memtune/soft_limit",
+	"SwapBytes": "/domain/memtune/swap_hard_limit", "CPUShares": "/domain/cputune/shares",
+	"CPUPeriodUS": "/domain/cputune/period", "CPUQuotaUS": "/domain/cputune/quota",
+	"CPUSet": "/domain/vcpu/@cpuset", "BlkioWeight": "/domain/blkiotune/weight",
 }
 
 // attachCgroupFD makes the child be born in the guest's cgroup on cgroup v2
