@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vmlite/domain"
+	"vmlite/image"
 	"vmlite/internal/errdefs"
 	"vmlite/netdef"
 	"vmlite/state"
@@ -17,10 +18,14 @@ import (
 func init() { register(newUndefineCmd) }
 
 const undefineLong = `Remove the stored definition of guest NAME (and its autostart mark). A
-running guest is refused: stop it first. The guest's console log is kept.`
+running guest is refused: stop it first. The guest's console log is kept.
+--remove-storage also removes the guest's own copy-on-write layer (a guest
+from an image: /var/lib/vmlite/layers/NAME) and the clone snapshots no
+other guest uses; the image itself stays (vmlite image rm removes it).`
 
 func newUndefineCmd(app *App) *cobra.Command {
-	return &cobra.Command{
+	var removeStorage bool
+	cmd := &cobra.Command{
 		Use:   "undefine NAME",
 		Short: "Remove a guest definition",
 		Long:  undefineLong,
@@ -61,8 +66,15 @@ func newUndefineCmd(app *App) *cobra.Command {
 			if err := os.Remove(app.Layout.AutostartFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("remove autostart mark of %q: %w", name, err)
 			}
+			if removeStorage {
+				if err := image.NewStore(app.Layout).RemoveGuestLayer(name); err != nil {
+					return fmt.Errorf("undefined %q, but its layer stays: %w", name, err)
+				}
+			}
 			fmt.Fprintf(app.Stdout, "Domain '%s' has been undefined\n", name)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&removeStorage, "remove-storage", false, "also remove the guest's own copy-on-write layer (nothing shared)")
+	return cmd
 }
