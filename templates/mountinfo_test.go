@@ -37,24 +37,9 @@ func TestMountsUnder(t *testing.T) {
 	}
 }
 
-func TestUnescapeMount(t *testing.T) {
-	for in, want := range map[string]string{
-		`/a\040b`:    "/a b",
-		`/a\134b`:    `/a\b`,
-		`/a\011\012`: "/a\t\n",
-		`/a\04`:      `/a\04`,
-		`/a\9999`:    `/a\9999`,
-		`/plain`:     "/plain",
-	} {
-		if got := unescapeMount(in); got != want {
-			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func FuzzMountsUnder(f *testing.F) {
 	f.Add("30 22 0:5 / /t/root/proc rw - proc proc rw\n", "/t/root")
-	f.Add("1 1 1:1 / /a\\040b rw\n", "/a b")
+	f.Add("1 1 1:1 / /a\\040b rw - tmpfs t rw\n", "/a b")
 	f.Fuzz(func(t *testing.T, info, dir string) {
 		got, err := MountsUnder(strings.NewReader(info), dir)
 		if err != nil || dir == "" || !strings.HasPrefix(dir, "/") {
