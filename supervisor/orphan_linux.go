@@ -1,16 +1,13 @@
 package supervisor
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/internal/procstat"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -31,21 +28,8 @@ func InitAlive(st *state.State) bool {
 
 // ProcStart returns a process's start time in clock ticks since boot.
 func ProcStart(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces and parentheses: fields
-	// are counted after its closing parenthesis.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
-	}
-	fields := strings.Fields(string(b[i+1:]))
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
-	}
-	return strconv.ParseUint(fields[19], 10, 64) // field 22 overall
+	st, err := procstat.Read(pid)
+	return st.StartTime, err
 }
 
 // CleanupOrphan stops the guest of a dead supervisor and removes what it
@@ -90,11 +74,7 @@ func WaitExit(pid int, limit time.Duration) {
 	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return
-		}
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
+		if st, err := procstat.Read(pid); err != nil || st.Zombie() {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
