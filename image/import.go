@@ -310,9 +310,7 @@ func (s *Store) ImportRootfsTarball(path, name string) (Image, error) {
 func DefaultName(path string) string {
 	b := filepath.Base(filepath.Clean(path))
 	for _, ext := range []string{".gz", ".tgz", ".xz", ".txz", ".zst", ".tzst", ".tar"} {
-		if strings.HasSuffix(b, ext) {
-			b = strings.TrimSuffix(b, ext)
-		}
+		b = strings.TrimSuffix(b, ext)
 	}
 	return b
 }

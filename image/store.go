@@ -333,7 +333,7 @@ func CheckName(name string) error {
 		}
 	}
 	if strings.HasPrefix(name, "-") || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
-		return fmt.Errorf("image name %q: %w: it may not start with - or / or contain ..", name, errdefs.ErrInvalid)
+		return fmt.Errorf("image name %q: %w: it may not start with - or / or contain \"..\"", name, errdefs.ErrInvalid)
 	}
 	return nil
 }

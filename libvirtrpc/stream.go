@@ -6,10 +6,6 @@ import (
 	"sync"
 )
 
-// streamChunk is the most a STREAM packet carries
-// (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX).
-const streamChunk = 256 << 10
-
 // stream is an open virStream: a console, here. Data from the client is
 // written to rw in the reader's order; data from rw goes out as
 // STREAM/CONTINUE packets of the call that opened it.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"vmlite/cgroup"
 	"vmlite/domain"
@@ -29,7 +28,6 @@ type rpcBackend struct {
 	// xmlDir holds the XML of RPC define/create calls (a file argument,
 	// as the CLI takes it); a transient guest's file stays for its reboots.
 	xmlDir string
-	mu     sync.Mutex
 }
 
 func newRPCBackend(app *App) (*rpcBackend, error) {
