@@ -5,6 +5,9 @@ import "encoding/json"
 // The sync protocol between the supervisor and `vmlite __init` runs over a
 // unix SOCK_SEQPACKET socketpair (fd plan.InitSyncFD in the child). One JSON
 // message per packet; message boundaries and EOF come from the socket type.
+// A message bigger than a packet may be (a plan with a huge <description>
+// or a thousand interfaces) travels in a sealed memfd, passed as the last
+// SCM_RIGHTS fd of a packet that reads "memfd" (Send and Recv do it).
 //
 //	supervisor                               __init (blocked reading fd 3)
 //	   clone(namespaces) ------------------>

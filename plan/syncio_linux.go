@@ -34,6 +34,17 @@ func Send(f *os.File, m Message, fds ...int) error {
 	if err != nil {
 		return fmt.Errorf("encode sync message: %w", err)
 	}
+	if len(b) > inlineMax {
+		// More than a socket buffer takes in one packet (a plan with a
+		// thousand interfaces, a huge <description>): the message goes in
+		// a sealed memfd, the last of the rights, and the packet says so.
+		mfd, err := sealedMemfd(b)
+		if err != nil {
+			return fmt.Errorf("send sync message %s (%d bytes): %w", m.Type, len(b), err)
+		}
+		defer unix.Close(mfd)
+		b, fds = []byte(memfdMarker), append(fds[:len(fds):len(fds)], mfd)
+	}
 	var oob []byte
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
@@ -42,6 +53,62 @@ func Send(f *os.File, m Message, fds ...int) error {
 		return fmt.Errorf("send sync message %s: %w", m.Type, &os.SyscallError{Syscall: "sendmsg", Err: err})
 	}
 	return nil
+}
+
+// inlineMax is the largest message sent inline: well below the default
+// socket buffer (net.core.wmem_default, 208 KiB), which bounds a packet.
+const inlineMax = 64 << 10
+
+// memfdMarker is the packet of a message that travels in a memfd. It is
+// not JSON, so it cannot be mistaken for an inline message.
+const memfdMarker = "memfd"
+
+// maxMemfdMessage bounds what Recv reads from a memfd.
+const maxMemfdMessage = 1 << 30
+
+// sealedMemfd returns a memfd holding b, sealed against any change.
+func sealedMemfd(b []byte) (int, error) {
+	fd, err := unix.MemfdCreate("vmlite-sync", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "memfd_create", Err: err}
+	}
+	for off := 0; off < len(b); {
+		n, err := unix.Pwrite(fd, b[off:], int64(off))
+		if err != nil {
+			unix.Close(fd)
+			return -1, &os.SyscallError{Syscall: "pwrite", Err: err}
+		}
+		off += n
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		unix.Close(fd)
+		return -1, &os.SyscallError{Syscall: "fcntl F_ADD_SEALS", Err: err}
+	}
+	return fd, nil
+}
+
+// readMemfd reads a sealed memfd's whole content.
+func readMemfd(fd int) ([]byte, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &os.SyscallError{Syscall: "fstat", Err: err}
+	}
+	if st.Size < 0 || st.Size > maxMemfdMessage {
+		return nil, fmt.Errorf("sync message of %d bytes", st.Size)
+	}
+	b := make([]byte, st.Size)
+	for off := 0; off < len(b); {
+		n, err := unix.Pread(fd, b[off:], int64(off))
+		if err != nil {
+			return nil, &os.SyscallError{Syscall: "pread", Err: err}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("sync memfd: %d of %d bytes", off, len(b))
+		}
+		off += n
+	}
+	return b, nil
 }
 
 // Recv reads one message and any fds that came with it. io.EOF means the
@@ -64,8 +131,21 @@ func Recv(f *os.File) (Message, []int, error) {
 		if err != nil {
 			return Message{}, nil, fmt.Errorf("parse sync control message: %w", err)
 		}
+		msg := buf[:n]
+		if string(msg) == memfdMarker {
+			if len(fds) == 0 {
+				return Message{}, nil, fmt.Errorf("decode sync message: a memfd message without its memfd")
+			}
+			mfd := fds[len(fds)-1]
+			fds = fds[:len(fds)-1]
+			msg, err = readMemfd(mfd)
+			unix.Close(mfd)
+			if err != nil {
+				return Message{}, fds, fmt.Errorf("receive sync message: %w", err)
+			}
+		}
 		var m Message
-		if err := json.Unmarshal(buf[:n], &m); err != nil {
+		if err := json.Unmarshal(msg, &m); err != nil {
 			return Message{}, fds, fmt.Errorf("decode sync message: %w", err)
 		}
 		return m, fds, nil

@@ -51,3 +51,27 @@ func TestLimitUserErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestHugePlanStarts: a plan bigger than a socket packet (a 4 MiB
+// <description>) reaches the guest's set-up (through a
+// memfd) and the guest runs; it used to fail at start with "sendmsg:
+// message too long".
+func TestHugePlanStarts(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("huge")
+	x, _ := h.busybox(name, false)
+	raw, err := os.ReadFile(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := "<description>" + strings.Repeat("d", 4<<20) + "</description>"
+	raw = bytes.Replace(raw, []byte("</name>"), []byte("</name>\n  "+desc), 1)
+	if err := os.WriteFile(x, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.must("start", x)
+	h.waitState(name, "running")
+	if r := h.must("exec", name, "--", "echo", "alive"); !strings.Contains(r.stdout, "alive") {
+		t.Errorf("exec in the guest with a huge plan: %v", r)
+	}
+}
