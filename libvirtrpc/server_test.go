@@ -4,11 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"vmlite/internal/testutil"
 )
@@ -249,4 +252,46 @@ func TestConnectionLimitAndStalledClient(t *testing.T) {
 	if _, err := nc.Read(make([]byte, 1)); err == nil {
 		t.Error("a connection over the limit was served")
 	}
+}
+
+// TestNoGoroutineGrowth: 50 clients at once listing and looking up, then
+// gone: the server's goroutines return to their count before.
+func TestNoGoroutineGrowth(t *testing.T) {
+	ts := startServer(t, 0)
+	ts.fake.add("g", true)
+	warm := dial(t, ts.rw)
+	if _, _, err := warm.ConnectListAllDomains(1, 0); err != nil {
+		t.Fatal(err)
+	}
+	base := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(ts.rw), dialers.WithLocalTimeout(10*time.Second)))
+			if err := l.ConnectToURI(libvirt.ConnectURI("lxc:///system")); err != nil {
+				errs <- err
+				return
+			}
+			defer l.Disconnect()
+			for j := 0; j < 20; j++ {
+				if _, _, err := l.ConnectListAllDomains(1, 0); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := l.DomainLookupByName("g"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("client: %v", err)
+	}
+	testutil.WaitFor(t, 20*time.Second, "goroutines back to the baseline", func() bool { return runtime.NumGoroutine() <= base })
 }
