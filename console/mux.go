@@ -47,12 +47,12 @@
 // frees no room for LosslessStall is disconnected (it exits 1: it knows it
 // lost output) and the console flows again.
 //
-// Cost (measured by TestIdleConsoleCost): an idle console (no client) is two
-// goroutines (pump, accept loop) and about 6 KiB, mostly their stacks (the
-// pump's read buffer comes from a pool while output flows), plus the ring,
-// which grows with the output up to RingBytes (about 137 KiB in all when
-// full). Each attached client adds two goroutines and under 10 KiB while
-// idle, plus its queue while behind.
+// Cost (measured by TestIdleConsoleCost; figures in bench/README.md,
+// Console): an idle console (no client) is two goroutines (pump, accept
+// loop), mostly their stacks (the pump's read buffer comes from a pool
+// while output flows), plus the ring, which grows with the output up to
+// RingBytes. Each attached client adds two goroutines while idle, plus its
+// queue while behind.
 //
 // Throughput: a burst of output is read in batches of up to pumpBufSize
 // (readBatches). The pump writes each batch straight to the socket of every

@@ -78,7 +78,7 @@ func lookupID(file, name string) (int, int, error) {
 // slaves, the sync socket (its closing tells the supervisor exec succeeded)
 // and anything inherited by accident. Leaking a host fd into the guest is an
 // escape (CVE-2024-21626).
-func (g *guest) closeExtraFDs(_ *os.File) error {
+func (g *guest) closeExtraFDs() error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return stepErr("close inherited fds", "", &os.SyscallError{Syscall: "close_range", Err: err})
 	}

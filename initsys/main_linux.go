@@ -109,7 +109,7 @@ func run(sync *os.File) (err error) {
 	if err := g.switchUser(); err != nil {
 		return err
 	}
-	if err := g.closeExtraFDs(sync); err != nil {
+	if err := g.closeExtraFDs(); err != nil {
 		return err
 	}
 	if err := plan.Send(sync, plan.Message{Type: plan.MsgReady}); err != nil {

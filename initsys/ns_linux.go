@@ -32,7 +32,8 @@ func (g *guest) loopbackUp() error {
 		return nil // the namespace and its lo are another's (<lxc:sharenet>)
 	}
 	// Two ioctls on a datagram socket, not netlink: the netlink package
-	// builds a handle and dumps the link (about 2% of an __init start).
+	// builds a handle and dumps the link, a visible share of an __init
+	// start (bench/README.md).
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return stepErr("bring up lo", "", &os.SyscallError{Syscall: "socket", Err: err})

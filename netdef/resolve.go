@@ -9,14 +9,15 @@ import (
 )
 
 // Names gives launch.Build the generated names and MACs (HostLinkName and
-// GuestMAC) through the small interface plan declares for them, so that
-// plan does not import netdef.
+// GuestMAC) through the small interface launch declares for them (Namer),
+// so that launch does not import netdef.
 type Names struct{}
 
-// HostLinkName is HostLinkName.
+// HostLinkName names a guest interface's host end (the package function).
 func (Names) HostLinkName(guest string, index int) string { return HostLinkName(guest, index) }
 
-// GuestMAC is GuestMAC.
+// GuestMAC gives an interface without <mac> its stable address (the
+// package function).
 func (Names) GuestMAC(uuid string, index int) string { return GuestMAC(uuid, index) }
 
 // Resolver attaches guests' interfaces to the managed networks of a

@@ -18,8 +18,8 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 // files describe processes that do not survive a host crash, so there is
 // nothing to make durable (a stale or empty file after a crash is cleaned
 // up like any other stale state); the rename alone keeps readers from
-// seeing a partial file. The fsyncs sat on the start path: 8 of them, 0.5
-// to 36 ms each when other work loads the disk (bench/README.md).
+// seeing a partial file. The fsyncs sat on the start path, and each can
+// take long when other work loads the disk (bench/README.md).
 func WriteRuntimeFile(path string, data []byte, mode os.FileMode) error {
 	return writeAtomic(path, data, mode, false)
 }

@@ -18,6 +18,7 @@
 //	/run/vmlite/guests/NAME/plan.json    the launch plan the guest runs with
 //	/run/vmlite/guests/NAME/domain.xml   the live domain XML (dumpxml of a running guest)
 //	/run/vmlite/guests/NAME/root/        where the guest's root is attached (in its own mount namespace)
+//	/run/vmlite/guests/NAME/limits.json  limits changed live (setmem, memtune, schedinfo; cgroup.LiveFile)
 //	/run/vmlite/networks/NAME/           a running network's state (package netdef)
 //	/run/vmlite/sv-ID-N.sock             a shared supervisor with room for guests (ID: the binary's)
 //	/run/vmlite/supervisors.lock         serialises starting shared supervisors
@@ -25,6 +26,7 @@
 //	/var/log/vmlite/supervisors.log      shared supervisors' own stderr
 //	/run/vmlite/procfs/                  the host-wide /proc server (package procfs: its locks, registry, mount)
 //	/var/log/vmlite/procfs.log           the /proc server's own diagnostics
+//	/run/vmlite-idmap/                   host ids held by running guests, whatever --root says (package uidmap)
 //
 // With --root DIR the three trees become DIR/lib, DIR/log and DIR/run.
 //

@@ -17,8 +17,8 @@ const selfExe = "/proc/self/exe"
 var initBinMu sync.Mutex
 
 // initExecutable returns what a guest's __init is cloned from: the small
-// embedded vmlite-init (cmd/vmlite-init: about 6 ms of CPU less per start
-// than `vmlite __init`), written once per vmlite build into the runtime
+// embedded vmlite-init (cmd/vmlite-init: cheaper to start than `vmlite
+// __init`, bench/README.md), written once per vmlite build into the runtime
 // tree runRoot, or this binary itself when the build embeds none or the
 // file cannot be written.
 func (s *Supervisor) initExecutable() string {

@@ -87,7 +87,7 @@ func newSupervisor(p *plan.Plan) *Supervisor {
 	}
 }
 
-// writeState records st in state.json; mu must be held.
+// writeStateLocked records st in state.json; mu must be held.
 func (s *Supervisor) writeStateLocked() {
 	err := state.WriteRuntime(s.p.Paths.StateFile, &s.st)
 	if err == nil {

@@ -1,4 +1,4 @@
-// Command vmlite is one binary with three roles. The hidden roles are
+// Command vmlite is one binary with several roles. The hidden roles are
 // dispatched first, explicitly, never from init():
 //
 //	vmlite __supervise   one per running guest, detached (package supervisor)

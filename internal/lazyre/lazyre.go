@@ -3,8 +3,9 @@
 // Every vmlite process runs the package initialisers of the whole binary:
 // the CLI, each guest's supervisor and each guest's __init. A package-level
 // regexp.MustCompile costs that compile in all of them, and counted
-// repetitions ({0,63}) make it expensive: the validation regexps were about
-// 15% of the CPU time of starting `vmlite __init` (perf, see bench/README.md).
+// repetitions ({0,63}) make it expensive: the validation regexps were a
+// large share of the CPU time of starting `vmlite __init` (perf, see
+// bench/README.md).
 // Only the CLI ever matches them.
 package lazyre
 
