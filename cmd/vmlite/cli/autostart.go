@@ -1,20 +1,14 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"vmlite/netdef"
-	"vmlite/supervisor"
+	"vmlite/service"
 )
 
 func init() {
@@ -33,22 +27,12 @@ vmlite.service unit runs at host boot; --disable removes the mark.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if _, _, err := app.loadDefinition(name); err != nil {
+			if err := app.Svc().SetAutostart(app.ctx(), name, !disable); err != nil {
 				return err
 			}
-			mark := app.Layout.AutostartFile(name)
 			if disable {
-				if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("remove autostart mark: %w", err)
-				}
 				fmt.Fprintf(app.Stdout, "Domain '%s' unmarked as autostarted\n", name)
 				return nil
-			}
-			if err := app.Layout.Ensure(); err != nil {
-				return err
-			}
-			if err := os.WriteFile(mark, nil, 0o644); err != nil {
-				return fmt.Errorf("write autostart mark: %w", err)
 			}
 			fmt.Fprintf(app.Stdout, "Domain '%s' marked as autostarted\n", name)
 			return nil
@@ -68,25 +52,14 @@ the rest still start; the exit status is 1 if any failed. The vmlite.service
 unit runs this at host boot.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var failed []string
-			if err := netdef.StartAutostart(app.Layout); err != nil {
-				fmt.Fprintf(app.Stderr, "vmlite: networks: %v\n", err)
-				failed = append(failed, "networks")
-			}
-			names, _ := filepath.Glob(filepath.Join(filepath.Dir(app.Layout.AutostartFile("x")), "*"))
-			sort.Strings(names)
-			for _, m := range names {
-				name := filepath.Base(m)
-				if g, err := app.lookupGuest(name); err == nil && g.Running {
-					continue
-				}
-				if err := runStart(app, name, false); err != nil {
-					fmt.Fprintf(app.Stderr, "vmlite: %s: %v\n", name, err)
-					failed = append(failed, name)
-				}
+			failed := app.Svc().StartAutostarted(app.ctx(), func(res *service.Started) {
+				app.printWarnings(res.Warnings)
+			})
+			for _, name := range sortedKeys(failed) {
+				fmt.Fprintf(app.Stderr, "vmlite: %s: %v\n", name, failed[name])
 			}
 			if len(failed) > 0 {
-				return fmt.Errorf("could not start: %s", strings.Join(failed, ", "))
+				return fmt.Errorf("could not start: %s", failed)
 			}
 			return nil
 		},
@@ -103,40 +76,34 @@ does, and kill what is still running after --timeout. Returns when all are
 gone. The vmlite.service unit runs this at host shutdown.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rows, err := app.listGuests(false)
+			var mu sync.Mutex
+			failed, err := app.Svc().StopAll(app.ctx(), timeout, func(name string) {
+				mu.Lock()
+				defer mu.Unlock()
+				fmt.Fprintf(app.Stdout, "Guest %s stopped\n", name)
+			})
 			if err != nil {
 				return err
 			}
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			var failed []string
-			for _, r := range rows {
-				wg.Add(1)
-				go func(name string, orphaned bool) {
-					defer wg.Done()
-					var err error
-					if orphaned {
-						err = app.stopOrphan(name)
-					} else {
-						_, err = app.call(name, supervisor.Request{Op: supervisor.OpStop, Timeout: timeout})
-					}
-					mu.Lock()
-					defer mu.Unlock()
-					if err != nil && !errors.Is(err, errNotOrphan) {
-						failed = append(failed, name)
-						fmt.Fprintf(app.Stderr, "vmlite: %s: %v\n", name, err)
-						return
-					}
-					fmt.Fprintf(app.Stdout, "Guest %s stopped\n", name)
-				}(r.Name, r.State == "orphaned")
+			for _, name := range sortedKeys(failed) {
+				fmt.Fprintf(app.Stderr, "vmlite: %s: %v\n", name, failed[name])
 			}
-			wg.Wait()
 			if len(failed) > 0 {
-				return fmt.Errorf("could not stop: %s", strings.Join(failed, ", "))
+				return fmt.Errorf("could not stop: %s", failed)
 			}
 			return nil
 		},
 	}
 	secondsVar(cmd.Flags(), &timeout, "timeout", 60*time.Second, "graceful stop bound for each guest (seconds, or a duration such as 2m)")
 	return cmd
+}
+
+// sortedKeys is f's names in order.
+func sortedKeys(f service.Failures) []string {
+	names := make([]string, 0, len(f))
+	for n := range f {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -6,6 +6,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vmlite/internal/errdefs"
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -32,6 +34,8 @@ type App struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// svc does every operation on guests and networks (see Svc).
+	svc *service.Service
 	// exitCode lets a command (exec) pass through a status of its own.
 	exitCode *int
 }
@@ -107,6 +111,19 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	return ExitError
 }
+
+// Svc is the service on a's layout, which does every operation on guests
+// and networks.
+func (a *App) Svc() *service.Service {
+	if a.svc == nil || a.svc.Layout() != a.Layout {
+		a.svc = service.New(service.Options{Layout: a.Layout})
+	}
+	return a.svc
+}
+
+// ctx is the context of the service calls: the CLI has no deadline of its
+// own (a stop is bounded by its --timeout).
+func (a *App) ctx() context.Context { return context.Background() }
 
 // exitError carries an exit status chosen by a command.
 type exitError struct {

@@ -114,7 +114,7 @@ func (a *App) consoleSocket(name, dev string) (string, error) {
 	if !consoleDevRE.MatchString(dev) {
 		return "", fmt.Errorf("%w: --devname %q: want consoleN (console0, console1 and so on)", errdefs.ErrInvalid, dev)
 	}
-	g, err := a.requireRunning(name)
+	g, err := a.Svc().Running(a.ctx(), name)
 	if err != nil {
 		return "", err
 	}

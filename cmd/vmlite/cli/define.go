@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/domain"
 )
 
 func init() { register(newDefineCmd) }
@@ -26,14 +24,15 @@ func newDefineCmd(app *App) *cobra.Command {
 		Long:  defineLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			d, err := app.parseDomainFile(args[0])
+			b, err := app.readDomainFile(args[0])
 			if err != nil {
 				return err
 			}
-			if err := domain.NewStore(app.Layout).Save(d); err != nil {
+			res, err := app.Svc().Define(app.ctx(), displayName(args[0]), b)
+			if err := app.reportParse(args[0], res.Warnings, err); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "Domain '%s' defined from %s (uuid %s)\n", d.XML.Name, displayName(args[0]), d.XML.UUID)
+			fmt.Fprintf(app.Stdout, "Domain '%s' defined from %s (uuid %s)\n", res.Name, displayName(args[0]), res.UUID)
 			return nil
 		},
 	}

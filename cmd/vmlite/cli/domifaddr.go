@@ -1,18 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/internal/errdefs"
-	"vmlite/netdef"
-	"vmlite/plan"
-	"vmlite/state"
 )
 
 func init() { register(newDomIfAddrCmd) }
@@ -28,7 +20,7 @@ network namespace (so addresses the guest configured itself, with DHCP for
 example, are shown too). IPv6 link-local addresses are left out.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addrs, err := guestAddresses(app.Layout, args[0], iface)
+			addrs, err := app.Svc().InterfaceAddresses(app.ctx(), args[0], iface)
 			if err != nil {
 				return err
 			}
@@ -47,43 +39,4 @@ example, are shown too). IPv6 link-local addresses are left out.`,
 	}
 	cmd.Flags().StringVar(&iface, "interface", "", "only the guest interface NAME (eth0)")
 	return cmd
-}
-
-// guestAddresses reads the addresses of guest name's interfaces (those of
-// its launch plan, or only iface) from its running init's namespace.
-func guestAddresses(l state.Layout, name, iface string) ([]netdef.IfaceAddr, error) {
-	st, err := state.Read(l.StateFile(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(l.DomainFile(name)); err == nil {
-			return nil, fmt.Errorf("guest %q: %w", name, errdefs.ErrNotRunning)
-		}
-		return nil, fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if st.InitPID <= 0 || st.Status != state.Running {
-		return nil, fmt.Errorf("guest %q is %s: %w", name, st.Status, errdefs.ErrNotRunning)
-	}
-	b, err := os.ReadFile(l.PlanFile(name))
-	if err != nil {
-		return nil, fmt.Errorf("guest %q: read launch plan: %w", name, err)
-	}
-	p, err := plan.Unmarshal(b)
-	if err != nil {
-		return nil, fmt.Errorf("guest %q: %w", name, err)
-	}
-	var names []string
-	for _, in := range p.Interfaces {
-		if iface == "" || in.GuestName == iface {
-			names = append(names, in.GuestName)
-		}
-	}
-	if iface != "" && len(names) == 0 {
-		return nil, fmt.Errorf("guest %q has no interface %q: %w", name, iface, errdefs.ErrNotFound)
-	}
-	if len(names) == 0 {
-		return nil, nil // no interfaces of its own: nothing to list
-	}
-	return netdef.GuestAddresses(st.InitPID, names)
 }

@@ -1,16 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"vmlite/domain"
-	"vmlite/internal/errdefs"
-	"vmlite/state"
 )
 
 func init() { register(newDumpXMLCmd) }
@@ -34,7 +29,7 @@ func newDumpXMLCmd(app *App) *cobra.Command {
 		Long:  dumpxmlLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			b, err := dumpXML(app, args[0], inactive)
+			b, err := app.Svc().DumpXML(app.ctx(), args[0], inactive)
 			if err != nil {
 				return err
 			}
@@ -46,47 +41,10 @@ func newDumpXMLCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-// dumpXML is the libvirt-normalised XML of name: the live XML of a running
-// guest (with its id and consoles), else, or with inactive, the stored
-// definition.
-func dumpXML(app *App, name string, inactive bool) ([]byte, error) {
-	if err := domain.CheckName(name); err != nil {
-		return nil, err
-	}
-	if !inactive {
-		path := app.Layout.LiveXML(name)
-		b, err := os.ReadFile(path)
-		if err == nil {
-			d, _, err := domain.Parse(path, b)
-			if err != nil {
-				return nil, fmt.Errorf("live XML of %q: %w", name, err)
-			}
-			var live *domain.Live
-			if st, err := state.Read(app.Layout.StateFile(name)); err == nil && st.Status == state.Running {
-				live = &domain.Live{ID: st.InitPID, ConsolePTYs: st.ConsolePTYs}
-			}
-			return d.LibvirtXML(live)
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read live XML of %q: %w", name, err)
-		}
-	}
-	d, err := domain.NewStore(app.Layout).Load(name)
-	if err != nil {
-		if inactive && errors.Is(err, errdefs.ErrNotFound) {
-			if _, serr := os.Stat(app.Layout.LiveXML(name)); serr == nil {
-				return nil, fmt.Errorf("guest %q is transient: %w: it has no stored definition (drop --inactive)", name, errdefs.ErrNotFound)
-			}
-		}
-		return nil, err
-	}
-	return d.LibvirtXML(nil)
-}
-
 // currentDomain is what dumpxml prints, parsed: the live definition of a
 // running guest, else the stored one.
 func (a *App) currentDomain(name string) (*domain.Domain, error) {
-	b, err := dumpXML(a, name, false)
+	b, err := a.Svc().DumpXML(a.ctx(), name, false)
 	if err != nil {
 		return nil, err
 	}

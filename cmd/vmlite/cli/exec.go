@@ -72,7 +72,7 @@ const (
 
 // execIn runs argv in the guest and returns its exit status.
 func (a *App) execIn(name string, argv []string, user string, mode ttyMode) (int, error) {
-	g, err := a.requireRunning(name)
+	g, err := a.Svc().Running(a.ctx(), name)
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"vmlite/cgroup"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -160,30 +162,45 @@ func TestLiveLimitsUserErrors(t *testing.T) {
 	}
 }
 
-func TestApplySched(t *testing.T) {
+// TestParseSchedSets: --set KEY=VALUE lists become the service's change;
+// the values not named stay nil (unchanged).
+func TestParseSchedSets(t *testing.T) {
+	show := func(c service.SchedChange) string {
+		var parts []string
+		if c.Shares != nil {
+			parts = append(parts, fmt.Sprintf("shares=%d", *c.Shares))
+		}
+		if c.PeriodUS != nil {
+			parts = append(parts, fmt.Sprintf("period=%d", *c.PeriodUS))
+		}
+		if c.QuotaUS != nil {
+			parts = append(parts, fmt.Sprintf("quota=%d", *c.QuotaUS))
+		}
+		return strings.Join(parts, " ")
+	}
 	tests := []struct {
 		sets []string
-		want plan.Limits
+		want string
 		bad  bool
 	}{
-		{sets: []string{"cpu_shares=512"}, want: plan.Limits{CPUShares: 512, CPUQuotaUS: 1}},
-		{sets: []string{"period=50000, quota=25000"}, want: plan.Limits{CPUPeriodUS: 50000, CPUQuotaUS: 25000}},
-		{sets: []string{"vcpu_quota=-1"}, want: plan.Limits{}},
+		{sets: []string{"cpu_shares=512"}, want: "shares=512"},
+		{sets: []string{"period=50000, quota=25000"}, want: "period=50000 quota=25000"},
+		{sets: []string{"vcpu_quota=-1"}, want: "quota=-1"},
 		{sets: []string{"quota"}, bad: true},
 		{sets: []string{"quota=x"}, bad: true},
 		{sets: []string{"shares=-2"}, bad: true},
 		{sets: []string{"emulator_period=1"}, bad: true},
 	}
 	for _, tc := range tests {
-		got, err := applySched(plan.Limits{CPUQuotaUS: 1}, tc.sets)
+		got, err := parseSchedSets(tc.sets)
 		if tc.bad {
 			if err == nil {
-				t.Errorf("applySched(%q) succeeded", tc.sets)
+				t.Errorf("parseSchedSets(%q) succeeded", tc.sets)
 			}
 			continue
 		}
-		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("applySched(%q) = %+v, %v; want %+v", tc.sets, got, err, tc.want)
+		if err != nil || show(got) != tc.want {
+			t.Errorf("parseSchedSets(%q) = %s, %v; want %s", tc.sets, show(got), err, tc.want)
 		}
 	}
 }

@@ -2,17 +2,13 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -76,58 +72,18 @@ func newListCmd(app *App) *cobra.Command {
 
 // listGuests collects running (and orphaned) guests, plus defined ones with all.
 func (a *App) listGuests(all bool) ([]listEntry, error) {
-	names := map[string]bool{}
-	ents, err := os.ReadDir(a.Layout.GuestsRunDir())
-	if errors.Is(err, fs.ErrPermission) {
-		// The runtime tree is root's (traversable, not listable): an empty
-		// table would say "nothing runs", which is not what we know.
-		return nil, fmt.Errorf("listing guests needs root: %s is root's; run `sudo vmlite list`: %w", a.Layout.GuestsRunDir(), err)
-	}
-	for _, e := range ents {
-		if e.IsDir() {
-			names[e.Name()] = true
-		}
-	}
-	if all {
-		if ents, err := os.ReadDir(a.Layout.DomainsDir()); err == nil {
-			for _, e := range ents {
-				if n, ok := strings.CutSuffix(e.Name(), ".xml"); ok && !strings.HasPrefix(n, ".") {
-					names[n] = true
-				}
-			}
-		}
+	ds, err := a.Svc().List(a.ctx(), service.ListOptions{All: all})
+	if err != nil {
+		return nil, err
 	}
 	var rows []listEntry
-	for n := range names {
-		g, err := a.lookupGuest(n)
-		if err != nil {
-			continue // a runtime dir vanishing under us: it just stopped
-		}
-		r := listEntry{Name: n, Defined: g.Defined, State: state.Shutoff}
-		_, aerr := os.Stat(a.Layout.AutostartFile(n))
-		r.Autostart = aerr == nil
-		switch {
-		case g.Running && g.State != nil:
-			r.State, r.InitPID = g.State.Status, g.State.InitPID
-			if !g.State.StartedAt.IsZero() {
-				d := time.Since(g.State.StartedAt)
-				r.Uptime, r.UptimeSec = d.Round(time.Second).String(), d.Seconds()
-			}
-		case g.Running:
-			r.State = state.Starting
-		case g.Orphaned:
-			r.State, r.Reason = state.Orphaned, "supervisor died"
-			if g.State != nil {
-				r.InitPID = g.State.InitPID
-			}
-		case g.State != nil:
-			r.State, r.Reason = g.State.Status, g.State.Reason
-		}
-		if !all && !g.Running && !g.Orphaned {
-			continue
+	for _, d := range ds {
+		r := listEntry{Name: d.Name, State: d.State, Reason: d.Reason, InitPID: d.ID, Defined: d.Persistent, Autostart: d.Autostart}
+		if !d.StartedAt.IsZero() {
+			up := time.Since(d.StartedAt)
+			r.Uptime, r.UptimeSec = up.Round(time.Second).String(), up.Seconds()
 		}
 		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows, nil
 }

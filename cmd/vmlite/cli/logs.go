@@ -48,7 +48,7 @@ func (a *App) runLogs(name string, follow bool) error {
 	path := l.ConsoleLog(name)
 	// A guest with a log is known even if nothing else of it is left (a
 	// transient guest that stopped).
-	if _, err := a.lookupGuest(name); err != nil && (!errors.Is(err, errdefs.ErrNotFound) || !anyExists(path, console.RotatedPath(path))) {
+	if _, err := a.Svc().Lookup(a.ctx(), name); err != nil && (!errors.Is(err, errdefs.ErrNotFound) || !anyExists(path, console.RotatedPath(path))) {
 		return err
 	}
 	t := &logTail{path: path, out: a.Stdout}

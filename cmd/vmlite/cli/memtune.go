@@ -5,10 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"libvirt.org/go/libvirtxml"
 
-	"vmlite/cgroup"
-	"vmlite/plan"
+	"vmlite/service"
 )
 
 func init() { register(newMemtuneCmd) }
@@ -39,14 +37,11 @@ func newMemtuneCmd(app *App) *cobra.Command {
 		Long:  memtuneLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			type change struct {
+			var change service.MemoryChange
+			for _, c := range []struct {
 				flag, val string
-				set       bool
-				bytes     uint64
-			}
-			changes := []*change{{flag: "hard-limit", val: hard}, {flag: "soft-limit", val: soft}, {flag: "swap-hard-limit", val: swap}}
-			changing := false
-			for _, c := range changes {
+				dst       **uint64
+			}{{"hard-limit", hard, &change.Hard}, {"soft-limit", soft, &change.Soft}, {"swap-hard-limit", swap, &change.SwapHard}} {
 				if !cmd.Flags().Changed(c.flag) {
 					continue
 				}
@@ -54,55 +49,19 @@ func newMemtuneCmd(app *App) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--%s: %w", c.flag, err)
 				}
-				c.set, c.bytes, changing = true, v, true
+				*c.dst = &v
 			}
-			live, stored, err := sc.targets(app, args[0])
+			affect, err := sc.affect()
 			if err != nil {
 				return err
 			}
-			if !changing {
-				if live != nil {
-					printMemtune(app.Stdout, live.limits)
-				} else {
-					printMemtune(app.Stdout, storedMemtune(stored.x()))
-				}
-				return nil
+			m, ws, err := app.Svc().MemoryTune(app.ctx(), args[0], change, affect)
+			app.printNotes(ws)
+			if err != nil {
+				return err
 			}
-			apply := func(l *plan.Limits) {
-				for i, dst := range []*uint64{&l.MemoryBytes, &l.MemorySoftBytes, &l.SwapBytes} {
-					if changes[i].set {
-						*dst = changes[i].bytes
-					}
-				}
-			}
-			if stored != nil {
-				x := stored.x()
-				l := storedMemtune(x)
-				apply(&l)
-				if x.MemoryTune == nil {
-					x.MemoryTune = &libvirtxml.DomainMemoryTune{}
-				}
-				x.MemoryTune.HardLimit, x.MemoryTune.SoftLimit, x.MemoryTune.SwapHardLimit =
-					limitIn(l.MemoryBytes), limitIn(l.MemorySoftBytes), limitIn(l.SwapBytes)
-				if *x.MemoryTune == (libvirtxml.DomainMemoryTune{}) {
-					x.MemoryTune = nil
-				}
-				if err := stored.check(); err != nil {
-					return err
-				}
-			}
-			if live != nil {
-				l := live.limits
-				apply(&l)
-				if err := cgroup.ValidateLimits(l); err != nil {
-					return err
-				}
-				if err := live.set(app, l); err != nil {
-					return err
-				}
-			}
-			if stored != nil {
-				return stored.save()
+			if change == (service.MemoryChange{}) {
+				printMemtune(app.Stdout, m)
 			}
 			return nil
 		},
@@ -115,19 +74,8 @@ func newMemtuneCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-// storedMemtune reads <memtune> of a definition.
-func storedMemtune(x *libvirtxml.Domain) plan.Limits {
-	if x.MemoryTune == nil {
-		return plan.Limits{}
-	}
-	return plan.Limits{
-		MemoryBytes: bytesOf(x.MemoryTune.HardLimit), MemorySoftBytes: bytesOf(x.MemoryTune.SoftLimit),
-		SwapBytes: bytesOf(x.MemoryTune.SwapHardLimit),
-	}
-}
-
-func printMemtune(w io.Writer, l plan.Limits) {
-	fmt.Fprintf(w, "%-15s: %s\n", "hard_limit", kib(l.MemoryBytes))
-	fmt.Fprintf(w, "%-15s: %s\n", "soft_limit", kib(l.MemorySoftBytes))
-	fmt.Fprintf(w, "%-15s: %s\n", "swap_hard_limit", kib(l.SwapBytes))
+func printMemtune(w io.Writer, m service.Memory) {
+	fmt.Fprintf(w, "%-15s: %s\n", "hard_limit", kib(m.Hard))
+	fmt.Fprintf(w, "%-15s: %s\n", "soft_limit", kib(m.Soft))
+	fmt.Fprintf(w, "%-15s: %s\n", "swap_hard_limit", kib(m.SwapHard))
 }

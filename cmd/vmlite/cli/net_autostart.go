@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/netdef"
 )
 
 func init() { register(newNetAutostartCmd) }
@@ -20,7 +18,7 @@ func newNetAutostartCmd(app *App) *cobra.Command {
 /var/lib/vmlite/networks/autostart/NAME.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := netdef.SetAutostart(app.Layout, args[0], !disable); err != nil {
+			if err := app.Svc().SetNetworkAutostart(app.ctx(), args[0], !disable); err != nil {
 				return err
 			}
 			if disable {

@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/netdef"
 )
 
 func init() { register(newNetDefineCmd) }
@@ -38,7 +36,7 @@ name or <mac> is generated, and kept across redefinitions.`,
 			if err != nil {
 				return userErrorf("read network XML: %v", err)
 			}
-			n, err := netdef.Define(app.Layout, file, data)
+			n, err := app.Svc().DefineNetwork(app.ctx(), file, data)
 			if err != nil {
 				return err
 			}

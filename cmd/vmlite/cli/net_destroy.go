@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/netdef"
 )
 
 func init() { register(newNetDestroyCmd) }
@@ -20,7 +18,7 @@ other network needs it, and delete its bridge. Guests on the network lose
 their connection to it. The definition stays.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := netdef.Destroy(app.Layout, args[0]); err != nil {
+			if err := app.Svc().DestroyNetwork(app.ctx(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(app.Stdout, "Network %s destroyed\n", args[0])

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
-
-	"vmlite/netdef"
 )
 
 func init() { register(newNetDumpXMLCmd) }
@@ -16,11 +14,7 @@ func newNetDumpXMLCmd(app *App) *cobra.Command {
 bridge name, bridge MAC); net-define accepts it unchanged.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := netdef.Load(app.Layout, args[0])
-			if err != nil {
-				return err
-			}
-			b, err := n.Marshal()
+			b, err := app.Svc().NetworkXML(app.ctx(), args[0])
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ the stopped ones) with their state, autostart mark, bridge, IPv4 address
 and forward mode.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ns, err := netdef.List(app.Layout)
+			ns, err := app.Svc().Networks(app.ctx())
 			if err != nil {
 				return err
 			}
@@ -31,7 +31,7 @@ and forward mode.`,
 				fmt.Fprintln(w, "-------------------------------------------------------------------------")
 			}
 			for _, n := range ns {
-				active := netdef.Active(app.Layout, n.Name)
+				active := n.Active
 				if active && inactive || !active && !inactive && !all {
 					continue
 				}
@@ -43,7 +43,7 @@ and forward mode.`,
 				if active {
 					st = "active"
 				}
-				if netdef.Autostart(app.Layout, n.Name) {
+				if n.Autostart {
 					auto = "yes"
 				}
 				if c := n.IPv4(); c != nil {

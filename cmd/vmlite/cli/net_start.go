@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/netdef"
 )
 
 func init() { register(newNetStartCmd) }
@@ -25,7 +23,7 @@ A bridge name that is taken or a subnet already routed on the host is
 refused. If a step fails, the steps before it are undone.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := netdef.Start(app.Layout, args[0]); err != nil {
+			if err := app.Svc().StartNetwork(app.ctx(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(app.Stdout, "Network %s started\n", args[0])

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/netdef"
 )
 
 func init() { register(newNetUndefineCmd) }
@@ -18,7 +16,7 @@ func newNetUndefineCmd(app *App) *cobra.Command {
 the addresses it gave guests. A running network must be destroyed first.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := netdef.Undefine(app.Layout, args[0]); err != nil {
+			if err := app.Svc().UndefineNetwork(app.ctx(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(app.Stdout, "Network %s has been undefined\n", args[0])

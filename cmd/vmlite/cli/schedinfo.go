@@ -3,15 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"libvirt.org/go/libvirtxml"
 
-	"vmlite/cgroup"
-	"vmlite/plan"
+	"vmlite/service"
 )
 
 func init() { register(newSchedinfoCmd) }
@@ -41,44 +38,20 @@ func newSchedinfoCmd(app *App) *cobra.Command {
 		Long:  schedinfoLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			live, stored, err := sc.targets(app, args[0])
+			change, err := parseSchedSets(sets)
 			if err != nil {
 				return err
 			}
-			var shown plan.Limits
-			if stored != nil {
-				x := stored.x()
-				l, err := applySched(storedCputune(x), sets)
-				if err != nil {
-					return err
-				}
-				setCputune(x, l)
-				if err := stored.check(); err != nil {
-					return err
-				}
-				shown = l
+			affect, err := sc.affect()
+			if err != nil {
+				return err
 			}
-			if live != nil {
-				l, err := applySched(live.limits, sets)
-				if err != nil {
-					return err
-				}
-				if err := cgroup.ValidateLimits(l); err != nil {
-					return err
-				}
-				if len(sets) > 0 {
-					if err := live.set(app, l); err != nil {
-						return err
-					}
-				}
-				shown = l
+			sched, ws, err := app.Svc().SchedInfo(app.ctx(), args[0], change, affect)
+			app.printNotes(ws)
+			if err != nil {
+				return err
 			}
-			if stored != nil && len(sets) > 0 {
-				if err := stored.save(); err != nil {
-					return err
-				}
-			}
-			printSchedinfo(app.Stdout, shown)
+			printSchedinfo(app.Stdout, sched)
 			return nil
 		},
 	}
@@ -87,95 +60,44 @@ func newSchedinfoCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-// applySched applies --set KEY=VALUE lists to l.
-func applySched(l plan.Limits, sets []string) (plan.Limits, error) {
+// parseSchedSets reads --set KEY=VALUE lists.
+func parseSchedSets(sets []string) (service.SchedChange, error) {
+	var c service.SchedChange
 	for _, set := range sets {
 		for _, kv := range strings.Split(set, ",") {
 			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 			if !ok {
-				return l, userErrorf("--set %q: want KEY=VALUE", kv)
+				return c, userErrorf("--set %q: want KEY=VALUE", kv)
 			}
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil {
-				return l, userErrorf("--set %s: %q is not an integer", k, v)
+				return c, userErrorf("--set %s: %q is not an integer", k, v)
 			}
 			switch k {
-			case "cpu_shares", "shares":
+			case "cpu_shares", "shares", "vcpu_period", "period":
 				if n < 0 {
-					return l, userErrorf("--set %s: negative", k)
+					return c, userErrorf("--set %s: negative", k)
 				}
-				l.CPUShares = uint64(n)
-			case "vcpu_period", "period":
-				if n < 0 {
-					return l, userErrorf("--set %s: negative", k)
+				u := uint64(n)
+				if k == "cpu_shares" || k == "shares" {
+					c.Shares = &u
+				} else {
+					c.PeriodUS = &u
 				}
-				l.CPUPeriodUS = uint64(n)
 			case "vcpu_quota", "quota":
-				if n < 0 {
-					n = 0 // libvirt's -1 (and any negative): no limit
-				}
-				l.CPUQuotaUS = n
+				c.QuotaUS = &n
 			default:
-				return l, userErrorf("--set: unknown parameter %q (cpu_shares, vcpu_period, vcpu_quota)", k)
+				return c, userErrorf("--set: unknown parameter %q (cpu_shares, vcpu_period, vcpu_quota)", k)
 			}
 		}
 	}
-	return l, nil
+	return c, nil
 }
 
 // printSchedinfo prints what the kernel applies, defaults included.
-func printSchedinfo(w io.Writer, l plan.Limits) {
-	shares, period, quota := l.CPUShares, l.CPUPeriodUS, l.CPUQuotaUS
-	if shares == 0 {
-		shares = 1024
-	}
-	if period == 0 {
-		period = 100000
-	}
-	if quota == 0 {
-		quota = -1
-	}
+func printSchedinfo(w io.Writer, sc service.Sched) {
 	fmt.Fprintf(w, "%-15s: %s\n", "Scheduler", "posix")
-	fmt.Fprintf(w, "%-15s: %d\n", "cpu_shares", shares)
-	fmt.Fprintf(w, "%-15s: %d\n", "vcpu_period", period)
-	fmt.Fprintf(w, "%-15s: %d\n", "vcpu_quota", quota)
-}
-
-// storedCputune reads <cputune> shares, period and quota of a definition.
-func storedCputune(x *libvirtxml.Domain) plan.Limits {
-	var l plan.Limits
-	if t := x.CPUTune; t != nil {
-		if t.Shares != nil {
-			l.CPUShares = uint64(t.Shares.Value)
-		}
-		if t.Period != nil {
-			l.CPUPeriodUS = t.Period.Value
-		}
-		if t.Quota != nil && t.Quota.Value > 0 {
-			l.CPUQuotaUS = t.Quota.Value
-		}
-	}
-	return l
-}
-
-// setCputune writes l's CPU values into <cputune>, removing those at their
-// default and the element when it ends up empty.
-func setCputune(x *libvirtxml.Domain, l plan.Limits) {
-	if x.CPUTune == nil {
-		x.CPUTune = &libvirtxml.DomainCPUTune{}
-	}
-	t := x.CPUTune
-	t.Shares, t.Period, t.Quota = nil, nil, nil
-	if l.CPUShares > 0 {
-		t.Shares = &libvirtxml.DomainCPUTuneShares{Value: uint(l.CPUShares)}
-	}
-	if l.CPUPeriodUS > 0 {
-		t.Period = &libvirtxml.DomainCPUTunePeriod{Value: l.CPUPeriodUS}
-	}
-	if l.CPUQuotaUS > 0 {
-		t.Quota = &libvirtxml.DomainCPUTuneQuota{Value: l.CPUQuotaUS}
-	}
-	if reflect.ValueOf(*t).IsZero() {
-		x.CPUTune = nil
-	}
+	fmt.Fprintf(w, "%-15s: %d\n", "cpu_shares", sc.Shares)
+	fmt.Fprintf(w, "%-15s: %d\n", "vcpu_period", sc.PeriodUS)
+	fmt.Fprintf(w, "%-15s: %d\n", "vcpu_quota", sc.QuotaUS)
 }

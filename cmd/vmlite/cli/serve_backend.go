@@ -285,7 +285,7 @@ func (b *rpcBackend) Console(ctx context.Context, name, dev string) (io.ReadWrit
 }
 
 func (b *rpcBackend) Addresses(name string) ([]libvirtrpc.Iface, error) {
-	addrs, err := guestAddresses(b.app.Layout, name, "")
+	addrs, err := b.app.Svc().InterfaceAddresses(context.Background(), name, "")
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,7 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
-	"libvirt.org/go/libvirtxml"
-
-	"vmlite/cgroup"
-	"vmlite/domain"
 )
 
 func init() { register(newSetmemCmd) }
@@ -47,76 +41,15 @@ func newSetmemCmd(app *App) *cobra.Command {
 			if size < 1<<20 {
 				return userErrorf("memory size %s: at least 1 MiB", args[1])
 			}
-			live, stored, err := sc.targets(app, name)
+			affect, err := sc.affect()
 			if err != nil {
 				return err
 			}
-			if stored != nil {
-				x := stored.x()
-				if max := maxOf(x); max > 0 && size > max {
-					return userErrorf("guest %q: %s is above its maximum memory <memory> of %s in the stored definition",
-						name, cgroup.FormatBytes(size), cgroup.FormatBytes(max))
-				}
-				x.CurrentMemory = &libvirtxml.DomainCurrentMemory{Value: uint(size / 1024), Unit: "KiB"}
-				if err := stored.check(); err != nil {
-					return err
-				}
-				if x.MemoryTune != nil && x.MemoryTune.HardLimit != nil {
-					fmt.Fprintf(app.Stderr, "vmlite: warning: guest %q: the stored <memtune><hard_limit> of %s still sets the limit at the next start\n",
-						name, cgroup.FormatBytes(bytesOf(x.MemoryTune.HardLimit)))
-				}
-			}
-			if live != nil {
-				if err := setLiveMemory(app, live, size); err != nil {
-					return err
-				}
-			}
-			if stored != nil {
-				return stored.save()
-			}
-			return nil
+			ws, err := app.Svc().SetMemory(app.ctx(), name, size, affect)
+			app.printNotes(ws)
+			return err
 		},
 	}
 	sc.add(cmd)
 	return cmd
-}
-
-func setLiveMemory(app *App, g *runningGuest, size uint64) error {
-	name := g.plan.Name
-	if max := maxMemory(g.plan.DomainXML); max > 0 && size > max {
-		return userErrorf("guest %q: %s is above its maximum memory <memory> of %s", name,
-			cgroup.FormatBytes(size), cgroup.FormatBytes(max))
-	}
-	l := g.limits
-	l.MemoryBytes = size
-	if l.SwapBytes > 0 && l.SwapBytes < size {
-		return userErrorf("guest %q: %s is above its swap_hard_limit (memory+swap) of %s; raise that first with vmlite memtune --swap-hard-limit",
-			name, cgroup.FormatBytes(size), cgroup.FormatBytes(l.SwapBytes))
-	}
-	return g.set(app, l)
-}
-
-// maxMemory reads <memory> (the guest's maximum) from the domain XML the
-// guest runs with; 0 when it cannot tell.
-func maxMemory(domainXML string) uint64 {
-	if domainXML == "" {
-		return 0
-	}
-	var d libvirtxml.Domain
-	if err := d.Unmarshal(domainXML); err != nil {
-		return 0
-	}
-	return maxOf(&d)
-}
-
-// maxOf is the bytes of d's <memory>, 0 without one.
-func maxOf(d *libvirtxml.Domain) uint64 {
-	if d.Memory == nil {
-		return 0
-	}
-	b, err := domain.ScaledBytes(uint64(d.Memory.Value), d.Memory.Unit)
-	if err != nil {
-		return 0
-	}
-	return b
 }

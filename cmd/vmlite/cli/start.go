@@ -1,19 +1,16 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"vmlite/domain"
-	"vmlite/image"
 	"vmlite/internal/errdefs"
-	"vmlite/launch"
-	"vmlite/netdef"
-	"vmlite/supervisor"
+	"vmlite/service"
 )
 
 func init() { register(newStartCmd) }
@@ -46,64 +43,35 @@ func isFileArg(arg string) bool {
 
 func runStart(app *App, arg string, attach bool) error {
 	var (
-		d         *domain.Domain
-		warnings  []domain.Warning
-		err       error
-		transient = isFileArg(arg)
+		res *service.Started
+		err error
 	)
-	per, err := guestsPerSupervisor()
-	if err != nil {
+	// A bad VMLITE_GUESTS_PER_SUPERVISOR is reported before anything else.
+	if _, err := service.GuestsPerSupervisor(); err != nil {
 		return err
 	}
-	if transient {
-		if _, serr := os.Stat(arg); serr != nil {
+	if isFileArg(arg) {
+		var data []byte
+		data, err = os.ReadFile(arg)
+		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: %s: no such file", errdefs.ErrNotFound, arg)
 		}
-		d, warnings, err = domain.ParseFile(arg)
+		if err != nil {
+			return plainUserError(err.Error())
+		}
+		res, err = app.Svc().Create(app.ctx(), arg, data)
 	} else {
-		d, warnings, err = app.loadDefinition(arg)
+		res, err = app.Svc().Start(app.ctx(), arg)
 	}
-	app.printWarnings(warnings)
+	if res != nil {
+		app.printWarnings(res.Warnings)
+	}
 	if err != nil {
 		return err
 	}
-	name := d.XML.Name
-	prep, err := launch.Prepare(d, launch.Options{Layout: app.Layout, Transient: transient, Names: netdef.Names{}, Networks: netdef.Resolver{Layout: app.Layout}, Images: image.NewStore(app.Layout)})
-	if err != nil {
-		return err
-	}
-	p := prep.Plan
-	res, err := supervisor.Launch(p, prep.JSON, prep.Lock, supervisor.LaunchOptions{RunDir: app.Layout.Run, GuestsPerSupervisor: per})
-	prep.Launched()
-	if err != nil {
-		return err
-	}
-	if err := res.Err(); err != nil {
-		return err.Reported(p.Source, p.Paths.SupervisorLog)
-	}
-	fmt.Fprintf(app.Stdout, "Guest %s started (init pid %d)\n", name, res.InitPID)
+	fmt.Fprintf(app.Stdout, "Guest %s started (init pid %d)\n", res.Name, res.ID)
 	if attach {
-		return app.attachConsole(name, "console0")
+		return app.attachConsole(res.Name, "console0")
 	}
 	return nil
-}
-
-// defaultGuestsPerSupervisor is how many guests share one supervisor
-// process unless VMLITE_GUESTS_PER_SUPERVISOR says otherwise: enough to
-// make a supervisor's Go runtime a small share of each guest's memory,
-// few enough that a supervisor that dies orphans a bounded set of guests.
-const defaultGuestsPerSupervisor = 32
-
-// guestsPerSupervisor reads VMLITE_GUESTS_PER_SUPERVISOR (1: a dedicated
-// supervisor process per guest).
-func guestsPerSupervisor() (int, error) {
-	v := os.Getenv("VMLITE_GUESTS_PER_SUPERVISOR")
-	if v == "" {
-		return defaultGuestsPerSupervisor, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 4096 {
-		return 0, fmt.Errorf("%w: VMLITE_GUESTS_PER_SUPERVISOR=%q: want a number from 1 (a supervisor per guest) to 4096", errdefs.ErrInvalid, v)
-	}
-	return n, nil
 }

@@ -7,47 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vmlite/cgroup"
-	"vmlite/netdef"
-	"vmlite/procfs"
+	"vmlite/service"
 	"vmlite/state"
-	"vmlite/supervisor"
 )
 
 func init() { register(newStatusCmd) }
-
-// statusReport is `vmlite status --json`.
-type statusReport struct {
-	Name          string       `json:"name"`
-	UUID          string       `json:"uuid,omitempty"`
-	State         state.Status `json:"state"`
-	Reason        state.Reason `json:"reason,omitempty"`
-	Error         string       `json:"error,omitempty"`
-	Persistent    bool         `json:"persistent"`
-	SupervisorPID int          `json:"supervisorPid,omitempty"`
-	// SharedSupervisor: the supervisor hosts other guests too.
-	SharedSupervisor bool           `json:"sharedSupervisor,omitempty"`
-	InitPID          int            `json:"initPid,omitempty"`
-	StartedAt        *time.Time     `json:"startedAt,omitempty"`
-	StoppedAt        *time.Time     `json:"stoppedAt,omitempty"`
-	UptimeSec        float64        `json:"uptimeSeconds,omitempty"`
-	ExitStatus       *int           `json:"exitStatus,omitempty"`
-	ExitSignal       string         `json:"exitSignal,omitempty"`
-	Restarts         int            `json:"restarts,omitempty"`
-	Consoles         map[string]int `json:"consoleClients,omitempty"`
-	// Cgroup is a running guest's cgroup below each hierarchy's root
-	// (vmlite/PARTITION/NAME.ID).
-	Cgroup string `json:"cgroup,omitempty"`
-	// Resources are live cgroup counters of a running guest.
-	Resources *cgroup.Stats `json:"resources,omitempty"`
-	// Addresses of a running guest's interfaces (lo left out).
-	Addresses []netdef.IfaceAddr `json:"addresses,omitempty"`
-	// ProcFiles says what a running guest reads in /proc/meminfo, cpuinfo,
-	// ... (package procfs).
-	ProcFiles string `json:"procFiles,omitempty"`
-	// OOMKills of a stopped guest's last run.
-	OOMKills uint64 `json:"oomKills,omitempty"`
-}
 
 func newStatusCmd(app *App) *cobra.Command {
 	var asJSON bool
@@ -73,65 +37,10 @@ func newStatusCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-func (a *App) status(name string) (*statusReport, error) {
-	g, err := a.lookupGuest(name)
-	if err != nil {
-		return nil, err
-	}
-	r := &statusReport{Name: name, Persistent: g.Defined, State: state.Shutoff}
-	st := g.State
-	if g.Running {
-		if resp, err := a.call(name, supervisor.Request{Op: supervisor.OpStatus}); err == nil {
-			st = &resp.State
-			r.Consoles = resp.Consoles
-		}
-	}
-	if st != nil {
-		r.UUID, r.State, r.Reason, r.Error = st.UUID, st.Status, st.Reason, st.Error
-		r.SupervisorPID, r.InitPID, r.ExitStatus, r.ExitSignal, r.Restarts = st.SupervisorPID, st.InitPID, st.ExitStatus, st.ExitSignal, st.Restarts
-		r.SharedSupervisor = st.SharedSupervisor
-		if !st.StartedAt.IsZero() {
-			t := st.StartedAt
-			r.StartedAt = &t
-		}
-		if !st.StoppedAt.IsZero() {
-			t := st.StoppedAt
-			r.StoppedAt = &t
-		}
-	}
-	if st != nil {
-		r.OOMKills = st.OOMKills
-	}
-	if (g.Running || g.Orphaned) && g.Plan != nil {
-		r.Cgroup, _ = cgroup.RelPath(g.Plan.Cgroup)
-		if m, err := cgroup.Open(g.Plan.Cgroup); err == nil {
-			if s, err := m.Stats(); err == nil {
-				r.Resources = &s
-				r.OOMKills = s.OOMKills
-			}
-		}
-	}
-	if g.Running && g.Plan != nil {
-		r.ProcFiles = procfs.Status(g.Plan.Paths.ProcFS, name)
-	}
-	if g.Running && r.InitPID > 0 {
-		if addrs, err := netdef.GuestAddresses(r.InitPID, nil); err == nil {
-			r.Addresses = addrs
-		}
-	}
-	if g.Orphaned {
-		r.State, r.Reason, r.Error = state.Orphaned, "", "the supervisor died; `vmlite destroy "+name+"` cleans up"
-	}
-	if r.State == state.Running && r.StartedAt != nil {
-		r.UptimeSec = time.Since(*r.StartedAt).Seconds()
-	}
-	if !g.Running && !g.Orphaned {
-		r.SupervisorPID, r.InitPID, r.SharedSupervisor = 0, 0, false
-	}
-	return r, nil
-}
+// status is the service's Status of guest name.
+func (a *App) status(name string) (*service.Status, error) { return a.Svc().Status(a.ctx(), name) }
 
-func printStatus(app *App, r *statusReport) {
+func printStatus(app *App, r *service.Status) {
 	w := app.Stdout
 	fmt.Fprintf(w, "Name:        %s\n", r.Name)
 	if r.UUID != "" {

@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/supervisor"
 )
 
 func init() {
@@ -33,11 +30,11 @@ gone.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			start := time.Now()
-			resp, orphan, err := app.stopGuest(name, supervisor.Request{Op: supervisor.OpStop, Timeout: timeout})
+			res, err := app.Svc().Shutdown(app.ctx(), name, timeout)
 			if err != nil {
 				return err
 			}
-			if orphan {
+			if res.Orphan {
 				// No supervisor to shut it down gracefully: what was left
 				// of it was killed. Never silently.
 				fmt.Fprintf(app.Stderr, "warning: guest %s had lost its supervisor (killed?): it was not shut down gracefully; its processes were killed and its state cleaned up\n", name)
@@ -45,7 +42,7 @@ gone.`,
 				return nil
 			}
 			how := "shut down"
-			if resp.Forced {
+			if res.Forced {
 				how = "killed after its stop timeout"
 			}
 			fmt.Fprintf(app.Stdout, "Guest %s %s (%v)\n", name, how, time.Since(start).Round(time.Millisecond))
@@ -65,11 +62,11 @@ and runtime files are removed. Also cleans up a guest whose supervisor died.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			_, orphan, err := app.stopGuest(name, supervisor.Request{Op: supervisor.OpDestroy})
+			res, err := app.Svc().Destroy(app.ctx(), name)
 			if err != nil {
 				return err
 			}
-			if orphan {
+			if res.Orphan {
 				fmt.Fprintf(app.Stdout, "Guest %s destroyed (its supervisor had died)\n", name)
 				return nil
 			}
@@ -90,39 +87,14 @@ Console clients stay attached. Returns once the guest runs again.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if _, err := app.requireRunning(name); err != nil {
-				return err
-			}
-			resp, err := app.call(name, supervisor.Request{Op: supervisor.OpReboot, Timeout: timeout})
+			id, err := app.Svc().Reboot(app.ctx(), name, timeout)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "Guest %s rebooted (init pid %d)\n", name, resp.State.InitPID)
+			fmt.Fprintf(app.Stdout, "Guest %s rebooted (init pid %d)\n", name, id)
 			return nil
 		},
 	}
 	secondsVar(cmd.Flags(), &timeout, "timeout", 0, "bound on the guest's own shutdown before it is killed, in seconds or a duration (default as stop)")
 	return cmd
-}
-
-// stopGuest sends a stop or destroy request to the guest's supervisor. Only
-// when none answers does it look further (one socket round trip is the
-// common case, not two reads of the guest's state and plan first): a guest
-// whose supervisor died is cleaned up (orphan is then true), anything else
-// gets the reason it is not running.
-func (a *App) stopGuest(name string, req supervisor.Request) (resp *supervisor.Response, orphan bool, err error) {
-	if err := validName(name); err != nil {
-		return nil, false, err
-	}
-	resp, err = a.call(name, req)
-	if err == nil || !errors.Is(err, supervisor.ErrNoSupervisor) {
-		return resp, false, err
-	}
-	if oerr := a.stopOrphan(name); oerr != errNotOrphan {
-		return nil, oerr == nil, oerr
-	}
-	if _, rerr := a.requireRunning(name); rerr != nil {
-		return nil, false, rerr
-	}
-	return nil, false, err
 }

@@ -1,11 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/supervisor"
 )
 
 func init() {
@@ -30,7 +29,7 @@ func newSuspendCmd(app *App) *cobra.Command {
 		Long:  suspendLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return app.pauseOp(args[0], supervisor.OpSuspend, "suspended")
+			return app.pauseOp(args[0], app.Svc().Suspend, "suspended")
 		},
 	}
 }
@@ -42,17 +41,14 @@ func newResumeCmd(app *App) *cobra.Command {
 		Long:  resumeLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return app.pauseOp(args[0], supervisor.OpResume, "resumed")
+			return app.pauseOp(args[0], app.Svc().Resume, "resumed")
 		},
 	}
 }
 
-func (a *App) pauseOp(name string, op supervisor.Op, done string) error {
-	if _, err := a.requireRunning(name); err != nil {
+func (a *App) pauseOp(name string, op func(context.Context, string) error, done string) error {
+	if err := op(a.ctx(), name); err != nil {
 		return err
-	}
-	if _, err := a.call(name, supervisor.Request{Op: op}); err != nil {
-		return fmt.Errorf("guest %q: %w", name, err)
 	}
 	fmt.Fprintf(a.Stdout, "Domain '%s' %s\n", name, done)
 	return nil

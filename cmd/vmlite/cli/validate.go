@@ -66,6 +66,16 @@ func displayName(f string) string {
 // its own line to standard error. The error it returns is then a user
 // error that says no more than "FILE is not valid".
 func (a *App) parseDomainFile(f string) (*domain.Domain, error) {
+	b, err := a.readDomainFile(f)
+	if err != nil {
+		return nil, err
+	}
+	d, warns, err := domain.Parse(displayName(f), b)
+	return d, a.reportParse(f, warns, err)
+}
+
+// readDomainFile reads file f ("-" is standard input).
+func (a *App) readDomainFile(f string) ([]byte, error) {
 	var b []byte
 	var err error
 	if f == "-" {
@@ -80,21 +90,22 @@ func (a *App) parseDomainFile(f string) (*domain.Domain, error) {
 		// A directory, an unreadable file: the user's to fix (exit 2).
 		return nil, plainUserError(err.Error())
 	}
-	d, warns, err := domain.Parse(displayName(f), b)
-	for _, w := range warns {
-		fmt.Fprintf(a.Stderr, "warning: %s\n", w)
-	}
-	if err != nil {
-		var es domain.Errors
-		if errors.As(err, &es) {
-			for _, e := range es {
-				fmt.Fprintln(a.Stderr, e)
-			}
-			return nil, reportedError(fmt.Sprintf("%s is not valid (%d %s above)", displayName(f), len(es), plural(len(es), "problem", "problems")))
+	return b, nil
+}
+
+// reportParse prints the warnings of parsing file f and, when err holds
+// domain.Errors, each problem on its own line; it then returns a user
+// error that says no more than "FILE is not valid". Other errors pass.
+func (a *App) reportParse(f string, warns []domain.Warning, err error) error {
+	a.printWarnings(warns)
+	var es domain.Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			fmt.Fprintln(a.Stderr, e)
 		}
-		return nil, err
+		return reportedError(fmt.Sprintf("%s is not valid (%d %s above)", displayName(f), len(es), plural(len(es), "problem", "problems")))
 	}
-	return d, nil
+	return err
 }
 
 // reportedError is a user error whose details were printed already.

@@ -1,0 +1,129 @@
+package service
+
+import (
+	"context"
+
+	"vmlite/netdef"
+)
+
+// Network is a managed network with its run state.
+type Network struct {
+	*netdef.Network
+	Active    bool
+	Autostart bool
+}
+
+func (s *Service) network(n *netdef.Network) Network {
+	return Network{Network: n, Active: netdef.Active(s.layout, n.Name), Autostart: netdef.Autostart(s.layout, n.Name)}
+}
+
+// DefineNetwork validates network XML data (named source in messages) and
+// stores it, replacing a network of the same name.
+func (s *Service) DefineNetwork(ctx context.Context, source string, data []byte) (*Network, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	n, err := netdef.Define(s.layout, source, data)
+	if err != nil {
+		return nil, classify(onNetwork, err)
+	}
+	s.emit(Event{Network: true, Name: n.Name, UUID: n.UUID, Type: EventDefined})
+	r := s.network(n)
+	return &r, nil
+}
+
+// UndefineNetwork removes the definition of network name.
+func (s *Service) UndefineNetwork(ctx context.Context, name string) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
+	n, _ := netdef.Load(s.layout, name)
+	if err := netdef.Undefine(s.layout, name); err != nil {
+		return classify(onNetwork, err)
+	}
+	s.emitNetwork(n, name, EventUndefined)
+	return nil
+}
+
+// StartNetwork starts network name: its bridge, forwarding and NAT,
+// dnsmasq. A failed start undoes its steps.
+func (s *Service) StartNetwork(ctx context.Context, name string) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
+	if err := netdef.Start(s.layout, name); err != nil {
+		return classify(onNetwork, err)
+	}
+	n, _ := netdef.Load(s.layout, name)
+	s.emitNetwork(n, name, EventStarted)
+	return nil
+}
+
+// DestroyNetwork stops network name and removes what its start made.
+func (s *Service) DestroyNetwork(ctx context.Context, name string) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
+	if err := netdef.Destroy(s.layout, name); err != nil {
+		return classify(onNetwork, err)
+	}
+	n, _ := netdef.Load(s.layout, name)
+	s.emitNetwork(n, name, EventStopped)
+	return nil
+}
+
+func (s *Service) emitNetwork(n *netdef.Network, name string, t EventType) {
+	e := Event{Network: true, Name: name, Type: t}
+	if n != nil {
+		e.UUID = n.UUID
+	}
+	s.emit(e)
+}
+
+// Networks lists every defined network, sorted by name.
+func (s *Service) Networks(ctx context.Context) ([]Network, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	ns, err := netdef.List(s.layout)
+	if err != nil {
+		return nil, classify(onNetwork, err)
+	}
+	out := make([]Network, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, s.network(n))
+	}
+	return out, nil
+}
+
+// LookupNetwork returns network name.
+func (s *Service) LookupNetwork(ctx context.Context, name string) (*Network, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	n, err := netdef.Load(s.layout, name)
+	if err != nil {
+		return nil, classify(onNetwork, err)
+	}
+	r := s.network(n)
+	return &r, nil
+}
+
+// NetworkXML is network name's XML.
+func (s *Service) NetworkXML(ctx context.Context, name string) ([]byte, error) {
+	n, err := s.LookupNetwork(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.Marshal()
+	return b, classify(onNetwork, err)
+}
+
+// SetNetworkAutostart marks (or unmarks) network name to start with
+// StartAutostarted.
+func (s *Service) SetNetworkAutostart(ctx context.Context, name string, on bool) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
+	return classify(onNetwork, netdef.SetAutostart(s.layout, name, on))
+}

@@ -1,0 +1,499 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+
+	"libvirt.org/go/libvirtxml"
+
+	"vmlite/cgroup"
+	"vmlite/domain"
+	"vmlite/internal/errdefs"
+	"vmlite/plan"
+	"vmlite/state"
+)
+
+// Affect says what a tuning operation changes, as libvirt's
+// VIR_DOMAIN_AFFECT_* flags do (same values): the running guest, the
+// stored definition for the next start, or both; AffectCurrent (0) is the
+// running guest if it runs, else the definition.
+type Affect uint
+
+// Affect flags.
+const (
+	AffectCurrent Affect = 0
+	AffectLive    Affect = 1
+	AffectConfig  Affect = 2
+)
+
+// Memory limits in bytes; 0 is no limit.
+type Memory struct {
+	Hard, Soft, SwapHard uint64
+}
+
+// MemoryChange names the limits to change (nil: leave it); 0 removes one.
+type MemoryChange struct {
+	Hard, Soft, SwapHard *uint64
+}
+
+func (c MemoryChange) empty() bool { return c.Hard == nil && c.Soft == nil && c.SwapHard == nil }
+
+// Sched is a guest's CPU scheduler parameters as the kernel applies them:
+// shares (default 1024), the CFS period in µs (default 100000) and the
+// quota per period in µs (-1: none).
+type Sched struct {
+	Shares   uint64
+	PeriodUS uint64
+	QuotaUS  int64
+}
+
+// SchedChange names the parameters to change (nil: leave it). A negative
+// quota is no limit.
+type SchedChange struct {
+	Shares, PeriodUS *uint64
+	QuotaUS          *int64
+}
+
+func (c SchedChange) empty() bool { return c.Shares == nil && c.PeriodUS == nil && c.QuotaUS == nil }
+
+// Warnings are what an operation could not do but did not fail for
+// (limits the host cannot enforce, a setting that still wins later).
+type Warnings []string
+
+// SetMemory sets the memory limit of guest name to size bytes (setmem): a
+// running guest's cgroup at once, the stored <currentMemory> for the next
+// start, or both. It may not exceed <memory>, nor a running guest's
+// swap_hard_limit.
+func (s *Service) SetMemory(ctx context.Context, name string, size uint64, affect Affect) (Warnings, error) {
+	ws, err := s.setMemory(ctx, name, size, affect)
+	return ws, classify(onDomain, err)
+}
+
+func (s *Service) setMemory(ctx context.Context, name string, size uint64, affect Affect) (Warnings, error) {
+	if size < 1<<20 {
+		return nil, fmt.Errorf("%w: memory size %d bytes: at least 1 MiB", errdefs.ErrInvalid, size)
+	}
+	run, stored, err := s.targets(name, affect)
+	if err != nil {
+		return nil, err
+	}
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	var ws Warnings
+	if stored != nil {
+		x := stored.x()
+		if max := maxOf(x); max > 0 && size > max {
+			return nil, fmt.Errorf("%w: guest %q: %s is above its maximum memory <memory> of %s in the stored definition",
+				errdefs.ErrInvalid, name, cgroup.FormatBytes(size), cgroup.FormatBytes(max))
+		}
+		x.CurrentMemory = &libvirtxml.DomainCurrentMemory{Value: uint(size / 1024), Unit: "KiB"}
+		if err := stored.check(); err != nil {
+			return nil, err
+		}
+		if x.MemoryTune != nil && x.MemoryTune.HardLimit != nil {
+			ws = append(ws, fmt.Sprintf("guest %q: the stored <memtune><hard_limit> of %s still sets the limit at the next start",
+				name, cgroup.FormatBytes(bytesOf(x.MemoryTune.HardLimit))))
+		}
+	}
+	if run != nil {
+		if max := maxMemory(run.plan.DomainXML); max > 0 && size > max {
+			return ws, fmt.Errorf("%w: guest %q: %s is above its maximum memory <memory> of %s", errdefs.ErrInvalid, name,
+				cgroup.FormatBytes(size), cgroup.FormatBytes(max))
+		}
+		l := run.limits
+		l.MemoryBytes = size
+		if l.SwapBytes > 0 && l.SwapBytes < size {
+			return ws, fmt.Errorf("%w: guest %q: %s is above its swap_hard_limit (memory+swap) of %s; raise that first with vmlite memtune --swap-hard-limit",
+				errdefs.ErrInvalid, name, cgroup.FormatBytes(size), cgroup.FormatBytes(l.SwapBytes))
+		}
+		w, err := run.set(l)
+		ws = append(ws, w...)
+		if err != nil {
+			return ws, err
+		}
+	}
+	if stored != nil {
+		return ws, stored.save()
+	}
+	return ws, nil
+}
+
+// MemoryTune shows or changes the memory limits of guest name (memtune):
+// with an empty change it returns them (the running guest's, else the
+// stored <memtune>); otherwise it changes the named ones where affect says
+// and returns the result.
+func (s *Service) MemoryTune(ctx context.Context, name string, change MemoryChange, affect Affect) (Memory, Warnings, error) {
+	m, ws, err := s.memoryTune(ctx, name, change, affect)
+	return m, ws, classify(onDomain, err)
+}
+
+func (s *Service) memoryTune(ctx context.Context, name string, change MemoryChange, affect Affect) (Memory, Warnings, error) {
+	run, stored, err := s.targets(name, affect)
+	if err != nil {
+		return Memory{}, nil, err
+	}
+	if change.empty() {
+		if run != nil {
+			return memoryOf(run.limits), nil, nil
+		}
+		return memoryOf(storedMemtune(stored.x())), nil, nil
+	}
+	if err := live(ctx); err != nil {
+		return Memory{}, nil, err
+	}
+	apply := func(l *plan.Limits) {
+		for _, f := range []struct {
+			v   *uint64
+			dst *uint64
+		}{{change.Hard, &l.MemoryBytes}, {change.Soft, &l.MemorySoftBytes}, {change.SwapHard, &l.SwapBytes}} {
+			if f.v != nil {
+				*f.dst = *f.v
+			}
+		}
+	}
+	var shown plan.Limits
+	if stored != nil {
+		x := stored.x()
+		l := storedMemtune(x)
+		apply(&l)
+		if x.MemoryTune == nil {
+			x.MemoryTune = &libvirtxml.DomainMemoryTune{}
+		}
+		x.MemoryTune.HardLimit, x.MemoryTune.SoftLimit, x.MemoryTune.SwapHardLimit =
+			limitIn(l.MemoryBytes), limitIn(l.MemorySoftBytes), limitIn(l.SwapBytes)
+		if *x.MemoryTune == (libvirtxml.DomainMemoryTune{}) {
+			x.MemoryTune = nil
+		}
+		if err := stored.check(); err != nil {
+			return Memory{}, nil, err
+		}
+		shown = l
+	}
+	var ws Warnings
+	if run != nil {
+		l := run.limits
+		apply(&l)
+		if err := cgroup.ValidateLimits(l); err != nil {
+			return Memory{}, nil, err
+		}
+		w, err := run.set(l)
+		ws = w
+		if err != nil {
+			return Memory{}, ws, err
+		}
+		shown = l
+	}
+	if stored != nil {
+		if err := stored.save(); err != nil {
+			return Memory{}, ws, err
+		}
+	}
+	return memoryOf(shown), ws, nil
+}
+
+func memoryOf(l plan.Limits) Memory {
+	return Memory{Hard: l.MemoryBytes, Soft: l.MemorySoftBytes, SwapHard: l.SwapBytes}
+}
+
+// SchedInfo shows or changes the CPU scheduler parameters of guest name
+// (schedinfo), as MemoryTune does for memory; it returns them as applied.
+func (s *Service) SchedInfo(ctx context.Context, name string, change SchedChange, affect Affect) (Sched, Warnings, error) {
+	sc, ws, err := s.schedInfo(ctx, name, change, affect)
+	return sc, ws, classify(onDomain, err)
+}
+
+func (s *Service) schedInfo(ctx context.Context, name string, change SchedChange, affect Affect) (Sched, Warnings, error) {
+	run, stored, err := s.targets(name, affect)
+	if err != nil {
+		return Sched{}, nil, err
+	}
+	if !change.empty() {
+		if err := live(ctx); err != nil {
+			return Sched{}, nil, err
+		}
+	}
+	apply := func(l plan.Limits) plan.Limits {
+		if change.Shares != nil {
+			l.CPUShares = *change.Shares
+		}
+		if change.PeriodUS != nil {
+			l.CPUPeriodUS = *change.PeriodUS
+		}
+		if change.QuotaUS != nil {
+			l.CPUQuotaUS = max(*change.QuotaUS, 0) // libvirt's -1 (any negative): no limit
+		}
+		return l
+	}
+	var shown plan.Limits
+	if stored != nil {
+		x := stored.x()
+		l := apply(storedCputune(x))
+		setCputune(x, l)
+		if err := stored.check(); err != nil {
+			return Sched{}, nil, err
+		}
+		shown = l
+	}
+	var ws Warnings
+	if run != nil {
+		l := apply(run.limits)
+		if err := cgroup.ValidateLimits(l); err != nil {
+			return Sched{}, nil, err
+		}
+		if !change.empty() {
+			w, err := run.set(l)
+			ws = w
+			if err != nil {
+				return Sched{}, ws, err
+			}
+		}
+		shown = l
+	}
+	if stored != nil && !change.empty() {
+		if err := stored.save(); err != nil {
+			return Sched{}, ws, err
+		}
+	}
+	return schedOf(shown), ws, nil
+}
+
+// schedOf is what the kernel applies, defaults included.
+func schedOf(l plan.Limits) Sched {
+	sc := Sched{Shares: l.CPUShares, PeriodUS: l.CPUPeriodUS, QuotaUS: l.CPUQuotaUS}
+	if sc.Shares == 0 {
+		sc.Shares = 1024
+	}
+	if sc.PeriodUS == 0 {
+		sc.PeriodUS = 100000
+	}
+	if sc.QuotaUS == 0 {
+		sc.QuotaUS = -1
+	}
+	return sc
+}
+
+// targets returns what to read or change for guest name: the running
+// guest, the stored definition, or both.
+func (s *Service) targets(name string, affect Affect) (run *runningGuest, stored *storedGuest, err error) {
+	if err := validName(name); err != nil {
+		return nil, nil, err
+	}
+	if affect&^(AffectLive|AffectConfig) != 0 {
+		return nil, nil, fmt.Errorf("%w: unknown affect flags %#x", errdefs.ErrInvalid, uint(affect))
+	}
+	if affect == AffectCurrent {
+		run, err = s.loadRunning(name)
+		if err == nil {
+			return run, nil, nil
+		}
+		if !errors.Is(err, errdefs.ErrNotRunning) {
+			return nil, nil, err
+		}
+		stored, err = s.loadStored(name)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			return nil, nil, fmt.Errorf("guest %q neither runs nor is defined: %w", name, errdefs.ErrNotFound)
+		}
+		return nil, stored, err
+	}
+	if affect&AffectLive != 0 {
+		if run, err = s.loadRunning(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	if affect&AffectConfig != 0 {
+		if stored, err = s.loadStored(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	return run, stored, nil
+}
+
+// runningGuest is a running guest's launch plan and the limits it has now.
+type runningGuest struct {
+	runDir string
+	plan   *plan.Plan
+	limits plan.Limits
+}
+
+// loadRunning finds guest name's launch plan and live limits. A guest
+// without a live supervisor is errdefs.ErrNotRunning.
+func (s *Service) loadRunning(name string) (*runningGuest, error) {
+	held, err := state.Held(s.layout.LockFile(name))
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(s.layout.PlanFile(name))
+	if !held || errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("guest %q: %w", name, errdefs.ErrNotRunning)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("guest %q: read launch plan: %w", name, err)
+	}
+	p, err := plan.Unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("guest %q: %w", name, err)
+	}
+	dir := s.layout.RunDir(name)
+	l, err := cgroup.LoadLive(dir, p.Cgroup.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("guest %q: %w", name, err)
+	}
+	return &runningGuest{runDir: dir, plan: p, limits: l}, nil
+}
+
+// set writes l to the guest's cgroup and records it as its live limits.
+// Limits the host cannot enforce come back as warnings, as libvirt does.
+func (g *runningGuest) set(l plan.Limits) (Warnings, error) {
+	m, err := cgroup.Open(g.plan.Cgroup)
+	if err != nil {
+		return nil, err
+	}
+	err = m.Set(l)
+	var ws Warnings
+	var w cgroup.Warnings
+	if errors.As(err, &w) {
+		for _, x := range w {
+			ws = append(ws, fmt.Sprintf("%s not applied: %s", x.Limit, x.Reason))
+		}
+		err = nil
+	}
+	if err != nil {
+		return ws, fmt.Errorf("guest %q: %w", g.plan.Name, err)
+	}
+	g.limits = l
+	return ws, cgroup.SaveLive(g.runDir, l)
+}
+
+// storedGuest is a guest's stored definition, edited by AffectConfig.
+type storedGuest struct {
+	store *domain.Store
+	dom   *domain.Domain
+}
+
+func (s *Service) loadStored(name string) (*storedGuest, error) {
+	st := domain.NewStore(s.layout)
+	d, err := st.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	return &storedGuest{store: st, dom: d}, nil
+}
+
+// check parses the edited definition again, so that a change the XML rules
+// refuse (soft_limit above hard_limit, ...) is reported, with its path,
+// before anything is written or applied.
+func (g *storedGuest) check() error {
+	b, err := g.dom.Marshal()
+	if err != nil {
+		return err
+	}
+	_, _, err = domain.Parse(g.dom.File, b)
+	return err
+}
+
+func (g *storedGuest) save() error {
+	if err := g.check(); err != nil {
+		return err
+	}
+	return g.store.Save(g.dom)
+}
+
+// x is the definition's libvirt structs.
+func (g *storedGuest) x() *libvirtxml.Domain { return g.dom.XML }
+
+// bytesOf reads a libvirt size element; nil is 0 (not set).
+func bytesOf(v *libvirtxml.DomainMemoryTuneLimit) uint64 {
+	if v == nil {
+		return 0
+	}
+	b, _ := domain.ScaledBytes(v.Value, v.Unit) // validated when stored
+	return b
+}
+
+// limitIn is a <memtune> limit of b bytes, in KiB; 0 removes it.
+func limitIn(b uint64) *libvirtxml.DomainMemoryTuneLimit {
+	if b == 0 {
+		return nil
+	}
+	return &libvirtxml.DomainMemoryTuneLimit{Value: b / 1024, Unit: "KiB"}
+}
+
+// maxMemory reads <memory> (the guest's maximum) from the domain XML the
+// guest runs with; 0 when it cannot tell.
+func maxMemory(domainXML string) uint64 {
+	if domainXML == "" {
+		return 0
+	}
+	var d libvirtxml.Domain
+	if err := d.Unmarshal(domainXML); err != nil {
+		return 0
+	}
+	return maxOf(&d)
+}
+
+// maxOf is the bytes of d's <memory>, 0 without one.
+func maxOf(d *libvirtxml.Domain) uint64 {
+	if d.Memory == nil {
+		return 0
+	}
+	b, err := domain.ScaledBytes(uint64(d.Memory.Value), d.Memory.Unit)
+	if err != nil {
+		return 0
+	}
+	return b
+}
+
+// storedMemtune reads <memtune> of a definition.
+func storedMemtune(x *libvirtxml.Domain) plan.Limits {
+	if x.MemoryTune == nil {
+		return plan.Limits{}
+	}
+	return plan.Limits{
+		MemoryBytes: bytesOf(x.MemoryTune.HardLimit), MemorySoftBytes: bytesOf(x.MemoryTune.SoftLimit),
+		SwapBytes: bytesOf(x.MemoryTune.SwapHardLimit),
+	}
+}
+
+// storedCputune reads <cputune> shares, period and quota of a definition.
+func storedCputune(x *libvirtxml.Domain) plan.Limits {
+	var l plan.Limits
+	if t := x.CPUTune; t != nil {
+		if t.Shares != nil {
+			l.CPUShares = uint64(t.Shares.Value)
+		}
+		if t.Period != nil {
+			l.CPUPeriodUS = t.Period.Value
+		}
+		if t.Quota != nil && t.Quota.Value > 0 {
+			l.CPUQuotaUS = t.Quota.Value
+		}
+	}
+	return l
+}
+
+// setCputune writes l's CPU values into <cputune>, removing those at their
+// default and the element when it ends up empty.
+func setCputune(x *libvirtxml.Domain, l plan.Limits) {
+	if x.CPUTune == nil {
+		x.CPUTune = &libvirtxml.DomainCPUTune{}
+	}
+	t := x.CPUTune
+	t.Shares, t.Period, t.Quota = nil, nil, nil
+	if l.CPUShares > 0 {
+		t.Shares = &libvirtxml.DomainCPUTuneShares{Value: uint(l.CPUShares)}
+	}
+	if l.CPUPeriodUS > 0 {
+		t.Period = &libvirtxml.DomainCPUTunePeriod{Value: l.CPUPeriodUS}
+	}
+	if l.CPUQuotaUS > 0 {
+		t.Quota = &libvirtxml.DomainCPUTuneQuota{Value: l.CPUQuotaUS}
+	}
+	if reflect.ValueOf(*t).IsZero() {
+		x.CPUTune = nil
+	}
+}
