@@ -160,3 +160,38 @@ StrictModes no
 		t.Fatalf("destroy over ssh: %v", r)
 	}
 }
+
+// TestServeLibvirtCompat: with --libvirt-compat, plain `virsh -c
+// lxc:///system` (no ?socket=) reaches vmlite through
+// /run/libvirt/virtlxcd-sock, -r through virtlxcd-sock-ro; a second
+// daemon refuses the taken paths; the daemon's end removes them.
+func TestServeLibvirtCompat(t *testing.T) {
+	const sock = "/run/libvirt/virtlxcd-sock"
+	if _, err := os.Lstat(sock); err == nil {
+		t.Skipf("SKIP: %s exists (a libvirt daemon?): not ours to take", sock)
+	}
+	_, dirErr := os.Stat("/run/libvirt")
+	h := newHarness(t)
+	d := h.serve("--libvirt-compat")
+	name := h.uniqueName("it-rpccompat")
+	xml, _ := h.busybox(name, false)
+	h.must("define", xml)
+	if r := runTool(t, nil, "virsh", "-c", "lxc:///system", "list", "--all", "--name"); r.code != 0 || !strings.Contains(r.stdout, name) {
+		t.Fatalf("virsh -c lxc:///system: %v", r)
+	}
+	if r := runTool(t, nil, "virsh", "-r", "-c", "lxc:///system", "undefine", name); r.code == 0 || !strings.Contains(r.stderr, "operation forbidden") {
+		t.Errorf("virsh -r undefine: %v", r)
+	}
+	h2 := newHarness(t)
+	r := h2.run("serve", "--libvirt-compat")
+	if r.code == 0 || !strings.Contains(r.stderr, sock+" exists") {
+		t.Errorf("a second daemon with --libvirt-compat: %v", r)
+	}
+	d.stop()
+	if _, err := os.Lstat(sock); err == nil {
+		t.Errorf("%s left after the daemon ended", sock)
+	}
+	if _, err := os.Stat("/run/libvirt"); os.IsNotExist(dirErr) && err == nil {
+		t.Errorf("/run/libvirt, made by the daemon, left after it ended")
+	}
+}

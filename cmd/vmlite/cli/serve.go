@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -128,8 +129,12 @@ func runServe(app *App, compat bool, maxClients int, tf tlsFlags) error {
 		compat bool
 	}{{rwPath, libvirtrpc.SockModeRW, false, false}, {roPath, libvirtrpc.SockModeRO, true, false}}
 	if compat {
-		if err := os.MkdirAll(libvirtCompatDir, 0o755); err != nil {
-			return err
+		if _, err := os.Stat(libvirtCompatDir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Mkdir(libvirtCompatDir, 0o755); err != nil {
+				return err
+			}
+			// Made here, so gone with the daemon (when nothing else moved in).
+			defer os.Remove(libvirtCompatDir)
 		}
 		paths = append(paths,
 			struct {
