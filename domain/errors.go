@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"strings"
+
+	"vmlite/internal/errdefs"
 )
 
 // FieldError is one problem in a domain file, located by line and by an
@@ -63,13 +65,14 @@ func (es Errors) Error() string {
 // UserError marks Errors as the user's to fix: the CLI exits with status 2.
 func (es Errors) UserError() bool { return true }
 
-// Unwrap gives errors.As/Is access to each problem.
+// Unwrap gives errors.As/Is access to each problem, and makes
+// errors.Is(err, errdefs.ErrInvalid) hold (domain and network XML alike).
 func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
+	out := make([]error, len(es), len(es)+1)
 	for i, e := range es {
 		out[i] = e
 	}
-	return out
+	return append(out, errdefs.ErrInvalid)
 }
 
 // Warning is something vmlite accepts but does not act on.

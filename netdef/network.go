@@ -11,6 +11,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/internal/lazyre"
 	"vmlite/internal/uuid"
@@ -118,7 +119,7 @@ func BridgeName(network string) string {
 
 // Parse reads network XML strictly: elements and attributes vmlite does not
 // implement are errors, and every value is checked. All problems come back at
-// once as XMLErrors (which wraps errdefs.ErrInvalid). file names the source
+// once as domain.Errors (which wraps errdefs.ErrInvalid). file names the source
 // in messages. Missing UUID, bridge name and bridge MAC are filled in.
 func Parse(file string, data []byte) (*Network, error) {
 	lines, errs := checkSchema(file, data)
@@ -127,7 +128,7 @@ func Parse(file string, data []byte) (*Network, error) {
 	}
 	var x libvirtxml.Network
 	if err := x.Unmarshal(string(bytes.TrimSpace(data))); err != nil {
-		return nil, XMLErrors{{File: file, Msg: "read network XML: " + err.Error()}}
+		return nil, domain.Errors{{File: file, Msg: "read network XML: " + err.Error()}}
 	}
 	v := &validator{file: file, lines: lines}
 	n := v.network(&x)
@@ -141,7 +142,7 @@ func Parse(file string, data []byte) (*Network, error) {
 type validator struct {
 	file  string
 	lines map[string]int
-	errs  XMLErrors
+	errs  domain.Errors
 }
 
 func (v *validator) errorf(path, value, format string, args ...any) {
@@ -149,7 +150,7 @@ func (v *validator) errorf(path, value, format string, args ...any) {
 	if i := strings.Index(path, "/@"); i >= 0 {
 		elem = path[:i]
 	}
-	v.errs = append(v.errs, XMLError{File: v.file, Line: v.lines[elem], Path: path, Value: value, Msg: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, &domain.FieldError{File: v.file, Line: v.lines[elem], Path: path, Value: value, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) network(x *libvirtxml.Network) *Network {

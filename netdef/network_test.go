@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"vmlite/domain"
 	"vmlite/internal/errdefs"
 )
 
@@ -197,4 +198,21 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the network:\n%s", b)
 		}
 	})
+}
+
+// TestParseErrorsAreDomainErrors: network XML reports its problems as
+// domain XML does (domain.Errors, FILE:LINE: /xpath: message), so a user,
+// the CLI and the RPC server see one kind of XML error.
+func TestParseErrorsAreDomainErrors(t *testing.T) {
+	_, err := Parse("net.xml", []byte("<network>\n  <name>n</name>\n  <bogus/>\n  <ip address='10.0.0.1' prefix='99'/>\n</network>"))
+	var es domain.Errors
+	if !errors.As(err, &es) || len(es) == 0 {
+		t.Fatalf("Parse: %T %v, want domain.Errors", err, err)
+	}
+	if !errors.Is(err, errdefs.ErrInvalid) || !errdefs.IsUserError(err) {
+		t.Errorf("Parse: %v is not a user error wrapping ErrInvalid", err)
+	}
+	if got := es[0].Error(); got != "net.xml:3: /network/bogus: element not supported by vmlite" {
+		t.Errorf("first error %q", got)
+	}
 }

@@ -7,55 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"vmlite/internal/errdefs"
+	"vmlite/domain"
 )
-
-// XMLError is one problem in a network XML file, located by an XPath-like
-// path (/network/ip[1]/dhcp/range[2]/@start) and, when known, a line.
-type XMLError struct {
-	File  string
-	Line  int
-	Path  string
-	Value string
-	Msg   string
-}
-
-func (e XMLError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	}
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	b.WriteString(e.Msg)
-	if e.Value != "" {
-		fmt.Fprintf(&b, " (got %q)", e.Value)
-	}
-	return b.String()
-}
-
-// XMLErrors is every problem found in one file, in document order. It is a
-// user error (exit status 2) and wraps errdefs.ErrInvalid.
-type XMLErrors []XMLError
-
-func (es XMLErrors) Error() string {
-	msgs := make([]string, len(es))
-	for i, e := range es {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// UserError marks XMLErrors as the user's to fix.
-func (es XMLErrors) UserError() bool { return true }
-
-// Unwrap lets errors.Is(err, errdefs.ErrInvalid) hold.
-func (es XMLErrors) Unwrap() error { return errdefs.ErrInvalid }
 
 // schema is the subset of libvirt's network XML that vmlite implements:
 // anything else is an error rather than a setting silently ignored.
@@ -84,7 +37,7 @@ var networkSchema = &schema{children: map[string]*schema{
 // checkSchema walks the document and reports every element and attribute
 // outside networkSchema. It returns lines, the line of each element path,
 // for later errors about values.
-func checkSchema(file string, data []byte) (lines map[string]int, errs XMLErrors) {
+func checkSchema(file string, data []byte) (lines map[string]int, errs domain.Errors) {
 	lines = map[string]int{}
 	d := xml.NewDecoder(strings.NewReader(string(data)))
 	type frame struct {
@@ -104,7 +57,7 @@ func checkSchema(file string, data []byte) (lines map[string]int, errs XMLErrors
 			if errors.As(err, &se) {
 				line = se.Line
 			}
-			return lines, append(errs, XMLError{File: file, Line: line, Msg: "not well-formed XML: " + err.Error()})
+			return lines, append(errs, &domain.FieldError{File: file, Line: line, Msg: "not well-formed XML: " + err.Error()})
 		}
 		line, _ := d.InputPos()
 		switch t := tok.(type) {
@@ -115,7 +68,7 @@ func checkSchema(file string, data []byte) (lines map[string]int, errs XMLErrors
 			if len(stack) == 0 {
 				path = "/" + name
 				if name != "network" {
-					errs = append(errs, XMLError{File: file, Line: line, Path: path, Msg: "not a network definition: the root element must be <network>"})
+					errs = append(errs, &domain.FieldError{File: file, Line: line, Path: path, Msg: "not a network definition: the root element must be <network>"})
 					return lines, errs
 				}
 				sc = networkSchema
@@ -128,11 +81,11 @@ func checkSchema(file string, data []byte) (lines map[string]int, errs XMLErrors
 				}
 				switch {
 				case sc == nil && parent.sc != nil:
-					errs = append(errs, XMLError{File: file, Line: line, Path: path, Msg: "element not supported by vmlite"})
+					errs = append(errs, &domain.FieldError{File: file, Line: line, Path: path, Msg: "element not supported by vmlite"})
 				case sc != nil && sc.many:
 					path = fmt.Sprintf("%s[%d]", path, parent.counts[name])
 				case sc != nil && parent.counts[name] > 1:
-					errs = append(errs, XMLError{File: file, Line: line, Path: path, Msg: "element given more than once"})
+					errs = append(errs, &domain.FieldError{File: file, Line: line, Path: path, Msg: "element given more than once"})
 				}
 			}
 			lines[path] = line
@@ -142,7 +95,7 @@ func checkSchema(file string, data []byte) (lines map[string]int, errs XMLErrors
 						continue
 					}
 					if !contains(sc.attrs, a.Name.Local) {
-						errs = append(errs, XMLError{File: file, Line: line, Path: path + "/@" + a.Name.Local, Msg: "attribute not supported by vmlite"})
+						errs = append(errs, &domain.FieldError{File: file, Line: line, Path: path + "/@" + a.Name.Local, Msg: "attribute not supported by vmlite"})
 					}
 				}
 			}
@@ -152,7 +105,7 @@ func checkSchema(file string, data []byte) (lines map[string]int, errs XMLErrors
 		case xml.CharData:
 			if len(stack) > 0 {
 				if f := stack[len(stack)-1]; f.sc != nil && !f.sc.text && strings.TrimSpace(string(t)) != "" {
-					errs = append(errs, XMLError{File: file, Line: line, Path: f.path, Value: strings.TrimSpace(string(t)), Msg: "unexpected text"})
+					errs = append(errs, &domain.FieldError{File: file, Line: line, Path: f.path, Value: strings.TrimSpace(string(t)), Msg: "unexpected text"})
 				}
 			}
 		}
