@@ -32,6 +32,32 @@ type extractor struct {
 	root    int // O_PATH fd of the layer directory
 	rootDir *os.Root
 	dirs    []dirTime // directory mtimes, set last (creating children changes them)
+	// The parent directory of the last entry, open: archives list a
+	// directory's entries together. Dropped whenever an entry removes
+	// anything, which is the only way the path could come to mean another
+	// directory.
+	lastDir string
+	lastFD  int
+}
+
+func (x *extractor) cachedParent(dir string) (int, error) {
+	if x.lastFD >= 0 && x.lastDir == dir {
+		return x.lastFD, nil
+	}
+	x.dropCache()
+	fd, err := x.parent(dir)
+	if err != nil {
+		return -1, err
+	}
+	x.lastDir, x.lastFD = dir, fd
+	return fd, nil
+}
+
+func (x *extractor) dropCache() {
+	if x.lastFD >= 0 {
+		unix.Close(x.lastFD)
+	}
+	x.lastDir, x.lastFD = "", -1
 }
 
 type dirTime struct {
@@ -52,7 +78,8 @@ func extractLayer(r io.Reader, dir string) error {
 		return err
 	}
 	defer rd.Close()
-	x := &extractor{root: root, rootDir: rd}
+	x := &extractor{root: root, rootDir: rd, lastFD: -1}
+	defer x.dropCache()
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -134,11 +161,10 @@ func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 		}
 		return x.dirMeta("", h)
 	}
-	pfd, err := x.parent(e.Dir)
+	pfd, err := x.cachedParent(e.Dir)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(pfd)
 	switch e.kind {
 	case entryWhiteout:
 		if err := x.clear(e, pfd, false); err != nil {
@@ -261,9 +287,13 @@ func (x *extractor) clear(e entry, pfd int, keepDir bool) error {
 		if keepDir {
 			return nil
 		}
-		return x.rootDir.RemoveAll(e.Path())
+		err := x.rootDir.RemoveAll(e.Path())
+		x.invalidate(pfd)
+		return err
 	}
-	return unix.Unlinkat(pfd, e.Base, 0)
+	err := unix.Unlinkat(pfd, e.Base, 0)
+	x.invalidate(pfd)
+	return err
 }
 
 // mkdir makes directory e unless it is one already.
@@ -353,4 +383,12 @@ func times(h *tar.Header) []unix.Timespec {
 		at = h.ModTime
 	}
 	return []unix.Timespec{unix.NsecToTimespec(at.UnixNano()), unix.NsecToTimespec(h.ModTime.UnixNano())}
+}
+
+// invalidate drops the cached parent after a removal, unless it is pfd,
+// the directory the removal happened in (still the same directory).
+func (x *extractor) invalidate(pfd int) {
+	if x.lastFD != pfd {
+		x.dropCache()
+	}
 }

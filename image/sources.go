@@ -18,7 +18,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"vmlite/internal/errdefs"
 )
@@ -281,5 +280,3 @@ func classify(err error) error {
 	}
 	return err
 }
-
-var _ = types.OCILayer
