@@ -182,7 +182,7 @@ func buildInit(p *plan.Plan, x *libvirtxml.Domain, d *domain.Domain, probe Probe
 	}
 	p.Init.User, p.Init.Group = os.InitUser, os.InitGroup
 	env := []string{
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"PATH=" + plan.DefaultPath,
 		"TERM=linux",
 		"HOME=/",
 		// systemd's Container Interface: tells init it runs in a container.

@@ -32,6 +32,10 @@ import (
 // old supervisors, which only ever read the plan they were started with).
 const Version = 1
 
+// DefaultPath is the PATH a guest's init and `vmlite exec` get (libvirt's
+// LXC driver sets the same), and the one a supervisor runs with.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // Plan describes one guest launch. It is immutable once built.
 type Plan struct {
 	Version int `json:"version"`

@@ -238,7 +238,7 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 	cmd := &exec.Cmd{
 		Path:       self,
 		Args:       supervisorArgs(p.Name, pool != nil, args),
-		Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		Env:        []string{"PATH=" + plan.DefaultPath},
 		Dir:        "/",
 		Stdin:      devnull,
 		Stdout:     logf,

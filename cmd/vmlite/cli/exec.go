@@ -91,7 +91,7 @@ func (a *App) execIn(name string, argv []string, user string, mode ttyMode) (int
 		InitStart: g.State.InitStart,
 		UserNS:    p.IDMap.Enabled(),
 		User:      user,
-		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + termEnv,
+		Env: []string{"PATH=" + plan.DefaultPath, "TERM=" + termEnv,
 			"HOME=/root", "container=vmlite"},
 		Argv:        argv,
 		Drop:        p.Capabilities.Drop,

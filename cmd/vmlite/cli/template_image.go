@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vmlite/image"
+	"vmlite/plan"
 	"vmlite/templates"
 )
 
@@ -94,7 +95,7 @@ func imageInit(c *templates.DomainConfig, layers []string, cfg *image.Config, in
 	prog := cmd[0]
 	if !path.IsAbs(prog) {
 		found := ""
-		for _, dir := range strings.Split(envValue(cfg.Config.Env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ":") {
+		for _, dir := range strings.Split(envValue(cfg.Config.Env, "PATH", plan.DefaultPath), ":") {
 			if _, ok := image.Resolve(layers, path.Join(dir, prog)); ok && path.IsAbs(dir) {
 				found = path.Join(dir, prog)
 				break
