@@ -80,6 +80,9 @@ func TestImageClone(t *testing.T) {
 
 	// --snapshot: a running guest's current layer.
 	h.must("clone", src, live, "--snapshot")
+	if st := h.status(src); st.State != "running" {
+		t.Errorf("SRC after clone --snapshot: %+v, want running again", st)
+	}
 	h.must("start", live)
 	h.waitConsole(live, "vmlite-guest: BOOTED")
 	if out := h.must("exec", live, "--", "cat", "/etc/own", "/etc/src-file").stdout; out != src+"\nbefore-clone\n" {

@@ -30,9 +30,10 @@ a copy-on-write layer over SRC's root as it is now.
 SRC's root must come from an image (<filesystem type='template'>): SRC's
 own layer is frozen into a snapshot that becomes a shared read-only layer
 under both guests, each of which then writes to an empty layer of its own;
-nothing is copied. SRC must be shut off, unless --snapshot: then SRC runs
-on untouched and the snapshot is a copy of its layer as it is at that
-moment (files being written meanwhile may be caught half-written).
+nothing is copied. SRC must be shut off, unless --snapshot: then SRC is
+frozen (as vmlite suspend does) while its layer is copied into the
+snapshot, and runs on untouched after; what its processes had not written
+to disk yet is not in the copy.
 
 vmlite undefine --remove-storage removes a clone's own layer; a snapshot
 goes when the last guest over it does.`,
@@ -94,6 +95,20 @@ func runClone(app *App, src, dst string, live bool) error {
 		x.IDMap.UIDs[0].Target, x.IDMap.GIDs[0].Target = uint(t), uint(t)
 	}
 	images := image.NewStore(app.Layout)
+	if live {
+		// Frozen while its layer is copied, so the copy is of one moment
+		// (a guest the user suspended stays suspended).
+		if g, err := app.lookupGuest(src); err == nil && (g.State == nil || g.State.Status != state.Paused) {
+			if err := app.Svc().Suspend(app.ctx(), src); err != nil {
+				return fmt.Errorf("clone --snapshot: freeze %s for the copy: %w", src, err)
+			}
+			defer func() {
+				if err := app.Svc().Resume(app.ctx(), src); err != nil {
+					fmt.Fprintf(app.Stderr, "warning: resume %s after the copy: %v (vmlite resume %s)\n", src, err, src)
+				}
+			}()
+		}
+	}
 	if _, err := images.Clone(src, dst, live); err != nil {
 		return err
 	}
