@@ -263,7 +263,7 @@ func buildSchema() *elemSpec {
 				enumAttr("type", "device kind", true,
 					val("storage", Applied, "block device node source/block"),
 					val("misc", Applied, "character device node source/char"),
-					rejectedVal("net", "moving a host network interface into the guest", "use <interface type='direct'> (macvlan)"),
+					val("net", Applied, "the host network interface source/interface, moved into the guest with its <ip> and <route> before init runs, and back to the host at every stop (mode='capabilities')"),
 					rejectedVal("usb", "USB passthrough", "pass the device node with type='misc'"),
 					rejectedVal("pci", "PCI passthrough", "remove it"),
 					rejectedVal("scsi", "SCSI passthrough", "pass the device node with type='storage'"),
@@ -276,6 +276,14 @@ func buildSchema() *elemSpec {
 				elem("source", Applied, "the device", children(
 					elem("block", Applied, "host block device path (type='storage'); it appears at the same path in the guest", text(isAbsFilePath)),
 					elem("char", Applied, "host character device path (type='misc'); it appears at the same path in the guest", text(isAbsFilePath)),
+					elem("interface", Applied, "host network interface (type='net'); it keeps its name in the guest", text(isIfName)),
+				)),
+				ipElem("guest address of a type='net' hostdev, set before init runs (it then comes up)"),
+				elem("route", Applied, "guest route through a type='net' hostdev", multi(), attrs(
+					enumAttr("family", "must match the addresses", false, val("ipv4", Applied, ""), val("ipv6", Applied, "")),
+					attr("address", Applied, "destination host (a /32 or /128 route); none for the default route", isIP),
+					reqAttr("gateway", "next hop", isIP),
+					rejectedAttr("prefix", "route prefixes on a hostdev (libvirtxml cannot carry them)", "route to a host address, or use the default route"),
 				)),
 				alias(),
 			),

@@ -442,7 +442,12 @@ func (c *checker) hostdevs(devs *node) {
 			continue
 		}
 		typ, _ := hd.attr("type")
-		want := map[string]string{"storage": "block", "misc": "char"}[typ]
+		if typ != "net" {
+			for _, n := range append(hd.all("ip"), hd.all("route")...) {
+				c.errorf(n.line, n.path, "", "remove it, or use type='net'", "<%s> applies to a type='net' hostdev only", n.name.Local)
+			}
+		}
+		want := map[string]string{"storage": "block", "misc": "char", "net": "interface"}[typ]
 		if want == "" {
 			continue
 		}
@@ -452,12 +457,16 @@ func (c *checker) hostdevs(devs *node) {
 			continue
 		}
 		for _, ch := range src.children {
-			if ch.name.Space == "" && ch.name.Local != want && (ch.name.Local == "block" || ch.name.Local == "char") {
+			if ch.name.Space == "" && ch.name.Local != want && (ch.name.Local == "block" || ch.name.Local == "char" || ch.name.Local == "interface") {
 				c.errorf(ch.line, ch.path, "", fmt.Sprintf("use <%s> for type='%s'", want, typ), "<%s> does not apply to type='%s'", ch.name.Local, typ)
 			}
 		}
 		if src.child(want) == nil {
-			c.errorf(src.line, src.path+"/"+want, "", "", "type='%s' needs <source><%s>/dev/...</%s></source>", typ, want, want)
+			example := "/dev/..."
+			if typ == "net" {
+				example = "eth1"
+			}
+			c.errorf(src.line, src.path+"/"+want, "", "", "type='%s' needs <source><%s>%s</%s></source>", typ, want, example, want)
 		}
 	}
 }
@@ -528,6 +537,11 @@ func (c *checker) sharedNamespaces(root *node) {
 		if devs := root.child("devices"); devs != nil {
 			for _, ifc := range devs.all("interface") {
 				c.errorf(ifc.line, ifc.path, "", "remove the <interface>, or drop sharenet", "a guest that shares another's network namespace has no interfaces of its own")
+			}
+			for _, hd := range devs.all("hostdev") {
+				if t, _ := hd.attr("type"); t == "net" {
+					c.errorf(hd.line, hd.path, "", "remove the <hostdev>, or drop sharenet", "a guest that shares another's network namespace has no interfaces of its own")
+				}
 			}
 		}
 		if f := root.child("features"); f != nil && f.child("privnet") != nil {

@@ -64,6 +64,31 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 		it.LinkUp = ifc.Link != nil && ifc.Link.State == "up" // plan.Interface.Up decides
 		p.Interfaces = append(p.Interfaces, it)
 	}
+	// <hostdev mode='capabilities' type='net'>: a host NIC moved in under
+	// its own name, as libvirt's LXC driver does.
+	for i, h := range x.Devices.Hostdevs {
+		n := h.CapsNet
+		if n == nil || n.Source == nil {
+			continue
+		}
+		it := plan.Interface{Type: "hostdev", SourceDev: n.Source.Interface, GuestName: n.Source.Interface,
+			XMLPath: fmt.Sprintf("/domain/devices/hostdev[%d]", i+1)}
+		for _, ip := range n.IP {
+			var prefix uint
+			if ip.Prefix != nil {
+				prefix = *ip.Prefix
+			}
+			it.IPs = append(it.IPs, cidr(ip.Address, prefix))
+		}
+		for _, r := range n.Route {
+			dest := ""
+			if r.Address != "" && !(r.Address == "0.0.0.0" || r.Address == "::") {
+				dest = cidr(r.Address, 0)
+			}
+			it.Routes = append(it.Routes, plan.Route{Dest: dest, Gateway: r.Gateway})
+		}
+		p.Interfaces = append(p.Interfaces, it)
+	}
 }
 
 // cidr writes address/prefix; without a prefix, a host route (/32 or /128)

@@ -64,7 +64,7 @@ func Setup(ifaces []plan.Interface, pid int) (undo func() error, err error) {
 	// die with the guest, taking its ends of the veths along.
 	keepGuest := false
 	for _, s := range specs {
-		keepGuest = keepGuest || s.Type == TypeDirect
+		keepGuest = keepGuest || s.Type == TypeDirect || s.Type == TypeHostdev
 	}
 	if !keepGuest {
 		defer guest.Close()
@@ -146,9 +146,12 @@ type setupEnv struct {
 
 func (e *setupEnv) setupInterface(s *ifaceSpec) error {
 	var err error
-	if s.Type == TypeDirect {
+	switch s.Type {
+	case TypeDirect:
 		err = e.createMacvlan(s)
-	} else {
+	case TypeHostdev:
+		err = e.moveHostLink(s)
+	default:
 		err = e.createVeth(s)
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ const (
 	TypeNetwork  = "network"  // veth, host end joins a vmlite network's bridge
 	TypeEthernet = "ethernet" // veth, no bridge; HostIPs on the host end
 	TypeDirect   = "direct"   // macvlan on SourceDev, moved into the guest
+	TypeHostdev  = "hostdev"  // the host link SourceDev itself, moved in and back (<hostdev type='net'>)
 )
 
 // macvlanModes are the <source mode> values libvirt accepts for direct
@@ -102,6 +103,10 @@ func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 		if err := ValidLinkName(in.HostName); err != nil {
 			return nil, s.errorf("host name: %w", err)
 		}
+	case TypeHostdev:
+		if err := ValidLinkName(in.SourceDev); err != nil {
+			return nil, s.errorf("source device: %w", err)
+		}
 	case TypeDirect:
 		if err := ValidLinkName(in.SourceDev); err != nil {
 			return nil, s.errorf("source device: %w", err)
@@ -110,7 +115,7 @@ func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 			return nil, s.invalidf("macvlan mode %q (want vepa, bridge, private or passthrough)", in.MacvlanMode)
 		}
 	default:
-		return nil, s.invalidf("interface type %q (want bridge, network, ethernet or direct)", in.Type)
+		return nil, s.invalidf("interface type %q (want bridge, network, ethernet, direct or hostdev)", in.Type)
 	}
 	if in.Type != TypeEthernet && len(in.HostIPs) > 0 {
 		return nil, s.invalidf("host-side addresses need type ethernet, not %s", in.Type)
