@@ -94,6 +94,21 @@ func TestImageOCI(t *testing.T) {
 			t.Errorf("%s's upper layer: %q, %v", g, b, err)
 		}
 	}
+	var ins struct {
+		LayerDirs []string `json:"layerDirs"`
+		UsedBy    []string `json:"usedBy"`
+		Config    struct {
+			RootFS struct {
+				DiffIDs []string `json:"diff_ids"`
+			} `json:"rootfs"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal([]byte(h.must("image", "inspect", "bb-oci").stdout), &ins); err != nil {
+		t.Fatal(err)
+	}
+	if len(ins.LayerDirs) != 2 || len(ins.Config.RootFS.DiffIDs) != 2 || len(ins.UsedBy) != 2 {
+		t.Errorf("image inspect: %+v (want 2 layers, used by %s and %s, the same image)", ins, g1, g2)
+	}
 	r := h.run("image", "rm", "bb-oci")
 	if r.code != 2 || !strings.Contains(r.stderr, g1) {
 		t.Errorf("image rm of an image in use: %v", r)
