@@ -17,7 +17,7 @@ func (s *seconds) Type() string   { return "duration" }
 
 func (s *seconds) Set(v string) error {
 	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n < 0 || n > 1e9 {
+		if !(n >= 0 && n <= 1e9) { // also NaN
 			return fmt.Errorf("%q: seconds must be between 0 and 1e9", v)
 		}
 		*s = seconds(time.Duration(n * float64(time.Second)))
