@@ -15,16 +15,18 @@ import (
 	"vmlite/internal/errdefs"
 	"vmlite/libvirtrpc"
 	"vmlite/netdef"
+	"vmlite/service"
 	"vmlite/state"
 )
 
-// rpcBackend is vmlite behind the RPC server. Until the service package
-// exists, each mutating call runs the very CLI command a user would
-// (in-process, a fresh command tree per call): same code, same locks, same
-// errors, and nothing re-implemented for the daemon. Reads go to the state
-// files the CLI reads.
+// rpcBackend is vmlite behind the RPC server: the domain lifecycle goes to
+// the service package, as the CLI's does (same code, same locks, same
+// errors). The remaining calls (dumpxml, setmem, networks) run the very
+// CLI command a user would, in-process, which calls the service in turn.
+// Reads go to the state files the CLI reads.
 type rpcBackend struct {
 	app *App
+	svc *service.Service
 	// xmlDir holds the XML of RPC define/create calls (a file argument,
 	// as the CLI takes it); a transient guest's file stays for its reboots.
 	xmlDir string
@@ -35,7 +37,7 @@ func newRPCBackend(app *App) (*rpcBackend, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &rpcBackend{app: app, xmlDir: dir}, nil
+	return &rpcBackend{app: app, svc: app.Svc(), xmlDir: dir}, nil
 }
 
 // run runs one CLI command in-process and returns its standard output.
@@ -186,46 +188,29 @@ func (b *rpcBackend) DomainXML(name string, inactive bool) ([]byte, error) {
 }
 
 func (b *rpcBackend) Define(xml []byte) (libvirtrpc.DomainInfo, error) {
-	f, err := b.xmlFile("domain", xml)
+	d, err := b.svc.Define(context.Background(), "(DOMAIN_DEFINE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.DomainInfo{}, err
 	}
-	defer os.Remove(f)
-	d, _, err := domain.Parse(f, xml)
-	if err != nil {
-		return libvirtrpc.DomainInfo{}, err
-	}
-	if _, err := b.run("define", f); err != nil {
-		return libvirtrpc.DomainInfo{}, err
-	}
-	return b.LookupDomain(d.XML.Name)
+	return b.LookupDomain(d.Name)
 }
 
 func (b *rpcBackend) Undefine(name string) error {
-	_, err := b.run("undefine", name)
+	_, err := b.svc.Undefine(context.Background(), name, service.UndefineOptions{})
 	return err
 }
 
 func (b *rpcBackend) Start(name string) error {
-	_, err := b.run("start", name)
+	_, err := b.svc.Start(context.Background(), name)
 	return err
 }
 
 func (b *rpcBackend) Create(xml []byte) (libvirtrpc.DomainInfo, error) {
-	f, err := b.xmlFile("domain", xml)
+	st, err := b.svc.Create(context.Background(), "(DOMAIN_CREATE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.DomainInfo{}, err
 	}
-	d, _, err := domain.Parse(f, xml)
-	if err != nil {
-		os.Remove(f)
-		return libvirtrpc.DomainInfo{}, err
-	}
-	if _, err := b.run("start", f); err != nil {
-		os.Remove(f)
-		return libvirtrpc.DomainInfo{}, err
-	}
-	return b.LookupDomain(d.XML.Name)
+	return b.LookupDomain(st.Name)
 }
 
 // Shutdown returns once the request is on its way: libvirt's shutdown
@@ -233,7 +218,7 @@ func (b *rpcBackend) Create(xml []byte) (libvirtrpc.DomainInfo, error) {
 // for the STOPPED event).
 func (b *rpcBackend) Shutdown(name string) error {
 	go func() {
-		if _, err := b.run("stop", name); err != nil {
+		if _, err := b.svc.Shutdown(context.Background(), name, 0); err != nil {
 			fmt.Fprintf(b.app.Stderr, "vmlite serve: shutdown %s: %v\n", name, err)
 		}
 	}()
@@ -241,22 +226,17 @@ func (b *rpcBackend) Shutdown(name string) error {
 }
 
 func (b *rpcBackend) Reboot(name string) error {
-	_, err := b.run("reboot", name)
+	_, err := b.svc.Reboot(context.Background(), name, 0)
 	return err
 }
 
 func (b *rpcBackend) Destroy(name string) error {
-	_, err := b.run("destroy", name)
+	_, err := b.svc.Destroy(context.Background(), name)
 	return err
 }
 
 func (b *rpcBackend) SetAutostart(name string, on bool) error {
-	args := []string{"autostart", name}
-	if !on {
-		args = append(args, "--disable")
-	}
-	_, err := b.run(args...)
-	return err
+	return b.svc.SetAutostart(context.Background(), name, on)
 }
 
 func (b *rpcBackend) SetMemory(name string, kib uint64, live, config bool) error {
@@ -285,7 +265,7 @@ func (b *rpcBackend) Console(ctx context.Context, name, dev string) (io.ReadWrit
 }
 
 func (b *rpcBackend) Addresses(name string) ([]libvirtrpc.Iface, error) {
-	addrs, err := b.app.Svc().InterfaceAddresses(context.Background(), name, "")
+	addrs, err := b.svc.InterfaceAddresses(context.Background(), name, "")
 	if err != nil {
 		return nil, err
 	}
