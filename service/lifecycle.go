@@ -240,6 +240,7 @@ var errNotOrphan = errors.New("not orphaned")
 // stopOrphan cleans up a guest whose supervisor died, under its lock, and
 // returns its uuid.
 func (s *Service) stopOrphan(name string) (string, error) {
+	s.removeLeftovers(name)
 	g, err := s.lookup(name)
 	if err != nil {
 		return "", err
@@ -259,6 +260,26 @@ func (s *Service) stopOrphan(name string) (string, error) {
 		return "", err
 	}
 	return g.plan.UUID, os.RemoveAll(s.layout.RunDir(name))
+}
+
+// removeLeftovers removes the runtime directory of a start that never got
+// as far as a supervisor (killed, or failed before the hand-over): a free
+// lock and no state file. Taken under the lock, so a start that holds it
+// is never touched.
+func (s *Service) removeLeftovers(name string) {
+	l := s.layout
+	if _, err := os.Stat(l.RunDir(name)); err != nil {
+		return
+	}
+	lock, err := state.TryLock(l.LockFile(name))
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	if _, err := os.Stat(l.StateFile(name)); err == nil {
+		return // a supervisor's: an orphan, cleaned up as such
+	}
+	_ = os.RemoveAll(l.RunDir(name))
 }
 
 // Reboot asks guest name's init to reboot, kills it after timeout (0: as

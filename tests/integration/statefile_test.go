@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -75,27 +76,18 @@ func TestStateFileTruncated(t *testing.T) {
 // over its own state root and removes.
 func TestStateFileDiskFull(t *testing.T) {
 	h := newHarness(t)
-	if err := syscall.Mount("tmpfs", h.root, "tmpfs", 0, "size=24m,mode=0711"); err != nil {
-		t.Fatalf("mount a tmpfs for the state root: %v", err)
-	}
+	// Only the runtime tree (state.json) on the small filesystem: the
+	// console log's rotation elsewhere must not free space meanwhile.
+	run := filepath.Join(h.root, "run")
+	mountTmpfs(t, h, run, "8m")
 	name := h.uniqueName("full")
-	t.Cleanup(func() {
-		// Before the harness's own cleanup (which checks the guest is
-		// gone): the guest's state lives on this tmpfs.
-		h.run("destroy", name)
-		testutil.WaitFor(t, 30*time.Second, "the shared supervisor of the tmpfs root to exit", func() bool {
-			return len(supervisorsUnder(h.root)) == 0
-		})
-		if err := syscall.Unmount(h.root, 0); err != nil {
-			t.Errorf("unmount the test's tmpfs: %v", err)
-			_ = syscall.Unmount(h.root, syscall.MNT_DETACH)
-		}
-	})
+	t.Cleanup(func() { h.run("destroy", name) }) // before the unmount (registered first, runs last)
 	x, _ := h.busybox(name, false)
+	noProcFS(t, x)
 	h.must("start", x)
 	before := h.waitState(name, "running")
 
-	filler := filepath.Join(h.root, "filler")
+	filler := filepath.Join(run, "filler")
 	fillDisk(t, filler)
 	h.run("exec", name, "--", "reboot") // the guest's init reboots: a new init, a state change
 	var now statusOf
@@ -154,21 +146,11 @@ func fillDisk(t *testing.T, path string) {
 // lock or plan.json, no cgroup, no process.
 func TestStartDiskFull(t *testing.T) {
 	h := newHarness(t)
-	if err := syscall.Mount("tmpfs", h.root, "tmpfs", 0, "size=8m,mode=0711"); err != nil {
-		t.Fatalf("mount a tmpfs for the state root: %v", err)
-	}
-	t.Cleanup(func() {
-		testutil.WaitFor(t, 30*time.Second, "the shared supervisor of the tmpfs root to exit", func() bool {
-			return len(supervisorsUnder(h.root)) == 0
-		})
-		if err := syscall.Unmount(h.root, 0); err != nil {
-			t.Errorf("unmount the test's tmpfs: %v", err)
-			_ = syscall.Unmount(h.root, syscall.MNT_DETACH)
-		}
-	})
+	mountTmpfs(t, h, h.root, "8m")
 	for _, idmap := range []bool{false, true} {
 		name := h.uniqueName("enospc")
 		x, _ := h.busybox(name, idmap)
+		noProcFS(t, x)
 		// The layout exists (as after any earlier command), then the disk fills.
 		h.must("list")
 		filler := filepath.Join(h.root, "filler")
@@ -188,5 +170,71 @@ func TestStartDiskFull(t *testing.T) {
 		if err := os.Remove(filler); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestKilledStartLeftovers: what a start killed before its supervisor took
+// over leaves (run/guests/NAME with its lock and plan.json) goes with
+// `destroy NAME`, and a new start of the name is not hindered by it.
+func TestKilledStartLeftovers(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("kill")
+	x, _ := h.busybox(name, false)
+	dir := filepath.Join(h.root, "run", "guests", name)
+	leave := func() {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"lock", "plan.json"} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("{}"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	leave()
+	h.run("destroy", name) // not running: its exit status says so
+	if dirExists(dir) {
+		t.Errorf("destroy left the leftovers of a killed start in %s", dir)
+	}
+	leave()
+	h.must("start", x)
+	h.waitState(name, "running")
+	h.must("destroy", name)
+	h.assertGone(name)
+}
+
+// mountTmpfs mounts a small tmpfs of the test's own at dir (under the
+// harness's root) and unmounts it at the end, once the guests' supervisors
+// (and a /proc server, if one ran) that hold files in it are gone.
+func mountTmpfs(t *testing.T, h *harness, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0711"); err != nil {
+		t.Fatalf("mount a tmpfs at %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		testutil.WaitFor(t, 60*time.Second, "the supervisors and /proc server of the tmpfs root to exit", func() bool {
+			return len(supervisorsUnder(h.root)) == 0 && len(procfsServers(h.root)) == 0 && len(procfsMounts(h.root)) == 0
+		})
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount the test's tmpfs: %v", err)
+			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
+		}
+	})
+}
+
+// noProcFS opts a template guest out of the host-wide /proc server (these
+// tests are about state files; its FUSE mount would sit in their tmpfs).
+func noProcFS(t *testing.T, xmlPath string) {
+	t.Helper()
+	b, err := os.ReadFile(xmlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := `<metadata><vmlite:config xmlns:vmlite="urn:vmlite:domain:1"><vmlite:procfs state="off"/></vmlite:config></metadata>`
+	if err := os.WriteFile(xmlPath, bytes.Replace(b, []byte("</name>"), []byte("</name>\n  "+meta), 1), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -25,7 +25,11 @@ vmlite:stop metadata overrides it), once init has installed its handler,
 waits up to --timeout, then kills everything in the guest.
 
 stop returns when the guest's processes, links, cgroup and runtime files are
-gone.`,
+gone.
+
+A guest whose supervisor died (killed) cannot be shut down gracefully:
+stop then kills what is left of it, cleans up, and says so on stderr
+("was not shut down gracefully").`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]

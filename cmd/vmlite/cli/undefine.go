@@ -14,7 +14,9 @@ const undefineLong = `Remove the stored definition of guest NAME (and its autost
 running guest is refused: stop it first. The guest's console log is kept.
 --remove-storage also removes the guest's own copy-on-write layer (a guest
 from an image: /var/lib/vmlite/layers/NAME) and the clone snapshots no
-other guest uses; the image itself stays (vmlite image rm removes it).`
+other guest uses; the image itself stays (vmlite image rm removes it).
+A definition that no longer parses (truncated, edited by hand) is removed
+too, with a warning.`
 
 func newUndefineCmd(app *App) *cobra.Command {
 	var removeStorage bool
