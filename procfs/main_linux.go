@@ -6,11 +6,13 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"vmlite/cgroup"
+	"vmlite/internal/procstat"
 	"vmlite/state"
 )
 
@@ -117,6 +119,7 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 			continue
 		}
 		ents, _ := l.Entries()
+		ents = l.pruneGone(ents, logger)
 		if len(ents) == 0 {
 			// Exit with the lock held: a start that registers next finds
 			// the server gone and starts another.
@@ -127,6 +130,46 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		}
 		lk.Close()
 	}
+}
+
+// pruneGone drops the entries of guests that are gone without their
+// supervisor saying so (it was killed: nothing else unregisters them), and
+// returns the rest. A guest is gone when its recorded init has ended (the
+// pid with its start time), or when it never recorded one and its entry
+// is older than any start takes. Call it with Lock held.
+func (l Layout) pruneGone(ents []Entry, logger *log.Logger) []Entry {
+	live := ents[:0]
+	for _, e := range ents {
+		if gone, why := entryGone(l, e, time.Now()); gone {
+			logger.Printf("guest %s: %s: forgotten", e.Name, why)
+			_ = l.Unregister(e.Name)
+			continue
+		}
+		live = append(live, e)
+	}
+	return live
+}
+
+// startGrace is how long an entry may wait for its init's pid: far longer
+// than any start, so only a start whose supervisor died meanwhile hits it.
+const startGrace = 5 * time.Minute
+
+func entryGone(l Layout, e Entry, now time.Time) (bool, string) {
+	if e.InitPID == 0 {
+		fi, err := os.Stat(filepath.Join(l.GuestsDir(), e.Name))
+		if err == nil && now.Sub(fi.ModTime()) > startGrace {
+			return true, "no init recorded since " + fi.ModTime().Format(time.RFC3339)
+		}
+		return false, ""
+	}
+	st, err := procstat.Read(e.InitPID)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, fmt.Sprintf("init %d has ended", e.InitPID)
+	}
+	if err == nil && (st.Zombie() || (e.InitStart != 0 && st.StartTime != e.InitStart)) {
+		return true, fmt.Sprintf("init %d has ended", e.InitPID)
+	}
+	return false, ""
 }
 
 // detach lazily unmounts the server's mount: binds of it in guests that are

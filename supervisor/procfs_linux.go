@@ -49,6 +49,10 @@ func (s *Supervisor) procFSEntry(pid int) procfs.Entry {
 	if pid == 0 {
 		s.procFSStart = procfs.Boottime()
 		e.Start = s.procFSStart
+	} else {
+		// With the pid, names this init for good: the server forgets a
+		// guest whose init ended even when its supervisor was killed.
+		e.InitStart, _ = ProcStart(pid)
 	}
 	return e
 }
