@@ -116,9 +116,14 @@ func TestGuestLimits(t *testing.T) {
 		used := time.Duration(h.resources(name).CPUTime - before)
 		ratio := used.Seconds() / wall.Seconds()
 		t.Logf("busy loop used %v of CPU in %v: %.2f of a core (quota 0.5)", used, wall, ratio)
-		// Generous bounds: the quota caps at 0.5; a loaded machine gives less.
-		if ratio > 0.7 || ratio < 0.1 {
-			t.Errorf("CPU share %.2f, want about 0.5", ratio)
+		// The quota caps the share at 0.5 (0.7 leaves room for the
+		// accounting's granularity). Only the cap is asserted: a loaded
+		// machine gives the loop less, which says nothing about the quota.
+		if ratio > 0.7 {
+			t.Errorf("CPU share %.2f, over the quota of 0.5", ratio)
+		}
+		if used <= 0 {
+			t.Errorf("the busy loop used no CPU time in the guest's cgroup (%v)", used)
 		}
 	})
 
