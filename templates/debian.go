@@ -40,7 +40,8 @@ type DebianOptions struct {
 	Include []string // packages beyond DebianPackages
 	// Mirror is the Debian archive URL; "" = the host's, read from its APT sources.
 	Mirror string
-	// RootPassword is set with chpasswd. Empty: root is locked (no console
+	// RootPassword is written to /etc/shadow as a SHA-512 crypt hash made
+	// by vmlite (never by the tree's own chpasswd). Empty: root is locked (no console
 	// login; `vmlite exec` still works), unless NoRootPassword.
 	RootPassword string
 	// NoRootPassword leaves root's password empty: anyone on the console is

@@ -1,14 +1,14 @@
 package templates
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/GehirnInc/crypt/sha512_crypt"
 )
 
 // DebianConfig is what ConfigureDebian sets up beyond the fixed files.
@@ -98,22 +98,22 @@ func ConfigureDebian(dir string, c DebianConfig) error {
 	return nil
 }
 
-// setRootLogin sets root's password in dir's /etc/shadow: password through
-// the guest's own chpasswd (so its PAM and hash settings apply), or an empty
-// field (noPassword: Debian's pam_unix "nullok" lets root in without one),
-// or "*" (locked).
-func setRootLogin(ctx context.Context, dir, password string, noPassword bool) error {
-	if password != "" {
-		cmd := exec.CommandContext(ctx, "chroot", dir, "/usr/sbin/chpasswd")
-		cmd.Stdin = strings.NewReader("root:" + password + "\n")
-		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("set root password (chroot %s chpasswd): %w: %s", dir, err, bytes.TrimSpace(out))
-		}
-		return nil
-	}
+// setRootLogin sets root's password field in dir's /etc/shadow: a
+// SHA-512 crypt hash of password (pam_unix reads it whatever its own
+// default), an empty field (noPassword: Debian's pam_unix "nullok" lets
+// root in without one), or "*" (locked). The hash is made here, not by the
+// tree's own chpasswd: the tree may be a guest's, and running its programs
+// as host root would run what the guest chose.
+func setRootLogin(_ context.Context, dir, password string, noPassword bool) error {
 	field := "*"
-	if noPassword {
+	switch {
+	case password != "":
+		h, err := HashPassword(password)
+		if err != nil {
+			return err
+		}
+		field = h
+	case noPassword:
 		field = ""
 	}
 	t, err := openTree(dir)
@@ -134,6 +134,19 @@ func setRootLogin(ctx context.Context, dir, password string, noPassword bool) er
 		return fmt.Errorf("write /etc/shadow: %w", err)
 	}
 	return nil
+}
+
+// HashPassword returns password's SHA-512 crypt(3) hash ("$6$SALT$..."),
+// with a random salt, as shadow(5) holds it.
+func HashPassword(password string) (string, error) {
+	if strings.ContainsAny(password, "\n\x00") {
+		return "", fmt.Errorf("a password may not hold a newline or NUL")
+	}
+	h, err := sha512_crypt.New().Generate([]byte(password), nil)
+	if err != nil {
+		return "", fmt.Errorf("hash the root password: %w", err)
+	}
+	return h, nil
 }
 
 // SetShadowPassword returns shadow(5) data with user's password field (the
