@@ -12,7 +12,15 @@ func (s *Supervisor) attachProcFS() error {
 		return nil // <vmlite:procfs state='off'/>
 	}
 	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
-	if err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog); err != nil {
+	err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog)
+	if err != nil && s.procFSAttached && l.Alive() {
+		// A reboot that could not record itself (a full disk): the server
+		// still serves the guest from its old entry (uptime counts from the
+		// first boot), and nothing is removed to make room.
+		s.log.Printf("record the reboot for the /proc server: %v", err)
+		err = nil
+	}
+	if err != nil {
 		// A host without FUSE (no /dev/fuse, a kernel without it) still
 		// runs guests: this one reads the host's files, and says so.
 		s.log.Printf("start the /proc server: %v: the guest reads the host's /proc/meminfo, cpuinfo, ...", err)
