@@ -14,6 +14,7 @@ import (
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
+	"vmlite/supervisor/client"
 	"vmlite/uidmap"
 )
 
@@ -68,7 +69,7 @@ func (p *Prepared) Launched() { p.Lock = nil }
 // guest's place on managed networks, the guest's lock (cleaning up after a
 // dead supervisor first) and the reservation of its host ids. On error
 // nothing is held and nothing is left; on success the caller launches
-// (supervisor.Launch with Plan, JSON and Lock) or calls Release.
+// (client.Launch with Plan, JSON and Lock) or calls Release.
 //
 // d is not changed.
 func Prepare(d *domain.Domain, o Options) (*Prepared, error) {
@@ -275,7 +276,7 @@ func CleanupOrphan(l state.Layout, name string) error {
 	if b, err := os.ReadFile(l.PlanFile(name)); err == nil {
 		p, _ = plan.Unmarshal(b)
 	}
-	if p != nil && supervisor.OrphanAlive(p, st) {
+	if p != nil && client.OrphanAlive(p, st) {
 		return fmt.Errorf("guest %q still runs without its supervisor (killed?); `vmlite destroy %s` stops it: %w", name, name, errdefs.ErrAlreadyRunning)
 	}
 	if p != nil {

@@ -16,6 +16,7 @@ import (
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
+	"vmlite/supervisor/client"
 )
 
 // Domain is what the service knows of a guest: a list row, a lookup's
@@ -90,7 +91,7 @@ func (s *Service) lookup(name string) (*guest, error) {
 		// state.json may lag behind (a write that failed on a full disk
 		// and is being retried: "starting", or an init that a reboot
 		// replaced): the supervisor's word wins.
-		if resp, err := supervisor.Call(l.ControlSocket(name), supervisor.Request{Op: supervisor.OpStatus}, supervisorAsk); err == nil {
+		if resp, err := client.Call(l.ControlSocket(name), supervisor.Request{Op: supervisor.OpStatus}, supervisorAsk); err == nil {
 			st := resp.State
 			g.st = &st
 		}
@@ -253,11 +254,11 @@ func (s *Service) find(ctx context.Context, what string, match func(*Domain) boo
 // the guest is left when the operation returns.
 func (s *Service) call(name string, req supervisor.Request) (*supervisor.Response, error) {
 	wait := req.Timeout + 2*launch.DefaultStopTimeout
-	resp, err := supervisor.Call(s.layout.ControlSocket(name), req, wait)
+	resp, err := client.Call(s.layout.ControlSocket(name), req, wait)
 	// A shared supervisor goes on hosting other guests; a dedicated one
 	// exits right after its guest is torn down.
 	if err == nil && !resp.State.SharedSupervisor && (req.Op == supervisor.OpStop || req.Op == supervisor.OpDestroy) {
-		supervisor.WaitExit(resp.State.SupervisorPID, 10*time.Second)
+		client.WaitExit(resp.State.SupervisorPID, 10*time.Second)
 	}
 	return resp, err
 }

@@ -19,6 +19,7 @@ import (
 	"vmlite/netdef"
 	"vmlite/state"
 	"vmlite/supervisor"
+	"vmlite/supervisor/client"
 )
 
 // Defined is the result of Define.
@@ -167,7 +168,7 @@ func (s *Service) boot(ctx context.Context, d *domain.Domain, warns []domain.War
 		return res, classify(onDomain, err)
 	}
 	p := prep.Plan
-	sr, err := s.launch(p, prep.JSON, prep.Lock, supervisor.LaunchOptions{RunDir: s.layout.Run, GuestsPerSupervisor: per})
+	sr, err := s.launch(p, prep.JSON, prep.Lock, client.LaunchOptions{RunDir: s.layout.Run, GuestsPerSupervisor: per})
 	prep.Launched()
 	if err != nil {
 		return res, classify(onDomain, err)
@@ -218,7 +219,7 @@ func (s *Service) stop(ctx context.Context, name string, req supervisor.Request,
 		s.emit(Event{Name: name, UUID: resp.State.UUID, Type: EventStopped, Detail: detail})
 		return &Stopped{Forced: resp.Forced}, nil
 	}
-	if !errors.Is(err, supervisor.ErrNoSupervisor) {
+	if !errors.Is(err, client.ErrNoSupervisor) {
 		return nil, classify(onDomain, err)
 	}
 	if uuid, oerr := s.stopOrphan(name); oerr != errNotOrphan {

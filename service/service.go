@@ -25,7 +25,7 @@ import (
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
-	"vmlite/supervisor"
+	"vmlite/supervisor/client"
 )
 
 // Options configure a Service.
@@ -46,14 +46,14 @@ type Service struct {
 	layout state.Layout
 	per    int
 	events Events
-	// launch hands a prepared guest to a supervisor (supervisor.Launch;
+	// launch hands a prepared guest to a supervisor (client.Launch;
 	// tests replace it).
-	launch func(p *plan.Plan, b json.RawMessage, lock *os.File, o supervisor.LaunchOptions) (plan.StartResult, error)
+	launch func(p *plan.Plan, b json.RawMessage, lock *os.File, o client.LaunchOptions) (plan.StartResult, error)
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{layout: o.Layout, per: o.GuestsPerSupervisor, events: o.Events, launch: supervisor.Launch}
+	return &Service{layout: o.Layout, per: o.GuestsPerSupervisor, events: o.Events, launch: client.Launch}
 }
 
 // guestsPer is the number of guests per supervisor process for the next

@@ -15,7 +15,7 @@ import (
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
-	"vmlite/supervisor"
+	"vmlite/supervisor/client"
 )
 
 // recorder is an Events sink that keeps what it hears.
@@ -40,7 +40,7 @@ func (r *recorder) String() string {
 	return strings.Join(parts, "; ")
 }
 
-// fakeSupervisor stands in for supervisor.Launch: it takes the guest's
+// fakeSupervisor stands in for client.Launch: it takes the guest's
 // lock as a supervisor does, records a running state with init pid
 // 4242+n and, when hold is set, waits on it first. Release drops every
 // lock it holds (the guests "stop").
@@ -53,7 +53,7 @@ type fakeSupervisor struct {
 	locks []*os.File
 }
 
-func (f *fakeSupervisor) launch(p *plan.Plan, b json.RawMessage, lock *os.File, _ supervisor.LaunchOptions) (plan.StartResult, error) {
+func (f *fakeSupervisor) launch(p *plan.Plan, b json.RawMessage, lock *os.File, _ client.LaunchOptions) (plan.StartResult, error) {
 	f.mu.Lock()
 	f.calls++
 	pid := 4242 + f.calls

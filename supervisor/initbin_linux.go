@@ -2,10 +2,13 @@ package supervisor
 
 import (
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"vmlite/internal/initbin"
 )
@@ -27,7 +30,7 @@ func (s *Supervisor) initExecutable() string {
 	if size == 0 || runRoot == "" {
 		return selfExe
 	}
-	id, err := binaryID()
+	id, err := BinaryID()
 	if err != nil {
 		return selfExe
 	}
@@ -73,3 +76,17 @@ func writeInitBinary(path string) error {
 	}
 	return err
 }
+
+// BinaryID names the running vmlite binary (device, inode, size, mtime).
+// It is looked up once per process: the executable cannot change under a
+// running process, and a supervisor asks on every guest's boot. The
+// client side names the shared supervisors' sockets after it.
+var BinaryID = sync.OnceValues(func() (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return "", fmt.Errorf("identify vmlite binary: %w", err)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	return fmt.Sprintf("%08x", uint32(h.Sum64())), nil
+})

@@ -12,10 +12,6 @@ import (
 	"vmlite/state"
 )
 
-// OrphanAlive reports whether the guest of a dead supervisor still runs:
-// its recorded init pid exists with the recorded start time.
-func OrphanAlive(p *plan.Plan, st *state.State) bool { return InitAlive(st) }
-
 // InitAlive reports whether the init that st records (pid and start time)
 // still runs: a state file that names another, or a dead one, is stale.
 func InitAlive(st *state.State) bool {
@@ -35,10 +31,10 @@ func ProcStart(pid int) (uint64, error) {
 // CleanupOrphan stops the guest of a dead supervisor and removes what it
 // left: processes, cgroup, runtime directory. The caller holds the lock.
 func CleanupOrphan(p *plan.Plan, st *state.State) error {
-	if OrphanAlive(p, st) {
+	if InitAlive(st) {
 		_ = unix.Kill(st.InitPID, unix.SIGKILL)
 		deadline := time.Now().Add(10 * time.Second)
-		for OrphanAlive(p, st) && time.Now().Before(deadline) {
+		for InitAlive(st) && time.Now().Before(deadline) {
 			time.Sleep(pollInterval)
 		}
 	}
@@ -64,19 +60,4 @@ func CleanupOrphan(p *plan.Plan, st *state.State) error {
 		_ = os.Remove(c.Socket)
 	}
 	return errors.Join(errs...)
-}
-
-// WaitExit waits up to limit for process pid to end (a zombie counts as
-// ended: the supervisor's parent is init, which reaps it in its own time).
-func WaitExit(pid int, limit time.Duration) {
-	if pid <= 0 {
-		return
-	}
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if st, err := procstat.Read(pid); err != nil || st.Zombie() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -32,7 +32,7 @@ import (
 //
 // The protocol on a pool's socket (unix stream): the CLI sends one byte
 // carrying the guest's lock fd (SCM_RIGHTS), then the plan as one JSON
-// line; the pool answers one poolAnswer line, and, when it took the
+// line; the pool answers one PoolAnswer line, and, when it took the
 // guest, the StartResult line once the guest's init runs (or the start
 // failed and was rolled back).
 
@@ -42,8 +42,8 @@ type poolOptions struct {
 	max    int    // guests per process; 1: a dedicated supervisor
 }
 
-// poolAnswer is the pool's first answer to a launch request.
-type poolAnswer struct {
+// PoolAnswer is the pool's first answer to a launch request.
+type PoolAnswer struct {
 	Accepted bool   `json:"accepted"`
 	Error    string `json:"error,omitempty"`
 }
@@ -138,7 +138,7 @@ func (pl *pool) serve(l *net.UnixListener) {
 func (pl *pool) handle(conn *net.UnixConn) {
 	p, raw, lock, err := recvLaunch(conn)
 	if err != nil {
-		answer(conn, poolAnswer{Error: err.Error()})
+		answer(conn, PoolAnswer{Error: err.Error()})
 		conn.Close()
 		return
 	}
@@ -146,7 +146,7 @@ func (pl *pool) handle(conn *net.UnixConn) {
 	if pl.ending || pl.guests >= pl.o.max {
 		pl.mu.Unlock()
 		lock.Close()
-		answer(conn, poolAnswer{Error: "supervisor full"})
+		answer(conn, PoolAnswer{Error: "supervisor full"})
 		conn.Close()
 		return
 	}
@@ -155,7 +155,7 @@ func (pl *pool) handle(conn *net.UnixConn) {
 		pl.stopListeningLocked() // the next CLI starts a new pool
 	}
 	pl.mu.Unlock()
-	answer(conn, poolAnswer{Accepted: true})
+	answer(conn, PoolAnswer{Accepted: true})
 	_ = conn.SetDeadline(time.Time{})
 	pl.runGuest(p, raw, lock, func(r plan.StartResult) { report(conn, r) })
 }
@@ -194,15 +194,15 @@ func recvLaunch(conn *net.UnixConn) (*plan.Plan, json.RawMessage, *os.File, erro
 	return p, line, lock, nil
 }
 
-func answer(conn net.Conn, a poolAnswer) {
+func answer(conn net.Conn, a PoolAnswer) {
 	b, _ := json.Marshal(a)
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = conn.Write(append(b, '\n'))
 	_ = conn.SetWriteDeadline(time.Time{})
 }
 
-// sendLaunch hands a guest to the pool at conn: its lock, then its plan.
-func sendLaunch(conn *net.UnixConn, b []byte, lock *os.File) error {
+// SendLaunch hands a guest to the pool at conn: its lock, then its plan.
+func SendLaunch(conn *net.UnixConn, b []byte, lock *os.File) error {
 	if _, _, err := conn.WriteMsgUnix([]byte{'L'}, unix.UnixRights(int(lock.Fd())), nil); err != nil {
 		return fmt.Errorf("send the guest's lock: %w", err)
 	}

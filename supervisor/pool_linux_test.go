@@ -69,12 +69,12 @@ func TestLaunchRequest(t *testing.T) {
 		send    func(c *net.UnixConn, lock *os.File) error
 		wantErr bool
 	}{
-		{"plan and lock", func(c *net.UnixConn, lock *os.File) error { return sendLaunch(c, good, lock) }, false},
+		{"plan and lock", func(c *net.UnixConn, lock *os.File) error { return SendLaunch(c, good, lock) }, false},
 		{"no lock", func(c *net.UnixConn, _ *os.File) error {
 			_, err := c.Write(append([]byte{'L'}, append(good, '\n')...))
 			return err
 		}, true},
-		{"bad plan", func(c *net.UnixConn, lock *os.File) error { return sendLaunch(c, []byte("{nope"), lock) }, true},
+		{"bad plan", func(c *net.UnixConn, lock *os.File) error { return SendLaunch(c, []byte("{nope"), lock) }, true},
 		{"no plan", func(c *net.UnixConn, lock *os.File) error {
 			_, _, err := c.WriteMsgUnix([]byte{'L'}, unix.UnixRights(int(lock.Fd())), nil)
 			c.CloseWrite()
@@ -111,14 +111,14 @@ func TestLaunchRequest(t *testing.T) {
 }
 
 // readAnswer reads the pool's first answer line.
-func readAnswer(t *testing.T, c *net.UnixConn) poolAnswer {
+func readAnswer(t *testing.T, c *net.UnixConn) PoolAnswer {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReader(c).ReadBytes('\n')
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a poolAnswer
+	var a PoolAnswer
 	if err := json.Unmarshal(line, &a); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestPoolTurnsDown(t *testing.T) {
 			pl.guests, pl.ending = tt.guests, tt.ending
 			client, server := pair(t)
 			b, _ := (&plan.Plan{Version: plan.Version, Name: "g"}).Marshal()
-			if err := sendLaunch(client, b, tempLock(t)); err != nil {
+			if err := SendLaunch(client, b, tempLock(t)); err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan struct{})

@@ -1,17 +1,15 @@
-package supervisor
+package client
 
 import (
 	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 
 	"vmlite/plan"
 	"vmlite/state"
+	"vmlite/supervisor"
 )
 
 // startWait bounds how long `vmlite start` waits for the supervisor's report.
@@ -142,25 +141,12 @@ const poolLockName = "supervisors.lock"
 // running binary, so that a CLI never hands a plan to a supervisor of
 // another vmlite build (an upgrade, a test binary beside an installed one).
 func poolPrefix(runDir string) (string, error) {
-	id, err := binaryID()
+	id, err := supervisor.BinaryID()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(runDir, "sv-"+id+"-"), nil
 }
-
-// binaryID names the running vmlite binary (device, inode, size, mtime).
-// It is looked up once per process: the executable cannot change under a
-// running process, and a supervisor asks on every guest's boot.
-var binaryID = sync.OnceValues(func() (string, error) {
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/exe", &st); err != nil {
-		return "", fmt.Errorf("identify vmlite binary: %w", err)
-	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	return fmt.Sprintf("%08x", uint32(h.Sum64())), nil
-})
 
 // maxSocketPath is the room in sockaddr_un's sun_path, NUL included.
 const maxSocketPath = 108
@@ -172,7 +158,7 @@ const maxSocketPath = 108
 func handToPool(conn *net.UnixConn, b []byte, lock *os.File) (res plan.StartResult, handed bool, err error) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(acceptWait))
-	if err := sendLaunch(conn, b, lock); err != nil {
+	if err := supervisor.SendLaunch(conn, b, lock); err != nil {
 		return res, false, nil // never read: the pool ended meanwhile
 	}
 	r := bufio.NewReader(conn)
@@ -183,7 +169,7 @@ func handToPool(conn *net.UnixConn, b []byte, lock *os.File) (res plan.StartResu
 		}
 		return res, false, nil // the pool ended before it read the request
 	}
-	var a poolAnswer
+	var a supervisor.PoolAnswer
 	if err := json.Unmarshal(line, &a); err != nil {
 		return res, true, fmt.Errorf("decode supervisor answer: %w", err)
 	}
@@ -288,9 +274,9 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 // (for ps); a shared one's first guest is only one of many.
 func supervisorArgs(name string, shared bool, flags []string) []string {
 	if !shared {
-		return []string{"vmlite", Role, name}
+		return []string{"vmlite", supervisor.Role, name}
 	}
-	return append([]string{"vmlite", Role}, flags...)
+	return append([]string{"vmlite", supervisor.Role}, flags...)
 }
 
 func readResult(f *os.File) (plan.StartResult, error) {
