@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,6 +38,9 @@ type client struct {
 	// lossless: output that does not fit waits for room (waitEnqueue)
 	// instead of being dropped (FrameLossless).
 	lossless bool
+	// heldBack counts the chunks that waited for room in this lossless
+	// client's queue: each one held the guest's console back.
+	heldBack atomic.Int64
 
 	wake     chan struct{} // cap 1: pending has something
 	room     chan struct{} // cap 1: writeLoop sent some of the queue
@@ -118,7 +122,10 @@ func (c *client) isLossless() bool {
 func (c *client) waitEnqueue(chunk []byte, stall time.Duration) {
 	t := time.NewTimer(stall)
 	defer t.Stop()
-	for !c.enqueue(chunk) {
+	for held := false; !c.enqueue(chunk); held = true {
+		if !held {
+			c.heldBack.Add(1)
+		}
 		select {
 		case <-c.room:
 		case <-c.gone:
