@@ -7,7 +7,7 @@
 // hierarchy and, on a hybrid host, the cgroup2 "unified" mount too, so that
 // a systemd guest finds itself in its own cgroup wherever it looks. The
 // partition comes from <resource><partition> ("/machine" by default); the
-// leaf is domain.CgroupName: NAME.ID, ID naming the state root, so the same
+// leaf is plan.CgroupName: NAME.ID, ID naming the state root, so the same
 // name under two --root trees gives two cgroups. A partition element never
 // has a leaf's form, so no guest nests inside another.
 //
@@ -44,7 +44,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
@@ -217,7 +216,7 @@ func RelPath(c plan.Cgroup) (string, error) {
 		if err := checkElem(p); err != nil {
 			return "", fmt.Errorf("cgroup partition %q: %w", part, err)
 		}
-		if domain.IsGuestCgroupName(p) {
+		if plan.IsGuestCgroupName(p) {
 			return "", fmt.Errorf("cgroup partition %q: %q is a guest's cgroup, not a partition: %w: %w", part, p, ErrPartition, errdefs.ErrInvalid)
 		}
 		elems = append(elems, p)

@@ -15,6 +15,7 @@ import (
 	"vmlite/internal/lazyre"
 	"vmlite/internal/signame"
 	"vmlite/internal/uuid"
+	"vmlite/plan"
 )
 
 // check validates one attribute value or element text. Checks are small and
@@ -128,7 +129,7 @@ func isPartition(s string) error {
 		return withHint("partition path is not clean", "write it as "+path.Clean(s))
 	}
 	for _, e := range strings.Split(s, "/") {
-		if IsGuestCgroupName(e) {
+		if plan.IsGuestCgroupName(e) {
 			return withHint(fmt.Sprintf("partition element %q has the form of a guest's cgroup (NAME.ID): the guest would run inside another guest's cgroup", e),
 				"choose a partition outside every guest's cgroup, such as /machine")
 		}

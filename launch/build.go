@@ -124,7 +124,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 	if err := buildCgroup(p, x, d); err != nil {
 		add("/domain/memory", err.Error(), "")
 	}
-	p.Cgroup.Name = domain.CgroupName(p.Name, l.InstanceID())
+	p.Cgroup.Name = plan.CgroupName(p.Name, l.InstanceID())
 	if o.Names == nil && x.Devices != nil && len(x.Devices.Interfaces) > 0 {
 		return nil, fmt.Errorf("plan: no interface namer given")
 	}

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"vmlite/domain"
 	"vmlite/internal/testutil"
+	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -269,7 +269,7 @@ func processesOf(name string) []string {
 // cgroupLeaf is the name of guest name's cgroup directories under this
 // harness's state root.
 func (h *harness) cgroupLeaf(name string) string {
-	return domain.CgroupName(name, state.NewLayout(h.root).InstanceID())
+	return plan.CgroupName(name, state.NewLayout(h.root).InstanceID())
 }
 
 // cgroupsOf lists cgroup directories called leaf (cgroupLeaf).

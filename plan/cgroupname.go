@@ -1,10 +1,6 @@
-package domain
+package plan
 
-import (
-	"strings"
-
-	"vmlite/internal/lazyre"
-)
+import "strings"
 
 // CgroupName is the leaf of guest's cgroup in every hierarchy:
 // NAME.INSTANCE, INSTANCE being eight hex digits that name the state root
@@ -12,13 +8,24 @@ import (
 // roots never share (or kill) a cgroup, as libvirt's NAME.libvirt-lxc and
 // machine ids keep its guests apart. The instance always follows the last
 // dot, so the name stays readable and the split is unambiguous.
+//
+// It lives in the contract because the front end (domain's partition
+// check), the builder and the cgroup library all need it, and the cgroup
+// library (linked into vmlite-init) must not import the XML front end.
 func CgroupName(guest, instance string) string { return guest + "." + instance }
-
-var cgroupLeafRe = lazyre.New(`\.[0-9a-f]{8}$`)
 
 // IsGuestCgroupName reports whether a cgroup path element has the form of
 // a guest's leaf (CgroupName): a <resource><partition> element of that form
 // would put a guest inside another guest's cgroup.
 func IsGuestCgroupName(elem string) bool {
-	return cgroupLeafRe.MatchString(elem) && strings.LastIndexByte(elem, '.') > 0
+	dot := strings.LastIndexByte(elem, '.')
+	if dot <= 0 || len(elem)-dot-1 != 8 {
+		return false
+	}
+	for _, c := range elem[dot+1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
