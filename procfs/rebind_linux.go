@@ -88,9 +88,23 @@ func attachIn(ns int, trees []int) error {
 		if !errors.Is(err, unix.ENOTCONN) && (err != nil || st.Type != fuseMagic) {
 			continue // not ours (any more): the guest's choice
 		}
+		// The new bind goes on top of the dead one, which stays below it,
+		// covered: detaching the dead one first would show the kernel's
+		// file (the host's numbers) to a guest reading in between.
 		// The guest's own namespace: its symlinks are not followed.
+		how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS}
+		fd, err := unix.Openat2(unix.AT_FDCWD, target, how)
+		if err == nil {
+			err = unix.MoveMount(trees[i], "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+			unix.Close(fd)
+			if err == nil {
+				continue
+			}
+		}
+		// The dead mount cannot be opened or covered: replace it (a read
+		// in between gets the kernel's file).
 		_ = unix.Unmount(target, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
-		fd, err := unix.Openat2(unix.AT_FDCWD, target, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS})
+		fd, err = unix.Openat2(unix.AT_FDCWD, target, how)
 		if err != nil {
 			errs = append(errs, &os.PathError{Op: "open", Path: target, Err: err})
 			continue
