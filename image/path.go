@@ -66,6 +66,13 @@ func parseEntry(name string) (entry, error) {
 	if len(parts) == 0 {
 		return entry{kind: entryPlain}, nil
 	}
+	for _, c := range parts[:len(parts)-1] {
+		// A directory can't carry a whiteout's name: the entry would be a
+		// whiteout (or an opaque marker) of something inside a whiteout.
+		if strings.HasPrefix(c, whiteoutPrefix) {
+			return entry{}, fmt.Errorf("%w: %q: a whiteout name (%s) as a directory", ErrBadEntry, name, c)
+		}
+	}
 	e := entry{Dir: strings.Join(parts[:len(parts)-1], "/"), Base: parts[len(parts)-1]}
 	switch {
 	case e.Base == opaqueMarker:
