@@ -45,8 +45,13 @@ func Parse(b []byte) (Stat, error) {
 		return Stat{}, fmt.Errorf("no command name in %q", b)
 	}
 	fields := strings.Fields(string(b[i+1:]))
-	if len(fields) < 20 || len(fields[0]) != 1 {
+	if len(fields) < 20 {
 		return Stat{}, fmt.Errorf("too few fields in %q", b)
+	}
+	// The state is one letter (proc(5)); strings.Fields does not split
+	// at a NUL, so check what it is, not only its length.
+	if c := fields[0]; len(c) != 1 || !('A' <= c[0] && c[0] <= 'Z' || 'a' <= c[0] && c[0] <= 'z') {
+		return Stat{}, fmt.Errorf("no process state in %q", b)
 	}
 	start, err := strconv.ParseUint(fields[19], 10, 64)
 	if err != nil {
