@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
@@ -204,6 +206,41 @@ func TestLookups(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
+// TestInfo: dominfo's fields from the stored definition of a stopped guest
+// and from the live one of a running guest.
+func TestInfo(t *testing.T) {
+	s, _, _, xml := newTest(t)
+	ctx := context.Background()
+	const u = "8369f1ac-7e46-e869-4ca5-759d51478066"
+	b := strings.Replace(string(xml("a", u)), "<memory>65536</memory>", "<memory unit='MiB'>64</memory><currentMemory>32768</currentMemory><vcpu>2</vcpu>", 1)
+	if _, err := s.Define(ctx, "a.xml", []byte(b)); err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.Info(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Name != "a" || in.UUID != u || in.ID != 0 || in.State != state.Shutoff || !in.Persistent || in.Autostart ||
+		in.VCPUs != 2 || in.MaxMemKiB != 65536 || in.MemoryKiB != 32768 || in.Stats {
+		t.Errorf("stopped: %+v", in)
+	}
+	started, err := s.Start(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err = s.Info(ctx, "a")
+	if err != nil || in.ID != started.ID || in.State != state.Running || in.MaxMemKiB != 65536 || in.VCPUs != 2 {
+		t.Errorf("running: %+v, %v", in, err)
+	}
+	// No <memory>: no limit, reported as 0.
+	if _, err := s.Define(ctx, "b.xml", []byte(strings.Replace(string(xml("b", "")), "<memory>65536</memory>", "", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.Info(ctx, "b"); err != nil || in.MaxMemKiB != 0 || in.MemoryKiB != 0 || in.VCPUs != 1 {
+		t.Errorf("no <memory>: %+v, %v", in, err)
+	}
+}
+
 // TestErrorCodes: every class of failure comes back with the code a
 // libvirt client expects, and nothing changed.
 func TestErrorCodes(t *testing.T) {
@@ -239,6 +276,11 @@ func TestErrorCodes(t *testing.T) {
 		{"unknown network", second(s.LookupNetwork(ctx, "nosuch")), NoNetwork},
 		{"start an unknown network", s.StartNetwork(ctx, "nosuch"), NoNetwork},
 		{"canceled", second(s.Start(canceled, "a")), Canceled},
+		{"info of an unknown guest", second(s.Info(ctx, "nosuch")), NoDomain},
+		{"send-signal to a stopped guest", s.SendSignal(ctx, "a", 1, unix.SIGTERM), OperationInvalid},
+		{"send-signal to pid 0", s.SendSignal(ctx, "a", 0, unix.SIGTERM), InvalidArg},
+		{"send-signal of signal 65", s.SendSignal(ctx, "a", 1, 65), InvalidArg},
+		{"send-signal to an unknown guest", s.SendSignal(ctx, "nosuch", 1, unix.SIGTERM), NoDomain},
 	} {
 		if tc.err == nil || CodeOf(tc.err) != tc.want {
 			t.Errorf("%s: %v (code %v), want %v", tc.name, tc.err, CodeOf(tc.err), tc.want)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/state"
 )
 
 func init() { register(newDomIDCmd) }
@@ -21,12 +19,12 @@ func newDomIDCmd(app *App) *cobra.Command {
 		Long:  domidLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			r, err := app.status(args[0])
+			d, err := app.Svc().Lookup(app.ctx(), args[0])
 			if err != nil {
 				return err
 			}
-			if r.State == state.Running && r.InitPID > 0 {
-				fmt.Fprintln(app.Stdout, r.InitPID)
+			if d.Active() {
+				fmt.Fprintln(app.Stdout, d.ID)
 			} else {
 				fmt.Fprintln(app.Stdout, "-")
 			}

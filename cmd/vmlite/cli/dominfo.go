@@ -2,11 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
-
-	"vmlite/state"
 )
 
 func init() { register(newDomInfoCmd) }
@@ -25,47 +22,37 @@ func newDomInfoCmd(app *App) *cobra.Command {
 		Long:  dominfoLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			name := args[0]
-			r, err := app.status(name)
+			in, err := app.Svc().Info(app.ctx(), args[0])
 			if err != nil {
 				return err
 			}
-			d, err := app.currentDomain(name)
-			if err != nil {
-				return err
-			}
-			x := d.XML
 			row := func(k string, v any) { fmt.Fprintf(app.Stdout, "%-15s %v\n", k+":", v) }
 			id := "-"
-			if r.State == state.Running && r.InitPID > 0 {
-				id = fmt.Sprint(r.InitPID)
+			if in.Active() {
+				id = fmt.Sprint(in.ID)
 			}
 			row("Id", id)
-			row("Name", name)
-			row("UUID", x.UUID)
+			row("Name", in.Name)
+			row("UUID", in.UUID)
 			row("OS Type", "exe")
-			st, _ := virshState(r.State, r.Reason)
+			st, _ := virshState(in.State, in.Reason)
 			row("State", st)
-			vcpus := uint(1)
-			if x.VCPU != nil {
-				vcpus = x.VCPU.Value
-			}
-			row("CPU(s)", vcpus)
-			if r.Resources != nil {
-				row("CPU time", fmt.Sprintf("%.1fs", r.Resources.CPUTime.Seconds()))
+			row("CPU(s)", in.VCPUs)
+			if in.Stats {
+				row("CPU time", fmt.Sprintf("%.1fs", in.CPUTime.Seconds()))
 			}
 			maxMem, used := "unlimited", "unlimited"
-			if x.Memory != nil && x.CurrentMemory != nil {
-				maxMem, used = fmt.Sprintf("%d KiB", x.Memory.Value), fmt.Sprintf("%d KiB", x.CurrentMemory.Value)
+			if in.MaxMemKiB > 0 {
+				maxMem, used = fmt.Sprintf("%d KiB", in.MaxMemKiB), fmt.Sprintf("%d KiB", in.MemoryKiB)
 			}
-			if r.Resources != nil {
-				used = fmt.Sprintf("%d KiB", r.Resources.MemoryUsage/1024)
+			if in.Stats {
+				used = fmt.Sprintf("%d KiB", in.UsedMemKiB)
 			}
 			row("Max memory", maxMem)
 			row("Used memory", used)
-			row("Persistent", yesNo(r.Persistent))
+			row("Persistent", yesNo(in.Persistent))
 			autostart := "disable"
-			if _, err := os.Stat(app.Layout.AutostartFile(name)); err == nil {
+			if in.Autostart {
 				autostart = "enable"
 			}
 			row("Autostart", autostart)

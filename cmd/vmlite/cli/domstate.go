@@ -24,11 +24,11 @@ func newDomStateCmd(app *App) *cobra.Command {
 		Long:  domstateLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			r, err := app.status(args[0])
+			d, err := app.Svc().Lookup(app.ctx(), args[0])
 			if err != nil {
 				return err
 			}
-			st, why := virshState(r.State, r.Reason)
+			st, why := virshState(d.State, d.Reason)
 			if reason {
 				fmt.Fprintf(app.Stdout, "%s (%s)\n", st, why)
 			} else {

@@ -20,11 +20,11 @@ func newDomUUIDCmd(app *App) *cobra.Command {
 		Long:  domuuidLong,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			d, err := app.currentDomain(args[0])
+			d, err := app.Svc().Lookup(app.ctx(), args[0])
 			if err != nil {
 				return err
 			}
-			u, err := domain.ParseUUID(d.XML.UUID)
+			u, err := domain.ParseUUID(d.UUID)
 			if err != nil {
 				return fmt.Errorf("guest %q has no valid uuid: %w", args[0], err)
 			}

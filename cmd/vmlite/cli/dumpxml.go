@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
-
-	"vmlite/domain"
 )
 
 func init() { register(newDumpXMLCmd) }
@@ -39,18 +35,4 @@ func newDumpXMLCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&inactive, "inactive", false, "print the stored definition even when the guest runs")
 	return cmd
-}
-
-// currentDomain is what dumpxml prints, parsed: the live definition of a
-// running guest, else the stored one.
-func (a *App) currentDomain(name string) (*domain.Domain, error) {
-	b, err := a.Svc().DumpXML(a.ctx(), name, false)
-	if err != nil {
-		return nil, err
-	}
-	d, _, err := domain.Parse(name, b)
-	if err != nil {
-		return nil, fmt.Errorf("definition of %q: %w", name, err)
-	}
-	return d, nil
 }
