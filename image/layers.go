@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -134,6 +136,39 @@ func CreateLayer(dir string, g GuestLayer) error {
 		return fmt.Errorf("guest %s: create layer: %w", g.Guest, err)
 	}
 	return nil
+}
+
+// Claim makes the layer of guest's first start from an image (ov from
+// Root, with ov.Fresh) under the store's lock. The layer's record is the
+// guest's reference to the layers below it, which Remove and the sweep of
+// unused layers honour: made before anything uses the layers, no image rm
+// can take them from under the starting guest. An image removed since
+// Root resolved it fails the claim. A layer made meanwhile (another start
+// of the guest, which had its lock first) is taken as it is when it lies
+// over the same layers, and ov.Fresh becomes false.
+func (s *Store) Claim(guest string, ov *plan.Overlay, m plan.IDMap) error {
+	l, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if _, err := os.Lstat(filepath.Join(ov.LayerDir, layerRecord)); err == nil {
+		rec, err := ReadLayer(ov.LayerDir)
+		if err != nil {
+			return fmt.Errorf("guest %s: %w", guest, err)
+		}
+		if rec.ImageID != ov.ImageID || !slices.Equal(rec.Lowers, ov.Lowers) {
+			return fmt.Errorf("guest %s: %w: its layer was made over other layers while this start was prepared: start it again", guest, errdefs.ErrAlreadyExists)
+		}
+		ov.Fresh = false
+		return nil
+	}
+	for _, d := range ov.Lowers {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return fmt.Errorf("image %s: %w: removed while guest %s was starting (its layer %s is gone): import it again", ov.Image, errdefs.ErrNotFound, guest, d)
+		}
+	}
+	return CreateLayer(ov.LayerDir, Record(guest, ov, m))
 }
 
 // RemoveGuestLayer removes guest's own layer, then whatever snapshot no

@@ -226,12 +226,16 @@ func digestOf(b []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// UsedBy says which guests use an image; image rm asks it before removing.
+// UsedBy says which guests use an image beyond those with a layer over it
+// (defined guests whose XML names it, running ones); image rm asks it
+// before removing.
 type UsedBy func(im Image) ([]string, error)
 
 // Remove deletes image ref (a name or an id) from the index, refused while
-// usedBy names a guest, then removes the layers and configs no image, guest
-// layer or snapshot uses any more.
+// a guest has a layer over it (a starting guest has one before it uses the
+// image: Claim) or usedBy (nil: nobody else) names a guest, then removes
+// the layers and configs no image, guest layer or snapshot uses any more.
+// All of it under the store's lock.
 func (s *Store) Remove(ref string, usedBy UsedBy) (Image, error) {
 	l, err := s.lock()
 	if err != nil {
@@ -246,12 +250,22 @@ func (s *Store) Remove(ref string, usedBy UsedBy) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	users, err := usedBy(im)
+	users, err := s.GuestsUsing(im.ID)
 	if err != nil {
 		return Image{}, err
 	}
+	if usedBy != nil {
+		more, err := usedBy(im)
+		if err != nil {
+			return Image{}, err
+		}
+		users = append(users, more...)
+	}
 	if len(users) > 0 {
-		return Image{}, fmt.Errorf("image %s: %w: used by %s (undefine them with --remove-storage first)", im.Name, errInUse, strings.Join(users, ", "))
+		slices.Sort(users)
+		users = slices.Compact(users)
+		return Image{}, fmt.Errorf("image %s: %w: used by guest %s: stop the running ones (a transient guest's layer goes with it) and remove the defined ones with their layers (vmlite undefine --remove-storage NAME), then remove the image",
+			im.Name, errInUse, strings.Join(users, ", "))
 	}
 	ix.Images = slices.DeleteFunc(ix.Images, func(x Image) bool { return x.Name == im.Name })
 	if err := s.write(ix); err != nil {

@@ -40,6 +40,10 @@ type Images interface {
 	// Root returns the overlay of guest's root made from image (a name or
 	// id), or a user error naming what is missing.
 	Root(guest, image string) (*plan.Overlay, error)
+	// Claim makes the layer of a first start (ov.Fresh) under the store's
+	// lock, the guest's reference to the image's layers; it clears
+	// ov.Fresh when the guest got a layer meanwhile.
+	Claim(guest string, ov *plan.Overlay, m plan.IDMap) error
 }
 
 // Namer allocates interface names and addresses for a guest.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"vmlite/domain"
+	"vmlite/image"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
@@ -44,6 +45,8 @@ type Prepared struct {
 	Lock *os.File
 
 	layout state.Layout
+	// layer is the guest layer this start made (Images.Claim), "" if none.
+	layer string
 }
 
 // Release gives up a prepared start that was not launched: it drops the
@@ -56,6 +59,9 @@ func (p *Prepared) Release() {
 	// Removed while the lock is still held, so a concurrent start that
 	// waits for it finds no stale directory.
 	_ = os.RemoveAll(p.layout.RunDir(p.Plan.Name))
+	if p.layer != "" {
+		_ = image.RemoveLayer(p.layer)
+	}
 	p.Lock.Close()
 	p.Lock = nil
 }
@@ -98,15 +104,11 @@ func Prepare(d *domain.Domain, o Options) (*Prepared, error) {
 	if err := attachNetworks(p, o.Networks); err != nil {
 		return nil, err
 	}
-	b, err := p.Marshal()
-	if err != nil {
-		return nil, err
-	}
 	lock, err := lockForStart(l, p.Name)
 	if err != nil {
 		return nil, err
 	}
-	prep := &Prepared{Plan: p, JSON: b, Lock: lock, layout: l}
+	prep := &Prepared{Plan: p, Lock: lock, layout: l}
 	if o.Transient {
 		// Under the guest's lock, so that what runs is looked at as late
 		// as possible.
@@ -115,11 +117,37 @@ func Prepare(d *domain.Domain, o Options) (*Prepared, error) {
 			return nil, err
 		}
 	}
+	if err := claimLayer(prep, o.Images); err != nil {
+		prep.Release()
+		return nil, err
+	}
+	if prep.JSON, err = p.Marshal(); err != nil {
+		prep.Release()
+		return nil, err
+	}
 	if err := reserveIDs(l, prep); err != nil {
 		prep.Release()
 		return nil, err
 	}
 	return prep, nil
+}
+
+// claimLayer makes a first start's guest layer before anything uses the
+// image's layers: the layer's record holds them against image rm, which
+// otherwise could remove them between the plan and the supervisor's
+// mount. Under the guest's lock, so no other start of it runs meanwhile.
+func claimLayer(prep *Prepared, images Images) error {
+	ov := prep.Plan.Rootfs.Overlay
+	if ov == nil || !ov.Fresh {
+		return nil
+	}
+	if err := images.Claim(prep.Plan.Name, ov, prep.Plan.IDMap); err != nil {
+		return fmt.Errorf("%s: %w", prep.Plan.Rootfs.XMLPath+"/source/@name", err)
+	}
+	if ov.Fresh {
+		prep.layer = ov.LayerDir
+	}
+	return nil
 }
 
 // adoptDefinedUUID refuses a transient guest whose name belongs to a

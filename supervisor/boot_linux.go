@@ -20,7 +20,8 @@ import (
 // bootTimeout bounds __init's set-up: from clone to exec of the guest's init.
 const bootTimeout = 60 * time.Second
 
-// setupConsolesFirst registers the runtime directory's removal and
+// setupConsolesFirst registers the removal of the runtime directory (and
+// of the guest layer, registerLayerRemoval) and
 // allocates the consoles: all the guest's clone needs. The rest of the host
 // side (setupHost) runs while __init's Go runtime starts up.
 func (s *Supervisor) setupConsolesFirst() error {
@@ -32,6 +33,7 @@ func (s *Supervisor) setupConsolesFirst() error {
 		}
 		return nil
 	})
+	s.registerLayerRemoval()
 	return s.setupConsoles()
 }
 

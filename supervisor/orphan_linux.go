@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/image"
 	"vmlite/internal/procstat"
 	"vmlite/plan"
 	"vmlite/state"
@@ -58,6 +59,13 @@ func CleanupOrphan(p *plan.Plan, st *state.State) error {
 	}
 	for _, c := range p.Consoles {
 		_ = os.Remove(c.Socket)
+	}
+	// A transient guest's layer goes with it, as its supervisor's stop
+	// would have removed it (registerLayerRemoval).
+	if ov := p.Rootfs.Overlay; ov != nil && p.Transient {
+		if err := image.RemoveLayer(ov.LayerDir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

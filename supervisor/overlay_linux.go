@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,37 +13,36 @@ import (
 	"vmlite/uidmap"
 )
 
-// setupLayer makes a fresh guest layer (the first start of a guest from an
-// image) and registers its removal: when this start fails, and at the end
-// of a transient guest, whose layer nothing can name afterwards.
+// registerLayerRemoval registers the removal of the guest's layer: when
+// this start fails and the layer is fresh (made for it by launch.Prepare,
+// under the image store's lock: image.Claim), and at the end of a
+// transient guest, whose layer nothing can name afterwards. It is
+// registered first thing, so that a start failing anywhere removes a
+// fresh layer; the supervisor makes no layer itself: one made here,
+// without the store's lock, could lie over layers an image rm is removing.
+func (s *Supervisor) registerLayerRemoval() {
+	ov := s.p.Rootfs.Overlay
+	if ov == nil {
+		return
+	}
+	fresh := ov.Fresh
+	s.hostRevert.Add("remove guest layer", func() error {
+		if s.p.Transient || fresh && !s.booted.Load() {
+			return image.RemoveLayer(ov.LayerDir)
+		}
+		return nil
+	})
+}
+
+// setupLayer readies the guest's layer for the guest's ids.
 func (s *Supervisor) setupLayer() error {
 	ov := s.p.Rootfs.Overlay
 	if ov == nil {
 		return nil
 	}
-	created := false
-	if ov.Fresh {
-		err := image.CreateLayer(ov.LayerDir, image.Record(s.p.Name, ov, s.p.IDMap))
-		switch {
-		case err == nil:
-			created = true
-		case errors.Is(err, os.ErrExist): // a concurrent start made it
-		default:
-			return &plan.StepFailure{Step: "create the guest's layer", XMLPath: s.p.Rootfs.XMLPath, Err: err}
-		}
-	}
 	if err := s.layerOwners(ov.LayerDir); err != nil {
-		if created {
-			_ = image.RemoveLayer(ov.LayerDir)
-		}
 		return &plan.StepFailure{Step: "prepare the guest's layer", XMLPath: s.p.Rootfs.XMLPath, Err: err}
 	}
-	s.hostRevert.Add("remove guest layer", func() error {
-		if s.p.Transient || created && !s.booted.Load() {
-			return image.RemoveLayer(ov.LayerDir)
-		}
-		return nil
-	})
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/image"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
@@ -47,8 +48,13 @@ func Launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (pl
 	res, taken, err := launch(p, b, lock, o)
 	if err != nil && !taken {
 		// No supervisor ever had the guest: its runtime directory (made
-		// for the lock) is ours to remove, while we still hold the lock.
+		// for the lock) and the layer of a first start from an image
+		// (launch.Prepare made both) are ours to remove, while we still
+		// hold the lock.
 		_ = os.RemoveAll(p.Paths.RunDir)
+		if ov := p.Rootfs.Overlay; ov != nil && ov.Fresh {
+			_ = image.RemoveLayer(ov.LayerDir)
+		}
 	}
 	return res, err
 }
