@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"reflect"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -87,17 +86,17 @@ func (s *Service) setMemory(ctx context.Context, name string, size uint64, affec
 	var ws Warnings
 	if stored != nil {
 		x := stored.x()
-		if max := maxOf(x); max > 0 && size > max {
+		if max, _ := domain.MaxMemory(x); max > 0 && size > max { // validated when stored
 			return nil, fmt.Errorf("%w: guest %q: %s is above its maximum memory <memory> of %s in the stored definition",
 				errdefs.ErrInvalid, name, cgroup.FormatBytes(size), cgroup.FormatBytes(max))
 		}
-		x.CurrentMemory = &libvirtxml.DomainCurrentMemory{Value: uint(size / 1024), Unit: "KiB"}
+		domain.SetCurrentMemory(x, size)
 		if err := stored.check(); err != nil {
 			return nil, err
 		}
-		if x.MemoryTune != nil && x.MemoryTune.HardLimit != nil {
+		if mt := storedMemtune(x); mt.MemoryBytes != 0 {
 			ws = append(ws, fmt.Sprintf("guest %q: the stored <memtune><hard_limit> of %s still sets the limit at the next start",
-				name, cgroup.FormatBytes(bytesOf(x.MemoryTune.HardLimit))))
+				name, cgroup.FormatBytes(mt.MemoryBytes)))
 		}
 	}
 	if run != nil {
@@ -161,14 +160,7 @@ func (s *Service) memoryTune(ctx context.Context, name string, change MemoryChan
 		x := stored.x()
 		l := storedMemtune(x)
 		apply(&l)
-		if x.MemoryTune == nil {
-			x.MemoryTune = &libvirtxml.DomainMemoryTune{}
-		}
-		x.MemoryTune.HardLimit, x.MemoryTune.SoftLimit, x.MemoryTune.SwapHardLimit =
-			limitIn(l.MemoryBytes), limitIn(l.MemorySoftBytes), limitIn(l.SwapBytes)
-		if *x.MemoryTune == (libvirtxml.DomainMemoryTune{}) {
-			x.MemoryTune = nil
-		}
+		domain.SetMemtune(x, l)
 		if err := stored.check(); err != nil {
 			return Memory{}, nil, err
 		}
@@ -225,15 +217,15 @@ func (s *Service) schedInfo(ctx context.Context, name string, change SchedChange
 			l.CPUPeriodUS = *change.PeriodUS
 		}
 		if change.QuotaUS != nil {
-			l.CPUQuotaUS = max(*change.QuotaUS, 0) // libvirt's -1 (any negative): no limit
+			l.CPUQuotaUS = max(*change.QuotaUS, -1) // libvirt's -1 (any negative): no limit
 		}
 		return l
 	}
 	var shown plan.Limits
 	if stored != nil {
 		x := stored.x()
-		l := apply(storedCputune(x))
-		setCputune(x, l)
+		l := apply(domain.Cputune(x))
+		domain.SetCputune(x, l)
 		if err := stored.check(); err != nil {
 			return Sched{}, nil, err
 		}
@@ -271,7 +263,7 @@ func schedOf(l plan.Limits) Sched {
 	if sc.PeriodUS == 0 {
 		sc.PeriodUS = 100000
 	}
-	if sc.QuotaUS == 0 {
+	if sc.QuotaUS <= 0 {
 		sc.QuotaUS = -1
 	}
 	return sc
@@ -406,23 +398,6 @@ func (g *storedGuest) save() error {
 // x is the definition's libvirt structs.
 func (g *storedGuest) x() *libvirtxml.Domain { return g.dom.XML }
 
-// bytesOf reads a libvirt size element; nil is 0 (not set).
-func bytesOf(v *libvirtxml.DomainMemoryTuneLimit) uint64 {
-	if v == nil {
-		return 0
-	}
-	b, _ := domain.ScaledBytes(v.Value, v.Unit) // validated when stored
-	return b
-}
-
-// limitIn is a <memtune> limit of b bytes, in KiB; 0 removes it.
-func limitIn(b uint64) *libvirtxml.DomainMemoryTuneLimit {
-	if b == 0 {
-		return nil
-	}
-	return &libvirtxml.DomainMemoryTuneLimit{Value: b / 1024, Unit: "KiB"}
-}
-
 // maxMemory reads <memory> (the guest's maximum) from the domain XML the
 // guest runs with; 0 when it cannot tell.
 func maxMemory(domainXML string) uint64 {
@@ -433,67 +408,13 @@ func maxMemory(domainXML string) uint64 {
 	if err := d.Unmarshal(domainXML); err != nil {
 		return 0
 	}
-	return maxOf(&d)
-}
-
-// maxOf is the bytes of d's <memory>, 0 without one.
-func maxOf(d *libvirtxml.Domain) uint64 {
-	if d.Memory == nil {
-		return 0
-	}
-	b, err := domain.ScaledBytes(uint64(d.Memory.Value), d.Memory.Unit)
-	if err != nil {
-		return 0
-	}
+	b, _ := domain.MaxMemory(&d)
 	return b
 }
 
-// storedMemtune reads <memtune> of a definition.
+// storedMemtune reads <memtune> of a stored definition, which was
+// validated when it was stored.
 func storedMemtune(x *libvirtxml.Domain) plan.Limits {
-	if x.MemoryTune == nil {
-		return plan.Limits{}
-	}
-	return plan.Limits{
-		MemoryBytes: bytesOf(x.MemoryTune.HardLimit), MemorySoftBytes: bytesOf(x.MemoryTune.SoftLimit),
-		SwapBytes: bytesOf(x.MemoryTune.SwapHardLimit),
-	}
-}
-
-// storedCputune reads <cputune> shares, period and quota of a definition.
-func storedCputune(x *libvirtxml.Domain) plan.Limits {
-	var l plan.Limits
-	if t := x.CPUTune; t != nil {
-		if t.Shares != nil {
-			l.CPUShares = uint64(t.Shares.Value)
-		}
-		if t.Period != nil {
-			l.CPUPeriodUS = t.Period.Value
-		}
-		if t.Quota != nil && t.Quota.Value > 0 {
-			l.CPUQuotaUS = t.Quota.Value
-		}
-	}
+	l, _ := domain.Memtune(x)
 	return l
-}
-
-// setCputune writes l's CPU values into <cputune>, removing those at their
-// default and the element when it ends up empty.
-func setCputune(x *libvirtxml.Domain, l plan.Limits) {
-	if x.CPUTune == nil {
-		x.CPUTune = &libvirtxml.DomainCPUTune{}
-	}
-	t := x.CPUTune
-	t.Shares, t.Period, t.Quota = nil, nil, nil
-	if l.CPUShares > 0 {
-		t.Shares = &libvirtxml.DomainCPUTuneShares{Value: uint(l.CPUShares)}
-	}
-	if l.CPUPeriodUS > 0 {
-		t.Period = &libvirtxml.DomainCPUTunePeriod{Value: l.CPUPeriodUS}
-	}
-	if l.CPUQuotaUS > 0 {
-		t.Quota = &libvirtxml.DomainCPUTuneQuota{Value: l.CPUQuotaUS}
-	}
-	if reflect.ValueOf(*t).IsZero() {
-		x.CPUTune = nil
-	}
 }
