@@ -95,7 +95,17 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 		guests = append(guests, g)
 	}
 	time.Sleep(2 * time.Second) // let the copies' writeback settle
+	runFS := ""
+	if rt, ok := p.(interface{ runTmpfs() string }); ok {
+		runFS = rt.runTmpfs()
+	}
+	selfCg, _ := memCgroupOf(os.Getpid())
+	self0, _ := memCgroupUsage(selfCg)
 	mem0, _ := memUsed()
+	k0, kerr := readKmem(runFS)
+	if kerr != nil {
+		fail("kernel memory: %v", kerr)
+	}
 	t0 := time.Now()
 	var running []*guest // detached start commands not yet known to have returned
 	for _, g := range guests {
@@ -162,15 +172,22 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	}
 	time.Sleep(3 * time.Second)
 	mem1, _ := memUsed()
+	k1, kerr1 := readKmem(runFS)
+	self1, _ := memCgroupUsage(selfCg)
+	r.LoadAvg = loadAvg()
 	r.MemDeltaMiB = float64(mem1-mem0) / 1024
 	if r.Booted > 0 {
 		r.PerGuestKiB = float64(mem1-mem0) / float64(r.Booted)
 	}
 	var pss int64
+	var tree Rollup
 	counted := 0
 	pp := parents()
 	// A shared supervisor's tree holds all its guests: count it once.
 	seen := map[int]bool{}
+	inTrees := map[int]bool{}
+	guestCgs := map[string]bool{}
+	var cgSum cgMem
 	for _, g := range guests {
 		if !g.startOK {
 			continue
@@ -181,6 +198,12 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 			continue
 		}
 		g.sup, g.init = sup, init
+		if dir, err := memCgroupOf(init); err == nil && !guestCgs[dir] {
+			guestCgs[dir] = true
+			if m, err := memCgroupUsage(dir); err == nil {
+				cgSum = cgSum.add(m)
+			}
+		}
 		if seen[sup] {
 			counted++
 			continue
@@ -188,11 +211,31 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 		if t, _, err := treeRollupIn(sup, pp); err == nil {
 			seen[sup] = true
 			pss += t.PSS
+			tree = tree.Add(t)
 			counted++
+			for _, pid := range descendants(sup, pp) {
+				inTrees[pid] = true
+			}
 		}
 	}
 	if counted > 0 {
 		r.PSSPerGuestKiB = float64(pss) / float64(counted)
+	}
+	var bd MemBreakdown
+	if kerr == nil && kerr1 == nil && r.Booted > 0 {
+		bd = breakdown(k0, k1, r.Booted, 10)
+		if counted > 0 {
+			per := func(x int64) int64 { return x / int64(counted) }
+			bd.PSS = Rollup{RSS: per(tree.RSS), PSS: per(tree.PSS), PrivateClean: per(tree.PrivateClean),
+				PrivateDirty: per(tree.PrivateDirty), PSSAnon: per(tree.PSSAnon), PSSFile: per(tree.PSSFile), PSSShmem: per(tree.PSSShmem)}
+		}
+		bd.GuestCgroup = cgSum.perGuest(r.Booted)
+		if selfCg != "" {
+			bd.HarnessCgroup = self1.sub(self0).perGuest(r.Booted)
+		}
+		if sp, ok := p.(interface{ sharedMarker() string }); ok {
+			bd.SharedPSS = float64(pssOfCmdlines(sp.sharedMarker(), inTrees).PSS) / float64(r.Booted)
+		}
 	}
 	// Forced stop of all at once.
 	t1 := time.Now()
@@ -233,6 +276,13 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	r.StopAllS = time.Since(t1).Seconds()
 	for _, g := range guests {
 		p.cleanupGuest(g)
+	}
+	if r.Booted > 0 && bd.Meminfo != nil {
+		time.Sleep(3 * time.Second) // as after the boot: exits and RCU frees settle
+		if mem2, err := memUsed(); err == nil {
+			bd.LeftAfterStopKiB = float64(mem2-mem0) / float64(r.Booted)
+		}
+		r.Breakdown = &bd
 	}
 	logf("density: %s x %d: %d booted in %.2fs, %.0f KiB/guest host, stop all %.2fs",
 		p.name(), n, r.Booted, r.AllBootedS, r.PerGuestKiB, r.StopAllS)

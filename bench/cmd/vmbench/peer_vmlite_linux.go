@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // vmlitePeer drives bin/vmlite with its own --root (VMLITE_ROOT) in the
@@ -30,6 +32,8 @@ type vmlitePeer struct {
 	root     string
 	tmplXML  string // the domain XML `vmlite template busybox` wrote
 	version  string
+	// runMounted: the tmpfs at root/run (below) is mounted.
+	runMounted bool
 }
 
 func (p *vmlitePeer) name() string           { return p.label }
@@ -88,6 +92,18 @@ func (p *vmlitePeer) setup(work string) error {
 	if err := os.MkdirAll(p.root, 0o755); err != nil {
 		return err
 	}
+	// RUN on a tmpfs of its own, as /run is on a real host (not on this
+	// VM, whose /run is the root's ext4): the runtime files then count as
+	// Shmem, as they would there, and the density breakdown can read
+	// their size from the filesystem.
+	run := filepath.Join(p.root, "run")
+	if err := os.MkdirAll(run, 0o711); err != nil {
+		return err
+	}
+	if err := unix.Mount("vmbench-run", run, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=711"); err != nil {
+		return fmt.Errorf("tmpfs on %s: %w", run, err)
+	}
+	p.runMounted = true
 	h := sha256File(p.bin)
 	p.version = "binary " + h
 	if p.label == "vmlite" || p.label == "vmlite-dedicated" || p.label == "vmlite-joined" {
@@ -172,6 +188,9 @@ func (p *vmlitePeer) startAnchor() error {
 }
 
 func (p *vmlitePeer) teardown() {
+	if p.root == "" {
+		return
+	}
 	// Any guest still listed (after an interrupted run) is destroyed.
 	out, _ := runCmd(p.cmd("list", "--all"))
 	for _, line := range strings.Split(out, "\n") {
@@ -181,4 +200,18 @@ func (p *vmlitePeer) teardown() {
 			}
 		}
 	}
+	if p.runMounted {
+		// Lazily: the /proc server may still be on its way out.
+		if err := unix.Unmount(p.runTmpfs(), unix.MNT_DETACH); err != nil {
+			logf("unmount %s: %v", p.runTmpfs(), err)
+		}
+		p.runMounted = false
+	}
 }
+
+// runTmpfs is the tmpfs of the peer's runtime directory (density breakdown).
+func (p *vmlitePeer) runTmpfs() string { return filepath.Join(p.root, "run") }
+
+// sharedMarker is in the command line of the peer's processes outside the
+// guests' trees (the /proc server: `vmlite __procfs ROOT/run/procfs ...`).
+func (p *vmlitePeer) sharedMarker() string { return p.root + "/" }

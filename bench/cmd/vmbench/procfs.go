@@ -14,6 +14,11 @@ type Rollup struct {
 	PSS          int64 `json:"pssKiB"`
 	PrivateClean int64 `json:"privateCleanKiB"`
 	PrivateDirty int64 `json:"privateDirtyKiB"`
+	// PSS split by what backs the pages (kernel 5.x and later; 0 before):
+	// anonymous memory, file pages (binaries, page cache), shmem/tmpfs.
+	PSSAnon  int64 `json:"pssAnonKiB,omitempty"`
+	PSSFile  int64 `json:"pssFileKiB,omitempty"`
+	PSSShmem int64 `json:"pssShmemKiB,omitempty"`
 }
 
 // USS is the unique set size: the pages only this process maps.
@@ -21,7 +26,8 @@ func (r Rollup) USS() int64 { return r.PrivateClean + r.PrivateDirty }
 
 // Add sums two rollups (for a process tree).
 func (r Rollup) Add(o Rollup) Rollup {
-	return Rollup{r.RSS + o.RSS, r.PSS + o.PSS, r.PrivateClean + o.PrivateClean, r.PrivateDirty + o.PrivateDirty}
+	return Rollup{r.RSS + o.RSS, r.PSS + o.PSS, r.PrivateClean + o.PrivateClean, r.PrivateDirty + o.PrivateDirty,
+		r.PSSAnon + o.PSSAnon, r.PSSFile + o.PSSFile, r.PSSShmem + o.PSSShmem}
 }
 
 // parseRollup reads the "Key:   N kB" lines of smaps_rollup. The first line
@@ -35,6 +41,7 @@ func parseRollup(r io.Reader) (Rollup, error) {
 		"Private_Clean:": &out.PrivateClean,
 		"Private_Dirty:": &out.PrivateDirty,
 	}
+	optional := map[string]*int64{"Pss_Anon:": &out.PSSAnon, "Pss_File:": &out.PSSFile, "Pss_Shmem:": &out.PSSShmem}
 	found := 0
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -42,16 +49,21 @@ func parseRollup(r io.Reader) (Rollup, error) {
 		if len(f) < 2 {
 			continue
 		}
-		dst, ok := fields[f[0]]
-		if !ok {
-			continue
+		dst, required := fields[f[0]]
+		if !required {
+			var ok bool
+			if dst, ok = optional[f[0]]; !ok {
+				continue
+			}
 		}
 		n, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil || n < 0 {
 			return Rollup{}, fmt.Errorf("smaps_rollup: bad value in %q", sc.Text())
 		}
 		*dst = n
-		found++
+		if required {
+			found++
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return Rollup{}, fmt.Errorf("smaps_rollup: %w", err)

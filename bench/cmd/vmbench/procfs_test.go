@@ -26,7 +26,7 @@ func TestParseRollup(t *testing.T) {
 		want    Rollup
 		wantErr bool
 	}{
-		{"kernel 6.x sample", sampleRollup, Rollup{RSS: 9368, PSS: 9360, PrivateClean: 6328, PrivateDirty: 3032}, false},
+		{"kernel 6.x sample", sampleRollup, Rollup{RSS: 9368, PSS: 9360, PrivateClean: 6328, PrivateDirty: 3032, PSSAnon: 3032, PSSFile: 6328}, false},
 		{"missing field", "Rss: 1 kB\nPss: 1 kB\nPrivate_Clean: 1 kB\n", Rollup{}, true},
 		{"bad number", strings.Replace(sampleRollup, "9360", "93x0", 1), Rollup{}, true},
 		{"negative", strings.Replace(sampleRollup, "9360", "-1", 1), Rollup{}, true},

@@ -161,6 +161,7 @@ func markdown(r *Results) string {
 			fmt.Fprintf(&w, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.0f | %.0f | %.2f | %s | %s |\n",
 				d.Peer, n, d.Booted, d.Failures, d.LaunchS, d.AllBootedS, d.MemDeltaMiB, d.PerGuestKiB, d.PSSPerGuestKiB, d.StopAllS, rb, rm)
 		}
+		breakdownTables(&w, r.Density)
 		for _, d := range r.Density {
 			for _, e := range d.Errors {
 				fmt.Fprintf(&w, "\n%s x %d: `%s`\n", d.Peer, d.N, oneLine(e))

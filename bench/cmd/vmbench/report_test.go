@@ -36,6 +36,20 @@ func TestMarkdownSections(t *testing.T) {
 			"| block write (MiB/s) | 100.0 / 100.0 / 100.0 | 95.00 / 95.00 / 95.00 | -5.0% | -4.0% / -4.0% / -4.0% |",
 			"| block read (MiB/s) | – | – | – (too fast for bonnie++ to time) | – |",
 		}, []string{"busybox guest", "rcK"}},
+		{"density breakdown", &Results{Density: []DensityResult{
+			{Peer: "vmlite", N: 50, Booted: 50, PerGuestKiB: 900, LoadAvg: "0.50 0.40 0.30", Breakdown: &MemBreakdown{
+				Meminfo: []KiBDelta{{"MemAvailable", 900}, {"MemFree", 950}}, SlabTop: []KiBDelta{{"kmalloc-64", 12.5}}, RunTmpfsKiB: 8}},
+			{Peer: "lxc", N: 50, Booted: 50, PerGuestKiB: 600, LoadAvg: "0.60 0.40 0.30", Breakdown: &MemBreakdown{
+				Meminfo: []KiBDelta{{"MemAvailable", 600}, {"MemFree", 700}}, SlabTop: []KiBDelta{{"dentry", 3}}, RunTmpfsKiB: -1}},
+		}}, []string{
+			"| figure | vmlite ×50 | lxc ×50 | vmlite − lxc ×50 |",
+			"| load average (1, 5, 15 min) at the sample | 0.50 0.40 0.30 | 0.60 0.40 0.30 | |",
+			"| host: MemTotal − MemAvailable | 900 | 600 | +300 |",
+			"| MemFree (decrease) | 950 | 700 | +250 |",
+			"| runtime dir's tmpfs (in Shmem) | 8 | – | – |",
+			"| kmalloc-64 | 12.5 | – |",
+			"| dentry | – | 3.0 |",
+		}, nil},
 		{"busybox only", &Results{Peers: []string{"vmlite", "lxc"}, Cycles: []PeerCycles{cyc("vmlite", "forced", 30), cyc("lxc", "forced", 15)}},
 			[]string{"## Start and forced stop (busybox guest)", "| 30.00 / 30.00 / 30.00 | 15.00 / 15.00 / 15.00 | 2.00 |"},
 			[]string{"Debian", "bonnie++"}},

@@ -104,6 +104,10 @@ type DensityResult struct {
 	StopAllS       float64  `json:"stopAllS"`
 	StopFailures   int      `json:"stopFailures"`
 	Errors         []string `json:"errors,omitempty"`
+	// Breakdown is where the host memory went (kmem.go).
+	Breakdown *MemBreakdown `json:"breakdown,omitempty"`
+	// LoadAvg is /proc/loadavg when the guests had booted.
+	LoadAvg string `json:"loadAvg,omitempty"`
 }
 
 // ConsoleResult is one console path's throughput and echo latency.
