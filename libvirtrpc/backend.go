@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -19,10 +20,16 @@ type DomainInfo struct {
 	Reason     state.Reason
 	Persistent bool
 	Autostart  bool
-	MemoryKiB  uint64 // current memory limit
-	MaxMemKiB  uint64
-	VCPUs      uint16
-	CPUTimeNs  uint64
+}
+
+// Resources are virDomainGetInfo's figures of a guest: its sizes (of the
+// definition it runs with, else the stored one) and, while it runs, its
+// CPU time.
+type Resources struct {
+	MemoryKiB uint64 // current memory limit
+	MaxMemKiB uint64
+	VCPUs     uint16
+	CPUTimeNs uint64
 }
 
 // Active reports whether the guest runs (as libvirt counts it: anything
@@ -39,13 +46,13 @@ type NetworkInfo struct {
 	Bridge     string
 }
 
-// Backend is every operation the server needs of vmlite: the same ones the
-// CLI runs, taking the same locks. Errors wrap internal/errdefs classes
-// (ErrNotFound → VIR_ERR_NO_DOMAIN, ErrNotRunning/ErrAlreadyRunning →
-// VIR_ERR_OPERATION_INVALID, user errors → VIR_ERR_XML_ERROR).
+// Backend is every operation the server needs of vmlite: the service's,
+// which the CLI runs too, taking the same locks. Errors are service.Errors,
+// whose Code picks libvirt's error number (toError).
 type Backend interface {
 	ListDomains() ([]DomainInfo, error)
 	LookupDomain(name string) (DomainInfo, error)
+	Resources(name string) (Resources, error)
 	DomainXML(name string, inactive bool) ([]byte, error)
 	Define(xml []byte) (DomainInfo, error)
 	Undefine(name string) error
@@ -60,7 +67,11 @@ type Backend interface {
 	// Destroy kills the guest and returns when it is gone.
 	Destroy(name string) error
 	SetAutostart(name string, on bool) error
-	SetMemory(name string, kib uint64, live, config bool) error
+	// SetMemory and the tuning calls take libvirt's VIR_DOMAIN_AFFECT_*
+	// flags, which service.Affect shares.
+	SetMemory(name string, kib uint64, affect service.Affect) error
+	MemoryTune(name string, change service.MemoryChange, affect service.Affect) (service.Memory, error)
+	SchedInfo(name string, change service.SchedChange, affect service.Affect) (service.Sched, error)
 	// Console connects to console dev ("" = the first) of a running guest.
 	Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error)
 	Addresses(name string) ([]Iface, error)

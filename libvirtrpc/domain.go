@@ -3,6 +3,7 @@ package libvirtrpc
 import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -159,8 +160,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		r, err := b(c).Resources(a.Dom.Name)
+		if err != nil {
+			return nil, err
+		}
 		st, _ := domainState(d)
-		return &libvirt.DomainGetInfoRet{State: uint8(st), MaxMem: d.MaxMemKiB, Memory: d.MemoryKiB, NrVirtCPU: d.VCPUs, CPUTime: d.CPUTimeNs}, nil
+		return &libvirt.DomainGetInfoRet{State: uint8(st), MaxMem: r.MaxMemKiB, Memory: r.MemoryKiB, NrVirtCPU: r.VCPUs, CPUTime: r.CPUTimeNs}, nil
 	})
 	reg(procDomainGetXMLDesc, false, func(c *conn, a *libvirt.DomainGetXMLDescArgs) (*libvirt.DomainGetXMLDescRet, error) {
 		if _, err := c.lookup(a.Dom); err != nil {
@@ -313,26 +318,32 @@ func init() {
 		return nil, c.running(a.Dom, b(c).Destroy)
 	})
 	reg(procDomainSetMemoryFlags, true, func(c *conn, a *libvirt.DomainSetMemoryFlagsArgs) (*void, error) {
-		d, err := c.lookup(a.Dom)
+		if _, err := c.lookup(a.Dom); err != nil {
+			return nil, err
+		}
+		if a.Flags&uint32(libvirt.DomainMemMaximum) != 0 {
+			return nil, errNoSupport("virDomainSetMaxMemory (the maximum is the memory limit: set <memory> with define)")
+		}
+		affect, err := affectOf(a.Flags, uint32(libvirt.DomainMemMaximum))
 		if err != nil {
 			return nil, err
 		}
-		const live, config, maximum = 1, 2, 4
-		if a.Flags&maximum != 0 {
-			return nil, errNoSupport("virDomainSetMaxMemory (the maximum is the memory limit: set <memory> with define)")
-		}
-		l, cf := a.Flags&live != 0, a.Flags&config != 0
-		if !l && !cf { // CURRENT: the live guest if it runs, else its definition
-			l, cf = d.Active(), !d.Active()
-		}
-		if l && !d.Active() {
-			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not running")
-		}
-		return nil, b(c).SetMemory(a.Dom.Name, a.Memory, l, cf)
+		return nil, b(c).SetMemory(a.Dom.Name, a.Memory, affect)
 	})
 	reg(procDomainGetVcpus, false, func(c *conn, a *libvirt.DomainGetVcpusArgs) (*libvirt.DomainGetVcpusRet, error) {
 		return nil, errNoSupport("virDomainGetVcpus (a container has no virtual CPUs)")
 	})
+}
+
+// affectOf reads the VIR_DOMAIN_AFFECT_* bits of a call's flags (the
+// service takes libvirt's values); a flag that is neither one of them nor
+// in other is refused, as libvirt's virCheckFlags does.
+func affectOf(flags, other uint32) (service.Affect, error) {
+	const known = uint32(libvirt.DomainAffectLive | libvirt.DomainAffectConfig)
+	if unknown := flags &^ (known | other); unknown != 0 {
+		return 0, errorf(libvirt.ErrInvalidArg, "invalid argument: unsupported flags (0x%x)", unknown)
+	}
+	return service.Affect(flags & known), nil
 }
 
 func (c *conn) start(dom libvirt.Domain, flags uint32) error {

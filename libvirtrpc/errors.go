@@ -7,6 +7,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"vmlite/internal/errdefs"
+	"vmlite/service"
 )
 
 // remoteError is remote_protocol.x's remote_error, the body of every
@@ -55,9 +56,10 @@ func errRPC(format string, args ...any) *Error {
 	return &Error{Code: libvirt.ErrRPC, Domain: fromRPC, Msg: fmt.Sprintf(format, args...)}
 }
 
-// toError maps a backend error to libvirt's code for it: vmlite's error
-// classes become the codes clients test (NO_DOMAIN on a lookup miss,
-// OPERATION_INVALID for a wrong state).
+// toError maps a backend error to libvirt's code for it: the service's
+// Code becomes the number clients test (NO_DOMAIN on a lookup miss,
+// OPERATION_INVALID for a wrong state, INVALID_ARG for an impossible
+// value), with libvirt's words in front of vmlite's message.
 func toError(err error, network bool) *Error {
 	var le *Error
 	if errors.As(err, &le) {
@@ -67,21 +69,32 @@ func toError(err error, network bool) *Error {
 	if network {
 		dom = fromNetwork
 	}
-	code := libvirt.ErrInternalError
-	msg := err.Error()
-	switch {
-	case errors.Is(err, errdefs.ErrNotFound) && network:
-		code, msg = libvirt.ErrNoNetwork, "Network not found: "+msg
-	case errors.Is(err, errdefs.ErrNotFound):
-		code, msg = libvirt.ErrNoDomain, "Domain not found: "+msg
-	case errors.Is(err, errdefs.ErrNotRunning), errors.Is(err, errdefs.ErrAlreadyRunning):
-		code, msg = libvirt.ErrOperationInvalid, "Requested operation is not valid: "+msg
-	case errors.Is(err, errdefs.ErrAlreadyExists):
-		code, msg = libvirt.ErrOperationFailed, "operation failed: "+msg
-	case errdefs.IsUserError(err):
-		code, msg = libvirt.ErrXMLError, "XML error: "+msg
+	code, prefix := libvirt.ErrInternalError, "internal error: "
+	var se *service.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case service.NoDomain:
+			code, prefix = libvirt.ErrNoDomain, "Domain not found: "
+		case service.NoNetwork:
+			code, prefix = libvirt.ErrNoNetwork, "Network not found: "
+		case service.OperationInvalid:
+			code, prefix = libvirt.ErrOperationInvalid, "Requested operation is not valid: "
+		case service.InvalidArg:
+			code, prefix = libvirt.ErrInvalidArg, "invalid argument: "
+		case service.XMLError:
+			code, prefix = libvirt.ErrXMLError, "XML error: "
+		case service.AlreadyExists:
+			code, prefix = libvirt.ErrOperationFailed, "operation failed: "
+		case service.Canceled:
+			code, prefix = libvirt.ErrOperationAborted, "operation aborted: "
+		default:
+			code, prefix = libvirt.ErrOperationFailed, "operation failed: "
+		}
+	} else if errors.Is(err, errdefs.ErrInvalid) {
+		// The backend's own argument checks (a console name).
+		code, prefix = libvirt.ErrInvalidArg, "invalid argument: "
 	}
-	return &Error{Code: code, Domain: dom, Msg: msg}
+	return &Error{Code: code, Domain: dom, Msg: prefix + err.Error()}
 }
 
 // body encodes e as a remote_error.

@@ -2,6 +2,7 @@ package libvirtrpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"vmlite/internal/errdefs"
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -30,7 +32,7 @@ func newFake() *fakeBackend {
 func (f *fakeBackend) add(name string, running bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	d := &DomainInfo{Name: name, ID: -1, Status: state.Shutoff, Persistent: true, MaxMemKiB: 1024, MemoryKiB: 1024, VCPUs: 1}
+	d := &DomainInfo{Name: name, ID: -1, Status: state.Shutoff, Persistent: true}
 	copy(d.UUID[:], fmt.Sprintf("%-16s", name))
 	if running {
 		d.ID, d.Status = 100+int32(len(f.doms)), state.Running
@@ -53,7 +55,7 @@ func (f *fakeBackend) LookupDomain(name string) (DomainInfo, error) {
 	defer f.mu.Unlock()
 	d, ok := f.doms[name]
 	if !ok {
-		return DomainInfo{}, fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)
+		return DomainInfo{}, &service.Error{Code: service.NoDomain, Err: fmt.Errorf("guest %q: %w", name, errdefs.ErrNotFound)}
 	}
 	return *d, nil
 }
@@ -61,7 +63,9 @@ func (f *fakeBackend) LookupDomain(name string) (DomainInfo, error) {
 func (f *fakeBackend) DomainXML(name string, inactive bool) ([]byte, error) {
 	return []byte("<domain type='lxc'><name>" + name + "</name></domain>"), nil
 }
-func (f *fakeBackend) Define(xml []byte) (DomainInfo, error) { return DomainInfo{}, errdefs.ErrInvalid }
+func (f *fakeBackend) Define(xml []byte) (DomainInfo, error) {
+	return DomainInfo{}, &service.Error{Code: service.XMLError, Err: errors.New("(DOMAIN_DEFINE_XML):1: /domain: no <name>")}
+}
 func (f *fakeBackend) Undefine(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -84,7 +88,19 @@ func (f *fakeBackend) Destroy(name string) error {
 	return nil
 }
 func (f *fakeBackend) SetAutostart(name string, on bool) error                    { return nil }
-func (f *fakeBackend) SetMemory(name string, kib uint64, live, config bool) error { return nil }
+func (f *fakeBackend) Resources(name string) (Resources, error) {
+	if _, err := f.LookupDomain(name); err != nil {
+		return Resources{}, err
+	}
+	return Resources{MaxMemKiB: 1024, MemoryKiB: 1024, VCPUs: 1}, nil
+}
+func (f *fakeBackend) SetMemory(name string, kib uint64, affect service.Affect) error { return nil }
+func (f *fakeBackend) MemoryTune(name string, c service.MemoryChange, affect service.Affect) (service.Memory, error) {
+	return service.Memory{}, nil
+}
+func (f *fakeBackend) SchedInfo(name string, c service.SchedChange, affect service.Affect) (service.Sched, error) {
+	return service.Sched{}, nil
+}
 func (f *fakeBackend) Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error) {
 	return nil, errdefs.ErrNotFound
 }

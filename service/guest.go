@@ -127,7 +127,10 @@ func (s *Service) domainOf(g *guest) Domain {
 	d := Domain{Name: g.name, Persistent: g.defined, State: state.Shutoff}
 	_, aerr := os.Stat(s.layout.AutostartFile(g.name))
 	d.Autostart = aerr == nil
-	if g.st != nil {
+	// A stopped guest's last run may have had another uuid than its
+	// definition has now (undefined and defined again): the definition's
+	// wins (below).
+	if g.st != nil && (g.running || g.orphaned || !g.defined) {
 		d.UUID = g.st.UUID
 	}
 	if d.UUID == "" && g.plan != nil {

@@ -241,6 +241,31 @@ func TestInfo(t *testing.T) {
 	}
 }
 
+// TestLookupRedefinedUUID: a stopped guest defined again under a new uuid
+// is found with the new one, not its last run's (Terraform's provider
+// undefines and defines a guest, then looks it up by the new uuid).
+func TestLookupRedefinedUUID(t *testing.T) {
+	s, _, _, xml := newTest(t)
+	ctx := context.Background()
+	const old, cur = "8369f1ac-7e46-e869-4ca5-759d51478066", "0e4fd1d2-2bd1-4cd2-9a5e-3a0d6c1a0c51"
+	if _, err := s.Define(ctx, "a.xml", xml("a", cur)); err != nil {
+		t.Fatal(err)
+	}
+	last := &state.State{Name: "a", UUID: old, Status: state.Shutoff, Reason: state.ReasonShutdown, StoppedAt: time.Now()}
+	if err := os.MkdirAll(s.layout.Lib+"/last", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.Write(s.layout.LastFile("a"), last); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Lookup(ctx, "a"); err != nil || d.UUID != cur || d.Reason != state.ReasonShutdown {
+		t.Errorf("Lookup: %+v, %v; want uuid %s and the last run's reason", d, err, cur)
+	}
+	if d, err := s.LookupByUUID(ctx, cur); err != nil || d.Name != "a" {
+		t.Errorf("LookupByUUID(new): %+v, %v", d, err)
+	}
+}
+
 // TestErrorCodes: every class of failure comes back with the code a
 // libvirt client expects, and nothing changed.
 func TestErrorCodes(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,9 +125,6 @@ func TestServeSecurity(t *testing.T) {
 		if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != want {
 			t.Errorf("%s: %v %v, want a socket of mode %v", path, fi.Mode(), err, want)
 		}
-	}
-	if fi, err := os.Stat(filepath.Join(h.root, "run", "rpc")); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("rpc state dir: %v %v, want 0700", fi.Mode(), err)
 	}
 	name := h.uniqueName("it-rpcsec")
 	xml, _ := h.busybox(name, false)

@@ -6,73 +6,28 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"vmlite/cgroup"
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/libvirtrpc"
-	"vmlite/netdef"
 	"vmlite/service"
 	"vmlite/state"
 )
 
-// rpcBackend is vmlite behind the RPC server: the domain lifecycle goes to
-// the service package, as the CLI's does (same code, same locks, same
-// errors). The remaining calls (dumpxml, setmem, networks) run the very
-// CLI command a user would, in-process, which calls the service in turn.
-// Reads go to the state files the CLI reads.
+// rpcBackend is vmlite behind the RPC server: a thin mapping of each
+// procedure onto the service, which the CLI calls too (same code, same
+// locks, same typed errors). What is libvirt's alone stays here: its
+// domain ref (uuid bytes, id -1 when not running) and that a stopped
+// transient guest no longer exists.
 type rpcBackend struct {
 	app *App
 	svc *service.Service
-	// xmlDir holds the XML of RPC define/create calls (a file argument,
-	// as the CLI takes it); a transient guest's file stays for its reboots.
-	xmlDir string
 }
 
 func newRPCBackend(app *App) (*rpcBackend, error) {
-	dir := filepath.Join(app.Layout.Run, "rpc")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	return &rpcBackend{app: app, svc: app.Svc(), xmlDir: dir}, nil
-}
-
-// run runs one CLI command in-process and returns its standard output.
-func (b *rpcBackend) run(args ...string) ([]byte, error) {
-	var out, errb bytes.Buffer
-	app := &App{Root: b.app.Root, Stdin: bytes.NewReader(nil), Stdout: &out, Stderr: &errb}
-	root := NewRoot(app)
-	root.SetArgs(append([]string{"--root", b.app.Root}, args...))
-	if b.app.Root == "" {
-		root.SetArgs(args)
-	}
-	err := root.Execute()
-	return out.Bytes(), err
-}
-
-// xmlFile writes an RPC call's XML where the CLI can read it. The file is
-// named after the domain, so that error messages name something the user
-// recognises.
-func (b *rpcBackend) xmlFile(kind string, xml []byte) (string, error) {
-	d, _, err := domain.Parse("("+kind+" XML)", xml)
-	name := "domain"
-	if err == nil && d.XML != nil && domain.CheckName(d.XML.Name) == nil {
-		name = d.XML.Name
-	} else if err != nil && kind == "domain" {
-		return "", err
-	}
-	f, err := os.CreateTemp(b.xmlDir, name+"-*.xml")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := f.Write(xml); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
+	return &rpcBackend{app: app, svc: app.Svc()}, nil
 }
 
 func uuidBytes(s string) [16]byte {
@@ -88,103 +43,91 @@ func uuidBytes(s string) [16]byte {
 	return u
 }
 
-func (b *rpcBackend) info(g *guestInfo, withStats bool) libvirtrpc.DomainInfo {
-	l := b.app.Layout
-	di := libvirtrpc.DomainInfo{Name: g.Name, ID: -1, Status: state.Shutoff, Persistent: g.Defined, VCPUs: 1}
-	if _, err := os.Stat(l.AutostartFile(g.Name)); err == nil {
-		di.Autostart = true
-	}
-	var d *domain.Domain
-	if g.Running || g.Orphaned {
-		if bs, err := os.ReadFile(l.LiveXML(g.Name)); err == nil {
-			d, _, _ = domain.Parse(l.LiveXML(g.Name), bs)
-		}
-	}
-	if d == nil && g.Defined {
-		d, _, _ = domain.ParseFile(l.DomainFile(g.Name))
-	}
-	if d != nil && d.XML != nil {
-		di.UUID = uuidBytes(d.XML.UUID)
-		if m := d.XML.Memory; m != nil {
-			if v, err := domain.ScaledBytes(uint64(m.Value), m.Unit); err == nil {
-				di.MaxMemKiB = v / 1024
-			}
-		}
-		di.MemoryKiB = di.MaxMemKiB
-		if m := d.XML.CurrentMemory; m != nil {
-			if v, err := domain.ScaledBytes(uint64(m.Value), m.Unit); err == nil {
-				di.MemoryKiB = v / 1024
-			}
-		}
-		if d.XML.VCPU != nil && d.XML.VCPU.Value > 0 {
-			di.VCPUs = uint16(d.XML.VCPU.Value)
-		}
-	}
-	if st := g.State; st != nil {
-		if di.UUID == ([16]byte{}) {
-			di.UUID = uuidBytes(st.UUID)
-		}
-		di.Status, di.Reason = st.Status, st.Reason
-	}
-	switch {
-	case g.Running && g.State != nil && g.State.InitPID > 0:
-		di.ID = int32(g.State.InitPID)
-	case g.Running:
+// info is libvirt's view of a service Domain row.
+func info(d *service.Domain) libvirtrpc.DomainInfo {
+	di := libvirtrpc.DomainInfo{Name: d.Name, UUID: uuidBytes(d.UUID), ID: -1, Status: d.State, Reason: d.Reason,
+		Persistent: d.Persistent, Autostart: d.Autostart}
+	if d.Active() {
+		di.ID = int32(d.ID)
+	} else if d.State == state.Running || d.State == state.Stopping || d.State == state.Paused {
+		// A supervisor without a running init yet (or any more).
 		di.Status = state.Starting
-	case g.Orphaned:
-		di.Status = state.Orphaned
-		if g.State != nil && g.State.InitPID > 0 {
-			di.ID = int32(g.State.InitPID)
-		}
-	default:
-		if di.Status == state.Running || di.Status == state.Starting || di.Status == state.Stopping {
-			di.Status = state.Shutoff
-		}
-	}
-	if withStats && di.ID > 0 && g.Plan != nil {
-		if m, err := cgroup.Open(g.Plan.Cgroup); err == nil {
-			if s, err := m.Stats(); err == nil {
-				di.CPUTimeNs = uint64(s.CPUTime)
-			}
-		}
 	}
 	return di
 }
 
+// exists reports whether d exists for libvirt: a guest known only from its
+// last run's state (transient, stopped) is gone.
+func exists(d *service.Domain) bool {
+	return d.Persistent || d.Active() || (d.State != state.Shutoff && d.State != state.Crashed)
+}
+
 func (b *rpcBackend) ListDomains() ([]libvirtrpc.DomainInfo, error) {
-	rows, err := b.app.listGuests(true)
+	rows, err := b.svc.List(context.Background(), service.ListOptions{All: true})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]libvirtrpc.DomainInfo, 0, len(rows))
-	for _, r := range rows {
-		g, err := b.app.lookupGuest(r.Name)
-		if err != nil {
-			continue
+	for i := range rows {
+		if exists(&rows[i]) {
+			out = append(out, info(&rows[i]))
 		}
-		out = append(out, b.info(g, false))
 	}
 	return out, nil
 }
 
 func (b *rpcBackend) LookupDomain(name string) (libvirtrpc.DomainInfo, error) {
-	g, err := b.app.lookupGuest(name)
+	d, err := b.svc.Lookup(context.Background(), name)
 	if err != nil {
 		return libvirtrpc.DomainInfo{}, err
 	}
-	// A guest known only from its last run's state (transient, stopped)
-	// no longer exists for libvirt.
-	if !g.Defined && !g.Running && !g.Orphaned {
-		return libvirtrpc.DomainInfo{}, fmt.Errorf("no domain with matching name '%s': %w", name, errdefs.ErrNotFound)
+	if !exists(d) {
+		return libvirtrpc.DomainInfo{}, &service.Error{Code: service.NoDomain,
+			Err: fmt.Errorf("no domain with matching name '%s': %w", name, errdefs.ErrNotFound)}
 	}
-	return b.info(g, true), nil
+	return info(d), nil
+}
+
+func (b *rpcBackend) Resources(name string) (libvirtrpc.Resources, error) {
+	g, err := b.svc.Inspect(context.Background(), name)
+	if err != nil {
+		return libvirtrpc.Resources{}, err
+	}
+	r := libvirtrpc.Resources{VCPUs: 1}
+	x, err := b.svc.DumpXML(context.Background(), name, false)
+	if err != nil {
+		return r, err
+	}
+	d, _, err := domain.Parse(name, x)
+	if err != nil {
+		return r, err
+	}
+	if m := d.XML.Memory; m != nil {
+		if v, err := domain.ScaledBytes(uint64(m.Value), m.Unit); err == nil {
+			r.MaxMemKiB = v / 1024
+		}
+	}
+	r.MemoryKiB = r.MaxMemKiB
+	if m := d.XML.CurrentMemory; m != nil {
+		if v, err := domain.ScaledBytes(uint64(m.Value), m.Unit); err == nil {
+			r.MemoryKiB = v / 1024
+		}
+	}
+	if d.XML.VCPU != nil && d.XML.VCPU.Value > 0 {
+		r.VCPUs = uint16(min(d.XML.VCPU.Value, 65535))
+	}
+	if g.Running && g.Plan != nil {
+		if m, err := cgroup.Open(g.Plan.Cgroup); err == nil {
+			if s, err := m.Stats(); err == nil {
+				r.CPUTimeNs = uint64(s.CPUTime)
+			}
+		}
+	}
+	return r, nil
 }
 
 func (b *rpcBackend) DomainXML(name string, inactive bool) ([]byte, error) {
-	if inactive {
-		return b.run("dumpxml", "--inactive", name)
-	}
-	return b.run("dumpxml", name)
+	return b.svc.DumpXML(context.Background(), name, inactive)
 }
 
 func (b *rpcBackend) Define(xml []byte) (libvirtrpc.DomainInfo, error) {
@@ -239,18 +182,30 @@ func (b *rpcBackend) SetAutostart(name string, on bool) error {
 	return b.svc.SetAutostart(context.Background(), name, on)
 }
 
-func (b *rpcBackend) SetMemory(name string, kib uint64, live, config bool) error {
-	args := []string{"setmem", name, fmt.Sprintf("%dKiB", kib)}
-	switch {
-	case live && config:
-		args = append(args, "--live", "--config")
-	case live:
-		args = append(args, "--live")
-	case config:
-		args = append(args, "--config")
-	}
-	_, err := b.run(args...)
+func (b *rpcBackend) SetMemory(name string, kib uint64, affect service.Affect) error {
+	ws, err := b.svc.SetMemory(context.Background(), name, kib*1024, affect)
+	b.warn(name, ws)
 	return err
+}
+
+func (b *rpcBackend) MemoryTune(name string, change service.MemoryChange, affect service.Affect) (service.Memory, error) {
+	m, ws, err := b.svc.MemoryTune(context.Background(), name, change, affect)
+	b.warn(name, ws)
+	return m, err
+}
+
+func (b *rpcBackend) SchedInfo(name string, change service.SchedChange, affect service.Affect) (service.Sched, error) {
+	sc, ws, err := b.svc.SchedInfo(context.Background(), name, change, affect)
+	b.warn(name, ws)
+	return sc, err
+}
+
+// warn logs what a call did not apply but did not fail for: libvirt's
+// replies have no room for warnings, and libvirtd logs them too.
+func (b *rpcBackend) warn(name string, ws service.Warnings) {
+	for _, w := range ws {
+		fmt.Fprintf(b.app.Stderr, "vmlite serve: %s: warning: %s\n", name, w)
+	}
 }
 
 func (b *rpcBackend) Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error) {
@@ -301,7 +256,7 @@ func splitCIDR(c string) (string, uint32, bool) {
 
 // Hostname is the one vmlite set in the guest's UTS namespace at boot.
 func (b *rpcBackend) Hostname(name string) (string, error) {
-	g, err := b.app.requireRunning(name)
+	g, err := b.svc.Running(context.Background(), name)
 	if err != nil {
 		return "", err
 	}
@@ -311,81 +266,55 @@ func (b *rpcBackend) Hostname(name string) (string, error) {
 	return g.Plan.Hostname, nil
 }
 
-func (b *rpcBackend) netInfo(n *netdef.Network) libvirtrpc.NetworkInfo {
-	l := b.app.Layout
-	return libvirtrpc.NetworkInfo{Name: n.Name, UUID: uuidBytes(n.UUID), Active: netdef.Active(l, n.Name),
-		Persistent: true, Autostart: netdef.Autostart(l, n.Name), Bridge: n.Bridge}
+func netInfo(n *service.Network) libvirtrpc.NetworkInfo {
+	return libvirtrpc.NetworkInfo{Name: n.Name, UUID: uuidBytes(n.UUID), Active: n.Active,
+		Persistent: true, Autostart: n.Autostart, Bridge: n.Bridge}
 }
 
 func (b *rpcBackend) ListNetworks() ([]libvirtrpc.NetworkInfo, error) {
-	ns, err := netdef.List(b.app.Layout)
+	ns, err := b.svc.Networks(context.Background())
 	if err != nil {
 		return nil, err
 	}
 	out := make([]libvirtrpc.NetworkInfo, 0, len(ns))
-	for _, n := range ns {
-		out = append(out, b.netInfo(n))
+	for i := range ns {
+		out = append(out, netInfo(&ns[i]))
 	}
 	return out, nil
 }
 
 func (b *rpcBackend) LookupNetwork(name string) (libvirtrpc.NetworkInfo, error) {
-	n, err := netdef.Load(b.app.Layout, name)
+	n, err := b.svc.LookupNetwork(context.Background(), name)
 	if err != nil {
 		return libvirtrpc.NetworkInfo{}, err
 	}
-	return b.netInfo(n), nil
+	return netInfo(n), nil
 }
 
-func (b *rpcBackend) NetworkXML(name string) ([]byte, error) { return b.run("net-dumpxml", name) }
+func (b *rpcBackend) NetworkXML(name string) ([]byte, error) {
+	return b.svc.NetworkXML(context.Background(), name)
+}
 
 func (b *rpcBackend) DefineNetwork(xml []byte) (libvirtrpc.NetworkInfo, error) {
-	f, err := b.xmlFile("network", xml)
+	n, err := b.svc.DefineNetwork(context.Background(), "(NETWORK_DEFINE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.NetworkInfo{}, err
 	}
-	defer os.Remove(f)
-	before, _ := netdef.List(b.app.Layout)
-	if _, err := b.run("net-define", f); err != nil {
-		return libvirtrpc.NetworkInfo{}, err
-	}
-	after, err := netdef.List(b.app.Layout)
-	if err != nil {
-		return libvirtrpc.NetworkInfo{}, err
-	}
-	// The name is the one net-define stored: the newest, or the one the
-	// XML names when it was redefined.
-	for _, n := range after {
-		if bytes.Contains(xml, []byte("<name>"+n.Name+"</name>")) {
-			return b.netInfo(n), nil
-		}
-	}
-	if len(after) > len(before) {
-		return b.netInfo(after[len(after)-1]), nil
-	}
-	return libvirtrpc.NetworkInfo{}, fmt.Errorf("network defined, but not found afterwards")
+	return netInfo(n), nil
 }
 
 func (b *rpcBackend) UndefineNetwork(name string) error {
-	_, err := b.run("net-undefine", name)
-	return err
+	return b.svc.UndefineNetwork(context.Background(), name)
 }
 
 func (b *rpcBackend) StartNetwork(name string) error {
-	_, err := b.run("net-start", name)
-	return err
+	return b.svc.StartNetwork(context.Background(), name)
 }
 
 func (b *rpcBackend) DestroyNetwork(name string) error {
-	_, err := b.run("net-destroy", name)
-	return err
+	return b.svc.DestroyNetwork(context.Background(), name)
 }
 
 func (b *rpcBackend) SetNetworkAutostart(name string, on bool) error {
-	args := []string{"net-autostart", name}
-	if !on {
-		args = append(args, "--disable")
-	}
-	_, err := b.run(args...)
-	return err
+	return b.svc.SetNetworkAutostart(context.Background(), name, on)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -12,6 +11,7 @@ import (
 
 	"vmlite/libvirtrpc"
 	"vmlite/netdef"
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -128,31 +128,24 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 
 func (b *rpcBackend) scanGuests() map[string]guestSeen {
 	l := b.app.Layout
-	names := map[string]bool{}
-	if ents, err := os.ReadDir(l.GuestsRunDir()); err == nil {
-		for _, e := range ents {
-			if e.IsDir() {
-				names[e.Name()] = true
-			}
-		}
-	}
-	if ents, err := os.ReadDir(l.DomainsDir()); err == nil {
-		for _, e := range ents {
-			if n, ok := strings.CutSuffix(e.Name(), ".xml"); ok && !strings.HasPrefix(n, ".") {
-				names[n] = true
-			}
-		}
+	ctx := context.Background()
+	rows, err := b.svc.List(ctx, service.ListOptions{All: true})
+	if err != nil {
+		return nil
 	}
 	seen := map[string]guestSeen{}
-	for n := range names {
-		g, err := b.app.lookupGuest(n)
+	for i := range rows {
+		n := rows[i].Name
+		g, err := b.svc.Inspect(ctx, n)
 		if err != nil {
 			continue
 		}
-		di := b.info(g, false)
 		// Active while a supervisor holds the guest (through a reboot's
 		// gap between two inits too), or its processes outlive it.
-		s := guestSeen{uuid: di.UUID, defined: g.Defined, active: g.Running || g.Orphaned, id: di.ID}
+		s := guestSeen{uuid: uuidBytes(rows[i].UUID), defined: g.Defined, active: g.Running || g.Orphaned, id: info(&rows[i]).ID}
+		if !s.defined && !s.active {
+			continue
+		}
 		if fi, err := os.Stat(l.DomainFile(n)); err == nil {
 			s.defMtime = fi.ModTime()
 		}
@@ -161,9 +154,6 @@ func (b *rpcBackend) scanGuests() map[string]guestSeen {
 		}
 		if st, err := state.Read(l.LastFile(n)); err == nil {
 			s.lastStopped = st.StoppedAt
-		}
-		if !s.defined && !s.active {
-			continue
 		}
 		seen[n] = s
 	}
