@@ -87,7 +87,7 @@ func (f *fakeBackend) Destroy(name string) error {
 	f.doms[name].ID, f.doms[name].Status = -1, state.Shutoff
 	return nil
 }
-func (f *fakeBackend) SetAutostart(name string, on bool) error                    { return nil }
+func (f *fakeBackend) SetAutostart(name string, on bool) error { return nil }
 func (f *fakeBackend) Resources(name string) (Resources, error) {
 	if _, err := f.LookupDomain(name); err != nil {
 		return Resources{}, err
