@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"vmlite/cgroup"
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/libvirtrpc"
@@ -89,39 +88,13 @@ func (b *rpcBackend) LookupDomain(name string) (libvirtrpc.DomainInfo, error) {
 }
 
 func (b *rpcBackend) Resources(name string) (libvirtrpc.Resources, error) {
-	g, err := b.svc.Inspect(context.Background(), name)
+	in, err := b.svc.Info(context.Background(), name)
 	if err != nil {
 		return libvirtrpc.Resources{}, err
 	}
-	r := libvirtrpc.Resources{VCPUs: 1}
-	x, err := b.svc.DumpXML(context.Background(), name, false)
-	if err != nil {
-		return r, err
-	}
-	d, _, err := domain.Parse(name, x)
-	if err != nil {
-		return r, err
-	}
-	if m := d.XML.Memory; m != nil {
-		if v, err := domain.ScaledBytes(uint64(m.Value), m.Unit); err == nil {
-			r.MaxMemKiB = v / 1024
-		}
-	}
-	r.MemoryKiB = r.MaxMemKiB
-	if m := d.XML.CurrentMemory; m != nil {
-		if v, err := domain.ScaledBytes(uint64(m.Value), m.Unit); err == nil {
-			r.MemoryKiB = v / 1024
-		}
-	}
-	if d.XML.VCPU != nil && d.XML.VCPU.Value > 0 {
-		r.VCPUs = uint16(min(d.XML.VCPU.Value, 65535))
-	}
-	if g.Running && g.Plan != nil {
-		if m, err := cgroup.Open(g.Plan.Cgroup); err == nil {
-			if s, err := m.Stats(); err == nil {
-				r.CPUTimeNs = uint64(s.CPUTime)
-			}
-		}
+	r := libvirtrpc.Resources{MaxMemKiB: in.MaxMemKiB, MemoryKiB: in.MemoryKiB, VCPUs: uint16(min(in.VCPUs, 65535))}
+	if in.Stats {
+		r.CPUTimeNs = uint64(in.CPUTime)
 	}
 	return r, nil
 }
