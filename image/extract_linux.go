@@ -66,31 +66,33 @@ type dirTime struct {
 }
 
 // extractLayer extracts tar stream r into dir, which must exist and be
-// empty (a fresh temporary directory of the store).
-func extractLayer(r io.Reader, dir string) error {
+// empty (a fresh temporary directory of the store); it returns the number
+// of entries.
+func extractLayer(r io.Reader, dir string) (int, error) {
 	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return &os.PathError{Op: "open", Path: dir, Err: err}
+		return 0, &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(root)
 	rd, err := os.OpenRoot(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rd.Close()
 	x := &extractor{root: root, rootDir: rd, lastFD: -1}
 	defer x.dropCache()
 	tr := tar.NewReader(r)
-	for {
+	n := 0
+	for ; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read the layer's tar stream: %w", err)
+			return n, fmt.Errorf("read the layer's tar stream: %w", err)
 		}
 		if err := x.entry(h, tr); err != nil {
-			return &EntryError{Entry: h.Name, Err: err}
+			return n, &EntryError{Entry: h.Name, Err: err}
 		}
 	}
 	for i := len(x.dirs) - 1; i >= 0; i-- {
@@ -102,7 +104,7 @@ func extractLayer(r io.Reader, dir string) error {
 		_ = unix.UtimesNanoAt(fd, "", d.ts[:], unix.AT_EMPTY_PATH)
 		unix.Close(fd)
 	}
-	return nil
+	return n, nil
 }
 
 // openDir opens a directory below the root without following any symlink.

@@ -77,7 +77,7 @@ func TestExtractLayer(t *testing.T) {
 		file("replace", "one"),
 		file("replace", "two"),
 	)
-	if err := extractLayer(bytes.NewReader(data), root); err != nil {
+	if _, err := extractLayer(bytes.NewReader(data), root); err != nil {
 		t.Fatal(err)
 	}
 	var st unix.Stat_t
@@ -145,7 +145,7 @@ func TestExtractLayerRefuses(t *testing.T) {
 			if err := os.Mkdir(root, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			err := extractLayer(bytes.NewReader(tarOf(t, tc.entries...)), root)
+			_, err := extractLayer(bytes.NewReader(tarOf(t, tc.entries...)), root)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error with %q", err, tc.want)
 			}
@@ -158,7 +158,7 @@ func TestExtractLayerRefuses(t *testing.T) {
 	}
 	t.Run("truncated", func(t *testing.T) {
 		data := tarOf(t, file("a", strings.Repeat("x", 5000)))
-		err := extractLayer(bytes.NewReader(data[:3000]), t.TempDir())
+		_, err := extractLayer(bytes.NewReader(data[:3000]), t.TempDir())
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatalf("got %v, want unexpected EOF", err)
 		}
@@ -195,7 +195,7 @@ func FuzzExtractLayer(f *testing.F) {
 		if err := os.Mkdir(root, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		_ = extractLayer(bytes.NewReader(data), root)
+		_, _ = extractLayer(bytes.NewReader(data), root)
 		assertOnlyRoot(t, base)
 	})
 }

@@ -72,7 +72,9 @@ var (
 
 // layerSource is one layer to store: a stream and what it must hash to.
 type layerSource struct {
-	diffID string // expected sha256 of the uncompressed tar
+	// diffID is the expected sha256 of the uncompressed tar; "" for a
+	// rootfs tarball, whose digest the extraction computes.
+	diffID string
 	// digest is the expected sha256 of the stream as open returns it ("" when
 	// the source holds no independent digest, e.g. a docker-archive).
 	digest    string
@@ -83,7 +85,8 @@ type layerSource struct {
 // storeImage stores an image whose config is rawConfig and whose layers
 // are layers (bottom first), under name. Layers already in the store (by
 // diff_id) are not extracted again. Nothing becomes visible before every
-// layer is complete.
+// layer is complete. A nil rawConfig makes the config of a rootfs tarball
+// from the layers' digests, computed while they are extracted.
 func (s *Store) storeImage(name, source, format string, rawConfig []byte, layers []layerSource) (Image, error) {
 	fail := func(layer string, err error) (Image, error) {
 		return Image{}, &ImportError{Image: name, Layer: layer, Err: err}
@@ -91,34 +94,48 @@ func (s *Store) storeImage(name, source, format string, rawConfig []byte, layers
 	if err := CheckName(name); err != nil {
 		return fail("", err)
 	}
-	var cfg Config
-	if err := json.Unmarshal(rawConfig, &cfg); err != nil {
-		return fail("", fmt.Errorf("%w: image config: %w", errFormat, err))
-	}
-	if len(cfg.RootFS.DiffIDs) != len(layers) {
-		return fail("", fmt.Errorf("%w: the config lists %d layers, the manifest %d", errFormat, len(cfg.RootFS.DiffIDs), len(layers)))
-	}
-	if cfg.OS != "" && cfg.OS != "linux" {
-		return fail("", fmt.Errorf("%w: an image for %s, not linux", errFormat, cfg.OS))
+	if rawConfig != nil {
+		var cfg Config
+		if err := json.Unmarshal(rawConfig, &cfg); err != nil {
+			return fail("", fmt.Errorf("%w: image config: %w", errFormat, err))
+		}
+		if len(cfg.RootFS.DiffIDs) != len(layers) {
+			return fail("", fmt.Errorf("%w: the config lists %d layers, the manifest %d", errFormat, len(cfg.RootFS.DiffIDs), len(layers)))
+		}
+		if cfg.OS != "" && cfg.OS != "linux" {
+			return fail("", fmt.Errorf("%w: an image for %s, not linux", errFormat, cfg.OS))
+		}
+		for i := range layers {
+			layers[i].diffID = cfg.RootFS.DiffIDs[i].String()
+		}
 	}
 	lock, err := s.lock()
 	if err != nil {
 		return fail("", err)
 	}
 	defer lock.Close()
-	im := Image{Name: name, ID: digestOf(rawConfig), Source: source, Format: format, Imported: time.Now().UTC().Truncate(time.Second)}
-	for i := range layers {
-		layers[i].diffID = cfg.RootFS.DiffIDs[i].String()
-	}
+	im := Image{Name: name, Source: source, Format: format, Imported: time.Now().UTC().Truncate(time.Second)}
 	for i, l := range layers {
-		where := fmt.Sprintf("%s (%d of %d)", short(l.diffID), i+1, len(layers))
-		size, err := s.storeLayer(l)
+		diffID, size, err := s.storeLayer(l)
 		if err != nil {
+			where := fmt.Sprintf("%d of %d", i+1, len(layers))
+			if diffID == "" {
+				diffID = l.diffID
+			}
+			if diffID != "" {
+				where = short(diffID) + " (" + where + ")"
+			}
 			return fail(where, err)
 		}
-		im.Layers = append(im.Layers, l.diffID)
+		im.Layers = append(im.Layers, diffID)
 		im.Size += size
 	}
+	if rawConfig == nil {
+		if rawConfig, err = rootfsConfig(im.Layers); err != nil {
+			return fail("", err)
+		}
+	}
+	im.ID = digestOf(rawConfig)
 	if err := os.WriteFile(s.ConfigFile(im.ID), rawConfig, 0o644); err != nil {
 		return fail("", fmt.Errorf("store config: %w", err))
 	}
@@ -126,6 +143,20 @@ func (s *Store) storeImage(name, source, format string, rawConfig []byte, layers
 		return fail("", err)
 	}
 	return im, nil
+}
+
+// rootfsConfig is the config of a rootfs tarball: this machine's
+// architecture, linux, its layers and nothing else.
+func rootfsConfig(diffIDs []string) ([]byte, error) {
+	cfg := Config{Architecture: runtime.GOARCH, OS: "linux", RootFS: v1.RootFS{Type: "layers"}}
+	for _, d := range diffIDs {
+		h, err := v1.NewHash(d)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, h)
+	}
+	return json.Marshal(cfg)
 }
 
 func short(d string) string {
@@ -136,63 +167,85 @@ func short(d string) string {
 }
 
 // storeLayer extracts one layer into the store unless it is there already;
-// it returns the layer's uncompressed size.
-func (s *Store) storeLayer(l layerSource) (int64, error) {
-	if !strings.HasPrefix(l.diffID, "sha256:") || len(l.diffID) != 7+64 || !isHex(l.diffID[7:]) {
-		return 0, fmt.Errorf("%w: diff_id %q is not a sha256 digest", errFormat, l.diffID)
-	}
-	final := s.LayerDir(l.diffID)
-	if fi, err := os.Stat(final); err == nil && fi.IsDir() {
-		return dirSize(final), nil
+// it returns the layer's diff_id and uncompressed size. The stream is read
+// once: the digests are computed while it is extracted. A layer of unknown
+// diff_id (a rootfs tarball) is extracted before the store can tell
+// whether it has it; on a refused entry its diff_id is still computed, so
+// that the error names the layer.
+func (s *Store) storeLayer(l layerSource) (string, int64, error) {
+	if l.diffID != "" {
+		if !strings.HasPrefix(l.diffID, "sha256:") || len(l.diffID) != 7+64 || !isHex(l.diffID[7:]) {
+			return "", 0, fmt.Errorf("%w: diff_id %q is not a sha256 digest", errFormat, l.diffID)
+		}
+		if fi, err := os.Stat(s.LayerDir(l.diffID)); err == nil && fi.IsDir() {
+			return l.diffID, dirSize(s.LayerDir(l.diffID)), nil
+		}
 	}
 	if !knownLayerType(l.mediaType) {
-		return 0, fmt.Errorf("%w: unknown media type %q (vmlite reads OCI and docker layer tarballs: tar, tar+gzip, tar+zstd)", errFormat, l.mediaType)
+		return "", 0, fmt.Errorf("%w: unknown media type %q (vmlite reads OCI and docker layer tarballs: tar, tar+gzip, tar+zstd)", errFormat, l.mediaType)
 	}
 	rc, err := l.open()
 	if err != nil {
-		return 0, fmt.Errorf("open: %w", err)
+		return "", 0, fmt.Errorf("open: %w", err)
 	}
 	defer rc.Close()
 	tmp, err := os.MkdirTemp(s.tmpDir(), "layer-")
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	defer os.RemoveAll(tmp) // nothing after the rename
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	outer := sha256.New()
 	r, err := decompress(io.TeeReader(rc, outer))
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	inner := &countingHash{h: sha256.New()}
 	tr := io.TeeReader(r, inner)
-	if err := extractLayer(tr, tmp); err != nil {
-		return 0, err
+	n, err := extractLayer(tr, tmp)
+	if err == nil && n == 0 && l.diffID == "" {
+		err = fmt.Errorf("%w: an empty tar archive", errFormat)
+	}
+	if err != nil {
+		if l.diffID != "" {
+			return l.diffID, 0, err
+		}
+		// Name the layer by its digest, which needs the rest of the stream
+		// (none when the stream itself broke).
+		if _, cerr := io.Copy(io.Discard, tr); cerr != nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", 0, err
+		}
+		return "sha256:" + hex.EncodeToString(inner.h.Sum(nil)), 0, err
 	}
 	// The digests cover the whole stream, tar padding and all.
 	if _, err := io.Copy(io.Discard, tr); err != nil {
-		return 0, fmt.Errorf("read the layer: %w", err)
+		return l.diffID, 0, fmt.Errorf("read the layer: %w", err)
+	}
+	diffID := l.diffID
+	if diffID == "" {
+		diffID = "sha256:" + hex.EncodeToString(inner.h.Sum(nil))
 	}
 	if l.digest != "" {
 		if _, err := io.Copy(io.Discard, io.TeeReader(rc, outer)); err != nil {
-			return 0, fmt.Errorf("read the layer: %w", err)
+			return diffID, 0, fmt.Errorf("read the layer: %w", err)
 		}
 		if got := "sha256:" + hex.EncodeToString(outer.Sum(nil)); got != l.digest {
-			return 0, fmt.Errorf("%w: the blob hashes to %s, the manifest says %s (corrupt or tampered)", errDigest, got, l.digest)
+			return diffID, 0, fmt.Errorf("%w: the blob hashes to %s, the manifest says %s (corrupt or tampered)", errDigest, got, l.digest)
 		}
 	}
-	if got := "sha256:" + hex.EncodeToString(inner.h.Sum(nil)); got != l.diffID {
-		return 0, fmt.Errorf("%w: the uncompressed layer hashes to %s, the image config says %s (corrupt or tampered)", errDigest, got, l.diffID)
+	if got := "sha256:" + hex.EncodeToString(inner.h.Sum(nil)); got != diffID {
+		return diffID, 0, fmt.Errorf("%w: the uncompressed layer hashes to %s, the image config says %s (corrupt or tampered)", errDigest, got, diffID)
+	}
+	final := s.LayerDir(diffID)
+	if fi, err := os.Stat(final); err == nil && fi.IsDir() {
+		return diffID, inner.n, nil // a rootfs tarball the store has already
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		if fi, serr := os.Stat(final); serr == nil && fi.IsDir() {
-			return inner.n, nil // stored meanwhile
-		}
-		return 0, fmt.Errorf("store layer: %w", err)
+		return diffID, 0, fmt.Errorf("store layer: %w", err)
 	}
-	return inner.n, nil
+	return diffID, inner.n, nil
 }
 
 type countingHash struct {
@@ -260,49 +313,17 @@ func dirSize(dir string) int64 {
 }
 
 // ImportRootfsTarball stores a plain root filesystem tarball (tar, tar.gz,
-// tar.xz, tar.zst) as a one-layer image with an empty config.
+// tar.xz, tar.zst) as a one-layer image with an empty config. The tarball
+// is read once: its diff_id, which the config needs, is computed while it
+// is extracted, and a truncated archive fails the extraction, which
+// stores nothing.
 func (s *Store) ImportRootfsTarball(path, name string) (Image, error) {
-	fail := func(err error) (Image, error) { return Image{}, &ImportError{Image: name, Err: err} }
-	f, err := os.Open(path)
-	if err != nil {
-		return fail(err)
-	}
-	defer f.Close()
-	// One pass for the diff_id the config needs, one to extract: the first
-	// also proves the archive is whole before anything is written.
-	r, err := decompress(f)
-	if err != nil {
-		return fail(err)
-	}
-	h := sha256.New()
-	tr := tar.NewReader(io.TeeReader(r, h))
-	n := 0
-	for {
-		_, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fail(fmt.Errorf("%s is not a whole tar archive: %w", path, err))
-		}
-		n++
-	}
-	if n == 0 {
-		return fail(fmt.Errorf("%w: %s: an empty tar archive", errFormat, path))
-	}
-	if _, err := io.Copy(h, r); err != nil {
-		return fail(fmt.Errorf("read %s: %w", path, err))
-	}
-	diffID := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
-	cfg := Config{Architecture: runtime.GOARCH, OS: "linux", RootFS: v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{diffID}}}
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		return fail(err)
-	}
 	abs, _ := filepath.Abs(path)
-	return s.storeImage(name, abs, FormatRootfsTarball, raw, []layerSource{{
-		open: func() (io.ReadCloser, error) { return os.Open(path) },
-	}})
+	return s.importRootfs(name, abs, func() (io.ReadCloser, error) { return os.Open(path) })
+}
+
+func (s *Store) importRootfs(name, source string, open func() (io.ReadCloser, error)) (Image, error) {
+	return s.storeImage(name, source, FormatRootfsTarball, nil, []layerSource{{open: open}})
 }
 
 // DefaultName is the image name of a file or directory imported without

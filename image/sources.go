@@ -54,7 +54,10 @@ func (s *Store) Import(path, name string) (Image, error) {
 	return s.ImportRootfsTarball(abs, name)
 }
 
-// isDockerArchive: an uncompressed tar with manifest.json at its top.
+// isDockerArchive: an uncompressed tar with manifest.json at its top. It
+// stops at the first entry a docker-archive cannot have (a rootfs
+// tarball's first, "./" or "bin"), so that a rootfs tarball is not
+// walked through before its one read (ImportRootfsTarball).
 func isDockerArchive(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -64,13 +67,31 @@ func isDockerArchive(path string) bool {
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()
-		if err != nil {
+		if err != nil || !dockerArchiveEntry(h.Name) {
 			return false
 		}
 		if strings.TrimPrefix(h.Name, "./") == "manifest.json" {
 			return true
 		}
 	}
+}
+
+// dockerArchiveEntry reports whether name can be an entry of a
+// docker-archive: docker save's (legacy: ID/, ID/layer.tar, ID.json;
+// docker 25 and later: an OCI layout's blobs/, index.json, oci-layout),
+// podman's and go-containerregistry's (HEX.tar, HEX.tar.gz, sha256:HEX),
+// and manifest.json and repositories.
+func dockerArchiveEntry(name string) bool {
+	n := strings.TrimPrefix(name, "./")
+	switch n {
+	case "manifest.json", "repositories", "index.json", "oci-layout", "blobs", "blobs/":
+		return true
+	}
+	if strings.HasPrefix(n, "blobs/") {
+		return true
+	}
+	n = strings.TrimPrefix(n, "sha256:")
+	return len(n) >= 64 && isHex(n[:64]) && (len(n) == 64 || strings.ContainsRune("/.", rune(n[64])))
 }
 
 func (s *Store) importLayout(dir, name string) (Image, error) {
