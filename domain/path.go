@@ -1,10 +1,9 @@
 package domain
 
-import "strconv"
+import "vmlite/internal/xpath"
 
-// assignPaths gives every node its XPath-like path. Indices are 1-based as
-// in XPath and appear only where an element has siblings of the same name,
-// so that the common case reads /domain/devices/interface/ip/@address.
+// assignPaths gives every node its XPath-like path (package xpath: an
+// index only where siblings share a name).
 func assignPaths(n *node) {
 	if n.parent == nil {
 		n.path = "/" + n.qname()
@@ -16,14 +15,11 @@ func assignPaths(n *node) {
 	seen := map[string]int{}
 	for _, c := range n.children {
 		q := c.qname()
+		c.path = xpath.Child(n.path, q, seen[q], count[q])
 		seen[q]++
-		c.path = n.path + "/" + q
-		if count[q] > 1 {
-			c.path += "[" + strconv.Itoa(seen[q]) + "]"
-		}
 		assignPaths(c)
 	}
 }
 
 // attrPath is the path of attribute name of n.
-func attrPath(n *node, name string) string { return n.path + "/@" + name }
+func attrPath(n *node, name string) string { return xpath.Attr(n.path, name) }

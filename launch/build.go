@@ -12,6 +12,7 @@ import (
 	"vmlite/domain"
 	"vmlite/internal/caps"
 	"vmlite/internal/uuid"
+	"vmlite/internal/xpath"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -238,7 +239,7 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, images Im
 		return
 	}
 	for i, fs := range x.Devices.Filesystems {
-		xp := fmt.Sprintf("/domain/devices/filesystem[%d]", i+1)
+		xp := xpath.Child("/domain/devices", "filesystem", i, len(x.Devices.Filesystems))
 		target := ""
 		if fs.Target != nil {
 			target = fs.Target.Dir
@@ -298,7 +299,7 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, images Im
 		}
 	}
 	for i, h := range x.Devices.Hostdevs {
-		xp := fmt.Sprintf("/domain/devices/hostdev[%d]", i+1)
+		xp := xpath.Child("/domain/devices", "hostdev", i, len(x.Devices.Hostdevs))
 		if h.CapsStorage != nil {
 			dev := h.CapsStorage.Source.Block
 			p.Devices = append(p.Devices, plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
@@ -314,7 +315,7 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, images Im
 		if d.Source == nil || d.Source.Block == nil || d.Target == nil {
 			continue // refused by domain.Parse
 		}
-		xp := fmt.Sprintf("/domain/devices/disk[%d]", i+1)
+		xp := xpath.Child("/domain/devices", "disk", i, len(x.Devices.Disks))
 		p.Devices = append(p.Devices, plan.Device{HostPath: d.Source.Block.Dev, GuestPath: "/dev/" + d.Target.Dev, XMLPath: xp})
 	}
 }
@@ -341,7 +342,7 @@ func buildConsoles(p *plan.Plan, x *libvirtxml.Domain, l state.Layout) {
 		name := fmt.Sprintf("console%d", port)
 		pc := plan.Console{
 			Port: port, GuestPath: gp, Name: name, Socket: l.ConsoleSocket(p.Name, name),
-			XMLPath: fmt.Sprintf("/domain/devices/console[%d]", i+1),
+			XMLPath: xpath.Child("/domain/devices", "console", i, len(consoles)),
 		}
 		if c.Log != nil {
 			pc.LogFile, pc.LogAppend = c.Log.File, c.Log.Append == "on"

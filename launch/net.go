@@ -5,6 +5,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"vmlite/internal/xpath"
 	"vmlite/plan"
 )
 
@@ -15,7 +16,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 		return
 	}
 	for i, ifc := range x.Devices.Interfaces {
-		it := plan.Interface{XMLPath: fmt.Sprintf("/domain/devices/interface[%d]", i+1)}
+		it := plan.Interface{XMLPath: xpath.Child("/domain/devices", "interface", i, len(x.Devices.Interfaces))}
 		if s := ifc.Source; s != nil {
 			switch {
 			case s.Bridge != nil:
@@ -72,7 +73,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 			continue
 		}
 		it := plan.Interface{Type: "hostdev", SourceDev: n.Source.Interface, GuestName: n.Source.Interface,
-			XMLPath: fmt.Sprintf("/domain/devices/hostdev[%d]", i+1)}
+			XMLPath: xpath.Child("/domain/devices", "hostdev", i, len(x.Devices.Hostdevs))}
 		for _, ip := range n.IP {
 			var prefix uint
 			if ip.Prefix != nil {

@@ -134,7 +134,7 @@ func TestImageFilesystems(t *testing.T) {
 			// A second guest cannot take an image in use.
 			other := h.uniqueName("it-img2")
 			r := h.run("start", h.writeXML(other, fmt.Sprintf(imageXML, other, rootImg, dataImg, strings.ReplaceAll(im, "100000", "300000"))))
-			if r.code != 2 || !strings.Contains(r.stderr, "in use") || !strings.Contains(r.stderr, "/domain/devices/filesystem[1]") {
+			if r.code != 2 || !strings.Contains(r.stderr, "in use") || !strings.Contains(r.stderr, "/domain/devices/filesystem") {
 				t.Errorf("second guest on the same image: %v", r)
 			}
 			h.assertGone(other)
@@ -166,7 +166,7 @@ func TestImageBadInput(t *testing.T) {
 	}
 	name := h.uniqueName("it-imgbad")
 	r := one(name, `<filesystem type='file'><source file='`+filepath.Join(dir, "missing.img")+`'/><target dir='/'/></filesystem>`)
-	if r.code != 2 || !strings.Contains(r.stderr, "/domain/devices/filesystem[1]/source/@file") || !strings.Contains(r.stderr, "not an existing image file") {
+	if r.code != 2 || !strings.Contains(r.stderr, "/domain/devices/filesystem/source/@file") || !strings.Contains(r.stderr, "not an existing image file") {
 		t.Errorf("missing image: %v", r)
 	}
 	h.assertGone(name)

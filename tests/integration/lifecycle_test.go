@@ -159,7 +159,7 @@ func TestStartFailures(t *testing.T) {
 		wantErr int
 	}{
 		{"missing rootfs", func(s string) string { return strings.Replace(s, rootfs, rootfs+"-missing", 1) },
-			[]string{"/domain/devices/filesystem[1]/source/@dir", "not an existing directory"}, 2},
+			[]string{"/domain/devices/filesystem/source/@dir", "not an existing directory"}, 2},
 		{"missing init", func(s string) string { return strings.Replace(s, "/sbin/init", "/sbin/nosuchinit", 1) },
 			[]string{"/domain/os/init", "/sbin/nosuchinit", "not found"}, 2},
 		{"init not executable", func(s string) string { return strings.Replace(s, "/sbin/init", "/sbin/notexec", 1) },
