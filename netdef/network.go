@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"vmlite/internal/errdefs"
 	"vmlite/internal/lazyre"
 	"vmlite/internal/uuid"
+	"vmlite/internal/xpath"
 	"vmlite/state"
 )
 
@@ -122,35 +124,57 @@ func BridgeName(network string) string {
 // once as domain.Errors (which wraps errdefs.ErrInvalid). file names the source
 // in messages. Missing UUID, bridge name and bridge MAC are filled in.
 func Parse(file string, data []byte) (*Network, error) {
-	lines, errs := checkSchema(file, data)
-	if len(errs) > 0 {
+	doc, warns, errs := domain.CheckXML(file, data, networkSchema)
+	// What the strict engine would accept with a warning in a domain
+	// (elements of unknown namespaces) is refused here: nothing in a
+	// network is ignored.
+	for _, w := range warns {
+		errs = append(errs, &domain.FieldError{File: w.File, Line: w.Line, Path: w.Path, Msg: "not supported by vmlite: " + strings.TrimPrefix(w.Msg, "ignored: ")})
+	}
+	if doc == nil {
 		return nil, errs
 	}
 	var x libvirtxml.Network
-	if err := x.Unmarshal(string(bytes.TrimSpace(data))); err != nil {
+	if err := x.Unmarshal(string(bytes.TrimSpace(doc.Data()))); err != nil {
+		if len(errs) > 0 {
+			return nil, errs // what libvirtxml cannot decode, the schema refused
+		}
 		return nil, domain.Errors{{File: file, Msg: "read network XML: " + err.Error()}}
 	}
-	v := &validator{file: file, lines: lines}
+	// The values too, so that every problem comes back at once; what the
+	// schema reported already is not reported twice.
+	v := &validator{doc: doc}
 	n := v.network(&x)
-	if len(v.errs) > 0 {
-		return nil, v.errs
+	for _, e := range v.errs {
+		if !reported(errs, e.Path) {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
 	}
 	return n, nil
 }
 
+// reported says whether errs has an error at path or inside it.
+func reported(errs domain.Errors, path string) bool {
+	for _, e := range errs {
+		if e.Path == path || strings.HasPrefix(path, e.Path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // validator turns libvirtxml values into a Network, collecting errors.
 type validator struct {
-	file  string
-	lines map[string]int
-	errs  domain.Errors
+	doc  *domain.Document
+	errs domain.Errors
 }
 
 func (v *validator) errorf(path, value, format string, args ...any) {
-	elem := path
-	if i := strings.Index(path, "/@"); i >= 0 {
-		elem = path[:i]
-	}
-	v.errs = append(v.errs, &domain.FieldError{File: v.file, Line: v.lines[elem], Path: path, Value: value, Msg: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, v.doc.Errorf(path, value, fmt.Sprintf(format, args...)))
 }
 
 func (v *validator) network(x *libvirtxml.Network) *Network {
@@ -181,16 +205,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 	if err := ValidLinkName(n.Bridge); err != nil && n.Name != "" {
 		v.errorf("/network/bridge/@name", n.Bridge, "not a valid interface name")
 	}
-	switch x.Bridge.STP {
-	case "", "on", "off":
-	default:
-		v.errorf("/network/bridge/@stp", x.Bridge.STP, "want on or off")
-	}
-	if x.Bridge.Delay != "" {
-		if _, err := strconv.ParseUint(x.Bridge.Delay, 10, 32); err != nil {
-			v.errorf("/network/bridge/@delay", x.Bridge.Delay, "want a number of seconds")
-		}
-	}
+	// stp and delay: the schema checked them.
 
 	if x.Forward != nil {
 		switch x.Forward.Mode {
@@ -199,8 +214,6 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 			x.Forward.Mode = ForwardNAT
 		case ForwardRoute:
 			n.Forward = ForwardRoute
-		default:
-			v.errorf("/network/forward/@mode", x.Forward.Mode, "forward mode not supported by vmlite (want nat or route, or no <forward> for an isolated network)")
 		}
 	}
 
@@ -214,7 +227,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 	}
 	n.MAC = mac
 	if x.MTU != nil {
-		if x.MTU.Size < 68 || x.MTU.Size > 65535 {
+		if x.MTU.Size < 68 || x.MTU.Size > 65535 { // only <mtu/> without a size gets past the schema
 			v.errorf("/network/mtu/@size", strconv.FormatUint(uint64(x.MTU.Size), 10), "MTU out of range 68-65535")
 		}
 		n.MTU = int(x.MTU.Size)
@@ -222,7 +235,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 
 	v4 := 0
 	for i := range x.IPs {
-		path := fmt.Sprintf("/network/ip[%d]", i+1)
+		path := xpath.Child("/network", "ip", i, len(x.IPs))
 		c, ok := v.ip(path, &x.IPs[i])
 		if !ok {
 			continue
@@ -312,7 +325,7 @@ func (v *validator) ip(path string, x *libvirtxml.NetworkIP) (IPConfig, bool) {
 
 func (v *validator) dhcp(path string, x *libvirtxml.NetworkDHCP, c *IPConfig) {
 	for i, r := range x.Ranges {
-		p := fmt.Sprintf("%s/range[%d]", path, i+1)
+		p := xpath.Child(path, "range", i, len(x.Ranges))
 		start, end := v.hostIn(p+"/@start", r.Start, c), v.hostIn(p+"/@end", r.End, c)
 		if start == nil || end == nil {
 			continue
@@ -327,7 +340,7 @@ func (v *validator) dhcp(path string, x *libvirtxml.NetworkDHCP, c *IPConfig) {
 		c.Ranges = append(c.Ranges, Range{start, end})
 	}
 	for i, h := range x.Hosts {
-		p := fmt.Sprintf("%s/host[%d]", path, i+1)
+		p := xpath.Child(path, "host", i, len(x.Hosts))
 		mac, err := net.ParseMAC(h.MAC)
 		if err != nil || len(mac) != 6 {
 			v.errorf(p+"/@mac", h.MAC, "not an Ethernet address")

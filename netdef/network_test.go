@@ -96,15 +96,21 @@ func TestParseErrors(t *testing.T) {
 		name, xml string
 		want      []string // substrings of the error, in order of the errors
 	}{
-		{"not xml", `<network><name>x</name>`, []string{"not well-formed XML"}},
-		{"not a network", `<domain/>`, []string{"/domain: not a network definition"}},
-		{"unknown element", "<network>\n<name>x</name>\n<dns/>\n</network>", []string{"t.xml:3: /network/dns: element not supported by vmlite"}},
-		{"unknown attribute", `<network><name>x</name><forward mode='nat' dev='eth0'/></network>`, []string{"/network/forward/@dev: attribute not supported"}},
-		{"nested unknown", `<network><name>x</name><ip address='10.0.0.1' prefix='24'><dhcp><bootp file='x'/></dhcp></ip></network>`, []string{"/network/ip[1]/dhcp/bootp: element not supported"}},
-		{"twice", `<network><name>x</name><name>y</name></network>`, []string{"/network/name: element given more than once"}},
+		{"not xml", `<network><name>x</name>`, []string{"t.xml:1: XML syntax error: unexpected end of file"}},
+		{"not a network", `<domain/>`, []string{"/domain: the top-level element must be <network>, not <domain>"}},
+		{"unknown element", "<network>\n<name>x</name>\n<dns/>\n</network>", []string{"t.xml:3: /network/dns: not supported by vmlite: not implemented for managed networks"}},
+		{"unknown attribute", `<network><name>x</name><forward mode='nat' dev='eth0'/></network>`, []string{"/network/forward/@dev: unknown attribute dev of <forward>; fix: remove it"}},
+		{"nested unknown", `<network><name>x</name><ip address='10.0.0.1' prefix='24'><dhcp><bootp file='x'/></dhcp></ip></network>`, []string{"/network/ip/dhcp/bootp: not supported by vmlite: BOOTP"}},
+		{"dnsmasq options", "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'><name>x</name>\n<dnsmasq:options><dnsmasq:option value='foo=bar'/></dnsmasq:options></network>",
+			[]string{"t.xml:2: /network/dnsmasq:options: not supported by vmlite: dnsmasq options"}},
+		{"other namespace", "<network xmlns:o='urn:o'><name>x</name>\n<o:thing/>\n<bridge o:x='1'/></network>",
+			[]string{"t.xml:2: /network/o:thing: not supported by vmlite: unknown element", "t.xml:3: /network/bridge/@o:x: not supported by vmlite: unknown attribute"}},
+		{"schema and values at once", "<network><name>x</name>\n<bridge stp='maybe'/>\n<ip address='10.0.0.300' prefix='24'/></network>",
+			[]string{"t.xml:2: /network/bridge/@stp: must be one of on, off", `t.xml:3: /network/ip/@address: not an IP address`}},
+		{"twice", `<network><name>x</name><name>y</name></network>`, []string{"/network/name[2]: <name> appears more than once"}},
 		{"no name", `<network/>`, []string{"/network/name: a network needs a <name>"}},
 		{"bad name", `<network><name>../etc</name></network>`, []string{`/network/name: use letters`}},
-		{"forward mode", `<network><name>x</name><forward mode='bridge'/><ip address='10.0.0.1' prefix='24'/></network>`, []string{"/network/forward/@mode: forward mode not supported"}},
+		{"forward mode", `<network><name>x</name><forward mode='bridge'/><ip address='10.0.0.1' prefix='24'/></network>`, []string{"/network/forward/@mode: not supported by vmlite: forward mode bridge"}},
 		{"nat needs ipv4", `<network><name>x</name><forward/></network>`, []string{"forwarding needs an IPv4 <ip>"}},
 		{"several errors", "<network>\n<name>x</name>\n<ip address='10.0.0.300' prefix='24'/>\n<ip address='10.1.0.1'/>\n</network>",
 			[]string{`t.xml:3: /network/ip[1]/@address: not an IP address (got "10.0.0.300")`, "t.xml:4: /network/ip[2]: needs a netmask or a prefix"}},
@@ -113,20 +119,20 @@ func TestParseErrors(t *testing.T) {
 		{"prefix too long", `<network><name>x</name><ip address='10.0.0.1' prefix='33'/></network>`, []string{"prefix longer than 32"}},
 		{"too small", `<network><name>x</name><ip address='10.0.0.1' prefix='31'/></network>`, []string{"prefix /30 or shorter"}},
 		{"network address", `<network><name>x</name><ip address='10.0.0.0' prefix='24'/></network>`, []string{"network's own or broadcast address"}},
-		{"family", `<network><name>x</name><ip family='ipv6' address='10.0.0.1' prefix='24'/></network>`, []string{"/network/ip[1]/@family: does not match"}},
+		{"family", `<network><name>x</name><ip family='ipv6' address='10.0.0.1' prefix='24'/></network>`, []string{"/network/ip/@family: does not match"}},
 		{"range outside", `<network><name>x</name><ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.1.2' end='10.0.0.9'/></dhcp></ip></network>`,
-			[]string{"/network/ip[1]/dhcp/range[1]/@start: outside the network 10.0.0.0/24"}},
+			[]string{"/network/ip/dhcp/range/@start: outside the network 10.0.0.0/24"}},
 		{"range reversed", `<network><name>x</name><ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.0.9' end='10.0.0.2'/></dhcp></ip></network>`, []string{"starts after its end"}},
 		{"range has bridge", `<network><name>x</name><ip address='10.0.0.5' prefix='24'><dhcp><range start='10.0.0.2' end='10.0.0.9'/></dhcp></ip></network>`, []string{"contains the bridge's address"}},
 		{"host", `<network><name>x</name><ip address='10.0.0.1' prefix='24'><dhcp><host mac='zz' ip='10.0.0.1' name='-x'/></dhcp></ip></network>`,
-			[]string{"host[1]/@mac: not an Ethernet address", "host[1]/@ip: is the bridge's address", "host[1]/@name: not a host name"}},
+			[]string{"host/@mac: not an Ethernet address", "host/@ip: is the bridge's address", "host/@name: not a host name"}},
 		{"dhcp v6", `<network><name>x</name><ip address='fd00::1' prefix='64'><dhcp/></ip></network>`, []string{"DHCP on IPv4 only"}},
 		{"two v4", `<network><name>x</name><ip address='10.0.0.1' prefix='24'/><ip address='10.1.0.1' prefix='24'/></network>`, []string{"one IPv4 <ip>"}},
 		{"overlap", `<network><name>x</name><ip address='10.0.0.1' prefix='16'/><ip address='10.0.5.1' prefix='24'/></network>`, []string{"overlaps"}},
 		{"mac", `<network><name>x</name><mac address='01:00:5e:00:00:01'/></network>`, []string{"/network/mac/@address: not a unicast"}},
-		{"mtu", `<network><name>x</name><mtu size='10'/></network>`, []string{"MTU out of range"}},
+		{"mtu", `<network><name>x</name><mtu size='10'/></network>`, []string{"/network/mtu/@size: want an MTU of 68-65535"}},
 		{"uuid", `<network><name>x</name><uuid>nope</uuid></network>`, []string{"/network/uuid: not a UUID"}},
-		{"bridge", `<network><name>x</name><bridge name='br:0' stp='maybe'/></network>`, []string{"/network/bridge/@name: not a valid interface name", "/network/bridge/@stp: want on or off"}},
+		{"bridge", `<network><name>x</name><bridge name='br:0' stp='maybe'/></network>`, []string{"/network/bridge/@stp: must be one of on, off", "/network/bridge/@name: not a valid interface name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +218,7 @@ func TestParseErrorsAreDomainErrors(t *testing.T) {
 	if !errors.Is(err, errdefs.ErrInvalid) || !errdefs.IsUserError(err) {
 		t.Errorf("Parse: %v is not a user error wrapping ErrInvalid", err)
 	}
-	if got := es[0].Error(); got != "net.xml:3: /network/bogus: element not supported by vmlite" {
+	if got := es[0].Error(); got != "net.xml:3: /network/bogus: unknown element <bogus> in <network>; fix: remove it" {
 		t.Errorf("first error %q", got)
 	}
 }

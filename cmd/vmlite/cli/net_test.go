@@ -74,7 +74,7 @@ func TestNetDefinitionCommands(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("<network>\n<name>x</name>\n<dns/>\n</network>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := run(2, "net-define", bad); !strings.Contains(out, bad+":3: /network/dns: element not supported by vmlite") {
+	if out := run(2, "net-define", bad); !strings.Contains(out, bad+":3: /network/dns: not supported by vmlite") {
 		t.Errorf("net-define of bad XML said %q", out)
 	}
 	run(2, "net-define", filepath.Join(t.TempDir(), "missing.xml"))
