@@ -96,7 +96,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 		RunDir: l.RunDir(p.Name), LogFile: l.ConsoleLog(p.Name), SupervisorLog: l.SupervisorLog(p.Name),
 		StateFile: l.StateFile(p.Name), ControlSocket: l.ControlSocket(p.Name), PlanFile: l.PlanFile(p.Name),
 		LiveXML: l.LiveXML(p.Name), LastFile: l.LastFile(p.Name), ShiftDir: l.ShiftDir(),
-		RunRoot: l.Run,
+		RunRoot: l.Run, InitBinDir: l.InitBinDir(),
 	}
 	if !d.Meta.NoProcFS {
 		p.Paths.ProcFS, p.Paths.ProcFSLog = l.ProcFSDir(), l.ProcFSLog()

@@ -116,8 +116,13 @@ type Paths struct {
 	// LastFile records the final state of the run (outlives RunDir).
 	LastFile string `json:"lastFile"`
 	// RunRoot is the runtime tree (state.Layout.Run): shared supervisors'
-	// sockets and the extracted vmlite-init live there.
+	// sockets live there (and the extracted vmlite-init when InitBinDir is
+	// "": plans of older builds).
 	RunRoot string `json:"runRoot,omitempty"`
+	// InitBinDir is where vmlite-init is written out (state.Layout.InitBinDir):
+	// on disk, so that its pages are page cache the host can reclaim, not
+	// Shmem pinned on the /run tmpfs for as long as any guest runs.
+	InitBinDir string `json:"initBinDir,omitempty"`
 	// ProcFS is the host-wide /proc server's directory (state.Layout.ProcFSDir,
 	// package procfs): the supervisor registers the guest there and starts the
 	// server, init binds the server's files from ProcFS/mnt over the guest's

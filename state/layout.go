@@ -22,7 +22,7 @@
 //	/run/vmlite/networks/NAME/           a running network's state (package netdef)
 //	/run/vmlite/sv-ID-N.sock             a shared supervisor with room for guests (ID: the binary's)
 //	/run/vmlite/supervisors.lock         serialises starting shared supervisors
-//	/run/vmlite/init-ID                  vmlite-init written out of vmlite (supervisor/initbin_linux.go)
+//	/var/lib/vmlite/bin/init-ID          vmlite-init written out of vmlite (supervisor/initbin_linux.go)
 //	/var/log/vmlite/supervisors.log      shared supervisors' own stderr
 //	/run/vmlite/procfs/                  the host-wide /proc server (package procfs: its locks, registry, mount)
 //	/var/log/vmlite/procfs.log           the /proc server's own diagnostics
@@ -115,6 +115,10 @@ func (l Layout) PlanFile(name string) string { return filepath.Join(l.RunDir(nam
 
 // LiveXML is the domain XML of a running guest.
 func (l Layout) LiveXML(name string) string { return filepath.Join(l.RunDir(name), "domain.xml") }
+
+// InitBinDir holds vmlite-init, written out of vmlite once per build: on
+// disk rather than in Run, whose tmpfs would pin its pages as Shmem.
+func (l Layout) InitBinDir() string { return filepath.Join(l.Lib, "bin") }
 
 // ProcFSDir is the host-wide /proc server's directory (package procfs).
 func (l Layout) ProcFSDir() string { return filepath.Join(l.Run, "procfs") }

@@ -21,20 +21,28 @@ var initBinMu sync.Mutex
 
 // initExecutable returns what a guest's __init is cloned from: the small
 // embedded vmlite-init (cmd/vmlite-init: cheaper to start than `vmlite
-// __init`, bench/README.md), written once per vmlite build into the runtime
-// tree runRoot, or this binary itself when the build embeds none or the
-// file cannot be written.
+// __init`, bench/README.md), written once per vmlite build into
+// InitBinDir (the runtime tree for an older build's plan), or this binary
+// itself when the build embeds none or the file cannot be written.
 func (s *Supervisor) initExecutable() string {
 	size := initbin.Size()
-	runRoot := s.p.Paths.RunRoot
-	if size == 0 || runRoot == "" {
+	dir := s.p.Paths.InitBinDir
+	if dir == "" {
+		dir = s.p.Paths.RunRoot
+	}
+	if size == 0 || dir == "" {
+		return selfExe
+	}
+	// Traversable by a mapped guest's root, who execs it.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.log.Printf("create %s: %v: cloning __init from vmlite itself", dir, err)
 		return selfExe
 	}
 	id, err := BinaryID()
 	if err != nil {
 		return selfExe
 	}
-	path := filepath.Join(runRoot, "init-"+id)
+	path := filepath.Join(dir, "init-"+id)
 	initBinMu.Lock()
 	defer initBinMu.Unlock()
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
@@ -46,7 +54,7 @@ func (s *Supervisor) initExecutable() string {
 	}
 	// Older builds' copies go; a supervisor of such a build that finds
 	// its copy gone writes it again (or falls back to itself).
-	old, _ := filepath.Glob(filepath.Join(runRoot, "init-*"))
+	old, _ := filepath.Glob(filepath.Join(dir, "init-*"))
 	for _, o := range old {
 		if o != path && !strings.Contains(filepath.Base(o), ".tmp") {
 			_ = os.Remove(o)
