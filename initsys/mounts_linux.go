@@ -75,18 +75,32 @@ func (g *guest) mountAt(dir string, mode os.FileMode, source, fstype string, fla
 }
 
 // maskPaths hides maskedPaths: /dev/null over files, an empty read-only
-// tmpfs over directories.
+// tmpfs over directories. The directories share one tmpfs, the first one's,
+// bound over the others: each tmpfs instance is a superblock of its own
+// (with its shrinker, which every memory cgroup on the host then tracks),
+// a bind is one mount.
 func (g *guest) maskPaths() error {
+	const flags = unix.MS_RDONLY | mntNoSuidDevExec
+	empty := "" // the first masked directory, holding the empty tmpfs
 	for _, p := range maskedPaths {
 		path := g.inRoot(p)
 		fi, err := os.Stat(path)
 		if err != nil {
 			continue
 		}
-		if fi.IsDir() {
-			err = unix.Mount("tmpfs", path, "tmpfs", unix.MS_RDONLY|mntNoSuidDevExec, "size=0,mode=555")
-		} else {
+		switch {
+		case !fi.IsDir():
 			err = unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
+		case empty == "":
+			if err = unix.Mount("tmpfs", path, "tmpfs", flags, "size=0,mode=555"); err == nil {
+				empty = path
+			}
+		default:
+			// A bind ignores the other flags: read-only and the rest
+			// come with a remount of the bind.
+			if err = unix.Mount(empty, path, "", unix.MS_BIND, ""); err == nil {
+				err = unix.Mount("", path, "", unix.MS_REMOUNT|unix.MS_BIND|flags, "")
+			}
 		}
 		if err != nil {
 			return stepErr("mask "+p, "", &os.PathError{Op: "mount", Path: path, Err: err})
