@@ -21,6 +21,8 @@ schedinfo with libvirt's LXC driver:
     vcpu_period: the CFS period in microseconds (1000..1000000); default 100000
     vcpu_quota : CPU time in microseconds the guest may use per period, over
                  all its CPUs; -1 is no limit. quota = period/2 is half a core.
+                 With --config on a guest with <vcpu>N</vcpu>, -1 is stored as
+                 <quota>-1</quota>, since without a quota <vcpu> sets one.
 
 --set takes KEY=VALUE pairs, comma-separated or in several --set options;
 shares, period and quota are accepted for the three keys too. The values
