@@ -99,20 +99,13 @@ func (s *Store) Save(d *Domain) error {
 	if uuid == "" {
 		uuid = vuuid.New()
 	}
-	names, err := s.List()
+	others, err := s.Identities()
 	if err != nil {
 		return err
 	}
-	for _, other := range names {
-		if other == name {
-			continue
-		}
-		o, err := s.Load(other)
-		if err != nil {
-			continue // a broken definition holds no uuid we could compare
-		}
-		if ou, _ := ParseUUID(o.XML.UUID); ou == uuid {
-			return fmt.Errorf("guest %q: uuid %s: %w: guest %q has it", name, uuid, errdefs.ErrAlreadyExists, other)
+	for _, o := range others {
+		if o.Name != name && o.UUID == uuid {
+			return fmt.Errorf("guest %q: uuid %s: %w: guest %q has it", name, uuid, errdefs.ErrAlreadyExists, o.Name)
 		}
 	}
 	saved := *d

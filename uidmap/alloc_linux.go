@@ -41,21 +41,19 @@ func FreeTarget(l state.Layout, min, count uint32) (uint32, error) {
 	for _, g := range running {
 		used = append(used, MapSpans(g.IDMap)...)
 	}
-	store := domain.NewStore(l)
-	names, err := store.List()
+	defined, err := domain.NewStore(l).Identities()
 	if err != nil {
 		return 0, err
 	}
-	for _, n := range names {
-		d, err := store.Load(n)
-		if err != nil || d.XML.IDMap == nil {
-			continue // a broken definition takes no ids
+	for _, d := range defined {
+		if d.IDMap == nil {
+			continue
 		}
 		var m plan.IDMap
-		for _, r := range d.XML.IDMap.UIDs {
+		for _, r := range d.IDMap.UIDs {
 			m.UIDs = append(m.UIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
 		}
-		for _, r := range d.XML.IDMap.GIDs {
+		for _, r := range d.IDMap.GIDs {
 			m.GIDs = append(m.GIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
 		}
 		used = append(used, MapSpans(m)...)
