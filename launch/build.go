@@ -25,9 +25,6 @@ type Options struct {
 	// Probe answers questions about the host and the guest's root
 	// filesystem; nil means the real machine (NewHostProbe).
 	Probe Probe
-	// Names allocates host link names and MACs (package netdef; an
-	// interface here because netdef builds on plan).
-	Names Namer
 	// Networks attaches interfaces to managed networks (Prepare); nil
 	// refuses guests that have such interfaces.
 	Networks NetworkResolver
@@ -45,14 +42,6 @@ type Images interface {
 	// lock, the guest's reference to the image's layers; it clears
 	// ov.Fresh when the guest got a layer meanwhile.
 	Claim(guest string, ov *plan.Overlay, m plan.IDMap) error
-}
-
-// Namer allocates interface names and addresses for a guest.
-type Namer interface {
-	// HostLinkName is the host side of the guest's index-th veth.
-	HostLinkName(guest string, index int) string
-	// GuestMAC is the stable MAC of the guest's index-th interface.
-	GuestMAC(uuid string, index int) string
 }
 
 // Probe is every host look-up Build makes, so tests can fake the host.
@@ -130,10 +119,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 		add("/domain/memory", err.Error(), "")
 	}
 	p.Cgroup.Name = plan.CgroupName(p.Name, l.InstanceID())
-	if o.Names == nil && x.Devices != nil && len(x.Devices.Interfaces) > 0 {
-		return nil, fmt.Errorf("plan: no interface namer given")
-	}
-	buildInterfaces(p, x, o.Names)
+	buildInterfaces(p, x)
 	p.Lifecycle = plan.Lifecycle{
 		OnPoweroff: action(x.OnPoweroff, plan.ActionDestroy),
 		OnReboot:   action(x.OnReboot, plan.ActionRestart),

@@ -5,13 +5,14 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"vmlite/guestnet"
 	"vmlite/internal/xpath"
 	"vmlite/plan"
 )
 
 // buildInterfaces resolves every <interface>: host and guest link names,
 // a stable MAC when none is given, addresses and routes.
-func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
+func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain) {
 	if x.Devices == nil {
 		return
 	}
@@ -36,7 +37,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 			}
 		}
 		if it.Type != "direct" {
-			it.HostName = names.HostLinkName(p.Name, i)
+			it.HostName = guestnet.HostLinkName(p.Name, i)
 			if ifc.Target != nil && ifc.Target.Dev != "" {
 				it.HostName = ifc.Target.Dev
 			}
@@ -45,7 +46,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, names Namer) {
 		if ifc.Guest != nil && ifc.Guest.Dev != "" {
 			it.GuestName = ifc.Guest.Dev
 		}
-		it.MAC = names.GuestMAC(p.UUID, i)
+		it.MAC = guestnet.GuestMAC(p.UUID, i)
 		if ifc.MAC != nil && ifc.MAC.Address != "" {
 			it.MAC = ifc.MAC.Address
 		}

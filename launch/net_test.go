@@ -24,7 +24,7 @@ func TestLinkUp(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := parse(t, "g", "", "", `<interface type='bridge'><source bridge='br0'/>`+c.ifc+`</interface>`)
-			p, err := Build(d, Options{Layout: state.NewLayout(t.TempDir()), Probe: fakeProbe{}, Names: names{}})
+			p, err := Build(d, Options{Layout: state.NewLayout(t.TempDir()), Probe: fakeProbe{}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"vmlite/domain"
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
@@ -30,14 +31,9 @@ func (h hostOf) Perm(p string) (fs.FileMode, bool) {
 	return 0o755, true
 }
 
-// names is a fake Namer.
-type names struct{}
-
-func (names) HostLinkName(g string, i int) string { return fmt.Sprintf("h-%s-%d", g, i) }
-func (names) GuestMAC(u string, i int) string     { return fmt.Sprintf("52:54:00:00:00:%02x", i) }
-
 // nets is a fake NetworkResolver: network "nat" hands out 10.9.0.(10+i)/24
-// with gateway 10.9.0.1, "plain" only a bridge, "down" is not running.
+// to the i-th interface asking for an address (counted in asked), with
+// gateway 10.9.0.1, "plain" only a bridge, "down" is not running.
 type nets struct{ asked *[]string }
 
 func (n nets) ResolveNetwork(network, uuid, mac string, want bool) (string, string, string, error) {
@@ -49,7 +45,11 @@ func (n nets) ResolveNetwork(network, uuid, mac string, want bool) (string, stri
 		if !want {
 			return "br-nat", "", "", nil
 		}
-		return "br-nat", "10.9.0." + fmt.Sprint(10+int(mac[len(mac)-1]-'0')) + "/24", "10.9.0.1", nil
+		i := 0
+		if n.asked != nil {
+			i = strings.Count(strings.Join(*n.asked, ";"), " true") - 1
+		}
+		return "br-nat", "10.9.0." + fmt.Sprint(10+i) + "/24", "10.9.0.1", nil
 	case "plain":
 		return "br-plain", "", "", nil
 	case "down":
@@ -78,7 +78,7 @@ func parse(t *testing.T, name, uuid, extra, devices string) *domain.Domain {
 }
 
 func opts(l state.Layout) Options {
-	return Options{Layout: l, Probe: hostOf{}, Names: names{}, Networks: nets{}}
+	return Options{Layout: l, Probe: hostOf{}, Networks: nets{}}
 }
 
 // TestPrepare: what a successful Prepare holds and leaves, and that
@@ -279,8 +279,9 @@ func TestPrepareNetworks(t *testing.T) {
 	if len(in[0].Routes) == 1 && (in[0].Routes[0].Gateway != "10.9.0.1" || in[0].Routes[0].Dest != "") {
 		t.Errorf("default route %+v", in[0].Routes[0])
 	}
-	if got := strings.Join(asked, "; "); got != "nat 52:54:00:00:00:00 true; nat 52:54:00:00:00:01 true; nat 52:54:00:00:00:02 false; plain 52:54:00:00:00:03 true" {
-		t.Errorf("resolver asked %s", got)
+	mac := func(i int) string { return guestnet.GuestMAC(prep.Plan.UUID, i) }
+	if got, want := strings.Join(asked, "; "), fmt.Sprintf("nat %s true; nat %s true; nat %s false; plain %s true", mac(0), mac(1), mac(2), mac(3)); got != want {
+		t.Errorf("resolver asked %s, want %s", got, want)
 	}
 	b, err := os.ReadFile(l.PlanFile("g"))
 	if err != nil || string(b) != string(prep.JSON) {

@@ -1,9 +1,6 @@
-// Package netdef gives guests their network: interface names and MACs
-// (names.go, pure), the host-side set-up of a guest's interfaces from its
-// launch plan (Setup, Linux only) and vmlite's managed networks.
-//
-// Everything is configured from the host side: the guest's network namespace
-// is reached through a netlink handle bound to it (netlink.NewHandleAt), so no
-// thread of the caller ever switches namespace, and the guest's init finds its
-// addresses and routes in place when it starts.
+// Package netdef is vmlite's managed networks (libvirt network XML): the
+// definitions and their store, the host bridge, NAT (nftables), forwarding
+// and the DHCP server (dnsmasq), and the addresses it hands to guests
+// (Resolver, for launch.Prepare). A guest's own interfaces are package
+// guestnet.
 package netdef

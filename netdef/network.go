@@ -13,6 +13,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"vmlite/domain"
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
 	"vmlite/internal/lazyre"
 	"vmlite/internal/uuid"
@@ -108,15 +109,15 @@ func CheckName(name string) error {
 // + a hash of the name ("vmlbrpro-3fa2c1"), like HostLinkName.
 func BridgeName(network string) string {
 	const prefix = "vmlbr"
-	if n := prefix + "-" + network; len(n) <= MaxLinkName && linkSafe(network) == network && network != "" {
+	if n := prefix + "-" + network; len(n) <= guestnet.MaxLinkName && guestnet.LinkSafe(network) == network && network != "" {
 		return n
 	}
 	sum := sha256.Sum256([]byte(network))
-	safe := linkSafe(network)
-	if keep := MaxLinkName - len(prefix) - 1 - hostHashLen; len(safe) > keep {
+	safe := guestnet.LinkSafe(network)
+	if keep := guestnet.MaxLinkName - len(prefix) - 1 - guestnet.HashLen; len(safe) > keep {
 		safe = safe[:keep]
 	}
-	return prefix + safe + "-" + hex.EncodeToString(sum[:])[:hostHashLen]
+	return prefix + safe + "-" + hex.EncodeToString(sum[:])[:guestnet.HashLen]
 }
 
 // Parse reads network XML strictly: elements and attributes vmlite does not
@@ -202,7 +203,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 		x.Bridge.Name = BridgeName(n.Name)
 	}
 	n.Bridge = x.Bridge.Name
-	if err := ValidLinkName(n.Bridge); err != nil && n.Name != "" {
+	if err := guestnet.ValidLinkName(n.Bridge); err != nil && n.Name != "" {
 		v.errorf("/network/bridge/@name", n.Bridge, "not a valid interface name")
 	}
 	// stp and delay: the schema checked them.
@@ -219,7 +220,7 @@ func (v *validator) network(x *libvirtxml.Network) *Network {
 
 	n.macGiven = x.MAC != nil
 	if x.MAC == nil {
-		x.MAC = &libvirtxml.NetworkMAC{Address: GuestMAC(n.UUID, -1)}
+		x.MAC = &libvirtxml.NetworkMAC{Address: guestnet.GuestMAC(n.UUID, -1)}
 	}
 	mac, err := net.ParseMAC(x.MAC.Address)
 	if err != nil || len(mac) != 6 || mac[0]&1 != 0 {

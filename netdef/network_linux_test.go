@@ -14,7 +14,9 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
+	"vmlite/internal/nettest"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
 	"vmlite/state"
@@ -31,7 +33,7 @@ func testNetwork(t *testing.T, host netns.NsHandle, xml string) (state.Layout, *
 	}
 	t.Cleanup(func() {
 		if Active(l, n.Name) {
-			if err := runIn(host, func() error { return Destroy(l, n.Name) }); err != nil {
+			if err := nettest.RunIn(host, func() error { return Destroy(l, n.Name) }); err != nil {
 				t.Errorf("destroy at cleanup: %v", err)
 			}
 		}
@@ -46,13 +48,13 @@ func testNetwork(t *testing.T, host netns.NsHandle, xml string) (state.Layout, *
 // route-mode network needs that; a nat one must not).
 func makeUpstream(t *testing.T, host netns.NsHandle, avoid string, routeBack bool) (netns.NsHandle, string) {
 	t.Helper()
-	upstream := newNetns(t)
-	upPfx := testNet(t)
+	upstream := nettest.NewNetns(t)
+	upPfx := nettest.Net24(t)
 	for upPfx == avoid {
-		upPfx = testNet(t)
+		upPfx = nettest.Net24(t)
 	}
-	upLink := "vmltu" + randHex(t, 8)
-	if err := runIn(host, func() error {
+	upLink := "vmltu" + nettest.RandHex(t, 8)
+	if err := nettest.RunIn(host, func() error {
 		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: upLink}, PeerName: "up0", PeerNamespace: netlink.NsFd(upstream)}
 		if err := netlink.LinkAdd(v); err != nil {
 			return err
@@ -69,7 +71,7 @@ func makeUpstream(t *testing.T, host netns.NsHandle, avoid string, routeBack boo
 	}); err != nil {
 		t.Fatalf("upstream link: %v", err)
 	}
-	if err := runIn(upstream, func() error {
+	if err := nettest.RunIn(upstream, func() error {
 		l, err := netlink.LinkByName("up0")
 		if err != nil {
 			return err
@@ -97,7 +99,7 @@ func makeUpstream(t *testing.T, host netns.NsHandle, avoid string, routeBack boo
 func upstreamSees(t *testing.T, upstream, from netns.NsHandle, addr string) string {
 	t.Helper()
 	var ln net.Listener
-	if err := runIn(upstream, func() error {
+	if err := nettest.RunIn(upstream, func() error {
 		var err error
 		ln, err = net.Listen("tcp", addr)
 		return err
@@ -115,7 +117,7 @@ func upstreamSees(t *testing.T, upstream, from netns.NsHandle, addr string) stri
 		seen <- c.RemoteAddr().(*net.TCPAddr).IP.String()
 		c.Close()
 	}()
-	if err := runIn(from, func() error {
+	if err := nettest.RunIn(from, func() error {
 		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 		if err == nil {
 			c.Close()
@@ -131,7 +133,7 @@ func upstreamSees(t *testing.T, upstream, from netns.NsHandle, addr string) stri
 // (which it may restart) belongs.
 func allocIn(ns netns.NsHandle, n *Network, uuid, mac string) (net.IP, error) {
 	var ip net.IP
-	err := runIn(ns, func() (err error) { ip, err = n.AllocateAddress(uuid, mac); return })
+	err := nettest.RunIn(ns, func() (err error) { ip, err = n.AllocateAddress(uuid, mac); return })
 	return ip, err
 }
 
@@ -139,7 +141,7 @@ func allocIn(ns netns.NsHandle, n *Network, uuid, mac string) (net.IP, error) {
 func readSysctl(t *testing.T, ns netns.NsHandle, path string) string {
 	t.Helper()
 	var v []byte
-	if err := runIn(ns, func() error {
+	if err := nettest.RunIn(ns, func() error {
 		var err error
 		v, err = os.ReadFile(path)
 		return err
@@ -181,11 +183,11 @@ echo "$ip" > ` + out + "\n"
 }
 
 func TestManagedNetworkNAT(t *testing.T) {
-	host := newNetns(t)
-	pfx := testNet(t)
+	host := nettest.NewNetns(t)
+	pfx := nettest.Net24(t)
 	upstream, upPfx := makeUpstream(t, host, pfx, false)
-	name := "t" + randHex(t, 8)
-	br := "vmltb" + randHex(t, 8)
+	name := "t" + nettest.RandHex(t, 8)
+	br := "vmltb" + nettest.RandHex(t, 8)
 	l, n := testNetwork(t, host, fmt.Sprintf(`<network>
   <name>%s</name>
   <bridge name='%s' stp='on' delay='0'/>
@@ -197,7 +199,7 @@ func TestManagedNetworkNAT(t *testing.T) {
   </ip>
 </network>`, name, br, pfx))
 	fwdBefore := readSysctl(t, host, ipForward)
-	if err := runIn(host, func() error { return Start(l, name) }); err != nil {
+	if err := nettest.RunIn(host, func() error { return Start(l, name) }); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
@@ -206,7 +208,7 @@ func TestManagedNetworkNAT(t *testing.T) {
 			t.Logf("dnsmasq.log:\n%s", b)
 		}
 	})
-	if err := runIn(host, func() error { return Start(l, name) }); !errors.Is(err, errdefs.ErrAlreadyRunning) {
+	if err := nettest.RunIn(host, func() error { return Start(l, name) }); !errors.Is(err, errdefs.ErrAlreadyRunning) {
 		t.Errorf("second Start: %v, want ErrAlreadyRunning", err)
 	}
 	if got := readSysctl(t, host, ipForward); got != "1" {
@@ -218,9 +220,9 @@ func TestManagedNetworkNAT(t *testing.T) {
 	}
 
 	// Guest a: an address allocated by vmlite, applied from the host.
-	a, b := startGuest(t), startGuest(t)
-	uuidA, uuidB := "aaaaaaaa-0000-4000-8000-"+randHex(t, 12), "bbbbbbbb-0000-4000-8000-"+randHex(t, 12)
-	macA, macB := GuestMAC(uuidA, 0), GuestMAC(uuidB, 0)
+	a, b := nettest.StartGuest(t), nettest.StartGuest(t)
+	uuidA, uuidB := "aaaaaaaa-0000-4000-8000-"+nettest.RandHex(t, 12), "bbbbbbbb-0000-4000-8000-"+nettest.RandHex(t, 12)
+	macA, macB := guestnet.GuestMAC(uuidA, 0), guestnet.GuestMAC(uuidB, 0)
 	ipA, err := allocIn(host, n, uuidA, macA)
 	if err != nil {
 		t.Fatalf("AllocateAddress: %v", err)
@@ -231,20 +233,20 @@ func TestManagedNetworkNAT(t *testing.T) {
 	if !n.IPv4().Net.Contains(ipA) || inRange(ipA, n.IPv4().Ranges[0]) {
 		t.Errorf("allocated %v: want an address of %v outside the DHCP range", ipA, n.IPv4().Net)
 	}
-	longGuest := strings.Repeat("g", 30) + randHex(t, 10) // 40 characters
-	ifA := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: HostLinkName(longGuest, 0),
+	longGuest := strings.Repeat("g", 30) + nettest.RandHex(t, 10) // 40 characters
+	ifA := plan.Interface{Type: guestnet.TypeNetwork, Network: name, Bridge: n.Bridge, HostName: guestnet.HostLinkName(longGuest, 0),
 		GuestName: "eth0", MAC: macA, IPs: []string{fmt.Sprintf("%s/%d", ipA, n.IPv4().Prefix())},
 		Routes: []plan.Route{{Gateway: n.IPv4().Address.String()}}, XMLPath: "/domain/devices/interface[1]"}
-	if _, err := setupIn(t, host, []plan.Interface{ifA}, a.pid); err != nil {
+	if _, err := setupIn(t, host, []plan.Interface{ifA}, a.Pid); err != nil {
 		t.Fatalf("Setup a: %v", err)
 	}
 	// Guest b: no address from vmlite; it runs a DHCP client.
-	ifB := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + randHex(t, 8),
+	ifB := plan.Interface{Type: guestnet.TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + nettest.RandHex(t, 8),
 		GuestName: "eth0", MAC: macB, LinkUp: true, XMLPath: "/domain/devices/interface[1]"}
-	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.pid); err != nil {
+	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.Pid); err != nil {
 		t.Fatalf("Setup b: %v", err)
 	}
-	ipB := udhcpc(t, b.nsPath(), true)
+	ipB := udhcpc(t, b.NsPath(), true)
 	if ip := net.ParseIP(ipB); ip == nil || !inRange(ip, n.IPv4().Ranges[0]) {
 		t.Errorf("guest b leased %q, want an address in %v-%v", ipB, n.IPv4().Ranges[0].Start, n.IPv4().Ranges[0].End)
 	}
@@ -254,7 +256,7 @@ func TestManagedNetworkNAT(t *testing.T) {
 	}
 	// Guest a's allocation is a DHCP reservation: a DHCP client there is
 	// offered exactly the address vmlite applied.
-	if got := udhcpc(t, a.nsPath(), false); got != ipA.String() {
+	if got := udhcpc(t, a.NsPath(), false); got != ipA.String() {
 		t.Errorf("DHCP offered guest a %s, want its allocated %s", got, ipA)
 	}
 	// dnsmasq was restarted for the new reservation; the new one is ours.
@@ -263,36 +265,36 @@ func TestManagedNetworkNAT(t *testing.T) {
 	}
 
 	gw := n.IPv4().Address.String()
-	waitPing(t, a.nsPath(), ipB)
-	waitPing(t, b.nsPath(), ipA.String())
-	waitPing(t, a.nsPath(), gw)
-	waitPing(t, b.nsPath(), gw)
-	checkTCP(t, b.ns(t), a.ns(t), ipB+":7080")
-	checkTCP(t, a.ns(t), host, ipA.String()+":7081")
+	nettest.WaitPing(t, a.NsPath(), ipB)
+	nettest.WaitPing(t, b.NsPath(), ipA.String())
+	nettest.WaitPing(t, a.NsPath(), gw)
+	nettest.WaitPing(t, b.NsPath(), gw)
+	nettest.CheckTCP(t, b.Ns(t), a.Ns(t), ipB+":7080")
+	nettest.CheckTCP(t, a.Ns(t), host, ipA.String()+":7081")
 
 	// NAT: the upstream host sees guest a's connection coming from the
 	// host's address on its side, not from the guest's.
-	if got := upstreamSees(t, upstream, a.ns(t), upPfx+".2:7082"); got != upPfx+".1" {
+	if got := upstreamSees(t, upstream, a.Ns(t), upPfx+".2:7082"); got != upPfx+".1" {
 		t.Errorf("upstream saw the connection from %s, want the masqueraded %s.1", got, upPfx)
 	}
 	var tableThere bool
-	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || !tableThere {
+	if err := nettest.RunIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || !tableThere {
 		t.Errorf("nftables table %s missing while the network runs (%v)", NFTable, err)
 	}
 
 	// Guest a's address, as domifaddr reads it.
-	addrs, err := GuestAddresses(a.pid, nil)
+	addrs, err := guestnet.GuestAddresses(a.Pid, nil)
 	if err != nil || len(addrs) != 1 || addrs[0].CIDR != ifA.IPs[0] || addrs[0].MAC != macA || addrs[0].Family != "ipv4" {
-		t.Errorf("GuestAddresses(a) = %+v, %v; want eth0 %s %s", addrs, err, macA, ifA.IPs[0])
+		t.Errorf("guestnet.GuestAddresses(a) = %+v, %v; want eth0 %s %s", addrs, err, macA, ifA.IPs[0])
 	}
 
-	if err := runIn(host, func() error { return Destroy(l, name) }); err != nil {
+	if err := nettest.RunIn(host, func() error { return Destroy(l, name) }); err != nil {
 		t.Fatalf("Destroy: %v", err)
 	}
-	if linkIn(t, host, br) {
+	if nettest.LinkIn(t, host, br) {
 		t.Errorf("bridge %s left after destroy", br)
 	}
-	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+	if err := nettest.RunIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
 		t.Errorf("nftables table %s left after destroy (%v)", NFTable, err)
 	}
 	if got := readSysctl(t, host, ipForward); got != fwdBefore {
@@ -306,7 +308,7 @@ func TestManagedNetworkNAT(t *testing.T) {
 	if _, err := os.Stat(RunDir(l, name)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("run directory left after destroy: %v", err)
 	}
-	if err := runIn(host, func() error { return Destroy(l, name) }); !errors.Is(err, errdefs.ErrNotRunning) {
+	if err := nettest.RunIn(host, func() error { return Destroy(l, name) }); !errors.Is(err, errdefs.ErrNotRunning) {
 		t.Errorf("second Destroy: %v, want ErrNotRunning", err)
 	}
 	// The reservation outlives the network: same guest, same address.
@@ -318,45 +320,45 @@ func TestManagedNetworkNAT(t *testing.T) {
 // TestIsolatedNetwork: no forwarding, no nftables table, the host reaches
 // the guest; a subnet already routed on the host is refused untouched.
 func TestIsolatedNetwork(t *testing.T) {
-	host := newNetns(t)
-	pfx := testNet(t)
-	name := "i" + randHex(t, 8)
+	host := nettest.NewNetns(t)
+	pfx := nettest.Net24(t)
+	name := "i" + nettest.RandHex(t, 8)
 	l, n := testNetwork(t, host, fmt.Sprintf(`<network><name>%s</name><ip address='%s.1' prefix='24'/><ip address='fd00:%s::1' prefix='64'/></network>`,
-		name, pfx, randHex(t, 4)))
+		name, pfx, nettest.RandHex(t, 4)))
 	fwdBefore := readSysctl(t, host, ipForward)
-	if err := runIn(host, func() error { return Start(l, name) }); err != nil {
+	if err := nettest.RunIn(host, func() error { return Start(l, name) }); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	if readSysctl(t, host, ipForward) != fwdBefore {
 		t.Errorf("an isolated network changed ip_forward")
 	}
 	var tableThere bool
-	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+	if err := nettest.RunIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
 		t.Errorf("isolated network made the nftables table (%v)", err)
 	}
-	g := startGuest(t)
-	ip, err := allocIn(host, n, "cccccccc-0000-4000-8000-"+randHex(t, 12), "52:54:00:00:00:07")
+	g := nettest.StartGuest(t)
+	ip, err := allocIn(host, n, "cccccccc-0000-4000-8000-"+nettest.RandHex(t, 12), "52:54:00:00:00:07")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := plan.Interface{Type: TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + randHex(t, 8),
+	in := plan.Interface{Type: guestnet.TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + nettest.RandHex(t, 8),
 		GuestName: "eth0", IPs: []string{fmt.Sprintf("%s/24", ip)}, XMLPath: "/domain/devices/interface[1]"}
-	if _, err := setupIn(t, host, []plan.Interface{in}, g.pid); err != nil {
+	if _, err := setupIn(t, host, []plan.Interface{in}, g.Pid); err != nil {
 		t.Fatal(err)
 	}
-	waitPing(t, nsPath(host), ip.String())
-	checkTCP(t, g.ns(t), host, ip.String()+":7090")
+	nettest.WaitPing(t, nettest.NsPath(host), ip.String())
+	nettest.CheckTCP(t, g.Ns(t), host, ip.String()+":7090")
 
 	// A second network on the same subnet conflicts with the first one's route.
-	other := "o" + randHex(t, 8)
+	other := "o" + nettest.RandHex(t, 8)
 	if _, err := Define(l, "o.xml", []byte(fmt.Sprintf(`<network><name>%s</name><ip address='%s.2' prefix='24'/></network>`, other, pfx))); err != nil {
 		t.Fatal(err)
 	}
-	err = runIn(host, func() error { return Start(l, other) })
+	err = nettest.RunIn(host, func() error { return Start(l, other) })
 	if !errors.Is(err, errdefs.ErrAlreadyExists) || !strings.Contains(err.Error(), "in use on the host") {
 		t.Errorf("Start on a routed subnet: %v, want ErrAlreadyExists", err)
 	}
-	if Active(l, other) || linkIn(t, host, BridgeName(other)) {
+	if Active(l, other) || nettest.LinkIn(t, host, BridgeName(other)) {
 		t.Errorf("refused start left state or a bridge behind")
 	}
 }
@@ -365,23 +367,23 @@ func TestIsolatedNetwork(t *testing.T) {
 // it are completed with its bridge, a stable address and one default route;
 // an unknown or stopped network is refused; ReleaseGuest frees the address.
 func TestResolveAndAutostart(t *testing.T) {
-	host := newNetns(t)
-	pfx := testNet(t)
-	name := "r" + randHex(t, 8)
+	host := nettest.NewNetns(t)
+	pfx := nettest.Net24(t)
+	name := "r" + nettest.RandHex(t, 8)
 	l, n := testNetwork(t, host, fmt.Sprintf(`<network><name>%s</name><forward mode='route'/>
 <ip address='%s.1' prefix='24'><dhcp><range start='%[2]s.10' end='%[2]s.20'/></dhcp></ip></network>`, name, pfx))
 	const uuid = "dddddddd-0000-4000-8000-000000000001"
 	ifaces := func() []plan.Interface {
 		return []plan.Interface{
-			{Type: TypeNetwork, Network: name, GuestName: "eth0", MAC: GuestMAC(uuid, 0), XMLPath: "/domain/devices/interface[1]"},
-			{Type: TypeNetwork, Network: name, GuestName: "eth1", MAC: GuestMAC(uuid, 1), XMLPath: "/domain/devices/interface[2]"},
-			{Type: TypeNetwork, Network: name, GuestName: "eth2", MAC: GuestMAC(uuid, 2), IPs: []string{pfx + ".200/24"}},
+			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth0", MAC: guestnet.GuestMAC(uuid, 0), XMLPath: "/domain/devices/interface[1]"},
+			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth1", MAC: guestnet.GuestMAC(uuid, 1), XMLPath: "/domain/devices/interface[2]"},
+			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth2", MAC: guestnet.GuestMAC(uuid, 2), IPs: []string{pfx + ".200/24"}},
 		}
 	}
 	// resolve applies Resolver's answers as launch.Prepare does (whose
 	// tests cover that policy with a fake resolver).
 	resolve := func(in []plan.Interface) error {
-		return runIn(host, func() error {
+		return nettest.RunIn(host, func() error {
 			hasDefault := false
 			for i := range in {
 				x := &in[i]
@@ -403,7 +405,7 @@ func TestResolveAndAutostart(t *testing.T) {
 	if err := resolve(ifaces()); !errors.Is(err, errdefs.ErrNotRunning) || !strings.Contains(err.Error(), "/domain/devices/interface[1]") {
 		t.Errorf("resolve on a stopped network: %v, want ErrNotRunning naming the interface", err)
 	}
-	unknown := []plan.Interface{{Type: TypeNetwork, Network: "nope", GuestName: "eth0", XMLPath: "/domain/devices/interface[1]"}}
+	unknown := []plan.Interface{{Type: guestnet.TypeNetwork, Network: "nope", GuestName: "eth0", XMLPath: "/domain/devices/interface[1]"}}
 	if err := resolve(unknown); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("resolve on an unknown network: %v, want ErrNotFound", err)
 	}
@@ -411,7 +413,7 @@ func TestResolveAndAutostart(t *testing.T) {
 	if err := SetAutostart(l, name, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := runIn(host, func() error { return StartAutostart(l) }); err != nil {
+	if err := nettest.RunIn(host, func() error { return StartAutostart(l) }); err != nil {
 		t.Fatalf("StartAutostart: %v", err)
 	}
 	if !Active(l, name) {
@@ -444,27 +446,27 @@ func TestResolveAndAutostart(t *testing.T) {
 	if err := resolve(again); err != nil || again[0].IPs[0] != in[0].IPs[0] || again[1].IPs[0] != in[1].IPs[0] {
 		t.Errorf("second resolve gave %v %v (%v), want the same addresses %v %v", again[0].IPs, again[1].IPs, err, in[0].IPs, in[1].IPs)
 	}
-	if _, err := allocIn(host, n, "eeeeeeee-0000-4000-8000-000000000001", GuestMAC(uuid, 0)); !errors.Is(err, errdefs.ErrAlreadyExists) {
+	if _, err := allocIn(host, n, "eeeeeeee-0000-4000-8000-000000000001", guestnet.GuestMAC(uuid, 0)); !errors.Is(err, errdefs.ErrAlreadyExists) {
 		t.Errorf("another guest with the same MAC: %v, want ErrAlreadyExists", err)
 	}
 
 	// Route mode: a guest reaches the upstream host with its own address
 	// (the upstream routes the network back through the host).
 	upstream, upPfx := makeUpstream(t, host, pfx, true)
-	g := startGuest(t)
-	in[0].HostName = "vmlt" + randHex(t, 8)
-	if _, err := setupIn(t, host, in[:1], g.pid); err != nil {
+	g := nettest.StartGuest(t)
+	in[0].HostName = "vmlt" + nettest.RandHex(t, 8)
+	if _, err := setupIn(t, host, in[:1], g.Pid); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
-	if got, want := upstreamSees(t, upstream, g.ns(t), upPfx+".2:7083"), strings.TrimSuffix(in[0].IPs[0], "/24"); got != want {
+	if got, want := upstreamSees(t, upstream, g.Ns(t), upPfx+".2:7083"), strings.TrimSuffix(in[0].IPs[0], "/24"); got != want {
 		t.Errorf("upstream saw the routed connection from %s, want the guest's %s", got, want)
 	}
 	var tableThere bool
-	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+	if err := nettest.RunIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
 		t.Errorf("a route network made the nftables table (%v)", err)
 	}
 
-	if err := runIn(host, func() error { return ReleaseGuest(l, uuid) }); err != nil {
+	if err := nettest.RunIn(host, func() error { return ReleaseGuest(l, uuid) }); err != nil {
 		t.Fatalf("ReleaseGuest: %v", err)
 	}
 	a, err := readAllocations(allocFile(l, name))
@@ -476,9 +478,9 @@ func TestResolveAndAutostart(t *testing.T) {
 // TestStartRollback: when the last step (dnsmasq) fails, the bridge, the
 // masquerade rule (and table), forwarding and the run directory are undone.
 func TestStartRollback(t *testing.T) {
-	host := newNetns(t)
-	pfx := testNet(t)
-	name := "f" + randHex(t, 8)
+	host := nettest.NewNetns(t)
+	pfx := nettest.Net24(t)
+	name := "f" + nettest.RandHex(t, 8)
 	l, n := testNetwork(t, host, fmt.Sprintf(`<network><name>%s</name><forward/>
 <ip address='%s.1' prefix='24'><dhcp><range start='%[2]s.10' end='%[2]s.20'/></dhcp></ip></network>`, name, pfx))
 	// dnsmasq cannot open its log where a directory stands.
@@ -486,15 +488,15 @@ func TestStartRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	fwdBefore := readSysctl(t, host, ipForward)
-	err := runIn(host, func() error { return Start(l, name) })
+	err := nettest.RunIn(host, func() error { return Start(l, name) })
 	if err == nil || !strings.Contains(err.Error(), "dnsmasq") {
 		t.Fatalf("Start with a broken dnsmasq: %v, want a dnsmasq error", err)
 	}
 	var tableThere bool
-	if err := runIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
+	if err := nettest.RunIn(host, func() (err error) { tableThere, err = NFTableExists(); return }); err != nil || tableThere {
 		t.Errorf("nftables table left after a failed start (%v)", err)
 	}
-	if linkIn(t, host, n.Bridge) {
+	if nettest.LinkIn(t, host, n.Bridge) {
 		t.Errorf("bridge left after a failed start")
 	}
 	if got := readSysctl(t, host, ipForward); got != fwdBefore {
@@ -503,4 +505,10 @@ func TestStartRollback(t *testing.T) {
 	if _, err := os.Stat(RunDir(l, name)); !errors.Is(err, os.ErrNotExist) || Active(l, name) {
 		t.Errorf("run directory left after a failed start: %v", err)
 	}
+}
+
+// setupIn runs Setup in the test's host namespace (nettest.SetupIn).
+func setupIn(t *testing.T, host netns.NsHandle, ifaces []plan.Interface, pid int) (func() error, error) {
+	t.Helper()
+	return nettest.SetupIn(t, host, guestnet.Setup, ifaces, pid)
 }

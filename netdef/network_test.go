@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"vmlite/domain"
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
 )
 
@@ -76,7 +77,9 @@ func TestParseValid(t *testing.T) {
 				len(c.Hosts) == 1 && c.Hosts[0].IP.String() == "10.2.0.10" && c.Hosts[0].Name == "web"
 		}},
 		{"long name gets a short bridge", `<network><name>a-network-with-a-long-name</name></network>`,
-			func(n *Network) bool { return ValidLinkName(n.Bridge) == nil && strings.HasPrefix(n.Bridge, "vmlbr") }},
+			func(n *Network) bool {
+				return guestnet.ValidLinkName(n.Bridge) == nil && strings.HasPrefix(n.Bridge, "vmlbr")
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +162,7 @@ func TestParseErrors(t *testing.T) {
 func TestBridgeName(t *testing.T) {
 	for _, name := range []string{"default", "a", "net_1", "a-network-with-a-long-name", "n.x", "日本"} {
 		b := BridgeName(name)
-		if err := ValidLinkName(b); err != nil || !strings.HasPrefix(b, "vmlbr") {
+		if err := guestnet.ValidLinkName(b); err != nil || !strings.HasPrefix(b, "vmlbr") {
 			t.Errorf("BridgeName(%q) = %q: %v", name, b, err)
 		}
 	}

@@ -8,18 +8,6 @@ import (
 	"vmlite/state"
 )
 
-// Names gives launch.Build the generated names and MACs (HostLinkName and
-// GuestMAC) through the small interface launch declares for them (Namer),
-// so that launch does not import netdef.
-type Names struct{}
-
-// HostLinkName names a guest interface's host end (the package function).
-func (Names) HostLinkName(guest string, index int) string { return HostLinkName(guest, index) }
-
-// GuestMAC gives an interface without <mac> its stable address (the
-// package function).
-func (Names) GuestMAC(uuid string, index int) string { return GuestMAC(uuid, index) }
-
 // Resolver attaches guests' interfaces to the managed networks of a
 // layout, for launch.Prepare (it is a launch.NetworkResolver). Call it in the host's
 // network namespace: a new address restarts the network's DHCP server.

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
 	"vmlite/internal/revert"
 	"vmlite/state"
@@ -141,7 +142,7 @@ func createBridge(h *netlink.Handle, n *Network, u *revert.Reverter) (int, error
 		return 0, fmt.Errorf("network %s: find new bridge %s: %w", n.Name, n.Bridge, err)
 	}
 	idx := br.Attrs().Index
-	u.Add("remove bridge "+n.Bridge, deleteHostLink(h, n.Bridge, idx))
+	u.Add("remove bridge "+n.Bridge, guestnet.DeleteLink(h, n.Bridge, idx))
 	for _, c := range n.IPs {
 		a := &netlink.Addr{IPNet: &net.IPNet{IP: c.Address, Mask: c.Net.Mask}}
 		if c.Address.To4() == nil {
@@ -200,7 +201,7 @@ func Destroy(l state.Layout, name string) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := deleteHostLink(h, st.Bridge, st.BridgeIndex)(); err != nil {
+	if err := guestnet.DeleteLink(h, st.Bridge, st.BridgeIndex)(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

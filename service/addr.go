@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"os"
 
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
-	"vmlite/netdef"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -16,7 +16,7 @@ import (
 // InterfaceAddresses reads the addresses of running guest name's
 // interfaces (those of its launch plan, or only iface), live from its
 // network namespace: addresses the guest set itself (DHCP) are there too.
-func (s *Service) InterfaceAddresses(ctx context.Context, name, iface string) ([]netdef.IfaceAddr, error) {
+func (s *Service) InterfaceAddresses(ctx context.Context, name, iface string) ([]guestnet.IfaceAddr, error) {
 	if err := live(ctx); err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (s *Service) InterfaceAddresses(ctx context.Context, name, iface string) ([
 	return a, classify(onDomain, err)
 }
 
-func (s *Service) interfaceAddresses(name, iface string) ([]netdef.IfaceAddr, error) {
+func (s *Service) interfaceAddresses(name, iface string) ([]guestnet.IfaceAddr, error) {
 	if err := validName(name); err != nil {
 		return nil, err
 	}
@@ -62,5 +62,5 @@ func (s *Service) interfaceAddresses(name, iface string) ([]netdef.IfaceAddr, er
 	if len(names) == 0 {
 		return nil, nil // no interfaces of its own: nothing to list
 	}
-	return netdef.GuestAddresses(st.InitPID, names)
+	return guestnet.GuestAddresses(st.InitPID, names)
 }

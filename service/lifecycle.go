@@ -161,8 +161,8 @@ func (s *Service) boot(ctx context.Context, d *domain.Domain, warns []domain.War
 	}
 	prep, err := launch.Prepare(d, launch.Options{
 		Layout: s.layout, Transient: transient,
-		Names: netdef.Names{}, Networks: netdef.Resolver{Layout: s.layout},
-		Images: image.NewStore(s.layout),
+		Networks: netdef.Resolver{Layout: s.layout},
+		Images:   image.NewStore(s.layout),
 	})
 	if err != nil {
 		return res, classify(onDomain, err)

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"vmlite/cgroup"
-	"vmlite/netdef"
+	"vmlite/guestnet"
 	"vmlite/procfs"
 	"vmlite/state"
 	"vmlite/supervisor"
@@ -37,7 +37,7 @@ type Status struct {
 	// Resources are live cgroup counters of a running guest.
 	Resources *cgroup.Stats `json:"resources,omitempty"`
 	// Addresses of a running guest's interfaces (lo left out).
-	Addresses []netdef.IfaceAddr `json:"addresses,omitempty"`
+	Addresses []guestnet.IfaceAddr `json:"addresses,omitempty"`
 	// ProcFiles says what a running guest reads in /proc/meminfo, cpuinfo,
 	// ... (package procfs).
 	ProcFiles string `json:"procFiles,omitempty"`
@@ -90,7 +90,7 @@ func (s *Service) Status(ctx context.Context, name string) (*Status, error) {
 		r.ProcFiles = procfs.Status(g.plan.Paths.ProcFS, name)
 	}
 	if g.running && r.InitPID > 0 {
-		if addrs, err := netdef.GuestAddresses(r.InitPID, nil); err == nil {
+		if addrs, err := guestnet.GuestAddresses(r.InitPID, nil); err == nil {
 			r.Addresses = addrs
 		}
 	}

@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
-	"vmlite/netdef"
 	"vmlite/plan"
 )
 
@@ -19,7 +19,7 @@ func (s *Supervisor) hostSideOfBoot(pid int) error {
 	if len(s.p.Interfaces) == 0 {
 		return nil // lo is brought up by __init itself
 	}
-	undo, err := netdef.Setup(s.p.Interfaces, pid)
+	undo, err := guestnet.Setup(s.p.Interfaces, pid)
 	if err != nil {
 		return &plan.StepFailure{Step: "set up network", Err: err, User: errdefs.IsUserError(err)}
 	}

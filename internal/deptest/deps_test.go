@@ -65,13 +65,17 @@ func TestInitStageHasNoXML(t *testing.T) {
 func TestLayers(t *testing.T) {
 	higher := map[string][]string{
 		// package (prefix) -> packages it must not import
-		"vmlite/plan":              {"vmlite/"},
-		"vmlite/domain":            {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
-		"vmlite/cgroup":            {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
-		"vmlite/netdef":            {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
+		"vmlite/plan":   {"vmlite/"},
+		"vmlite/domain": {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
+		"vmlite/cgroup": {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
+		"vmlite/netdef": {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
+		// A guest's interfaces sit below the managed networks: netdef
+		// names its bridges with guestnet's rules, never the other way;
+		// the supervisor sets interfaces up and needs no network code.
+		"vmlite/guestnet":          {"vmlite/netdef", "vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
 		"vmlite/uidmap":            {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/"},
 		"vmlite/initsys":           {"vmlite/launch", "vmlite/service", "vmlite/supervisor", "vmlite/cmd/", "vmlite/domain"},
-		"vmlite/supervisor":        {"vmlite/launch", "vmlite/service", "vmlite/supervisor/client", "vmlite/cmd/"},
+		"vmlite/supervisor":        {"vmlite/launch", "vmlite/service", "vmlite/supervisor/client", "vmlite/cmd/", "vmlite/netdef"},
 		"vmlite/supervisor/client": {"vmlite/launch", "vmlite/service", "vmlite/cmd/"},
 		"vmlite/launch":            {"vmlite/service", "vmlite/cmd/"},
 		"vmlite/service":           {"vmlite/cmd/"},

@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"vmlite/guestnet"
 	"vmlite/internal/testutil"
 	"vmlite/netdef"
 	"vmlite/plan"
@@ -109,7 +110,7 @@ func TestNetStartDestroyDomifaddr(t *testing.T) {
 		t.Fatal(err)
 	}
 	const name, uuid = "web1", "4dea22b3-1d52-d8f3-2516-782e98ab3fa0"
-	mac := netdef.GuestMAC(uuid, 0)
+	mac := guestnet.GuestMAC(uuid, 0)
 	var ip string
 	if err := inNetns(host, func() error {
 		a, err := n.AllocateAddress(uuid, mac)
@@ -119,11 +120,11 @@ func TestNetStartDestroyDomifaddr(t *testing.T) {
 		t.Fatalf("AllocateAddress: %v", err)
 	}
 	p := &plan.Plan{Version: plan.Version, Name: name, UUID: uuid, Interfaces: []plan.Interface{{
-		Type: "network", Network: "lab", Bridge: n.Bridge, HostName: netdef.HostLinkName(name, 0),
+		Type: "network", Network: "lab", Bridge: n.Bridge, HostName: guestnet.HostLinkName(name, 0),
 		GuestName: "eth0", MAC: mac, IPs: []string{ip}, XMLPath: "/domain/devices/interface[1]",
 	}}}
 	var undo func() error
-	if err := inNetns(host, func() (err error) { undo, err = netdef.Setup(p.Interfaces, guest.Process.Pid); return }); err != nil {
+	if err := inNetns(host, func() (err error) { undo, err = guestnet.Setup(p.Interfaces, guest.Process.Pid); return }); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	t.Cleanup(func() { _ = undo() })

@@ -1,4 +1,4 @@
-package netdef
+package guestnet
 
 import (
 	"errors"
@@ -37,7 +37,7 @@ func (e *setupEnv) createVeth(s *ifaceSpec) error {
 	if err != nil {
 		return s.errorf("find new veth %s: %w", s.HostName, err)
 	}
-	e.undo.Add("remove veth "+s.HostName, deleteHostLink(e.host, s.HostName, host.Attrs().Index))
+	e.undo.Add("remove veth "+s.HostName, DeleteLink(e.host, s.HostName, host.Attrs().Index))
 
 	if s.Type == TypeBridge || s.Type == TypeNetwork {
 		if err := e.joinBridge(s, host); err != nil {
@@ -50,11 +50,11 @@ func (e *setupEnv) createVeth(s *ifaceSpec) error {
 	return addAddresses(s, e.host, host, s.hostIPs)
 }
 
-// deleteHostLink returns an undo step that deletes the host link name if it
+// DeleteLink returns an undo step that deletes the host link name if it
 // is still the one with index (a link that vanished with the guest's
 // namespace, or whose name another link has since taken, is not ours to
 // delete). Deleting one end of a veth deletes both.
-func deleteHostLink(h *netlink.Handle, name string, index int) func() error {
+func DeleteLink(h *netlink.Handle, name string, index int) func() error {
 	return func() error {
 		l, err := h.LinkByName(name)
 		if err != nil {

@@ -1,4 +1,4 @@
-package netdef
+package guestnet
 
 import (
 	"crypto/sha256"
@@ -20,10 +20,10 @@ const MaxLinkName = 15
 // operator (and vmlite's own cleanup) can tell them apart from other links.
 const HostLinkPrefix = "vml-"
 
-// hostHashLen is the number of hex digits of the hash in a shortened name:
+// HashLen is the number of hex digits of the hash in a shortened name:
 // 24 bits keeps two guests with the same 4-character prefix apart with
 // overwhelming probability while leaving room for that readable prefix.
-const hostHashLen = 6
+const HashLen = 6
 
 // HostLinkName returns the host-side name of interface index of guest, e.g.
 // "vml-web1-0". The name is stable (same guest and index, same name) and
@@ -34,15 +34,15 @@ const hostHashLen = 6
 // systemd-nspawn shortens its ve- names.
 func HostLinkName(guest string, index int) string {
 	idx := strconv.Itoa(index)
-	safe := linkSafe(guest)
+	safe := LinkSafe(guest)
 	if safe == guest && guest != "" {
 		if n := HostLinkPrefix + guest + "-" + idx; len(n) <= MaxLinkName {
 			return n
 		}
 	}
 	sum := sha256.Sum256([]byte(guest + "\x00" + idx))
-	h := hex.EncodeToString(sum[:])[:hostHashLen]
-	keep := MaxLinkName - len(HostLinkPrefix) - 1 - hostHashLen
+	h := hex.EncodeToString(sum[:])[:HashLen]
+	keep := MaxLinkName - len(HostLinkPrefix) - 1 - HashLen
 	if len(safe) > keep {
 		safe = safe[:keep]
 	}
@@ -52,9 +52,9 @@ func HostLinkName(guest string, index int) string {
 	return HostLinkPrefix + safe + "-" + h
 }
 
-// linkSafe keeps the characters of s that ValidLinkName accepts, minus '.',
+// LinkSafe keeps the characters of s that ValidLinkName accepts, minus '.',
 // which is kept out of generated names so that they never read as "." or "..".
-func linkSafe(s string) string {
+func LinkSafe(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c != '.' && linkChar(c) {

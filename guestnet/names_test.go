@@ -1,4 +1,4 @@
-package netdef
+package guestnet
 
 import (
 	"errors"
@@ -174,14 +174,4 @@ func FuzzValidLinkName(f *testing.F) {
 			t.Errorf("HostLinkName(%q, %d) = %q lacks the %q prefix", s, index, n, HostLinkPrefix)
 		}
 	})
-}
-
-func TestNames(t *testing.T) {
-	var n interface {
-		HostLinkName(string, int) string
-		GuestMAC(string, int) string
-	} = Names{}
-	if n.HostLinkName("web1", 2) != HostLinkName("web1", 2) || n.GuestMAC("u", 1) != GuestMAC("u", 1) {
-		t.Errorf("Names differs from the functions")
-	}
 }

@@ -1,4 +1,4 @@
-package netdef
+package guestnet
 
 import (
 	"errors"

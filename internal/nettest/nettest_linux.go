@@ -1,4 +1,7 @@
-package netdef
+// Package nettest holds the helpers of the network tests (guestnet,
+// netdef, the CLI): a namespace that plays the host, simulated guests in
+// new user and network namespaces, links, ping and TCP checks.
+package nettest
 
 import (
 	"crypto/rand"
@@ -10,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -23,13 +27,13 @@ import (
 )
 
 // The tests never touch the machine's own network namespace: a test makes a
-// namespace of its own to play the host (newNetns), runs Setup on a thread
-// inside it (runIn) and simulates guests with processes in new user+network
-// namespaces (startGuest). Everything goes away with the namespaces; the
+// namespace of its own to play the host (NewNetns), runs Setup on a thread
+// inside it (RunIn) and simulates guests with processes in new user+network
+// namespaces (StartGuest). Everything goes away with the namespaces; the
 // cleanups also undo and kill explicitly, failure or not.
 
-// randHex returns n random hex digits for unique names.
-func randHex(t testing.TB, n int) string {
+// RandHex returns n random hex digits for unique names.
+func RandHex(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, (n+1)/2)
 	if _, err := rand.Read(b); err != nil {
@@ -38,10 +42,21 @@ func randHex(t testing.TB, n int) string {
 	return hex.EncodeToString(b)[:n]
 }
 
-// runIn runs fn on a fresh OS thread switched into ns. The thread is never
+// Net24 returns a random /24 prefix ("198.18.N") in 198.18.0.0/15, the
+// benchmarking range (RFC 2544), which is never routed.
+func Net24(t *testing.T) string {
+	t.Helper()
+	n, err := strconv.ParseUint(RandHex(t, 2), 16, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("198.18.%d", n)
+}
+
+// RunIn runs fn on a fresh OS thread switched into ns. The thread is never
 // unlocked, so the Go runtime discards it when the goroutine ends and no
 // other goroutine ever runs in ns by accident.
-func runIn(ns netns.NsHandle, fn func() error) error {
+func RunIn(ns netns.NsHandle, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -54,15 +69,15 @@ func runIn(ns netns.NsHandle, fn func() error) error {
 	return <-errc
 }
 
-// newNetns makes an empty network namespace, held by the returned handle
+// NewNetns makes an empty network namespace, held by the returned handle
 // (closed, and so the namespace freed, at cleanup), with lo up.
-func newNetns(t *testing.T) netns.NsHandle {
+func NewNetns(t *testing.T) netns.NsHandle {
 	t.Helper()
 	testutil.RequireRoot(t)
 	hc := make(chan netns.NsHandle, 1)
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: see runIn
+		runtime.LockOSThread() // never unlocked: see RunIn
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			errc <- fmt.Errorf("unshare: %w", err)
 			return
@@ -87,17 +102,18 @@ func newNetns(t *testing.T) netns.NsHandle {
 	}
 }
 
-// nsPath names the namespace of handle h for nsenter.
-func nsPath(h netns.NsHandle) string { return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), int(h)) }
+// NsPath names the namespace of handle h for nsenter.
+func NsPath(h netns.NsHandle) string { return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), int(h)) }
 
-// guest is a simulated guest: a process in new user and network namespaces,
+// Guest is a simulated guest: a process in new user and network namespaces,
 // as vmlite's supervisor makes them, waiting to be configured.
-type guest struct {
-	cmd *exec.Cmd
-	pid int
+type Guest struct {
+	Cmd *exec.Cmd
+	Pid int
 }
 
-func startGuest(t *testing.T) *guest {
+// StartGuest starts a Guest, killed at cleanup.
+func StartGuest(t *testing.T) *Guest {
 	t.Helper()
 	testutil.RequireRoot(t)
 	cmd := exec.Command("sleep", "infinity")
@@ -108,7 +124,7 @@ func startGuest(t *testing.T) *guest {
 		GidMappingsEnableSetgroups: true,
 		Credential:                 &syscall.Credential{Uid: 0, Gid: 0},
 		// No Pdeathsig: it fires when the forking *thread* exits, and
-		// runIn discards threads; the cleanup kills the guest instead.
+		// RunIn discards threads; the cleanup kills the guest instead.
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start guest: %v", err)
@@ -117,15 +133,16 @@ func startGuest(t *testing.T) *guest {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	return &guest{cmd: cmd, pid: cmd.Process.Pid}
+	return &Guest{Cmd: cmd, Pid: cmd.Process.Pid}
 }
 
-func (g *guest) nsPath() string { return fmt.Sprintf("/proc/%d/ns/net", g.pid) }
+// NsPath names the guest's network namespace for nsenter.
+func (g *Guest) NsPath() string { return fmt.Sprintf("/proc/%d/ns/net", g.Pid) }
 
-// handle opens netlink in the guest's namespace.
-func (g *guest) handle(t *testing.T) *netlink.Handle {
+// Handle opens netlink in the guest's namespace.
+func (g *Guest) Handle(t *testing.T) *netlink.Handle {
 	t.Helper()
-	ns, err := netns.GetFromPid(g.pid)
+	ns, err := netns.GetFromPid(g.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,10 +155,10 @@ func (g *guest) handle(t *testing.T) *netlink.Handle {
 	return h
 }
 
-// ns opens the guest's network namespace (closed at cleanup).
-func (g *guest) ns(t *testing.T) netns.NsHandle {
+// Ns opens the guest's network namespace (closed at cleanup).
+func (g *Guest) Ns(t *testing.T) netns.NsHandle {
 	t.Helper()
-	ns, err := netns.GetFromPid(g.pid)
+	ns, err := netns.GetFromPid(g.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +166,14 @@ func (g *guest) ns(t *testing.T) netns.NsHandle {
 	return ns
 }
 
-// setupIn runs Setup on a thread in the test's host namespace and registers
+// SetupIn runs setup (guestnet.Setup) on a thread in the test's host namespace and registers
 // its undo for cleanup.
-func setupIn(t *testing.T, host netns.NsHandle, ifaces []plan.Interface, pid int) (func() error, error) {
+func SetupIn(t *testing.T, host netns.NsHandle, setup func([]plan.Interface, int) (func() error, error), ifaces []plan.Interface, pid int) (func() error, error) {
 	t.Helper()
 	var undo func() error
-	err := runIn(host, func() error {
+	err := RunIn(host, func() error {
 		var err error
-		undo, err = Setup(ifaces, pid)
+		undo, err = setup(ifaces, pid)
 		return err
 	})
 	if undo != nil {
@@ -169,10 +186,10 @@ func setupIn(t *testing.T, host netns.NsHandle, ifaces []plan.Interface, pid int
 	return undo, err
 }
 
-// makeLink creates link in ns, up, and returns its name.
-func makeLink(t *testing.T, ns netns.NsHandle, link netlink.Link) string {
+// MakeLink creates link in ns, up, and returns its name.
+func MakeLink(t *testing.T, ns netns.NsHandle, link netlink.Link) string {
 	t.Helper()
-	err := runIn(ns, func() error {
+	err := RunIn(ns, func() error {
 		if err := netlink.LinkAdd(link); err != nil {
 			return err
 		}
@@ -184,8 +201,8 @@ func makeLink(t *testing.T, ns netns.NsHandle, link netlink.Link) string {
 	return link.Attrs().Name
 }
 
-// linkIn reports whether a link named name exists in ns.
-func linkIn(t *testing.T, ns netns.NsHandle, name string) bool {
+// LinkIn reports whether a link named name exists in ns.
+func LinkIn(t *testing.T, ns netns.NsHandle, name string) bool {
 	t.Helper()
 	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
@@ -200,8 +217,8 @@ func linkIn(t *testing.T, ns netns.NsHandle, name string) bool {
 	return err == nil
 }
 
-// waitPing pings ip from the namespace at nsPath until it answers.
-func waitPing(t *testing.T, nsPath, ip string) {
+// WaitPing pings ip from the namespace at path at until it answers.
+func WaitPing(t *testing.T, at, ip string) {
 	t.Helper()
 	var out []byte
 	defer func() {
@@ -209,19 +226,19 @@ func waitPing(t *testing.T, nsPath, ip string) {
 			t.Logf("last ping output: %s", out)
 		}
 	}()
-	testutil.WaitFor(t, 20*time.Second, fmt.Sprintf("ping %s from %s", ip, nsPath), func() bool {
+	testutil.WaitFor(t, 20*time.Second, fmt.Sprintf("ping %s from %s", ip, at), func() bool {
 		var err error
-		out, err = exec.Command("nsenter", "--net="+nsPath, "busybox", "ping", "-c", "1", "-W", "1", ip).CombinedOutput()
+		out, err = exec.Command("nsenter", "--net="+at, "busybox", "ping", "-c", "1", "-W", "1", ip).CombinedOutput()
 		return err == nil
 	})
 }
 
-// checkTCP connects from namespace from to a listener in namespace to on
+// CheckTCP connects from namespace from to a listener in namespace to on
 // addr and checks that bytes cross both ways.
-func checkTCP(t *testing.T, to, from netns.NsHandle, addr string) {
+func CheckTCP(t *testing.T, to, from netns.NsHandle, addr string) {
 	t.Helper()
 	var ln net.Listener
-	if err := runIn(to, func() error {
+	if err := RunIn(to, func() error {
 		var err error
 		ln, err = net.Listen("tcp", addr)
 		return err
@@ -241,7 +258,7 @@ func checkTCP(t *testing.T, to, from netns.NsHandle, addr string) {
 		}
 	}()
 	var c net.Conn
-	if err := runIn(from, func() error {
+	if err := RunIn(from, func() error {
 		var err error
 		c, err = net.DialTimeout("tcp", ln.Addr().String(), 10*time.Second)
 		return err

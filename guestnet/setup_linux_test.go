@@ -1,12 +1,10 @@
-package netdef
+package guestnet
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,53 +14,43 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/errdefs"
+	"vmlite/internal/nettest"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
 )
-
-// testNet returns a random /24 prefix ("198.18.N") in 198.18.0.0/15, the
-// benchmarking range (RFC 2544), which is never routed.
-func testNet(t *testing.T) string {
-	t.Helper()
-	n, err := strconv.ParseUint(randHex(t, 2), 16, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("198.18.%d", n)
-}
 
 // TestSetupBridgeTwoGuests: two guests on one bridge get their names,
 // MACs, addresses and routes, reach each other by ICMP (v4 and v6) and TCP,
 // and undo leaves nothing.
 func TestSetupBridgeTwoGuests(t *testing.T) {
-	host := newNetns(t)
-	br := makeLink(t, host, &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "vmlt" + randHex(t, 8)}})
-	a, b := startGuest(t), startGuest(t)
-	pfx := testNet(t)
-	v6 := "fd00:1" + randHex(t, 3) + "::" // no leading zero: compared as text
+	host := nettest.NewNetns(t)
+	br := nettest.MakeLink(t, host, &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "vmlt" + nettest.RandHex(t, 8)}})
+	a, b := nettest.StartGuest(t), nettest.StartGuest(t)
+	pfx := nettest.Net24(t)
+	v6 := "fd00:1" + nettest.RandHex(t, 3) + "::" // no leading zero: compared as text
 
 	// Guest a has a 40-character name: its host link name must be valid.
-	longName := "guest-with-a-forty-character-name-" + randHex(t, 6)
+	longName := "guest-with-a-forty-character-name-" + nettest.RandHex(t, 6)
 	ifA := plan.Interface{
 		Type: TypeBridge, HostName: HostLinkName(longName, 0), GuestName: "eth0",
-		MAC: GuestMAC("4dea22b3-1d52-d8f3-2516-"+randHex(t, 12), 0), Bridge: br,
+		MAC: GuestMAC("4dea22b3-1d52-d8f3-2516-"+nettest.RandHex(t, 12), 0), Bridge: br,
 		IPs:    []string{pfx + ".2/24", v6 + "2/64"},
 		Routes: []plan.Route{{Gateway: pfx + ".1"}, {Dest: "198.19.0.0/16", Gateway: pfx + ".1"}},
 		MTU:    1400, XMLPath: "/domain/devices/interface[1]",
 	}
 	ifB := plan.Interface{
-		Type: TypeBridge, HostName: "vmlt" + randHex(t, 8), GuestName: "eth0", Bridge: br,
+		Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth0", Bridge: br,
 		IPs: []string{pfx + ".3/24", v6 + "3/64"}, XMLPath: "/domain/devices/interface[1]",
 	}
-	undoA, err := setupIn(t, host, []plan.Interface{ifA}, a.pid)
+	undoA, err := setupIn(t, host, []plan.Interface{ifA}, a.Pid)
 	if err != nil {
 		t.Fatalf("Setup a: %v", err)
 	}
-	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.pid); err != nil {
+	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.Pid); err != nil {
 		t.Fatalf("Setup b: %v", err)
 	}
 
-	ga := a.handle(t)
+	ga := a.Handle(t)
 	eth0, err := ga.LinkByName("eth0")
 	if err != nil {
 		t.Fatalf("guest a has no eth0: %v", err)
@@ -122,19 +110,19 @@ func TestSetupBridgeTwoGuests(t *testing.T) {
 		t.Errorf("host end MAC %s, want %s", hostA.Attrs().HardwareAddr, want)
 	}
 
-	waitPing(t, a.nsPath(), pfx+".3")
-	waitPing(t, b.nsPath(), pfx+".2")
-	waitPing(t, a.nsPath(), v6+"3")
-	checkTCP(t, a.ns(t), b.ns(t), pfx+".2:7070")
-	checkTCP(t, b.ns(t), a.ns(t), "["+v6+"3]:7071")
+	nettest.WaitPing(t, a.NsPath(), pfx+".3")
+	nettest.WaitPing(t, b.NsPath(), pfx+".2")
+	nettest.WaitPing(t, a.NsPath(), v6+"3")
+	nettest.CheckTCP(t, a.Ns(t), b.Ns(t), pfx+".2:7070")
+	nettest.CheckTCP(t, b.Ns(t), a.Ns(t), "["+v6+"3]:7071")
 
 	if err := undoA(); err != nil {
 		t.Fatalf("undo a: %v", err)
 	}
-	if linkIn(t, host, ifA.HostName) {
+	if nettest.LinkIn(t, host, ifA.HostName) {
 		t.Errorf("host end %s still exists after undo", ifA.HostName)
 	}
-	if linkIn(t, a.ns(t), "eth0") {
+	if nettest.LinkIn(t, a.Ns(t), "eth0") {
 		t.Errorf("guest a's eth0 still exists after undo")
 	}
 	if err := undoA(); err != nil {
@@ -156,13 +144,13 @@ func netlinkIn(t *testing.T, ns netns.NsHandle) *netlink.Handle {
 // TestSetupMissingBridge: the error names the bridge and the XML path, wraps
 // ErrNotFound, and the veth made before the bridge lookup is gone.
 func TestSetupMissingBridge(t *testing.T) {
-	host := newNetns(t)
-	g := startGuest(t)
+	host := nettest.NewNetns(t)
+	g := nettest.StartGuest(t)
 	in := plan.Interface{
-		Type: TypeBridge, HostName: "vmlt" + randHex(t, 8), GuestName: "eth0",
-		Bridge: "vmltnobr" + randHex(t, 4), XMLPath: "/domain/devices/interface[1]",
+		Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth0",
+		Bridge: "vmltnobr" + nettest.RandHex(t, 4), XMLPath: "/domain/devices/interface[1]",
 	}
-	_, err := setupIn(t, host, []plan.Interface{in}, g.pid)
+	_, err := setupIn(t, host, []plan.Interface{in}, g.Pid)
 	if !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("Setup with a missing bridge: %v, want ErrNotFound", err)
 	}
@@ -171,7 +159,7 @@ func TestSetupMissingBridge(t *testing.T) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
 	}
-	if linkIn(t, host, in.HostName) || linkIn(t, g.ns(t), "eth0") {
+	if nettest.LinkIn(t, host, in.HostName) || nettest.LinkIn(t, g.Ns(t), "eth0") {
 		t.Errorf("failed Setup left its veth behind")
 	}
 }
@@ -180,18 +168,18 @@ func TestSetupMissingBridge(t *testing.T) {
 // every connected subnet), the first one is removed too and the error names
 // the failing interface's XML path and step.
 func TestSetupRollback(t *testing.T) {
-	host := newNetns(t)
-	br := makeLink(t, host, &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "vmlt" + randHex(t, 8)}})
-	g := startGuest(t)
-	pfx := testNet(t)
+	host := nettest.NewNetns(t)
+	br := nettest.MakeLink(t, host, &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "vmlt" + nettest.RandHex(t, 8)}})
+	g := nettest.StartGuest(t)
+	pfx := nettest.Net24(t)
 	ifaces := []plan.Interface{
-		{Type: TypeBridge, HostName: "vmlt" + randHex(t, 8), GuestName: "eth0", Bridge: br,
+		{Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth0", Bridge: br,
 			IPs: []string{pfx + ".2/24"}, XMLPath: "/domain/devices/interface[1]"},
-		{Type: TypeBridge, HostName: "vmlt" + randHex(t, 8), GuestName: "eth1", Bridge: br,
+		{Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth1", Bridge: br,
 			IPs: []string{pfx + ".3/24"}, Routes: []plan.Route{{Gateway: "203.0.113.1"}},
 			XMLPath: "/domain/devices/interface[2]"},
 	}
-	undo, err := setupIn(t, host, ifaces, g.pid)
+	undo, err := setupIn(t, host, ifaces, g.Pid)
 	if err == nil || undo != nil {
 		t.Fatalf("Setup with an unreachable gateway succeeded")
 	}
@@ -199,7 +187,7 @@ func TestSetupRollback(t *testing.T) {
 		t.Errorf("error %q does not contain %q", err, want)
 	}
 	for _, in := range ifaces {
-		if linkIn(t, host, in.HostName) || linkIn(t, g.ns(t), in.GuestName) {
+		if nettest.LinkIn(t, host, in.HostName) || nettest.LinkIn(t, g.Ns(t), in.GuestName) {
 			t.Errorf("failed Setup left %s/%s behind", in.HostName, in.GuestName)
 		}
 	}
@@ -208,25 +196,25 @@ func TestSetupRollback(t *testing.T) {
 // TestSetupEthernet: a veth without a bridge, with the host-side address on
 // the host end; host and guest reach each other.
 func TestSetupEthernet(t *testing.T) {
-	host := newNetns(t)
-	g := startGuest(t)
-	pfx := testNet(t)
+	host := nettest.NewNetns(t)
+	g := nettest.StartGuest(t)
+	pfx := nettest.Net24(t)
 	in := plan.Interface{
-		Type: TypeEthernet, HostName: "vmlt" + randHex(t, 8), GuestName: "veth-in",
+		Type: TypeEthernet, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "veth-in",
 		HostIPs: []string{pfx + ".1/24"}, IPs: []string{pfx + ".2/24"},
 		Routes: []plan.Route{{Gateway: pfx + ".1"}}, XMLPath: "/domain/devices/interface[1]",
 	}
-	undo, err := setupIn(t, host, []plan.Interface{in}, g.pid)
+	undo, err := setupIn(t, host, []plan.Interface{in}, g.Pid)
 	if err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
-	waitPing(t, g.nsPath(), pfx+".1")
-	waitPing(t, nsPath(host), pfx+".2")
-	checkTCP(t, host, g.ns(t), pfx+".1:7072")
+	nettest.WaitPing(t, g.NsPath(), pfx+".1")
+	nettest.WaitPing(t, nettest.NsPath(host), pfx+".2")
+	nettest.CheckTCP(t, host, g.Ns(t), pfx+".1:7072")
 	if err := undo(); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
-	if linkIn(t, host, in.HostName) {
+	if nettest.LinkIn(t, host, in.HostName) {
 		t.Errorf("host end still exists after undo")
 	}
 }
@@ -234,12 +222,12 @@ func TestSetupEthernet(t *testing.T) {
 // TestSetupDirect: two guests get macvlans (bridge mode) on one parent and
 // reach each other through it; undo removes the macvlans from the guests.
 func TestSetupDirect(t *testing.T) {
-	host := newNetns(t)
+	host := nettest.NewNetns(t)
 	// The parent is one end of a veth (this kernel may lack the dummy
 	// driver), with its peer up too so that it has carrier.
-	peer := "vmlt" + randHex(t, 8)
-	parent := makeLink(t, host, &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vmlt" + randHex(t, 8)}, PeerName: peer})
-	if err := runIn(host, func() error {
+	peer := "vmlt" + nettest.RandHex(t, 8)
+	parent := nettest.MakeLink(t, host, &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vmlt" + nettest.RandHex(t, 8)}, PeerName: peer})
+	if err := nettest.RunIn(host, func() error {
 		l, err := netlink.LinkByName(peer)
 		if err != nil {
 			return err
@@ -248,31 +236,31 @@ func TestSetupDirect(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("peer up: %v", err)
 	}
-	a, b := startGuest(t), startGuest(t)
-	pfx := testNet(t)
+	a, b := nettest.StartGuest(t), nettest.StartGuest(t)
+	pfx := nettest.Net24(t)
 	mk := func(ip string) plan.Interface {
 		return plan.Interface{Type: TypeDirect, GuestName: "eth0", SourceDev: parent, MacvlanMode: "bridge",
 			IPs: []string{ip}, XMLPath: "/domain/devices/interface[1]"}
 	}
-	undoA, err := setupIn(t, host, []plan.Interface{mk(pfx + ".2/24")}, a.pid)
+	undoA, err := setupIn(t, host, []plan.Interface{mk(pfx + ".2/24")}, a.Pid)
 	if err != nil {
 		t.Fatalf("Setup a: %v", err)
 	}
-	if _, err := setupIn(t, host, []plan.Interface{mk(pfx + ".3/24")}, b.pid); err != nil {
+	if _, err := setupIn(t, host, []plan.Interface{mk(pfx + ".3/24")}, b.Pid); err != nil {
 		t.Fatalf("Setup b: %v", err)
 	}
-	l, err := a.handle(t).LinkByName("eth0")
+	l, err := a.Handle(t).LinkByName("eth0")
 	if err != nil {
 		t.Fatalf("guest a eth0: %v", err)
 	}
 	if mv, ok := l.(*netlink.Macvlan); !ok || mv.Mode != netlink.MACVLAN_MODE_BRIDGE {
 		t.Errorf("guest a eth0 is %T %+v, want a bridge-mode macvlan", l, l)
 	}
-	waitPing(t, a.nsPath(), pfx+".3")
+	nettest.WaitPing(t, a.NsPath(), pfx+".3")
 	if err := undoA(); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
-	if linkIn(t, a.ns(t), "eth0") {
+	if nettest.LinkIn(t, a.Ns(t), "eth0") {
 		t.Errorf("macvlan still in guest a after undo")
 	}
 }
@@ -280,9 +268,9 @@ func TestSetupDirect(t *testing.T) {
 // TestSetupRefusesHostNamespace: a "guest" sharing the caller's namespace
 // is refused before anything is touched.
 func TestSetupRefusesHostNamespace(t *testing.T) {
-	host := newNetns(t)
+	host := nettest.NewNetns(t)
 	// A process in host: nsenter into it, sleeping.
-	cmd := exec.Command("nsenter", "--net="+nsPath(host), "sleep", "infinity")
+	cmd := exec.Command("nsenter", "--net="+nettest.NsPath(host), "sleep", "infinity")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -300,4 +288,10 @@ func TestSetupRefusesHostNamespace(t *testing.T) {
 	if !errors.Is(err, errdefs.ErrInvalid) {
 		t.Fatalf("Setup on the caller's own namespace: %v, want ErrInvalid", err)
 	}
+}
+
+// setupIn runs Setup in the test's host namespace (nettest.SetupIn).
+func setupIn(t *testing.T, host netns.NsHandle, ifaces []plan.Interface, pid int) (func() error, error) {
+	t.Helper()
+	return nettest.SetupIn(t, host, Setup, ifaces, pid)
 }

@@ -1,4 +1,4 @@
-package netdef
+package guestnet
 
 import (
 	"fmt"
@@ -8,14 +8,6 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
-
-// IfaceAddr is one address of a guest interface, as domifaddr shows it.
-type IfaceAddr struct {
-	Name   string // the guest's name for the interface
-	MAC    string
-	Family string // ipv4 or ipv6
-	CIDR   string // address/prefix
-}
 
 // GuestAddresses reads the addresses of the interfaces named in names (all
 // but lo when names is empty) in the network namespace of pid, through a
