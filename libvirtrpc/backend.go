@@ -72,6 +72,7 @@ type Backend interface {
 	SetMemory(name string, kib uint64, affect service.Affect) error
 	MemoryTune(name string, change service.MemoryChange, affect service.Affect) (service.Memory, error)
 	SchedInfo(name string, change service.SchedChange, affect service.Affect) (service.Sched, error)
+	BlkioTune(name string, change service.BlkioChange, affect service.Affect) (service.Blkio, error)
 	// Console connects to console dev ("" = the first) of a running guest.
 	Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error)
 	Addresses(name string) ([]Iface, error)

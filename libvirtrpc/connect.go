@@ -34,7 +34,7 @@ func init() {
 		}
 		var yes int32
 		switch a.Feature {
-		case featureProgramKeepalive, featureRemoteEventCallback, featureRemoteCloseCallback:
+		case featureTypedParamString, featureProgramKeepalive, featureRemoteEventCallback, featureRemoteCloseCallback:
 			yes = 1
 		}
 		b, err := encode(&libvirt.ConnectSupportsFeatureRet{Supported: yes})

@@ -23,6 +23,7 @@ type fakeBackend struct {
 	mu     sync.Mutex
 	doms   map[string]*DomainInfo
 	events chan Event
+	tuned  tuned
 }
 
 func newFake() *fakeBackend {
@@ -95,12 +96,44 @@ func (f *fakeBackend) Resources(name string) (Resources, error) {
 	return Resources{MaxMemKiB: 1024, MemoryKiB: 1024, VCPUs: 1}, nil
 }
 func (f *fakeBackend) SetMemory(name string, kib uint64, affect service.Affect) error { return nil }
+
+// The tuning calls record what they were asked and answer what tuned
+// holds.
 func (f *fakeBackend) MemoryTune(name string, c service.MemoryChange, affect service.Affect) (service.Memory, error) {
-	return service.Memory{}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tuned.calls = append(f.tuned.calls, tuneCall{name, c, affect})
+	return f.tuned.mem, nil
 }
 func (f *fakeBackend) SchedInfo(name string, c service.SchedChange, affect service.Affect) (service.Sched, error) {
-	return service.Sched{}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tuned.calls = append(f.tuned.calls, tuneCall{name, c, affect})
+	if c.Shares != nil && *c.Shares == 1 {
+		return service.Sched{}, &service.Error{Code: service.InvalidArg, Err: errors.New("cpu shares 1: must be 2..262144: invalid argument")}
+	}
+	return f.tuned.sched, nil
 }
+func (f *fakeBackend) BlkioTune(name string, c service.BlkioChange, affect service.Affect) (service.Blkio, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tuned.calls = append(f.tuned.calls, tuneCall{name, c, affect})
+	return f.tuned.blkio, nil
+}
+
+type tuneCall struct {
+	name   string
+	change any
+	affect service.Affect
+}
+
+type tuned struct {
+	mem   service.Memory
+	sched service.Sched
+	blkio service.Blkio
+	calls []tuneCall
+}
+
 func (f *fakeBackend) Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error) {
 	return nil, errdefs.ErrNotFound
 }

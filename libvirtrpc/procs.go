@@ -70,6 +70,9 @@ const (
 	procNetworkUndefine                         int32 = 49
 	procConnectNumOfDomains                     int32 = 51
 	procConnectNumOfNetworks                    int32 = 52
+	procDomainGetSchedulerType                  int32 = 56
+	procDomainGetSchedulerParameters            int32 = 57
+	procDomainSetSchedulerParameters            int32 = 58
 	procConnectGetHostname                      int32 = 59
 	procConnectSupportsFeature                  int32 = 60
 	procAuthList                                int32 = 66
@@ -86,9 +89,15 @@ const (
 	procDomainHasManagedSaveImage               int32 = 183
 	procDomainSnapshotNum                       int32 = 187
 	procDomainCreateWithFlags                   int32 = 196
+	procDomainSetMemoryParameters               int32 = 197
+	procDomainGetMemoryParameters               int32 = 198
 	procDomainOpenConsole                       int32 = 201
 	procDomainSetMemoryFlags                    int32 = 204
+	procDomainSetBlkioParameters                int32 = 205
+	procDomainGetBlkioParameters                int32 = 206
 	procDomainGetState                          int32 = 212
+	procDomainSetSchedulerParametersFlags       int32 = 219
+	procDomainGetSchedulerParametersFlags       int32 = 223
 	procDomainUndefineFlags                     int32 = 231
 	procDomainDestroyFlags                      int32 = 234
 	procDomainShutdownFlags                     int32 = 258

@@ -378,14 +378,17 @@ func (s *Service) loadStored(name string) (*storedGuest, error) {
 
 // check parses the edited definition again, so that a change the XML rules
 // refuse (soft_limit above hard_limit, ...) is reported, with its path,
-// before anything is written or applied.
+// before anything is written or applied. It is the caller's value that is
+// wrong, not an XML document: InvalidArg (libvirt's VIR_ERR_INVALID_ARG).
 func (g *storedGuest) check() error {
 	b, err := g.dom.Marshal()
 	if err != nil {
 		return err
 	}
-	_, _, err = domain.Parse(g.dom.File, b)
-	return err
+	if _, _, err = domain.Parse(g.dom.File, b); err != nil {
+		return &Error{Code: InvalidArg, Err: err}
+	}
+	return nil
 }
 
 func (g *storedGuest) save() error {

@@ -173,6 +173,12 @@ func (b *rpcBackend) SchedInfo(name string, change service.SchedChange, affect s
 	return sc, err
 }
 
+func (b *rpcBackend) BlkioTune(name string, change service.BlkioChange, affect service.Affect) (service.Blkio, error) {
+	bl, ws, err := b.svc.BlkioTune(context.Background(), name, change, affect)
+	b.warn(name, ws)
+	return bl, err
+}
+
 // warn logs what a call did not apply but did not fail for: libvirt's
 // replies have no room for warnings, and libvirtd logs them too.
 func (b *rpcBackend) warn(name string, ws service.Warnings) {
