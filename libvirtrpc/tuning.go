@@ -77,7 +77,7 @@ func tuneErr(err error, params []libvirt.TypedParam) error {
 	for _, p := range params {
 		given = append(given, fmt.Sprintf("%s=%v", p.Field, p.Value.I))
 	}
-	return errorf(libvirt.ErrInvalidArg, "invalid argument: parameters %s: %v", strings.Join(given, " "), err)
+	return errorf(libvirt.ErrInvalidArg, "invalid argument: %s: %v", strings.Join(given, " "), err)
 }
 
 func init() {
