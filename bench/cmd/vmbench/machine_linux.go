@@ -129,14 +129,17 @@ func walkDirs(dir string, depth int, out map[string]bool) {
 // guests, or one below it: LXC's lxc.payload.NAME/lxc.monitor.NAME and
 // lxc.pivot, nspawn's payload/supervisor (it has no machined here; a
 // systemd guest leaves payload/init.scope below it), libvirt's
-// machine/NAME.libvirt-lxc, and vmlite's.
+// machine/NAME.libvirt-lxc, and vmlite's. Every guest of the harness is
+// named vmb-...: a vmlite or libvirt cgroup (machine/NAME...) of another
+// name is somebody else's (a test running beside the bench) and is never
+// touched.
 func isOurCgroup(path string) bool {
 	if strings.Contains(path, "vmb-") {
 		return true
 	}
 	for _, el := range strings.Split(path, "/") {
 		switch el {
-		case "payload", "supervisor", "machine", "lxc.pivot":
+		case "payload", "supervisor", "lxc.pivot":
 			return true
 		}
 	}
