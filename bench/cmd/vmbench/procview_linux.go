@@ -26,6 +26,13 @@ import (
 // reads each server's file: both servers answer by the reader's cgroup
 // (LXCFS for a process of the host's pid namespace, vmlite always), so it
 // reads what the guest reads, without a fork per read inside the guest.
+// For the latencies it reads each file through a bind of it, in a mount
+// namespace of its own, as a guest does (LXC binds LXCFS's files over
+// /proc as vmlite binds its own): a path through the servers' directories
+// would cost each a lookup of its directories that no guest pays. Both
+// servers are read before the measure (warm caches: the servers' own and
+// the host's page cache of their binaries), and in rounds, one server
+// after the other, so that a change of the machine's load falls on both.
 
 // ProcFSResult is the procfs section's figures.
 type ProcFSResult struct {
@@ -45,11 +52,14 @@ type ProcFSLatency struct {
 
 // ProcFSMemory is both servers' memory once every guest has been read.
 type ProcFSMemory struct {
-	Guests     int   `json:"guests"`
-	VmliteRSS  int64 `json:"vmliteRssKiB"`
-	VmlitePSS  int64 `json:"vmlitePssKiB"`
-	LxcfsRSS   int64 `json:"lxcfsRssKiB"`
-	LxcfsPSS   int64 `json:"lxcfsPssKiB"`
+	Guests    int   `json:"guests"`
+	VmliteRSS int64 `json:"vmliteRssKiB"`
+	VmlitePSS int64 `json:"vmlitePssKiB"`
+	LxcfsRSS  int64 `json:"lxcfsRssKiB"`
+	LxcfsPSS  int64 `json:"lxcfsPssKiB"`
+	// USS: the pages only that process maps (private clean + dirty).
+	VmliteUSS  int64 `json:"vmliteUssKiB"`
+	LxcfsUSS   int64 `json:"lxcfsUssKiB"`
 	AllCorrect bool  `json:"allCorrect"`
 }
 
@@ -58,6 +68,13 @@ type readJob struct {
 	Join  []string `json:"join"`
 	Files []string `json:"files"`
 	Reads int      `json:"reads"`
+	// BindDir, if set, is where the reader binds each of Files (in its own
+	// mount namespace) to read it through the bind, as a guest does.
+	BindDir string `json:"bindDir,omitempty"`
+	// Warmup reads of each file come first and are not counted; then the
+	// Reads are made in Rounds (at least 1), each file in turn.
+	Warmup int `json:"warmup,omitempty"`
+	Rounds int `json:"rounds,omitempty"`
 	// WantKB is the MemTotal every meminfo answer must show (0: unchecked).
 	WantKB uint64 `json:"wantKB"`
 }
@@ -88,40 +105,93 @@ func readLoop() int {
 				return 1
 			}
 		}
-		for _, f := range j.Files {
-			st := readStat{File: f}
-			for i := 0; i < j.Reads; i++ {
-				t0 := time.Now()
-				fd, err := unix.Open(f, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-				n := 0
-				for err == nil {
-					var k int
-					k, err = unix.Read(fd, buf[n:])
-					if k <= 0 {
-						break
-					}
-					n += k
-				}
-				unix.Close(fd)
-				st.Samples = append(st.Samples, time.Since(t0))
-				if err != nil {
-					st.Wrong = err.Error()
-					break
-				}
-				if m := memTotalRE.FindSubmatch(buf[:n]); j.WantKB > 0 && m != nil && string(m[1]) != strconv.FormatUint(j.WantKB, 10) {
-					st.Wrong = fmt.Sprintf("MemTotal %s kB, want %d", m[1], j.WantKB)
+		paths, err := bindFiles(j, len(out))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		stats := make([]readStat, len(j.Files))
+		for i, f := range j.Files {
+			stats[i].File = f
+			for k := 0; k < j.Warmup && stats[i].Wrong == ""; k++ {
+				readOnce(paths[i], buf, j.WantKB, &stats[i])
+			}
+			stats[i].Samples = nil
+		}
+		rounds := max(j.Rounds, 1)
+		for r := 0; r < rounds; r++ {
+			n := j.Reads/rounds + btoi(r < j.Reads%rounds)
+			for i := range j.Files {
+				for k := 0; k < n && stats[i].Wrong == ""; k++ {
+					readOnce(paths[i], buf, j.WantKB, &stats[i])
 				}
 			}
-			out = append(out, st)
 		}
+		out = append(out, stats...)
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(out)
 	return 0
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// readOnce opens, reads to EOF and closes path, timing it into st and
+// checking a meminfo answer's MemTotal against wantKB (0: unchecked).
+func readOnce(path string, buf []byte, wantKB uint64, st *readStat) {
+	t0 := time.Now()
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	n := 0
+	for err == nil {
+		var k int
+		k, err = unix.Read(fd, buf[n:])
+		if k <= 0 {
+			break
+		}
+		n += k
+	}
+	unix.Close(fd)
+	st.Samples = append(st.Samples, time.Since(t0))
+	if err != nil {
+		st.Wrong = err.Error()
+		return
+	}
+	if m := memTotalRE.FindSubmatch(buf[:n]); wantKB > 0 && m != nil && string(m[1]) != strconv.FormatUint(wantKB, 10) {
+		st.Wrong = fmt.Sprintf("MemTotal %s kB, want %d", m[1], wantKB)
+	}
+}
+
+// bindFiles binds each of j.Files to a file of j.BindDir, named from seq
+// on (the files of the jobs before are binds already; the reader runs
+// in a mount namespace of its own: the binds go with it) and returns the
+// paths to read.
+func bindFiles(j readJob, seq int) ([]string, error) {
+	if j.BindDir == "" {
+		return j.Files, nil
+	}
+	paths := make([]string, len(j.Files))
+	for i, f := range j.Files {
+		paths[i] = filepath.Join(j.BindDir, fmt.Sprintf("%d-%s", seq+i, filepath.Base(f)))
+		if err := os.WriteFile(paths[i], nil, 0o644); err != nil {
+			return nil, err
+		}
+		if err := unix.Mount(f, paths[i], "", unix.MS_BIND, ""); err != nil {
+			return nil, fmt.Errorf("bind %s on %s: %w", f, paths[i], err)
+		}
+	}
+	return paths, nil
+}
+
 func runReader(jobs []readJob) ([]readStat, error) {
 	in, _ := json.Marshal(jobs)
 	cmd := exec.Command("/proc/self/exe", readLoopRole)
+	// A mount namespace of its own, private (Go makes / MS_PRIVATE|MS_REC
+	// first): its binds (BindDir) go with it.
+	cmd.SysProcAttr = &unix.SysProcAttr{Unshareflags: unix.CLONE_NEWNS}
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -168,7 +238,7 @@ func (b *bench) procfsRun() (*ProcFSResult, error) {
 	if _, err := run("cp", "-a", filepath.Join(b.work, "base"), rootfs); err != nil {
 		return nil, err
 	}
-	g, err := b.guestFor(p, "pf0", rootfs)
+	g, err := b.guestFor(p, "vmb-pf0", rootfs)
 	if err != nil {
 		return nil, err
 	}
@@ -197,33 +267,43 @@ func (b *bench) procfsRun() (*ProcFSResult, error) {
 		return nil, err
 	}
 	defer stopLxcfs()
-	join, err := filepath.Glob("/sys/fs/cgroup/*/vmlite/machine/pf0.*/cgroup.procs")
+	join, err := filepath.Glob("/sys/fs/cgroup/*/vmlite/machine/vmb-pf0.*/cgroup.procs")
 	if err != nil || len(join) == 0 {
-		join, _ = filepath.Glob("/sys/fs/cgroup/vmlite/machine/pf0.*/cgroup.procs")
+		join, _ = filepath.Glob("/sys/fs/cgroup/vmlite/machine/vmb-pf0.*/cgroup.procs")
 	}
 	if len(join) == 0 {
 		return nil, errors.New("the guest's cgroup is not found")
 	}
 	res := &ProcFSResult{Reads: b.o.procfsReads}
-	files := map[string][]string{
-		"vmlite": {filepath.Join(l.GuestFiles("pf0"), "proc/meminfo"), filepath.Join(l.GuestFiles("pf0"), "proc/stat")},
-		"lxcfs":  {filepath.Join(lx, "proc/meminfo"), filepath.Join(lx, "proc/stat")},
-		"kernel": {"/proc/meminfo", "/proc/stat"},
+	binds := filepath.Join(b.work, "procfs-binds")
+	if err := os.MkdirAll(binds, 0o755); err != nil {
+		return res, err
 	}
-	for _, srv := range []string{"kernel", "vmlite", "lxcfs"} {
+	servers := []string{"kernel", "vmlite", "lxcfs"}
+	dirs := map[string]string{"vmlite": l.GuestFiles("vmb-pf0"), "lxcfs": lx, "kernel": "/"}
+	for _, name := range []string{"meminfo", "stat"} {
+		var fs []string
+		for _, srv := range servers {
+			fs = append(fs, filepath.Join(dirs[srv], "proc", name))
+		}
+		// The kernel's MemTotal is the host's: only the servers' are checked,
+		// each answer of both (readOnce checks what has a MemTotal).
 		want := uint64(0)
-		if srv != "kernel" {
+		if name == "meminfo" {
 			want = 256 * 1024
 		}
-		st, err := runReader([]readJob{{Join: join, Files: files[srv], Reads: b.o.procfsReads, WantKB: want}})
+		job := readJob{Join: join, Files: fs[1:], Reads: b.o.procfsReads, BindDir: binds, Warmup: 50, Rounds: 10, WantKB: want}
+		kjob := readJob{Files: fs[:1], Reads: b.o.procfsReads, BindDir: binds, Warmup: 50, Rounds: 1}
+		st, err := runReader([]readJob{kjob, job})
 		if err != nil {
 			return res, err
 		}
-		for _, s := range st {
+		for i, s := range st {
+			srv := servers[i]
 			if s.Wrong != "" {
 				b.note("procfs: %s %s: %s", srv, s.File, s.Wrong)
 			}
-			res.Latency = append(res.Latency, ProcFSLatency{File: "/proc/" + filepath.Base(s.File), Server: srv,
+			res.Latency = append(res.Latency, ProcFSLatency{File: "/proc/" + name, Server: srv,
 				MeanUs: mean(s.Samples), P50Us: quantile(s.Samples, 0.5), P99Us: quantile(s.Samples, 0.99)})
 		}
 	}
@@ -264,6 +344,7 @@ func procfsMemory(l procfs.Layout, server, lxPid int, lx string, n int, jobs []r
 		return m, err
 	}
 	m.VmliteRSS, m.VmlitePSS, m.LxcfsRSS, m.LxcfsPSS = vr.RSS, vr.PSS, lr.RSS, lr.PSS
+	m.VmliteUSS, m.LxcfsUSS = vr.USS(), lr.USS()
 	return m, nil
 }
 
