@@ -37,6 +37,8 @@ type View struct {
 	now func() time.Duration
 	// logf, if set, is told of readers in vmlite's cgroups that match no guest.
 	logf func(string, ...any)
+	// gone, if set, is told the names of guests no longer registered.
+	gone func(names []string)
 
 	mu       sync.Mutex // guards the fields below
 	byRel    map[string]*served
@@ -59,8 +61,8 @@ func (v *View) refresh(force bool) {
 		mt = fi.ModTime()
 	}
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	if !force && mt.Equal(v.regMtime) && len(v.byRel) > 0 {
+		v.mu.Unlock()
 		return
 	}
 	v.regMtime = mt
@@ -84,12 +86,36 @@ func (v *View) refresh(force bool) {
 		}
 		next[rel] = &served{e: e, d: cgDirs{mode: v.mode, dirs: m.Paths(), depth: strings.Count(rel, "/")}}
 	}
+	names := map[string]bool{}
+	for _, g := range next {
+		names[g.e.Name] = true
+	}
+	var gone []string
+	for _, g := range v.byRel {
+		if !names[g.e.Name] {
+			gone = append(gone, g.e.Name)
+		}
+	}
 	v.byRel = next
+	tell := v.gone
+	v.mu.Unlock()
+	if tell != nil && len(gone) > 0 {
+		tell(gone)
+	}
 }
+
+// Refresh looks whether the registry changed (the server's idle check:
+// the trees of guests gone are dropped even when nobody reads).
+func (v *View) Refresh() { v.refresh(false) }
 
 // registered reports whether a guest of that name is registered.
 func (v *View) registered(name string) bool {
 	v.refresh(false)
+	return v.has(name)
+}
+
+// has reports whether the view holds a guest of that name (as last read).
+func (v *View) has(name string) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, g := range v.byRel {
