@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,6 +162,11 @@ func runBench(o options) error {
 		}
 		cv := &vmlitePeer{label: "vmlite-base", bin: cbin, tmplXML: b.vm.tmplXML}
 		b.peers = append(b.peers, cv)
+		if slices.Contains(splitList(o.peers), "vmlite-joined") {
+			// The joined start of the other build too: changes to starts
+			// into a running supervisor show there.
+			b.peers = append(b.peers, &vmlitePeer{label: "vmlite-base-joined", bin: cbin, tmplXML: b.vm.tmplXML, anchor: true})
+		}
 	}
 	var ready []peer
 	for _, p := range b.peers {
@@ -369,6 +375,8 @@ func shortName(p peer) string {
 	switch p.name() {
 	case "vmlite-base":
 		return "vb"
+	case "vmlite-base-joined":
+		return "vbj"
 	case "vmlite-dedicated":
 		return "vd"
 	case "vmlite-joined":
