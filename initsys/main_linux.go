@@ -50,6 +50,15 @@ func run(sync *os.File) (err error) {
 	if err != nil {
 		return &plan.StepFailure{Step: "wait for supervisor", Err: err}
 	}
+	if m.Type == plan.MsgAdopt {
+		// A pre-forked stage: the guest it is for has come.
+		if err := adopt(m, fds); err != nil {
+			return err
+		}
+		if m, fds, err = plan.Recv(sync); err != nil {
+			return &plan.StepFailure{Step: "wait for supervisor", Err: err}
+		}
+	}
 	if m.Type != plan.MsgGo {
 		return &plan.StepFailure{Step: "wait for supervisor", Err: fmt.Errorf("unexpected message %q", m.Type)}
 	}

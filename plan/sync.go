@@ -26,11 +26,28 @@ import "encoding/json"
 //
 // EOF before MsgReady means __init died (crash, OOM, killed): the supervisor
 // then reports the wait status instead.
+//
+// A pre-forked stage (supervisor/stages_linux.go: cloned before any guest
+// asked for it, in fresh pid, uts, ipc, net and, for mapped guests, user
+// namespaces, its stdio /dev/null) first gets MsgAdopt, which makes it a
+// given guest's; then the exchange above follows unchanged:
+//
+//	   (mapped guest: uid_map, gid_map written)
+//	   MsgAdopt{mapped} + SCM_RIGHTS(console pty slaves) -->
+//	                                          consoles on fds 0-2 and 4+i, the
+//	                                          console's session; mapped: become
+//	                                          the guest's root, inheritable and
+//	                                          ambient capabilities cleared; no
+//	                                          parent-death signal; a new mount
+//	                                          namespace (a copy of the host's as
+//	                                          it is now, not as it was at clone)
+//	   MsgGo ... as above
 
 // MsgType is a sync message kind.
 type MsgType string
 
 const (
+	MsgAdopt MsgType = "adopt"
 	MsgGo    MsgType = "go"
 	MsgReady MsgType = "ready"
 	MsgError MsgType = "error"
@@ -61,6 +78,12 @@ type Message struct {
 	AttachDir string `json:"attachDir,omitempty"`
 	// Failure says what failed (MsgError).
 	Failure *StepFailure `json:"failure,omitempty"`
+	// Mapped is set in MsgAdopt when the stage's user namespace has just
+	// got the guest's maps: the stage then becomes the guest's root.
+	Mapped bool `json:"mapped,omitempty"`
+	// Consoles is the number of console pty slaves riding along with
+	// MsgAdopt, console 0 first.
+	Consoles int `json:"consoles,omitempty"`
 }
 
 // Message constructors for the supervisor side.
@@ -72,6 +95,12 @@ func GoMessage(planJSON json.RawMessage, consolePaths []string, attachDir string
 		m.RootfsFD = 0
 	}
 	return m
+}
+
+// AdoptMessage makes a pre-forked stage the guest's; n console slaves ride
+// along in SCM_RIGHTS.
+func AdoptMessage(n int, mapped bool) Message {
+	return Message{Type: MsgAdopt, RootfsFD: -1, Consoles: n, Mapped: mapped}
 }
 
 // IsReady reports whether m is the ready message.

@@ -159,6 +159,10 @@ func (s *Service) boot(ctx context.Context, d *domain.Domain, warns []domain.War
 	if err != nil {
 		return res, classify(onDomain, err)
 	}
+	stages, err := InitStages()
+	if err != nil {
+		return res, classify(onDomain, err)
+	}
 	prep, err := launch.Prepare(d, launch.Options{
 		Layout: s.layout, Transient: transient,
 		Networks: netdef.Resolver{Layout: s.layout},
@@ -168,7 +172,7 @@ func (s *Service) boot(ctx context.Context, d *domain.Domain, warns []domain.War
 		return res, classify(onDomain, err)
 	}
 	p := prep.Plan
-	sr, err := s.launch(p, prep.JSON, prep.Lock, client.LaunchOptions{RunDir: s.layout.Run, GuestsPerSupervisor: per})
+	sr, err := s.launch(p, prep.JSON, prep.Lock, client.LaunchOptions{RunDir: s.layout.Run, GuestsPerSupervisor: per, InitStages: stages})
 	prep.Launched()
 	if err != nil {
 		return res, classify(onDomain, err)

@@ -88,6 +88,26 @@ func GuestsPerSupervisor() (int, error) {
 	return n, nil
 }
 
+// defaultInitStages is how many pre-forked guest init stages a shared
+// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise: one
+// serves a start at a time (they are refilled after each), and each costs
+// a waiting vmlite-init process.
+const defaultInitStages = 1
+
+// InitStages reads VMLITE_INIT_STAGES: how many pre-forked guest init
+// stages each shared supervisor keeps (0: none, every start clones one).
+func InitStages() (int, error) {
+	v := os.Getenv("VMLITE_INIT_STAGES")
+	if v == "" {
+		return defaultInitStages, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 64 {
+		return 0, fmt.Errorf("%w: VMLITE_INIT_STAGES=%q: want a number from 0 (no pre-forked init stages) to 64", errdefs.ErrInvalid, v)
+	}
+	return n, nil
+}
+
 // live checks ctx before a change.
 func live(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {

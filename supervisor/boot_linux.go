@@ -69,45 +69,15 @@ func (s *Supervisor) setupHost() error {
 // child's start-up (the first boot sets the host side up there).
 func (s *Supervisor) boot(during func() error) error {
 	s.bornInCgroup = false
-	parent, child, err := plan.SocketPair()
-	if err != nil {
-		return &plan.StepFailure{Step: "create sync socket", Err: err}
-	}
-	defer parent.Close()
 	if err := s.attachProcFS(); err != nil {
-		child.Close()
-		return err
-	}
-	exe := s.initExecutable()
-	cmd := s.initCommand(child, exe)
-	if err := s.attachCgroupFD(cmd); err != nil {
-		child.Close()
 		return err
 	}
 	start := time.Now()
-	err = s.startInShared(cmd.Start)
-	if err != nil && exe != selfExe && !isUserFailure(err) {
-		// The extracted vmlite-init is gone or broken: vmlite has __init too.
-		s.log.Printf("clone from %s: %v: cloning vmlite __init instead", exe, err)
-		retry := s.initCommand(child, selfExe)
-		retry.SysProcAttr.UseCgroupFD, retry.SysProcAttr.CgroupFD = cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD
-		cmd = retry
-		err = s.startInShared(cmd.Start)
-	}
-	child.Close()
+	cmd, parent, exited, err := s.spawnInit()
 	if err != nil {
-		if isUserFailure(err) {
-			return err
-		}
-		return &plan.StepFailure{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
+		return err
 	}
-	// exited is closed once init is reaped; cmd.ProcessState is then set.
-	exited := make(chan struct{})
-	go func() {
-		awaitExit(cmd.Process.Pid)
-		_ = cmd.Wait()
-		close(exited)
-	}()
+	defer parent.Close()
 	pid := cmd.Process.Pid
 	s.afterKill = nil
 	s.bootRevert.Add("kill guest init", func() error {
@@ -165,7 +135,7 @@ func (s *Supervisor) boot(during func() error) error {
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
 		return err
 	}
-	s.log.Printf("init %s running as pid %d (%v after clone)", s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond))
+	s.log.Printf("init %s running as pid %d (%v after clone or adoption)", s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond))
 	s.mu.Lock()
 	s.init = cmd
 	s.exited = exited
@@ -177,6 +147,83 @@ func (s *Supervisor) boot(during func() error) error {
 	s.mu.Unlock()
 	s.procFSRunning(pid)
 	return nil
+}
+
+// spawnInit gives the guest its __init: a pre-forked stage adopted for
+// it (stages_linux.go), or a clone. exited is closed once it is reaped;
+// parent is the supervisor's end of its sync socket.
+func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan struct{}, err error) {
+	if st := s.adoptStage(); st != nil {
+		return st.cmd, st.sync, st.exited, nil
+	}
+	parent, child, err := plan.SocketPair()
+	if err != nil {
+		return nil, nil, nil, &plan.StepFailure{Step: "create sync socket", Err: err}
+	}
+	exe := s.initExecutable()
+	cmd = s.initCommand(child, exe)
+	if err := s.attachCgroupFD(cmd); err != nil {
+		child.Close()
+		parent.Close()
+		return nil, nil, nil, err
+	}
+	err = s.startInShared(cmd.Start)
+	if err != nil && exe != selfExe && !isUserFailure(err) {
+		// The extracted vmlite-init is gone or broken: vmlite has __init too.
+		s.log.Printf("clone from %s: %v: cloning vmlite __init instead", exe, err)
+		retry := s.initCommand(child, selfExe)
+		retry.SysProcAttr.UseCgroupFD, retry.SysProcAttr.CgroupFD = cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD
+		cmd = retry
+		err = s.startInShared(cmd.Start)
+	}
+	child.Close()
+	if err != nil {
+		parent.Close()
+		if isUserFailure(err) {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, &plan.StepFailure{Step: "create guest namespaces", Err: fmt.Errorf("clone: %w", err)}
+	}
+	exited = make(chan struct{})
+	go func() {
+		awaitExit(cmd.Process.Pid)
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	return cmd, parent, exited, nil
+}
+
+// adoptStage takes a waiting stage for the guest and makes it the guest's
+// (maps, consoles); nil when the pool has none that works.
+func (s *Supervisor) adoptStage() *stage {
+	for {
+		st := s.stages.take(s.p)
+		if st == nil {
+			return nil
+		}
+		err := s.giveStage(st)
+		if err == nil {
+			return st // joins the cgroup by pid (hostSideOfBoot)
+		}
+		// Killed while waiting, most likely: it never saw the guest.
+		s.log.Printf("pre-forked init stage %d: %v: taking another", st.cmd.Process.Pid, err)
+		st.kill()
+	}
+}
+
+// giveStage hands st the guest: its id maps (a mapped guest), then its
+// consoles (plan.MsgAdopt).
+func (s *Supervisor) giveStage(st *stage) error {
+	if st.mapped {
+		if err := writeIDMaps(st.cmd.Process.Pid, s.p); err != nil {
+			return fmt.Errorf("write id maps: %w", err)
+		}
+	}
+	fds := make([]int, len(s.consoles))
+	for i, c := range s.consoles {
+		fds[i] = int(c.slave.Fd())
+	}
+	return plan.Send(st.sync, plan.AdoptMessage(len(fds), st.mapped), fds...)
 }
 
 // awaitExec follows the sync protocol until init has exec'd.

@@ -51,6 +51,7 @@ func Main() int {
 	var o poolOptions
 	fs.StringVar(&o.socket, "pool-socket", "", "")
 	fs.IntVar(&o.max, "max-guests", 1, "")
+	fs.IntVar(&o.stages, "init-stages", 0, "")
 	args := os.Args[2:]
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		args = args[1:] // the first guest's name
@@ -82,6 +83,7 @@ func Main() int {
 		go pl.runGuest(p, raw, lock, func(r plan.StartResult) { report(status, r) })
 	}
 	<-pl.exit
+	pl.stages.close()
 	return 0
 }
 
@@ -111,8 +113,9 @@ func report(f io.WriteCloser, r plan.StartResult) {
 //
 // alone reports whether the guest is the process's only one. raw is p's
 // JSON as received.
-func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared bool, alone func() bool, report func(plan.StartResult)) {
+func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared bool, stages *stagePool, alone func() bool, report func(plan.StartResult)) {
 	s := newSupervisor(p)
+	s.stages = stages
 	s.planJSON = raw
 	s.lock = lock
 	s.st.SharedSupervisor = shared
@@ -123,6 +126,9 @@ func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared boo
 	}
 	res := s.start()
 	report(res)
+	// The next start into this process takes a stage made now, off this
+	// start's path.
+	go stages.refill(s.initExecutable)
 	if !res.OK {
 		lock.Close()
 		return

@@ -40,6 +40,7 @@ import (
 type poolOptions struct {
 	socket string // the path the pool listens on
 	max    int    // guests per process; 1: a dedicated supervisor
+	stages int    // pre-forked __init stages kept waiting (shared only)
 }
 
 // PoolAnswer is the pool's first answer to a launch request.
@@ -58,10 +59,16 @@ type pool struct {
 	ending bool
 
 	exit chan struct{} // closed when the process should exit
+
+	stages *stagePool // nil in a dedicated supervisor
 }
 
 func newPool(o poolOptions) *pool {
-	return &pool{o: o, exit: make(chan struct{})}
+	pl := &pool{o: o, exit: make(chan struct{})}
+	if o.max > 1 && o.stages > 0 {
+		pl.stages = newStagePool(o.stages)
+	}
+	return pl
 }
 
 // adopt counts a guest the pool hosts.
@@ -74,7 +81,7 @@ func (pl *pool) adopt() {
 // runGuest supervises one guest and counts it out at the end.
 func (pl *pool) runGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, report func(plan.StartResult)) {
 	defer pl.guestGone()
-	superviseGuest(p, raw, lock, pl.o.max > 1, pl.alone, report)
+	superviseGuest(p, raw, lock, pl.o.max > 1, pl.stages, pl.alone, report)
 }
 
 // alone reports whether the pool hosts one guest (or none).

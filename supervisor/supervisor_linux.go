@@ -29,6 +29,8 @@ type Supervisor struct {
 	log *log.Logger
 	// lock is the guest's lock file, held until the guest is torn down.
 	lock *os.File
+	// stages are the process's pre-forked __init stages; nil: none.
+	stages *stagePool
 
 	// treeMu guards treeLocks: the shift locks of the trees the guest uses.
 	treeMu    sync.Mutex

@@ -35,6 +35,9 @@ type LaunchOptions struct {
 	// GuestsPerSupervisor is how many guests one supervisor process may
 	// host; 1 gives every guest a dedicated supervisor.
 	GuestsPerSupervisor int
+	// InitStages is how many pre-forked guest init stages a new shared
+	// supervisor keeps waiting (0: none).
+	InitStages int
 }
 
 // Launch hands p, encoded as b (launch.Prepared.JSON), to a supervisor and
@@ -108,7 +111,7 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 		return res, false, fmt.Errorf("supervisor socket: %w", err)
 	}
 	defer lf.Close()
-	args := []string{"--pool-socket", sock, "--max-guests", strconv.Itoa(o.GuestsPerSupervisor)}
+	args := []string{"--pool-socket", sock, "--max-guests", strconv.Itoa(o.GuestsPerSupervisor), "--init-stages", strconv.Itoa(o.InitStages)}
 	res, taken, err = spawn(p, b, lock, lf, func() {
 		// The new pool's socket exists and queues requests: other starts
 		// may go to it while this one still boots.

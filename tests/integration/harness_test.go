@@ -337,6 +337,16 @@ func (h *harness) cleanup() {
 	if left := supervisorsUnder(h.root); len(left) > 0 {
 		h.t.Errorf("shared supervisors still run after every guest is gone: %v", left)
 	}
+	// Their pre-forked init stages go with them.
+	for len(stagesUnder(h.root)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := stagesUnder(h.root); len(left) > 0 {
+		h.t.Errorf("init stages still run after every supervisor is gone: %v", left)
+		for _, pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 	// So does the /proc server, and it unmounts its filesystem.
 	for (len(procfsServers(h.root)) > 0 || len(procfsMounts(h.root)) > 0) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

@@ -46,8 +46,11 @@ func runStart(app *App, arg string, attach bool) error {
 		res *service.Started
 		err error
 	)
-	// A bad VMLITE_GUESTS_PER_SUPERVISOR is reported before anything else.
+	// A bad VMLITE_GUESTS_PER_SUPERVISOR or VMLITE_INIT_STAGES is reported before anything else.
 	if _, err := service.GuestsPerSupervisor(); err != nil {
+		return err
+	}
+	if _, err := service.InitStages(); err != nil {
 		return err
 	}
 	if isFileArg(arg) {

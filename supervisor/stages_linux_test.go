@@ -1,0 +1,67 @@
+package supervisor
+
+import (
+	"testing"
+
+	"vmlite/plan"
+)
+
+func TestIDMapText(t *testing.T) {
+	for _, tc := range []struct {
+		in   []plan.IDRange
+		want string
+	}{
+		{nil, ""},
+		{[]plan.IDRange{{Start: 0, Target: 100000, Count: 65536}}, "0 100000 65536\n"},
+		{[]plan.IDRange{{Start: 0, Target: 200000, Count: 1000}, {Start: 1000, Target: 1000, Count: 1}}, "0 200000 1000\n1000 1000 1\n"},
+	} {
+		if got := string(idMapText(tc.in)); got != tc.want {
+			t.Errorf("idMapText(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestStagePoolTake: a pool hands out only a live stage of the kind the
+// plan needs, once, and none for a guest that shares namespaces.
+func TestStagePoolTake(t *testing.T) {
+	newStage := func(mapped, dead bool) *stage {
+		st := &stage{exited: make(chan struct{}), taken: make(chan struct{}), mapped: mapped}
+		if dead {
+			close(st.exited)
+		}
+		return st
+	}
+	unmapped := &plan.Plan{}
+	mapped := &plan.Plan{IDMap: plan.IDMap{UIDs: []plan.IDRange{{Start: 0, Target: 100000, Count: 65536}}, GIDs: []plan.IDRange{{Start: 0, Target: 100000, Count: 65536}}}}
+	sharing := &plan.Plan{Share: []plan.SharedNamespace{{Kind: "net", Path: "/proc/1/ns/net"}}}
+	if !mapped.IDMap.Enabled() {
+		t.Fatal("test plan is not mapped")
+	}
+	deadU, liveU, liveM := newStage(false, true), newStage(false, false), newStage(true, false)
+	sp := newStagePool(3)
+	sp.waiting = []*stage{deadU, liveU, liveM}
+	if got := sp.take(sharing); got != nil {
+		t.Errorf("a sharing guest got a stage")
+	}
+	if got := sp.take(unmapped); got != liveU {
+		t.Errorf("unmapped take: %p, want the live unmapped stage %p", got, liveU)
+	}
+	if got := sp.take(unmapped); got != nil {
+		t.Errorf("second unmapped take got %p: a stage served twice, or a dead one", got)
+	}
+	if got := sp.take(mapped); got != liveM {
+		t.Errorf("mapped take: %p, want %p", got, liveM)
+	}
+	if !sp.mapped {
+		t.Error("the pool does not refill for the last start's kind")
+	}
+	select {
+	case <-liveM.taken:
+	default:
+		t.Error("a taken stage is not marked taken")
+	}
+	var none *stagePool
+	if none.take(unmapped) != nil {
+		t.Error("a nil pool gave a stage")
+	}
+}

@@ -1,0 +1,218 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
+)
+
+// TestInitStages: a shared supervisor keeps a pre-forked init stage
+// waiting; the next start takes it (its pid becomes the guest's init),
+// unmapped and mapped alike, with the capabilities, ids and consoles of a
+// cloned one; a stage killed while waiting is forgotten and the next start
+// clones; a killed supervisor takes its waiting stage with it, and one that
+// ends normally kills and reaps it (the harness's clean-up checks that no
+// stage is left).
+func TestInitStages(t *testing.T) {
+	h := newHarness(t)
+	h.env = []string{"VMLITE_INIT_STAGES=1"}
+	a, b := h.uniqueName("it-sta"), h.uniqueName("it-stb")
+	c, d, e := h.uniqueName("it-stc"), h.uniqueName("it-std"), h.uniqueName("it-ste")
+	xa, _ := h.busybox(a, false)
+	xb, _ := h.busybox(b, false)
+	xc, _ := h.busybox(c, true)
+	xd, rd := h.busybox(d, true)
+	xe, _ := h.busybox(e, true)
+	for _, x := range []string{xc, xd, xe} {
+		allowOverlap(t, x) // the three mapped guests share the template's range
+	}
+
+	h.must("start", xa)
+	h.waitConsole(a, "vmlite-guest: BOOTED "+a)
+	sup := h.status(a).SupervisorPID
+	st := waitStage(t, h.root, sup, false)
+
+	// An unmapped start takes the waiting stage.
+	h.must("start", xb)
+	h.waitConsole(b, "vmlite-guest: BOOTED "+b)
+	if got := h.status(b).InitPID; got != st {
+		t.Errorf("b's init is pid %d, want the waiting stage %d", got, st)
+	}
+	if got := strings.TrimSpace(h.must("exec", b, "--", "hostname").stdout); got != b {
+		t.Errorf("hostname of b = %q", got)
+	}
+	if r := h.runIn("\x1d", "console", b); r.code != 0 || !strings.Contains(r.stdout, "BOOTED "+b) {
+		t.Errorf("console of b: %v", r)
+	}
+	// Console 0 is init's stdio and controlling terminal, in a session of
+	// its own, as for a cloned init.
+	for _, n := range []string{a, b} {
+		r := h.must("exec", n, "--", "sh", "-c", "for i in 0 1 2; do readlink /proc/1/fd/$i; done; cut -d' ' -f6,7 /proc/1/stat")
+		f := strings.Fields(r.stdout)
+		if len(f) != 5 || !strings.HasPrefix(f[0], "/dev/pts/") || f[1] != f[0] || f[2] != f[0] || f[3] != "1" || f[4] == "0" {
+			t.Errorf("%s's init: stdio, session and tty %q, want one pty on 0-2, session 1, a controlling tty", n, f)
+		}
+	}
+
+	// The first mapped start finds an unmapped stage: it clones, and the
+	// pool turns to mapped stages.
+	h.must("start", xc)
+	h.waitConsole(c, "vmlite-guest: BOOTED "+c)
+	mst := waitStage(t, h.root, sup, true)
+	h.must("start", xd)
+	h.waitConsole(d, "vmlite-guest: BOOTED "+d)
+	if got := h.status(d).InitPID; got != mst {
+		t.Errorf("d's init is pid %d, want the waiting mapped stage %d", got, mst)
+	}
+	capsOf := func(name string) map[string]string {
+		out := map[string]string{}
+		for _, l := range strings.Split(h.must("exec", name, "--", "cat", "/proc/1/status").stdout, "\n") {
+			k, v, ok := strings.Cut(l, ":")
+			if ok && (strings.HasPrefix(k, "Cap") || k == "Uid" || k == "Gid" || k == "Groups" || k == "NoNewPrivs") {
+				out[k] = strings.TrimSpace(v)
+			}
+		}
+		return out
+	}
+	cloned, adopted := capsOf(c), capsOf(d)
+	if fmt.Sprint(cloned) != fmt.Sprint(adopted) {
+		t.Errorf("init of an adopted mapped stage: %v, of a cloned one: %v", adopted, cloned)
+	}
+	if adopted["CapInh"] != "0000000000000000" || adopted["CapAmb"] != "0000000000000000" || adopted["Uid"] != "0\t0\t0\t0" {
+		t.Errorf("adopted mapped init: %v, want no inheritable or ambient capabilities, uid 0", adopted)
+	}
+	if got := strings.Fields(h.must("exec", d, "--", "cat", "/proc/self/uid_map").stdout); len(got) != 3 || got[1] != "100000" {
+		t.Errorf("uid_map of d: %q", got)
+	}
+	h.must("exec", d, "--", "touch", "/made-inside")
+	if fi, err := os.Stat(filepath.Join(rd, "made-inside")); err != nil {
+		t.Error(err)
+	} else if o := fi.Sys().(*syscall.Stat_t); o.Uid != 0 || o.Gid != 0 {
+		t.Errorf("a file the adopted guest's root made is %d:%d on the idmapped root, want 0:0", o.Uid, o.Gid)
+	}
+
+	// A stage killed while it waits is reaped and forgotten; the next start
+	// clones and works.
+	dead := waitStage(t, h.root, sup, true)
+	if err := syscall.Kill(dead, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "killed stage reaped", func() bool { return !pidExists(dead) })
+	h.must("start", xe)
+	h.waitConsole(e, "vmlite-guest: BOOTED "+e)
+	if got := h.status(e).InitPID; got == dead {
+		t.Errorf("e's init has the killed stage's pid %d", got)
+	}
+
+	// A killed supervisor's waiting stage dies with it.
+	last := waitStage(t, h.root, sup, true)
+	if err := syscall.Kill(sup, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "the killed supervisor's waiting stage gone", func() bool { return processGone(last) })
+	for _, n := range []string{a, b, c, d, e} {
+		h.must("destroy", n)
+	}
+
+	// A supervisor that ends (its last guest gone) with a warm pool kills
+	// and reaps the stage: the clean-up finds no stage left.
+	h.must("start", xa)
+	h.waitConsole(a, "vmlite-guest: BOOTED "+a)
+	warm := waitStage(t, h.root, h.status(a).SupervisorPID, false)
+	h.must("stop", a, "--timeout", "30s")
+	testutil.WaitFor(t, 30*time.Second, "the ended supervisor's stage reaped", func() bool { return !pidExists(warm) })
+
+	h.env = []string{"VMLITE_INIT_STAGES=many"}
+	if r := h.run("start", xa); r.code != 2 || !strings.Contains(r.stderr, "VMLITE_INIT_STAGES") {
+		t.Errorf("a bad VMLITE_INIT_STAGES: %v", r)
+	}
+}
+
+// TestInitStagesOff: VMLITE_INIT_STAGES=0 keeps no stage waiting.
+func TestInitStagesOff(t *testing.T) {
+	h := newHarness(t)
+	h.env = []string{"VMLITE_INIT_STAGES=0"}
+	a, b := h.uniqueName("it-so0a"), h.uniqueName("it-so0b")
+	xa, _ := h.busybox(a, false)
+	xb, _ := h.busybox(b, false)
+	h.must("start", xa)
+	h.must("start", xb)
+	h.waitConsole(b, "vmlite-guest: BOOTED "+b)
+	if got := stagesUnder(h.root); len(got) != 0 {
+		t.Errorf("VMLITE_INIT_STAGES=0: waiting stages %v", got)
+	}
+	h.must("destroy", a)
+	h.must("destroy", b)
+}
+
+// waitStage waits for a pre-forked stage of supervisor sup, mapped or
+// not (in a user namespace of its own), and returns its pid.
+func waitStage(t *testing.T, root string, sup int, mapped bool) int {
+	t.Helper()
+	var pid int
+	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("a waiting stage (mapped: %v) of supervisor %d", mapped, sup), func() bool {
+		for _, p := range stagesUnder(root) {
+			if parentOf(p) == sup && inOwnUserNS(p) == mapped {
+				pid = p
+				return true
+			}
+		}
+		return false
+	})
+	return pid
+}
+
+// stagesUnder lists the live processes running the state root's
+// extracted vmlite-init (RUN/init-ID): __init stages, waiting or setting
+// a guest up.
+func stagesUnder(root string) []int {
+	var out []int
+	prefix := filepath.Join(root, "run", "init-")
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || procZombie(e.Name()) {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.HasPrefix(exe, prefix) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+func inOwnUserNS(pid int) bool {
+	own, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+	self, err2 := os.Readlink("/proc/self/ns/user")
+	return err1 == nil && err2 == nil && own != self
+}
+
+// pidExists reports whether pid is still in the process table (a zombie
+// too: not reaped yet).
+func pidExists(pid int) bool {
+	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+	return err == nil
+}
