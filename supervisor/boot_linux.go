@@ -153,6 +153,9 @@ func (s *Supervisor) boot(during func() error) error {
 // it (stages_linux.go), or a clone. exited is closed once it is reaped;
 // parent is the supervisor's end of its sync socket.
 func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan struct{}, err error) {
+	// Looked up (and written out again if gone) on every start, taken
+	// stage or not: the pool's refill clones from it.
+	exe := s.initExecutable()
 	if st := s.adoptStage(); st != nil {
 		return st.cmd, st.sync, st.exited, nil
 	}
@@ -160,7 +163,6 @@ func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan st
 	if err != nil {
 		return nil, nil, nil, &plan.StepFailure{Step: "create sync socket", Err: err}
 	}
-	exe := s.initExecutable()
 	cmd = s.initCommand(child, exe)
 	if err := s.attachCgroupFD(cmd); err != nil {
 		child.Close()

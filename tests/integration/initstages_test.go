@@ -172,11 +172,11 @@ func waitStage(t *testing.T, root string, sup int, mapped bool) int {
 }
 
 // stagesUnder lists the live processes running the state root's
-// extracted vmlite-init (RUN/init-ID): __init stages, waiting or setting
-// a guest up.
+// extracted vmlite-init (LIB/bin/init-ID): __init stages, waiting or
+// setting a guest up.
 func stagesUnder(root string) []int {
 	var out []int
-	prefix := filepath.Join(root, "run", "init-")
+	prefix := filepath.Join(root, "lib", "bin", "init-")
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
