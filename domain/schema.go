@@ -352,7 +352,7 @@ func buildSchema() *elemSpec {
 					warnedAttr("removable", "a virtual-machine setting: libvirt's LXC driver ignores it"),
 					warnedAttr("rotation_rate", "a virtual-machine setting: libvirt's LXC driver ignores it"),
 				)),
-				rejectedElem("readonly", "read-only disk nodes", "leave it out (the node is read-write), or mount the filesystem read-only with <filesystem type='block'><readonly/>"),
+				elem("readonly", Applied, "read-only: the device cgroup lets the guest read the disk, not write it (as libvirt's LXC driver does)"),
 				alias(),
 			),
 			children(ignoredAll("a virtual-machine disk setting: libvirt's LXC driver accepts it and does not use it",

@@ -72,3 +72,23 @@ func DeleteLink(h *netlink.Handle, name string, index int) func() error {
 		return nil
 	}
 }
+
+// DeleteVeth deletes the host end name of a guest's veth, and so the pair
+// (detach-device of a running guest's interface). A link of that name that
+// is not a veth is not the guest's and is left alone.
+func DeleteVeth(name string) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		if gone(err) {
+			return nil
+		}
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	if l.Type() != "veth" {
+		return fmt.Errorf("host link %s is a %s, not the guest's veth: left alone", name, l.Type())
+	}
+	if err := netlink.LinkDel(l); err != nil && !gone(err) {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
+}

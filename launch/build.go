@@ -285,25 +285,39 @@ func buildFilesystems(p *plan.Plan, x *libvirtxml.Domain, probe Probe, images Im
 		}
 	}
 	for i, h := range x.Devices.Hostdevs {
-		xp := xpath.Child("/domain/devices", "hostdev", i, len(x.Devices.Hostdevs))
-		if h.CapsStorage != nil {
-			dev := h.CapsStorage.Source.Block
-			p.Devices = append(p.Devices, plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
-		}
-		if h.CapsMisc != nil {
-			dev := h.CapsMisc.Source.Char
-			p.Devices = append(p.Devices, plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp})
+		if n, ok := hostdevNode(h, xpath.Child("/domain/devices", "hostdev", i, len(x.Devices.Hostdevs))); ok {
+			p.Devices = append(p.Devices, n)
 		}
 	}
-	// <disk type='block'>: the host's device as /dev/TARGET, as libvirt's
-	// LXC driver makes it (lxcContainerSetupDisk).
 	for i, d := range x.Devices.Disks {
-		if d.Source == nil || d.Source.Block == nil || d.Target == nil {
-			continue // refused by domain.Parse
+		if n, ok := diskNode(d, xpath.Child("/domain/devices", "disk", i, len(x.Devices.Disks))); ok {
+			p.Devices = append(p.Devices, n)
 		}
-		xp := xpath.Child("/domain/devices", "disk", i, len(x.Devices.Disks))
-		p.Devices = append(p.Devices, plan.Device{HostPath: d.Source.Block.Dev, GuestPath: "/dev/" + d.Target.Dev, XMLPath: xp})
 	}
+}
+
+// hostdevNode is the device node a <hostdev> passes, at its host path;
+// false for one that is not a node (type='net').
+func hostdevNode(h libvirtxml.DomainHostdev, xp string) (plan.Device, bool) {
+	switch {
+	case h.CapsStorage != nil && h.CapsStorage.Source != nil:
+		dev := h.CapsStorage.Source.Block
+		return plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp}, true
+	case h.CapsMisc != nil && h.CapsMisc.Source != nil:
+		dev := h.CapsMisc.Source.Char
+		return plan.Device{HostPath: dev, GuestPath: dev, XMLPath: xp}, true
+	}
+	return plan.Device{}, false
+}
+
+// diskNode is a <disk type='block'>: the host's device as /dev/TARGET, as
+// libvirt's LXC driver makes it (lxcContainerSetupDisk), read-only with
+// <readonly/>.
+func diskNode(d libvirtxml.DomainDisk, xp string) (plan.Device, bool) {
+	if d.Source == nil || d.Source.Block == nil || d.Target == nil {
+		return plan.Device{}, false // refused by domain.Parse
+	}
+	return plan.Device{HostPath: d.Source.Block.Dev, GuestPath: "/dev/" + d.Target.Dev, ReadOnly: d.ReadOnly != nil, XMLPath: xp}, true
 }
 
 func buildConsoles(p *plan.Plan, x *libvirtxml.Domain, l state.Layout) {

@@ -17,25 +17,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain) {
 		return
 	}
 	for i, ifc := range x.Devices.Interfaces {
-		it := plan.Interface{XMLPath: xpath.Child("/domain/devices", "interface", i, len(x.Devices.Interfaces))}
-		if s := ifc.Source; s != nil {
-			switch {
-			case s.Bridge != nil:
-				it.Type, it.Bridge = "bridge", s.Bridge.Bridge
-			case s.Network != nil:
-				it.Type, it.Network, it.Bridge = "network", s.Network.Network, s.Network.Bridge
-			case s.Ethernet != nil:
-				it.Type = "ethernet"
-				for _, ip := range s.Ethernet.IP {
-					it.HostIPs = append(it.HostIPs, cidr(ip.Address, ip.Prefix))
-				}
-			case s.Direct != nil:
-				it.Type, it.SourceDev, it.MacvlanMode = "direct", s.Direct.Dev, s.Direct.Mode
-				if it.MacvlanMode == "" {
-					it.MacvlanMode = "vepa" // libvirt's default
-				}
-			}
-		}
+		it := interfaceOf(ifc, xpath.Child("/domain/devices", "interface", i, len(x.Devices.Interfaces)))
 		if it.Type != "direct" {
 			it.HostName = guestnet.HostLinkName(p.Name, i)
 			if ifc.Target != nil && ifc.Target.Dev != "" {
@@ -50,20 +32,6 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain) {
 		if ifc.MAC != nil && ifc.MAC.Address != "" {
 			it.MAC = ifc.MAC.Address
 		}
-		for _, ip := range ifc.IP {
-			it.IPs = append(it.IPs, cidr(ip.Address, ip.Prefix))
-		}
-		for _, r := range ifc.Route {
-			dest := ""
-			if r.Address != "" && !(r.Address == "0.0.0.0" || r.Address == "::") {
-				dest = cidr(r.Address, r.Prefix)
-			}
-			it.Routes = append(it.Routes, plan.Route{Dest: dest, Gateway: r.Gateway})
-		}
-		if ifc.MTU != nil {
-			it.MTU = int(ifc.MTU.Size)
-		}
-		it.LinkUp = ifc.Link != nil && ifc.Link.State == "up" // plan.Interface.Up decides
 		p.Interfaces = append(p.Interfaces, it)
 	}
 	// <hostdev mode='capabilities' type='net'>: a host NIC moved in under
@@ -91,6 +59,45 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain) {
 		}
 		p.Interfaces = append(p.Interfaces, it)
 	}
+}
+
+// interfaceOf is the plan of <interface> ifc but for its names and MAC,
+// which depend on its place among the guest's interfaces.
+func interfaceOf(ifc libvirtxml.DomainInterface, xmlPath string) plan.Interface {
+	it := plan.Interface{XMLPath: xmlPath}
+	if s := ifc.Source; s != nil {
+		switch {
+		case s.Bridge != nil:
+			it.Type, it.Bridge = "bridge", s.Bridge.Bridge
+		case s.Network != nil:
+			it.Type, it.Network, it.Bridge = "network", s.Network.Network, s.Network.Bridge
+		case s.Ethernet != nil:
+			it.Type = "ethernet"
+			for _, ip := range s.Ethernet.IP {
+				it.HostIPs = append(it.HostIPs, cidr(ip.Address, ip.Prefix))
+			}
+		case s.Direct != nil:
+			it.Type, it.SourceDev, it.MacvlanMode = "direct", s.Direct.Dev, s.Direct.Mode
+			if it.MacvlanMode == "" {
+				it.MacvlanMode = "vepa" // libvirt's default
+			}
+		}
+	}
+	for _, ip := range ifc.IP {
+		it.IPs = append(it.IPs, cidr(ip.Address, ip.Prefix))
+	}
+	for _, r := range ifc.Route {
+		dest := ""
+		if r.Address != "" && !(r.Address == "0.0.0.0" || r.Address == "::") {
+			dest = cidr(r.Address, r.Prefix)
+		}
+		it.Routes = append(it.Routes, plan.Route{Dest: dest, Gateway: r.Gateway})
+	}
+	if ifc.MTU != nil {
+		it.MTU = int(ifc.MTU.Size)
+	}
+	it.LinkUp = ifc.Link != nil && ifc.Link.State == "up" // plan.Interface.Up decides
+	return it
 }
 
 // cidr writes address/prefix; without a prefix, a host route (/32 or /128)

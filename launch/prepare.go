@@ -242,30 +242,39 @@ func attachNetworks(p *plan.Plan, nets NetworkResolver) error {
 		}
 	}
 	for i := range p.Interfaces {
-		in := &p.Interfaces[i]
-		if in.Type != "network" {
-			continue
+		if err := attachNetwork(p.UUID, &p.Interfaces[i], nets, &hasDefault); err != nil {
+			return err
 		}
-		where := in.XMLPath
-		if where == "" {
-			where = in.GuestName
-		}
-		if nets == nil {
-			return fmt.Errorf("interface %s: network %q: no managed networks here: %w", where, in.Network, errdefs.ErrNotFound)
-		}
-		bridge, addr, gw, err := nets.ResolveNetwork(in.Network, p.UUID, in.MAC, len(in.IPs) == 0)
-		if err != nil {
-			return fmt.Errorf("interface %s: %w", where, err)
-		}
-		in.Bridge = bridge
-		if len(in.IPs) > 0 || addr == "" {
-			continue
-		}
-		in.IPs = []string{addr}
-		if gw != "" && !hasDefault {
-			in.Routes = append(in.Routes, plan.Route{Gateway: gw})
-			hasDefault = true
-		}
+	}
+	return nil
+}
+
+// attachNetwork gives interface in of guest uuid its place on its managed
+// network (nothing for other types); the network's gateway becomes the
+// guest's default route unless *hasDefault.
+func attachNetwork(uuid string, in *plan.Interface, nets NetworkResolver, hasDefault *bool) error {
+	if in.Type != "network" {
+		return nil
+	}
+	where := in.XMLPath
+	if where == "" {
+		where = in.GuestName
+	}
+	if nets == nil {
+		return fmt.Errorf("interface %s: network %q: no managed networks here: %w", where, in.Network, errdefs.ErrNotFound)
+	}
+	bridge, addr, gw, err := nets.ResolveNetwork(in.Network, uuid, in.MAC, len(in.IPs) == 0)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", where, err)
+	}
+	in.Bridge = bridge
+	if len(in.IPs) > 0 || addr == "" {
+		return nil
+	}
+	in.IPs = []string{addr}
+	if gw != "" && !*hasDefault {
+		in.Routes = append(in.Routes, plan.Route{Gateway: gw})
+		*hasDefault = true
 	}
 	return nil
 }

@@ -36,7 +36,9 @@ const Version = 1
 // LXC driver sets the same), and the one a supervisor runs with.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// Plan describes one guest launch. It is immutable once built.
+// Plan describes one guest launch. It is immutable once built, but for
+// the devices a running guest's supervisor attaches and detaches
+// (DeviceChange): Devices, Interfaces and DomainXML then change with them.
 type Plan struct {
 	Version int `json:"version"`
 
@@ -247,7 +249,20 @@ type Device struct {
 	// HostPath is the node on the host, GuestPath where it appears.
 	HostPath  string `json:"hostPath"`
 	GuestPath string `json:"guestPath"`
-	XMLPath   string `json:"xmlPath"`
+	// ReadOnly is <disk><readonly/>: the device allow-list lets the guest
+	// read the device (and make its node), not write it, as libvirt's LXC
+	// driver does.
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	XMLPath  string `json:"xmlPath"`
+}
+
+// Access is the device allow-list access the guest gets to the node:
+// read, write and mknod, or read and mknod for a read-only disk.
+func (d Device) Access() string {
+	if d.ReadOnly {
+		return "rm"
+	}
+	return "rwm"
 }
 
 // Console is one pty console. Port 0 is /dev/console; port N>0 appears as

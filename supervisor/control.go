@@ -3,6 +3,7 @@ package supervisor
 import (
 	"time"
 
+	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -24,6 +25,10 @@ const (
 	OpReboot  Op = "reboot"
 	OpSuspend Op = "suspend"
 	OpResume  Op = "resume"
+	// OpAttachDevice and OpDetachDevice change the devices of a running
+	// guest (Request.Device).
+	OpAttachDevice Op = "attach-device"
+	OpDetachDevice Op = "detach-device"
 )
 
 // Request is one control request.
@@ -31,6 +36,8 @@ type Request struct {
 	Op Op `json:"op"`
 	// Timeout bounds a graceful stop or reboot (0 = the plan's default).
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// Device is the device of OpAttachDevice and OpDetachDevice.
+	Device *plan.DeviceChange `json:"device,omitempty"`
 }
 
 // Response is the answer to a Request.

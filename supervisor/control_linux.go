@@ -122,6 +122,12 @@ func (s *Supervisor) handleControl(conn *net.UnixConn) {
 			return
 		}
 		s.respond(conn, Response{OK: true, State: s.snapshot()})
+	case OpAttachDevice, OpDetachDevice:
+		if err := s.changeDevice(req.Op == OpAttachDevice, req.Device); err != nil {
+			s.respond(conn, Response{Error: err.Error(), State: s.snapshot()})
+			return
+		}
+		s.respond(conn, Response{OK: true, State: s.snapshot()})
 	default:
 		s.respond(conn, Response{Error: "unknown operation " + string(req.Op)})
 	}

@@ -27,13 +27,9 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 		s.log.Printf("no cgroup v1 devices controller and no cgroup2 tree: device allow-list not installed (capabilities only)")
 		return nil
 	}
-	rules := append([]devices.Rule(nil), devices.Standard...)
-	for _, d := range s.p.Devices {
-		r, err := devices.ForNode(d.HostPath)
-		if err != nil {
-			return &plan.StepFailure{Step: "allow " + d.HostPath, XMLPath: d.XMLPath, Err: err, User: true}
-		}
-		rules = append(rules, r)
+	rules, err := deviceRules(s.p.Devices)
+	if err != nil {
+		return err
 	}
 	if hasV1 {
 		if err := devices.ApplyV1(v1, rules); err != nil {
@@ -48,4 +44,19 @@ func (s *Supervisor) restrictDevices(m cgroup.Manager) error {
 		s.log.Printf("warning: device allow-list not installed (capabilities only): %v", err)
 	}
 	return nil
+}
+
+// deviceRules is the allow-list of a guest with devs: the standard nodes
+// and one rule per device, with its access.
+func deviceRules(devs []plan.Device) ([]devices.Rule, error) {
+	rules := append([]devices.Rule(nil), devices.Standard...)
+	for _, d := range devs {
+		r, err := devices.ForNode(d.HostPath)
+		if err != nil {
+			return nil, &plan.StepFailure{Step: "allow " + d.HostPath, XMLPath: d.XMLPath, Err: err, User: true}
+		}
+		r.Access = d.Access()
+		rules = append(rules, r)
+	}
+	return rules, nil
 }

@@ -54,6 +54,10 @@ type Supervisor struct {
 	// layer is kept from then on).
 	booted atomic.Bool
 
+	// hotMu makes device changes (attach-device, detach-device) one at a
+	// time.
+	hotMu sync.Mutex
+
 	mu sync.Mutex // mu guards the fields below
 	st state.State
 	// stateRetry is set while state.json could not be written (a timer

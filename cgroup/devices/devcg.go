@@ -14,6 +14,7 @@ package devices
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Wildcard stands for every major or minor number ("*").
@@ -78,4 +79,22 @@ func (r Rule) Validate() error {
 		seen[c] = true
 	}
 	return nil
+}
+
+// Covers reports whether r allows every access of device (typ, major,
+// minor) that o allows: a detached device's rule stays when another one
+// still needs it.
+func (r Rule) Covers(o Rule) bool {
+	if r.Type == 'a' {
+		return true
+	}
+	if r.Type != o.Type || (r.Major != Wildcard && r.Major != o.Major) || (r.Minor != Wildcard && r.Minor != o.Minor) {
+		return false
+	}
+	for _, c := range o.Access {
+		if !strings.ContainsRune(r.Access, c) {
+			return false
+		}
+	}
+	return true
 }

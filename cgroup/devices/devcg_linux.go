@@ -62,3 +62,21 @@ func write(dir, file string, r Rule) error {
 	}
 	return nil
 }
+
+// AllowV1 adds one rule to the v1 devices cgroup dir's allow-list (a
+// device attached to a running guest).
+func AllowV1(dir string, r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return write(dir, "devices.allow", r)
+}
+
+// DenyV1 takes r's access away again (the device is detached); the
+// kernel removes it from the guest's child cgroups too.
+func DenyV1(dir string, r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return write(dir, "devices.deny", r)
+}

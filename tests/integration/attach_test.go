@@ -1,0 +1,155 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// loopDevice attaches a fresh image holding content to a loop device, detached
+// again at the end of the test.
+func loopDevice(t *testing.T, content string) (dev string, rdev string) {
+	t.Helper()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, []byte(content+strings.Repeat("\x00", 1<<20)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "--find", "--show", img).Output()
+	if err != nil {
+		t.Fatalf("losetup: %v", err)
+	}
+	dev = strings.TrimSpace(string(out))
+	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })
+	var st unix.Stat_t
+	if err := unix.Stat(dev, &st); err != nil {
+		t.Fatal(err)
+	}
+	return dev, fmt.Sprintf("%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
+}
+
+// devicesList is the v1 devices.list of guest name's cgroup ("" on a host
+// without the v1 devices controller).
+func (h *harness) devicesList(name string) string {
+	for _, d := range cgroupsOf(h.cgroupLeaf(name)) {
+		if b, err := os.ReadFile(filepath.Join(d, "devices.list")); err == nil {
+			return string(b)
+		}
+	}
+	return ""
+}
+
+// TestAttachDeviceLive: attach-device --live, as libvirt's LXC driver does
+// it, on a running guest (mapped and unmapped): a veth on a bridge the test
+// makes (pinged across), a loop block device (read in the guest, with its
+// rule in the device cgroup), a read-only one (writes fail); detach-device
+// removes each again, rule and node; what cannot change live is refused
+// and changes nothing. dumpxml shows the live devices.
+func TestAttachDeviceLive(t *testing.T) {
+	for _, idmap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("idmap=%v", idmap), func(t *testing.T) {
+			h := newHarness(t)
+			name := h.uniqueName("it-attach")
+			xml, _ := h.busybox(name, idmap)
+			h.must("start", xml)
+			h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+
+			// An interface on a bridge of the test's.
+			br := fmt.Sprintf("vmlbr-a%04x", rand.IntN(0xffff))
+			sub := fmt.Sprintf("10.214.%d", rand.IntN(250)+1)
+			for _, c := range [][]string{{"link", "add", br, "type", "bridge"}, {"addr", "add", sub + ".1/24", "dev", br}, {"link", "set", br, "up"}} {
+				if out, err := exec.Command("ip", c...).CombinedOutput(); err != nil {
+					t.Fatalf("ip %v: %v %s", c, err, out)
+				}
+			}
+			t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
+			ifXML := h.writeXML("if", fmt.Sprintf("<interface type='bridge'>\n  <source bridge='%s'/>\n  <ip address='%s.2' prefix='24'/>\n</interface>\n", br, sub))
+			h.must("attach-device", name, ifXML, "--live")
+			h.must("exec", name, "--", "ping", "-c", "1", "-W", "5", sub+".1")
+			live := h.must("dumpxml", name).stdout
+			i := strings.Index(live, "<source bridge=\""+br+"\"")
+			if i < 0 {
+				t.Fatalf("dumpxml lacks the attached interface:\n%s", live)
+			}
+			mac := live[:i]
+			mac = mac[strings.LastIndex(mac, "<mac address=\"")+len("<mac address=\""):]
+			mac = mac[:strings.IndexByte(mac, '"')]
+			if out, _ := exec.Command("ip", "-o", "link", "show", "master", br).CombinedOutput(); !strings.Contains(string(out), "vml-") {
+				t.Errorf("no host veth on %s: %s", br, out)
+			}
+			if r := h.run("attach-device", name, ifXML, "--config"); r.code != 2 || !strings.Contains(r.stderr, "transient") {
+				t.Errorf("--config on a transient guest: %v", r)
+			}
+
+			// A block disk, and a read-only one.
+			dev, rdev := loopDevice(t, "vmlite-live-disk")
+			diskXML := h.writeXML("disk", fmt.Sprintf("<disk type='block' device='disk'>\n  <source dev='%s'/>\n  <target dev='vdc'/>\n</disk>\n", dev))
+			h.must("attach-device", name, diskXML)
+			if got := h.must("exec", name, "--", "head", "-c", "16", "/dev/vdc").stdout; got != "vmlite-live-disk" {
+				t.Errorf("/dev/vdc reads %q", got)
+			}
+			list := h.devicesList(name)
+			if list != "" && !strings.Contains(list, "b "+rdev+" rwm") {
+				t.Errorf("devices.list lacks b %s rwm:\n%s", rdev, list)
+			}
+			if r := h.run("attach-device", name, diskXML); r.code != 2 || !strings.Contains(r.stderr, "already") {
+				t.Errorf("the same disk twice: %v", r)
+			}
+			roDev, roRdev := loopDevice(t, "vmlite-ro-disk")
+			roXML := h.writeXML("ro", fmt.Sprintf("<disk type='block' device='disk'>\n  <source dev='%s'/>\n  <target dev='vdd'/>\n  <readonly/>\n</disk>\n", roDev))
+			h.must("attach-device", name, roXML, "--live")
+			if got := h.must("exec", name, "--", "head", "-c", "14", "/dev/vdd").stdout; got != "vmlite-ro-disk" {
+				t.Errorf("/dev/vdd reads %q", got)
+			}
+			if r := h.run("exec", name, "--", "sh", "-c", "echo x > /dev/vdd"); r.code == 0 {
+				t.Errorf("a write to the read-only disk succeeded: %v", r)
+			}
+			if list := h.devicesList(name); list != "" && !strings.Contains(list, "b "+roRdev+" rm") {
+				t.Errorf("devices.list lacks b %s rm:\n%s", roRdev, list)
+			}
+			if !strings.Contains(h.must("dumpxml", name).stdout, "<target dev=\"vdc\"") {
+				t.Errorf("dumpxml lacks the attached disk")
+			}
+
+			// What cannot change live, and what is not there.
+			fsXML := h.writeXML("fs", "<filesystem type='ram'><source usage='1024'/><target dir='/mnt'/></filesystem>")
+			if r := h.run("attach-device", name, fsXML, "--live"); r.code != 2 || !strings.Contains(r.stderr, "cannot be attached") {
+				t.Errorf("a filesystem live: %v", r)
+			}
+			noDisk := h.writeXML("nodisk", "<disk type='block'><source dev='/dev/null'/><target dev='vdz'/></disk>")
+			if r := h.run("detach-device", name, noDisk); r.code != 2 || !strings.Contains(r.stderr, "/domain/devices/disk/target/@dev: the guest has no disk with target vdz") {
+				t.Errorf("detach of a disk not there: %v", r)
+			}
+
+			// Detach undoes each.
+			h.must("detach-device", name, diskXML, "--live")
+			if r := h.run("exec", name, "--", "test", "-e", "/dev/vdc"); r.code == 0 {
+				t.Errorf("/dev/vdc is still in the guest")
+			}
+			if list := h.devicesList(name); strings.Contains(list, "b "+rdev+" ") {
+				t.Errorf("devices.list still has b %s:\n%s", rdev, list)
+			}
+			h.must("detach-device", name, roXML)
+			detach := h.writeXML("ifdel", fmt.Sprintf("<interface type='bridge'><mac address='%s'/><source bridge='%s'/></interface>", mac, br))
+			h.must("detach-device", name, detach)
+			if out, _ := exec.Command("ip", "-o", "link", "show", "master", br).CombinedOutput(); strings.Contains(string(out), "vml-") {
+				t.Errorf("host veth still on %s: %s", br, out)
+			}
+			if r := h.run("exec", name, "--", "ping", "-c", "1", "-W", "1", sub+".1"); r.code == 0 {
+				t.Errorf("ping across a detached interface succeeded")
+			}
+			if d := h.must("dumpxml", name).stdout; strings.Contains(d, "vdc") || strings.Contains(d, br) {
+				t.Errorf("dumpxml still shows detached devices:\n%s", d)
+			}
+			h.must("destroy", name)
+			h.assertGone(name)
+		})
+	}
+}
