@@ -7,6 +7,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
@@ -72,9 +73,6 @@ func liveHostdevNode(h libvirtxml.DomainHostdev, xp string, o Options) (plan.Dev
 // interface of p has, the first ethN it has not, and its place on its
 // managed network. Names and MAC chosen here are written into ifc.
 func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o Options) (plan.Interface, error) {
-	if o.Names == nil {
-		return plan.Interface{}, fmt.Errorf("plan: no interface namer given")
-	}
 	it := interfaceOf(*ifc, xp)
 	if it.Type == "" {
 		return plan.Interface{}, fmt.Errorf("%w: %s: an interface needs a source (bridge, network, ethernet or direct)", errdefs.ErrInvalid, xp)
@@ -82,12 +80,12 @@ func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o O
 	taken := func(f func(plan.Interface) bool) bool { return slices.ContainsFunc(p.Interfaces, f) }
 	k := len(p.Interfaces)
 	for taken(func(x plan.Interface) bool {
-		return x.HostName == o.Names.HostLinkName(p.Name, k) || strings.EqualFold(x.MAC, o.Names.GuestMAC(p.UUID, k))
+		return x.HostName == guestnet.HostLinkName(p.Name, k) || strings.EqualFold(x.MAC, guestnet.GuestMAC(p.UUID, k))
 	}) {
 		k++
 	}
 	if it.Type != "direct" {
-		it.HostName = o.Names.HostLinkName(p.Name, k)
+		it.HostName = guestnet.HostLinkName(p.Name, k)
 		if ifc.Target != nil && ifc.Target.Dev != "" {
 			it.HostName = ifc.Target.Dev
 		} else {
@@ -109,7 +107,7 @@ func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o O
 	if ifc.MAC != nil && ifc.MAC.Address != "" {
 		it.MAC = ifc.MAC.Address
 	} else {
-		it.MAC = o.Names.GuestMAC(p.UUID, k)
+		it.MAC = guestnet.GuestMAC(p.UUID, k)
 		ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: it.MAC}
 	}
 	hasDefault := false

@@ -189,7 +189,7 @@ func (s *Service) changeLive(op deviceOp, name string, dev *domain.Device) error
 	switch op {
 	case opAttach:
 		change, err = launch.LiveDevice(run.plan, dev.List, xp, launch.Options{
-			Layout: s.layout, Names: netdef.Names{}, Networks: netdef.Resolver{Layout: s.layout},
+			Layout: s.layout, Networks: netdef.Resolver{Layout: s.layout},
 		})
 		if err == nil {
 			err = domain.AddDevice(lx.XML, dev)

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/cgroup/devices"
-	"vmlite/netdef"
+	"vmlite/guestnet"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -375,7 +375,7 @@ func (s *Supervisor) attachInterface(pid int, ifaces []plan.Interface, it plan.I
 			return nil, fmt.Errorf("guest %s has host link %s already", s.p.Name, it.HostName)
 		}
 	}
-	undo, err := netdef.Setup([]plan.Interface{it}, pid)
+	undo, err := guestnet.Setup([]plan.Interface{it}, pid)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ func (s *Supervisor) detachInterface(ifaces []plan.Interface, it plan.Interface)
 	default:
 		return nil, fmt.Errorf("interface %s is type %s: only veth interfaces (bridge, network, ethernet) can be detached from a running guest, as libvirt's LXC driver", old.GuestName, old.Type)
 	}
-	if err := netdef.DeleteVeth(old.HostName); err != nil {
+	if err := guestnet.DeleteVeth(old.HostName); err != nil {
 		return nil, err
 	}
 	s.log.Printf("detached interface %s (host %s, %s)", old.GuestName, old.HostName, old.MAC)
