@@ -73,6 +73,12 @@ type Backend interface {
 	MemoryTune(name string, change service.MemoryChange, affect service.Affect) (service.Memory, error)
 	SchedInfo(name string, change service.SchedChange, affect service.Affect) (service.Sched, error)
 	BlkioTune(name string, change service.BlkioChange, affect service.Affect) (service.Blkio, error)
+	// AttachDevice, DetachDevice and UpdateDevice change a guest's devices
+	// from a device XML (virsh attach-device, detach-device,
+	// update-device), with libvirt's affect flags.
+	AttachDevice(name string, xml []byte, affect service.Affect) error
+	DetachDevice(name string, xml []byte, affect service.Affect) error
+	UpdateDevice(name string, xml []byte, affect service.Affect) error
 	// Console connects to console dev ("" = the first) of a running guest.
 	Console(ctx context.Context, name, dev string) (io.ReadWriteCloser, error)
 	Addresses(name string) ([]Iface, error)

@@ -95,7 +95,10 @@ func (f *fakeBackend) Resources(name string) (Resources, error) {
 	}
 	return Resources{MaxMemKiB: 1024, MemoryKiB: 1024, VCPUs: 1}, nil
 }
-func (f *fakeBackend) SetMemory(name string, kib uint64, affect service.Affect) error { return nil }
+func (f *fakeBackend) SetMemory(name string, kib uint64, affect service.Affect) error    { return nil }
+func (f *fakeBackend) AttachDevice(name string, xml []byte, affect service.Affect) error { return nil }
+func (f *fakeBackend) DetachDevice(name string, xml []byte, affect service.Affect) error { return nil }
+func (f *fakeBackend) UpdateDevice(name string, xml []byte, affect service.Affect) error { return nil }
 
 // The tuning calls record what they were asked and answer what tuned
 // holds.

@@ -153,3 +153,52 @@ func TestAttachDeviceLive(t *testing.T) {
 		})
 	}
 }
+
+// TestVirshAttachDevice: the real virsh attaches and detaches a block disk
+// of a running guest through vmlite serve (DOMAIN_ATTACH_DEVICE_FLAGS,
+// DOMAIN_DETACH_DEVICE_FLAGS, and the calls without flags), and a disk of
+// a defined guest's stored definition (--config); libvirt's errors come
+// back with their messages.
+func TestVirshAttachDevice(t *testing.T) {
+	h := newHarness(t)
+	d := h.serve()
+	name := h.uniqueName("it-vattach")
+	xml, _ := h.busybox(name, true)
+	h.must("define", xml)
+	dev, rdev := loopDevice(t, "vmlite-virsh-disk")
+	diskXML := h.writeXML("vdisk", fmt.Sprintf("<disk type='block' device='disk'>\n  <source dev='%s'/>\n  <target dev='vde'/>\n</disk>\n", dev))
+
+	// Shut off: --config stores it, a live attach is refused.
+	if r := d.virsh(d.rw, "attach-device", name, diskXML); r.code == 0 || !strings.Contains(r.stderr, "is not running") {
+		t.Errorf("virsh attach-device (live) on a shut-off guest: %v", r)
+	}
+	d.mustVirsh("attach-device", name, diskXML, "--config")
+	if x := d.mustVirsh("dumpxml", "--inactive", name).stdout; !strings.Contains(x, "<target dev=\"vde\"") {
+		t.Errorf("virsh dumpxml --inactive lacks the disk:\n%s", x)
+	}
+	d.mustVirsh("detach-device", name, diskXML, "--config")
+	if x := d.mustVirsh("dumpxml", "--inactive", name).stdout; strings.Contains(x, "vde") {
+		t.Errorf("the disk is still defined:\n%s", x)
+	}
+
+	// Running: virsh without flags changes the running guest.
+	d.mustVirsh("start", name)
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	d.mustVirsh("attach-device", name, diskXML)
+	if got := h.must("exec", name, "--", "head", "-c", "17", "/dev/vde").stdout; got != "vmlite-virsh-disk" {
+		t.Errorf("/dev/vde reads %q", got)
+	}
+	if r := d.virsh(d.rw, "attach-device", name, diskXML, "--live"); r.code == 0 || !strings.Contains(r.stderr, "already") {
+		t.Errorf("the same disk twice through virsh: %v", r)
+	}
+	d.mustVirsh("detach-device", name, diskXML, "--live")
+	if r := h.run("exec", name, "--", "test", "-e", "/dev/vde"); r.code == 0 {
+		t.Errorf("/dev/vde is still in the guest")
+	}
+	if list := h.devicesList(name); strings.Contains(list, "b "+rdev+" ") {
+		t.Errorf("devices.list still has b %s:\n%s", rdev, list)
+	}
+	d.mustVirsh("destroy", name)
+	h.assertGone(name)
+	h.must("undefine", name)
+}

@@ -13,11 +13,6 @@ type guestInfo = service.Guest
 // lookupGuest gathers what is known of name; ErrNotFound if nothing is.
 func (a *App) lookupGuest(name string) (*guestInfo, error) { return a.Svc().Inspect(a.ctx(), name) }
 
-// requireRunning returns the guest if its supervisor runs.
-func (a *App) requireRunning(name string) (*service.Running, error) {
-	return a.Svc().Running(a.ctx(), name)
-}
-
 // printWarnings writes domain warnings to stderr.
 func (a *App) printWarnings(ws []domain.Warning) {
 	for _, w := range ws {

@@ -155,6 +155,24 @@ func (b *rpcBackend) SetAutostart(name string, on bool) error {
 	return b.svc.SetAutostart(context.Background(), name, on)
 }
 
+func (b *rpcBackend) AttachDevice(name string, xml []byte, affect service.Affect) error {
+	ws, err := b.svc.AttachDevice(context.Background(), name, "(DOMAIN_ATTACH_DEVICE)", xml, affect)
+	b.warn(name, ws)
+	return err
+}
+
+func (b *rpcBackend) DetachDevice(name string, xml []byte, affect service.Affect) error {
+	ws, err := b.svc.DetachDevice(context.Background(), name, "(DOMAIN_DETACH_DEVICE)", xml, affect)
+	b.warn(name, ws)
+	return err
+}
+
+func (b *rpcBackend) UpdateDevice(name string, xml []byte, affect service.Affect) error {
+	ws, err := b.svc.UpdateDevice(context.Background(), name, "(DOMAIN_UPDATE_DEVICE_FLAGS)", xml, affect)
+	b.warn(name, ws)
+	return err
+}
+
 func (b *rpcBackend) SetMemory(name string, kib uint64, affect service.Affect) error {
 	ws, err := b.svc.SetMemory(context.Background(), name, kib*1024, affect)
 	b.warn(name, ws)
