@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/cgroup"
+	"vmlite/internal/exepages"
 	"vmlite/internal/procstat"
 	"vmlite/state"
 )
@@ -105,6 +106,13 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		_, _ = ready.WriteString("ready\n")
 		ready.Close()
 	}
+	// Serving runs little of vmlite's code; what starting up mapped goes
+	// back to the page cache (package exepages).
+	time.AfterFunc(2*time.Second, func() {
+		if err := exepages.Drop(); err != nil {
+			logger.Printf("give back the executable's pages: %v", err)
+		}
+	})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
 	tick := time.NewTicker(idleCheck)

@@ -142,6 +142,7 @@ func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared boo
 	if alone() {
 		debug.FreeOSMemory()
 	}
+	dropExePagesSoon()
 	s.run()
 }
 
