@@ -24,10 +24,14 @@ type fakeBackend struct {
 	doms   map[string]*DomainInfo
 	events chan Event
 	tuned  tuned
+	// watching is closed once the server listens for the backend's events
+	// (its Run has started everything it keeps running).
+	watching  chan struct{}
+	watchOnce sync.Once
 }
 
 func newFake() *fakeBackend {
-	return &fakeBackend{doms: map[string]*DomainInfo{}, events: make(chan Event, 16)}
+	return &fakeBackend{doms: map[string]*DomainInfo{}, events: make(chan Event, 16), watching: make(chan struct{})}
 }
 
 func (f *fakeBackend) add(name string, running bool) {
@@ -155,6 +159,7 @@ func (f *fakeBackend) StartNetwork(name string) error                 { return e
 func (f *fakeBackend) DestroyNetwork(name string) error               { return errdefs.ErrNotFound }
 func (f *fakeBackend) SetNetworkAutostart(name string, on bool) error { return errdefs.ErrNotFound }
 func (f *fakeBackend) Events(ctx context.Context, out chan<- Event) error {
+	f.watchOnce.Do(func() { close(f.watching) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -193,6 +198,12 @@ func startServer(t *testing.T, maxConns int) *testServer {
 	}
 	go ts.srv.Run(ctx)
 	t.Cleanup(func() { cancel(); ts.srv.Close() })
+	// Tests that count goroutines start from the server's steady state.
+	select {
+	case <-ts.fake.watching:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not start watching events within 10 s")
+	}
 	return ts
 }
 

@@ -19,14 +19,13 @@ import (
 	"vmlite/internal/testutil"
 )
 
-// TestServeLoad: clients list and look up guests in a loop while guests
-// start and stop underneath (through the CLI, so events flow too): no call
-// fails, and the daemon's fds return to where they were. Scaled down
-// from the 50 clients and 20 guests to 16 clients and 6 guests
-// started and stopped twice: the test machine has 2 cores shared with
-// other work (bench/ is where load figures belong).
+// TestServeLoad, at the size: 50 clients at once list the guests
+// and ask each one's info in a loop (a new connection per round), while
+// 20 guests start and stop underneath through the CLI (4 at a time, so
+// events flow too): no call fails, and afterwards the daemon holds no
+// more fds, connections or goroutines than before.
 func TestServeLoad(t *testing.T) {
-	const clients, guests, rounds = 16, 6, 2
+	const clients, guests, parallel = 50, 20, 4
 	h := newHarness(t)
 	d := h.serve()
 	pid := d.cmd.Process.Pid
@@ -43,10 +42,16 @@ func TestServeLoad(t *testing.T) {
 	if _, _, err := warm.ConnectListAllDomains(1, 0); err != nil {
 		t.Fatal(err)
 	}
-	base := fdCount(t, pid)
+	baseConns, baseGs := d.stats()
+	baseFDs := fdCount(t, pid)
 
 	var calls, failures atomic.Int64
 	var firstErr atomic.Value
+	fail := func(err error) {
+		failures.Add(1)
+		firstErr.CompareAndSwap(nil, err)
+	}
+	rounds := make([]atomic.Int64, clients)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	u, _ := url.Parse(d.uri(d.rw))
@@ -62,42 +67,85 @@ func TestServeLoad(t *testing.T) {
 				}
 				l, err := libvirt.ConnectToURI(u)
 				if err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					fail(err)
 					continue
 				}
 				doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive|libvirt.ConnectListDomainsInactive)
 				calls.Add(1)
 				if err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					fail(err)
 				}
 				for _, dom := range doms {
 					if _, _, _, _, _, err := l.DomainGetInfo(dom); err != nil {
-						failures.Add(1)
-						firstErr.CompareAndSwap(nil, fmt.Errorf("info %s: %w", dom.Name, err))
+						fail(fmt.Errorf("info %s: %w", dom.Name, err))
 					}
 					calls.Add(1)
 				}
 				_ = l.Disconnect()
+				rounds[c].Add(1)
 			}
 		}()
 	}
-	for r := 0; r < rounds; r++ {
-		for _, n := range names {
-			h.must("start", n)
-		}
-		for _, n := range names {
-			h.must("destroy", n)
+	allRan := func(n int64) func() bool {
+		return func() bool {
+			for i := range rounds {
+				if rounds[i].Load() < n {
+					return false
+				}
+			}
+			return true
 		}
 	}
+	// Every client is in its loop before the guests move.
+	testutil.WaitFor(t, 120*time.Second, "every client to finish a round", allRan(1))
+	each := func(verb string) {
+		work := make(chan string)
+		var ops sync.WaitGroup
+		for w := 0; w < parallel; w++ {
+			ops.Add(1)
+			go func() {
+				defer ops.Done()
+				for n := range work {
+					if r := h.run(verb, n); r.code != 0 {
+						fail(fmt.Errorf("vmlite %s %s: %v", verb, n, r))
+					}
+				}
+			}()
+		}
+		for _, n := range names {
+			work <- n
+		}
+		close(work)
+		ops.Wait()
+	}
+	start := time.Now()
+	each("start")
+	each("destroy")
+	churn := time.Since(start)
+	// And every client went on working while they did.
+	before := make([]int64, clients)
+	for i := range rounds {
+		before[i] = rounds[i].Load()
+	}
+	testutil.WaitFor(t, 120*time.Second, "every client to finish one more round", func() bool {
+		for i := range rounds {
+			if rounds[i].Load() <= before[i] {
+				return false
+			}
+		}
+		return true
+	})
 	close(stop)
 	wg.Wait()
 	if f := failures.Load(); f > 0 {
 		t.Errorf("%d of %d calls failed; first: %v", f, calls.Load(), firstErr.Load())
 	}
-	t.Logf("%d calls by %d clients while %d guests started and stopped %d times", calls.Load(), clients, guests, rounds)
-	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("the daemon's fds back to %d", base), func() bool { return fdCount(t, pid) <= base })
+	t.Logf("%d calls by %d clients while %d guests started and stopped (%v)", calls.Load(), clients, guests, churn.Round(time.Millisecond))
+	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("the daemon's fds back to %d", baseFDs), func() bool { return fdCount(t, pid) <= baseFDs })
+	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("the daemon's connections and goroutines back to %d and %d", baseConns, baseGs), func() bool {
+		conns, gs := d.stats()
+		return conns <= baseConns && gs <= baseGs
+	})
 }
 
 // TestServeFaults: malformed frames, a client that vanishes in the middle

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -220,3 +221,31 @@ func TestServeVirsh(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// stats asks the daemon (SIGUSR1) how many connections it has open and
+// how many goroutines it runs.
+func (d *daemon) stats() (conns, goroutines int) {
+	d.h.t.Helper()
+	before := strings.Count(d.log.String(), "status: ")
+	if err := d.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		d.h.t.Fatal(err)
+	}
+	var line string
+	testutil.WaitFor(d.h.t, 10*time.Second, "the daemon's status line", func() bool {
+		lines := strings.Split(d.log.String(), "\n")
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, "status: ") {
+				if n++; n > before {
+					line = l
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if _, err := fmt.Sscanf(line[strings.Index(line, "status: "):], "status: %d connections, %d goroutines", &conns, &goroutines); err != nil {
+		d.h.t.Fatalf("status line %q: %v", line, err)
+	}
+	return conns, goroutines
+}

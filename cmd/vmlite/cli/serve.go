@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"path/filepath"
 	"syscall"
 
@@ -43,6 +44,7 @@ VIR_ERR_OPERATION_DENIED). --libvirt-compat also listens on
 serve runs in the foreground (a Type=notify systemd unit: it says READY=1
 once it listens). Guests never depend on it: SIGTERM (or kill -9) ends the
 daemon and leaves every guest running; started again it finds them all.
+SIGUSR1 makes it log how many connections and goroutines it holds.
 Lifecycle events reach registered clients whoever made the change (an RPC
 client, the vmlite CLI, the guest itself).
 
@@ -186,10 +188,22 @@ func runServe(app *App, compat bool, maxClients int, tf tlsFlags) error {
 	}
 	logf("listening on %s and %s", rwPath, roPath)
 	sdNotify("READY=1")
-	select {
-	case <-ctx.Done():
-		err = nil
-	case err = <-errc:
+	// SIGUSR1 logs what the daemon holds, for an operator (and the load
+	// test) to see that connections leave nothing behind.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			err = nil
+			break wait
+		case err = <-errc:
+			break wait
+		case <-usr1:
+			logf("status: %d connections, %d goroutines", srv.Conns(), runtime.NumGoroutine())
+		}
 	}
 	sdNotify("STOPPING=1")
 	// Only the daemon ends: guests and their supervisors are not its
