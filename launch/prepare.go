@@ -176,17 +176,16 @@ func adoptDefinedUUID(l state.Layout, d *domain.Domain) (*domain.Domain, error) 
 // (libvirt refuses both). A defined guest's uuid is unique among the
 // definitions already (domain.Store.Save).
 func checkUUIDFree(l state.Layout, p *plan.Plan) error {
-	store := domain.NewStore(l)
-	names, err := store.List()
+	// The uuids alone: a strict parse of every stored definition and a
+	// decode of every running guest's whole plan made each start cost one
+	// of each per guest on the host.
+	ids, err := domain.NewStore(l).Identities()
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		if n == p.Name {
-			continue
-		}
-		if d, err := store.Load(n); err == nil && strings.EqualFold(d.XML.UUID, p.UUID) {
-			return fmt.Errorf("guest %q: uuid %s belongs to defined guest %q: %w (leave <uuid> out for a new one)", p.Name, p.UUID, n, errdefs.ErrAlreadyExists)
+	for _, id := range ids {
+		if id.Name != p.Name && strings.EqualFold(id.UUID, p.UUID) {
+			return fmt.Errorf("guest %q: uuid %s belongs to defined guest %q: %w (leave <uuid> out for a new one)", p.Name, p.UUID, id.Name, errdefs.ErrAlreadyExists)
 		}
 	}
 	ents, err := os.ReadDir(l.GuestsRunDir())
@@ -205,7 +204,10 @@ func checkUUIDFree(l state.Layout, p *plan.Plan) error {
 		if err != nil {
 			continue // starting: its plan is not written yet
 		}
-		if o, err := plan.Unmarshal(b); err == nil && strings.EqualFold(o.UUID, p.UUID) {
+		var o struct {
+			UUID string `json:"uuid"`
+		}
+		if err := json.Unmarshal(b, &o); err == nil && strings.EqualFold(o.UUID, p.UUID) {
 			return fmt.Errorf("guest %q: uuid %s belongs to running guest %q: %w (leave <uuid> out for a new one)", p.Name, p.UUID, n, errdefs.ErrAlreadyExists)
 		}
 	}
