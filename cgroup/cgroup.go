@@ -116,6 +116,9 @@ type Manager interface {
 	Set(l plan.Limits) error
 	// Stats reads the guest's usage counters and limits.
 	Stats() (Stats, error)
+	// OOMKills reads Stats' OOMKills alone: one file, not a dozen (a
+	// stopping guest's final record needs only it).
+	OOMKills() (uint64, error)
 	// Delegate gives host uid/gid (the guest's mapped root) the guest's
 	// directories and the files that create and move processes, so that a
 	// guest init in a user namespace can manage its own subtree. Limits and

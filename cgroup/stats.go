@@ -86,6 +86,23 @@ func (m *manager) dirOf(ctrl string) (reader, bool) {
 	return reader(m.leaf(h)), true
 }
 
+// OOMKills implements Manager.
+func (m *manager) OOMKills() (uint64, error) {
+	dir, file := m.leaf(m.hs[0]), "memory.events"
+	if m.mode != V2 {
+		h, ok := m.find("memory")
+		if !ok {
+			return 0, nil // no memory controller: nothing was OOM-killed by a limit
+		}
+		dir, file = m.leaf(h), "memory.oom_control"
+	}
+	s, err := readString(filepath.Join(dir, file))
+	if err != nil {
+		return 0, err
+	}
+	return parseFlatKeyed(s)["oom_kill"], nil
+}
+
 func (m *manager) statsV1() Stats {
 	var s Stats
 	if r, ok := m.dirOf("memory"); ok {

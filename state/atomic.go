@@ -61,3 +61,23 @@ func writeAtomic(path string, data []byte, mode os.FileMode, durable bool) error
 	}
 	return nil
 }
+
+// Sync makes a file written by WriteRuntimeFile as durable as
+// WriteFileAtomic would have: fsync of the file, then of its directory.
+// A reader may see the file before; a crash before Sync ends may lose it.
+func Sync(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync() // best effort, as in writeAtomic
+		d.Close()
+	}
+	return nil
+}

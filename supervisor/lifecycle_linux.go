@@ -161,13 +161,18 @@ func (s *Supervisor) endState(st state.Status, why state.Reason, msg string) sta
 // teardown removes everything and records the final state.
 func (s *Supervisor) teardown(final state.State) {
 	if s.cg != nil {
-		if st, err := s.cg.Stats(); err == nil {
-			final.OOMKills = st.OOMKills
+		if n, err := s.cg.OOMKills(); err == nil {
+			final.OOMKills = n
 		}
 	}
 	s.log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
-	if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
-		s.log.Printf("record last state: %v", err)
+	// Visible now, durable once the waiting clients have their answer: its
+	// two fsyncs were most of a stop's teardown on a loaded disk.
+	lastWritten := state.WriteRuntime(s.p.Paths.LastFile, &final) == nil
+	if !lastWritten {
+		if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
+			s.log.Printf("record last state: %v", err)
+		}
 	}
 	if err := s.hostRevert.Undo(); err != nil {
 		s.log.Printf("tear down: %v", err)
@@ -183,6 +188,11 @@ func (s *Supervisor) teardown(final state.State) {
 	s.st = final
 	s.mu.Unlock()
 	close(s.finished)
+	if lastWritten {
+		if err := state.Sync(s.p.Paths.LastFile); err != nil {
+			s.log.Printf("record last state: %v", err)
+		}
+	}
 	// Let waiting control clients read their answer; bounded, so a stuck
 	// client cannot keep the supervisor alive.
 	done := make(chan struct{})

@@ -33,7 +33,6 @@ func (s *Supervisor) requestStop(op request, timeout time.Duration) {
 	exited := s.exited
 	if op != reqReboot {
 		s.st.Status = state.Stopping
-		s.writeStateLocked()
 	}
 	s.mu.Unlock()
 	if timeout <= 0 {
@@ -43,9 +42,18 @@ func (s *Supervisor) requestStop(op request, timeout time.Duration) {
 	case reqDestroy:
 		forceKill(pid)
 	case reqStop:
-		go s.graceful(pid, exited, s.p.Stop.Signal, timeout)
+		s.graceful(pid, exited, s.p.Stop.Signal, timeout)
 	case reqReboot:
-		go s.graceful(pid, exited, s.p.Stop.RebootSignal, timeout)
+		s.graceful(pid, exited, s.p.Stop.RebootSignal, timeout)
+	}
+	// Recorded once the signal is on its way: the state file's rename
+	// (a flush on ext4) was on every stop's path before it.
+	if op != reqReboot {
+		s.mu.Lock()
+		if s.st.Status == state.Stopping {
+			s.writeStateLocked()
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -53,6 +61,8 @@ func (s *Supervisor) requestStop(op request, timeout time.Duration) {
 // signal is sent once init has a handler for it: a pid namespace's init
 // never gets signals it does not handle, so one sent during early boot,
 // before systemd installed its handlers, would be lost (lxc/incus#4041).
+// The first try is made before graceful returns; the waiting goes on in
+// the background.
 func (s *Supervisor) graceful(pid int, exited <-chan struct{}, sigName string, timeout time.Duration) {
 	sig, ok := parseSignal(sigName)
 	if !ok {
@@ -61,17 +71,27 @@ func (s *Supervisor) graceful(pid int, exited <-chan struct{}, sigName string, t
 		forceKill(pid)
 		return
 	}
+	send := func() bool {
+		if !catches(pid, sig) || unix.Kill(pid, sig) != nil {
+			return false
+		}
+		s.log.Printf("sent %s to init", sigName)
+		return true
+	}
+	sent := send()
+	go s.awaitGraceful(pid, exited, send, sent, timeout)
+}
+
+// awaitGraceful waits up to timeout for init to exit, sending the signal
+// (send) while it has not gone out, then kills.
+func (s *Supervisor) awaitGraceful(pid int, exited <-chan struct{}, send func() bool, sent bool, timeout time.Duration) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
-	sent := false
 	for {
-		if !sent && catches(pid, sig) {
-			if err := unix.Kill(pid, sig); err == nil {
-				sent = true
-				s.log.Printf("sent %s to init", sigName)
-			}
+		if !sent {
+			sent = send()
 		}
 		select {
 		case <-exited:
