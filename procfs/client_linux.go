@@ -125,7 +125,9 @@ var (
 )
 
 // Watch restarts the server whenever it dies while guests are registered,
-// for as long as this process lives or until no guest is left. Every
+// for as long as this process lives or until no guest is left, and guards
+// it against hangs (guard: a stopped or hung server is aborted and
+// killed, so that it is restarted). Every
 // supervisor with a served guest runs one; the lock makes the first to
 // notice start the new server, and the others find it running. logf
 // receives what it did.
@@ -140,10 +142,13 @@ func (l Layout) Watch(logFile string, logf func(string, ...any)) {
 }
 
 func (l Layout) watch(logFile string, logf func(string, ...any)) {
+	done := make(chan struct{})
+	go l.guard(done, logf)
 	stop := func() {
 		watchMu.Lock()
 		delete(watching, l.Dir)
 		watchMu.Unlock()
+		close(done)
 	}
 	for {
 		f, err := os.OpenFile(l.ServerLock(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)

@@ -43,7 +43,9 @@
 // namespace, setns into the guest's init's, move_mount over the dead
 // binds). LXCFS leaves that to the container manager (LXC's hooks, or
 // remount scripts that nsenter each container); here the server does it,
-// because it knows every guest it serves. Mount namespaces a guest made
+// because it knows every guest it serves. A stopped or hung server holds
+// its lock: the supervisors' guard (hang_linux.go) aborts its connection
+// and kills it, so that it is restarted as a dead one is. Mount namespaces a guest made
 // itself (a systemd service's PrivateTmp) keep their dead copies until
 // they are made again.
 package procfs

@@ -75,6 +75,10 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		return err
 	}
 	defer lock.Close() // also keeps it from the garbage collector's finalizer
+	// Who holds it, for the supervisors' guard (hang_linux.go).
+	if err := writeIdentity(lock); err != nil {
+		return err
+	}
 	mnt := l.Mountpoint()
 	detachDead(mnt) // before anything looks at mnt: a dead mount answers ENOTCONN
 	if err := os.MkdirAll(mnt, 0o755); err != nil {
@@ -115,12 +119,21 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
+	// The connection ends when it is aborted (the guard's abort of a hung
+	// server, or by hand): nothing is served after, so the server goes
+	// and a new one starts.
+	ended := make(chan struct{})
+	go func() { fsrv.Wait(); close(ended) }()
 	tick := time.NewTicker(idleCheck)
 	defer tick.Stop()
 	for {
 		select {
 		case s := <-sig:
 			logger.Printf("%v: unmounting", s)
+			detach(mnt)
+			return nil
+		case <-ended:
+			logger.Printf("the FUSE connection ended (aborted): exiting")
 			detach(mnt)
 			return nil
 		case <-tick.C:
@@ -147,7 +160,6 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 			// the server gone and starts another.
 			logger.Printf("no guest left: unmounting")
 			detach(mnt)
-			_ = fsrv // the process exit closes /dev/fuse
 			return nil
 		}
 		lk.Close()

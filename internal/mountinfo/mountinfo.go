@@ -12,6 +12,9 @@ import (
 // Mount is one line of /proc/PID/mountinfo (proc(5)).
 type Mount struct {
 	ID, Parent int
+	// Dev is the filesystem's device, "major:minor" (for FUSE, the minor
+	// names the connection in /sys/fs/fuse/connections).
+	Dev string
 	// Root is the path inside the filesystem that is mounted (for cgroups,
 	// the cgroup relative to the reader's cgroup namespace).
 	Root       string
@@ -58,7 +61,7 @@ func parseMountLine(line string) (Mount, error) {
 		return Mount{}, fmt.Errorf("malformed ids in %q", line)
 	}
 	m := Mount{
-		ID: id, Parent: parent,
+		ID: id, Parent: parent, Dev: f[2],
 		Root: Unescape(f[3]), MountPoint: Unescape(f[4]), Options: f[5],
 		FSType: f[sep+1], Source: Unescape(f[sep+2]),
 	}

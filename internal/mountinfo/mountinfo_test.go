@@ -26,8 +26,8 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Mount{
-		{ID: 36, Parent: 35, Root: "/mnt1", MountPoint: "/mnt x", Options: "rw,noatime", FSType: "ext3", Source: "/dev/root", SuperOptions: "rw,errors=continue"},
-		{ID: 37, Parent: 36, Root: "/", MountPoint: "/proc", Options: "rw", FSType: "proc", Source: "proc"},
+		{ID: 36, Parent: 35, Dev: "98:0", Root: "/mnt1", MountPoint: "/mnt x", Options: "rw,noatime", FSType: "ext3", Source: "/dev/root", SuperOptions: "rw,errors=continue"},
+		{ID: 37, Parent: 36, Dev: "0:5", Root: "/", MountPoint: "/proc", Options: "rw", FSType: "proc", Source: "proc"},
 	}
 	if len(ms) != len(want) {
 		t.Fatalf("Parse = %+v", ms)

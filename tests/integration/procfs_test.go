@@ -381,3 +381,59 @@ func TestProcFSServerRestart(t *testing.T) {
 		t.Errorf("a host reader of the server got %q", mine)
 	}
 }
+
+// TestProcFSServerStopped: a SIGSTOPped server (or a hung one) would hang
+// every read in every guest for good, and a stopped server still holds its
+// lock, so it is not restarted as a dead one is. The supervisors' guard
+// sees it stopped, aborts its FUSE connection (the waiting read fails at
+// once) and kills it; a new server binds its files into the guest again.
+func TestProcFSServerStopped(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-procfs-stop")
+	xmlPath, _ := h.procfsGuest(name, false, 72, "")
+	h.must("start", xmlPath)
+	defer h.run("destroy", name)
+	h.mustWaitMemTotal(name, "73728")
+	servers := procfsServers(h.root)
+	if len(servers) != 1 {
+		t.Fatalf("one /proc server expected, found %v", servers)
+	}
+	old := servers[0]
+	// Never left stopped, whatever happens below (it is this test's).
+	defer func() { _ = syscall.Kill(old, syscall.SIGCONT) }()
+	if err := syscall.Kill(old, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan result, 1)
+	t0 := time.Now()
+	go func() {
+		done <- h.run("exec", name, "--", "sh", "-c", `cat /proc/meminfo > /tmp/m; echo "rc=$?"; grep MemTotal /tmp/m`)
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(120 * time.Second):
+		t.Fatal("a read of /proc/meminfo in the guest hangs on a stopped server")
+	}
+	t.Logf("the read returned after %s: %q %q", time.Since(t0).Round(time.Millisecond), r.stdout, r.stderr)
+	// Either the guest's numbers (the read came before the stop took
+	// effect, or after the new server) or an error: never the host's.
+	if f := strings.Fields(r.stdout); !strings.Contains(r.stdout, "rc=1") && (len(f) < 4 || f[0] != "rc=0" || f[2] != "73728") {
+		t.Errorf("the read in the guest gave %q, want an error or MemTotal 73728 kB", r.stdout)
+	}
+	testutil.WaitFor(t, 60*time.Second, "the stopped server killed and a new one started", func() bool {
+		s := procfsServers(h.root)
+		return len(s) == 1 && s[0] != old
+	})
+	h.mustWaitMemTotal(name, "73728")
+}
+
+// mustWaitMemTotal waits until the guest's /proc/meminfo says MemTotal kb.
+func (h *harness) mustWaitMemTotal(name, kb string) {
+	h.t.Helper()
+	testutil.WaitFor(h.t, 30*time.Second, name+" served: MemTotal "+kb+" kB", func() bool {
+		r := h.run("exec", name, "--", "grep", "MemTotal", "/proc/meminfo")
+		f := strings.Fields(r.stdout)
+		return r.code == 0 && len(f) == 3 && f[1] == kb
+	})
+}
