@@ -33,14 +33,14 @@ func TestSetupBridgeTwoGuests(t *testing.T) {
 	longName := "guest-with-a-forty-character-name-" + nettest.RandHex(t, 6)
 	ifA := plan.Interface{
 		Type: TypeBridge, HostName: HostLinkName(longName, 0), GuestName: "eth0",
-		MAC: GuestMAC("4dea22b3-1d52-d8f3-2516-"+nettest.RandHex(t, 12), 0), Bridge: br,
-		IPs:    []string{pfx + ".2/24", v6 + "2/64"},
-		Routes: []plan.Route{{Gateway: pfx + ".1"}, {Dest: "198.19.0.0/16", Gateway: pfx + ".1"}},
+		MAC: nettest.MAC(GuestMAC("4dea22b3-1d52-d8f3-2516-"+nettest.RandHex(t, 12), 0)), Bridge: br,
+		IPs:    nettest.Prefixes(pfx+".2/24", v6+"2/64"),
+		Routes: []plan.Route{nettest.Route("", pfx+".1"), nettest.Route("198.19.0.0/16", pfx+".1")},
 		MTU:    1400, XMLPath: "/domain/devices/interface[1]",
 	}
 	ifB := plan.Interface{
 		Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth0", Bridge: br,
-		IPs: []string{pfx + ".3/24", v6 + "3/64"}, XMLPath: "/domain/devices/interface[1]",
+		IPs: nettest.Prefixes(pfx+".3/24", v6+"3/64"), XMLPath: "/domain/devices/interface[1]",
 	}
 	undoA, err := setupIn(t, host, []plan.Interface{ifA}, a.Pid)
 	if err != nil {
@@ -55,7 +55,7 @@ func TestSetupBridgeTwoGuests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("guest a has no eth0: %v", err)
 	}
-	if got := eth0.Attrs().HardwareAddr.String(); got != ifA.MAC {
+	if got := eth0.Attrs().HardwareAddr.String(); got != ifA.MAC.String() {
 		t.Errorf("guest a eth0 MAC %s, want %s", got, ifA.MAC)
 	}
 	if got := eth0.Attrs().MTU; got != 1400 {
@@ -76,7 +76,7 @@ func TestSetupBridgeTwoGuests(t *testing.T) {
 		got = append(got, ad.IPNet.String())
 	}
 	for _, want := range ifA.IPs {
-		if !slices.Contains(got, want) {
+		if !slices.Contains(got, want.String()) {
 			t.Errorf("guest a eth0 addresses %v lack %s", got, want)
 		}
 	}
@@ -174,9 +174,9 @@ func TestSetupRollback(t *testing.T) {
 	pfx := nettest.Net24(t)
 	ifaces := []plan.Interface{
 		{Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth0", Bridge: br,
-			IPs: []string{pfx + ".2/24"}, XMLPath: "/domain/devices/interface[1]"},
+			IPs: nettest.Prefixes(pfx + ".2/24"), XMLPath: "/domain/devices/interface[1]"},
 		{Type: TypeBridge, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "eth1", Bridge: br,
-			IPs: []string{pfx + ".3/24"}, Routes: []plan.Route{{Gateway: "203.0.113.1"}},
+			IPs: nettest.Prefixes(pfx + ".3/24"), Routes: []plan.Route{nettest.Route("", "203.0.113.1")},
 			XMLPath: "/domain/devices/interface[2]"},
 	}
 	undo, err := setupIn(t, host, ifaces, g.Pid)
@@ -201,8 +201,8 @@ func TestSetupEthernet(t *testing.T) {
 	pfx := nettest.Net24(t)
 	in := plan.Interface{
 		Type: TypeEthernet, HostName: "vmlt" + nettest.RandHex(t, 8), GuestName: "veth-in",
-		HostIPs: []string{pfx + ".1/24"}, IPs: []string{pfx + ".2/24"},
-		Routes: []plan.Route{{Gateway: pfx + ".1"}}, XMLPath: "/domain/devices/interface[1]",
+		HostIPs: nettest.Prefixes(pfx + ".1/24"), IPs: nettest.Prefixes(pfx + ".2/24"),
+		Routes: []plan.Route{nettest.Route("", pfx+".1")}, XMLPath: "/domain/devices/interface[1]",
 	}
 	undo, err := setupIn(t, host, []plan.Interface{in}, g.Pid)
 	if err != nil {
@@ -240,7 +240,7 @@ func TestSetupDirect(t *testing.T) {
 	pfx := nettest.Net24(t)
 	mk := func(ip string) plan.Interface {
 		return plan.Interface{Type: TypeDirect, GuestName: "eth0", SourceDev: parent, MacvlanMode: "bridge",
-			IPs: []string{ip}, XMLPath: "/domain/devices/interface[1]"}
+			IPs: nettest.Prefixes(ip), XMLPath: "/domain/devices/interface[1]"}
 	}
 	undoA, err := setupIn(t, host, []plan.Interface{mk(pfx + ".2/24")}, a.Pid)
 	if err != nil {

@@ -3,6 +3,7 @@ package guestnet
 import (
 	"fmt"
 	"net"
+	"net/netip"
 
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
@@ -120,15 +121,11 @@ func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 	if in.Type != TypeEthernet && len(in.HostIPs) > 0 {
 		return nil, s.invalidf("host-side addresses need type ethernet, not %s", in.Type)
 	}
-	if in.MAC != "" {
-		mac, err := net.ParseMAC(in.MAC)
-		if err != nil || len(mac) != 6 {
-			return nil, s.invalidf("MAC address %q is not an Ethernet address", in.MAC)
+	if !in.MAC.IsZero() {
+		if in.MAC.Multicast() {
+			return nil, s.invalidf("MAC address %s is a multicast address", in.MAC)
 		}
-		if mac[0]&1 != 0 {
-			return nil, s.invalidf("MAC address %q is a multicast address", in.MAC)
-		}
-		s.mac = mac
+		s.mac = net.HardwareAddr(in.MAC[:])
 	}
 	if in.MTU != 0 && (in.MTU < 68 || in.MTU > 65535) {
 		return nil, s.invalidf("MTU %d out of range 68-65535", in.MTU)
@@ -154,37 +151,40 @@ func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 	return s, nil
 }
 
-func parseCIDRs(s *ifaceSpec, cidrs []string) ([]*net.IPNet, error) {
+// parseCIDRs turns the plan's prefixes into netlink's form; the builder
+// parsed them from the XML, so only a zero one (a plan made by hand) is
+// refused.
+func parseCIDRs(s *ifaceSpec, cidrs []netip.Prefix) ([]*net.IPNet, error) {
 	var out []*net.IPNet
 	for _, c := range cidrs {
-		ip, n, err := net.ParseCIDR(c)
-		if err != nil {
-			return nil, s.invalidf("address %q is not in CIDR form (10.0.0.5/24)", c)
+		if !c.IsValid() {
+			return nil, s.invalidf("address %v is not an address with a prefix (10.0.0.5/24)", c)
 		}
-		if v4 := ip.To4(); v4 != nil {
-			ip = v4
-		}
-		out = append(out, &net.IPNet{IP: ip, Mask: n.Mask})
+		out = append(out, ipNet(c.Addr(), c.Bits()))
 	}
 	return out, nil
 }
 
+// ipNet is a with a prefix of bits, in netlink's form (IPv4 in 4 bytes).
+func ipNet(a netip.Addr, bits int) *net.IPNet {
+	a = a.Unmap()
+	return &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(bits, a.BitLen())}
+}
+
 func parseRoute(s *ifaceSpec, r plan.Route) (routeSpec, error) {
 	var rs routeSpec
-	rs.gw = net.ParseIP(r.Gateway)
-	if rs.gw == nil {
-		return rs, s.invalidf("route to %q: gateway %q is not an IP address", r.Dest, r.Gateway)
+	if !r.Gateway.IsValid() {
+		return rs, s.invalidf("route to %v: no gateway address", r.Dest)
 	}
-	rs.v6 = rs.gw.To4() == nil
-	if r.Dest != "" {
-		_, dst, err := net.ParseCIDR(r.Dest)
-		if err != nil {
-			return rs, s.invalidf("route destination %q is not in CIDR form", r.Dest)
-		}
-		if (dst.IP.To4() == nil) != rs.v6 {
+	gw := r.Gateway.Unmap()
+	rs.gw = net.IP(gw.AsSlice())
+	rs.v6 = gw.Is6()
+	if r.Dest.IsValid() {
+		if r.Dest.Addr().Unmap().Is6() != rs.v6 {
 			return rs, s.invalidf("route to %s: gateway %s is of the other address family", r.Dest, r.Gateway)
 		}
-		rs.dst = dst
+		d := r.Dest.Masked()
+		rs.dst = ipNet(d.Addr(), d.Bits())
 	}
 	return rs, nil
 }

@@ -119,7 +119,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 		add("/domain/memory", err.Error(), "")
 	}
 	p.Cgroup.Name = plan.CgroupName(p.Name, l.InstanceID())
-	buildInterfaces(p, x)
+	buildInterfaces(p, x, add)
 	p.Lifecycle = plan.Lifecycle{
 		OnPoweroff: action(x.OnPoweroff, plan.ActionDestroy),
 		OnReboot:   action(x.OnReboot, plan.ActionRestart),

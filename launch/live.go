@@ -3,10 +3,10 @@ package launch
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
+	"vmlite/domain"
 	"vmlite/guestnet"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
@@ -73,14 +73,22 @@ func liveHostdevNode(h libvirtxml.DomainHostdev, xp string, o Options) (plan.Dev
 // interface of p has, the first ethN it has not, and its place on its
 // managed network. Names and MAC chosen here are written into ifc.
 func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o Options) (plan.Interface, error) {
-	it := interfaceOf(*ifc, xp)
+	var bad error
+	it := interfaceOf(*ifc, xp, func(path, msg, value string) {
+		if bad == nil {
+			bad = &domain.FieldError{Path: path, Msg: msg, Value: value}
+		}
+	})
+	if bad != nil {
+		return plan.Interface{}, bad
+	}
 	if it.Type == "" {
 		return plan.Interface{}, fmt.Errorf("%w: %s: an interface needs a source (bridge, network, ethernet or direct)", errdefs.ErrInvalid, xp)
 	}
 	taken := func(f func(plan.Interface) bool) bool { return slices.ContainsFunc(p.Interfaces, f) }
 	k := len(p.Interfaces)
 	for taken(func(x plan.Interface) bool {
-		return x.HostName == guestnet.HostLinkName(p.Name, k) || strings.EqualFold(x.MAC, guestnet.GuestMAC(p.UUID, k))
+		return x.HostName == guestnet.HostLinkName(p.Name, k) || x.MAC.String() == guestnet.GuestMAC(p.UUID, k)
 	}) {
 		k++
 	}
@@ -104,20 +112,22 @@ func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o O
 		}
 		ifc.Guest = &libvirtxml.DomainInterfaceGuest{Dev: it.GuestName}
 	}
-	if ifc.MAC != nil && ifc.MAC.Address != "" {
-		it.MAC = ifc.MAC.Address
-	} else {
-		it.MAC = guestnet.GuestMAC(p.UUID, k)
-		ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: it.MAC}
+	if ifc.MAC == nil || ifc.MAC.Address == "" {
+		ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: guestnet.GuestMAC(p.UUID, k)}
 	}
+	mac, err := plan.ParseMAC(ifc.MAC.Address)
+	if err != nil {
+		return plan.Interface{}, &domain.FieldError{Path: xp + "/mac/@address", Msg: err.Error(), Value: ifc.MAC.Address}
+	}
+	it.MAC = mac
 	hasDefault := false
 	for _, x := range p.Interfaces {
 		for _, r := range x.Routes {
-			hasDefault = hasDefault || r.Dest == ""
+			hasDefault = hasDefault || !r.Dest.IsValid()
 		}
 	}
 	for _, r := range it.Routes {
-		hasDefault = hasDefault || r.Dest == ""
+		hasDefault = hasDefault || !r.Dest.IsValid()
 	}
 	if err := attachNetwork(p.UUID, &it, o.Networks, &hasDefault); err != nil {
 		return plan.Interface{}, err
@@ -150,7 +160,11 @@ func LiveDetach(l *libvirtxml.DomainDeviceList, xmlPath string) (*plan.DeviceCha
 		if i.MAC == nil || i.MAC.Address == "" {
 			return nil, fmt.Errorf("%s: the running guest's interface has no MAC", xmlPath)
 		}
-		return &plan.DeviceChange{Interface: &plan.Interface{MAC: i.MAC.Address, XMLPath: xmlPath}}, nil
+		mac, err := plan.ParseMAC(i.MAC.Address)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s/mac/@address: %v", errdefs.ErrInvalid, xmlPath, err)
+		}
+		return &plan.DeviceChange{Interface: &plan.Interface{MAC: mac, XMLPath: xmlPath}}, nil
 	}
 	return LiveDevice(nil, l, xmlPath, Options{})
 }

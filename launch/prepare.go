@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,12 +25,12 @@ import (
 type NetworkResolver interface {
 	// ResolveNetwork returns what the guest's interface with mac gets on
 	// the running network: its bridge and, when wantAddress (the XML gives
-	// no <ip>), the guest's stable address on it in CIDR form ("" if the
-	// network hands out none) and, for a nat or route network, the
-	// gateway: the guest's default route unless it has one already. It
-	// fails with errdefs.ErrNotFound for an unknown network and
-	// errdefs.ErrNotRunning for one that is not active.
-	ResolveNetwork(network, guestUUID, mac string, wantAddress bool) (bridge, address, gateway string, err error)
+	// no <ip>), the guest's stable address on it with the network's prefix
+	// (zero if the network hands out none) and, for a nat or route
+	// network, the gateway (else zero): the guest's default route unless
+	// it has one already. It fails with errdefs.ErrNotFound for an unknown
+	// network and errdefs.ErrNotRunning for one that is not active.
+	ResolveNetwork(network, guestUUID string, mac plan.MAC, wantAddress bool) (bridge string, address netip.Prefix, gateway netip.Addr, err error)
 }
 
 // Prepared is a guest ready to launch: its plan, encoded once, and its
@@ -240,7 +241,7 @@ func attachNetworks(p *plan.Plan, nets NetworkResolver) error {
 	hasDefault := false
 	for _, in := range p.Interfaces {
 		for _, r := range in.Routes {
-			hasDefault = hasDefault || r.Dest == ""
+			hasDefault = hasDefault || !r.Dest.IsValid()
 		}
 	}
 	for i := range p.Interfaces {
@@ -270,11 +271,11 @@ func attachNetwork(uuid string, in *plan.Interface, nets NetworkResolver, hasDef
 		return fmt.Errorf("interface %s: %w", where, err)
 	}
 	in.Bridge = bridge
-	if len(in.IPs) > 0 || addr == "" {
+	if len(in.IPs) > 0 || !addr.IsValid() {
 		return nil
 	}
-	in.IPs = []string{addr}
-	if gw != "" && !*hasDefault {
+	in.IPs = []netip.Prefix{addr}
+	if gw.IsValid() && !*hasDefault {
 		in.Routes = append(in.Routes, plan.Route{Gateway: gw})
 		*hasDefault = true
 	}

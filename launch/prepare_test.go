@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"reflect"
 	"strings"
@@ -36,26 +37,27 @@ func (h hostOf) Perm(p string) (fs.FileMode, bool) {
 // gateway 10.9.0.1, "plain" only a bridge, "down" is not running.
 type nets struct{ asked *[]string }
 
-func (n nets) ResolveNetwork(network, uuid, mac string, want bool) (string, string, string, error) {
+func (n nets) ResolveNetwork(network, uuid string, mac plan.MAC, want bool) (string, netip.Prefix, netip.Addr, error) {
 	if n.asked != nil {
 		*n.asked = append(*n.asked, fmt.Sprintf("%s %s %v", network, mac, want))
 	}
+	none, noGW := netip.Prefix{}, netip.Addr{}
 	switch network {
 	case "nat":
 		if !want {
-			return "br-nat", "", "", nil
+			return "br-nat", none, noGW, nil
 		}
 		i := 0
 		if n.asked != nil {
 			i = strings.Count(strings.Join(*n.asked, ";"), " true") - 1
 		}
-		return "br-nat", "10.9.0." + fmt.Sprint(10+i) + "/24", "10.9.0.1", nil
+		return "br-nat", netip.MustParsePrefix("10.9.0." + fmt.Sprint(10+i) + "/24"), netip.MustParseAddr("10.9.0.1"), nil
 	case "plain":
-		return "br-plain", "", "", nil
+		return "br-plain", none, noGW, nil
 	case "down":
-		return "", "", "", fmt.Errorf("network %q is not active: %w", network, errdefs.ErrNotRunning)
+		return "", none, noGW, fmt.Errorf("network %q is not active: %w", network, errdefs.ErrNotRunning)
 	}
-	return "", "", "", fmt.Errorf("network %q is not defined: %w", network, errdefs.ErrNotFound)
+	return "", none, noGW, fmt.Errorf("network %q is not defined: %w", network, errdefs.ErrNotFound)
 }
 
 func parse(t *testing.T, name, uuid, extra, devices string) *domain.Domain {
@@ -271,12 +273,16 @@ func TestPrepareNetworks(t *testing.T) {
 		{"br0", "", false, 0},
 	}
 	for i, w := range want {
-		ip := strings.Join(in[i].IPs, ",")
+		var ips []string
+		for _, p := range in[i].IPs {
+			ips = append(ips, p.String())
+		}
+		ip := strings.Join(ips, ",")
 		if in[i].Bridge != w.bridge || ip != w.ip || in[i].Up() != w.up || len(in[i].Routes) != w.routes {
 			t.Errorf("interface %d: bridge %q ips %q up %v routes %v, want %+v", i, in[i].Bridge, ip, in[i].Up(), in[i].Routes, w)
 		}
 	}
-	if len(in[0].Routes) == 1 && (in[0].Routes[0].Gateway != "10.9.0.1" || in[0].Routes[0].Dest != "") {
+	if len(in[0].Routes) == 1 && (in[0].Routes[0].Gateway.String() != "10.9.0.1" || in[0].Routes[0].Dest.IsValid()) {
 		t.Errorf("default route %+v", in[0].Routes[0])
 	}
 	mac := func(i int) string { return guestnet.GuestMAC(prep.Plan.UUID, i) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,14 +236,14 @@ func TestManagedNetworkNAT(t *testing.T) {
 	}
 	longGuest := strings.Repeat("g", 30) + nettest.RandHex(t, 10) // 40 characters
 	ifA := plan.Interface{Type: guestnet.TypeNetwork, Network: name, Bridge: n.Bridge, HostName: guestnet.HostLinkName(longGuest, 0),
-		GuestName: "eth0", MAC: macA, IPs: []string{fmt.Sprintf("%s/%d", ipA, n.IPv4().Prefix())},
-		Routes: []plan.Route{{Gateway: n.IPv4().Address.String()}}, XMLPath: "/domain/devices/interface[1]"}
+		GuestName: "eth0", MAC: nettest.MAC(macA), IPs: nettest.Prefixes(fmt.Sprintf("%s/%d", ipA, n.IPv4().Prefix())),
+		Routes: []plan.Route{nettest.Route("", n.IPv4().Address.String())}, XMLPath: "/domain/devices/interface[1]"}
 	if _, err := setupIn(t, host, []plan.Interface{ifA}, a.Pid); err != nil {
 		t.Fatalf("Setup a: %v", err)
 	}
 	// Guest b: no address from vmlite; it runs a DHCP client.
 	ifB := plan.Interface{Type: guestnet.TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + nettest.RandHex(t, 8),
-		GuestName: "eth0", MAC: macB, LinkUp: true, XMLPath: "/domain/devices/interface[1]"}
+		GuestName: "eth0", MAC: nettest.MAC(macB), LinkUp: true, XMLPath: "/domain/devices/interface[1]"}
 	if _, err := setupIn(t, host, []plan.Interface{ifB}, b.Pid); err != nil {
 		t.Fatalf("Setup b: %v", err)
 	}
@@ -284,7 +285,7 @@ func TestManagedNetworkNAT(t *testing.T) {
 
 	// Guest a's address, as domifaddr reads it.
 	addrs, err := guestnet.GuestAddresses(a.Pid, nil)
-	if err != nil || len(addrs) != 1 || addrs[0].CIDR != ifA.IPs[0] || addrs[0].MAC != macA || addrs[0].Family != "ipv4" {
+	if err != nil || len(addrs) != 1 || addrs[0].CIDR != ifA.IPs[0].String() || addrs[0].MAC != macA || addrs[0].Family != "ipv4" {
 		t.Errorf("guestnet.GuestAddresses(a) = %+v, %v; want eth0 %s %s", addrs, err, macA, ifA.IPs[0])
 	}
 
@@ -342,7 +343,7 @@ func TestIsolatedNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := plan.Interface{Type: guestnet.TypeNetwork, Network: name, Bridge: n.Bridge, HostName: "vmlt" + nettest.RandHex(t, 8),
-		GuestName: "eth0", IPs: []string{fmt.Sprintf("%s/24", ip)}, XMLPath: "/domain/devices/interface[1]"}
+		GuestName: "eth0", IPs: nettest.Prefixes(fmt.Sprintf("%s/24", ip)), XMLPath: "/domain/devices/interface[1]"}
 	if _, err := setupIn(t, host, []plan.Interface{in}, g.Pid); err != nil {
 		t.Fatal(err)
 	}
@@ -375,9 +376,9 @@ func TestResolveAndAutostart(t *testing.T) {
 	const uuid = "dddddddd-0000-4000-8000-000000000001"
 	ifaces := func() []plan.Interface {
 		return []plan.Interface{
-			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth0", MAC: guestnet.GuestMAC(uuid, 0), XMLPath: "/domain/devices/interface[1]"},
-			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth1", MAC: guestnet.GuestMAC(uuid, 1), XMLPath: "/domain/devices/interface[2]"},
-			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth2", MAC: guestnet.GuestMAC(uuid, 2), IPs: []string{pfx + ".200/24"}},
+			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth0", MAC: nettest.MAC(guestnet.GuestMAC(uuid, 0)), XMLPath: "/domain/devices/interface[1]"},
+			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth1", MAC: nettest.MAC(guestnet.GuestMAC(uuid, 1)), XMLPath: "/domain/devices/interface[2]"},
+			{Type: guestnet.TypeNetwork, Network: name, GuestName: "eth2", MAC: nettest.MAC(guestnet.GuestMAC(uuid, 2)), IPs: nettest.Prefixes(pfx + ".200/24")},
 		}
 	}
 	// resolve applies Resolver's answers as launch.Prepare does (whose
@@ -392,9 +393,9 @@ func TestResolveAndAutostart(t *testing.T) {
 					return fmt.Errorf("interface %s: %w", x.XMLPath, err)
 				}
 				x.Bridge = bridge
-				if addr != "" {
-					x.IPs = []string{addr}
-					if gw != "" && !hasDefault {
+				if addr.IsValid() {
+					x.IPs = []netip.Prefix{addr}
+					if gw.IsValid() && !hasDefault {
 						x.Routes, hasDefault = append(x.Routes, plan.Route{Gateway: gw}), true
 					}
 				}
@@ -436,10 +437,10 @@ func TestResolveAndAutostart(t *testing.T) {
 	if len(in[0].IPs) != 1 || len(in[1].IPs) != 1 || in[0].IPs[0] == in[1].IPs[0] || !in[0].Up() {
 		t.Errorf("allocated %v and %v (up %v): want two distinct addresses", in[0].IPs, in[1].IPs, in[0].Up())
 	}
-	if in[2].IPs[0] != pfx+".200/24" {
+	if in[2].IPs[0].String() != pfx+".200/24" {
 		t.Errorf("an explicit address was replaced: %v", in[2].IPs)
 	}
-	if routes != 1 || len(in[0].Routes) != 1 || in[0].Routes[0].Gateway != pfx+".1" {
+	if routes != 1 || len(in[0].Routes) != 1 || in[0].Routes[0].Gateway.String() != pfx+".1" {
 		t.Errorf("routes %v %v %v: want one default route via %s.1", in[0].Routes, in[1].Routes, in[2].Routes, pfx)
 	}
 	again := ifaces()
@@ -458,7 +459,7 @@ func TestResolveAndAutostart(t *testing.T) {
 	if _, err := setupIn(t, host, in[:1], g.Pid); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
-	if got, want := upstreamSees(t, upstream, g.Ns(t), upPfx+".2:7083"), strings.TrimSuffix(in[0].IPs[0], "/24"); got != want {
+	if got, want := upstreamSees(t, upstream, g.Ns(t), upPfx+".2:7083"), in[0].IPs[0].Addr().String(); got != want {
 		t.Errorf("upstream saw the routed connection from %s, want the guest's %s", got, want)
 	}
 	var tableThere bool

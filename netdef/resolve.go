@@ -3,8 +3,10 @@ package netdef
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"vmlite/internal/errdefs"
+	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -18,17 +20,17 @@ type Resolver struct{ Layout state.Layout }
 // UUID and MAC) and, for a nat or route network, the gateway. An unknown
 // network is errdefs.ErrNotFound, one that is not running
 // errdefs.ErrNotRunning.
-func (r Resolver) ResolveNetwork(network, guestUUID, mac string, wantAddress bool) (bridge, address, gateway string, err error) {
+func (r Resolver) ResolveNetwork(network, guestUUID string, mac plan.MAC, wantAddress bool) (bridge string, address netip.Prefix, gateway netip.Addr, err error) {
 	l := r.Layout
 	n, err := Load(l, network)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) {
-			return "", "", "", fmt.Errorf("network %q is not defined: %w", network, errdefs.ErrNotFound)
+			return "", netip.Prefix{}, netip.Addr{}, fmt.Errorf("network %q is not defined: %w", network, errdefs.ErrNotFound)
 		}
-		return "", "", "", err
+		return "", netip.Prefix{}, netip.Addr{}, err
 	}
 	if !Active(l, n.Name) {
-		return "", "", "", fmt.Errorf("network %q is not active (vmlite net-start %s): %w", n.Name, n.Name, errdefs.ErrNotRunning)
+		return "", netip.Prefix{}, netip.Addr{}, fmt.Errorf("network %q is not active (vmlite net-start %s): %w", n.Name, n.Name, errdefs.ErrNotRunning)
 	}
 	// The bridge of the running network: it may have been redefined with
 	// another bridge name since it started.
@@ -37,17 +39,18 @@ func (r Resolver) ResolveNetwork(network, guestUUID, mac string, wantAddress boo
 		bridge = st.Bridge
 	}
 	if !wantAddress || n.IPv4() == nil {
-		return bridge, "", "", nil
+		return bridge, netip.Prefix{}, netip.Addr{}, nil
 	}
-	ip, err := n.AllocateAddress(guestUUID, mac)
+	ip, err := n.AllocateAddress(guestUUID, mac.String())
 	if err != nil {
-		return "", "", "", err
+		return "", netip.Prefix{}, netip.Addr{}, err
 	}
 	c := n.IPv4()
 	if n.Forward != ForwardNone {
-		gateway = c.Address.String()
+		gateway, _ = netip.AddrFromSlice(c.Address.To4())
 	}
-	return bridge, fmt.Sprintf("%s/%d", ip, c.Prefix()), gateway, nil
+	a, _ := netip.AddrFromSlice(ip.To4()) // AllocateAddress gives IPv4 only
+	return bridge, netip.PrefixFrom(a, c.Prefix()), gateway, nil
 }
 
 // ReleaseGuest forgets the addresses the guest with guestUUID holds on every

@@ -24,6 +24,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -373,7 +374,7 @@ type Interface struct {
 	HostName string `json:"hostName,omitempty"`
 	// GuestName is the name inside the guest (eth0, ...).
 	GuestName string `json:"guestName"`
-	MAC       string `json:"mac"`
+	MAC       MAC    `json:"mac"`
 	// Bridge is the host bridge the host side joins (bridge, network).
 	Bridge string `json:"bridge,omitempty"`
 	// Network is the vmlite network name (network).
@@ -381,11 +382,14 @@ type Interface struct {
 	// SourceDev and MacvlanMode are for direct.
 	SourceDev   string `json:"sourceDev,omitempty"`
 	MacvlanMode string `json:"macvlanMode,omitempty"`
-	// IPs are guest addresses in CIDR form; HostIPs go on the host side (ethernet).
-	IPs     []string `json:"ips,omitempty"`
-	HostIPs []string `json:"hostIPs,omitempty"`
-	Routes  []Route  `json:"routes,omitempty"`
-	MTU     int      `json:"mtu,omitempty"`
+	// IPs are guest addresses with their prefix (10.0.0.5/24: the address
+	// keeps its host bits); HostIPs go on the host side (ethernet).
+	// Parsed once, from the XML, by the builder; the JSON writes them as
+	// text, as plans did when they were strings.
+	IPs     []netip.Prefix `json:"ips,omitempty"`
+	HostIPs []netip.Prefix `json:"hostIPs,omitempty"`
+	Routes  []Route        `json:"routes,omitempty"`
+	MTU     int            `json:"mtu,omitempty"`
 	// LinkUp is <link state='up'/>: the link comes up even without an
 	// address. Up says what the guest gets.
 	LinkUp  bool   `json:"linkUp,omitempty"`
@@ -398,10 +402,10 @@ type Interface struct {
 // down. This is the one place that decides it.
 func (i Interface) Up() bool { return len(i.IPs) > 0 || i.LinkUp }
 
-// Route is a guest route; Dest is CIDR, "" for the default route.
+// Route is a guest route; the zero Dest is the default route.
 type Route struct {
-	Dest    string `json:"dest,omitempty"`
-	Gateway string `json:"gateway"`
+	Dest    netip.Prefix `json:"dest,omitzero"`
+	Gateway netip.Addr   `json:"gateway"`
 }
 
 // Action is a lifecycle action (<on_poweroff> ...).

@@ -367,7 +367,7 @@ func (s *Supervisor) attachInterface(pid int, ifaces []plan.Interface, it plan.I
 	}
 	for _, o := range ifaces {
 		switch {
-		case strings.EqualFold(o.MAC, it.MAC):
+		case o.MAC == it.MAC:
 			return nil, fmt.Errorf("guest %s has an interface with MAC %s already (%s)", s.p.Name, it.MAC, o.GuestName)
 		case o.GuestName == it.GuestName:
 			return nil, fmt.Errorf("guest %s has an interface %s already", s.p.Name, it.GuestName)
@@ -387,7 +387,7 @@ func (s *Supervisor) attachInterface(pid int, ifaces []plan.Interface, it plan.I
 // detachInterface deletes the guest's veth with it's MAC, as libvirt's
 // LXC driver detaches only veths (bridge, network, ethernet).
 func (s *Supervisor) detachInterface(ifaces []plan.Interface, it plan.Interface) ([]plan.Interface, error) {
-	i := slices.IndexFunc(ifaces, func(o plan.Interface) bool { return strings.EqualFold(o.MAC, it.MAC) })
+	i := slices.IndexFunc(ifaces, func(o plan.Interface) bool { return o.MAC == it.MAC })
 	if i < 0 {
 		return nil, fmt.Errorf("guest %s has no interface with MAC %s", s.p.Name, it.MAC)
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/guestnet"
+	"vmlite/internal/nettest"
 	"vmlite/internal/testutil"
 	"vmlite/netdef"
 	"vmlite/plan"
@@ -121,7 +122,7 @@ func TestNetStartDestroyDomifaddr(t *testing.T) {
 	}
 	p := &plan.Plan{Version: plan.Version, Name: name, UUID: uuid, Interfaces: []plan.Interface{{
 		Type: "network", Network: "lab", Bridge: n.Bridge, HostName: guestnet.HostLinkName(name, 0),
-		GuestName: "eth0", MAC: mac, IPs: []string{ip}, XMLPath: "/domain/devices/interface[1]",
+		GuestName: "eth0", MAC: nettest.MAC(mac), IPs: nettest.Prefixes(ip), XMLPath: "/domain/devices/interface[1]",
 	}}}
 	var undo func() error
 	if err := inNetns(host, func() (err error) { undo, err = guestnet.Setup(p.Interfaces, guest.Process.Pid); return }); err != nil {
