@@ -94,8 +94,11 @@ func (l Layout) GuestsRunDir() string { return filepath.Join(l.Run, "guests") }
 // RunDir is name's runtime directory.
 func (l Layout) RunDir(name string) string { return filepath.Join(l.GuestsRunDir(), name) }
 
+// LockName is the lock file's name in a guest's runtime directory.
+const LockName = "lock"
+
 // LockFile is name's lock.
-func (l Layout) LockFile(name string) string { return filepath.Join(l.RunDir(name), "lock") }
+func (l Layout) LockFile(name string) string { return filepath.Join(l.RunDir(name), LockName) }
 
 // StateFile is name's state.json.
 func (l Layout) StateFile(name string) string { return filepath.Join(l.RunDir(name), "state.json") }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -26,12 +27,7 @@ const bootTimeout = 60 * time.Second
 // side (setupHost) runs while __init's Go runtime starts up.
 func (s *Supervisor) setupConsolesFirst() error {
 	s.hostRevert.Add("remove runtime directory", func() error {
-		// The lock file goes last, with the directory: a concurrent start
-		// waits on it until then.
-		if err := os.RemoveAll(s.p.Paths.RunDir); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
+		return removeRunDir(s.p.Paths.RunDir, s.p.Paths.StateFile)
 	})
 	s.registerLayerRemoval()
 	return s.setupConsoles()
@@ -335,4 +331,35 @@ func (s *Supervisor) encodedPlan() json.RawMessage {
 	}
 	s.planJSON = b
 	return b
+}
+
+// removeRunDir removes a guest's runtime directory in an order others can
+// rely on: state.json first, so that no reader ever sees a state without
+// its held lock (which says "orphaned: its supervisor died"), the lock
+// file last, with the directory, so that a concurrent start waits on it
+// until then (os.RemoveAll alone removes entries in whatever order the
+// directory lists them).
+func removeRunDir(dir, stateFile string) error {
+	if err := os.Remove(stateFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.Name() == state.LockName {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

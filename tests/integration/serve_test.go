@@ -59,6 +59,11 @@ func (h *harness) serve(args ...string) *daemon {
 	d := &daemon{h: h, log: &syncBuffer{}, rw: filepath.Join(h.root, "run", "libvirt-sock"), ro: filepath.Join(h.root, "run", "libvirt-sock-ro")}
 	d.start(args...)
 	h.t.Cleanup(d.stop)
+	h.t.Cleanup(func() {
+		if h.t.Failed() {
+			h.t.Logf("vmlite serve's log:\n%s", tail(d.log.String()))
+		}
+	})
 	return d
 }
 
