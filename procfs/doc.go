@@ -45,7 +45,9 @@
 // remount scripts that nsenter each container); here the server does it,
 // because it knows every guest it serves. A stopped or hung server holds
 // its lock: the supervisors' guard (hang_linux.go) aborts its connection
-// and kills it, so that it is restarted as a dead one is. Mount namespaces a guest made
-// itself (a systemd service's PrivateTmp) keep their dead copies until
-// they are made again.
+// and kills it, so that it is restarted as a dead one is. Mount namespaces
+// the guest's processes made themselves (a systemd service's PrivateTmp,
+// unshare -m) are bound again too, after the server says it is ready
+// (RebindOthers: found from the processes in the guest's cgroup, at most
+// 64 per guest).
 package procfs

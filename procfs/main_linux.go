@@ -110,6 +110,22 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		_, _ = ready.WriteString("ready\n")
 		ready.Close()
 	}
+	// The mount namespaces the guests made themselves, after "ready": a
+	// guest's count of them must not delay every guest's restart.
+	go func() {
+		for _, e := range ents {
+			if e.InitPID == 0 {
+				continue
+			}
+			n, err := RebindOthers(e, mode, cgroup.DefaultRoot, mnt)
+			if err != nil {
+				logger.Printf("guest %s: bind again in its own mount namespaces: %v", e.Name, err)
+			}
+			if n > 0 {
+				logger.Printf("guest %s: served again in %d mount namespaces it made", e.Name, n)
+			}
+		}
+	}()
 	// Serving runs little of vmlite's code; what starting up mapped goes
 	// back to the page cache (package exepages).
 	time.AfterFunc(2*time.Second, func() {

@@ -437,3 +437,68 @@ func (h *harness) mustWaitMemTotal(name, kb string) {
 		return r.code == 0 && len(f) == 3 && f[1] == kb
 	})
 }
+
+// TestProcFSGuestMadeNamespace: a mount namespace a guest's process made
+// itself (unshare -m, a systemd service's PrivateTmp=) holds copies of the
+// binds; after a server restart the new server binds its files in there
+// too (found from the processes in the guest's cgroup), not only in init's.
+func TestProcFSGuestMadeNamespace(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-procfs-ns")
+	xmlPath, rootfs := h.procfsGuest(name, true, 76, "")
+	h.must("start", xmlPath)
+	defer h.run("destroy", name)
+	h.mustWaitMemTotal(name, "77824")
+	out := filepath.Join(rootfs, "ns-out")
+	done := make(chan result, 1)
+	go func() {
+		// Bounded: it ends on /stop, or after about ten minutes.
+		done <- h.run("exec", name, "--", "unshare", "-m", "--propagation", "private", "sh", "-c",
+			`i=0; while [ ! -e /stop ] && [ $i -lt 6000 ]; do (echo $i; grep MemTotal /proc/meminfo || echo FAILED) > /ns-out.tmp 2>&1; mv /ns-out.tmp /ns-out; i=$((i+1)); sleep 0.1; done`)
+	}()
+	defer func() {
+		_ = os.WriteFile(filepath.Join(rootfs, "stop"), nil, 0o644)
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Error("the reader in the guest-made namespace did not stop")
+		}
+	}()
+	// read returns the reader's count and what it read.
+	read := func() (int, []string) {
+		b, _ := os.ReadFile(out)
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return -1, nil
+		}
+		n, err := strconv.Atoi(f[0])
+		if err != nil {
+			return -1, nil
+		}
+		return n, f[1:]
+	}
+	servedAfter := func(after int) func() bool {
+		return func() bool {
+			n, f := read()
+			return n > after && len(f) == 3 && f[1] == "77824"
+		}
+	}
+	testutil.WaitFor(t, 30*time.Second, "the guest-made namespace served", servedAfter(-1))
+	servers := procfsServers(h.root)
+	if len(servers) != 1 {
+		t.Fatalf("one /proc server expected, found %v", servers)
+	}
+	if err := syscall.Kill(servers[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "a new /proc server", func() bool {
+		s := procfsServers(h.root)
+		return len(s) == 1 && s[0] != servers[0]
+	})
+	// The read after the new server's binds: the dead server's bind would
+	// fail for good.
+	h.mustWaitMemTotal(name, "77824")
+	n, _ := read()
+	testutil.WaitFor(t, 30*time.Second, "the guest-made namespace served again by the new server", servedAfter(n))
+	h.mustWaitMemTotal(name, "77824")
+}
