@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -178,7 +179,11 @@ func matches(want, have any) bool {
 	case libvirtxml.DomainInterface:
 		return interfaceMatches(w, have.(libvirtxml.DomainInterface))
 	case libvirtxml.DomainHostdev:
-		return hostdevKey(w) != "" && hostdevKey(w) == hostdevKey(have.(libvirtxml.DomainHostdev))
+		h := have.(libvirtxml.DomainHostdev)
+		if w.SubsysUSB != nil && w.SubsysUSB.Source != nil {
+			return h.SubsysUSB != nil && h.SubsysUSB.Source != nil && usbMatches(w.SubsysUSB.Source, h.SubsysUSB.Source)
+		}
+		return hostdevKey(w) != "" && hostdevKey(w) == hostdevKey(h)
 	}
 	return reflect.DeepEqual(want, have)
 }
@@ -230,6 +235,31 @@ func hostdevKey(h libvirtxml.DomainHostdev) string {
 		return "usb " + usbKey(h.SubsysUSB.Source)
 	}
 	return ""
+}
+
+// usbMatches: what the file gives of a USB source (ids, address) is the
+// device's; the live XML has both, the file may give either.
+func usbMatches(w, h *libvirtxml.DomainHostdevSubsysUSBSource) bool {
+	id := func(v *libvirtxml.DomainHostDevProductVendorID) string {
+		if v == nil {
+			return ""
+		}
+		h := strings.TrimPrefix(strings.ToLower(v.ID), "0x")
+		if n, err := strconv.ParseUint(h, 16, 16); err == nil {
+			return strconv.FormatUint(n, 16)
+		}
+		return h
+	}
+	if id(w.Vendor) != "" && (id(w.Vendor) != id(h.Vendor) || id(w.Product) != id(h.Product)) {
+		return false
+	}
+	if a := w.Address; a != nil && a.Bus != nil && a.Device != nil {
+		b := h.Address
+		if b == nil || b.Bus == nil || b.Device == nil || *a.Bus != *b.Bus || *a.Device != *b.Device {
+			return false
+		}
+	}
+	return id(w.Vendor) != "" || w.Address != nil
 }
 
 // usbKey names a USB source by vendor and product, else by address.

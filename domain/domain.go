@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -188,7 +189,43 @@ func (d *Domain) Marshal() ([]byte, error) {
 	}
 	s = strings.NewReplacer("<dac_read_Search ", "<dac_read_search ", "</dac_read_Search>", "</dac_read_search>").Replace(s)
 	s = lxcPrefix(s)
+	s = usbSourceRE.ReplaceAllStringFunc(s, usbSourceOrder)
 	return []byte(s + "\n"), nil
+}
+
+// libvirtxml writes a USB source's children as address, product, vendor;
+// libvirt's schema wants vendor, product, then address.
+var (
+	usbSourceRE = regexp.MustCompile(`(?s)<hostdev mode="subsystem" type="usb"[^>]*>\s*<source[^>]*>.*?</source>`)
+	usbChildRE  = regexp.MustCompile(`<(address|product|vendor)\b[^>]*>(?:</(?:address|product|vendor)>)?`)
+)
+
+func usbSourceOrder(block string) string {
+	ms := usbChildRE.FindAllStringSubmatchIndex(block, -1)
+	if len(ms) < 2 {
+		return block
+	}
+	byName := map[string]string{}
+	for _, m := range ms {
+		byName[block[m[2]:m[3]]] = block[m[0]:m[1]]
+	}
+	var order []string
+	for _, n := range []string{"vendor", "product", "address"} {
+		if e, ok := byName[n]; ok {
+			order = append(order, e)
+		}
+	}
+	// The children keep their places (and indentation); only which element
+	// sits in each place changes.
+	var b strings.Builder
+	at := 0
+	for i, m := range ms {
+		b.WriteString(block[at:m[0]])
+		b.WriteString(order[i])
+		at = m[1]
+	}
+	b.WriteString(block[at:])
+	return b.String()
 }
 
 // foreignMetadata returns the metadata elements that are not vmlite's.

@@ -258,13 +258,13 @@ func buildSchema() *elemSpec {
 			attrs(
 				enumAttr("mode", "passthrough mode", true,
 					val("capabilities", Applied, "a device node (storage: block device, misc: char device)"),
-					rejectedVal("subsys", "USB, PCI, SCSI and mediated device passthrough", "pass the device node with mode='capabilities' type='storage' or type='misc'"),
+					val("subsystem", Applied, "a host device by its bus: type='usb' only (its node /dev/bus/usb/BBB/DDD, as libvirt's LXC driver passes it); PCI, SCSI and mediated devices are rejected"),
 				),
 				enumAttr("type", "device kind", true,
 					val("storage", Applied, "block device node source/block"),
 					val("misc", Applied, "character device node source/char"),
 					val("net", Applied, "the host network interface source/interface, moved into the guest with its <ip> and <route> before init runs, and back to the host at every stop (mode='capabilities')"),
-					rejectedVal("usb", "USB passthrough", "pass the device node with type='misc'"),
+					val("usb", Applied, "a USB device (mode='subsystem'), found in /sys/bus/usb/devices by source/vendor and source/product or by source/address: its node /dev/bus/usb/BBB/DDD in the guest, allowed in its device cgroup, as libvirt's LXC driver does"),
 					rejectedVal("pci", "PCI passthrough", "remove it"),
 					rejectedVal("scsi", "SCSI passthrough", "pass the device node with type='storage'"),
 					rejectedVal("scsi_host", "SCSI host passthrough", "remove it"),
@@ -277,6 +277,16 @@ func buildSchema() *elemSpec {
 					elem("block", Applied, "host block device path (type='storage'); it appears at the same path in the guest", text(isAbsFilePath)),
 					elem("char", Applied, "host character device path (type='misc'); it appears at the same path in the guest", text(isAbsFilePath)),
 					elem("interface", Applied, "host network interface (type='net'); it keeps its name in the guest", text(isIfName)),
+					elem("vendor", Applied, "USB vendor id (type='usb'), with source/product", attrs(reqAttr("id", "hex vendor id, e.g. 0x1d6b", isUSBID))),
+					elem("product", Applied, "USB product id (type='usb'), with source/vendor", attrs(reqAttr("id", "hex product id, e.g. 0x0002", isUSBID))),
+					elem("address", Applied, "USB bus and device number (type='usb'): the device /dev/bus/usb/BBB/DDD", attrs(
+						reqAttr("bus", "bus number (decimal)", uintRange(0, 999)),
+						reqAttr("device", "device number on the bus (decimal)", uintRange(0, 999)),
+						warnedAttr("port", "a USB port of a virtual machine's controller: libvirt's LXC driver does not use it"),
+					)),
+				), attrs(
+					warnedAttr("startupPolicy", "what a VM does when the device is missing: libvirt's LXC driver ignores it; a missing device fails the start"),
+					warnedAttr("guestReset", "a virtual-machine setting: libvirt's LXC driver ignores it"),
 				)),
 				ipElem("guest address of a type='net' hostdev, set before init runs (it then comes up)"),
 				elem("route", Applied, "guest route through a type='net' hostdev", multi(), attrs(

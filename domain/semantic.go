@@ -447,9 +447,24 @@ func (c *checker) hostdevs(devs *node) {
 				c.errorf(n.line, n.path, "", "remove it, or use type='net'", "<%s> applies to a type='net' hostdev only", n.name.Local)
 			}
 		}
+		mode, _ := hd.attr("mode")
+		if typ == "usb" {
+			c.usbHostdev(hd, mode)
+			continue
+		}
 		want := map[string]string{"storage": "block", "misc": "char", "net": "interface"}[typ]
 		if want == "" {
 			continue
+		}
+		if mode == "subsystem" {
+			c.errorf(hd.line, hd.path+"/@mode", mode, "use mode='capabilities'", "type='%s' is a mode='capabilities' hostdev", typ)
+		}
+		if src := hd.child("source"); src != nil {
+			for _, k := range []string{"vendor", "product", "address"} {
+				if n := src.child(k); n != nil {
+					c.errorf(n.line, n.path, "", "remove it", "<%s> applies to a type='usb' hostdev only", k)
+				}
+			}
 		}
 		src := hd.child("source")
 		if src == nil {
@@ -468,6 +483,32 @@ func (c *checker) hostdevs(devs *node) {
 			}
 			c.errorf(src.line, src.path+"/"+want, "", "", "type='%s' needs <source><%s>%s</%s></source>", typ, want, example, want)
 		}
+	}
+}
+
+// usbHostdev checks a <hostdev mode='subsystem' type='usb'>: its source names
+// the device by vendor and product, or by bus and device address (libvirt
+// takes either, or both).
+func (c *checker) usbHostdev(hd *node, mode string) {
+	if mode != "subsystem" {
+		c.errorf(hd.line, hd.path+"/@mode", mode, "use mode='subsystem'", "type='usb' is a mode='subsystem' hostdev")
+	}
+	src := hd.child("source")
+	if src == nil {
+		c.errorf(hd.line, hd.path+"/source", "", "add <source><vendor id='0x...'/><product id='0x...'/></source> or <source><address bus='N' device='N'/></source>", "a USB hostdev needs a <source>")
+		return
+	}
+	for _, k := range []string{"block", "char", "interface"} {
+		if n := src.child(k); n != nil {
+			c.errorf(n.line, n.path, "", "name the device by <vendor>/<product> or <address bus= device=>", "<%s> does not apply to type='usb'", k)
+		}
+	}
+	v, p, a := src.child("vendor"), src.child("product"), src.child("address")
+	switch {
+	case (v == nil) != (p == nil):
+		c.errorf(src.line, src.path, "", "give both <vendor id=...> and <product id=...>", "a USB device is named by its vendor and its product together")
+	case v == nil && a == nil:
+		c.errorf(src.line, src.path, "", "add <vendor id='0x...'/><product id='0x...'/> (lsusb shows them) or <address bus='N' device='N'/>", "a USB hostdev's source names no device")
 	}
 }
 

@@ -59,6 +59,16 @@ func isUint(s string) error {
 	return nil
 }
 
+// isUSBID accepts a USB vendor or product id as libvirt writes it: up to
+// four hex digits, with or without 0x.
+func isUSBID(s string) error {
+	h := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "0x")
+	if h == "" || len(h) > 4 || strings.Trim(h, "0123456789abcdef") != "" {
+		return errors.New("not a USB id: up to four hex digits, such as 0x1d6b")
+	}
+	return nil
+}
+
 // uintRange accepts integers in [lo, hi].
 func uintRange(lo, hi uint64) check {
 	return func(s string) error {

@@ -31,6 +31,9 @@ type Options struct {
 	// Images resolves <filesystem type='template'> roots (package image;
 	// nil: such a root is an error).
 	Images Images
+	// SysFS is where sysfs is mounted, for USB hostdevs ("" is /sys;
+	// tests give a fake tree).
+	SysFS string
 }
 
 // Images resolves an image-based root for a guest.
@@ -95,6 +98,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 		errs = append(errs, &domain.FieldError{File: d.File, Path: path, Msg: msg, Value: value})
 	}
 	buildFilesystems(p, x, probe, o.Images, add)
+	buildUSB(p, x, o.SysFS, add)
 	buildInit(p, x, d, probe)
 	buildConsoles(p, x, l)
 	buildShared(p, x, l, add)

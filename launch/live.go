@@ -138,7 +138,7 @@ func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o O
 // LiveDetach names, for the supervisor, the device of a running guest that
 // detach-device --live removes: l is its element as the live XML has it.
 // What cannot be detached live is refused as LiveDevice refuses it.
-func LiveDetach(l *libvirtxml.DomainDeviceList, xmlPath string) (*plan.DeviceChange, error) {
+func LiveDetach(l *libvirtxml.DomainDeviceList, xmlPath string, o Options) (*plan.DeviceChange, error) {
 	switch {
 	case len(l.Disks) == 1:
 		n, ok := diskNode(l.Disks[0], xmlPath)
@@ -153,6 +153,9 @@ func LiveDetach(l *libvirtxml.DomainDeviceList, xmlPath string) (*plan.DeviceCha
 		}
 		if n, ok := usbNodeByAddress(h, xmlPath); ok {
 			return &plan.DeviceChange{Node: &n}, nil
+		}
+		if n, ok, err := usbNode(h, xmlPath, o); ok || err != nil {
+			return &plan.DeviceChange{Node: &n}, err
 		}
 		return nil, fmt.Errorf("%w: %s: this hostdev cannot be detached from a running guest (libvirt's LXC driver cannot either); fix: --config, then restart the guest", errdefs.ErrInvalid, xmlPath)
 	case len(l.Interfaces) == 1:

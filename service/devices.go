@@ -198,7 +198,7 @@ func (s *Service) changeLive(op deviceOp, name string, dev *domain.Device) error
 		req = supervisor.OpDetachDevice
 		var removed *libvirtxml.DomainDeviceList
 		if removed, err = domain.RemoveDevice(lx.XML, dev); err == nil {
-			change, err = launch.LiveDetach(removed, xp)
+			change, err = launch.LiveDetach(removed, xp, launch.Options{})
 		}
 	}
 	if err != nil {

@@ -118,6 +118,24 @@ func TestAttachDeviceLive(t *testing.T) {
 				t.Errorf("dumpxml lacks the attached disk")
 			}
 
+			// A character device at a path whose directory the guest's /dev
+			// lacks (as /dev/bus/usb/BBB/DDD of a USB hostdev).
+			tunXML := h.writeXML("tun", "<hostdev mode='capabilities' type='misc'><source><char>/dev/net/tun</char></source></hostdev>")
+			h.must("attach-device", name, tunXML, "--live")
+			if r := h.must("exec", name, "--", "stat", "-c", "%F %t:%T", "/dev/net/tun"); !strings.Contains(r.stdout, "character special file a:c8") {
+				t.Errorf("/dev/net/tun in the guest: %v", r)
+			}
+			if list := h.devicesList(name); list != "" && !strings.Contains(list, "c 10:200 rwm") {
+				t.Errorf("devices.list lacks c 10:200 rwm:\n%s", list)
+			}
+			h.must("detach-device", name, tunXML, "--live")
+			if r := h.run("exec", name, "--", "test", "-e", "/dev/net/tun"); r.code == 0 {
+				t.Errorf("/dev/net/tun is still in the guest")
+			}
+			if list := h.devicesList(name); strings.Contains(list, "c 10:200 ") {
+				t.Errorf("devices.list still has c 10:200:\n%s", list)
+			}
+
 			// What cannot change live, and what is not there.
 			fsXML := h.writeXML("fs", "<filesystem type='ram'><source usage='1024'/><target dir='/mnt'/></filesystem>")
 			if r := h.run("attach-device", name, fsXML, "--live"); r.code != 2 || !strings.Contains(r.stderr, "cannot be attached") {
@@ -201,4 +219,38 @@ func TestVirshAttachDevice(t *testing.T) {
 	d.mustVirsh("destroy", name)
 	h.assertGone(name)
 	h.must("undefine", name)
+}
+
+// TestUSBHostdevMissing: a <hostdev mode='subsystem' type='usb'> naming a
+// device the host does not have (this machine has no USB bus at all; the
+// lookup itself is tested on fake sysfs trees in internal/usbdev and
+// launch) fails the start with one error naming the hostdev, leaving
+// nothing behind, and is refused by attach-device --live the same way.
+func TestUSBHostdevMissing(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-usb")
+	xml, _ := h.busybox(name, false)
+	b, err := os.ReadFile(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usb := "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0xdead'/>\n    <product id='0xbeef'/>\n  </source>\n</hostdev>\n"
+	doc := strings.Replace(string(b), "</devices>", usb+"</devices>", 1)
+	r := h.run("start", h.writeXML(name, doc))
+	if r.code != 2 || !strings.Contains(r.stderr, "/domain/devices/hostdev/source") || !strings.Contains(r.stderr, "no USB device dead:beef on this host") {
+		t.Errorf("start with a missing USB device: %v", r)
+	}
+	h.assertGone(name)
+
+	h.must("start", xml)
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	dev := h.writeXML("usb", usb)
+	if r := h.run("attach-device", name, dev, "--live"); r.code != 2 || !strings.Contains(r.stderr, "no USB device dead:beef") {
+		t.Errorf("attach-device of a missing USB device: %v", r)
+	}
+	if d := h.must("dumpxml", name).stdout; strings.Contains(d, "<hostdev") {
+		t.Errorf("a refused attach changed the live XML:\n%s", d)
+	}
+	h.must("destroy", name)
+	h.assertGone(name)
 }
