@@ -111,9 +111,14 @@ func readMem(d cgDirs) (Mem, error) {
 	}
 	var m Mem
 	if d.mode == cgroup.V2 {
-		cur, err := required(dir, "memory.current")
-		if err != nil {
+		if err := present(dir); err != nil {
 			return Mem{}, err
+		}
+		// v2 has the memory files only where the parent enables the
+		// controller (a host that does not delegate it to vmlite's tree).
+		cur := optional(dir, "memory.current")
+		if cur == "" {
+			return Mem{Unaccounted: true}, nil
 		}
 		stat, err := required(dir, "memory.stat")
 		if err != nil {
@@ -233,11 +238,14 @@ func readCPUs(d cgDirs, hostOnline []int) (CPUs, error) {
 		return c, nil
 	}
 	if d.mode == cgroup.V2 {
-		s, err := required(dir, "cpu.max")
-		if err != nil {
+		if err := present(dir); err != nil {
 			return CPUs{}, err
 		}
-		q, p, _ := strings.Cut(strings.TrimSpace(s), " ")
+		// No cpu.max where the cpu controller is not enabled: no quota.
+		q, p, _ := strings.Cut(strings.TrimSpace(optional(dir, "cpu.max")), " ")
+		if q == "" {
+			return c, nil
+		}
 		if q != "max" {
 			c.Quota, c.Period = parseU(q), parseU(p)
 		}
@@ -254,7 +262,8 @@ func readCPUs(d cgDirs, hostOnline []int) (CPUs, error) {
 }
 
 // readUsage reads the guest's CPU time: v1 cpuacct.stat (USER_HZ ticks) and
-// cpuacct.usage_percpu, v2 cpu.stat.
+// cpuacct.usage_percpu, v2 cpu.stat (a core file: there with or without
+// the cpu controller).
 func readUsage(d cgDirs) (CPUUsage, error) {
 	tick := time.Second / userHZ
 	if d.mode == cgroup.V2 {

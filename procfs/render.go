@@ -27,6 +27,9 @@ type Mem struct {
 	Cache, Shmem, Mapped, Dirty, Writeback, Anon       uint64
 	ActiveAnon, InactiveAnon, ActiveFile, InactiveFile uint64
 	Unevictable, SlabReclaimable                       uint64
+	// Unaccounted: the guest's cgroup has no memory controller (a v2 tree
+	// that does not enable it): it reads the host's memory files.
+	Unaccounted bool
 }
 
 // hostMeminfo parses /proc/meminfo into kB values by key.
@@ -53,6 +56,9 @@ func hostMeminfo(s string) map[string]uint64 {
 // usage and memory.stat; SwapTotal is its swap limit (the host's swap when
 // it has none).
 func Meminfo(host string, m Mem) string {
+	if m.Unaccounted {
+		return host
+	}
 	h := hostMeminfo(host)
 	kb := func(b uint64) uint64 { return b / 1024 }
 	total := h["MemTotal"]
