@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"vmlite/plan"
 )
@@ -62,6 +63,14 @@ func run(sync *os.File) (err error) {
 	if m.Type != plan.MsgGo {
 		return &plan.StepFailure{Step: "wait for supervisor", Err: fmt.Errorf("unexpected message %q", m.Type)}
 	}
+	// How long each step took, for the supervisor's log (MsgReady).
+	timings := make([]plan.StepTime, 0, 16)
+	last := time.Now()
+	lap := func(step string) {
+		now := time.Now()
+		timings = append(timings, plan.StepTime{Step: step, Micros: now.Sub(last).Microseconds()})
+		last = now
+	}
 	p, err := plan.Unmarshal(m.Plan)
 	if err != nil {
 		return &plan.StepFailure{Step: "read launch plan", Err: err}
@@ -71,6 +80,7 @@ func run(sync *os.File) (err error) {
 		rootTree = fds[m.RootfsFD]
 	}
 	g := &guest{p: p, rootTree: rootTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
+	lap("readPlan")
 
 	// The supervisor has put us in the guest's cgroup; only now does a new
 	// cgroup namespace root at it (a namespace made at clone time would root
@@ -78,50 +88,65 @@ func run(sync *os.File) (err error) {
 	if err := g.unshareCgroup(); err != nil {
 		return err
 	}
+	lap("unshareCgroup")
 	if err := g.setHostname(); err != nil {
 		return err
 	}
+	lap("setHostname")
 	if err := g.loopbackUp(); err != nil {
 		return err
 	}
+	lap("loopbackUp")
 	if err := g.detectCgroups(); err != nil {
 		return err
 	}
+	lap("detectCgroups")
 	if err := g.prepareRoot(); err != nil {
 		return err
 	}
+	lap("prepareRoot")
 	if err := g.mountAPIFilesystems(); err != nil {
 		return err
 	}
+	lap("mountAPIFilesystems")
 	if err := g.populateDev(); err != nil {
 		return err
 	}
+	lap("populateDev")
 	if err := g.mountConsoles(); err != nil {
 		return err
 	}
+	lap("mountConsoles")
 	if err := g.mountFilesystems(); err != nil {
 		return err
 	}
+	lap("mountFilesystems")
 	if err := g.pivotRoot(); err != nil {
 		return err
 	}
+	lap("pivotRoot")
 	if err := g.finishReadOnly(); err != nil {
 		return err
 	}
+	lap("finishReadOnly")
 	argv0, err := g.lookupInit()
 	if err != nil {
 		return err
 	}
+	lap("lookupInit")
 	if err := g.dropCapabilities(); err != nil {
 		return err
 	}
+	lap("dropCapabilities")
 	if err := g.switchUser(); err != nil {
 		return err
 	}
+	lap("switchUser")
 	if err := g.closeExtraFDs(); err != nil {
 		return err
 	}
-	if err := plan.Send(sync, plan.Message{Type: plan.MsgReady}); err != nil {
+	lap("closeExtraFDs")
+	if err := plan.Send(sync, plan.Message{Type: plan.MsgReady, Timings: timings}); err != nil {
 		return &plan.StepFailure{Step: "report ready", Err: err}
 	}
 	return g.exec(argv0)

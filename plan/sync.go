@@ -84,6 +84,15 @@ type Message struct {
 	// Consoles is the number of console pty slaves riding along with
 	// MsgAdopt, console 0 first.
 	Consoles int `json:"consoles,omitempty"`
+	// Timings are __init's set-up steps and their durations (MsgReady),
+	// which the supervisor logs.
+	Timings []StepTime `json:"timings,omitempty"`
+}
+
+// StepTime is how long one of __init's set-up steps took.
+type StepTime struct {
+	Step   string `json:"step"`
+	Micros int64  `json:"us"`
 }
 
 // Message constructors for the supervisor side.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -74,6 +75,7 @@ func (s *Supervisor) boot(during func() error) error {
 		return err
 	}
 	defer parent.Close()
+	tSpawned := time.Now()
 	pid := cmd.Process.Pid
 	s.afterKill = nil
 	s.bootRevert.Add("kill guest init", func() error {
@@ -96,9 +98,11 @@ func (s *Supervisor) boot(during func() error) error {
 			return err
 		}
 	}
+	tHost := time.Now()
 	if err := s.hostSideOfBoot(pid); err != nil {
 		return err
 	}
+	tJoined := time.Now()
 	rootFD, err := s.rootTree(pid)
 	if err != nil {
 		return err
@@ -128,10 +132,14 @@ func (s *Supervisor) boot(during func() error) error {
 	if err := plan.Send(parent, msg, fds...); err != nil {
 		return &plan.StepFailure{Step: "release guest", Err: err}
 	}
+	tSent := time.Now()
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
 		return err
 	}
-	s.log.Printf("init %s running as pid %d (%v after clone or adoption)", s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond))
+	// The phases, for bench/README.md's breakdown of a start.
+	ms := func(a, b time.Time) string { return b.Sub(a).Round(10 * time.Microsecond).String() }
+	s.log.Printf("init %s running as pid %d (%v after clone or adoption: spawn %s, host set-up %s, cgroup join and network %s, trees %s, __init set-up and exec %s)",
+		s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond), ms(start, tSpawned), ms(tSpawned, tHost), ms(tHost, tJoined), ms(tJoined, tSent), ms(tSent, time.Now()))
 	s.mu.Lock()
 	s.init = cmd
 	s.exited = exited
@@ -143,6 +151,21 @@ func (s *Supervisor) boot(during func() error) error {
 	s.mu.Unlock()
 	s.procFSRunning(pid)
 	return nil
+}
+
+// logSteps records how long __init's set-up steps took.
+func (s *Supervisor) logSteps(ts []plan.StepTime) {
+	if len(ts) == 0 {
+		return
+	}
+	var b strings.Builder
+	for i, t := range ts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %dµs", t.Step, t.Micros)
+	}
+	s.log.Printf("__init set-up: %s", b.String())
 }
 
 // spawnInit gives the guest its __init: a pre-forked stage adopted for
@@ -267,6 +290,7 @@ func (s *Supervisor) awaitExec(parent *os.File, cmd *exec.Cmd, exited <-chan str
 				return r.m.Failure
 			case r.m.IsReady():
 				ready = true
+				s.logSteps(r.m.Timings)
 			}
 		case <-timeout.C:
 			return &plan.StepFailure{Step: "set up guest", Err: fmt.Errorf("no answer from the guest's set-up after %v", bootTimeout)}
