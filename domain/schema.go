@@ -1,6 +1,10 @@
 package domain
 
-import "sync"
+import (
+	"sync"
+
+	"vmlite/plan"
+)
 
 // Namespaces vmlite knows.
 const (
@@ -233,14 +237,14 @@ func buildSchema() *elemSpec {
 					rejectedAttr("managed", "managed tap devices", "remove managed="),
 				)),
 				elem("guest", Applied, "name of the interface inside the guest (default ethN)", attrs(
-					attr("dev", Applied, "guest interface name", isIfName),
+					attr("dev", Applied, "guest interface name", isGuestIfName),
 					warnedAttr("actual", liveOnly),
 				)),
 				ipElem("guest address, set before init runs"),
 				routeElem("guest route, set before init runs"),
 				elem("link", Applied, "link state of the guest side", attrs(enumAttr("state", "up or down", true,
 					val("up", Applied, "brought up before init runs (also the case when it has addresses)"), val("down", Applied, "left down unless it has addresses (libvirt brings an addressed link up whatever its state)")))),
-				elem("mtu", Applied, "MTU of both sides", attrs(reqAttr("size", "bytes", uintRange(68, 65535)))),
+				elem("mtu", Applied, "MTU of both sides", attrs(reqAttr("size", "bytes", uintRange(plan.MinMTU, plan.MaxMTU)))),
 				alias(),
 			),
 			children(rejectedElem("bandwidth", "traffic shaping", "shape traffic on the host side with tc"),

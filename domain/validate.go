@@ -3,7 +3,6 @@ package domain
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"path"
 	"strconv"
@@ -230,28 +229,39 @@ func NormalizeMAC(s string) string {
 	return strings.Join(parts, ":")
 }
 
+// isMAC accepts an interface's MAC: the plan's parser (plan.ParseMAC,
+// what the guest's interface gets), unicast, and not all zeros, which the
+// plan reads as "none" and the kernel refuses.
 func isMAC(s string) error {
-	if !macRe.MatchString(s) {
+	m, err := plan.ParseMAC(NormalizeMAC(s))
+	switch {
+	case !macRe.MatchString(s) || err != nil:
 		return withHint("not a MAC address", "use six hex bytes such as 52:54:00:12:34:56")
-	}
-	hw, err := net.ParseMAC(NormalizeMAC(s))
-	if err != nil {
-		return withHint("not a MAC address", "use six hex bytes such as 52:54:00:12:34:56")
-	}
-	if hw[0]&1 == 1 {
+	case m.Multicast():
 		return withHint("a multicast MAC address cannot be an interface address", "clear the lowest bit of the first byte (e.g. 52:...)")
+	case m.IsZero():
+		return withHint("the all-zero MAC address cannot be an interface address", "use six hex bytes such as 52:54:00:12:34:56, or leave <mac> out")
 	}
 	return nil
 }
 
-// ifNameRe is what both Linux (dev_valid_name in net/core/dev.c) and
-// libvirt's schema (deviceName) accept.
-var ifNameRe = lazyre.New(`^[a-zA-Z0-9_.-]{1,15}$`)
-
-// isIfName accepts network interface names.
+// isIfName accepts network interface names: plan.CheckLinkName, the rule
+// the supervisor's set-up applies too.
 func isIfName(s string) error {
-	if !ifNameRe.MatchString(s) || s == "." || s == ".." {
+	if plan.CheckLinkName(s) != nil {
 		return withHint("not a network interface name", "use 1 to 15 letters, digits, '_', '.' or '-', e.g. eth0")
+	}
+	return nil
+}
+
+// isGuestIfName accepts the name of an interface inside the guest:
+// plan.CheckGuestLinkName ("lo" is taken).
+func isGuestIfName(s string) error {
+	if err := isIfName(s); err != nil {
+		return err
+	}
+	if plan.CheckGuestLinkName(s) != nil {
+		return withHint("\"lo\" is the guest's loopback interface", "use another name, e.g. eth0")
 	}
 	return nil
 }

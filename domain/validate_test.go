@@ -12,8 +12,11 @@ func TestChecks(t *testing.T) {
 		{"name", isDomainName, []string{"web1", "8675309", "a b", "ü", "web-1", "日本"}, []string{"", "a/b", "a\nb", ".", "..", "a\x01", "--help", "-x", " web", "web ", "web\t", "ab\u202ecd", "a\u200bb", "\u2066x", "a\u0085b", "\xff"}},
 		{"uuid", isUUID, []string{"8369f1ac-7e46-e869-4ca5-759d51478066", "8369F1AC7E46E8694CA5759D51478066"}, []string{"", "8369f1ac-7e46-e869-4ca5-759d5147806", "8369f1ac7e46-e869-4ca5-759d51478066", "00000000-0000-0000-0000-000000000000", "zz69f1ac-7e46-e869-4ca5-759d51478066"}},
 		{"ip", isIP, []string{"10.0.0.1", "::", "fd00::1", "0.0.0.0"}, []string{"10.0.0.300", "10.0.0.1/24", "fe80::1%eth0", "010.0.0.1", ""}},
-		{"mac", isMAC, []string{"52:54:00:12:34:56", "00:16:3E:0F:EF:8A", "52:54:00:3a:f:c1"}, []string{"01:00:5e:00:00:01", "52-54-00-12-34-56", "5254.0012.3456", "52:54:00:12:34", "", "52:54:00:3a:f:c1f"}},
-		{"ifname", isIfName, []string{"eth0", "vb-web1", "br.10", "a_b"}, []string{"", ".", "..", "eth0:1", "a/b", "a b", "abcdefghijklmnop"}},
+		{"mac", isMAC, []string{"52:54:00:12:34:56", "00:16:3E:0F:EF:8A", "52:54:00:3a:f:c1"}, []string{"01:00:5e:00:00:01", "52-54-00-12-34-56", "5254.0012.3456", "52:54:00:12:34", "", "52:54:00:3a:f:c1f", "00:00:00:00:00:00", "0:0:0:0:0:0"}},
+		{"ifname", isIfName, []string{"eth0", "vb-web1", "br.10", "a_b", "lo"}, []string{"", ".", "..", "eth0:1", "a/b", "a b", "abcdefghijklmnop", "eth%d", "a@b"}},
+		// The guest's own name of an interface: "lo" was accepted here and
+		// refused by the supervisor's set-up, after the guest was made.
+		{"guest ifname", isGuestIfName, []string{"eth0", "lo0"}, []string{"lo", "", "a/b"}},
 		{"cpuset", isCPUList, []string{"0", "0-3", "0-3,^2,8"}, []string{"", "a", "0-", "^2-3", "0, 1"}},
 		{"abs file path", isAbsFilePath, []string{"/sbin/init", "/a"}, []string{"/", "sbin/init", ""}},
 		{"clean abs path", isCleanAbsPath, []string{"/", "/var/lib/x"}, []string{"/a/../b", "a"}},

@@ -10,11 +10,11 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
+	"vmlite/plan"
 )
 
-// MaxLinkName is the longest interface name Linux accepts: IFNAMSIZ (16)
-// less the terminating NUL.
-const MaxLinkName = 15
+// MaxLinkName is the longest interface name Linux accepts (plan's).
+const MaxLinkName = plan.MaxLinkName
 
 // HostLinkPrefix starts every host-side link name vmlite generates, so that an
 // operator (and vmlite's own cleanup) can tell them apart from other links.
@@ -57,42 +57,19 @@ func HostLinkName(guest string, index int) string {
 func LinkSafe(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != '.' && linkChar(c) {
+		if c := s[i]; c != '.' && plan.LinkChar(c) {
 			b.WriteByte(c)
 		}
 	}
 	return b.String()
 }
 
-// linkChar reports whether c may appear in an interface name vmlite accepts.
-func linkChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '-' || c == '_' || c == '.'
-}
-
 // ValidLinkName checks an interface name given by the user (<target dev>,
-// <guest dev>, <bridge name>). The kernel (dev_valid_name) only forbids
-// '/', ':', whitespace, "." and ".." and names of IFNAMSIZ or more bytes;
-// vmlite is stricter and allows ASCII letters, digits, '-', '_' and '.':
-// '%' would make the kernel pick a name of its own ("eth%d"), '@' breaks
-// the output of ip(8) (which prints "eth0@if4"), and other bytes are trouble
-// for every tool that parses interface names. The error wraps
-// errdefs.ErrInvalid.
+// <guest dev>, <bridge name>): plan.CheckLinkName, the rule the XML's
+// strict pass applies too. The error wraps errdefs.ErrInvalid.
 func ValidLinkName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: empty interface name", errdefs.ErrInvalid)
-	case len(name) > MaxLinkName:
-		return fmt.Errorf("%w: interface name %q is %d bytes long, the limit is %d",
-			errdefs.ErrInvalid, name, len(name), MaxLinkName)
-	case name == "." || name == "..":
-		return fmt.Errorf("%w: %q is not an interface name", errdefs.ErrInvalid, name)
-	}
-	for i := 0; i < len(name); i++ {
-		if !linkChar(name[i]) {
-			return fmt.Errorf("%w: interface name %q: character %q not allowed (letters, digits, '-', '_', '.')",
-				errdefs.ErrInvalid, name, name[i])
-		}
+	if err := plan.CheckLinkName(name); err != nil {
+		return fmt.Errorf("%w: %v", errdefs.ErrInvalid, err)
 	}
 	return nil
 }

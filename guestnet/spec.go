@@ -85,11 +85,8 @@ func parseInterfaces(ifaces []plan.Interface) ([]*ifaceSpec, error) {
 
 func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 	s := &ifaceSpec{Interface: in}
-	if err := ValidLinkName(in.GuestName); err != nil {
-		return nil, s.errorf("guest name: %w", err)
-	}
-	if in.GuestName == "lo" {
-		return nil, s.invalidf("guest name \"lo\" is the loopback interface")
+	if err := plan.CheckGuestLinkName(in.GuestName); err != nil {
+		return nil, s.invalidf("guest name: %v", err)
 	}
 	switch in.Type {
 	case TypeBridge, TypeNetwork:
@@ -127,8 +124,8 @@ func parseInterface(in plan.Interface) (*ifaceSpec, error) {
 		}
 		s.mac = net.HardwareAddr(in.MAC[:])
 	}
-	if in.MTU != 0 && (in.MTU < 68 || in.MTU > 65535) {
-		return nil, s.invalidf("MTU %d out of range 68-65535", in.MTU)
+	if in.MTU != 0 && (in.MTU < plan.MinMTU || in.MTU > plan.MaxMTU) {
+		return nil, s.invalidf("MTU %d out of range %d-%d", in.MTU, plan.MinMTU, plan.MaxMTU)
 	}
 	var err error
 	if s.ips, err = parseCIDRs(s, in.IPs); err != nil {
