@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"vmlite/plan"
 )
 
 // semantic runs the checks that span several elements: required values per
@@ -109,99 +111,78 @@ func (c *checker) initUser(root *node) {
 // system's daemons, and a guest mapped onto them shares their files.
 const SystemIDLimit = 1000
 
-// idRange is one parsed <uid>/<gid>.
-type idRange struct {
-	n                    *node
-	start, target, count uint64
-}
-
 func (c *checker) idmap(root *node) {
 	im := root.child("idmap")
 	if im == nil || c.skip(im) {
 		return
 	}
-	uids, gids := c.idRanges(im.all("uid")), c.idRanges(im.all("gid"))
 	if len(im.all("uid")) == 0 {
 		c.errorf(im.line, im.path+"/uid", "", "add <uid start='0' target='100000' count='65536'/>", "an idmap needs at least one uid range")
 	}
 	if len(im.all("gid")) == 0 {
 		c.errorf(im.line, im.path+"/gid", "", "add <gid start='0' target='100000' count='65536'/>", "an idmap needs at least one gid range")
 	}
-	c.checkRanges(im, "uid", uids)
-	c.checkRanges(im, "gid", gids)
+	c.idRanges(im, "uid")
+	c.idRanges(im, "gid")
 }
 
-func (c *checker) idRanges(ns []*node) []idRange {
-	var out []idRange
-	for _, n := range ns {
-		r := idRange{n: n}
+// idRanges checks the <uid> or <gid> ranges of im by the rules the plan's
+// check at start applies too (plan.CheckIDRanges), each problem reported
+// at its element; ranges on system ids are warned about.
+func (c *checker) idRanges(im *node, kind string) {
+	var rs []plan.IDRange
+	var ns []*node
+	for _, n := range im.all(kind) {
+		var v [3]uint64
 		ok := true
-		for _, f := range []struct {
-			name string
-			dst  *uint64
-		}{{"start", &r.start}, {"target", &r.target}, {"count", &r.count}} {
-			s, _ := n.attr(f.name)
-			v, err := strconv.ParseUint(s, 10, 32)
-			if err != nil {
-				ok = false
+		for i, name := range []string{"start", "target", "count"} {
+			s, _ := n.attr(name)
+			var err error
+			if v[i], err = strconv.ParseUint(s, 10, 32); err != nil {
+				ok = false // already reported by the attribute checks
 				break
 			}
-			*f.dst = v
 		}
-		if !ok {
-			continue // already reported by the attribute checks
+		if ok {
+			rs = append(rs, plan.IDRange{Start: uint32(v[0]), Target: uint32(v[1]), Count: uint32(v[2])})
+			ns = append(ns, n)
 		}
-		if r.count == 0 {
+	}
+	bad := make([]bool, len(rs))
+	for _, p := range plan.CheckIDRanges(rs) {
+		if p.Kind == plan.IDTooMany {
+			c.errorf(im.line, im.path, "", "", "at most %d %s ranges are allowed (kernel limit)", plan.MaxIDRanges, kind)
+			continue
+		}
+		n, r := ns[p.Index], rs[p.Index]
+		switch p.Kind {
+		case plan.IDZeroCount:
 			c.errorf(n.attrLine("count"), attrPath(n, "count"), "0", "", "count must be at least 1")
-			continue
-		}
-		if r.start+r.count > 1<<32 || r.target+r.count > 1<<32 {
+			bad[p.Index] = true
+		case plan.IDPastEnd:
 			c.errorf(n.line, n.path, "", "", "range goes past id 4294967295")
-			continue
-		}
-		tv, _ := n.attr("target")
-		switch {
-		case r.target == 0:
-			// The guest would hold host root's files and, with the
-			// capabilities of its namespace over them, the host's /proc/sys.
+			bad[p.Index] = true
+		case plan.IDHostRoot:
+			tv, _ := n.attr("target")
 			c.errorf(n.attrLine("target"), attrPath(n, "target"), tv, "map to host ids no user has (`vmlite template busybox --idmap-auto DIR` picks a free range), or leave <idmap> out",
-				"the range maps host %s 0, the host's root, into the guest", n.name.Local)
-		case r.target < SystemIDLimit:
+				"the range maps host %s 0, the host's root, into the guest", kind)
+			bad[p.Index] = true
+		case plan.IDFirstNotRoot:
+			c.errorf(n.attrLine("start"), attrPath(n, "start"), strconv.FormatUint(uint64(r.Start), 10), "start the first range at 0", "the first %s range must map the guest's root (start='0')", kind)
+		case plan.IDGuestOverlap:
+			c.errorf(n.line, n.path, "", "", "guest %ss %d-%d overlap the range at line %d", kind, r.Start, uint64(r.Start)+uint64(r.Count)-1, ns[p.Other].line)
+		case plan.IDHostOverlap:
+			c.errorf(n.line, n.path, "", "", "host %ss %d-%d overlap the range at line %d", kind, r.Target, uint64(r.Target)+uint64(r.Count)-1, ns[p.Other].line)
+		}
+	}
+	for i, r := range rs {
+		if !bad[i] && r.Target < SystemIDLimit {
+			n := ns[i]
 			c.warnf(n.attrLine("target"), attrPath(n, "target"), "host %ss %d-%d are system ids (below %d): the guest shares them with host daemons' files; use a range above every user's (/etc/subuid)",
-				n.name.Local, r.target, min(r.target+r.count, SystemIDLimit)-1, SystemIDLimit)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// checkRanges follows libvirt (the first range must map guest id 0) and the
-// kernel (ranges must not overlap, on either side: user_namespaces(7)).
-func (c *checker) checkRanges(im *node, kind string, rs []idRange) {
-	if len(rs) == 0 {
-		return
-	}
-	if rs[0].start != 0 {
-		n := rs[0].n
-		c.errorf(n.attrLine("start"), attrPath(n, "start"), strconv.FormatUint(rs[0].start, 10), "start the first range at 0", "the first %s range must map the guest's root (start='0')", kind)
-	}
-	if len(rs) > 340 {
-		c.errorf(im.line, im.path, "", "", "at most 340 %s ranges are allowed (kernel limit)", kind)
-		return
-	}
-	for i := 1; i < len(rs); i++ {
-		for j := 0; j < i; j++ {
-			a, b := rs[j], rs[i]
-			if overlap(a.start, a.count, b.start, b.count) {
-				c.errorf(b.n.line, b.n.path, "", "", "guest %ss %d-%d overlap the range at line %d", kind, b.start, b.start+b.count-1, a.n.line)
-			} else if overlap(a.target, a.count, b.target, b.count) {
-				c.errorf(b.n.line, b.n.path, "", "", "host %ss %d-%d overlap the range at line %d", kind, b.target, b.target+b.count-1, a.n.line)
-			}
+				kind, r.Target, min(uint64(r.Target)+uint64(r.Count), SystemIDLimit)-1, SystemIDLimit)
 		}
 	}
 }
-
-func overlap(a, an, b, bn uint64) bool { return a < b+bn && b < a+an }
 
 func (c *checker) filesystems(devs *node) {
 	targets := map[string]int{}

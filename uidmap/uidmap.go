@@ -27,8 +27,8 @@ import (
 )
 
 // MaxRanges is the kernel's limit on the lines of one uid_map or gid_map
-// (Linux >= 4.15; user_namespaces(7)).
-const MaxRanges = 340
+// (Linux >= 4.15; user_namespaces(7)): plan.MaxIDRanges.
+const MaxRanges = plan.MaxIDRanges
 
 // idSpace is the number of 32-bit ids; (uid_t)-1 is reserved but a range
 // may end just below it.
@@ -74,45 +74,42 @@ func ranges(m plan.IDMap, k Kind) []plan.IDRange {
 	return m.UIDs
 }
 
+// validateRanges words plan.CheckIDRanges's problems of the k ranges rs,
+// the rules the XML's strict pass applies too.
 func validateRanges(k Kind, rs []plan.IDRange) []string {
-	var msgs []string
 	if len(rs) == 0 {
 		return []string{fmt.Sprintf("no %s range: a user namespace needs both uid and gid ranges", k)}
 	}
-	if len(rs) > MaxRanges {
-		return []string{fmt.Sprintf("%d %s ranges: the kernel allows at most %d", len(rs), k, MaxRanges)}
-	}
-	covers0 := false
-	for i, r := range rs {
-		switch {
-		case r.Count == 0:
-			msgs = append(msgs, fmt.Sprintf("%s range %d has count 0", k, i+1))
-			continue
-		case uint64(r.Start)+uint64(r.Count) > idSpace:
-			msgs = append(msgs, fmt.Sprintf("%s range %d: guest ids %d+%d run past %d", k, i+1, r.Start, r.Count, uint64(idSpace-1)))
-			continue
-		case uint64(r.Target)+uint64(r.Count) > idSpace:
-			msgs = append(msgs, fmt.Sprintf("%s range %d: host ids %d+%d run past %d", k, i+1, r.Target, r.Count, uint64(idSpace-1)))
-			continue
+	var msgs []string
+	for _, p := range plan.CheckIDRanges(rs) {
+		var r, o plan.IDRange
+		if p.Index >= 0 {
+			r = rs[p.Index]
 		}
-		if r.Target == 0 {
-			msgs = append(msgs, fmt.Sprintf("%s range %d maps host %s 0, the host's root, into the guest", k, i+1, k))
+		if p.Other >= 0 {
+			o = rs[p.Other]
 		}
-		if r.Start == 0 {
-			covers0 = true
-		}
-		for j := 0; j < i; j++ {
-			o := rs[j]
-			if overlaps(r.Start, r.Count, o.Start, o.Count) {
-				msgs = append(msgs, fmt.Sprintf("%s ranges %d and %d overlap in the guest (%s and %s)", k, j+1, i+1, span(o.Start, o.Count), span(r.Start, r.Count)))
+		switch p.Kind {
+		case plan.IDZeroCount:
+			msgs = append(msgs, fmt.Sprintf("%s range %d has count 0", k, p.Index+1))
+		case plan.IDPastEnd:
+			side, first := "guest", r.Start
+			if uint64(r.Start)+uint64(r.Count) <= idSpace {
+				side, first = "host", r.Target
 			}
-			if overlaps(r.Target, r.Count, o.Target, o.Count) {
-				msgs = append(msgs, fmt.Sprintf("%s ranges %d and %d overlap on the host (%s and %s)", k, j+1, i+1, span(o.Target, o.Count), span(r.Target, r.Count)))
-			}
+			msgs = append(msgs, fmt.Sprintf("%s range %d: %s ids %d+%d run past %d", k, p.Index+1, side, first, r.Count, uint64(idSpace-1)))
+		case plan.IDHostRoot:
+			msgs = append(msgs, fmt.Sprintf("%s range %d maps host %s 0, the host's root, into the guest", k, p.Index+1, k))
+		case plan.IDFirstNotRoot:
+			msgs = append(msgs, fmt.Sprintf("the first %s range (%d) starts at %d: the first range maps the guest's root (start 0)", k, p.Index+1, r.Start))
+		case plan.IDTooMany:
+			msgs = append(msgs, fmt.Sprintf("%d %s ranges: the kernel allows at most %d", len(rs), k, MaxRanges))
+			return msgs
+		case plan.IDGuestOverlap:
+			msgs = append(msgs, fmt.Sprintf("%s ranges %d and %d overlap in the guest (%s and %s)", k, p.Other+1, p.Index+1, span(o.Start, o.Count), span(r.Start, r.Count)))
+		case plan.IDHostOverlap:
+			msgs = append(msgs, fmt.Sprintf("%s ranges %d and %d overlap on the host (%s and %s)", k, p.Other+1, p.Index+1, span(o.Target, o.Count), span(r.Target, r.Count)))
 		}
-	}
-	if !covers0 {
-		msgs = append(msgs, fmt.Sprintf("no %s range maps the guest's root (a range with start 0)", k))
 	}
 	return msgs
 }

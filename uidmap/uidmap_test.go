@@ -28,7 +28,10 @@ func TestValidate(t *testing.T) {
 		{"no gids", plan.IDMap{UIDs: one(0, 100000, 65536)}, []string{"no gid range"}},
 		{"no uids", plan.IDMap{GIDs: one(0, 100000, 65536)}, []string{"no uid range"}},
 		{"count 0", both(one(0, 100000, 0)), []string{"uid range 1 has count 0", "gid range 1 has count 0"}},
-		{"root unmapped", both(one(1, 100000, 65536)), []string{"no uid range maps the guest's root"}},
+		{"root unmapped", both(one(1, 100000, 65536)), []string{"the first uid range (1) starts at 1: the first range maps the guest's root"}},
+		// libvirt's rule, which the XML's strict pass applies too: the
+		// first range maps guest id 0, not just some range.
+		{"root mapped by a later range", both([]plan.IDRange{{Start: 1, Target: 100001, Count: 10}, {Start: 0, Target: 100000, Count: 1}}), []string{"the first uid range (1) starts at 1"}},
 		{"host overflow", both(one(0, 4294967295, 2)), []string{"host ids 4294967295+2 run past"}},
 		{"guest overflow", both([]plan.IDRange{{Start: 0, Target: 1000, Count: 1}, {Start: 4294967295, Target: 2000, Count: 2}}), []string{"guest ids 4294967295+2 run past"}},
 		{"guest overlap", both([]plan.IDRange{{Start: 0, Target: 100000, Count: 1000}, {Start: 999, Target: 300000, Count: 10}}), []string{"uid ranges 1 and 2 overlap in the guest (0-999 and 999-1008)"}},
