@@ -19,6 +19,8 @@ const (
 	lxcNoDevice = "a virtual-machine device: libvirt's LXC driver accepts it and does not use it"
 	liveOnly    = "live-only information that libvirt writes; ignored on input"
 	aliasDoc    = "device alias: kept in the definition, not used (vmlite names consoles console0, console1, ...)"
+	// vmTimer is a virtual machine's clock device: a container has none.
+	vmTimer = "a virtual-machine timer: ignored; with <clock offset='localtime'> it is refused (present='no' aside), as libvirt's LXC driver refuses it"
 )
 
 // alias is accepted on devices: libvirt writes it into live XML.
@@ -473,10 +475,10 @@ func buildSchema() *elemSpec {
 				"pae", "acpi", "apic", "hap", "viridian", "hyperv", "kvm", "xen", "pvspinlock", "pmu", "vmport", "gic", "smm",
 				"ioapic", "hpt", "htm", "nested-hv", "vmcoreinfo", "msrs", "ccf-assist", "cfpc", "sbbc", "ibs", "tcg",
 				"async-teardown", "ras", "ps2", "aia", "virtualization")...)),
-			elem("clock", Warned, "the guest always shares the host's clock", attrs(
+			elem("clock", Applied, "the guest shares the host's clock (a container has none of its own); with offset='localtime' its <timer>s rtc and hpet pass the host's devices", attrs(
 				enumAttr("offset", "clock offset", false,
 					val("utc", Warned, "the guest shares the host's clock"),
-					val("localtime", Warned, "the guest shares the host's clock; its time zone is its own /etc/localtime"),
+					val("localtime", Applied, "the guest shares the host's clock (its time zone is its own /etc/localtime), and gets the host's /dev/rtc0 and /dev/hpet for <timer name='rtc'> and <timer name='hpet'>, as libvirt's LXC driver does"),
 					warnedVal("timezone", "the guest shares the host's clock (libvirt's LXC driver ignores the offset); its time zone is its own /etc/localtime"),
 					warnedVal("variable", "the guest shares the host's clock (libvirt's LXC driver ignores the offset)"),
 					warnedVal("absolute", "the guest shares the host's clock (libvirt's LXC driver ignores the offset)"),
@@ -485,7 +487,26 @@ func buildSchema() *elemSpec {
 				warnedAttr("basis", "the guest shares the host's clock"),
 				warnedAttr("timezone", "the guest shares the host's clock; its time zone is its own /etc/localtime"),
 				warnedAttr("start", "the guest shares the host's clock"),
-			), children(rejectedElem("timer", "clock timers (/dev/rtc, /dev/hpet passthrough)", "pass the device with <hostdev mode='capabilities' type='misc'><source><char>/dev/rtc0</char></source></hostdev>"))),
+			), children(elem("timer", Applied, "a clock device: with <clock offset='localtime'>, rtc and hpet (unless present='no') are the host's /dev/rtc0 as /dev/rtc and /dev/hpet as /dev/hpet in the guest, read-only in its device cgroup, as libvirt's LXC driver passes them; ignored with another offset", multi(),
+				attrs(
+					enumAttr("name", "timer kind", true,
+						val("rtc", Applied, "the host's /dev/rtc0 as the guest's /dev/rtc (offset='localtime')"),
+						val("hpet", Applied, "the host's /dev/hpet as the guest's /dev/hpet (offset='localtime')"),
+						warnedVal("platform", vmTimer),
+						warnedVal("pit", vmTimer),
+						warnedVal("tsc", vmTimer),
+						warnedVal("kvmclock", vmTimer),
+						warnedVal("hypervclock", vmTimer),
+						warnedVal("armvtimer", vmTimer),
+					),
+					enumAttr("present", "whether the guest gets the timer; default yes", false, val("yes", Applied, ""), val("no", Applied, "not passed")),
+					warnedAttr("tickpolicy", "a virtual-machine timer setting: libvirt's LXC driver ignores it"),
+					warnedAttr("track", "a virtual-machine timer setting: libvirt's LXC driver ignores it"),
+					warnedAttr("frequency", "a virtual-machine timer setting: libvirt's LXC driver ignores it"),
+					warnedAttr("mode", "a virtual-machine timer setting: libvirt's LXC driver ignores it"),
+				),
+				children(ignoredAll("a virtual-machine timer setting: libvirt's LXC driver ignores it", "catchup")...),
+			))),
 			lifecycle("on_poweroff", "init powers off"),
 			lifecycle("on_reboot", "the guest reboots"),
 			lifecycle("on_crash", "init dies on its own"),

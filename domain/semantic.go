@@ -20,6 +20,7 @@ func (c *checker) semantic(root *node) {
 	c.idmap(root)
 	c.initUser(root)
 	c.sharedNamespaces(root)
+	c.clockTimers(root)
 	if devs := root.child("devices"); devs != nil && !c.skip(devs) {
 		c.filesystems(devs)
 		c.interfaces(devs)
@@ -463,6 +464,30 @@ func (c *checker) hostdevs(devs *node) {
 				example = "eth1"
 			}
 			c.errorf(src.line, src.path+"/"+want, "", "", "type='%s' needs <source><%s>%s</%s></source>", typ, want, example, want)
+		}
+	}
+}
+
+// clockTimers applies libvirt's LXC rule for <clock><timer>
+// (virLXCControllerSetupTimers): timers count only with offset='localtime';
+// then rtc and hpet are passed and any other present timer is refused.
+// With another offset they are ignored, which is said.
+func (c *checker) clockTimers(root *node) {
+	clock := root.child("clock")
+	if clock == nil || c.skip(clock) {
+		return
+	}
+	offset, _ := clock.attr("offset")
+	for _, t := range clock.all("timer") {
+		name, _ := t.attr("name")
+		if present, _ := t.attr("present"); present == "no" {
+			continue
+		}
+		switch {
+		case offset != "localtime" && (name == "rtc" || name == "hpet"):
+			c.warnf(t.line, t.path, "ignored: libvirt's LXC driver passes /dev/rtc and /dev/hpet only with <clock offset='localtime'>")
+		case offset == "localtime" && name != "rtc" && name != "hpet" && name != "":
+			c.errorf(t.line, t.path+"/@name", name, "remove it, or set present='no'", "not supported by vmlite: timer %q in a container (libvirt's LXC driver refuses it too: only rtc and hpet)", name)
 		}
 	}
 }

@@ -99,6 +99,7 @@ func Build(d *domain.Domain, o Options) (*plan.Plan, error) {
 	}
 	buildFilesystems(p, x, probe, o.Images, add)
 	buildUSB(p, x, o.SysFS, add)
+	buildTimers(p, x)
 	buildInit(p, x, d, probe)
 	buildConsoles(p, x, l)
 	buildShared(p, x, l, add)

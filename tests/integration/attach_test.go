@@ -254,3 +254,52 @@ func TestUSBHostdevMissing(t *testing.T) {
 	h.must("destroy", name)
 	h.assertGone(name)
 }
+
+// TestClockTimers: <clock offset='localtime'><timer name='rtc'/> passes the
+// host's /dev/rtc0 as the guest's /dev/rtc, read-only, as libvirt's LXC
+// driver does; a host without it fails the start naming the timer and
+// leaves nothing (this machine has no RTC device: that case is what runs
+// here unless it has one). With offset='utc' the timer is ignored, with a
+// warning, and the guest boots.
+func TestClockTimers(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-clock")
+	xml, _ := h.busybox(name, false)
+	b, err := os.ReadFile(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withClock := func(clock string) string {
+		return h.writeXML(name, strings.Replace(string(b), "<devices>", clock+"\n  <devices>", 1))
+	}
+	r := h.run("start", withClock("<clock offset='localtime'><timer name='rtc'/></clock>"))
+	if _, err := os.Stat("/dev/rtc0"); err != nil {
+		if r.code != 2 || !strings.Contains(r.stderr, "/domain/clock/timer") || !strings.Contains(r.stderr, "/dev/rtc0") {
+			t.Errorf("start with an rtc timer on a host without /dev/rtc0: %v", r)
+		}
+		h.assertGone(name)
+	} else {
+		if r.code != 0 {
+			t.Fatalf("start with an rtc timer: %v", r)
+		}
+		h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+		if r := h.must("exec", name, "--", "stat", "-c", "%F", "/dev/rtc"); !strings.Contains(r.stdout, "character") {
+			t.Errorf("/dev/rtc in the guest: %v", r)
+		}
+		if r := h.run("exec", name, "--", "sh", "-c", "echo x > /dev/rtc"); r.code == 0 {
+			t.Errorf("the guest could open /dev/rtc for writing")
+		}
+		h.must("destroy", name)
+		h.assertGone(name)
+	}
+	r = h.must("start", withClock("<clock offset='utc'><timer name='rtc'/></clock>"))
+	if !strings.Contains(r.stderr, "/domain/clock/timer: ignored: libvirt's LXC driver passes /dev/rtc and /dev/hpet only with <clock offset='localtime'>") {
+		t.Errorf("no warning for the ignored timer: %v", r)
+	}
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	if r := h.run("exec", name, "--", "test", "-e", "/dev/rtc"); r.code == 0 {
+		t.Errorf("/dev/rtc is in a guest with offset='utc'")
+	}
+	h.must("destroy", name)
+	h.assertGone(name)
+}

@@ -34,7 +34,9 @@ func TestDiskBlock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			disk := fmt.Sprintf("    <disk type='block' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source dev='%s'/>\n      <target dev='vdb' bus='virtio'/>\n    </disk>\n  </devices>", dev)
+			roDev, _ := loopDevice(t, "vmlite-readonly")
+			disk := fmt.Sprintf("    <disk type='block' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source dev='%s'/>\n      <target dev='vdb' bus='virtio'/>\n    </disk>\n", dev) +
+				fmt.Sprintf("    <disk type='block' device='disk'>\n      <source dev='%s'/>\n      <target dev='vdc'/>\n      <readonly/>\n    </disk>\n  </devices>", roDev)
 			doc := strings.Replace(string(b), "</devices>", disk, 1)
 			h.must("start", h.writeXML(name, doc))
 			h.waitConsole(name, "vmlite-guest: BOOTED "+name)
@@ -43,6 +45,16 @@ func TestDiskBlock(t *testing.T) {
 			}
 			if r := h.run("exec", name, "--", "stat", "-c", "%F", "/dev/vdb"); !strings.Contains(r.stdout, "block") {
 				t.Errorf("/dev/vdb is not a block device: %v", r)
+			}
+			// <readonly/>: read, never written (the device cgroup allows r).
+			if got := h.must("exec", name, "--", "head", "-c", "15", "/dev/vdc").stdout; got != "vmlite-readonly" {
+				t.Errorf("/dev/vdc reads %q", got)
+			}
+			if r := h.run("exec", name, "--", "sh", "-c", "echo x > /dev/vdc"); r.code == 0 {
+				t.Errorf("a write to the read-only disk succeeded: %v", r)
+			}
+			if r := h.run("exec", name, "--", "dd", "if=/dev/zero", "of=/dev/vdb", "bs=1", "count=1", "seek=100", "conv=notrunc"); r.code != 0 {
+				t.Errorf("a write to the read-write disk failed: %v", r)
 			}
 			h.must("destroy", name)
 			h.assertGone(name)
