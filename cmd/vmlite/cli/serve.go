@@ -9,8 +9,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
