@@ -13,11 +13,14 @@ import (
 	"vmlite/cgroup"
 )
 
-// cgDirs is one guest's cgroup directories, as cgroup.Manager.Paths gives
-// them: keyed by v1 controller, or "unified" for the v2 tree.
+// cgDirs is one guest's cgroup directories: its path below each
+// hierarchy's root, and the roots (cgroup.Manager.Paths less that path),
+// keyed by v1 controller or "unified" for the v2 tree. The roots are one
+// map for every guest (the host's hierarchies): a guest costs its path.
 type cgDirs struct {
-	mode cgroup.Mode
-	dirs map[string]string
+	mode  cgroup.Mode
+	roots map[string]string
+	rel   string
 	// depth is how many directories the guest's leaf is below each
 	// hierarchy's root (vmlite/<partition...>/<name>).
 	depth int
@@ -26,11 +29,27 @@ type cgDirs struct {
 // dir returns the directory of v1 controller c, or the v2 tree.
 func (d cgDirs) dir(c string) (string, bool) {
 	if d.mode == cgroup.V2 {
-		p, ok := d.dirs["unified"]
-		return p, ok
+		c = "unified"
 	}
-	p, ok := d.dirs[c]
-	return p, ok
+	r, ok := d.roots[c]
+	if !ok {
+		return "", false
+	}
+	return r + "/" + d.rel, true
+}
+
+// hierarchyRoots returns the roots of paths (cgroup.Manager.Paths of the
+// guest whose path is rel), nil if one of them does not end in rel.
+func hierarchyRoots(paths map[string]string, rel string) map[string]string {
+	out := make(map[string]string, len(paths))
+	for k, p := range paths {
+		r, ok := strings.CutSuffix(p, "/"+rel)
+		if !ok {
+			return nil
+		}
+		out[k] = r
+	}
+	return out
 }
 
 // errGone means the guest's cgroup disappeared (the guest stopped while

@@ -1,7 +1,10 @@
 package procfs
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,11 +46,16 @@ type View struct {
 	mu       sync.Mutex // guards the fields below
 	byRel    map[string]*served
 	regMtime time.Time
+	// roots are the hierarchies' roots, shared by the guests' cgDirs.
+	roots map[string]string
+
+	hostMu    sync.Mutex // guards hostFiles
+	hostFiles map[string]*hostFile
 }
 
 // NewView returns the view of the guests registered in l.
 func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() time.Duration) *View {
-	return &View{layout: l, mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}}
+	return &View{layout: l, mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}, hostFiles: map[string]*hostFile{}}
 }
 
 // refresh reloads the registry if its directory changed, or when force is
@@ -84,7 +92,16 @@ func (v *View) refresh(force bool) {
 		if err != nil {
 			continue
 		}
-		next[rel] = &served{e: e, d: cgDirs{mode: v.mode, dirs: m.Paths(), depth: strings.Count(rel, "/")}}
+		roots := hierarchyRoots(m.Paths(), rel)
+		if roots == nil {
+			continue
+		}
+		if maps.Equal(roots, v.roots) {
+			roots = v.roots // one map for all
+		} else if v.roots == nil {
+			v.roots = roots
+		}
+		next[rel] = &served{e: e, d: cgDirs{mode: v.mode, roots: roots, rel: rel, depth: strings.Count(rel, "/")}}
 	}
 	names := map[string]bool{}
 	for _, g := range next {
@@ -156,9 +173,59 @@ func (v *View) guestOf(pid int) (*served, error) {
 	return g, nil
 }
 
+// host returns the host's own file (relative to hostRoot). The host's
+// files are opened once and read again from offset 0 for each answer (the
+// kernel's seq_file and sysfs files regenerate there), which saves each
+// answer an open, a stat and a close per host file.
 func (v *View) host(file string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(v.hostRoot, file))
-	return string(b), err
+	v.hostMu.Lock()
+	h, ok := v.hostFiles[file]
+	if !ok {
+		h = &hostFile{path: filepath.Join(v.hostRoot, file)}
+		v.hostFiles[file] = h
+	}
+	v.hostMu.Unlock()
+	return h.read()
+}
+
+// hostFile is one of the host's files, open for good.
+type hostFile struct {
+	path string
+	mu   sync.Mutex // one reader at a time: a read in pieces must not be reset under it
+	f    *os.File
+	buf  []byte
+}
+
+func (h *hostFile) read() (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.f == nil {
+		f, err := os.Open(h.path)
+		if err != nil {
+			return "", err
+		}
+		h.f = f
+	}
+	if h.buf == nil {
+		h.buf = make([]byte, 8192)
+	}
+	n := 0
+	for {
+		if n == len(h.buf) {
+			h.buf = append(h.buf, make([]byte, len(h.buf))...)
+		}
+		k, err := h.f.ReadAt(h.buf[n:], int64(n))
+		n += k
+		if errors.Is(err, io.EOF) || (err == nil && k == 0) {
+			break
+		}
+		if err != nil {
+			h.f.Close()
+			h.f = nil
+			return "", err
+		}
+	}
+	return string(h.buf[:n]), nil
 }
 
 // hostOnline is the host's online CPU list.
