@@ -298,6 +298,12 @@ func readUsage(d cgDirs) (CPUUsage, error) {
 	if !ok {
 		return CPUUsage{}, nil
 	}
+	// One file with both splits where the kernel has it (4.16 on), as
+	// LXCFS reads it: a file fewer per answer than cpuacct.stat and
+	// cpuacct.usage_percpu.
+	if u, ok := parseUsageAll(optional(dir, "cpuacct.usage_all")); ok {
+		return u, nil
+	}
 	s, err := required(dir, "cpuacct.stat")
 	if err != nil {
 		return CPUUsage{}, err
@@ -308,6 +314,32 @@ func readUsage(d cgDirs) (CPUUsage, error) {
 		u.PerCPU = append(u.PerCPU, time.Duration(parseU(f)))
 	}
 	return u, nil
+}
+
+// parseUsageAll reads v1 cpuacct.usage_all: a "cpu user system" header,
+// then "N USER SYSTEM" per CPU, in ns. false: not that shape.
+func parseUsageAll(s string) (CPUUsage, bool) {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) < 2 || strings.Join(strings.Fields(lines[0]), " ") != "cpu user system" {
+		return CPUUsage{}, false
+	}
+	var u CPUUsage
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			return CPUUsage{}, false
+		}
+		cpu, err := strconv.Atoi(f[0])
+		us, err1 := strconv.ParseUint(f[1], 10, 64)
+		sy, err2 := strconv.ParseUint(f[2], 10, 64)
+		if err != nil || err1 != nil || err2 != nil || cpu != len(u.PerCPU) || us >= 1<<61 || sy >= 1<<61 {
+			return CPUUsage{}, false
+		}
+		u.User += time.Duration(us)
+		u.System += time.Duration(sy)
+		u.PerCPU = append(u.PerCPU, time.Duration(us+sy))
+	}
+	return u, true
 }
 
 // readIO reads the guest's I/O per device ("MAJ:MIN"): v2 io.stat, v1 the

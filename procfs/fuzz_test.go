@@ -50,3 +50,25 @@ func FuzzRender(f *testing.F) {
 		_ = Diskstats(disk, map[string]DiskIO{"253:0": {Reads: 1}})
 	})
 }
+
+func FuzzParseUsageAll(f *testing.F) {
+	f.Add("cpu user system\n0 72000000 187938317\n1 8000000 36000000\n")
+	f.Add("cpu user system\n1 1 1\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		u, ok := parseUsageAll(s)
+		if !ok {
+			return
+		}
+		var sum time.Duration
+		for _, c := range u.PerCPU {
+			if c < 0 {
+				t.Fatalf("%q: negative CPU time %v", s, c)
+			}
+			sum += c
+		}
+		if sum != u.User+u.System || u.User < 0 || u.System < 0 {
+			t.Fatalf("%q: per-CPU sum %v, user+system %v", s, sum, u.User+u.System)
+		}
+	})
+}

@@ -357,3 +357,23 @@ func TestParseProcCgroup(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUsageAll(t *testing.T) {
+	for _, tc := range []struct {
+		in        string
+		ok        bool
+		user, sys time.Duration
+		perCPU0   time.Duration
+	}{
+		{"cpu user system\n0 72000000 187938317\n1 8000000 36000000\n", true, 80 * time.Millisecond, 223938317, 259938317},
+		{"cpu user system\n1 1 1\n", false, 0, 0, 0}, // CPUs must count from 0
+		{"cpu user\n0 1\n", false, 0, 0, 0},          // another kernel's shape: the two files instead
+		{"cpu user system\n0 x 1\n", false, 0, 0, 0},
+		{"", false, 0, 0, 0},
+	} {
+		u, ok := parseUsageAll(tc.in)
+		if ok != tc.ok || (ok && (u.User != tc.user || u.System != tc.sys || u.PerCPU[0] != tc.perCPU0)) {
+			t.Errorf("parseUsageAll(%q) = %+v, %v", tc.in, u, ok)
+		}
+	}
+}
