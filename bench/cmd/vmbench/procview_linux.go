@@ -57,9 +57,13 @@ type ProcFSMemory struct {
 	VmlitePSS int64 `json:"vmlitePssKiB"`
 	LxcfsRSS  int64 `json:"lxcfsRssKiB"`
 	LxcfsPSS  int64 `json:"lxcfsPssKiB"`
-	// USS: the pages only that process maps (private clean + dirty).
-	VmliteUSS  int64 `json:"vmliteUssKiB"`
-	LxcfsUSS   int64 `json:"lxcfsUssKiB"`
+	// USS: the pages only that process maps (private clean + dirty);
+	// Dirty: its private dirty pages alone (heap, stacks: what it made,
+	// whoever else maps its binary).
+	VmliteUSS   int64 `json:"vmliteUssKiB"`
+	LxcfsUSS    int64 `json:"lxcfsUssKiB"`
+	VmliteDirty int64 `json:"vmliteDirtyKiB"`
+	LxcfsDirty  int64 `json:"lxcfsDirtyKiB"`
 	AllCorrect bool  `json:"allCorrect"`
 }
 
@@ -345,6 +349,7 @@ func procfsMemory(l procfs.Layout, server, lxPid int, lx string, n int, jobs []r
 	}
 	m.VmliteRSS, m.VmlitePSS, m.LxcfsRSS, m.LxcfsPSS = vr.RSS, vr.PSS, lr.RSS, lr.PSS
 	m.VmliteUSS, m.LxcfsUSS = vr.USS(), lr.USS()
+	m.VmliteDirty, m.LxcfsDirty = vr.PrivateDirty, lr.PrivateDirty
 	return m, nil
 }
 

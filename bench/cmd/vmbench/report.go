@@ -392,8 +392,8 @@ func procfsTables(w *strings.Builder, r *ProcFSResult) {
 	for _, l := range r.Latency {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", l.File, l.Server, num(l.MeanUs), num(l.P50Us), num(l.P99Us))
 	}
-	w.WriteString("\n## /proc servers' memory by guests served, KiB\n\n| guests | vmlite RSS | vmlite PSS | vmlite USS | LXCFS RSS | LXCFS PSS | LXCFS USS | every answer right |\n|---|---|---|---|---|---|---|---|\n")
+	w.WriteString("\n## /proc servers' memory by guests served, KiB\n\n| guests | vmlite RSS | vmlite PSS | vmlite USS | vmlite private dirty | LXCFS RSS | LXCFS PSS | LXCFS USS | LXCFS private dirty | every answer right |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range r.Memory {
-		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d | %d | %v |\n", m.Guests, m.VmliteRSS, m.VmlitePSS, m.VmliteUSS, m.LxcfsRSS, m.LxcfsPSS, m.LxcfsUSS, m.AllCorrect)
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d | %d | %d | %d | %v |\n", m.Guests, m.VmliteRSS, m.VmlitePSS, m.VmliteUSS, m.VmliteDirty, m.LxcfsRSS, m.LxcfsPSS, m.LxcfsUSS, m.LxcfsDirty, m.AllCorrect)
 	}
 }
