@@ -64,7 +64,7 @@ type ProcFSMemory struct {
 	LxcfsUSS    int64 `json:"lxcfsUssKiB"`
 	VmliteDirty int64 `json:"vmliteDirtyKiB"`
 	LxcfsDirty  int64 `json:"lxcfsDirtyKiB"`
-	AllCorrect bool  `json:"allCorrect"`
+	AllCorrect  bool  `json:"allCorrect"`
 }
 
 // readJob is one step of the reader: join cgroups, read files.
