@@ -36,10 +36,32 @@ type Defined struct {
 // guest has is refused. Warnings come back also when the XML is refused
 // (with an XMLError whose cause is domain.Errors).
 func (s *Service) Define(ctx context.Context, source string, data []byte) (*Defined, error) {
+	return s.define(ctx, "", source, data)
+}
+
+// Edit replaces the stored definition of guest name with data (vmlite
+// edit): Define, with its checks, store and event, for a guest that is
+// defined already and keeps its name.
+func (s *Service) Edit(ctx context.Context, name, source string, data []byte) (*Defined, error) {
+	if err := validName(name); err != nil {
+		return &Defined{}, classify(onDomain, err)
+	}
+	if _, err := os.Stat(s.layout.DomainFile(name)); err != nil {
+		return &Defined{}, classify(onDomain, fmt.Errorf("guest %q is not defined: %w", name, errdefs.ErrNotFound))
+	}
+	return s.define(ctx, name, source, data)
+}
+
+// define is Define; a non-empty keep is the name the definition must have.
+func (s *Service) define(ctx context.Context, keep, source string, data []byte) (*Defined, error) {
 	d, warns, err := domain.Parse(source, data)
 	res := &Defined{Warnings: warns}
 	if err != nil {
 		return res, classify(onDomain, err)
+	}
+	if keep != "" && d.XML.Name != keep {
+		return res, classify(onDomain, fmt.Errorf("%w: %s: the edit renames guest %q to %q; an edit keeps the name (define the file to make a new guest)",
+			errdefs.ErrInvalid, source, keep, d.XML.Name))
 	}
 	if err := live(ctx); err != nil {
 		return res, err

@@ -19,7 +19,9 @@ to a temporary file, $VISUAL or $EDITOR (default vi) is run on it, and the
 result is validated and defined. When the edited XML is not valid (or renames
 the guest), the old definition is kept, the problems are printed, and the
 edited file is left in place (its path is printed) to fix and define. A
-running guest keeps the definition it was started with until it restarts.`
+running guest keeps the definition it was started with until it restarts.
+The edit is stored as define stores it: the same checks (the guest keeps
+its uuid), and a vmlite serve client hears of it as of a define.`
 
 func newEditCmd(app *App) *cobra.Command {
 	return &cobra.Command{
@@ -63,14 +65,11 @@ func newEditCmd(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stdout, "Domain '%s' XML configuration not changed.\n", name)
 				return nil
 			}
-			nd, err := app.parseDomainFile(path)
-			if err == nil && nd.XML.Name != name {
-				err = plainUserError(fmt.Sprintf("%s: the edit renames the guest to %q; vmlite edit keeps the name (define the file to make a new guest)", path, nd.XML.Name))
-			}
-			if err == nil {
-				err = store.Save(nd)
-			}
-			if err != nil {
+			// Saved as define saves it (service.Edit is service.Define
+			// keeping the name): the same checks, the same event for a
+			// vmlite serve client, the same refusal of another guest's uuid.
+			res, err := app.Svc().Edit(app.ctx(), name, path, edited)
+			if err = app.reportParse(path, res.Warnings, err); err != nil {
 				keep = true
 				fmt.Fprintf(app.Stderr, "vmlite: the definition of %s is unchanged; the edited XML is kept in %s\n", name, path)
 				return err
