@@ -89,10 +89,13 @@ func GuestsPerSupervisor() (int, error) {
 }
 
 // defaultInitStages is how many pre-forked guest init stages a shared
-// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise: one
-// serves a start at a time (they are refilled after each), and each costs
-// a waiting vmlite-init process.
-const defaultInitStages = 1
+// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise: none.
+// A waiting stage costs a vmlite-init process (about 3 MiB of PSS with one
+// guest), and on the hosts measured a start into a running supervisor
+// gained nothing from it: the clone's exec already overlaps the host
+// set-up, whose cgroup and mount work is the longer path
+// (bench/README.md, "Pre-forked init stages").
+const defaultInitStages = 0
 
 // InitStages reads VMLITE_INIT_STAGES: how many pre-forked guest init
 // stages each shared supervisor keeps (0: none, every start clones one).

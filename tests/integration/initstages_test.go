@@ -137,10 +137,10 @@ func TestInitStages(t *testing.T) {
 	}
 }
 
-// TestInitStagesOff: VMLITE_INIT_STAGES=0 keeps no stage waiting.
+// TestInitStagesOff: by default (VMLITE_INIT_STAGES unset, as 0) no stage
+// waits.
 func TestInitStagesOff(t *testing.T) {
 	h := newHarness(t)
-	h.env = []string{"VMLITE_INIT_STAGES=0"}
 	a, b := h.uniqueName("it-so0a"), h.uniqueName("it-so0b")
 	xa, _ := h.busybox(a, false)
 	xb, _ := h.busybox(b, false)
@@ -148,7 +148,7 @@ func TestInitStagesOff(t *testing.T) {
 	h.must("start", xb)
 	h.waitConsole(b, "vmlite-guest: BOOTED "+b)
 	if got := stagesUnder(h.root); len(got) != 0 {
-		t.Errorf("VMLITE_INIT_STAGES=0: waiting stages %v", got)
+		t.Errorf("VMLITE_INIT_STAGES unset: waiting stages %v", got)
 	}
 	h.must("destroy", a)
 	h.must("destroy", b)
