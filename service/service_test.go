@@ -276,6 +276,7 @@ func TestErrorCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := []byte(`<domain type='lxc'><name>x</name><memory>lots</memory></domain>`)
+	disk := []byte("<disk type='block'><source dev='/dev/sdb'/><target dev='vdb'/></disk>")
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	for _, tc := range []struct {
@@ -306,6 +307,12 @@ func TestErrorCodes(t *testing.T) {
 		{"send-signal to pid 0", s.SendSignal(ctx, "a", 0, unix.SIGTERM), InvalidArg},
 		{"send-signal of signal 65", s.SendSignal(ctx, "a", 1, 65), InvalidArg},
 		{"send-signal to an unknown guest", s.SendSignal(ctx, "nosuch", 1, unix.SIGTERM), NoDomain},
+		{"attach-device to an unknown guest", second(s.AttachDevice(ctx, "nosuch", "d.xml", disk, AffectConfig)), NoDomain},
+		{"attach-device of bad XML", second(s.AttachDevice(ctx, "a", "d.xml", []byte("<disk type='nope'/>"), AffectConfig)), XMLError},
+		{"attach-device live to a stopped guest", second(s.AttachDevice(ctx, "a", "d.xml", disk, AffectLive)), OperationInvalid},
+		{"detach-device of a disk not there", second(s.DetachDevice(ctx, "a", "d.xml", disk, AffectConfig)), InvalidArg},
+		{"update-device of a disk", second(s.UpdateDevice(ctx, "a", "d.xml", disk, AffectConfig)), InvalidArg},
+		{"attach-device with unknown flags", second(s.AttachDevice(ctx, "a", "d.xml", disk, 8)), InvalidArg},
 	} {
 		if tc.err == nil || CodeOf(tc.err) != tc.want {
 			t.Errorf("%s: %v (code %v), want %v", tc.name, tc.err, CodeOf(tc.err), tc.want)
@@ -323,6 +330,12 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if fake.calls != 1 {
 		t.Errorf("%d launches, want 1 (a refused call launched a guest)", fake.calls)
+	}
+	if _, err := s.Create(ctx, "t.xml", xml("t", "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AttachDevice(ctx, "t", "d.xml", disk, AffectConfig); CodeOf(err) != InvalidArg || !strings.Contains(err.Error(), "transient") {
+		t.Errorf("attach-device --config to a transient guest: %v (code %v)", err, CodeOf(err))
 	}
 }
 
