@@ -127,8 +127,9 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		}
 	}()
 	// Serving runs little of vmlite's code; what starting up mapped goes
-	// back to the page cache (package exepages).
-	time.AfterFunc(2*time.Second, func() {
+	// back to the page cache (package exepages), once the starts that
+	// came with this server are likely over (supervisor/exepages_linux.go).
+	time.AfterFunc(30*time.Second, func() {
 		if err := exepages.Drop(); err != nil {
 			logger.Printf("give back the executable's pages: %v", err)
 		}

@@ -10,8 +10,9 @@ import (
 
 // exeDropDelay is how long after the last start the supervisor gives back
 // the executable's pages it mapped: long enough that a burst of starts
-// keeps them (each would fault them in again), short beside a guest's life.
-const exeDropDelay = 2 * time.Second
+// keeps them, short beside a guest's life: faulting them in again is not
+// free, and a 2 s delay slowed 100 guests launched at once (bench/README.md).
+const exeDropDelay = 30 * time.Second
 
 var exeDrop struct {
 	mu sync.Mutex
