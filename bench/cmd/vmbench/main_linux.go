@@ -20,25 +20,29 @@ import (
 )
 
 type options struct {
-	vmlite       string
-	runs, warmup int
-	peers        string
-	sections     string
-	density      string
-	densityPeers string
-	densitySeq   string
-	vmliteMax    int
-	out          string
-	work         string
-	settle       time.Duration
-	budget       time.Duration
-	keep         bool
-	compare      string
-	consoleBytes int64
-	debianCache  string
-	bonnieRuns   int
-	procfsReads  int
-	procfsGuests string
+	vmlite        string
+	runs, warmup  int
+	peers         string
+	sections      string
+	density       string
+	densityPeers  string
+	densitySeq    string
+	vmliteMax     int
+	out           string
+	work          string
+	settle        time.Duration
+	budget        time.Duration
+	keep          bool
+	compare       string
+	consoleBytes  int64
+	debianCache   string
+	bonnieRuns    int
+	procfsReads   int
+	procfsGuests  string
+	imagesClones  int
+	imagesCopies  int
+	imagesGuests  int
+	imagesImports int
 }
 
 func main() {
@@ -50,7 +54,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor)")
-	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian,procfs", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone), procfs (the /proc server against LXCFS)")
+	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian,procfs,images", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone), procfs (the /proc server against LXCFS), images (import, clones and guests from an image against tar -x, lxc-copy and full copies)")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densitySeq, "density-seq", "", "guest counts for density one after another (each start once the previous guest booted), e.g. 200")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
@@ -65,6 +69,10 @@ func main() {
 	flag.IntVar(&o.bonnieRuns, "bonnie-runs", 5, "bonnie++ runs on each side (host and guest, taking turns)")
 	flag.IntVar(&o.procfsReads, "procfs-reads", 2000, "reads of each file per server in the procfs section")
 	flag.StringVar(&o.procfsGuests, "procfs-guests", "200,1000", "guest counts for the /proc servers' memory (procfs section)")
+	flag.IntVar(&o.imagesClones, "images-clones", 200, "clones of each kind in the images section")
+	flag.IntVar(&o.imagesCopies, "images-copies", 10, "of which cp -a full copies (250 MB of disk each, removed once measured)")
+	flag.IntVar(&o.imagesGuests, "images-guests", 200, "Debian guests from one image, and full copies, running at once (images section)")
+	flag.IntVar(&o.imagesImports, "images-imports", 3, "imports of the tarball on each side (images section)")
 	flag.StringVar(&o.compare, "compare", "", "another vmlite binary to run side by side as peer vmlite-base (before/after a change)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -217,6 +225,8 @@ func runBench(o options) error {
 			b.bonnieAll()
 		case "procfs":
 			b.procfsAll()
+		case "images":
+			b.imagesAll()
 		default:
 			return fmt.Errorf("unknown section %q", s)
 		}

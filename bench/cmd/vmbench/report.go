@@ -204,6 +204,9 @@ func markdown(r *Results) string {
 	if r.Bonnie != nil {
 		bonnieTable(&w, r.Bonnie)
 	}
+	if r.Images != nil {
+		imagesTables(&w, r.Images)
+	}
 	if len(r.Notes) > 0 {
 		w.WriteString("\n## Notes\n\n")
 		for _, n := range r.Notes {

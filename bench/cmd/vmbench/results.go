@@ -28,6 +28,8 @@ type Results struct {
 	Bonnie *BonnieResult `json:"bonnie,omitempty"`
 	// ProcFS compares the /proc server with LXCFS and the kernel.
 	ProcFS *ProcFSResult `json:"procfs,omitempty"`
+	// Images is the images section (images.go).
+	Images *ImagesResult `json:"images,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
 	StartProfile []ProfileResult `json:"startProfile,omitempty"`
 	Notes        []string        `json:"notes,omitempty"`
