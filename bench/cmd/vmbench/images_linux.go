@@ -425,10 +425,10 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 	return d
 }
 
-// roomFor is how many Debian guests the host has room for: 100 MiB of
-// memory each (a systemd guest takes about 40), and for full copies the
-// tree's size of disk each, keeping 10 GiB of each free for the others
-// on the machine.
+// roomFor is how many Debian guests the host has room for in half of its
+// available memory (100 MiB each; a systemd guest takes about 40) and, for
+// full copies, half of its free disk (the tree's size each): the other
+// half stays for the rest of the machine's work.
 func roomFor(dir, base string, image bool) int {
 	avail := func() int64 {
 		f, err := os.Open("/proc/meminfo")
@@ -442,14 +442,13 @@ func roomFor(dir, base string, image bool) int {
 		}
 		return m["MemAvailable"] << 10
 	}()
-	const keep = 10 << 30
-	n := int((avail - keep) / (100 << 20))
+	n := int(avail / 2 / (100 << 20))
 	if !image {
 		var st unix.Statfs_t
 		if unix.Statfs(dir, &st) == nil {
 			tree, _ := duKiB(base)
 			free := int64(st.Bavail) * st.Bsize
-			n = min(n, int((free-keep)/max(tree<<10, 1)))
+			n = min(n, int(free/2/max(tree<<10, 1)))
 		}
 	}
 	return max(n, 0)
