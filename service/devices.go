@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -13,6 +14,7 @@ import (
 	"vmlite/launch"
 	"vmlite/netdef"
 	"vmlite/plan"
+	"vmlite/state"
 	"vmlite/supervisor"
 )
 
@@ -175,6 +177,13 @@ func (s *Service) deviceTargets(name string, affect Affect) (liveToo, config boo
 // and its live XML with the change go to its supervisor, which makes the
 // change and records both.
 func (s *Service) changeLive(op deviceOp, name string, dev *domain.Device) error {
+	// One change at a time from every front end: each builds the live XML
+	// with its change from the one before.
+	lock, err := state.Lock(filepath.Join(s.layout.RunDir(name), "devices.lock"))
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	run, err := s.loadRunning(name)
 	if err != nil {
 		return err

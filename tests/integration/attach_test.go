@@ -303,3 +303,47 @@ func TestClockTimers(t *testing.T) {
 	h.must("destroy", name)
 	h.assertGone(name)
 }
+
+// TestAttachNetworkLive: an <interface type='network'> attached to a
+// running guest gets its place on the managed network as at start (the
+// network's bridge, the guest's stable address), pings the bridge, and is
+// gone after detach-device.
+func TestAttachNetworkLive(t *testing.T) {
+	h := newHarness(t)
+	netName := h.uniqueName("itanet")
+	bridge := fmt.Sprintf("vmlbr-n%04x", rand.IntN(0xffff))
+	subnet := fmt.Sprintf("198.19.%d", 100+rand.IntN(150))
+	h.must("net-define", h.writeXML(netName, fmt.Sprintf(`<network><name>%s</name><bridge name='%s'/>
+  <ip address='%s.1' prefix='24'><dhcp><range start='%s.100' end='%s.150'/></dhcp></ip></network>`, netName, bridge, subnet, subnet, subnet)))
+	h.must("net-start", netName)
+	t.Cleanup(func() { h.run("net-destroy", netName); h.run("net-undefine", netName) })
+
+	name := h.uniqueName("it-anet")
+	xml, _ := h.busybox(name, true)
+	h.must("start", xml)
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	ifXML := h.writeXML("nif", "<interface type='network'><source network='"+netName+"'/></interface>")
+	h.must("attach-device", name, ifXML)
+	addrs := h.must("exec", name, "--", "ip", "-4", "-o", "addr", "show", "eth0").stdout
+	if !strings.Contains(addrs, subnet+".") {
+		t.Fatalf("eth0 has no address on %s.0/24: %s", subnet, addrs)
+	}
+	h.must("exec", name, "--", "ping", "-c", "1", "-W", "5", subnet+".1")
+	live := h.must("dumpxml", name).stdout
+	i := strings.Index(live, "<source network=\""+netName+"\"")
+	if i < 0 {
+		t.Fatalf("dumpxml lacks the interface:\n%s", live)
+	}
+	mac := live[:i]
+	mac = mac[strings.LastIndex(mac, "<mac address=\"")+len("<mac address=\""):]
+	mac = mac[:strings.IndexByte(mac, '"')]
+	h.must("detach-device", name, h.writeXML("ndel", "<interface type='network'><mac address='"+mac+"'/><source network='"+netName+"'/></interface>"))
+	if r := h.run("exec", name, "--", "ip", "link", "show", "eth0"); r.code == 0 {
+		t.Errorf("eth0 is still in the guest: %v", r)
+	}
+	if out, _ := exec.Command("ip", "-o", "link", "show", "master", bridge).CombinedOutput(); strings.Contains(string(out), "vml-") {
+		t.Errorf("host veth still on %s: %s", bridge, out)
+	}
+	h.must("destroy", name)
+	h.assertGone(name)
+}
