@@ -8,7 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"vmlite/cgroup"
 )
@@ -57,12 +60,42 @@ func hierarchyRoots(paths map[string]string, rel string) map[string]string {
 var errGone = errors.New("guest cgroup is gone")
 
 func readFile(dir, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return readSmall(filepath.Join(dir, name))
 }
+
+// readSmall reads a kernel file (cgroup, /proc) that is small and says
+// it has no size: into a pooled buffer, without os.ReadFile's stat and
+// its growing from 512 bytes (a read per doubling), so one read and the
+// one that sees EOF.
+func readSmall(path string) (string, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf, n := *bp, 0
+	for {
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
+			*bp = buf
+		}
+		k, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if k == 0 {
+			return string(buf[:n]), nil
+		}
+		n += k
+	}
+}
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 // required reads a file every guest cgroup has: its absence means the
 // cgroup is gone.

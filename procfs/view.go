@@ -146,11 +146,11 @@ func (v *View) has(name string) bool {
 // guestOf returns the guest whose cgroup holds pid, nil for a process of
 // no served guest.
 func (v *View) guestOf(pid int) (*served, error) {
-	b, err := os.ReadFile(filepath.Join(v.hostRoot, "proc", strconv.Itoa(pid), "cgroup"))
+	b, err := readSmall(filepath.Join(v.hostRoot, "proc", strconv.Itoa(pid), "cgroup"))
 	if err != nil {
 		return nil, fmt.Errorf("reader %d: %w", pid, err)
 	}
-	path, err := ParseProcCgroup(string(b), v.mode)
+	path, err := ParseProcCgroup(b, v.mode)
 	if err != nil {
 		return nil, fmt.Errorf("reader %d: %w", pid, err)
 	}
