@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"vmlite/internal/testutil"
 )
 
 // loopDevice attaches a fresh image holding content to a loop device, detached
@@ -117,6 +120,16 @@ func TestAttachDeviceLive(t *testing.T) {
 			if !strings.Contains(h.must("dumpxml", name).stdout, "<target dev=\"vdc\"") {
 				t.Errorf("dumpxml lacks the attached disk")
 			}
+
+			// A reboot keeps the live devices (the plan the supervisor boots
+			// from has them).
+			h.must("reboot", name)
+			if got := h.must("exec", name, "--", "head", "-c", "16", "/dev/vdc").stdout; got != "vmlite-live-disk" {
+				t.Errorf("/dev/vdc after reboot reads %q", got)
+			}
+			testutil.WaitFor(t, 30*time.Second, "the attached interface after reboot", func() bool {
+				return h.run("exec", name, "--", "ping", "-c", "1", "-W", "2", sub+".1").code == 0
+			})
 
 			// A character device at a path whose directory the guest's /dev
 			// lacks (as /dev/bus/usb/BBB/DDD of a USB hostdev).
