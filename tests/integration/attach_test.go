@@ -229,6 +229,30 @@ func TestVirshAttachDevice(t *testing.T) {
 	if list := h.devicesList(name); strings.Contains(list, "b "+rdev+" ") {
 		t.Errorf("devices.list still has b %s:\n%s", rdev, list)
 	}
+
+	// virsh's own verbs build the device XML and call the same procedures.
+	br := fmt.Sprintf("vmlbr-v%04x", rand.IntN(0xffff))
+	if out, err := exec.Command("ip", "link", "add", br, "type", "bridge").CombinedOutput(); err != nil {
+		t.Fatalf("ip link add: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
+	const mac = "52:54:00:5e:00:42"
+	d.mustVirsh("attach-interface", name, "--type", "bridge", "--source", br, "--mac", mac, "--live")
+	if r := h.must("exec", name, "--", "ip", "link"); !strings.Contains(r.stdout, mac) {
+		t.Errorf("virsh attach-interface: no link with %s in the guest: %v", mac, r)
+	}
+	d.mustVirsh("detach-interface", name, "--type", "bridge", "--mac", mac, "--live")
+	if r := h.must("exec", name, "--", "ip", "link"); strings.Contains(r.stdout, mac) {
+		t.Errorf("virsh detach-interface: the link is still in the guest: %v", r)
+	}
+	d.mustVirsh("attach-disk", name, dev, "vdf", "--live")
+	if got := h.must("exec", name, "--", "head", "-c", "17", "/dev/vdf").stdout; got != "vmlite-virsh-disk" {
+		t.Errorf("virsh attach-disk: /dev/vdf reads %q", got)
+	}
+	d.mustVirsh("detach-disk", name, "vdf", "--live")
+	if r := h.run("exec", name, "--", "test", "-e", "/dev/vdf"); r.code == 0 {
+		t.Errorf("virsh detach-disk: /dev/vdf is still in the guest")
+	}
 	d.mustVirsh("destroy", name)
 	h.assertGone(name)
 	h.must("undefine", name)
