@@ -128,8 +128,17 @@ func (s *Service) deviceChange(op deviceOp, name, source string, data []byte, af
 		if err != nil {
 			return ws, err
 		}
-		if err := s.changeLive(op, name, ldev); err != nil {
+		change, err := s.changeLive(op, name, ldev)
+		if err != nil {
 			return ws, err
+		}
+		// An interface attached to both gets one MAC, the live one, as
+		// libvirt's stored MAC is the one its guest runs with.
+		if stored != nil && op == opAttach && change.Interface != nil {
+			ifs := stored.x().Devices.Interfaces
+			if last := &ifs[len(ifs)-1]; last.MAC == nil || last.MAC.Address == "" {
+				last.MAC = &libvirtxml.DomainInterfaceMAC{Address: change.Interface.MAC.String()}
+			}
 		}
 	}
 	if stored != nil {
@@ -176,21 +185,21 @@ func (s *Service) deviceTargets(name string, affect Affect) (liveToo, config boo
 // changeLive attaches or detaches dev on the running guest name: its plan
 // and its live XML with the change go to its supervisor, which makes the
 // change and records both.
-func (s *Service) changeLive(op deviceOp, name string, dev *domain.Device) error {
+func (s *Service) changeLive(op deviceOp, name string, dev *domain.Device) (*plan.DeviceChange, error) {
 	// One change at a time from every front end: each builds the live XML
 	// with its change from the one before.
 	lock, err := state.Lock(filepath.Join(s.layout.RunDir(name), "devices.lock"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer lock.Close()
 	run, err := s.loadRunning(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lx, err := s.liveDomain(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	xp := "/domain/devices/" + dev.Kind
 	var change *plan.DeviceChange
@@ -211,22 +220,22 @@ func (s *Service) changeLive(op deviceOp, name string, dev *domain.Device) error
 		}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := lx.Marshal()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The live XML with the change must still be a valid domain (a
 	// second interface with the guest name, a duplicate target).
 	if _, _, err := domain.Parse(lx.File, b); err != nil {
-		return err
+		return nil, err
 	}
 	change.DomainXML = string(b)
 	if _, err := s.call(name, supervisor.Request{Op: req, Device: change}); err != nil {
-		return fmt.Errorf("guest %q: %w", name, err)
+		return nil, fmt.Errorf("guest %q: %w", name, err)
 	}
-	return nil
+	return change, nil
 }
 
 // liveDomain is the definition a running guest runs with, normalised as

@@ -245,6 +245,26 @@ func TestVirshAttachDevice(t *testing.T) {
 	if r := h.must("exec", name, "--", "ip", "link"); strings.Contains(r.stdout, mac) {
 		t.Errorf("virsh detach-interface: the link is still in the guest: %v", r)
 	}
+	// Live and config at once: one MAC in both.
+	both := h.writeXML("both", "<interface type='bridge'><source bridge='"+br+"'/></interface>")
+	h.must("attach-device", name, both, "--live", "--config")
+	macOf := func(x string) string {
+		i := strings.Index(x, "<source bridge=\""+br+"\"")
+		if i < 0 {
+			t.Fatalf("no interface on %s in:\n%s", br, x)
+		}
+		m := x[:i]
+		m = m[strings.LastIndex(m, "<mac address=\"")+len("<mac address=\""):]
+		return m[:strings.IndexByte(m, '"')]
+	}
+	liveMAC, configMAC := macOf(h.must("dumpxml", name).stdout), macOf(h.must("dumpxml", "--inactive", name).stdout)
+	if liveMAC != configMAC {
+		t.Errorf("attach-device --live --config: MAC %s live, %s stored", liveMAC, configMAC)
+	}
+	h.must("detach-device", name, h.writeXML("bothdel", "<interface type='bridge'><mac address='"+liveMAC+"'/><source bridge='"+br+"'/></interface>"), "--live", "--config")
+	if strings.Contains(h.must("dumpxml", "--inactive", name).stdout, br) || strings.Contains(h.must("dumpxml", name).stdout, br) {
+		t.Errorf("the interface is still there after detach-device --live --config")
+	}
 	d.mustVirsh("attach-disk", name, dev, "vdf", "--live")
 	if got := h.must("exec", name, "--", "head", "-c", "17", "/dev/vdf").stdout; got != "vmlite-virsh-disk" {
 		t.Errorf("virsh attach-disk: /dev/vdf reads %q", got)
