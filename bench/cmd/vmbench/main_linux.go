@@ -43,6 +43,7 @@ type options struct {
 	imagesCopies  int
 	imagesGuests  int
 	imagesImports int
+	serveGuests   int
 }
 
 func main() {
@@ -54,7 +55,8 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
 	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor)")
-	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian,procfs,images", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone), procfs (the /proc server against LXCFS), images (import, clones and guests from an image against tar -x, lxc-copy and full copies)")
+	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian,procfs,images,serve", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone), procfs (the /proc server against LXCFS), images (import, clones and guests from an image against tar -x, lxc-copy and full copies), serve (vmlite serve against libvirtd, through virsh; with -peers vmlite,libvirt-lxc)")
+	flag.IntVar(&o.serveGuests, "serve-guests", 200, "serve section: guests defined on each daemon for virsh list --all, and created at once")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
 	flag.StringVar(&o.densitySeq, "density-seq", "", "guest counts for density one after another (each start once the previous guest booted), e.g. 200")
 	flag.StringVar(&o.densityPeers, "density-peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers in the density test")
@@ -227,6 +229,8 @@ func runBench(o options) error {
 			b.procfsAll()
 		case "images":
 			b.imagesAll()
+		case "serve":
+			b.serveAll()
 		default:
 			return fmt.Errorf("unknown section %q", s)
 		}

@@ -100,7 +100,12 @@ func (p *libvirtPeer) setup(work string) error {
 }
 
 func (p *libvirtPeer) prepare(g *guest) error {
-	x := fmt.Sprintf(`<domain type='lxc'>
+	return os.WriteFile(filepath.Join(g.dir, "domain.xml"), []byte(libvirtDomainXML(g.name, g.rootfs)), 0o644)
+}
+
+// libvirtDomainXML is the busybox guest's domain XML for libvirt-lxc.
+func libvirtDomainXML(name, rootfs string) string {
+	return fmt.Sprintf(`<domain type='lxc'>
   <name>%s</name>
   <memory unit='KiB'>262144</memory>
   <os><type>exe</type><init>/sbin/init</init></os>
@@ -112,8 +117,7 @@ func (p *libvirtPeer) prepare(g *guest) error {
     <console type='pty'/>
   </devices>
 </domain>
-`, g.name, g.rootfs)
-	return os.WriteFile(filepath.Join(g.dir, "domain.xml"), []byte(x), 0o644)
+`, name, rootfs)
 }
 
 // startCmd creates a transient domain, as `vmlite start FILE` does.

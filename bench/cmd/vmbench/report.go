@@ -201,6 +201,9 @@ func markdown(r *Results) string {
 	if r.ProcFS != nil {
 		procfsTables(&w, r.ProcFS)
 	}
+	if r.Serve != nil {
+		serveTables(&w, r.Serve)
+	}
 	if r.Bonnie != nil {
 		bonnieTable(&w, r.Bonnie)
 	}

@@ -30,6 +30,8 @@ type Results struct {
 	ProcFS *ProcFSResult `json:"procfs,omitempty"`
 	// Images is the images section (images.go).
 	Images *ImagesResult `json:"images,omitempty"`
+	// Serve compares vmlite serve with libvirtd (serve section).
+	Serve *ServeResult `json:"serve,omitempty"`
 	// StartProfile splits vmlite's start into phases (profile section).
 	StartProfile []ProfileResult `json:"startProfile,omitempty"`
 	Notes        []string        `json:"notes,omitempty"`

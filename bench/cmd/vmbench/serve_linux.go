@@ -1,0 +1,360 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"golang.org/x/sys/unix"
+)
+
+// The serve section: vmlite serve and libvirtd's LXC driver side by side,
+// both driven by the same virsh (and, for the connections, go-libvirt),
+// taking turns run by run. Each side gets -serve-guests defined guests
+// (what virsh list --all lists), one of them started and destroyed per
+// run, and as many transient guests created at once.
+
+// libvirtdSock is libvirtd's read-write socket (the monolithic daemon).
+const libvirtdSock = "/run/libvirt/libvirt-sock"
+
+// serveConns is how many client connections the loaded USS figure holds.
+const serveConns = 50
+
+type serveSide struct {
+	res    ServeSide
+	uri    string
+	sock   string
+	pid    int
+	prefix string
+	xml    func(name string) string
+	dir    string
+	// defined and created are the guests this section made on the side.
+	defined, created []string
+}
+
+func (s *serveSide) virsh(args ...string) (string, error) {
+	return run("virsh", append([]string{"-q", "-c", s.uri}, args...)...)
+}
+
+// timed runs virsh and returns how long it took, in ms.
+func (s *serveSide) timed(args ...string) (float64, error) {
+	t := time.Now()
+	_, err := s.virsh(args...)
+	return float64(time.Since(t).Microseconds()) / 1000, err
+}
+
+func (s *serveSide) writeXML(name string) (string, error) {
+	p := filepath.Join(s.dir, name+".xml")
+	return p, os.WriteFile(p, []byte(s.xml(name)), 0o644)
+}
+
+func (b *bench) serveAll() {
+	r, err := b.serveRun()
+	if err != nil {
+		b.note("serve: %v", err)
+	}
+	b.res.Serve = r
+}
+
+func (b *bench) serveRun() (*ServeResult, error) {
+	n := b.o.serveGuests
+	r := &ServeResult{Guests: n}
+	vm, stop, err := b.startServe()
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	sides := []*serveSide{vm}
+	for _, p := range b.peers {
+		if lp, ok := p.(*libvirtPeer); ok {
+			lv, err := b.libvirtSide(lp)
+			if err != nil {
+				b.note("serve: libvirtd left out: %v", err)
+				break
+			}
+			sides = append(sides, lv)
+		}
+	}
+	if len(sides) == 1 {
+		b.note("serve: no libvirt-lxc peer (-peers vmlite,libvirt-lxc): vmlite serve measured alone")
+	}
+	defer func() {
+		for _, s := range sides {
+			s.cleanup()
+		}
+	}()
+	errs := func(err error) {
+		if err != nil && len(r.Errors) < 10 {
+			r.Errors = append(r.Errors, err.Error())
+		}
+	}
+	for _, s := range sides {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, err
+		}
+		logf("serve: defining %d guests on %s", n, s.res.Daemon)
+		if err := s.defineAll(n); err != nil {
+			return nil, fmt.Errorf("%s: define: %w", s.res.Daemon, err)
+		}
+	}
+	var samples [2]struct{ list, cycle, start, destroy, idle, conn50, create []float64 }
+	total := b.o.warmup + b.o.runs
+	for i := 0; i < total; i++ {
+		logf("serve: run %d/%d", i+1, total)
+		for k, s := range sides {
+			sm := &samples[k]
+			idle, ierr := uss(s.pid)
+			errs(ierr)
+			ms, err := s.timed("list", "--all", "--name")
+			errs(err)
+			st, err1 := s.timed("start", s.defined[0])
+			de, err2 := s.timed("destroy", s.defined[0])
+			errs(err1)
+			errs(err2)
+			loaded, cerr := s.withConns(serveConns)
+			errs(cerr)
+			if i < b.o.warmup {
+				continue
+			}
+			if err == nil {
+				sm.list = append(sm.list, ms)
+			}
+			if err1 == nil && err2 == nil {
+				sm.cycle, sm.start, sm.destroy = append(sm.cycle, st+de), append(sm.start, st), append(sm.destroy, de)
+			}
+			if ierr == nil {
+				sm.idle = append(sm.idle, idle)
+			}
+			if cerr == nil {
+				sm.conn50 = append(sm.conn50, loaded)
+			}
+		}
+	}
+	// The parallel creates are the heaviest part: fewer rounds.
+	rounds := min(b.o.runs, 3)
+	for i := 0; i < rounds; i++ {
+		for k, s := range sides {
+			logf("serve: %d creates at once on %s (round %d/%d)", n, s.res.Daemon, i+1, rounds)
+			secs, failed, err := s.createAll(n, i)
+			errs(err)
+			samples[k].create = append(samples[k].create, secs)
+			s.res.CreateFailures += failed
+		}
+	}
+	for k, s := range sides {
+		sm := samples[k]
+		s.res.ListMs, s.res.CycleMs, s.res.StartMs, s.res.DestroyMs = summarize(sm.list), summarize(sm.cycle), summarize(sm.start), summarize(sm.destroy)
+		s.res.IdleUSSKiB, s.res.Conn50USSKiB, s.res.CreateAllS = summarize(sm.idle), summarize(sm.conn50), summarize(sm.create)
+		r.Sides = append(r.Sides, s.res)
+	}
+	r.LoadAvg = loadAvg()
+	return r, nil
+}
+
+// startServe starts `vmlite serve` on the vmlite peer's state root.
+func (b *bench) startServe() (*serveSide, func(), error) {
+	root := b.vm.root
+	logPath := filepath.Join(b.work, "vmlite-serve.log")
+	lf, err := os.Create(logPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := b.vm.cmd("serve")
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, nil, err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	stop := func() {
+		_ = cmd.Process.Signal(unix.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		lf.Close()
+	}
+	sock := filepath.Join(root, "run", "libvirt-sock")
+	s := &serveSide{res: ServeSide{Daemon: "vmlite serve"}, uri: "lxc+unix:///system?socket=" + sock, sock: sock,
+		pid: cmd.Process.Pid, prefix: "vmb-sv", dir: filepath.Join(b.work, "serve", "vmlite")}
+	rootfs := filepath.Join(b.work, b.vm.name()+"-base")
+	s.xml = func(name string) string { return guestXML(b.vm.tmplXML, name, rootfs) }
+	end := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := s.virsh("version"); err == nil {
+			return s, stop, nil
+		}
+		if time.Now().After(end) {
+			stop()
+			b, _ := os.ReadFile(logPath)
+			return nil, nil, fmt.Errorf("vmlite serve did not answer within 30 s: %s", lastLines(string(b), 5))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (b *bench) libvirtSide(p *libvirtPeer) (*serveSide, error) {
+	pid := p.daemon
+	if pid == 0 { // one that already ran
+		out, err := run("pidof", "libvirtd")
+		if err != nil {
+			return nil, fmt.Errorf("libvirtd's pid: %w", err)
+		}
+		if pid, err = strconv.Atoi(strings.Fields(out)[0]); err != nil {
+			return nil, err
+		}
+	}
+	rootfs := filepath.Join(b.work, p.name()+"-base")
+	return &serveSide{res: ServeSide{Daemon: "libvirtd"}, uri: libvirtURI, sock: libvirtdSock, pid: pid, prefix: "vmb-sl",
+		dir: filepath.Join(b.work, "serve", "libvirt"), xml: func(name string) string { return libvirtDomainXML(name, rootfs) }}, nil
+}
+
+// each runs f on names, 8 at a time, and returns the first error.
+func each(names []string, f func(string) error) error {
+	work := make(chan string)
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range work {
+				if err := f(n); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, n := range names {
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	return first
+}
+
+func (s *serveSide) defineAll(n int) error {
+	var names []string
+	for i := 0; i < n; i++ {
+		names = append(names, fmt.Sprintf("%s-%03d", s.prefix, i))
+	}
+	var mu sync.Mutex
+	err := each(names, func(name string) error {
+		p, err := s.writeXML(name)
+		if err != nil {
+			return err
+		}
+		if _, err := s.virsh("define", p); err != nil {
+			return err
+		}
+		mu.Lock()
+		s.defined = append(s.defined, name)
+		mu.Unlock()
+		return nil
+	})
+	if err == nil {
+		// The cycle's guest is the first by name on both sides.
+		s.defined[0], s.defined[indexOf(s.defined, names[0])] = names[0], s.defined[0]
+	}
+	return err
+}
+
+func indexOf(xs []string, x string) int {
+	for i, y := range xs {
+		if y == x {
+			return i
+		}
+	}
+	return 0
+}
+
+// createAll runs n `virsh create` at once and returns the seconds until
+// the last returned and how many failed; the guests are destroyed again
+// afterwards, outside the timing.
+func (s *serveSide) createAll(n, round int) (float64, int, error) {
+	var paths, names []string
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("%s-c%d-%03d", s.prefix, round, i)
+		p, err := s.writeXML(name)
+		if err != nil {
+			return 0, 0, err
+		}
+		paths, names = append(paths, p), append(names, name)
+	}
+	s.created = append(s.created, names...)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := 0
+	var first error
+	t := time.Now()
+	for _, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.virsh("create", p); err != nil {
+				mu.Lock()
+				failed++
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(t).Seconds()
+	_ = each(names, func(name string) error { _, _ = s.virsh("destroy", name); return nil })
+	return secs, failed, first
+}
+
+// withConns opens n client connections to the daemon, each listing the
+// domains once, reads the daemon's USS while they are open, and closes
+// them.
+func (s *serveSide) withConns(n int) (float64, error) {
+	var ls []*libvirt.Libvirt
+	defer func() {
+		for _, l := range ls {
+			_ = l.Disconnect()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(s.sock), dialers.WithLocalTimeout(10*time.Second)))
+		if err := l.ConnectToURI(libvirt.ConnectURI("lxc:///system")); err != nil {
+			return 0, fmt.Errorf("%s: connection %d: %w", s.res.Daemon, i, err)
+		}
+		ls = append(ls, l)
+		if _, _, err := l.ConnectListAllDomains(1, 0); err != nil {
+			return 0, fmt.Errorf("%s: connection %d: list: %w", s.res.Daemon, i, err)
+		}
+	}
+	return uss(s.pid)
+}
+
+func uss(pid int) (float64, error) {
+	r, err := readRollup(pid)
+	return float64(r.USS()), err
+}
+
+// cleanup removes every guest the section made on the side.
+func (s *serveSide) cleanup() {
+	_ = each(s.created, func(name string) error { _, _ = s.virsh("destroy", name); return nil })
+	_ = each(s.defined, func(name string) error {
+		_, _ = s.virsh("destroy", name)
+		_, _ = s.virsh("undefine", name)
+		return nil
+	})
+}
