@@ -3,8 +3,14 @@ package domain
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 
 	"libvirt.org/go/libvirtxml"
+
+	"vmlite/internal/errdefs"
 )
 
 // Identity is what a new definition is checked against in the others:
@@ -40,6 +46,34 @@ func (s *Store) Identities() ([]Identity, error) {
 		}
 	}
 	return out, nil
+}
+
+// Identity reads the uuid and id map of stored definition name as
+// Identities does (a lookup needs the uuid of a guest that never ran,
+// which only its definition holds); ErrNotFound when there is none.
+func (s *Store) Identity(name string) (Identity, error) {
+	if err := CheckName(name); err != nil {
+		return Identity{}, err
+	}
+	b, err := os.ReadFile(s.layout.DomainFile(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Identity{}, fmt.Errorf("guest %q is not defined: %w", name, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return Identity{}, err
+	}
+	if id, ok := storedIdentity(name, b); ok {
+		return id, nil
+	}
+	if id, ok := xmlIdentity(name, b); ok {
+		return id, nil
+	}
+	d, err := s.Load(name)
+	if err != nil {
+		return Identity{}, err
+	}
+	u, _ := ParseUUID(d.XML.UUID)
+	return Identity{Name: name, UUID: u, IDMap: d.XML.IDMap}, nil
 }
 
 func (s *Store) identity(name string, r *definitionReader) (Identity, bool) {

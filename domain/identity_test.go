@@ -62,6 +62,18 @@ func TestIdentities(t *testing.T) {
 	if want := []string{"hand", "mapped", "plain"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("identities of %v, want %v", names, want)
 	}
+	// One at a time, as a lookup reads it.
+	for _, want := range ids {
+		if id, err := s.Identity(want.Name); err != nil || !reflect.DeepEqual(id, want) {
+			t.Errorf("Identity(%s) = %+v, %v; want %+v", want.Name, id, err, want)
+		}
+	}
+	if _, err := s.Identity("nosuch"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("Identity of no definition: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Identity("broken"); err == nil {
+		t.Error("Identity of a definition Load refuses: no error")
+	}
 	for _, u := range []string{u1, u2, u3} {
 		if err := s.Save(mustParse(t, guestXML("new", u))); !errors.Is(err, errdefs.ErrAlreadyExists) {
 			t.Errorf("Save with the uuid %s of another guest: %v, want ErrAlreadyExists", u, err)

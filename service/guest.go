@@ -150,8 +150,10 @@ func (s *Service) domainOf(g *guest) Domain {
 		d.State, d.Reason = g.st.Status, g.st.Reason
 	}
 	if d.UUID == "" && g.defined {
-		if x, err := domain.NewStore(s.layout).Load(g.name); err == nil {
-			d.UUID = x.XML.UUID
+		// Not a full Load: a list of N stopped guests would be N strict
+		// parses (virsh list --all, bench/README.md).
+		if id, err := domain.NewStore(s.layout).Identity(g.name); err == nil {
+			d.UUID = id.UUID
 		}
 	}
 	return d
