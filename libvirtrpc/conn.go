@@ -167,6 +167,7 @@ func (c *conn) call(h Header, body []byte) {
 	go func() {
 		defer c.wg.Done()
 		defer func() { <-c.calls }()
+		c.s.calls.Add(1)
 		ret, after, err := c.run(hd, h, body)
 		if err != nil {
 			c.replyError(h, err)

@@ -36,6 +36,7 @@ type Server struct {
 	cfg    Config
 	nextCb atomic.Int32
 	open   atomic.Int32
+	calls  atomic.Uint64
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -160,6 +161,10 @@ func (s *Server) serveConn(nc net.Conn, readOnly bool, auth func(net.Conn) (stri
 
 // Conns returns the number of open connections.
 func (s *Server) Conns() int { return int(s.open.Load()) }
+
+// Calls returns how many calls the server has dispatched (to see that it
+// was idle for a while).
+func (s *Server) Calls() uint64 { return s.calls.Load() }
 
 // Run pumps the backend's events to the registered callbacks until ctx ends.
 func (s *Server) Run(ctx context.Context) error {

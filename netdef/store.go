@@ -26,6 +26,10 @@ import (
 //
 // RUN/networks/NAME exists exactly while the network is active.
 
+// DefinitionFile is where network name's definition is stored (its
+// mtime says when it was last defined).
+func DefinitionFile(l state.Layout, name string) string { return defFile(l, name) }
+
 func defFile(l state.Layout, name string) string {
 	return filepath.Join(l.NetworksDir(), name+".xml")
 }

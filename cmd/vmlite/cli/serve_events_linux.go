@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -22,9 +24,14 @@ import (
 // directories with inotify and diffs what it sees against what it saw, so
 // it needs no help from supervisors or the CLI, and works the same whether
 // it started before or after the guests (its first look is the baseline).
-// A rescan every rescanEvery catches anything a watch missed (a runtime
-// directory created and gone between two looks).
-const rescanEvery = 2 * time.Second
+// A rescan catches anything a watch missed: every rescanEvery while a
+// stopped guest's last state is awaited (or without inotify), else every
+// idleRescanEvery, rarely enough that an idle daemon stays idle (each
+// rescan reads every guest's state and faults code back in).
+const (
+	rescanEvery     = 2 * time.Second
+	idleRescanEvery = 30 * time.Second
+)
 
 type guestSeen struct {
 	uuid      [16]byte
@@ -44,6 +51,8 @@ type guestSeen struct {
 type netSeen struct {
 	uuid            [16]byte
 	defined, active bool
+	// defMtime: a redefinition is a Defined event too, as in libvirt.
+	defMtime time.Time
 }
 
 func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) error {
@@ -54,9 +63,15 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 	}
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
-		return err
+		// The host's inotify instances are per user and limited
+		// (fs.inotify.max_user_instances, 128 by default): without one,
+		// the rescan alone finds the changes (poll ignores fd -1, so the
+		// loop below waits rescanEvery), and the daemon goes on serving.
+		fmt.Fprintf(b.app.Stderr, "vmlite serve: inotify: %v; lifecycle events come from a rescan every %v (raise fs.inotify.max_user_instances)\n", err, rescanEvery)
+		fd = -1
+	} else {
+		defer unix.Close(fd)
 	}
-	defer unix.Close(fd)
 	const mask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB
 	for _, d := range dirs {
 		_, _ = unix.InotifyAddWatch(fd, d, mask)
@@ -76,12 +91,17 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 	watchRunDirs()
 	guests, nets := b.scanGuests(), b.scanNets()
 	wake := make(chan struct{}, 1)
+	var pending atomic.Bool
 	go func() {
 		// A blocking read would pin a thread; poll the fd with a timeout.
 		buf := make([]byte, 64<<10)
 		for ctx.Err() == nil {
 			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			n, _ := unix.Poll(pfd, int(rescanEvery/time.Millisecond))
+			every := idleRescanEvery
+			if fd < 0 || pending.Load() {
+				every = rescanEvery
+			}
+			n, _ := unix.Poll(pfd, int(every/time.Millisecond))
 			if n > 0 {
 				for {
 					if k, err := unix.Read(fd, buf); k <= 0 || err != nil {
@@ -123,6 +143,11 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 			}
 		}
 		guests, nets = ng, nn
+		waiting := false
+		for _, g := range guests {
+			waiting = waiting || !g.pendingSince.IsZero()
+		}
+		pending.Store(waiting)
 	}
 }
 
@@ -271,7 +296,11 @@ func (b *rpcBackend) scanNets() map[string]netSeen {
 		return seen
 	}
 	for _, n := range ns {
-		seen[n.Name] = netSeen{uuid: uuidBytes(n.UUID), defined: true, active: netdef.Active(b.app.Layout, n.Name)}
+		ns := netSeen{uuid: uuidBytes(n.UUID), defined: true, active: netdef.Active(b.app.Layout, n.Name)}
+		if fi, err := os.Stat(netdef.DefinitionFile(b.app.Layout, n.Name)); err == nil {
+			ns.defMtime = fi.ModTime()
+		}
+		seen[n.Name] = ns
 	}
 	return seen
 }
@@ -283,7 +312,7 @@ func diffNets(old, cur map[string]netSeen) []libvirtrpc.Event {
 	}
 	for name, c := range cur {
 		o, had := old[name]
-		if !had {
+		if !had || !c.defMtime.Equal(o.defMtime) {
 			ev(name, c, libvirt.NetworkEventDefined)
 		}
 		if c.active && !o.active {
