@@ -26,6 +26,10 @@ const libvirtdSock = "/run/libvirt/libvirt-sock"
 // serveConns is how many client connections the loaded USS figure holds.
 const serveConns = 50
 
+// serveIdle is how long both daemons are left without calls before their
+// idle memory is read.
+const serveIdle = 45 * time.Second
+
 type serveSide struct {
 	res    ServeSide
 	uri    string
@@ -104,13 +108,26 @@ func (b *bench) serveRun() (*ServeResult, error) {
 		}
 	}
 	var samples [2]struct{ list, cycle, start, destroy, idle, conn50, create []float64 }
+	// Idle: both daemons left without calls for serveIdle (vmlite serve
+	// gives memory back 30 to 40 s after its last call; libvirtd keeps what it
+	// has), then read at once; before the runs and after them.
+	idle := func() {
+		logf("serve: both daemons idle for %v", serveIdle)
+		time.Sleep(serveIdle)
+		for k, s := range sides {
+			v, err := uss(s.pid)
+			errs(err)
+			if err == nil {
+				samples[k].idle = append(samples[k].idle, v)
+			}
+		}
+	}
+	idle()
 	total := b.o.warmup + b.o.runs
 	for i := 0; i < total; i++ {
 		logf("serve: run %d/%d", i+1, total)
 		for k, s := range sides {
 			sm := &samples[k]
-			idle, ierr := uss(s.pid)
-			errs(ierr)
 			ms, err := s.timed("list", "--all", "--name")
 			errs(err)
 			st, err1 := s.timed("start", s.defined[0])
@@ -128,14 +145,12 @@ func (b *bench) serveRun() (*ServeResult, error) {
 			if err1 == nil && err2 == nil {
 				sm.cycle, sm.start, sm.destroy = append(sm.cycle, st+de), append(sm.start, st), append(sm.destroy, de)
 			}
-			if ierr == nil {
-				sm.idle = append(sm.idle, idle)
-			}
 			if cerr == nil {
 				sm.conn50 = append(sm.conn50, loaded)
 			}
 		}
 	}
+	idle()
 	// The parallel creates are the heaviest part: fewer rounds.
 	rounds := min(b.o.runs, 3)
 	for i := 0; i < rounds; i++ {

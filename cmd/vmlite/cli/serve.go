@@ -196,27 +196,31 @@ func runServe(app *App, compat bool, maxClients int, tf tlsFlags) error {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
-	idle := time.NewTicker(exeDropIdle)
+	idle := time.NewTicker(exeDropIdle / idleTicks)
 	defer idle.Stop()
 	var seen, freed uint64 = 0, ^uint64(0)
+	quiet := 0
 wait:
 	for {
 		select {
 		case <-idle.C:
-			// No calls for a tick: give back the pages of vmlite's code
-			// that calls and the event rescans faulted in (most of the
-			// 17 MB binary, by fault-around; internal/exepages), and,
-			// after calls, the heap they left.
-			if n := srv.Calls(); n == seen {
-				if err := exepages.Drop(); err != nil {
-					logf("give back the executable's pages: %v", err)
-				}
-				if n != freed {
-					debug.FreeOSMemory()
-					freed = n
-				}
-			} else {
-				seen = n
+			// No calls for exeDropIdle: give back the pages of vmlite's
+			// code that calls and event rescans faulted in (most of the 17
+			// MB binary, by fault-around; internal/exepages), and, after
+			// calls, the heap they left.
+			if n := srv.Calls(); n != seen {
+				seen, quiet = n, 0
+				continue
+			}
+			if quiet++; quiet < idleTicks {
+				continue
+			}
+			if err := exepages.Drop(); err != nil {
+				logf("give back the executable's pages: %v", err)
+			}
+			if seen != freed {
+				debug.FreeOSMemory()
+				freed = seen
 			}
 		case <-ctx.Done():
 			err = nil
@@ -238,9 +242,14 @@ wait:
 }
 
 // exeDropIdle is how long the daemon waits without calls before it gives
-// memory back: long enough that a client's burst of calls (virsh list
-// --all: one per guest) keeps what it faulted in.
-const exeDropIdle = 2 * time.Second
+// memory back: long enough that clients polling (virt-manager every few
+// seconds) keep what they fault in, since the first call after a drop pays
+// for faulting it in again (25 to 50 ms here, bench/README.md); checked
+// idleTicks times over that span.
+const (
+	exeDropIdle = 30 * time.Second
+	idleTicks   = 3
+)
 
 // sdNotify tells systemd about the daemon's state (Type=notify); a no-op
 // outside systemd.
