@@ -135,3 +135,52 @@ func deviceCount(l *libvirtxml.DomainDeviceList) int {
 	}
 	return n
 }
+
+// ParseDeviceKey reads a device file for detach-device as libvirt does
+// (VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE): only what names the device need be
+// there (a disk's <target dev>, an interface's <mac>), so
+// "<disk><target dev='vdb'/></disk>" detaches /dev/vdb. It is what
+// detach-device falls back to when ParseDevice refuses the file; a file that
+// names no device at all is refused with ParseDevice's errors.
+func ParseDeviceKey(file string, data []byte) (*Device, error) {
+	data, cerr := toUTF8(file, data)
+	if cerr != nil {
+		return nil, &Errors{cerr}
+	}
+	if loc := xmlDecl.FindIndex(data); loc != nil {
+		data = append(bytes.Repeat([]byte(" "), loc[1]), data[loc[1]:]...)
+	}
+	kind, err := deviceKind(file, data)
+	if err != nil {
+		return nil, err
+	}
+	var list libvirtxml.DomainDeviceList
+	doc := append(append([]byte("<devices>"), data...), "</devices>"...)
+	if err := xml.Unmarshal(doc, &list); err != nil || deviceCount(&list) != 1 {
+		return nil, &Errors{{File: file, Path: "/domain/devices/" + kind, Msg: fmt.Sprintf("<%s> names no device vmlite can detach", kind)}}
+	}
+	d := &Device{Kind: kind, List: &list, File: file}
+	if !d.named() {
+		return nil, &Errors{{File: file, Path: "/domain/devices/" + kind, Msg: "the device XML does not name a device", Hint: "give its " + d.key()}}
+	}
+	return d, nil
+}
+
+// named reports whether d has the key its kind is named by.
+func (d *Device) named() bool {
+	switch d.Kind {
+	case "disk":
+		t := d.List.Disks[0].Target
+		return t != nil && t.Dev != ""
+	case "filesystem":
+		t := d.List.Filesystems[0].Target
+		return t != nil && t.Dir != ""
+	case "interface":
+		i := d.List.Interfaces[0]
+		return (i.MAC != nil && i.MAC.Address != "") || interfaceSource(i) != "" || (i.Target != nil && i.Target.Dev != "") || (i.Guest != nil && i.Guest.Dev != "")
+	case "hostdev":
+		h := d.List.Hostdevs[0]
+		return hostdevKey(h) != "" || (h.SubsysUSB != nil && h.SubsysUSB.Source != nil && (h.SubsysUSB.Source.Vendor != nil || h.SubsysUSB.Source.Address != nil))
+	}
+	return false
+}

@@ -131,6 +131,30 @@ func TestAddRemoveDevice(t *testing.T) {
 	}
 }
 
+// TestParseDeviceKey: detach-device's lenient read names the device by
+// its key alone, and refuses a file that names none.
+func TestParseDeviceKey(t *testing.T) {
+	for _, tc := range []struct{ doc, kind, err string }{
+		{"<disk><target dev='vdb'/></disk>", "disk", ""},
+		{"<interface type='bridge'><mac address='52:54:00:00:00:01'/></interface>", "interface", ""},
+		{"<hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source></hostdev>", "hostdev", ""},
+		{"<disk type='block'/>", "", "does not name a device"},
+		{"<disk><target dev='vdb'/></disk><disk/>", "", "one device element"},
+		{"<gizmo/>", "", "names no device"},
+	} {
+		d, err := ParseDeviceKey("k.xml", []byte(tc.doc))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want %q", tc.doc, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || d.Kind != tc.kind {
+			t.Errorf("%s: %+v, %v", tc.doc, d, err)
+		}
+	}
+}
+
 // FuzzParseDevice: no device file makes ParseDevice panic, and a device
 // it accepts is one device that AddDevice can add and RemoveDevice take
 // away again.
@@ -147,6 +171,9 @@ func FuzzParseDevice(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if key, err := ParseDeviceKey("fuzz.xml", b); err == nil && (deviceCount(key.List) != 1 || !key.named()) {
+			t.Fatalf("key accepted without a name: %+v", key)
+		}
 		dev, _, err := ParseDevice("fuzz.xml", b)
 		if err != nil {
 			return

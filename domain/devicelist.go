@@ -209,11 +209,11 @@ func interfaceSource(i libvirtxml.DomainInterface) string {
 	switch {
 	case s == nil:
 		return ""
-	case s.Bridge != nil:
+	case s.Bridge != nil && s.Bridge.Bridge != "":
 		return "bridge " + s.Bridge.Bridge
-	case s.Network != nil:
+	case s.Network != nil && s.Network.Network != "":
 		return "network " + s.Network.Network
-	case s.Direct != nil:
+	case s.Direct != nil && s.Direct.Dev != "":
 		return "direct " + s.Direct.Dev
 	case s.Ethernet != nil:
 		return "ethernet"

@@ -72,7 +72,18 @@ func (s *Service) deviceChange(op deviceOp, name, source string, data []byte, af
 	if _, err := s.lookup(name); err != nil {
 		return nil, err
 	}
-	dev, warns, err := domain.ParseDevice(source, data)
+	parse := func() (*domain.Device, []domain.Warning, error) {
+		dev, warns, err := domain.ParseDevice(source, data)
+		if err != nil && op == opDetach {
+			// As libvirt's detach, which skips validation: what names
+			// the device is enough.
+			if key, kerr := domain.ParseDeviceKey(source, data); kerr == nil {
+				return key, nil, nil
+			}
+		}
+		return dev, warns, err
+	}
+	dev, warns, err := parse()
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +135,7 @@ func (s *Service) deviceChange(op deviceOp, name, source string, data []byte, af
 	}
 	if liveToo {
 		// A device of its own: the live change fills in names and a MAC.
-		ldev, _, err := domain.ParseDevice(source, data)
+		ldev, _, err := parse()
 		if err != nil {
 			return ws, err
 		}

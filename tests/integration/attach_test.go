@@ -167,7 +167,10 @@ func TestAttachDeviceLive(t *testing.T) {
 			if list := h.devicesList(name); strings.Contains(list, "b "+rdev+" ") {
 				t.Errorf("devices.list still has b %s:\n%s", rdev, list)
 			}
-			h.must("detach-device", name, roXML)
+			h.must("detach-device", name, h.writeXML("rokey", "<disk><target dev='vdd'/></disk>")) // the key is enough, as in libvirt
+			if r := h.run("exec", name, "--", "test", "-e", "/dev/vdd"); r.code == 0 {
+				t.Errorf("/dev/vdd is still in the guest")
+			}
 			detach := h.writeXML("ifdel", fmt.Sprintf("<interface type='bridge'><mac address='%s'/><source bridge='%s'/></interface>", mac, br))
 			h.must("detach-device", name, detach)
 			if out, _ := exec.Command("ip", "-o", "link", "show", "master", br).CombinedOutput(); strings.Contains(string(out), "vml-") {

@@ -48,8 +48,9 @@ input) from guest NAME, as virsh detach-device does. The device is named as
 libvirt names it: a disk by its <target dev>, an interface by its <mac
 address> (or whatever else of it FILE gives, if that names one interface), a
 hostdev by its <source>, a filesystem by its <target dir>, any other device
-by all of its XML; a device the guest does not have is refused, naming the
-key. Detach undoes what attach did: the node is removed from the guest's
+by all of its XML. As in libvirt, which skips validation here, the key is
+enough (<disk><target dev='vdb'/></disk>). A device the guest does not have
+is refused, naming the key. Detach undoes what attach did: the node is removed from the guest's
 /dev and its rule from the device cgroup, the veth is deleted (only veth
 interfaces, type bridge, network or ethernet, can be detached from a running
 guest, as in libvirt).

@@ -79,6 +79,8 @@ func TestDeviceConfig(t *testing.T) {
 		{[]string{"attach-device", "nosuch", disk, "--config"}, "not found"},
 		{[]string{"attach-device", "devg", filepath.Join(dir, "missing.xml")}, "read device XML"},
 		{[]string{"update-device", "devg", disk, "--config"}, "update-device changes interfaces only"},
+		{[]string{"detach-device", "devg", write("noname.xml", "<disk type='block'/>"), "--config"}, "noname.xml:1: /domain/devices/disk/target"},
+		{[]string{"attach-device", "devg", write("minattach.xml", "<disk><target dev='vdq'/></disk>"), "--config"}, "/domain/devices/disk"},
 	} {
 		out, e, code := runCLI(t, append([]string{"--root", root}, tc.args...)...)
 		if code != ExitUser || !strings.Contains(e, tc.want) {
@@ -96,8 +98,10 @@ func TestDeviceConfig(t *testing.T) {
 	if d := dump(); !strings.Contains(d, `<source bridge="br-new"`) || strings.Contains(d, `network="default"`) {
 		t.Errorf("update-device did not replace the interface:\n%s", d)
 	}
-	// Detach them all again: the definition is the one defined.
-	for _, f := range []string{disk, fs, upd} {
+	// Detach them all again: the definition is the one defined. As in
+	// libvirt, what names the device is enough to detach it.
+	minimal := write("min.xml", "<disk><target dev='vdb'/></disk>")
+	for _, f := range []string{minimal, fs, upd} {
 		if _, e, code := runCLI(t, "--root", root, "detach-device", "devg", f, "--config"); code != 0 {
 			t.Fatalf("detach %s: %d %s", f, code, e)
 		}
@@ -108,7 +112,7 @@ func TestDeviceConfig(t *testing.T) {
 	// The interface of the definition, named by the MAC dumpxml shows.
 	mac := before[strings.Index(before, "<mac address=\"")+len("<mac address=\""):]
 	mac = mac[:strings.IndexByte(mac, '"')]
-	byMAC := write("bymac.xml", "<interface type='bridge'><mac address='"+mac+"'/><source bridge='br-x'/></interface>")
+	byMAC := write("bymac.xml", "<interface type='bridge'><mac address='"+mac+"'/></interface>")
 	if _, e, code := runCLI(t, "--root", root, "detach-device", "devg", byMAC, "--config"); code != 0 {
 		t.Fatalf("detach by MAC %s: %d %s", mac, code, e)
 	}
