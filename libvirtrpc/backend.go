@@ -64,6 +64,9 @@ type Backend interface {
 	// waiting for it (libvirt's virDomainShutdown).
 	Shutdown(name string) error
 	Reboot(name string) error
+	// Suspend freezes a running guest, Resume thaws it.
+	Suspend(name string) error
+	Resume(name string) error
 	// Destroy kills the guest and returns when it is gone.
 	Destroy(name string) error
 	SetAutostart(name string, on bool) error

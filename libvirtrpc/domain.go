@@ -28,6 +28,8 @@ func domainState(d DomainInfo) (libvirt.DomainState, int32) {
 	switch d.Status {
 	case state.Running:
 		return libvirt.DomainRunning, int32(libvirt.DomainRunningBooted)
+	case state.Paused:
+		return libvirt.DomainPaused, int32(libvirt.DomainPausedUser)
 	case state.Starting, state.Orphaned:
 		return libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown)
 	case state.Stopping:
@@ -68,6 +70,8 @@ func matchListFlags(d DomainInfo, f libvirt.ConnectListAllDomainsFlags) bool {
 		switch st {
 		case libvirt.DomainRunning:
 			return f&libvirt.ConnectListDomainsRunning != 0
+		case libvirt.DomainPaused:
+			return f&libvirt.ConnectListDomainsPaused != 0
 		case libvirt.DomainShutoff:
 			return f&libvirt.ConnectListDomainsShutoff != 0
 		default:
@@ -307,6 +311,34 @@ func init() {
 		// Every mode (initctl, signal, default) is the init's own poweroff
 		// signal: that is what both of libvirt-lxc's modes amount to.
 		return nil, c.running(a.Dom, b(c).Shutdown)
+	})
+	// Suspend and resume freeze and thaw the guest's cgroup, as
+	// libvirt-lxc does; suspending a paused guest does nothing there too.
+	reg(procDomainSuspend, true, func(c *conn, a *libvirt.DomainSuspendArgs) (*void, error) {
+		d, err := c.lookup(a.Dom)
+		if err != nil {
+			return nil, err
+		}
+		if !d.Active() {
+			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not running")
+		}
+		if d.Status == state.Paused {
+			return nil, nil
+		}
+		return nil, b(c).Suspend(a.Dom.Name)
+	})
+	reg(procDomainResume, true, func(c *conn, a *libvirt.DomainResumeArgs) (*void, error) {
+		d, err := c.lookup(a.Dom)
+		if err != nil {
+			return nil, err
+		}
+		if !d.Active() {
+			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not running")
+		}
+		if d.Status != state.Paused {
+			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not paused")
+		}
+		return nil, b(c).Resume(a.Dom.Name)
 	})
 	reg(procDomainReboot, true, func(c *conn, a *libvirt.DomainRebootArgs) (*void, error) {
 		return nil, c.running(a.Dom, b(c).Reboot)

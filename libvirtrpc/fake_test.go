@@ -86,6 +86,14 @@ func (f *fakeBackend) Start(name string) error {
 func (f *fakeBackend) Create(xml []byte) (DomainInfo, error) { return DomainInfo{}, errdefs.ErrInvalid }
 func (f *fakeBackend) Shutdown(name string) error            { return f.Destroy(name) }
 func (f *fakeBackend) Reboot(name string) error              { return nil }
+func (f *fakeBackend) Suspend(name string) error             { return f.setStatus(name, state.Paused) }
+func (f *fakeBackend) Resume(name string) error              { return f.setStatus(name, state.Running) }
+func (f *fakeBackend) setStatus(name string, st state.Status) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.doms[name].Status = st
+	return nil
+}
 func (f *fakeBackend) Destroy(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -52,8 +52,10 @@ const (
 	procDomainLookupByUUID                      int32 = 24
 	procConnectNumOfDefinedDomains              int32 = 25
 	procDomainReboot                            int32 = 27
+	procDomainResume                            int32 = 28
 	procDomainSetAutostart                      int32 = 29
 	procDomainShutdown                          int32 = 33
+	procDomainSuspend                           int32 = 34
 	procDomainUndefine                          int32 = 35
 	procConnectListDomains                      int32 = 37
 	procConnectListNetworks                     int32 = 38

@@ -146,6 +146,14 @@ func (b *rpcBackend) Reboot(name string) error {
 	return err
 }
 
+func (b *rpcBackend) Suspend(name string) error {
+	return b.svc.Suspend(context.Background(), name)
+}
+
+func (b *rpcBackend) Resume(name string) error {
+	return b.svc.Resume(context.Background(), name)
+}
+
 func (b *rpcBackend) Destroy(name string) error {
 	_, err := b.svc.Destroy(context.Background(), name)
 	return err

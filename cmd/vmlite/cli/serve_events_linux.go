@@ -41,6 +41,7 @@ type guestSeen struct {
 	id        int32
 	restarts  int
 	startedAt time.Time
+	paused    bool
 	// lastStopped is last/NAME.json's StoppedAt: a new one means a run ended.
 	lastStopped time.Time
 	// pendingSince: the guest went away before its last run's state was
@@ -176,6 +177,7 @@ func (b *rpcBackend) scanGuests() map[string]guestSeen {
 		}
 		if g.State != nil {
 			s.restarts, s.startedAt = g.State.Restarts, g.State.StartedAt
+			s.paused = g.Running && g.State.Status == state.Paused
 		}
 		if st, err := state.Read(l.LastFile(n)); err == nil {
 			s.lastStopped = st.StoppedAt
@@ -252,6 +254,10 @@ func diffGuests(old, cur map[string]guestSeen, b *rpcBackend) []libvirtrpc.Event
 			ev(name, c, libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
 		case c.active && o.active && c.restarts > o.restarts:
 			evs = append(evs, libvirtrpc.Event{Reboot: true, Name: name, UUID: c.uuid, ID: c.id})
+		case c.active && o.active && c.paused && !o.paused:
+			ev(name, c, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedPaused))
+		case c.active && o.active && !c.paused && o.paused:
+			ev(name, c, libvirt.DomainEventResumed, int32(libvirt.DomainEventResumedUnpaused))
 		case !c.active && had && o.active:
 			stopped(name, &c, o)
 		case !c.active && had && !o.pendingSince.IsZero():
