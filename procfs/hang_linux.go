@@ -185,10 +185,20 @@ func lockWithin(path string, d time.Duration) *os.File {
 	}
 }
 
+// fuseConnections is where the kernel's fusectl filesystem is mounted
+// (systemd mounts it; a host without it has no abort files: the kill
+// that follows the abort closes the server's /dev/fuse, which ends the
+// connection as well, once the process can die).
+const fuseConnections = "/sys/fs/fuse/connections"
+
 // abortConnections aborts the FUSE connection of every vmlite mount at
 // mnt (a dead one stacked below the live one included: aborting it again
 // is harmless).
 func abortConnections(mnt string) error {
+	var st unix.Statfs_t
+	if unix.Statfs(fuseConnections, &st) != nil || st.Type != fusectlMagic {
+		return nil // no fusectl: the kill alone
+	}
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return err
@@ -208,7 +218,7 @@ func abortConnections(mnt string) error {
 			errs = append(errs, err)
 			continue
 		}
-		f := filepath.Join("/sys/fs/fuse/connections", strconv.FormatUint(conn, 10), "abort")
+		f := filepath.Join(fuseConnections, strconv.FormatUint(conn, 10), "abort")
 		if err := os.WriteFile(f, []byte("1"), 0); err != nil {
 			errs = append(errs, err)
 			continue
@@ -220,6 +230,9 @@ func abortConnections(mnt string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// fusectlMagic is FUSE_CTL_SUPER_MAGIC.
+const fusectlMagic = 0x65735543
 
 // connectionID is a FUSE connection's number in /sys/fs/fuse/connections:
 // the kernel's encoding of its device (major<<20 | minor).

@@ -8,12 +8,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"vmlite/internal/testutil"
 )
@@ -426,6 +429,73 @@ func TestProcFSServerStopped(t *testing.T) {
 		return len(s) == 1 && s[0] != old
 	})
 	h.mustWaitMemTotal(name, "73728")
+}
+
+// TestProcFSServerHung: a server that is not stopped but answers nothing
+// (here: every thread in a ptrace stop, state t, which the guard does not
+// take for a SIGSTOP) is found by its unanswered statfs probe instead:
+// the waiting read fails after about 10 s and a new server serves.
+func TestProcFSServerHung(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-procfs-hung")
+	xmlPath, _ := h.procfsGuest(name, false, 68, "")
+	h.must("start", xmlPath)
+	defer h.run("destroy", name)
+	h.mustWaitMemTotal(name, "69632")
+	servers := procfsServers(h.root)
+	if len(servers) != 1 {
+		t.Fatalf("one /proc server expected, found %v", servers)
+	}
+	old := servers[0]
+	// The tracer is one thread: ptrace requests come from the thread that
+	// attached. Every thread of the server is stopped. Once the guard has
+	// killed it, it stays a zombie traced by this process until the test
+	// binary exits (its files, /dev/fuse among them, are closed already);
+	// the detach below is for a server that was not killed.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tids []int
+	for _, e := range ents {
+		tid, _ := strconv.Atoi(e.Name())
+		if err := unix.PtraceSeize(tid); err != nil {
+			t.Fatalf("ptrace seize %d: %v", tid, err)
+		}
+		tids = append(tids, tid)
+	}
+	defer func() {
+		for _, tid := range tids {
+			_ = unix.PtraceDetach(tid) // ESRCH once killed
+		}
+	}()
+	for _, tid := range tids {
+		if err := unix.PtraceInterrupt(tid); err != nil {
+			t.Fatalf("ptrace interrupt %d: %v", tid, err)
+		}
+	}
+	done := make(chan result, 1)
+	t0 := time.Now()
+	go func() {
+		done <- h.run("exec", name, "--", "sh", "-c", `cat /proc/meminfo > /tmp/m; echo "rc=$?"; grep MemTotal /tmp/m`)
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(120 * time.Second):
+		t.Fatal("a read of /proc/meminfo in the guest hangs on a hung server")
+	}
+	t.Logf("the read returned after %s: %q %q", time.Since(t0).Round(time.Millisecond), r.stdout, r.stderr)
+	if f := strings.Fields(r.stdout); !strings.Contains(r.stdout, "rc=1") && (len(f) < 4 || f[0] != "rc=0" || f[2] != "69632") {
+		t.Errorf("the read in the guest gave %q, want an error or MemTotal 69632 kB", r.stdout)
+	}
+	testutil.WaitFor(t, 60*time.Second, "the hung server killed and a new one started", func() bool {
+		s := procfsServers(h.root)
+		return len(s) == 1 && s[0] != old
+	})
+	h.mustWaitMemTotal(name, "69632")
 }
 
 // mustWaitMemTotal waits until the guest's /proc/meminfo says MemTotal kb.
