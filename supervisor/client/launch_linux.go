@@ -88,20 +88,31 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 	// Named after this process, unique among live ones; a file of that
 	// name is a dead pool's (pid reuse).
 	sock := prefix + strconv.FormatInt(int64(os.Getpid()), 36) + ".sock"
-	if len(sock) >= maxSocketPath {
+	if len(sock)+len(".new") >= maxSocketPath {
 		// A state root too deep for a socket path: a dedicated supervisor
 		// needs none.
 		return spawn(p, b, lock, nil, nil)
 	}
+	// Bound and listening under another name first, then renamed into
+	// place: between bind and listen a connect is refused, and a start
+	// offering its guest meanwhile (offerToPools, outside the pool lock)
+	// takes a refused socket for a dead pool's and removes it.
+	tmp := sock + ".new"
 	_ = os.Remove(sock)
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	_ = os.Remove(tmp)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return res, false, fmt.Errorf("supervisor socket: %w", err)
 	}
 	l.SetUnlinkOnClose(false) // the pool owns the path from now on
-	if err := os.Chmod(sock, 0o600); err != nil {
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		l.Close()
-		_ = os.Remove(sock)
+		_ = os.Remove(tmp)
+		return res, false, fmt.Errorf("supervisor socket: %w", err)
+	}
+	if err := os.Rename(tmp, sock); err != nil {
+		l.Close()
+		_ = os.Remove(tmp)
 		return res, false, fmt.Errorf("supervisor socket: %w", err)
 	}
 	lf, err := l.File()
