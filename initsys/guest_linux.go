@@ -31,6 +31,9 @@ type guest struct {
 	// devNodes are the supervisor's copies of host device nodes owned by a
 	// mapped guest's root, by host path.
 	devNodes map[string]int
+	// maskTree is the supervisor's clone of its empty read-only tmpfs for
+	// the masked directories, -1 when there is none or once attached.
+	maskTree int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
 	// rootFile is a handle on root, which guest paths are resolved from

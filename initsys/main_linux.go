@@ -79,7 +79,11 @@ func run(sync *os.File) (err error) {
 	if m.RootfsFD >= 0 && m.RootfsFD < len(fds) {
 		rootTree = fds[m.RootfsFD]
 	}
-	g := &guest{p: p, rootTree: rootTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
+	maskTree := -1
+	if m.MaskFD >= 0 && m.MaskFD < len(fds) {
+		maskTree = fds[m.MaskFD]
+	}
+	g := &guest{p: p, rootTree: rootTree, maskTree: maskTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
 	lap("readPlan")
 
 	// The supervisor has put us in the guest's cgroup; only now does a new

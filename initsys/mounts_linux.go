@@ -78,7 +78,8 @@ func (g *guest) mountAt(dir string, mode os.FileMode, source, fstype string, fla
 // tmpfs over directories. The directories share one tmpfs, the first one's,
 // bound over the others: each tmpfs instance is a superblock of its own
 // (with its shrinker, which every memory cgroup on the host then tracks),
-// a bind is one mount.
+// a bind is one mount. That tmpfs is the supervisor's, shared by all its
+// guests, when it sent one; else __init mounts its own.
 func (g *guest) maskPaths() error {
 	const flags = unix.MS_RDONLY | mntNoSuidDevExec
 	empty := "" // the first masked directory, holding the empty tmpfs
@@ -91,6 +92,14 @@ func (g *guest) maskPaths() error {
 		switch {
 		case !fi.IsDir():
 			err = unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
+		case empty == "" && g.maskTree >= 0:
+			// The supervisor's clone of its one empty tmpfs
+			// (supervisor/masktree_linux.go), read-only already.
+			if err = unix.MoveMount(g.maskTree, "", unix.AT_FDCWD, path, unix.MOVE_MOUNT_F_EMPTY_PATH); err == nil {
+				unix.Close(g.maskTree)
+				g.maskTree = -1
+				empty = path
+			}
 		case empty == "":
 			if err = unix.Mount("tmpfs", path, "tmpfs", flags, "size=0,mode=555"); err == nil {
 				empty = path

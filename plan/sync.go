@@ -73,6 +73,11 @@ type Message struct {
 	// DevFDs maps host device paths to the index in the received rights of
 	// a copy of the node owned by a mapped guest's root (MsgGo).
 	DevFDs map[string]int `json:"devFds,omitempty"`
+	// MaskFD is the index in the received rights of the supervisor's
+	// clone of its empty read-only tmpfs, which __init attaches over the
+	// masked directories, or -1 (MsgGo; then __init mounts a tmpfs of its
+	// own).
+	MaskFD int `json:"maskFd"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`
@@ -99,7 +104,7 @@ type StepTime struct {
 
 // GoMessage is the release message carrying the plan.
 func GoMessage(planJSON json.RawMessage, consolePaths []string, attachDir string, withRootfsFD bool) Message {
-	m := Message{Type: MsgGo, Plan: planJSON, RootfsFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
+	m := Message{Type: MsgGo, Plan: planJSON, RootfsFD: -1, MaskFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
 	if withRootfsFD {
 		m.RootfsFD = 0
 	}

@@ -129,6 +129,13 @@ func (s *Supervisor) boot(during func() error) error {
 	}
 	defer closeNodes(nodes)
 	fds, msg.DevFDs = nodeRights(fds, nodes)
+	mask, err := maskTree()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mask)
+	msg.MaskFD = len(fds)
+	fds = append(fds, mask)
 	if err := plan.Send(parent, msg, fds...); err != nil {
 		return &plan.StepFailure{Step: "release guest", Err: err}
 	}

@@ -11,7 +11,8 @@ import (
 // TestMaskedDirectories: the directories vmlite hides from a guest
 // (/sys/firmware, /sys/kernel/debug, ...) are empty and read-only, with
 // and without <idmap>, and they are one tmpfs instance bound over each, not
-// a superblock each (issue 17: a superblock per mask per guest).
+// a superblock each, and one for all the guests of a supervisor (issue 17:
+// a superblock per mask per guest).
 func TestMaskedDirectories(t *testing.T) {
 	h := newHarness(t)
 	var dirs []string
@@ -23,8 +24,13 @@ func TestMaskedDirectories(t *testing.T) {
 	if len(dirs) < 2 {
 		t.Skipf("SKIP: this host has %d of the masked directories (%v); two are needed to see them share a tmpfs", len(dirs), dirs)
 	}
+	// Both guests run at once: a supervisor's guests share its one mask
+	// tmpfs (one superblock for all of them, not one each).
+	maskDev := map[int]map[string]bool{} // by supervisor pid
+	var names []string
 	for _, idmap := range []bool{false, true} {
 		name := h.uniqueName("mask")
+		names = append(names, name)
 		xml, _ := h.busybox(name, idmap)
 		h.must("start", xml)
 		h.waitConsole(name, "vmlite-guest: BOOTED "+name)
@@ -44,6 +50,13 @@ func TestMaskedDirectories(t *testing.T) {
 		}
 		if len(devs) != 1 {
 			t.Errorf("idmap=%v: masked directories on %d filesystems, want one shared tmpfs:\n%s", idmap, len(devs), out)
+		}
+		sv := h.status(name).SupervisorPID
+		if maskDev[sv] == nil {
+			maskDev[sv] = map[string]bool{}
+		}
+		for d := range devs {
+			maskDev[sv][d] = true
 		}
 		for _, d := range dirs {
 			r := h.run("exec", name, "--", "/bin/touch", d+"/x")
@@ -67,6 +80,16 @@ func TestMaskedDirectories(t *testing.T) {
 				t.Errorf("idmap=%v: no mount on %s in the guest:\n%s", idmap, d, mi)
 			}
 		}
+	}
+	for sv, devs := range maskDev {
+		if len(devs) != 1 {
+			t.Errorf("the guests of supervisor %d have their masks on %d filesystems (%v), want the supervisor's one", sv, len(devs), devs)
+		}
+	}
+	if len(maskDev) != 1 {
+		t.Errorf("the two guests ran in %d supervisors, want one shared supervisor (the default) to see them share its masks", len(maskDev))
+	}
+	for _, name := range names {
 		h.must("destroy", name)
 		h.assertGone(name)
 	}

@@ -1,0 +1,59 @@
+package supervisor
+
+import (
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"vmlite/plan"
+)
+
+// maskFS is the empty read-only tmpfs that hides the masked directories of
+// every guest this process supervises: each guest gets a clone of it
+// (maskTree), so a shared supervisor adds one superblock for all its guests
+// instead of one per guest (each superblock has a shrinker, which every
+// memory cgroup on the host then tracks: bench/README.md). It is never
+// attached in the supervisor's own mount namespace, and it lives as long
+// as the process.
+var maskFS = sync.OnceValues(func() (int, error) {
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
+	}
+	defer unix.Close(fs)
+	// Owned by the host's root, mode 555, and a read-only superblock:
+	// neither a guest's root (mapped) nor a remount of its bind makes it
+	// writable, so no guest can put anything in another's masks.
+	for _, kv := range [][2]string{{"mode", "0555"}, {"size", "4k"}, {"nr_inodes", "2"}} {
+		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
+			return -1, &os.SyscallError{Syscall: "fsconfig " + kv[0], Err: err}
+		}
+	}
+	if err := unix.FsconfigSetFlag(fs, "ro"); err != nil {
+		return -1, &os.SyscallError{Syscall: "fsconfig ro", Err: err}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
+	}
+	return mnt, nil
+})
+
+// maskTree returns a detached clone of maskFS for one guest's __init to
+// attach over its masked directories.
+func maskTree() (int, error) {
+	step := "create the masks' tmpfs"
+	mnt, err := maskFS()
+	if err != nil {
+		return -1, &plan.StepFailure{Step: step, Err: err}
+	}
+	fd, err := unix.OpenTree(mnt, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return -1, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "open_tree", Err: err}}
+	}
+	return fd, nil
+}
