@@ -94,7 +94,15 @@ func helperMountGuest() {
 		fail(fmt.Errorf("unshare cgroup ns: %w", err))
 		return
 	}
-	if err := MountGuest(mode, target); err != nil {
+	skeleton := -1
+	if len(os.Args) > 3 && os.Args[3] == "skeleton" {
+		// As the supervisor makes it, before the guest's namespaces.
+		if skeleton, err = SkeletonFS(); err != nil {
+			fail(err)
+			return
+		}
+	}
+	if err := MountGuest(mode, target, skeleton); err != nil {
 		fail(err)
 		return
 	}

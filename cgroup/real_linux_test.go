@@ -339,11 +339,27 @@ func TestRealCPUQuota(t *testing.T) {
 // TestRealMountGuest runs MountGuest in a throwaway mount and cgroup
 // namespace and checks what a guest init would see.
 func TestRealMountGuest(t *testing.T) {
+	// Without and with the supervisor's skeleton (SkeletonFS): the guest
+	// sees the same entries and mounts either way.
+	var entries map[string]string
+	for _, skeleton := range []string{"", "skeleton"} {
+		t.Run("skeleton="+skeleton, func(t *testing.T) {
+			rep := mountGuestOnce(t, skeleton)
+			if entries == nil {
+				entries = rep.Entries
+			} else if fmt.Sprint(rep.Entries) != fmt.Sprint(entries) {
+				t.Errorf("entries with the skeleton %v, without %v", rep.Entries, entries)
+			}
+		})
+	}
+}
+
+func mountGuestOnce(t *testing.T, skeleton string) guestReport {
 	mode := hostMode(t)
 	m := realManager(t, DefaultRoot, mode, plan.Limits{MemoryBytes: 64 * mib})
 	target := filepath.Join(t.TempDir(), "cgroup")
 	// The helper reads its arguments as os.Args[1:], so no test flags.
-	cmd := exec.Command("/proc/self/exe", mode.String(), target)
+	cmd := exec.Command("/proc/self/exe", mode.String(), target, skeleton)
 	cmd.Env = append(os.Environ(), helperEnv+"=mountguest")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
 	s := startIn(t, m, cmd)
@@ -405,6 +421,7 @@ func TestRealMountGuest(t *testing.T) {
 			t.Errorf("mkdir in guest's %s: writable=%v (%q), want %v", d, got, rep.Writable[d], w)
 		}
 	}
+	return rep
 }
 
 // TestRealV2OnHybrid drives the v2 code path for real on a hybrid host's

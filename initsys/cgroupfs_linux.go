@@ -18,9 +18,13 @@ func (g *guest) detectCgroups() error {
 
 // mountCgroups gives the guest its /sys/fs/cgroup: its own subtree, seen as
 // the root through its cgroup namespace (unshared at the start of set-up,
-// once the supervisor had put us in the guest's cgroup).
+// once the supervisor had put us in the guest's cgroup). A guest without a
+// user namespace gets the supervisor's read-only skeleton there
+// (cgroup.SkeletonFS: one superblock for all its guests) when it sent one.
 func (g *guest) mountCgroups() error {
-	if err := cgroup.MountGuest(g.cgMode, g.inRoot("/sys/fs/cgroup")); err != nil {
+	skeleton := g.cgroupTree
+	g.cgroupTree = -1 // MountGuest closes it
+	if err := cgroup.MountGuest(g.cgMode, g.inRoot("/sys/fs/cgroup"), skeleton); err != nil {
 		return stepErr("mount /sys/fs/cgroup", "", err)
 	}
 	return nil

@@ -34,6 +34,9 @@ type guest struct {
 	// maskTree is the supervisor's clone of its empty read-only tmpfs for
 	// the masked directories, -1 when there is none or once attached.
 	maskTree int
+	// cgroupTree is the supervisor's clone of its cgroup skeleton
+	// (cgroup.SkeletonFS), -1 when there is none or once used.
+	cgroupTree int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
 	// rootFile is a handle on root, which guest paths are resolved from

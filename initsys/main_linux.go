@@ -83,7 +83,11 @@ func run(sync *os.File) (err error) {
 	if m.MaskFD >= 0 && m.MaskFD < len(fds) {
 		maskTree = fds[m.MaskFD]
 	}
-	g := &guest{p: p, rootTree: rootTree, maskTree: maskTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
+	cgroupTree := -1
+	if m.CgroupFD >= 0 && m.CgroupFD < len(fds) {
+		cgroupTree = fds[m.CgroupFD]
+	}
+	g := &guest{p: p, rootTree: rootTree, maskTree: maskTree, cgroupTree: cgroupTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
 	lap("readPlan")
 
 	// The supervisor has put us in the guest's cgroup; only now does a new

@@ -78,6 +78,10 @@ type Message struct {
 	// masked directories, or -1 (MsgGo; then __init mounts a tmpfs of its
 	// own).
 	MaskFD int `json:"maskFd"`
+	// CgroupFD is the index in the received rights of the supervisor's
+	// clone of its read-only /sys/fs/cgroup skeleton for a v1 guest
+	// without a user namespace, or -1 (MsgGo; then __init mounts a tmpfs).
+	CgroupFD int `json:"cgroupFd"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`
@@ -104,7 +108,7 @@ type StepTime struct {
 
 // GoMessage is the release message carrying the plan.
 func GoMessage(planJSON json.RawMessage, consolePaths []string, attachDir string, withRootfsFD bool) Message {
-	m := Message{Type: MsgGo, Plan: planJSON, RootfsFD: -1, MaskFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
+	m := Message{Type: MsgGo, Plan: planJSON, RootfsFD: -1, MaskFD: -1, CgroupFD: -1, ConsolePaths: consolePaths, AttachDir: attachDir}
 	if withRootfsFD {
 		m.RootfsFD = 0
 	}

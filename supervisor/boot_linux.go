@@ -136,6 +136,15 @@ func (s *Supervisor) boot(during func() error) error {
 	defer unix.Close(mask)
 	msg.MaskFD = len(fds)
 	fds = append(fds, mask)
+	cgTree, err := s.cgroupTree()
+	if err != nil {
+		return err
+	}
+	if cgTree >= 0 {
+		defer unix.Close(cgTree)
+		msg.CgroupFD = len(fds)
+		fds = append(fds, cgTree)
+	}
 	if err := plan.Send(parent, msg, fds...); err != nil {
 		return &plan.StepFailure{Step: "release guest", Err: err}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/cgroup"
 	"vmlite/plan"
 )
 
@@ -43,11 +44,30 @@ var maskFS = sync.OnceValues(func() (int, error) {
 	return mnt, nil
 })
 
+// cgroupFS is the read-only skeleton of /sys/fs/cgroup (directories and
+// links, no hierarchies) that this process's v1 guests without a user
+// namespace share, for the same reason as maskFS.
+var cgroupFS = sync.OnceValues(cgroup.SkeletonFS)
+
 // maskTree returns a detached clone of maskFS for one guest's __init to
 // attach over its masked directories.
 func maskTree() (int, error) {
-	step := "create the masks' tmpfs"
-	mnt, err := maskFS()
+	return sharedTree("create the masks' tmpfs", maskFS)
+}
+
+// cgroupTree returns a detached clone of cgroupFS for one guest's
+// /sys/fs/cgroup, or -1 where the guest makes its own (cgroup v2: no
+// tmpfs; a user namespace: a writable tmpfs owned by the guest's root).
+func (s *Supervisor) cgroupTree() (int, error) {
+	if s.cgMode == cgroup.V2 || s.p.IDMap.Enabled() {
+		return -1, nil
+	}
+	return sharedTree("create the cgroup skeleton", cgroupFS)
+}
+
+// sharedTree clones the detached mount that fs makes once.
+func sharedTree(step string, fs func() (int, error)) (int, error) {
+	mnt, err := fs()
 	if err != nil {
 		return -1, &plan.StepFailure{Step: step, Err: err}
 	}
