@@ -273,36 +273,18 @@ func init() {
 // device_* string as libvirt writes it, "PATH,VALUE[,PATH,VALUE...]".
 func blkioChange(params []libvirt.TypedParam) (service.BlkioChange, error) {
 	var change service.BlkioChange
-	dev := func(path string) *service.BlkioDeviceChange {
-		for i := range change.Devices {
-			if change.Devices[i].Path == path {
-				return &change.Devices[i]
-			}
-		}
-		change.Devices = append(change.Devices, service.BlkioDeviceChange{Path: path})
-		return &change.Devices[len(change.Devices)-1]
-	}
 	for _, p := range params {
 		if p.Field == paramBlkioWeight {
 			v := uint64(p.Value.I.(uint32))
 			change.Weight = &v
 			continue
 		}
-		s := p.Value.I.(string)
-		if s == "" {
-			continue
+		dvs, err := service.ParseDeviceValues(p.Value.I.(string))
+		if err != nil {
+			return change, errorf(libvirt.ErrInvalidArg, "invalid argument: parameter '%s': %v", p.Field, err)
 		}
-		parts := strings.Split(s, ",")
-		if len(parts)%2 != 0 {
-			return change, errorf(libvirt.ErrInvalidArg, "invalid argument: parameter '%s' = %q: want PATH,VALUE pairs separated by commas", p.Field, s)
-		}
-		for i := 0; i < len(parts); i += 2 {
-			path := parts[i]
-			v, err := strconv.ParseUint(parts[i+1], 10, 64)
-			if err != nil || path == "" {
-				return change, errorf(libvirt.ErrInvalidArg, "invalid argument: parameter '%s': %q,%q is not a device path and a number", p.Field, path, parts[i+1])
-			}
-			d := dev(path)
+		for _, dv := range dvs {
+			v, d := dv.Value, change.Device(dv.Path)
 			switch p.Field {
 			case paramDevWeight:
 				d.Weight = &v

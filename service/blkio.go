@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"vmlite/cgroup"
 	"vmlite/domain"
@@ -166,4 +168,43 @@ func blockDevice(path string) error {
 func (g *runningGuest) record(l plan.Limits) error {
 	g.limits = l
 	return cgroup.SaveLive(g.runDir, l)
+}
+
+// DeviceValue is one PATH,VALUE pair of a device list.
+type DeviceValue struct {
+	Path  string
+	Value uint64
+}
+
+// ParseDeviceValues reads a device list as libvirt writes one (virsh
+// blkiotune --device-read-bytes-sec, the blkio typed parameters):
+// "PATH,VALUE[,PATH,VALUE...]"; "" is none.
+func ParseDeviceValues(s string) ([]DeviceValue, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts)%2 != 0 {
+		return nil, fmt.Errorf("%w: %q: want PATH,VALUE pairs separated by commas", errdefs.ErrInvalid, s)
+	}
+	var out []DeviceValue
+	for i := 0; i < len(parts); i += 2 {
+		v, err := strconv.ParseUint(parts[i+1], 10, 64)
+		if err != nil || parts[i] == "" {
+			return nil, fmt.Errorf("%w: %q,%q is not a device path and a number", errdefs.ErrInvalid, parts[i], parts[i+1])
+		}
+		out = append(out, DeviceValue{Path: parts[i], Value: v})
+	}
+	return out, nil
+}
+
+// Device returns the change of device path in c, added if absent.
+func (c *BlkioChange) Device(path string) *BlkioDeviceChange {
+	for i := range c.Devices {
+		if c.Devices[i].Path == path {
+			return &c.Devices[i]
+		}
+	}
+	c.Devices = append(c.Devices, BlkioDeviceChange{Path: path})
+	return &c.Devices[len(c.Devices)-1]
 }

@@ -99,6 +99,18 @@ func TestServeTuning(t *testing.T) {
 		t.Errorf("virsh blkiotune:\n%s", r.stdout)
 	}
 
+	// The CLI reads and refuses the same (one service call behind both).
+	if r := h.must("blkiotune", name); !strings.Contains(r.stdout, "weight         : 300") || !strings.Contains(r.stdout, "device_read_bytes_sec: "+dev+",1048576") {
+		t.Errorf("vmlite blkiotune:\n%s", r.stdout)
+	}
+	if r := h.run("blkiotune", name, "--weight", "5", "--live"); r.code != 2 || !strings.Contains(r.stderr, "blkio weight 5") {
+		t.Errorf("vmlite blkiotune --weight 5: %v, want exit 2 naming the weight", r)
+	}
+	h.must("blkiotune", name, "--device-write-iops-sec", dev+",20", "--live")
+	if got := file("blkio", "blkio.throttle.write_iops_device"); !strings.Contains(got, num+" 20") {
+		t.Errorf("blkio.throttle.write_iops_device after vmlite blkiotune --live: %q", got)
+	}
+
 	// --config: the stored definition changes, the running guest does not.
 	d.mustVirsh("memtune", name, "--soft-limit", "100000", "--config")
 	d.mustVirsh("schedinfo", name, "--set", "cpu_shares=256", "--config")
