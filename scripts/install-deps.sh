@@ -2,7 +2,7 @@
 # Installs the Debian packages that vmlite's build, tests and demo need.
 # Idempotent: packages already present are left alone, so a warm machine pays nothing.
 set -eu
-pkgs="busybox-static debootstrap libxml2-utils iproute2 nftables dnsmasq-base util-linux procps libvirt-clients python3-libvirt virtinst openssh-server openssh-client openssl netcat-openbsd virt-manager xvfb xauth e2fsprogs squashfs-tools erofs-utils qemu-utils docker-registry zstd xz-utils"
+pkgs="busybox-static debootstrap libxml2-utils iproute2 nftables dnsmasq-base util-linux procps libvirt-clients python3-libvirt virtinst openssh-server openssh-client openssl netcat-openbsd virt-manager xvfb xauth e2fsprogs squashfs-tools erofs-utils qemu-utils docker-registry zstd xz-utils qemu-system-common"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

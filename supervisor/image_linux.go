@@ -21,7 +21,8 @@ import (
 var imageFSTypes = []string{"ext4", "squashfs", "erofs", "xfs", "btrfs", "vfat", "iso9660"}
 
 // imageTree attaches the image file of <filesystem type='file'> (a loop
-// device, or qemu-nbd) and returns its filesystem as a detached mount for
+// device, or qemu-nbd; where the host has no nbd, qemu-storage-daemon's
+// FUSE export under a loop device) and returns its filesystem as a detached mount for
 // __init to attach, as hostTree does for a directory: nothing is mounted in
 // the host's mount namespace. A loop device is made with autoclear and the
 // supervisor keeps no descriptor of it, so it goes away with the guest's
@@ -53,13 +54,33 @@ func (s *Supervisor) imageTree(img *plan.Image, ro bool, xmlPath string, idmappe
 		return fail(true, "%s is already attached to %s (another guest, or losetup): detach it first (losetup -d %s)", img.File, dev, dev)
 	}
 	s.afterKill = append(s.afterKill, f.Close) // the image lock
-	var dev string
+	var dev, via string
 	var devFile *os.File // the loop device, closed once the filesystem holds it
-	switch img.Driver {
-	case "nbd":
+	switch {
+	case img.Driver == "nbd" && freeNBD() != "":
 		if dev, err = s.attachNBD(img, ro); err != nil {
 			return fail(true, "%w", err)
 		}
+		via = " (qemu-nbd)"
+	case img.Driver == "nbd":
+		// No nbd driver (or every device taken): qemu-storage-daemon
+		// serves the image as a raw file, and a loop device takes that.
+		export, err := s.exportFUSE(img, ro)
+		if err != nil {
+			return fail(true, "%w", err)
+		}
+		ef, err := os.OpenFile(export, flags|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fail(false, "%w", err)
+		}
+		devFile, err = attachLoop(ef, export, ro)
+		ef.Close()
+		if err != nil {
+			return fail(false, "%w", err)
+		}
+		dev = devFile.Name()
+		defer devFile.Close()
+		via = " (qemu-storage-daemon FUSE export " + export + ", no nbd device on this host)"
 	default:
 		if devFile, err = attachLoop(f, img.File, ro); err != nil {
 			return fail(false, "%w", err)
@@ -69,6 +90,9 @@ func (s *Supervisor) imageTree(img *plan.Image, ro bool, xmlPath string, idmappe
 	}
 	tree, err := mountImage(dev, ro)
 	if err != nil {
+		if img.Format != "" && img.Format != "raw" {
+			return fail(true, "%s: %w (is the %s image intact? qemu-img check %s)", img.File, err, img.Format, img.File)
+		}
 		return fail(true, "%s: %w", img.File, err)
 	}
 	if idmapped {
@@ -77,7 +101,7 @@ func (s *Supervisor) imageTree(img *plan.Image, ro bool, xmlPath string, idmappe
 			return fail(true, "%s: %w (an image is never shifted on disk: use an ext4 image, or a guest without <idmap>)", img.File, err)
 		}
 	}
-	s.log.Printf("image %s attached on %s", img.File, dev)
+	s.log.Printf("image %s attached on %s%s", img.File, dev, via)
 	return tree, nil
 }
 
@@ -172,40 +196,49 @@ func mountImage(dev string, ro bool) (int, error) {
 	return -1, fmt.Errorf("not a filesystem image the kernel can mount (tried %s)", strings.Join(tried, ", "))
 }
 
-// attachNBD connects img to a free /dev/nbdN with qemu-nbd (as libvirt's
-// LXC controller does) and registers the disconnect with the boot's undo.
-func (s *Supervisor) attachNBD(img *plan.Image, ro bool) (string, error) {
+// freeNBD returns a /dev/nbdN that no qemu-nbd serves, or "" when the
+// host has no nbd driver or every device is connected.
+func freeNBD() string {
 	if _, err := os.Stat("/sys/module/nbd"); err != nil {
-		return "", fmt.Errorf("the host kernel has no nbd driver (modprobe nbd)")
+		return ""
 	}
+	for i := 0; ; i++ {
+		if _, err := os.Stat(fmt.Sprintf("/sys/block/nbd%d", i)); err != nil {
+			return ""
+		}
+		if _, err := os.Stat(fmt.Sprintf("/sys/block/nbd%d/pid", i)); err != nil {
+			return fmt.Sprintf("/dev/nbd%d", i)
+		}
+	}
+}
+
+// attachNBD connects img to a free /dev/nbdN with qemu-nbd (as libvirt's
+// LXC controller does: the first choice where the host has nbd) and
+// registers the disconnect with the boot's undo.
+func (s *Supervisor) attachNBD(img *plan.Image, ro bool) (string, error) {
 	qemuNBD, err := exec.LookPath("qemu-nbd")
 	if err != nil {
 		return "", fmt.Errorf("qemu-nbd not found: install qemu-utils")
 	}
-	for i := 0; ; i++ {
-		dev := fmt.Sprintf("/dev/nbd%d", i)
-		if _, err := os.Stat(fmt.Sprintf("/sys/block/nbd%d", i)); err != nil {
-			return "", fmt.Errorf("no free nbd device (all of /dev/nbd0-%d are connected)", i-1)
-		}
-		if _, err := os.Stat(fmt.Sprintf("/sys/block/nbd%d/pid", i)); err == nil {
-			continue // connected
-		}
-		args := []string{"--connect=" + dev, "--format=" + img.Format}
-		if ro {
-			args = append(args, "--read-only")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		out, err := exec.CommandContext(ctx, qemuNBD, append(args, img.File)...).CombinedOutput()
-		cancel()
-		if err != nil {
-			return "", fmt.Errorf("qemu-nbd %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-		}
-		s.afterKill = append(s.afterKill, func() error {
-			if out, err := exec.Command(qemuNBD, "--disconnect", dev).CombinedOutput(); err != nil {
-				return fmt.Errorf("qemu-nbd --disconnect %s: %w: %s", dev, err, out)
-			}
-			return nil
-		})
-		return dev, nil
+	dev := freeNBD()
+	if dev == "" {
+		return "", fmt.Errorf("no free nbd device (all of /dev/nbd* are connected)")
 	}
+	args := []string{"--connect=" + dev, "--format=" + img.Format}
+	if ro {
+		args = append(args, "--read-only")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	out, err := exec.CommandContext(ctx, qemuNBD, append(args, img.File)...).CombinedOutput()
+	cancel()
+	if err != nil {
+		return "", fmt.Errorf("qemu-nbd %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	s.afterKill = append(s.afterKill, func() error {
+		if out, err := exec.Command(qemuNBD, "--disconnect", dev).CombinedOutput(); err != nil {
+			return fmt.Errorf("qemu-nbd --disconnect %s: %w: %s", dev, err, out)
+		}
+		return nil
+	})
+	return dev, nil
 }

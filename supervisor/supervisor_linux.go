@@ -39,7 +39,8 @@ type Supervisor struct {
 	hostRevert *revert.Reverter
 	bootRevert *revert.Reverter
 	// afterKill runs, last first, once a boot's processes are all dead
-	// (images: an nbd disconnect, the image lock); reset by each boot.
+	// (images: an nbd disconnect, a qemu-storage-daemon stopped, the image
+	// lock); reset by each boot.
 	afterKill []func() error
 	consoles  []*consolePort
 	cg        cgroupHandle

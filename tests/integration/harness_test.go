@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"vmlite/internal/mountinfo"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
 	"vmlite/state"
@@ -246,6 +247,49 @@ func (h *harness) assertGone(name string) {
 	if cgs := cgroupsOf(h.cgroupLeaf(name)); len(cgs) > 0 {
 		h.t.Errorf("cgroups of %s still exist: %v", name, cgs)
 	}
+	h.assertNoImageServers(filepath.Join(h.root, "run", "guests", name))
+}
+
+// assertNoImageServers checks that no qemu-storage-daemon serves an image
+// under dir (a guest's runtime directory, where its exports live), and
+// that no FUSE filesystem or loop device of dir is left.
+func (h *harness) assertNoImageServers(dir string) {
+	h.t.Helper()
+	if procs := storageDaemonsUnder(dir); len(procs) > 0 {
+		h.t.Errorf("qemu-storage-daemon processes of %s still run: %v", dir, procs)
+	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		ms, _ := mountinfo.Parse(string(b))
+		for _, m := range ms {
+			if strings.HasPrefix(m.MountPoint, dir+"/") && strings.HasPrefix(m.FSType, "fuse") {
+				h.t.Errorf("FUSE mount left on %s (%s)", m.MountPoint, m.FSType)
+			}
+		}
+	}
+	bfs, _ := filepath.Glob("/sys/block/loop*/loop/backing_file")
+	for _, bf := range bfs {
+		if b, _ := os.ReadFile(bf); strings.HasPrefix(string(b), dir+"/") {
+			h.t.Errorf("loop device left on %s: %s", strings.TrimSpace(string(b)), bf)
+		}
+	}
+}
+
+// storageDaemonsUnder lists the qemu-storage-daemon processes whose
+// command line names a path under root.
+func storageDaemonsUnder(root string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if filepath.Base(args[0]) == "qemu-storage-daemon" && strings.Contains(string(b), root+"/") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // processesOf lists dedicated supervisor processes of name (argv names
