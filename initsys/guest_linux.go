@@ -37,6 +37,9 @@ type guest struct {
 	// cgroupTree is the supervisor's clone of its cgroup skeleton
 	// (cgroup.SkeletonFS), -1 when there is none or once used.
 	cgroupTree int
+	// procFSTrees are the supervisor's read-only clones of the guest's
+	// files on the /proc server, by procFSFiles entry.
+	procFSTrees map[string]int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
 	// rootFile is a handle on root, which guest paths are resolved from

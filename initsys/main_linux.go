@@ -87,7 +87,7 @@ func run(sync *os.File) (err error) {
 	if m.CgroupFD >= 0 && m.CgroupFD < len(fds) {
 		cgroupTree = fds[m.CgroupFD]
 	}
-	g := &guest{p: p, rootTree: rootTree, maskTree: maskTree, cgroupTree: cgroupTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds)}
+	g := &guest{p: p, rootTree: rootTree, maskTree: maskTree, cgroupTree: cgroupTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds), procFSTrees: pickNodes(m.ProcFSFDs, fds)}
 	lap("readPlan")
 
 	// The supervisor has put us in the guest's cgroup; only now does a new

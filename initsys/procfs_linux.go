@@ -16,9 +16,11 @@ var procFSFiles = []string{
 }
 
 // bindProcFS binds the /proc server's files over the guest's own, read-only,
-// once /proc and /sys are mounted and before the guest's init runs. The
-// server runs (its supervisor started it before the clone) and its mount
-// is in this mount namespace, copied from the supervisor's.
+// once /proc and /sys are mounted and before the guest's init runs: the
+// supervisor's clones of them (procFSTrees: attached without a request to
+// the server), or, for a file without one, a bind by path. The server
+// runs (its supervisor started it before the clone) and its mount is in
+// this mount namespace, copied from the supervisor's.
 func (g *guest) bindProcFS() error {
 	if g.p.Paths.ProcFS == "" {
 		return nil
@@ -28,7 +30,18 @@ func (g *guest) bindProcFS() error {
 	for _, f := range procFSFiles {
 		target := g.inRoot("/" + f)
 		if _, err := os.Stat(target); err != nil {
+			if tree, ok := g.procFSTrees[f]; ok {
+				unix.Close(tree)
+			}
 			continue // absent on this kernel (no cpu/online without hotplug)
+		}
+		if tree, ok := g.procFSTrees[f]; ok {
+			err := unix.MoveMount(tree, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+			unix.Close(tree)
+			if err != nil {
+				return stepErr("attach /"+f+" from the /proc server", "/domain/metadata/config/procfs", &os.PathError{Op: "move_mount", Path: target, Err: err})
+			}
+			continue
 		}
 		from := filepath.Join(src, f)
 		if err := unix.Mount(from, target, "", unix.MS_BIND, ""); err != nil {

@@ -12,7 +12,9 @@ import "encoding/json"
 //	supervisor                               __init (blocked reading fd 3)
 //	   clone(namespaces) ------------------>
 //	   cgroup membership (v1), host side of
-//	   the network, idmapped mount trees
+//	   the network, idmapped mount trees,
+//	   clones of the /proc server's files
+//	   (made from before the clone on)
 //	   MsgGo{plan} + SCM_RIGHTS(tree fds) -->
 //	                                          unshare(cgroup ns), mounts, /dev,
 //	                                          console, pivot_root, hostname,
@@ -82,6 +84,11 @@ type Message struct {
 	// clone of its read-only /sys/fs/cgroup skeleton for a v1 guest
 	// without a user namespace, or -1 (MsgGo; then __init mounts a tmpfs).
 	CgroupFD int `json:"cgroupFd"`
+	// ProcFSFDs maps the /proc server's files (procfs.Files: "proc/meminfo")
+	// to the index in the received rights of the supervisor's read-only
+	// clone of the guest's file (MsgGo); a file without one is bound by
+	// path.
+	ProcFSFDs map[string]int `json:"procfsFds,omitempty"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`

@@ -69,6 +69,8 @@ func (s *Supervisor) boot(during func() error) error {
 	if err := s.attachProcFS(); err != nil {
 		return err
 	}
+	procTrees := s.cloneProcFS()
+	defer procTrees.close()
 	start := time.Now()
 	cmd, parent, exited, err := s.spawnInit()
 	if err != nil {
@@ -145,6 +147,11 @@ func (s *Supervisor) boot(during func() error) error {
 		msg.CgroupFD = len(fds)
 		fds = append(fds, cgTree)
 	}
+	ptrees, err := procTrees.wait(bootTimeout)
+	if err != nil {
+		return err
+	}
+	fds, msg.ProcFSFDs = procFSRights(fds, ptrees)
 	if err := plan.Send(parent, msg, fds...); err != nil {
 		return &plan.StepFailure{Step: "release guest", Err: err}
 	}
