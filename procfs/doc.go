@@ -25,10 +25,12 @@
 // answer is computed at open and served from that snapshot, with direct I/O,
 // so a `setmem` shows at the next open.
 //
-// In the guest. __init binds each file from the mount over the guest's own
-// (plan.Paths.ProcFS; initsys/procfs_linux.go) right after mounting /proc
-// and /sys, before the guest's init runs, and makes the binds read-only;
-// the kernel's /proc stays under them. A guest opts out with
+// In the guest. The supervisor clones the guest's files from the mount
+// (open_tree, read-only; supervisor/procfstrees_linux.go) while __init
+// starts, and __init attaches them over the guest's own (move_mount;
+// initsys/procfs_linux.go; a file without a clone is bound by path from
+// plan.Paths.ProcFS) right after mounting /proc and /sys, before the
+// guest's init runs; the kernel's /proc stays under them. A guest opts out with
 // <vmlite:procfs state='off'/>.
 //
 // When the server dies. Its FUSE connection is aborted with its /dev/fuse
