@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/internal/mountinfo"
+	"vmlite/internal/procstat"
 	"vmlite/plan"
 )
 
@@ -149,4 +150,80 @@ func undoFUSEExport(p *os.Process, exited <-chan struct{}, export string) error 
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// stopOrphanExports undoes the FUSE exports a dead supervisor left for the
+// guest whose runtime directory is runDir (its guest already killed): each
+// qemu-storage-daemon serving one is stopped as undoFUSEExport does (init,
+// its parent now, reaps it), and the export files go.
+func stopOrphanExports(runDir string) error {
+	var errs []error
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		export := orphanExport(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), runDir)
+		if export == "" {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		start, err := ProcStart(pid)
+		if err != nil {
+			continue
+		}
+		p, _ := os.FindProcess(pid)
+		exited := make(chan struct{})
+		go func() {
+			defer close(exited)
+			for {
+				st, err := procstat.Read(pid)
+				if err != nil || st.Zombie() || st.StartTime != start {
+					return
+				}
+				time.Sleep(pollInterval)
+			}
+		}()
+		errs = append(errs, undoFUSEExport(p, exited, export))
+	}
+	left, _ := filepath.Glob(filepath.Join(runDir, "image*.fuse"))
+	for _, export := range left {
+		if fuseMounted(export) {
+			if err := unix.Unmount(export, unix.MNT_DETACH); err != nil {
+				errs = append(errs, fmt.Errorf("unmount %s: %w", export, err))
+			}
+		}
+		if err := os.Remove(export); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// orphanExport returns the export file in runDir that a qemu-storage-daemon
+// command line (qsdArgs) serves, or "" for any other process.
+func orphanExport(args []string, runDir string) string {
+	if len(args) == 0 || filepath.Base(args[0]) != "qemu-storage-daemon" {
+		return ""
+	}
+	for i, a := range args {
+		if a != "--export" || i+1 >= len(args) {
+			continue
+		}
+		for _, opt := range strings.Split(strings.ReplaceAll(args[i+1], ",,", "\x00"), ",") {
+			v, ok := strings.CutPrefix(opt, "mountpoint=")
+			if !ok {
+				continue
+			}
+			v = strings.ReplaceAll(v, "\x00", ",")
+			if filepath.Dir(v) == runDir && strings.HasPrefix(filepath.Base(v), "image") && strings.HasSuffix(v, ".fuse") {
+				return v
+			}
+		}
+	}
+	return ""
 }

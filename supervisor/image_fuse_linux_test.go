@@ -41,3 +41,35 @@ func TestQSDArgs(t *testing.T) {
 		})
 	}
 }
+
+// TestOrphanExport: the export a dead supervisor's qemu-storage-daemon
+// serves is found from its command line, and only in the guest's own
+// runtime directory.
+func TestOrphanExport(t *testing.T) {
+	img := &plan.Image{File: "/img/a.qcow2", Driver: "nbd", Format: "qcow2"}
+	qsd := func(export string) []string {
+		return append([]string{"/usr/bin/qemu-storage-daemon"}, qsdArgs(img, export, false)...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ours", qsd("/run/g/image1.fuse"), "/run/g/image1.fuse"},
+		{"comma in the path", qsd("/run/g,h/image2.fuse"), ""},
+		{"another guest's", qsd("/run/other/image1.fuse"), ""},
+		{"not an export file", qsd("/run/g/root"), ""},
+		{"another program", []string{"/bin/sleep", "--export", "mountpoint=/run/g/image1.fuse"}, ""},
+		{"no export", []string{"qemu-storage-daemon", "--export"}, ""},
+		{"empty", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := orphanExport(tc.args, "/run/g"); got != tc.want {
+				t.Errorf("orphanExport(%q) = %q, want %q", tc.args, got, tc.want)
+			}
+		})
+	}
+	if got := orphanExport(qsd("/run/g,h/image2.fuse"), "/run/g,h"); got != "/run/g,h/image2.fuse" {
+		t.Errorf("a runtime directory with a comma: %q", got)
+	}
+}

@@ -44,6 +44,10 @@ func CleanupOrphan(p *plan.Plan, st *state.State) error {
 	if err := s.cleanupCgroupOf(); err != nil {
 		errs = append(errs, err)
 	}
+	// The guest is dead: the images it had served go too.
+	if err := stopOrphanExports(p.Paths.RunDir); err != nil {
+		errs = append(errs, err)
+	}
 	final := state.State{Name: p.Name, UUID: p.UUID, Status: state.Shutoff, Reason: state.ReasonDestroyed, StoppedAt: time.Now(),
 		Error: "cleaned up after its supervisor died"}
 	if st != nil {

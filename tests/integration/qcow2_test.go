@@ -8,7 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
 )
 
 // qcow2XML is a guest on qcow2 images as libvirt's LXC driver takes them
@@ -220,4 +224,44 @@ func TestQcow2BadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestQcow2SupervisorKilled: a guest on qcow2 images whose supervisor is
+// killed is still undone whole by destroy: its qemu-storage-daemons (now
+// init's children) stopped, their exports and loop devices gone, the
+// images whole and free for the next start.
+func TestQcow2SupervisorKilled(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-qcowork")
+	_, rootfs := h.busybox(name, false)
+	dir := t.TempDir()
+	rootImg, dataImg, roImg := filepath.Join(dir, "root.qcow2"), filepath.Join(dir, "data.qcow2"), filepath.Join(dir, "ro.qcow2")
+	for _, img := range []string{rootImg, dataImg, roImg} {
+		qcow2Image(t, rootfs, img)
+	}
+	xml := h.writeXML(name, fmt.Sprintf(qcow2XML, name, rootImg, dataImg, roImg))
+	h.must("start", xml)
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	h.must("exec", name, "--", "sh", "-c", "echo before-the-kill > /data/kept")
+	st := h.status(name)
+	if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "supervisor gone", func() bool { return processGone(st.SupervisorPID) })
+	h.must("destroy", name)
+	h.assertGone(name)
+	waitNoLoops(t, rootImg, dataImg, roImg)
+	for _, img := range []string{rootImg, dataImg, roImg} {
+		if out, err := exec.Command("qemu-img", "check", img).CombinedOutput(); err != nil {
+			t.Errorf("qemu-img check %s after destroy: %v\n%s", img, err, out)
+		}
+	}
+	if got := qcow2File(t, dataImg, "/kept"); !strings.Contains(got, "before-the-kill") {
+		t.Errorf("the guest's write is not in data.qcow2: %q", got)
+	}
+	// The images are free again.
+	h.must("start", xml)
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	h.must("stop", name)
+	h.assertGone(name)
 }
