@@ -1,7 +1,9 @@
 package supervisor
 
 import (
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"vmlite/plan"
@@ -72,4 +74,26 @@ func TestOrphanExport(t *testing.T) {
 	if got := orphanExport(qsd("/run/g,h/image2.fuse"), "/run/g,h"); got != "/run/g,h/image2.fuse" {
 		t.Errorf("a runtime directory with a comma: %q", got)
 	}
+}
+
+// FuzzOrphanExport: whatever the paths, the export qsdArgs writes into a
+// command line is the one orphanExport reads back, and a command line
+// never makes it panic or name a file outside the runtime directory.
+func FuzzOrphanExport(f *testing.F) {
+	f.Add("/run/g", "image1.fuse", "/img/a.qcow2")
+	f.Add("/run/g,h", "image2.fuse", "/img/a,,b")
+	f.Add("/run/g", "image,mountpoint=/etc/x.fuse", "x")
+	f.Fuzz(func(t *testing.T, runDir, base, file string) {
+		export := filepath.Join(runDir, base)
+		args := append([]string{"qemu-storage-daemon"}, qsdArgs(&plan.Image{File: file, Format: "qcow2"}, export, false)...)
+		got := orphanExport(args, runDir)
+		if got != "" && filepath.Dir(got) != runDir {
+			t.Fatalf("orphanExport named %q outside %q", got, runDir)
+		}
+		ours := filepath.Dir(export) == runDir && strings.HasPrefix(filepath.Base(export), "image") && strings.HasSuffix(export, ".fuse") && !strings.Contains(export, "\x00")
+		if ours && got != export {
+			t.Fatalf("orphanExport(%q) = %q, want %q", args, got, export)
+		}
+		_ = orphanExport(strings.Split(runDir+"\x00"+base+"\x00"+file, "\x00"), runDir)
+	})
 }
