@@ -35,6 +35,9 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 	return 0
 }
 
+// maxRead is the most a READ asks for (the kernel's max_read).
+const maxRead = 8 << 10
+
 // treeTimeout is how long the kernel keeps the tree's entries and the
 // directories' attributes.
 const treeTimeout = time.Hour
@@ -321,7 +324,12 @@ func mount(dir string, v *View, logger *log.Logger) (*fuse.Server, *server, erro
 			DirectMountFlags:  unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY,
 			Options:           []string{"default_permissions"},
 			DisableXAttrs:     true,
-			MaxReadAhead:      0,
+			// Each reader of /dev/fuse holds a request buffer of MaxWrite
+			// plus a header, and each READ reply one of the size asked,
+			// at most MaxWrite (128 KiB by default): the files are a few
+			// KiB, so two pages; a larger file is read in more READs.
+			MaxWrite:     maxRead,
+			MaxReadAhead: maxRead,
 		},
 		EntryTimeout: &long,
 		// No AttrTimeout: each node's Getattr sets its own (a default
