@@ -44,7 +44,7 @@ func (s *Supervisor) exportFUSE(img *plan.Image, ro bool) (string, error) {
 		return "", fmt.Errorf("export file: %w", err)
 	}
 	ef.Close()
-	var stderr bytes.Buffer
+	var stderr headBuffer
 	cmd := exec.Command(qsd, qsdArgs(img, export, ro)...)
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	// Its own process group: a signal to the supervisor's group (a
@@ -72,6 +72,17 @@ func (s *Supervisor) exportFUSE(img *plan.Image, ro bool) (string, error) {
 	}
 	s.afterKill = append(s.afterKill, undo)
 	return export, nil
+}
+
+// headBuffer keeps the first 4 KiB written to it: the daemon's start-up
+// error, not whatever it writes over a guest's lifetime.
+type headBuffer struct{ bytes.Buffer }
+
+func (b *headBuffer) Write(p []byte) (int, error) {
+	if room := 4096 - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 // qsdArgs is qemu-storage-daemon's command line for img: a file node, the

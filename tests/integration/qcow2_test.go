@@ -197,7 +197,7 @@ func TestQcow2BadInput(t *testing.T) {
 	}{
 		{"no format", `<driver type='nbd'/>`, good, []string{"/domain/devices/filesystem", "an nbd image needs an explicit format", "format='qcow2'"}},
 		{"truncated", `<driver type='nbd' format='qcow2'/>`, truncated, []string{"/domain/devices/filesystem", "qemu-img check"}},
-		{"not qcow2", `<driver type='nbd' format='qcow2'/>`, notQcow, []string{"/domain/devices/filesystem", "qcow2"}},
+		{"not qcow2", `<driver type='nbd' format='qcow2'/>`, notQcow, []string{"/domain/devices/filesystem", "not in qcow2 format"}},
 		{"missing", `<driver type='nbd' format='qcow2'/>`, filepath.Join(dir, "missing.qcow2"), []string{"/domain/devices/filesystem[2]/source/@file", "not an existing image file"}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
