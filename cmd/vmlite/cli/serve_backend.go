@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
@@ -131,15 +132,29 @@ func (b *rpcBackend) Create(xml []byte) (libvirtrpc.DomainInfo, error) {
 
 // Shutdown returns once the request is on its way: libvirt's shutdown
 // does not wait for the guest to go down (callers poll the state or wait
-// for the STOPPED event).
+// for the STOPPED event). A stop that fails at once (the guest stopped
+// meanwhile, its supervisor does not answer) is the call's error rather
+// than a line in the daemon's log with the client polling in vain.
 func (b *rpcBackend) Shutdown(name string) error {
+	done := make(chan error, 1)
 	go func() {
-		if _, err := b.svc.Shutdown(context.Background(), name, 0); err != nil {
+		_, err := b.svc.Shutdown(context.Background(), name, 0)
+		if err != nil {
 			fmt.Fprintf(b.app.Stderr, "vmlite serve: shutdown %s: %v\n", name, err)
 		}
+		done <- err
 	}()
-	return nil
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(shutdownAnswer):
+		return nil
+	}
 }
+
+// shutdownAnswer is how long a shutdown call waits for the stop to fail
+// before it answers that it is under way.
+const shutdownAnswer = time.Second
 
 func (b *rpcBackend) Reboot(name string) error {
 	_, err := b.svc.Reboot(context.Background(), name, 0)
