@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -13,13 +15,15 @@ import (
 
 // devNodes gives a mapped guest its device nodes owned by its root: copies
 // of the standard nodes and of the XML's <hostdev>s (same type, numbers and
-// mode), made with mknod on a private tmpfs that only this supervisor holds
-// (fsopen/fsmount: never attached anywhere on the host), chowned to the
-// guest's root. It returns one detached clone per node, keyed by host path,
-// for __init to attach. mknod is refused inside a user namespace, devtmpfs
-// cannot be idmapped, and the host's own nodes would show as
-// nobody:nogroup. The device allow-list (restrictDevices) governs the
-// copies as it does any node. Unmapped guests bind the host's nodes: nil.
+// mode), made with mknod in a directory of its own on nodeFS, a private
+// tmpfs that only this supervisor holds (fsopen/fsmount: never attached
+// anywhere on the host), chowned to the guest's root. It returns one
+// detached clone per node, keyed by host path, for __init to attach; the
+// copies go once the boot's processes are dead. mknod is refused inside a
+// user namespace, devtmpfs cannot be idmapped, and the host's own nodes
+// would show as nobody:nogroup. The device allow-list (restrictDevices)
+// governs the copies as it does any node. Unmapped guests bind the host's
+// nodes: nil.
 func (s *Supervisor) devNodes() (map[string]int, error) {
 	if !s.p.IDMap.Enabled() {
 		return nil, nil
@@ -29,29 +33,33 @@ func (s *Supervisor) devNodes() (map[string]int, error) {
 		paths = append(paths, d.HostPath)
 	}
 	step := "create device nodes"
-	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	mnt, err := nodeFS()
 	if err != nil {
-		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsopen", Err: err}}
+		return nil, &plan.StepFailure{Step: step, Err: err}
 	}
-	defer unix.Close(fs)
-	if err := unix.FsconfigSetString(fs, "mode", "0755"); err != nil {
-		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsconfig", Err: err}}
+	dir := "g" + strconv.FormatUint(nodeDirs.Add(1), 10)
+	if err := unix.Mkdirat(mnt, dir, 0o700); err != nil {
+		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "mkdirat", Err: err}}
 	}
-	if err := unix.FsconfigCreate(fs); err != nil {
-		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsconfig", Err: err}}
-	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
-	if err != nil {
-		return nil, &plan.StepFailure{Step: step, Err: &os.SyscallError{Syscall: "fsmount", Err: err}}
-	}
-	defer unix.Close(mnt)
+	var made []string
+	s.afterKill = append(s.afterKill, func() error {
+		for _, n := range made {
+			_ = unix.Unlinkat(mnt, n, 0)
+		}
+		if err := unix.Unlinkat(mnt, dir, unix.AT_REMOVEDIR); err != nil {
+			return fmt.Errorf("remove the device node copies: %w", &os.SyscallError{Syscall: "unlinkat", Err: err})
+		}
+		return nil
+	})
 	uid, gid := s.p.IDMap.HostRoot()
 	out := map[string]int{}
 	for i, p := range paths {
 		if _, dup := out[p]; dup {
 			continue
 		}
-		fd, err := copyNode(mnt, strconv.Itoa(i), p, int(uid), int(gid))
+		name := dir + "/" + strconv.Itoa(i)
+		made = append(made, name) // removed whether or not it was made
+		fd, err := copyNode(mnt, name, p, int(uid), int(gid))
 		if err != nil {
 			closeNodes(out)
 			return nil, &plan.StepFailure{Step: step, Err: err, User: i >= len(initsys.StdDeviceNodes())}
@@ -60,6 +68,32 @@ func (s *Supervisor) devNodes() (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// nodeFS is the tmpfs holding the device node copies of all the mapped
+// guests this process supervises, a directory each: one superblock for
+// all of them instead of one per guest (each superblock has a shrinker,
+// which every memory cgroup on the host then tracks: bench/README.md).
+var nodeFS = sync.OnceValues(func() (int, error) {
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
+	}
+	defer unix.Close(fs)
+	if err := unix.FsconfigSetString(fs, "mode", "0700"); err != nil {
+		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
+	}
+	return mnt, nil
+})
+
+// nodeDirs numbers the guests' directories on nodeFS.
+var nodeDirs atomic.Uint64
 
 // copyNode makes name on the tmpfs mnt a copy of device node host, owned
 // by uid:gid, and returns a detached clone of it.

@@ -3,8 +3,13 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"vmlite/cgroup"
 )
@@ -12,7 +17,9 @@ import (
 // TestCgroupSkeletonShared: on a v1 host, the /sys/fs/cgroup tmpfs of the
 // unmapped guests of one supervisor is one read-only superblock, the
 // supervisor's (issue 17: a superblock per guest), with the hierarchies
-// mounted on it as before; a mapped guest keeps a writable tmpfs of its own.
+// mounted on it as before; a mapped guest keeps a writable tmpfs of its own,
+// and its device node copies are a directory of the supervisor's one node
+// tmpfs, gone with the guest.
 func TestCgroupSkeletonShared(t *testing.T) {
 	mode, err := cgroup.Detect()
 	if err != nil {
@@ -64,7 +71,40 @@ func TestCgroupSkeletonShared(t *testing.T) {
 	if views[2].dev == views[0].dev {
 		t.Errorf("the mapped guest's /sys/fs/cgroup is the unmapped guests' (%s), want a tmpfs of its own", views[2].dev)
 	}
-	for _, name := range names {
+	// The mapped guest's device node copies are a directory of its
+	// supervisor's one node tmpfs, removed with the guest while the
+	// supervisor goes on for the others.
+	svPID := h.status(names[0]).SupervisorPID
+	null := filepath.Join("/proc", strconv.Itoa(h.status(names[2]).InitPID), "root/dev/null")
+	var st unix.Stat_t
+	if err := unix.Stat(null, &st); err != nil {
+		t.Fatal(err)
+	}
+	nodeDir := func() []string {
+		fds, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(svPID), "fd", "*"))
+		for _, fd := range fds {
+			var fst unix.Stat_t
+			if unix.Stat(fd, &fst) == nil && fst.Dev == st.Dev && fst.Mode&unix.S_IFMT == unix.S_IFDIR {
+				ents, _ := os.ReadDir(fd)
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				return names
+			}
+		}
+		t.Fatalf("no fd of supervisor %d on the filesystem of the mapped guest's /dev/null (dev %d)", svPID, st.Dev)
+		return nil
+	}
+	if d := nodeDir(); len(d) != 1 {
+		t.Errorf("the supervisor's node tmpfs holds %v, want the mapped guest's one directory", d)
+	}
+	h.must("destroy", names[2])
+	h.assertGone(names[2])
+	if d := nodeDir(); len(d) != 0 {
+		t.Errorf("the supervisor's node tmpfs holds %v after the mapped guest's destroy, want nothing", d)
+	}
+	for _, name := range names[:2] {
 		h.must("destroy", name)
 		h.assertGone(name)
 	}
