@@ -265,3 +265,38 @@ func TestQcow2SupervisorKilled(t *testing.T) {
 	h.must("stop", name)
 	h.assertGone(name)
 }
+
+// TestQcow2Idmapped: a qcow2 root of a guest with <idmap> is an idmapped
+// mount (owners as the guest sees them, nothing shifted in the image).
+func TestQcow2Idmapped(t *testing.T) {
+	h := newHarness(t)
+	name := h.uniqueName("it-qcowmap")
+	_, rootfs := h.busybox(name, false)
+	rootImg := filepath.Join(t.TempDir(), "root.qcow2")
+	qcow2Image(t, rootfs, rootImg)
+	xml := h.writeXML(name, fmt.Sprintf(`<domain type='lxc'>
+  <name>%s</name>
+  <os><type>exe</type><init>/sbin/init</init></os>
+%s  <devices>
+    <filesystem type='file'><driver type='nbd' format='qcow2'/><source file='%s'/><target dir='/'/></filesystem>
+    <console type='pty'/>
+  </devices>
+</domain>`, name, idmapXML, rootImg))
+	h.must("start", xml)
+	h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+	if got := strings.TrimSpace(h.must("exec", name, "--", "stat", "-c", "%u", "/bin").stdout); got != "0" {
+		t.Errorf("/bin is owned by %s inside, want 0", got)
+	}
+	h.must("exec", name, "--", "sh", "-c", "echo mapped > /by-guest-root")
+	h.must("stop", name)
+	h.assertGone(name)
+	waitNoLoops(t, rootImg)
+	raw := filepath.Join(t.TempDir(), "back.raw")
+	if out, err := exec.Command("qemu-img", "convert", "-O", "raw", rootImg, raw).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img convert: %v\n%s", err, out)
+	}
+	// Stored as uid 0: an idmapped mount, not a shift on disk.
+	if out, err := exec.Command("debugfs", "-R", "stat /by-guest-root", raw).CombinedOutput(); err != nil || !strings.Contains(string(out), "User:     0") {
+		t.Errorf("the guest root's file in the image: %v\n%s", err, out)
+	}
+}
