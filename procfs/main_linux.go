@@ -97,7 +97,7 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	ents, _ := l.Entries()
 	for _, e := range ents {
 		if e.InitPID == 0 {
-			continue // not running yet: its __init binds the new mount itself
+			continue // not running yet: its supervisor binds the new mount once it registers the pid
 		}
 		if err := Rebind(e, mode, mnt); err != nil {
 			logger.Printf("guest %s: bind again: %v", e.Name, err)

@@ -173,6 +173,7 @@ func (s *Supervisor) boot(during func() error) error {
 	s.writeStateLocked()
 	s.mu.Unlock()
 	s.procFSRunning(pid)
+	s.rebindIfRestarted(procTrees, pid)
 	return nil
 }
 

@@ -27,6 +27,8 @@ type procFSTrees struct {
 	// abandoned: the boot no longer waits; the goroutine closes what it
 	// still makes.
 	abandoned bool
+	// dev is the device of the server's mount the clones are of (0: none).
+	dev uint64
 }
 
 // cloneProcFS starts cloning the guest's files; nil without a server.
@@ -45,7 +47,12 @@ func (s *Supervisor) cloneProcFS() *procFSTrees {
 			if err != nil {
 				continue // __init binds this one by path, and reports its failure
 			}
+			var st unix.Stat_t
+			fstatErr := unix.Fstat(fd, &st)
 			t.mu.Lock()
+			if t.dev == 0 && fstatErr == nil {
+				t.dev = st.Dev
+			}
 			if t.abandoned {
 				unix.Close(fd)
 			} else {
@@ -55,6 +62,30 @@ func (s *Supervisor) cloneProcFS() *procFSTrees {
 		}
 	}()
 	return t
+}
+
+// rebindIfRestarted binds the files of a server that was restarted since
+// the clones were made: a new server binds its files again in the running
+// guests it finds registered with their init's pid, and this guest's pid
+// may have been registered (procFSRunning) only after that pass, with
+// clones of the dead mount attached. A bind by path in __init saw the new
+// mount instead. Binding twice (the server did too) stacks a live file on
+// a live one, which is harmless.
+func (s *Supervisor) rebindIfRestarted(t *procFSTrees, pid int) {
+	if t == nil || s.p.Paths.ProcFS == "" {
+		return
+	}
+	t.mu.Lock()
+	dev := t.dev
+	t.mu.Unlock()
+	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
+	var st unix.Stat_t
+	if dev == 0 || unix.Stat(l.Mountpoint(), &st) != nil || st.Dev == dev {
+		return // the same server, or a dead one: its successor finds the pid registered
+	}
+	if err := procfs.Rebind(s.procFSEntry(pid), s.cgMode, l.Mountpoint()); err != nil {
+		s.log.Printf("bind the files of the restarted /proc server: %v (the next server binds them when it starts)", err)
+	}
 }
 
 func cloneReadOnly(path string) (int, error) {
