@@ -133,6 +133,12 @@ func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared boo
 		lock.Close()
 		return
 	}
+	// The plan's JSON as received (a few KiB) is not kept for the guest's
+	// lifetime: a reboot encodes the plan again (encodedPlan). Under hotMu,
+	// as a device change replaces both.
+	s.hotMu.Lock()
+	s.planJSON = nil
+	s.hotMu.Unlock()
 	// Start-up garbage (the plan's JSON, the sync messages) is gone after
 	// the report; hand its pages back now rather than when the scavenger
 	// gets to it, since the supervisor then idles for the guest's lifetime.
