@@ -87,6 +87,8 @@ func (s *Supervisor) reboot() error {
 	s.writeStateLocked()
 	s.mu.Unlock()
 	s.log.Printf("rebooting")
+	s.hotMu.Lock()
+	defer s.hotMu.Unlock()
 	return s.boot(nil)
 }
 

@@ -159,7 +159,10 @@ func (s *Supervisor) start() plan.StartResult {
 		s.failStart(err)
 		return plan.Failed(err)
 	}
-	if err := s.boot(s.setupHost); err != nil {
+	s.hotMu.Lock()
+	err := s.boot(s.setupHost)
+	s.hotMu.Unlock()
+	if err != nil {
 		s.failStart(err)
 		return plan.Failed(err)
 	}

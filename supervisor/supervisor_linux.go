@@ -56,7 +56,8 @@ type Supervisor struct {
 	booted atomic.Bool
 
 	// hotMu makes device changes (attach-device, detach-device) one at a
-	// time.
+	// time, and keeps them out of a boot or reboot: a change replaces the
+	// plan (p, planJSON) that a boot reads from start to end.
 	hotMu sync.Mutex
 
 	mu sync.Mutex // mu guards the fields below
