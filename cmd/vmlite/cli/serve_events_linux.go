@@ -90,6 +90,10 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		}
 	}
 	watchRunDirs()
+	if fd >= 0 {
+		b.cache.attach(fd)
+		defer b.cache.detach(fd)
+	}
 	guests, nets := b.scanGuests(), b.scanNets()
 	wake := make(chan struct{}, 1)
 	var pending atomic.Bool
@@ -104,11 +108,7 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 			}
 			n, _ := unix.Poll(pfd, int(every/time.Millisecond))
 			if n > 0 {
-				for {
-					if k, err := unix.Read(fd, buf); k <= 0 || err != nil {
-						break
-					}
-				}
+				b.cache.drain(fd, buf)
 			}
 			select {
 			case wake <- struct{}{}:
@@ -123,6 +123,9 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		case <-wake:
 		}
 		watchRunDirs()
+		// After the new runtime directories' watches: what was written in
+		// one before its watch is read by the next list.
+		b.cache.invalidate()
 		for p := range watched {
 			if _, err := os.Stat(p); err != nil {
 				delete(watched, p) // the kernel dropped the watch with the directory
