@@ -27,8 +27,8 @@ type procFSTrees struct {
 	// abandoned: the boot no longer waits; the goroutine closes what it
 	// still makes.
 	abandoned bool
-	// dev is the device of the server's mount the clones are of (0: none).
-	dev uint64
+	// devs are the devices of the server's mounts the clones are of.
+	devs []uint64
 }
 
 // cloneProcFS starts cloning the guest's files; nil without a server.
@@ -47,11 +47,13 @@ func (s *Supervisor) cloneProcFS() *procFSTrees {
 			if err != nil {
 				continue // __init binds this one by path, and reports its failure
 			}
-			var st unix.Stat_t
-			fstatErr := unix.Fstat(fd, &st)
+			// AT_STATX_DONT_SYNC: the kernel's cached attributes, no
+			// request to the server (dead or alive, the device is the mount's).
+			var stx unix.Statx_t
+			statErr := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, 0, &stx)
 			t.mu.Lock()
-			if t.dev == 0 && fstatErr == nil {
-				t.dev = st.Dev
+			if statErr == nil {
+				t.devs = append(t.devs, unix.Mkdev(stx.Dev_major, stx.Dev_minor))
 			}
 			if t.abandoned {
 				unix.Close(fd)
@@ -76,12 +78,19 @@ func (s *Supervisor) rebindIfRestarted(t *procFSTrees, pid int) {
 		return
 	}
 	t.mu.Lock()
-	dev := t.dev
+	devs := t.devs
 	t.mu.Unlock()
 	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
 	var st unix.Stat_t
-	if dev == 0 || unix.Stat(l.Mountpoint(), &st) != nil || st.Dev == dev {
-		return // the same server, or a dead one: its successor finds the pid registered
+	if len(devs) == 0 || unix.Stat(l.Mountpoint(), &st) != nil {
+		return // a dead server: its successor finds the pid registered
+	}
+	stale := false
+	for _, d := range devs {
+		stale = stale || d != st.Dev
+	}
+	if !stale {
+		return
 	}
 	if err := procfs.Rebind(s.procFSEntry(pid), s.cgMode, l.Mountpoint()); err != nil {
 		s.log.Printf("bind the files of the restarted /proc server: %v (the next server binds them when it starts)", err)
