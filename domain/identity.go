@@ -115,7 +115,14 @@ func storedIdentity(name string, b []byte) (Identity, bool) {
 	}
 	id := Identity{Name: name, UUID: u}
 	const open, end = "\n  <idmap>", "\n  </idmap>"
-	if j := bytes.Index(b, []byte(open)); j >= 0 {
+	// An <idmap> in any other form (not indented as Save writes it, or
+	// more than one) is not Save's output: encoding/xml reads it (the
+	// fuzzer found an unindented one the search took for none).
+	j := bytes.Index(b, []byte(open))
+	if n := bytes.Count(b, []byte("<idmap")); n > 1 || (n == 1 && j < 0) {
+		return Identity{}, false
+	}
+	if j >= 0 {
 		k := bytes.Index(b[j:], []byte(end))
 		if k < 0 || bytes.Contains(b[j+len(open):], []byte(open)) {
 			return Identity{}, false
