@@ -74,22 +74,7 @@ func (s *Supervisor) devNodes() (map[string]int, error) {
 // all of them instead of one per guest (each superblock has a shrinker,
 // which every memory cgroup on the host then tracks: bench/README.md).
 var nodeFS = sync.OnceValues(func() (int, error) {
-	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
-	}
-	defer unix.Close(fs)
-	if err := unix.FsconfigSetString(fs, "mode", "0700"); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
-	}
-	if err := unix.FsconfigCreate(fs); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
-	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
-	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
-	}
-	return mnt, nil
+	return detachedTmpfs([][2]string{{"mode", "0700"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 })
 
 // nodeDirs numbers the guests' directories on nodeFS.

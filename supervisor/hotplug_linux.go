@@ -200,20 +200,9 @@ func (s *Supervisor) nodeTree(host string) (int, error) {
 		}
 		return fd, nil
 	}
-	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	mnt, err := detachedTmpfs([][2]string{{"mode", "0755"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
-	}
-	defer unix.Close(fs)
-	if err := unix.FsconfigSetString(fs, "mode", "0755"); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
-	}
-	if err := unix.FsconfigCreate(fs); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
-	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
-	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
+		return -1, err
 	}
 	defer unix.Close(mnt)
 	uid, gid := s.p.IDMap.HostRoot()
