@@ -212,14 +212,14 @@ func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan st
 		parent.Close()
 		return nil, nil, nil, err
 	}
-	err = s.startInShared(cmd.Start)
+	err = s.cloneInit(cmd)
 	if err != nil && exe != selfExe && !isUserFailure(err) {
 		// The extracted vmlite-init is gone or broken: vmlite has __init too.
 		s.log.Printf("clone from %s: %v: cloning vmlite __init instead", exe, err)
 		retry := s.initCommand(child, selfExe)
 		retry.SysProcAttr.UseCgroupFD, retry.SysProcAttr.CgroupFD = cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD
 		cmd = retry
-		err = s.startInShared(cmd.Start)
+		err = s.cloneInit(cmd)
 	}
 	child.Close()
 	if err != nil {
@@ -236,6 +236,17 @@ func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan st
 		close(exited)
 	}()
 	return cmd, parent, exited, nil
+}
+
+// cloneInit starts cmd (initCommand's clone): in the namespaces the
+// guest shares, and for a mapped guest as the owner of its user namespace
+// (nsowner_linux.go).
+func (s *Supervisor) cloneInit(cmd *exec.Cmd) error {
+	start := func() error { return s.startInShared(cmd.Start) }
+	if owner, _ := s.p.IDMap.HostRoot(); s.p.IDMap.Enabled() && owner != 0 && owner != 65534 {
+		return startAsOwner(owner, start)
+	}
+	return start()
 }
 
 // adoptStage takes a waiting stage for the guest and makes it the guest's
