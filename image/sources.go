@@ -254,9 +254,15 @@ type PullOptions struct {
 	// registries get it anyway, as docker does).
 	Insecure bool
 	// Name stores the image under this name instead of ref.
-	Name    string
+	Name string
+	// Timeout bounds the whole pull (DefaultPullTimeout when 0); a
+	// registry that takes the connection but sends no reply is given up
+	// after it or 30 s, whichever is less.
 	Timeout time.Duration
 }
+
+// DefaultPullTimeout is a pull's time limit when PullOptions has none.
+const DefaultPullTimeout = 10 * time.Minute
 
 // Pull fetches ref (REGISTRY/REPOSITORY[:TAG|@DIGEST]) from an OCI
 // registry and stores it; the platform is linux and this machine's
@@ -275,13 +281,13 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (Image, err
 	if err != nil {
 		return fail(fmt.Errorf("%w: %w", errdefs.ErrInvalid, err))
 	}
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Minute
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultPullTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 30 * time.Second
+	tr.ResponseHeaderTimeout = min(30*time.Second, o.Timeout)
 	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithTransport(tr),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
 	if err != nil {

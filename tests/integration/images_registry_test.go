@@ -114,4 +114,44 @@ func TestImagePull(t *testing.T) {
 			t.Errorf("image list after a failed pull: %+v", rows)
 		}
 	})
+	// A registry that takes the connection and never replies: given up
+	// at --timeout.
+	t.Run("no reply", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		held := make(chan net.Conn, 16)
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				held <- c // kept open, unread and unanswered
+			}
+		}()
+		defer func() {
+			for {
+				select {
+				case c := <-held:
+					c.Close()
+				default:
+					return
+				}
+			}
+		}()
+		bad := l.Addr().String() + "/vmlite/none:1"
+		r := h.run("image", "pull", bad, "--timeout", "2s")
+		if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "image "+bad) || !strings.Contains(r.stderr, "registry unreachable") {
+			t.Errorf("pull from a registry that does not reply: %v", r)
+		}
+		if rows := h.images(); len(rows) != 1 {
+			t.Errorf("image list after a failed pull: %+v", rows)
+		}
+		if left, _ := filepath.Glob(filepath.Join(h.root, "lib/images/tmp/*")); len(left) > 0 {
+			t.Errorf("left in the store: %v", left)
+		}
+	})
 }

@@ -65,13 +65,17 @@ fails naming the image, the layer and the entry, and stores nothing.`,
 func newImagePullCmd(app *App) *cobra.Command {
 	var o image.PullOptions
 	cmd := &cobra.Command{
-		Use:   "pull REF [--name NAME] [--insecure]",
+		Use:   "pull REF [--name NAME] [--insecure] [--timeout DURATION]",
 		Short: "Fetch an image from an OCI registry and store it",
 		Long: `Fetch image REF (REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]) from an OCI
 registry (the distribution protocol, anonymous access) for linux and this
 machine's architecture, and store it as 'vmlite image import' does, under
 the name REF unless --name. Registries on localhost or 127.0.0.1 are
-spoken to over plain HTTP, as docker does; --insecure does so for others.`,
+spoken to over plain HTTP, as docker does; --insecure does so for others.
+A registry that does not answer fails the pull: at once when nothing
+listens, after --timeout (at most 30 s) when it takes the connection and
+sends no reply, and whatever is left undone at --timeout is given up;
+nothing is stored.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
@@ -85,6 +89,7 @@ spoken to over plain HTTP, as docker does; --insecure does so for others.`,
 	}
 	cmd.Flags().StringVar(&o.Name, "name", "", "store the image as `NAME` (default: REF)")
 	cmd.Flags().BoolVar(&o.Insecure, "insecure", false, "plain HTTP, no TLS, for a registry that is not on localhost")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", image.DefaultPullTimeout, "give the pull up after `DURATION`")
 	return cmd
 }
 
