@@ -98,15 +98,12 @@ func (s *Store) Save(d *Domain) error {
 	}
 	if uuid == "" {
 		uuid = vuuid.New()
-	}
-	others, err := s.Identities()
-	if err != nil {
+	} else if err := s.uuidFree(name, uuid); err != nil {
+		// A uuid made here is random (122 bits, as libvirt's): only one
+		// given in the XML can be another guest's, and the check reads
+		// every definition (vmlite clone, a new uuid each time among
+		// hundreds of guests).
 		return err
-	}
-	for _, o := range others {
-		if o.Name != name && o.UUID == uuid {
-			return fmt.Errorf("guest %q: uuid %s: %w: guest %q has it", name, uuid, errdefs.ErrAlreadyExists, o.Name)
-		}
 	}
 	saved := *d
 	x := *d.XML
@@ -126,6 +123,20 @@ func (s *Store) Save(d *Domain) error {
 		return fmt.Errorf("store definition of %q: %w", name, err)
 	}
 	d.XML.UUID = uuid
+	return nil
+}
+
+// uuidFree refuses uuid when a guest other than name has it.
+func (s *Store) uuidFree(name, uuid string) error {
+	others, err := s.Identities()
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.Name != name && o.UUID == uuid {
+			return fmt.Errorf("guest %q: uuid %s: %w: guest %q has it", name, uuid, errdefs.ErrAlreadyExists, o.Name)
+		}
+	}
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"vmlite/domain"
 	"vmlite/image"
 	"vmlite/internal/errdefs"
-	"vmlite/internal/uuid"
 	"vmlite/state"
 	"vmlite/templates"
 	"vmlite/uidmap"
@@ -75,7 +74,8 @@ func runClone(app *App, src, dst string, live bool) error {
 		return fmt.Errorf("guest %q: %w: --snapshot clones a running guest; without it, a shut-off one", src, errdefs.ErrNotRunning)
 	}
 	x := d.XML
-	x.Name, x.UUID = dst, uuid.New()
+	// Save gives it a new uuid.
+	x.Name, x.UUID = dst, ""
 	d.Meta.Hostname = ""
 	if x.Devices != nil {
 		for i := range x.Devices.Interfaces {
