@@ -38,6 +38,9 @@ func (l Layout) GuestsDir() string { return filepath.Join(l.Dir, "guests") }
 // Mountpoint is where the server's filesystem is mounted.
 func (l Layout) Mountpoint() string { return filepath.Join(l.Dir, "mnt") }
 
+// GuestsDir holds a tree of Files per registered guest, by name.
+const GuestsDir = "guests"
+
 // GuestFiles is the directory of name's Files in the mount.
 func (l Layout) GuestFiles(name string) string { return filepath.Join(l.Mountpoint(), GuestsDir, name) }
 

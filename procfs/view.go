@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,6 +142,19 @@ func (v *View) has(name string) bool {
 		}
 	}
 	return false
+}
+
+// names returns the registered guests' names, sorted.
+func (v *View) names() []string {
+	v.refresh(false)
+	v.mu.Lock()
+	out := make([]string, 0, len(v.byRel))
+	for _, g := range v.byRel {
+		out = append(out, g.e.Name)
+	}
+	v.mu.Unlock()
+	sort.Strings(out)
+	return out
 }
 
 // guestOf returns the guest whose cgroup holds pid, nil for a process of
