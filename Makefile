@@ -12,9 +12,11 @@ export CGO_ENABLED ?= 0
 
 all: build
 
-# vmlite-init (the __init role alone, 3 MB) first: vmlite embeds it.
+# vmlite-init (the __init role alone, 3 MB) and vmlite-procfs (the /proc
+# server alone) first: vmlite embeds them.
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o internal/initbin/blob/vmlite-init ./cmd/vmlite-init
+	$(GO) build $(GOFLAGS_BUILD) -o internal/procfsbin/blob/vmlite-procfs ./cmd/vmlite-procfs
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./cmd/vmlite
 
 deps:
@@ -78,4 +80,4 @@ install: build
 	if [ -z "$(DESTDIR)" ] && ! getent group vmlite >/dev/null; then groupadd --system vmlite; fi
 
 clean:
-	rm -rf bin internal/initbin/blob/vmlite-init
+	rm -rf bin internal/initbin/blob/vmlite-init internal/procfsbin/blob/vmlite-procfs

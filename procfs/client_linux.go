@@ -83,9 +83,16 @@ func (l Layout) ensureLocked(logFile string) error {
 		return err
 	}
 	defer log.Close()
+	path, argv0 := binPath(), "vmlite"
+	if l.Exe != "" {
+		// A newer build's supervisor may have replaced it meanwhile.
+		if _, err := os.Stat(l.Exe); err == nil {
+			path, argv0 = l.Exe, "vmlite-procfs"
+		}
+	}
 	cmd := &exec.Cmd{
-		Path:       binPath(),
-		Args:       []string{"vmlite", Role, l.Dir, logFile},
+		Path:       path,
+		Args:       []string{argv0, Role, l.Dir, logFile},
 		Env:        serverEnv,
 		Dir:        "/",
 		Stdout:     log,

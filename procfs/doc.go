@@ -2,7 +2,13 @@
 // (meminfo, cpuinfo, stat, uptime, loadavg, swaps, diskstats and
 // /sys/devices/system/cpu/online) as each guest should see them: its
 // memory limit as MemTotal, its CPUs, its own CPU time and uptime. It is
-// LXCFS's design, in Go on github.com/hanwen/go-fuse/v2.
+// LXCFS's design, in Go on github.com/hanwen/go-fuse/v2's raw API
+// (fuse.RawFileSystem): node ids encode the tree and the entry (ids.go),
+// so the server keeps no object per node or per guest beyond a slot
+// number and the registry entry. It runs from a binary of its own,
+// cmd/vmlite-procfs, embedded in vmlite and written out by the
+// supervisors as LIB/bin/procfs-ID (`vmlite __procfs` where the build
+// embeds none).
 //
 // One server per host (per state root), shared by every guest: a FUSE
 // filesystem mounted at RUN/procfs/mnt by host root (read-only,

@@ -21,7 +21,12 @@ import (
 //	RUN/procfs/guests/NAME   one guest served (JSON Entry), written by its supervisor
 //	RUN/procfs/mnt/          the FUSE mount: Files for host processes (mnt/proc/meminfo, ...),
 //	                         and mnt/guests/NAME/proc/meminfo, ... for each guest: its own inodes, bound over its files
-type Layout struct{ Dir string }
+type Layout struct {
+	Dir string
+	// Exe is the binary a server is started from (vmlite-procfs); ""
+	// is this one, as `vmlite __procfs`.
+	Exe string
+}
 
 // NewLayout returns the server's layout under the runtime tree runRoot.
 func NewLayout(runRoot string) Layout { return Layout{Dir: filepath.Join(runRoot, "procfs")} }

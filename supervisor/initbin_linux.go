@@ -3,6 +3,7 @@ package supervisor
 import (
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // selfExe is this binary, whose __init role every build has.
 const selfExe = "/proc/self/exe"
 
-// initBinMu serialises writing out vmlite-init within this process.
+// initBinMu serialises writing out the embedded binaries within this process.
 var initBinMu sync.Mutex
 
 // initExecutable returns what a guest's __init is cloned from: the small
@@ -38,41 +39,57 @@ func (s *Supervisor) initExecutable() string {
 		s.log.Printf("create %s: %v: cloning __init from vmlite itself", dir, err)
 		return selfExe
 	}
-	id, err := BinaryID()
+	path, err := writeOutBinary(dir, "init-", size, initbin.WriteTo)
 	if err != nil {
-		return selfExe
-	}
-	path := filepath.Join(dir, "init-"+id)
-	initBinMu.Lock()
-	defer initBinMu.Unlock()
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
-		return path
-	}
-	if err := writeInitBinary(path); err != nil {
 		s.log.Printf("write %s: %v: cloning __init from vmlite itself", path, err)
 		return selfExe
 	}
-	// Older builds' copies go; a supervisor of such a build that finds
-	// its copy gone writes it again (or falls back to itself).
-	old, _ := filepath.Glob(filepath.Join(dir, "init-*"))
+	return path
+}
+
+// writeOutBinary writes an embedded binary of size bytes (write copies it)
+// once per vmlite build as dir/PREFIXID and returns its path. Older
+// builds' copies go; a supervisor of such a build that finds its copy
+// gone writes it again (or falls back to itself).
+func writeOutBinary(dir, prefix string, size int64, write func(io.Writer) error) (string, error) {
+	id, err := BinaryID()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, prefix+id)
+	initBinMu.Lock()
+	defer initBinMu.Unlock()
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		return path, nil
+	}
+	if err := writeBinary(path, write); err != nil {
+		return path, err
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
 	for _, o := range old {
 		if o != path && !strings.Contains(filepath.Base(o), ".tmp") {
 			_ = os.Remove(o)
 		}
 	}
-	return path
+	return path, nil
 }
 
-// writeInitBinary writes vmlite-init to path atomically: executable by all
-// (a mapped guest's __init execs it as the guest's root, an unprivileged
-// host uid), writable by root.
-func writeInitBinary(path string) error {
+// writeBinary writes a binary to path atomically: executable by all
+// (a mapped guest's __init execs vmlite-init as the guest's root, an
+// unprivileged host uid), writable by root.
+func writeBinary(path string, write func(io.Writer) error) error {
 	tmp := fmt.Sprintf("%s.tmp%d", path, os.Getpid())
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o711)
 	if err != nil {
 		return err
 	}
-	err = initbin.WriteTo(f)
+	err = write(f)
+	if err == nil {
+		// Written back before anyone maps it: a mapped page still dirty
+		// in the page cache counts as private dirty memory of each
+		// process running it, until the kernel's writeback.
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -11,7 +11,7 @@ func (s *Supervisor) attachProcFS() error {
 	if s.p.Paths.ProcFS == "" {
 		return nil // <vmlite:procfs state='off'/>
 	}
-	l := procfs.Layout{Dir: s.p.Paths.ProcFS}
+	l := procfs.Layout{Dir: s.p.Paths.ProcFS, Exe: s.procFSExecutable()}
 	err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog)
 	if err != nil && s.procFSAttached && l.Alive() {
 		// A reboot that could not record itself (a full disk): the server

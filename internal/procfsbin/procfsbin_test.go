@@ -1,0 +1,26 @@
+package procfsbin
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestSizeMatchesContent: Size and WriteTo agree, whether this build
+// embeds vmlite-procfs (after make build) or not (a fresh clone).
+func TestSizeMatchesContent(t *testing.T) {
+	var b bytes.Buffer
+	err := WriteTo(&b)
+	size := Size()
+	switch {
+	case size == 0:
+		if err == nil {
+			t.Errorf("no embedded vmlite-procfs, yet WriteTo wrote %d bytes", b.Len())
+		}
+	case err != nil:
+		t.Fatalf("WriteTo: %v", err)
+	case int64(b.Len()) != size:
+		t.Errorf("WriteTo wrote %d bytes, Size says %d", b.Len(), size)
+	case !bytes.HasPrefix(b.Bytes(), []byte("\x7fELF")):
+		t.Error("the embedded vmlite-procfs is not an ELF file")
+	}
+}
