@@ -114,10 +114,10 @@ func (l Layout) guard(done <-chan struct{}, logf func(string, ...any)) {
 			why = fmt.Sprintf("no answer to a statfs for %s", time.Since(probeAt).Round(time.Second))
 		}
 		if why != "" {
-			if err := l.abortHung(pid, start); err != nil {
+			if how, err := l.abortHung(pid, start); err != nil {
 				logf("the /proc server %d is hung (%s): %v", pid, why, err)
-			} else {
-				logf("the /proc server %d is hung (%s): its connection aborted, killed; a new one starts", pid, why)
+			} else if how != "" {
+				logf("the /proc server %d is hung (%s): %s; a new one starts", pid, why, how)
 			}
 			stoppedAt = 0
 			continue
@@ -139,32 +139,37 @@ func statfsProbe(mnt string, answered chan struct{}) {
 }
 
 // abortHung aborts the FUSE connection of the server pid (started at
-// start) and kills it, if it is still the running server. Under Lock, so
-// that no start or exit runs meanwhile, unless the hung server itself
-// holds it (stopped inside its idle check): then without, the pidfd
-// alone naming what is killed.
-func (l Layout) abortHung(pid int, start uint64) error {
+// start) and kills it, if it is still the running server, and says what
+// it did ("" when the server was replaced or ended meanwhile). Under
+// Lock, so that no start or exit runs meanwhile, unless the hung server
+// itself holds it (stopped inside its idle check): then without, the
+// pidfd alone naming what is killed.
+func (l Layout) abortHung(pid int, start uint64) (string, error) {
 	if lk := lockWithin(l.Lock(), lockWait); lk != nil {
 		defer lk.Close()
 	}
 	if p, s, ok := l.identity(); !ok || p != pid || s != start {
-		return nil // replaced meanwhile
+		return "", nil // replaced meanwhile
 	}
 	// The pidfd names that process for good: the start time is checked
 	// once it is held, so the kill cannot reach a reused pid.
 	pfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		return fmt.Errorf("pidfd of %d: %w", pid, err)
+		return "", fmt.Errorf("pidfd of %d: %w", pid, err)
 	}
 	defer unix.Close(pfd)
 	if st, err := procstat.Read(pid); err != nil || st.StartTime != start {
-		return nil // it ended meanwhile
+		return "", nil // it ended meanwhile
 	}
-	errAbort := abortConnections(l.Mountpoint())
+	conns, errAbort := abortConnections(l.Mountpoint())
+	how := "killed (no fusectl at " + fuseConnections + ": its connection ends with it)"
+	if len(conns) > 0 {
+		how = fmt.Sprintf("its connection aborted (%s %v), killed", fuseConnections, conns)
+	}
 	if err := unix.PidfdSendSignal(pfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-		return errors.Join(errAbort, fmt.Errorf("kill %d: %w", pid, err))
+		return "", errors.Join(errAbort, fmt.Errorf("kill %d: %w", pid, err))
 	}
-	return errAbort
+	return how, errAbort
 }
 
 // lockWait is how long abortHung waits for Lock.
@@ -193,22 +198,26 @@ const fuseConnections = "/sys/fs/fuse/connections"
 
 // abortConnections aborts the FUSE connection of every vmlite mount at
 // mnt (a dead one stacked below the live one included: aborting it again
-// is harmless).
-func abortConnections(mnt string) error {
+// is harmless) and returns their numbers; none without fusectl.
+func abortConnections(mnt string) ([]uint64, error) {
 	var st unix.Statfs_t
 	if unix.Statfs(fuseConnections, &st) != nil || st.Type != fusectlMagic {
-		return nil // no fusectl: the kill alone
+		return nil, nil // no fusectl: the kill alone
 	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	// This thread's: the mount namespace it looks in (every thread's but
+	// a Rebind's, which never gets here).
+	b, err := os.ReadFile("/proc/thread-self/mountinfo")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ms, err := mountinfo.Parse(string(b))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	n := 0
-	var errs []error
+	var (
+		done []uint64
+		errs []error
+	)
 	for _, m := range ms {
 		if m.MountPoint != mnt || m.FSType != FSType {
 			continue
@@ -223,12 +232,12 @@ func abortConnections(mnt string) error {
 			errs = append(errs, err)
 			continue
 		}
-		n++
+		done = append(done, conn)
 	}
-	if n == 0 && len(errs) == 0 {
-		return fmt.Errorf("no %s mount at %s", FSType, mnt)
+	if len(done) == 0 && len(errs) == 0 {
+		return nil, fmt.Errorf("no %s mount at %s", FSType, mnt)
 	}
-	return errors.Join(errs...)
+	return done, errors.Join(errs...)
 }
 
 // fusectlMagic is FUSE_CTL_SUPER_MAGIC.
