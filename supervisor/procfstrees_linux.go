@@ -94,7 +94,9 @@ func (s *Supervisor) rebindIfRestarted(t *procFSTrees, pid int) {
 	}
 	if err := procfs.Rebind(s.procFSEntry(pid), s.cgMode, l.Mountpoint()); err != nil {
 		s.log.Printf("bind the files of the restarted /proc server: %v (the next server binds them when it starts)", err)
+		return
 	}
+	s.log.Printf("the /proc server was restarted since the guest's files were cloned: its files bound again")
 }
 
 func cloneReadOnly(path string) (int, error) {
