@@ -187,7 +187,7 @@ type testServer struct {
 	cancel context.CancelFunc
 }
 
-func startServer(t *testing.T, maxConns int) *testServer {
+func startServer(t testing.TB, maxConns int) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	ts := &testServer{fake: newFake(), rw: dir + "/sock", ro: dir + "/sock-ro"}
@@ -215,7 +215,7 @@ func startServer(t *testing.T, maxConns int) *testServer {
 	return ts
 }
 
-func dial(t *testing.T, sock string) *libvirt.Libvirt {
+func dial(t testing.TB, sock string) *libvirt.Libvirt {
 	t.Helper()
 	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(sock), dialers.WithLocalTimeout(5*time.Second)))
 	if err := l.ConnectToURI(libvirt.ConnectURI("lxc:///system")); err != nil {

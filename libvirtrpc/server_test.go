@@ -129,7 +129,7 @@ func TestEventsReachRegisteredClients(t *testing.T) {
 }
 
 // rawCall sends one CALL and returns the reply's header and body.
-func rawCall(t *testing.T, nc net.Conn, proc int32, serial uint32, body []byte) (Header, []byte) {
+func rawCall(t testing.TB, nc net.Conn, proc int32, serial uint32, body []byte) (Header, []byte) {
 	t.Helper()
 	f, err := AppendFrame(nil, Header{Program: remoteProgram, Version: remoteVersion, Procedure: proc, Type: typeCall, Serial: serial}, body)
 	if err != nil {
