@@ -116,6 +116,9 @@ type Manager interface {
 	Set(l plan.Limits) error
 	// Stats reads the guest's usage counters and limits.
 	Stats() (Stats, error)
+	// BlkioWeight reads the block I/O weight the kernel applies to the
+	// guest now (0: none applies on this host).
+	BlkioWeight() (uint64, error)
 	// OOMKills reads Stats' OOMKills alone: one file, not a dozen (a
 	// stopping guest's final record needs only it).
 	OOMKills() (uint64, error)

@@ -50,6 +50,8 @@ type NetworkInfo struct {
 // which the CLI runs too, taking the same locks. Errors are service.Errors,
 // whose Code picks libvirt's error number (toError).
 type Backend interface {
+	// ListDomains returns every guest; the slice may be shared with other
+	// calls: callers do not change it.
 	ListDomains() ([]DomainInfo, error)
 	LookupDomain(name string) (DomainInfo, error)
 	Resources(name string) (Resources, error)
@@ -73,6 +75,9 @@ type Backend interface {
 	// SetMemory and the tuning calls take libvirt's VIR_DOMAIN_AFFECT_*
 	// flags, which service.Affect shares.
 	SetMemory(name string, kib uint64, affect service.Affect) error
+	// SetMaxMemory sets a stored definition's maximum (<memory>); a
+	// running guest's does not change (OPERATION_INVALID).
+	SetMaxMemory(name string, kib uint64, affect service.Affect) error
 	MemoryTune(name string, change service.MemoryChange, affect service.Affect) (service.Memory, error)
 	SchedInfo(name string, change service.SchedChange, affect service.Affect) (service.Sched, error)
 	BlkioTune(name string, change service.BlkioChange, affect service.Affect) (service.Blkio, error)
@@ -95,10 +100,23 @@ type Backend interface {
 	StartNetwork(name string) error
 	DestroyNetwork(name string) error
 	SetNetworkAutostart(name string, on bool) error
+	// NetworkDHCPLeases is the DHCP server's unexpired leases of an
+	// active network, of MAC mac alone when it is not "".
+	NetworkDHCPLeases(name, mac string) ([]DHCPLease, error)
 
 	// Events delivers every lifecycle change of guests and networks,
 	// whoever made it (RPC, CLI, the guest itself), until ctx ends.
 	Events(ctx context.Context, out chan<- Event) error
+}
+
+// DHCPLease is one lease of a managed network's DHCP server.
+type DHCPLease struct {
+	Iface    string // the network's bridge
+	Expiry   int64  // Unix seconds; 0: never
+	MAC, IP  string
+	Prefix   uint32
+	Hostname string // "": none sent
+	ClientID string // "": none sent
 }
 
 // Iface is one guest interface and its addresses.

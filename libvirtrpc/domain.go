@@ -236,8 +236,16 @@ func init() {
 		return &libvirt.DomainGetHostnameRet{Hostname: h}, err
 	})
 	reg(procDomainInterfaceAddresses, false, func(c *conn, a *libvirt.DomainInterfaceAddressesArgs) (*libvirt.DomainInterfaceAddressesRet, error) {
+		if a.Flags != 0 {
+			return nil, errorf(libvirt.ErrInvalidArg, "invalid argument: unsupported flags (0x%x) in DOMAIN_INTERFACE_ADDRESSES", a.Flags)
+		}
 		if err := c.requireActive(a.Dom); err != nil {
 			return nil, err
+		}
+		// The addresses vmlite gave the guest's interfaces answer both of
+		// the LXC driver's sources (LEASE, ARP); there is no guest agent.
+		if a.Source != uint32(libvirt.DomainInterfaceAddressesSrcLease) && a.Source != uint32(libvirt.DomainInterfaceAddressesSrcArp) {
+			return nil, errorf(libvirt.ErrArgumentUnsupported, "argument unsupported: Unknown IP address data source %d (LXC guests have no agent: use lease or arp)", a.Source)
 		}
 		ifs, err := b(c).Addresses(a.Dom.Name)
 		if err != nil {
@@ -335,8 +343,8 @@ func init() {
 		if !d.Active() {
 			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not running")
 		}
-		if d.Status != state.Paused {
-			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not paused")
+		if d.Status != state.Paused { // libvirt's words (lxcDomainResume)
+			return nil, errorf(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is already running")
 		}
 		return nil, b(c).Resume(a.Dom.Name)
 	})
@@ -353,12 +361,12 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return nil, err
 		}
-		if a.Flags&uint32(libvirt.DomainMemMaximum) != 0 {
-			return nil, errNoSupport("virDomainSetMaxMemory (the maximum is the memory limit: set <memory> with define)")
-		}
 		affect, err := affectOf(a.Flags, uint32(libvirt.DomainMemMaximum))
 		if err != nil {
 			return nil, err
+		}
+		if a.Flags&uint32(libvirt.DomainMemMaximum) != 0 { // virsh setmaxmem
+			return nil, b(c).SetMaxMemory(a.Dom.Name, a.Memory, affect)
 		}
 		return nil, b(c).SetMemory(a.Dom.Name, a.Memory, affect)
 	})

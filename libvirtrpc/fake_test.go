@@ -108,6 +108,7 @@ func (f *fakeBackend) Resources(name string) (Resources, error) {
 	return Resources{MaxMemKiB: 1024, MemoryKiB: 1024, VCPUs: 1}, nil
 }
 func (f *fakeBackend) SetMemory(name string, kib uint64, affect service.Affect) error    { return nil }
+func (f *fakeBackend) SetMaxMemory(name string, kib uint64, affect service.Affect) error { return nil }
 func (f *fakeBackend) AttachDevice(name string, xml []byte, affect service.Affect) error { return nil }
 func (f *fakeBackend) DetachDevice(name string, xml []byte, affect service.Affect) error { return nil }
 func (f *fakeBackend) UpdateDevice(name string, xml []byte, affect service.Affect) error { return nil }
@@ -156,7 +157,7 @@ func (f *fakeBackend) Addresses(name string) ([]Iface, error) { return nil, nil 
 func (f *fakeBackend) Hostname(name string) (string, error)   { return name, nil }
 func (f *fakeBackend) ListNetworks() ([]NetworkInfo, error)   { return nil, nil }
 func (f *fakeBackend) LookupNetwork(name string) (NetworkInfo, error) {
-	return NetworkInfo{}, errdefs.ErrNotFound
+	return NetworkInfo{}, &service.Error{Code: service.NoNetwork, Err: errdefs.ErrNotFound}
 }
 func (f *fakeBackend) NetworkXML(name string) ([]byte, error) { return nil, errdefs.ErrNotFound }
 func (f *fakeBackend) DefineNetwork(xml []byte) (NetworkInfo, error) {
@@ -166,6 +167,9 @@ func (f *fakeBackend) UndefineNetwork(name string) error              { return e
 func (f *fakeBackend) StartNetwork(name string) error                 { return errdefs.ErrNotFound }
 func (f *fakeBackend) DestroyNetwork(name string) error               { return errdefs.ErrNotFound }
 func (f *fakeBackend) SetNetworkAutostart(name string, on bool) error { return errdefs.ErrNotFound }
+func (f *fakeBackend) NetworkDHCPLeases(name, mac string) ([]DHCPLease, error) {
+	return nil, errdefs.ErrNotFound
+}
 func (f *fakeBackend) Events(ctx context.Context, out chan<- Event) error {
 	f.watchOnce.Do(func() { close(f.watching) })
 	for {

@@ -71,6 +71,37 @@ func init() {
 		}
 		return r, err
 	})
+	reg(procNetworkGetDhcpLeases, false, func(c *conn, a *libvirt.NetworkGetDhcpLeasesArgs) (*libvirt.NetworkGetDhcpLeasesRet, error) {
+		if a.Flags != 0 {
+			return nil, errorf(libvirt.ErrInvalidArg, "invalid argument: unsupported flags (0x%x) in NETWORK_GET_DHCP_LEASES", a.Flags)
+		}
+		if _, err := c.lookupNet(a.Net); err != nil {
+			return nil, err
+		}
+		mac := ""
+		if len(a.Mac) > 0 {
+			mac = a.Mac[0]
+		}
+		ls, err := b(c).NetworkDHCPLeases(a.Net.Name, mac)
+		if err != nil {
+			return nil, netErr(err)
+		}
+		opt := func(s string) libvirt.OptString {
+			if s == "" {
+				return nil
+			}
+			return libvirt.OptString{s}
+		}
+		r := &libvirt.NetworkGetDhcpLeasesRet{Leases: []libvirt.NetworkDhcpLease{}, Ret: uint32(len(ls))}
+		if a.NeedResults != 0 {
+			for _, l := range ls {
+				r.Leases = append(r.Leases, libvirt.NetworkDhcpLease{Iface: l.Iface, Expirytime: l.Expiry,
+					Type: int32(libvirt.IPAddrTypeIpv4), Mac: opt(l.MAC), Ipaddr: l.IP, Prefix: l.Prefix,
+					Hostname: opt(l.Hostname), Clientid: opt(l.ClientID)})
+			}
+		}
+		return r, nil
+	})
 	reg(procNetworkLookupByName, false, func(c *conn, a *libvirt.NetworkLookupByNameArgs) (*libvirt.NetworkLookupByNameRet, error) {
 		n, err := b(c).LookupNetwork(a.Name)
 		return &libvirt.NetworkLookupByNameRet{Net: nref(n)}, netErr(err)

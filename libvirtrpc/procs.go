@@ -87,6 +87,7 @@ const (
 	procDomainIsPersistent                      int32 = 151
 	procNetworkIsActive                         int32 = 152
 	procNetworkIsPersistent                     int32 = 153
+	procNetworkGetDhcpLeases                    int32 = 341
 	procConnectGetLibVersion                    int32 = 157
 	procDomainHasManagedSaveImage               int32 = 183
 	procDomainSnapshotNum                       int32 = 187

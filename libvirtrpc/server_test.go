@@ -295,3 +295,35 @@ func TestNoGoroutineGrowth(t *testing.T) {
 	}
 	testutil.WaitFor(t, 20*time.Second, "goroutines back to the baseline", func() bool { return runtime.NumGoroutine() <= base })
 }
+
+// TestLXCDriverAnswers: calls answered as libvirt's LXC driver answers
+// them (lxc_driver.c): an agent as the address source, resuming a running
+// domain, DHCP leases of a network that is not there; setmaxmem reaches
+// the backend.
+func TestLXCDriverAnswers(t *testing.T) {
+	ts := startServer(t, 0)
+	ts.fake.add("on", true)
+	l := dial(t, ts.rw)
+	on, err := l.DomainLookupByName("on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.DomainInterfaceAddresses(on, uint32(libvirt.DomainInterfaceAddressesSrcAgent), 0); libvirtCode(err) != libvirt.ErrArgumentUnsupported {
+		t.Errorf("addresses from the agent: %v, want ARGUMENT_UNSUPPORTED", err)
+	}
+	if _, err := l.DomainInterfaceAddresses(on, uint32(libvirt.DomainInterfaceAddressesSrcLease), 0); err != nil {
+		t.Errorf("addresses from the leases: %v", err)
+	}
+	if err := l.DomainResume(on); libvirtCode(err) != libvirt.ErrOperationInvalid || !strings.Contains(err.Error(), "domain is already running") {
+		t.Errorf("resume of a running domain: %v, want OPERATION_INVALID 'domain is already running'", err)
+	}
+	if err := l.DomainSetMemoryFlags(on, 262144, uint32(libvirt.DomainMemMaximum|libvirt.DomainMemConfig)); err != nil {
+		t.Errorf("setmaxmem --config: %v", err)
+	}
+	if err := l.DomainSetMemoryFlags(on, 262144, uint32(libvirt.DomainMemMaximum)|8); libvirtCode(err) != libvirt.ErrInvalidArg {
+		t.Errorf("setmaxmem with an unknown flag: %v, want INVALID_ARG", err)
+	}
+	if _, _, err := l.NetworkGetDhcpLeases(libvirt.Network{Name: "nosuch"}, nil, 1, 0); libvirtCode(err) != libvirt.ErrNoNetwork {
+		t.Errorf("leases of a missing network: %v, want NO_NETWORK", err)
+	}
+}

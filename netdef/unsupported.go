@@ -29,3 +29,6 @@ func (n *Network) ReleaseAddress(guestUUID string) error { return errUnsupported
 
 // NFTableExists is Linux-only.
 func NFTableExists() (bool, error) { return false, errUnsupported }
+
+// Leases is Linux-only.
+func Leases(l state.Layout, name string) ([]Lease, error) { return nil, errUnsupported }

@@ -57,7 +57,7 @@ func (s *Service) blkioTune(ctx context.Context, name string, change BlkioChange
 	}
 	if change.empty() {
 		if run != nil {
-			return blkioOf(run.limits), nil, nil
+			return run.blkio()
 		}
 		return blkioOf(domain.Blkiotune(stored.x())), nil, nil
 	}
@@ -162,6 +162,22 @@ func blockDevice(path string) error {
 		return fmt.Errorf("%w: blkiotune device %s: not a block device", errdefs.ErrInvalid, path)
 	}
 	return nil
+}
+
+// blkio is a running guest's block I/O tuning as libvirt reads it live
+// (lxcDomainGetBlkioParameters): the weight from its cgroup, which an
+// administrator may have written since vmlite did, the per-device values
+// as recorded (the kernel keys them by device number, not path).
+func (g *runningGuest) blkio() (Blkio, Warnings, error) {
+	b := blkioOf(g.limits)
+	m, err := cgroup.Open(g.plan.Cgroup)
+	if err != nil {
+		return Blkio{}, nil, fmt.Errorf("guest %q: %w", g.plan.Name, err)
+	}
+	if b.Weight, err = m.BlkioWeight(); err != nil {
+		return Blkio{}, nil, fmt.Errorf("guest %q: %w", g.plan.Name, err)
+	}
+	return b, nil, nil
 }
 
 // record keeps l as the guest's live limits without applying them.

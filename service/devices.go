@@ -188,7 +188,7 @@ func (s *Service) deviceTargets(name string, affect Affect) (liveToo, config boo
 		return false, false, fmt.Errorf("guest %q is not running: %w; fix: --config changes its definition for the next start", name, errdefs.ErrNotRunning)
 	}
 	if affect&AffectConfig != 0 && !defined {
-		return false, false, fmt.Errorf("%w: guest %q is transient: it has no stored definition to change (--config); fix: --live, or define it", errdefs.ErrInvalid, name)
+		return false, false, s.noStoredConfig(name, fmt.Errorf("guest %q is not defined: %w", name, errdefs.ErrNotFound))
 	}
 	return affect&AffectLive != 0, affect&AffectConfig != 0, nil
 }

@@ -337,7 +337,8 @@ func (s *Service) SetAutostart(ctx context.Context, name string, on bool) error 
 		return classify(onDomain, err)
 	}
 	if _, _, err := s.loadDefinition(name); err != nil {
-		return classify(onDomain, err)
+		// libvirt: "Cannot set autostart for transient domain".
+		return classify(onDomain, s.transientErr(name, err, "cannot set autostart for a transient domain; fix: define it first (vmlite define, virsh define)"))
 	}
 	mark := s.layout.AutostartFile(name)
 	if !on {

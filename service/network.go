@@ -2,7 +2,11 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"time"
 
+	"vmlite/internal/errdefs"
 	"vmlite/netdef"
 )
 
@@ -126,4 +130,37 @@ func (s *Service) SetNetworkAutostart(ctx context.Context, name string, on bool)
 		return err
 	}
 	return classify(onNetwork, netdef.SetAutostart(s.layout, name, on))
+}
+
+// NetworkDHCPLeases returns the unexpired DHCP leases of network name's
+// server (virsh net-dhcp-leases), those of MAC mac alone when it is set;
+// an inactive network has none.
+func (s *Service) NetworkDHCPLeases(ctx context.Context, name, mac string) (*Network, []netdef.Lease, error) {
+	n, err := s.LookupNetwork(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := ""
+	if mac != "" {
+		hw, err := net.ParseMAC(mac)
+		if err != nil {
+			return nil, nil, classify(onNetwork, fmt.Errorf("%w: MAC address %q: %v", errdefs.ErrInvalid, mac, err))
+		}
+		want = hw.String()
+	}
+	if !n.Active {
+		return n, nil, nil
+	}
+	ls, err := netdef.Leases(s.layout, name)
+	if err != nil {
+		return nil, nil, classify(onNetwork, err)
+	}
+	now := time.Now()
+	var out []netdef.Lease
+	for _, l := range ls {
+		if (want == "" || l.MAC == want) && (l.Expiry.IsZero() || l.Expiry.After(now)) {
+			out = append(out, l)
+		}
+	}
+	return n, out, nil
 }

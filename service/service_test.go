@@ -334,7 +334,7 @@ func TestErrorCodes(t *testing.T) {
 	if _, err := s.Create(ctx, "t.xml", xml("t", "")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AttachDevice(ctx, "t", "d.xml", disk, AffectConfig); CodeOf(err) != InvalidArg || !strings.Contains(err.Error(), "transient") {
+	if _, err := s.AttachDevice(ctx, "t", "d.xml", disk, AffectConfig); CodeOf(err) != OperationInvalid || !strings.Contains(err.Error(), "transient") {
 		t.Errorf("attach-device --config to a transient guest: %v (code %v)", err, CodeOf(err))
 	}
 }

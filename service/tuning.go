@@ -122,6 +122,40 @@ func (s *Service) setMemory(ctx context.Context, name string, size uint64, affec
 	return ws, nil
 }
 
+// SetMaxMemory sets the maximum memory, <memory>, of guest name's stored
+// definition to size bytes (virsh setmaxmem), lowering <currentMemory>
+// to it when above. As in libvirt's LXC driver, a running guest's maximum
+// does not change: AffectLive, or AffectCurrent on a running guest, is
+// OperationInvalid.
+func (s *Service) SetMaxMemory(ctx context.Context, name string, size uint64, affect Affect) error {
+	return classify(onDomain, s.setMaxMemory(ctx, name, size, affect))
+}
+
+func (s *Service) setMaxMemory(ctx context.Context, name string, size uint64, affect Affect) error {
+	if size < 1<<20 {
+		return fmt.Errorf("%w: maximum memory %d bytes: at least 1 MiB", errdefs.ErrInvalid, size)
+	}
+	run, stored, err := s.targets(name, affect)
+	if err != nil {
+		return err
+	}
+	if run != nil {
+		return &Error{Code: OperationInvalid, Err: fmt.Errorf("%w: guest %q runs: cannot resize the max memory on an active domain; fix: --config changes it for the next start",
+			errdefs.ErrInvalid, name)}
+	}
+	if err := live(ctx); err != nil {
+		return err
+	}
+	x := stored.x()
+	x.Memory = &libvirtxml.DomainMemory{Value: uint(size / 1024), Unit: "KiB"}
+	if x.CurrentMemory != nil {
+		if cur, err := domain.ScaledBytes(uint64(x.CurrentMemory.Value), x.CurrentMemory.Unit); err == nil && cur > size {
+			domain.SetCurrentMemory(x, size)
+		}
+	}
+	return stored.save()
+}
+
 // MemoryTune shows or changes the memory limits of guest name (memtune):
 // with an empty change it returns them (the running guest's, else the
 // stored <memtune>); otherwise it changes the named ones where affect says
@@ -299,10 +333,32 @@ func (s *Service) targets(name string, affect Affect) (run *runningGuest, stored
 	}
 	if affect&AffectConfig != 0 {
 		if stored, err = s.loadStored(name); err != nil {
-			return nil, nil, err
+			return nil, nil, s.noStoredConfig(name, err)
 		}
 	}
 	return run, stored, nil
+}
+
+// noStoredConfig is the error of a change to the stored definition
+// (AffectConfig) of a guest that has none: for a transient guest, one
+// that runs, libvirt's OPERATION_INVALID "transient domains do not have
+// any persistent config" (virDomainObjUpdateModificationImpact), not
+// NO_DOMAIN; err, the missing definition's, otherwise.
+func (s *Service) noStoredConfig(name string, err error) error {
+	return s.transientErr(name, err, "transient domains do not have any persistent config (--config); fix: --live, or define it first (vmlite define, virsh define)")
+}
+
+// transientErr is err (a missing stored definition) for a guest that
+// does not run, and OperationInvalid saying why for one that does: a
+// transient guest exists, it has no definition to change.
+func (s *Service) transientErr(name string, err error, why string) error {
+	if !errors.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	if held, herr := state.Held(s.layout.LockFile(name)); herr != nil || !held {
+		return err
+	}
+	return &Error{Code: OperationInvalid, Err: fmt.Errorf("%w: guest %q is transient: %s", errdefs.ErrInvalid, name, why)}
 }
 
 // runningGuest is a running guest's launch plan and the limits it has now.

@@ -23,6 +23,18 @@ func cgroupV1File(t *testing.T, rel, controller, file string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// blkioWeightFile is the v1 weight file of the guest cgroup rel ("" on a
+// host without one).
+func blkioWeightFile(rel string) string {
+	for _, f := range []string{"blkio.weight", "blkio.bfq.weight"} {
+		p := filepath.Join("/sys/fs/cgroup/blkio", rel, f)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
 // hostBlockDev is a block device of this host and its MAJ:MIN, for the
 // device limits.
 func hostBlockDev(t *testing.T) (path, num string) {
@@ -103,6 +115,22 @@ func TestServeTuning(t *testing.T) {
 	if r := h.must("blkiotune", name); !strings.Contains(r.stdout, "weight         : 300") || !strings.Contains(r.stdout, "device_read_bytes_sec: "+dev+",1048576") {
 		t.Errorf("vmlite blkiotune:\n%s", r.stdout)
 	}
+	// A live read is the cgroup's weight, not the one vmlite recorded: an
+	// administrator's write to the file shows, as libvirt reads it too.
+	if wf := blkioWeightFile(rel); wf != "" {
+		if err := os.WriteFile(wf, []byte("450"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := d.mustVirsh("blkiotune", name); !strings.Contains(r.stdout, "weight         : 450") {
+			t.Errorf("virsh blkiotune after %s was written by hand:\n%s", wf, r.stdout)
+		}
+		if r := h.must("blkiotune", name); !strings.Contains(r.stdout, "weight         : 450") {
+			t.Errorf("vmlite blkiotune after %s was written by hand:\n%s", wf, r.stdout)
+		}
+		d.mustVirsh("blkiotune", name, "--weight", "300", "--live")
+	} else {
+		t.Log("this host's blkio hierarchy has no weight file: the live weight read is not checked")
+	}
 	if r := h.run("blkiotune", name, "--weight", "5", "--live"); r.code != 2 || !strings.Contains(r.stderr, "blkio weight 5") {
 		t.Errorf("vmlite blkiotune --weight 5: %v, want exit 2 naming the weight", r)
 	}
@@ -115,8 +143,14 @@ func TestServeTuning(t *testing.T) {
 	d.mustVirsh("memtune", name, "--soft-limit", "100000", "--config")
 	d.mustVirsh("schedinfo", name, "--set", "cpu_shares=256", "--config")
 	d.mustVirsh("blkiotune", name, "--weight", "200", "--device-write-iops-sec", dev+",50", "--config")
+	// setmaxmem: the stored maximum changes; a running guest's cannot, as
+	// in libvirt's LXC driver.
+	d.mustVirsh("setmaxmem", name, "300M", "--config")
+	if r := d.virsh(d.rw, "setmaxmem", name, "400M"); r.code == 0 || !strings.Contains(r.stderr, "cannot resize the max memory on an active domain") {
+		t.Errorf("virsh setmaxmem of a running guest: %v, want OPERATION_INVALID", r)
+	}
 	x := d.mustVirsh("dumpxml", "--inactive", name).stdout
-	for _, want := range []string{`<soft_limit unit="KiB">100000</soft_limit>`, "<shares>256</shares>", "<weight>200</weight>", "<write_iops_sec>50</write_iops_sec>", "<path>" + dev + "</path>"} {
+	for _, want := range []string{`<memory unit="KiB">307200</memory>`, `<soft_limit unit="KiB">100000</soft_limit>`, "<shares>256</shares>", "<weight>200</weight>", "<write_iops_sec>50</write_iops_sec>", "<path>" + dev + "</path>"} {
 		if !strings.Contains(strings.ReplaceAll(x, "'", `"`), want) {
 			t.Errorf("dumpxml --inactive lacks %s:\n%s", want, x)
 		}
@@ -210,3 +244,38 @@ except libvirt.libvirtError as e:
     print("set-error code", e.get_error_code(), "names vcpu_period", "vcpu_period" in str(e))
 conn.close()
 `
+
+// TestServeTransientConfig: a change to the stored definition (--config)
+// of a transient guest gets libvirt's OPERATION_INVALID "transient
+// domains do not have any persistent config", not "domain not found";
+// autostart is refused the same way; --live still works.
+func TestServeTransientConfig(t *testing.T) {
+	h := newHarness(t)
+	d := h.serve()
+	name := h.uniqueName("it-rpctrans")
+	xml, _ := h.busybox(name, false)
+	d.mustVirsh("create", xml)
+	t.Cleanup(func() { h.run("destroy", name) })
+	for _, args := range [][]string{
+		{"memtune", name, "--hard-limit", "200000", "--config"},
+		{"memtune", name, "--config"},
+		{"schedinfo", name, "--set", "cpu_shares=512", "--config"},
+		{"blkiotune", name, "--weight", "300", "--config"},
+		{"setmem", name, "100M", "--config"},
+	} {
+		r := d.virsh(d.rw, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "Requested operation is not valid") || !strings.Contains(r.stderr, "transient domains do not have any persistent config") {
+			t.Errorf("virsh %s: %v; want OPERATION_INVALID for a transient domain", strings.Join(args, " "), r)
+		}
+	}
+	if r := d.virsh(d.rw, "autostart", name); r.code == 0 || !strings.Contains(r.stderr, "Requested operation is not valid") || !strings.Contains(r.stderr, "autostart for a transient domain") {
+		t.Errorf("virsh autostart of a transient domain: %v", r)
+	}
+	if r := h.run("memtune", name, "--hard-limit", "200000", "--config"); r.code != 2 || !strings.Contains(r.stderr, "transient") {
+		t.Errorf("vmlite memtune --config of a transient guest: %v, want exit 2", r)
+	}
+	d.mustVirsh("memtune", name, "--hard-limit", "200000", "--live")
+	if r := d.mustVirsh("memtune", name); !strings.Contains(r.stdout, "hard_limit     : 200000") {
+		t.Errorf("virsh memtune after --live:\n%s", r.stdout)
+	}
+}

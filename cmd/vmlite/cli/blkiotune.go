@@ -18,8 +18,11 @@ const blkiotuneLong = `Show or change the block I/O tuning of guest NAME, like v
 Without options it prints the weight and the per-device limits:
 
     weight                : relative I/O weight, 10..1000 (v1 blkio.weight or
-                            blkio.bfq.weight; v2 io.weight or io.bfq.weight);
-                            0 when not set (the kernel's default)
+                            blkio.bfq.weight; v2 io.weight or io.bfq.weight):
+                            of a running guest, what its cgroup holds now (the
+                            kernel's default, 100 with BFQ, when none was set;
+                            0 on a host without weights); of a stored
+                            definition, its <blkiotune><weight>, 0 when not set
     device_weight         : PATH,WEIGHT[,PATH,WEIGHT...] per device
     device_read_iops_sec  : PATH,IOPS[,...] read operations per second
     device_write_iops_sec : PATH,IOPS[,...] write operations per second

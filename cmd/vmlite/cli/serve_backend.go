@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"vmlite/domain"
@@ -27,14 +28,20 @@ type rpcBackend struct {
 	svc *service.Service
 	// cache answers lists and lookups while the event watcher runs.
 	cache *domainCache
+	// listed is ListDomains' answer for the cache's rows of generation
+	// listedGen (libvirt's view of each row, converted once, not per list).
+	listMu    sync.Mutex
+	listedGen uint64
+	listed    []libvirtrpc.DomainInfo
 }
 
 func newRPCBackend(app *App) (*rpcBackend, error) {
 	return &rpcBackend{app: app, svc: app.Svc(), cache: newDomainCache()}, nil
 }
 
-// domains is every guest's row, from the cache when it is fresh.
-func (b *rpcBackend) domains() ([]service.Domain, error) {
+// domains is every guest's row, from the cache when it is fresh, and the
+// rows' generation (0: not cached).
+func (b *rpcBackend) domains() ([]service.Domain, uint64, error) {
 	return b.cache.list(func() ([]service.Domain, error) {
 		return b.svc.List(context.Background(), service.ListOptions{All: true})
 	})
@@ -72,10 +79,19 @@ func exists(d *service.Domain) bool {
 	return d.Persistent || d.Active() || (d.State != state.Shutoff && d.State != state.Crashed)
 }
 
+// ListDomains answers from the cache's rows; the slice is shared by the
+// calls of one generation (callers do not change it).
 func (b *rpcBackend) ListDomains() ([]libvirtrpc.DomainInfo, error) {
-	rows, err := b.domains()
+	rows, gen, err := b.domains()
 	if err != nil {
 		return nil, err
+	}
+	if gen != 0 {
+		b.listMu.Lock()
+		defer b.listMu.Unlock()
+		if gen == b.listedGen {
+			return b.listed, nil
+		}
 	}
 	out := make([]libvirtrpc.DomainInfo, 0, len(rows))
 	for i := range rows {
@@ -83,13 +99,16 @@ func (b *rpcBackend) ListDomains() ([]libvirtrpc.DomainInfo, error) {
 			out = append(out, info(&rows[i]))
 		}
 	}
+	if gen != 0 && gen > b.listedGen { // under listMu (locked above)
+		b.listedGen, b.listed = gen, out
+	}
 	return out, nil
 }
 
 func (b *rpcBackend) LookupDomain(name string) (libvirtrpc.DomainInfo, error) {
 	// Without a watcher: one guest's files, not every guest's.
 	if b.cache.watching() {
-		if rows, err := b.domains(); err == nil {
+		if rows, _, err := b.domains(); err == nil {
 			i := sort.Search(len(rows), func(i int) bool { return rows[i].Name >= name })
 			if i < len(rows) && rows[i].Name == name && exists(&rows[i]) {
 				return info(&rows[i]), nil
@@ -220,6 +239,10 @@ func (b *rpcBackend) SetMemory(name string, kib uint64, affect service.Affect) e
 	ws, err := b.svc.SetMemory(context.Background(), name, kib*1024, affect)
 	b.warn(name, ws)
 	return err
+}
+
+func (b *rpcBackend) SetMaxMemory(name string, kib uint64, affect service.Affect) error {
+	return b.svc.SetMaxMemory(context.Background(), name, kib*1024, affect)
 }
 
 func (b *rpcBackend) MemoryTune(name string, change service.MemoryChange, affect service.Affect) (service.Memory, error) {
@@ -357,4 +380,25 @@ func (b *rpcBackend) DestroyNetwork(name string) error {
 
 func (b *rpcBackend) SetNetworkAutostart(name string, on bool) error {
 	return b.svc.SetNetworkAutostart(context.Background(), name, on)
+}
+
+func (b *rpcBackend) NetworkDHCPLeases(name, mac string) ([]libvirtrpc.DHCPLease, error) {
+	n, ls, err := b.svc.NetworkDHCPLeases(context.Background(), name, mac)
+	if err != nil {
+		return nil, err
+	}
+	var prefix uint32
+	if c := n.IPv4(); c != nil {
+		ones, _ := c.Net.Mask.Size()
+		prefix = uint32(ones)
+	}
+	out := make([]libvirtrpc.DHCPLease, 0, len(ls))
+	for _, l := range ls {
+		d := libvirtrpc.DHCPLease{Iface: n.Bridge, MAC: l.MAC, IP: l.IP.String(), Prefix: prefix, Hostname: l.Hostname, ClientID: l.ClientID}
+		if !l.Expiry.IsZero() {
+			d.Expiry = l.Expiry.Unix()
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -28,6 +28,8 @@ type domainCache struct {
 	fd    int // the watcher's inotify fd; -1: no watcher, no cache
 	stale bool
 	rows  []service.Domain
+	// gen counts the loads: rows of one gen never change.
+	gen uint64
 }
 
 func newDomainCache() *domainCache { return &domainCache{fd: -1} }
@@ -84,13 +86,15 @@ func (c *domainCache) drain(fd int, buf []byte) bool {
 }
 
 // list returns the guests, from memory when nothing changed since the
-// last read of the disk (load). The rows are shared: callers copy what
-// they change.
-func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Domain, error) {
+// last read of the disk (load), and the rows' generation (0: read just
+// for this call, no watcher). The rows are shared: callers copy what they
+// change.
+func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Domain, uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fd < 0 {
-		return load()
+		rows, err := load()
+		return rows, 0, err
 	}
 	if !c.stale && c.rows != nil {
 		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
@@ -102,9 +106,10 @@ func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Dom
 		rows, err := load()
 		if err != nil {
 			c.rows = nil
-			return nil, err
+			return nil, 0, err
 		}
+		c.gen++
 		c.rows, c.stale = rows, false
 	}
-	return c.rows, nil
+	return c.rows, c.gen, nil
 }
