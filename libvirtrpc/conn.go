@@ -39,6 +39,13 @@ type conn struct {
 	once   sync.Once
 	wg     sync.WaitGroup
 
+	// wmu puts one packet at a time on the socket: the writer's queued
+	// packets and the replies the reader writes itself (quick calls).
+	wmu sync.Mutex
+	// rbuf is the reader's reply buffer, reused from one quick call to the
+	// next (only the reader goroutine touches it).
+	rbuf []byte
+
 	mu      sync.Mutex
 	opened  bool
 	domCbs  map[int32]domCallback
@@ -108,9 +115,9 @@ func (c *conn) serve() {
 	}
 }
 
-// handle routes one packet. Keepalive and stream data are handled inline,
-// in order; calls run concurrently (a slow shutdown does not hold up the
-// client's keepalive pings).
+// handle routes one packet. Keepalive, stream data and quick calls
+// (quickProcs) are handled inline, in order; other calls run concurrently
+// (a slow shutdown does not hold up the client's keepalive pings).
 func (c *conn) handle(h Header, body []byte) {
 	switch {
 	case h.Program == keepaliveProgram:
@@ -120,15 +127,15 @@ func (c *conn) handle(h Header, body []byte) {
 		return
 	case h.Program != remoteProgram || h.Version != remoteVersion:
 		if h.Type == typeCall {
-			c.replyError(h, errRPC("cannot find program %d version %d", h.Program, h.Version))
+			c.replyNow(h, nil, errRPC("cannot find program %d version %d", h.Program, h.Version))
 		}
 		return
 	}
 	switch h.Type {
 	case typeCall:
-		c.call(h, append([]byte(nil), body...))
+		c.call(h, body)
 	case typeCallWithFDs:
-		c.replyError(h, errRPC("procedure %d: passing file descriptors is not supported", h.Procedure))
+		c.replyNow(h, nil, errRPC("procedure %d: passing file descriptors is not supported", h.Procedure))
 	case typeStream:
 		c.streamPacket(h, body)
 	default:
@@ -137,27 +144,42 @@ func (c *conn) handle(h Header, body []byte) {
 	}
 }
 
+// call runs one CALL. body aliases the reader's buffer: a quick call
+// uses it before the next packet is read, any other gets a copy.
 func (c *conn) call(h Header, body []byte) {
 	hd, ok := handlers[h.Procedure]
 	if !ok {
 		if h.Procedure > 0 && h.Procedure <= lastRemoteProcNum {
-			c.replyError(h, errNoSupport(procName(h.Procedure)))
+			c.replyNow(h, nil, errNoSupport(procName(h.Procedure)))
 		} else {
-			c.replyError(h, errRPC("unknown procedure: %d", h.Procedure))
+			c.replyNow(h, nil, errRPC("unknown procedure: %d", h.Procedure))
 		}
 		return
 	}
 	c.mu.Lock()
-	opened := c.opened
+	opened, readOnly := c.opened, c.readOnly
 	c.mu.Unlock()
 	if !opened && !hd.beforeOpen {
-		c.replyError(h, errRPC("procedure %d: the connection is not open (call CONNECT_OPEN first)", h.Procedure))
+		c.replyNow(h, nil, errRPC("procedure %d: the connection is not open (call CONNECT_OPEN first)", h.Procedure))
 		return
 	}
-	if hd.write && c.readOnly {
-		c.replyError(h, errDenied(h.Procedure))
+	if hd.write && readOnly {
+		c.replyNow(h, nil, errDenied(h.Procedure))
 		return
 	}
+	if quickProcs[h.Procedure] {
+		// In the reader, reply written at once: no goroutine and no
+		// writer hand-off per call (virsh list --all makes one GET_STATE
+		// per guest, each waiting for the last).
+		c.s.calls.Add(1)
+		ret, after, err := c.run(hd, h, body)
+		c.replyNow(h, ret, err)
+		if after != nil {
+			after()
+		}
+		return
+	}
+	body = append([]byte(nil), body...)
 	select {
 	case c.calls <- struct{}{}:
 	case <-c.done:
@@ -199,6 +221,42 @@ func (c *conn) replyError(h Header, err error) {
 	rh := h
 	rh.Type, rh.Status = typeReply, statusError
 	c.send(rh, e.body())
+}
+
+// replyNow writes the reply to call h (ret, or err's remote_error) from
+// the reader goroutine, in its reused buffer, without the writer's queue:
+// a reply needs no order against queued events or stream data (clients
+// match replies by serial). A client that does not read holds up only its
+// own reader, until writeTimeout drops it.
+func (c *conn) replyNow(h Header, ret []byte, err error) {
+	rh := h
+	rh.Type, rh.Status = typeReply, statusOK
+	if err != nil {
+		rh.Status, ret = statusError, toError(err, false).body()
+	}
+	f, ferr := AppendFrame(c.rbuf[:0], rh, ret)
+	if ferr != nil {
+		c.s.logf("client %s: %v", c.peer, ferr)
+		rh.Status = statusError
+		f, _ = AppendFrame(c.rbuf[:0], rh, errorf(1, "reply too large for libvirt's 16 MiB message limit").body())
+	}
+	_ = c.write(f)
+	if cap(f) <= 1<<20 { // do not pin a big reply's buffer for the connection's life
+		c.rbuf = f[:0]
+	}
+}
+
+// write puts one whole packet on the socket; a failed write ends the
+// connection.
+func (c *conn) write(f []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := c.nc.Write(f); err != nil {
+		c.close()
+		return err
+	}
+	return nil
 }
 
 // send queues a packet, waiting while the client's queue is full.
@@ -259,9 +317,7 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case f := <-c.out:
-			_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if _, err := c.nc.Write(f); err != nil {
-				c.close()
+			if c.write(f) != nil {
 				return
 			}
 		case <-c.done:

@@ -123,3 +123,26 @@ const (
 	procConnectUnregisterCloseCallback          int32 = 361
 	procDomainGetMessages                       int32 = 426
 )
+
+// quickProcs are the calls answered from what the server holds in memory,
+// never waiting on a guest, a supervisor or a lock another call may hold
+// for long: the handshake, lists, lookups and the per-domain getters of
+// virsh list, dominfo and virt-manager's poll. The reader runs them itself
+// and writes their replies (conn.call); the rest run in a goroutine each.
+var quickProcs = map[int32]bool{
+	procAuthList: true, procConnectSupportsFeature: true, procConnectOpen: true, procConnectClose: true,
+	procConnectGetURI: true, procConnectGetType: true, procConnectGetVersion: true, procConnectGetLibVersion: true,
+	procConnectGetHostname: true, procConnectGetCapabilities: true, procNodeGetInfo: true,
+	procNodeGetSecurityModel: true, procNodeGetFreeMemory: true,
+	procConnectRegisterCloseCallback: true, procConnectUnregisterCloseCallback: true,
+	procConnectDomainEventCallbackRegisterAny: true, procConnectDomainEventCallbackDeregisterAny: true,
+	procConnectNetworkEventRegisterAny: true, procConnectNetworkEventDeregisterAny: true,
+	procConnectListAllDomains: true, procConnectNumOfDomains: true, procConnectListDomains: true,
+	procConnectNumOfDefinedDomains: true, procConnectListDefinedDomains: true,
+	procDomainLookupByName: true, procDomainLookupByUUID: true, procDomainLookupByID: true,
+	procDomainGetState: true, procDomainGetOsType: true, procDomainIsActive: true, procDomainIsPersistent: true,
+	procDomainGetAutostart: true, procDomainHasManagedSaveImage: true, procDomainSnapshotNum: true,
+	procDomainListAllSnapshots: true, procDomainGetSecurityLabel: true, procDomainGetMessages: true,
+	procDomainGetSchedulerType: true, procConnectListAllStoragePools: true, procConnectListAllNodeDevices: true,
+	procNodeNumOfDevices: true,
+}
