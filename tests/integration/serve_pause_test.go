@@ -48,7 +48,7 @@ func TestServeSuspend(t *testing.T) {
 	if st := strings.TrimSpace(d.mustVirsh("domstate", name).stdout); st != "running" {
 		t.Errorf("virsh domstate after resume: %q, want running", st)
 	}
-	if r := d.virsh(d.rw, "resume", name); r.code == 0 || !strings.Contains(r.stderr, "domain is not paused") {
+	if r := d.virsh(d.rw, "resume", name); r.code == 0 || !strings.Contains(r.stderr, "domain is already running") {
 		t.Errorf("virsh resume of a running guest: %v", r)
 	}
 	for _, want := range []string{"Suspended Paused", "Resumed Unpaused"} {
