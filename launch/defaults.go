@@ -1,14 +1,12 @@
 package launch
 
 import (
-	"time"
-
 	"vmlite/domain"
 	"vmlite/plan"
 )
 
 // DefaultStopTimeout bounds a graceful stop without vmlite:stop timeout.
-const DefaultStopTimeout = 30 * time.Second
+const DefaultStopTimeout = plan.DefaultStopTimeout
 
 // initSignals is the shutdown vocabulary of each init (poweroff, reboot),
 // from systemd's nspawn-stub-pid1.c and busybox init/init.c. sysvinit and

@@ -427,6 +427,9 @@ type Lifecycle struct {
 	OnCrash    Action `json:"onCrash"`
 }
 
+// DefaultStopTimeout bounds a graceful stop without vmlite:stop timeout.
+const DefaultStopTimeout = 30 * time.Second
+
 // Stop is how the supervisor asks the guest's init to shut down.
 type Stop struct {
 	// Signal is a signal name: "SIGRTMIN+4", "SIGUSR2", "SIGPWR", "SIGTERM".

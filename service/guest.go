@@ -12,11 +12,11 @@ import (
 
 	"vmlite/domain"
 	"vmlite/internal/errdefs"
-	"vmlite/launch"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
 	"vmlite/supervisor/client"
+	"vmlite/supervisor/ctl"
 )
 
 // Domain is what the service knows of a guest: a list row, a lookup's
@@ -255,17 +255,10 @@ func (s *Service) find(ctx context.Context, what string, match func(*Domain) boo
 }
 
 // call sends a control request to a running guest's supervisor. For stop
-// and destroy it also waits for the supervisor to exit, so that nothing of
-// the guest is left when the operation returns.
+// and destroy it also waits for a dedicated supervisor to exit (ctl.Call),
+// so that nothing of the guest is left when the operation returns.
 func (s *Service) call(name string, req supervisor.Request) (*supervisor.Response, error) {
-	wait := req.Timeout + 2*launch.DefaultStopTimeout
-	resp, err := client.Call(s.layout.ControlSocket(name), req, wait)
-	// A shared supervisor goes on hosting other guests; a dedicated one
-	// exits right after its guest is torn down.
-	if err == nil && !resp.State.SharedSupervisor && (req.Op == supervisor.OpStop || req.Op == supervisor.OpDestroy) {
-		client.WaitExit(resp.State.SupervisorPID, 10*time.Second)
-	}
-	return resp, err
+	return client.Call(s.layout.ControlSocket(name), req, ctl.CallWait(req))
 }
 
 // loadDefinition reads the stored definition of name.
