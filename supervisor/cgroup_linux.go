@@ -49,10 +49,7 @@ func (s *Supervisor) setupCgroup() error {
 	// Registered once the cgroup is ours, and first: it runs after
 	// everything else is gone.
 	s.hostRevert.Add("remove cgroup", func() error {
-		if err := m.Kill(); err != nil {
-			return err
-		}
-		return m.Destroy()
+		return removeCgroup(m)
 	})
 	s.cg = m
 	if err := s.restrictDevices(m); err != nil {

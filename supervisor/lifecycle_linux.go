@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -168,13 +169,28 @@ func (s *Supervisor) teardown(final state.State) {
 		}
 	}
 	s.log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
-	// Visible now, durable once the waiting clients have their answer: its
-	// two fsyncs were most of a stop's teardown on a loaded disk.
-	lastWritten := state.WriteRuntime(s.p.Paths.LastFile, &final) == nil
-	if !lastWritten {
+	// Visible now, durable beside the rest of the teardown: its two fsyncs
+	// were most of a stop's teardown on a loaded disk. A dedicated
+	// supervisor exits only once they are done, and the stopping client
+	// waits for that exit, so they must not follow the teardown either.
+	synced := make(chan struct{})
+	if state.WriteRuntime(s.p.Paths.LastFile, &final) == nil {
+		// A second P while they run: with the supervisor's one, the
+		// goroutine in fsync would hold it until the runtime's monitor
+		// handed it on (it may sleep for milliseconds), and nothing would
+		// overlap.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+		go func() {
+			defer close(synced)
+			if err := state.Sync(s.p.Paths.LastFile); err != nil {
+				s.log.Printf("record last state: %v", err)
+			}
+		}()
+	} else {
 		if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
 			s.log.Printf("record last state: %v", err)
 		}
+		close(synced)
 	}
 	if err := s.hostRevert.Undo(); err != nil {
 		s.log.Printf("tear down: %v", err)
@@ -190,11 +206,7 @@ func (s *Supervisor) teardown(final state.State) {
 	s.st = final
 	s.mu.Unlock()
 	close(s.finished)
-	if lastWritten {
-		if err := state.Sync(s.p.Paths.LastFile); err != nil {
-			s.log.Printf("record last state: %v", err)
-		}
-	}
+	<-synced
 	// Let waiting control clients read their answer; bounded, so a stuck
 	// client cannot keep the supervisor alive.
 	done := make(chan struct{})

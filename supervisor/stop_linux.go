@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/cgroup"
 	"vmlite/internal/signame"
 	"vmlite/state"
 )
@@ -106,6 +108,22 @@ func (s *Supervisor) awaitGraceful(pid int, exited <-chan struct{}, send func() 
 		case <-tick.C:
 		}
 	}
+}
+
+// removeCgroup removes the guest's cgroup at the end. The boot's undo has
+// killed what was left and seen the cgroup empty (killGuestProcesses), so
+// it is removed at once: one pass over the hierarchies, not a second list
+// of their processes first. One that something moved into since is busy:
+// kill, then remove.
+func removeCgroup(m cgroupHandle) error {
+	err := m.Destroy()
+	if !errors.Is(err, cgroup.ErrBusy) {
+		return err
+	}
+	if err := m.Kill(); err != nil {
+		return err
+	}
+	return m.Destroy()
 }
 
 // forceKill ends init with SIGKILL; the kernel then kills every process in
