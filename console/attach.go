@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultEscape is the byte that detaches a client: Ctrl-] (0x1d), as in
@@ -29,6 +31,9 @@ var (
 	ErrConnectionLost = errors.New("console connection lost")
 	// ErrInterrupted: the client got SIGTERM, SIGHUP, SIGINT or SIGQUIT.
 	ErrInterrupted = errors.New("interrupted")
+	// ErrConnect: nobody answered on the console socket; nothing was
+	// read from the input or written to the output.
+	ErrConnect = errors.New("connect to console")
 )
 
 // AttachOptions tune Attach. The zero value suits an interactive user.
@@ -131,7 +136,7 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socketPath)
 	if err != nil {
-		return fmt.Errorf("connect to console: %w", err)
+		return fmt.Errorf("%w: %w", ErrConnect, err)
 	}
 	defer conn.Close()
 
@@ -177,17 +182,33 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 		}()
 	}
 
-	// Input: in -> socket. An *os.File is read through an fdReader, which
-	// can be canceled, so no goroutine outlives Attach. Set up first: it is
-	// the last step that can fail.
-	var fr *fdReader
+	// Input: in -> the guest's pty (direct_linux.go) or the socket. An
+	// *os.File is read through an inputReader, which can be canceled, so
+	// no goroutine outlives Attach. Set up first: it is the last step that
+	// can fail.
+	var fr inputReader
 	if f, ok := in.(*os.File); ok {
-		if fr, err = newFdReader(f); err != nil {
+		if fr, err = newInputReader(f); err != nil {
 			return err
 		}
 	}
 
-	s := &attachSession{conn: conn}
+	// Input read by a goroutine that may outlive Attach (an io.Reader
+	// other than a file) never goes straight to the pty: the master is
+	// closed when Attach returns.
+	s := &attachSession{conn: conn, framed: fr == nil}
+	s.master.Store(-1)
+	defer func() {
+		if fd := s.master.Swap(-1); fd >= 0 {
+			unix.Close(int(fd))
+		}
+	}()
+	// The output side reads with recvmsg, to take the master passed with
+	// the replay (direct_linux.go).
+	var outConn io.Reader = conn
+	if uc, ok := conn.(*net.UnixConn); ok {
+		outConn = &fdConn{UnixConn: uc, master: &s.master}
+	}
 	if opts.Lossless {
 		if err := s.send(FrameLossless, nil); err != nil {
 			return fmt.Errorf("%w: %w", ErrConnectionLost, err)
@@ -202,9 +223,21 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	var stopMsg string
 	outDone := make(chan error, 1)
 	replayed := make(chan struct{})
+	outEnded := make(chan struct{})
 	go func() {
-		outDone <- copyOutput(conn, out, &stopMsg, &lastOutput, replayed)
+		err := copyOutput(outConn, out, &stopMsg, &lastOutput, replayed)
+		close(outEnded)
+		outDone <- err
 	}()
+	replayIn := make(chan struct{})
+	go func() {
+		select {
+		case <-replayed:
+		case <-outEnded:
+		}
+		close(replayIn)
+	}()
+	s.replayIn = replayIn
 
 	inEv := make(chan inputEvent, 1) // buffered: the reader never blocks on it
 	cancelIn, waitIn := func() {}, func() {}
@@ -239,9 +272,28 @@ type attachSession struct {
 	conn net.Conn
 	wmu  sync.Mutex // one frame at a time: input and resizes share the socket
 	wbuf []byte
+	// master is the guest's pty master the multiplexer passed with the
+	// replay (-1: none), for writeDirect; framed is set once input went
+	// through the socket (read and written by the input goroutine alone).
+	// replayIn is closed once the replay has been read (or the connection
+	// ended): the master, if any, has arrived by then.
+	master   atomic.Int32
+	framed   bool
+	replayIn <-chan struct{}
 }
 
 func (s *attachSession) send(k Kind, p []byte) error {
+	if k == FrameData {
+		// Input waits for the replay, which comes first (at once): by
+		// then it is known whether it can go straight to the pty.
+		if s.replayIn != nil {
+			<-s.replayIn
+		}
+		if p = s.writeDirect(p); len(p) == 0 {
+			return nil
+		}
+		s.framed = true
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.wbuf = s.wbuf[:0]
@@ -303,7 +355,7 @@ func (s *attachSession) copyInput(r io.Reader, esc byte, escOn bool) inputEvent 
 // FrameStopped (its message in *stopMsg) and ErrConnectionLost otherwise.
 // Data frames that arrived together are written to out in one call (up to
 // maxBatch bytes): one system call per socket read, not per frame.
-func copyOutput(conn net.Conn, out io.Writer, stopMsg *string, last *atomic.Int64, replayed chan<- struct{}) error {
+func copyOutput(conn io.Reader, out io.Writer, stopMsg *string, last *atomic.Int64, replayed chan<- struct{}) error {
 	replayDone := false
 	br := bufio.NewReaderSize(conn, 32<<10)
 	dec := NewDecoder(br)

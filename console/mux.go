@@ -76,6 +76,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -150,6 +151,9 @@ type Mux struct {
 	// inMu serialises input from all clients: one writer on the master, so
 	// that two clients' bytes never interleave inside one write.
 	inMu sync.Mutex
+	// framedIn counts the input bytes that came through the socket (the
+	// rest goes straight to the pty: direct_linux.go).
+	framedIn atomic.Int64
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -451,6 +455,7 @@ func (m *Mux) detach(c *client) {
 func (m *Mux) input(p []byte) error {
 	m.inMu.Lock()
 	defer m.inMu.Unlock()
+	m.framedIn.Add(int64(len(p)))
 	_, err := m.master.Write(p)
 	return err
 }

@@ -226,7 +226,7 @@ func (c *client) sent(n int64) {
 func (c *client) writeLoop(replay []byte) {
 	defer c.m.wg.Done()
 	defer c.shutdown()
-	if _, err := c.conn.Write(AppendFrame(appendData(nil, replay), FrameReplayed, nil)); err != nil {
+	if err := c.m.sendWithMaster(c.conn, AppendFrame(appendData(nil, replay), FrameReplayed, nil)); err != nil {
 		return
 	}
 	c.sent(0)
