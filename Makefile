@@ -3,6 +3,7 @@
 #   make test   every test: lint, unit (race), fuzz smoke, privileged integration
 GO        ?= go
 BIN       := bin/vmlite
+CORE      := bin/vmlite-core
 PREFIX    ?= /usr/local
 FUZZTIME  ?= 10s
 GOFLAGS_BUILD := -trimpath -ldflags='-s -w'
@@ -13,11 +14,16 @@ export CGO_ENABLED ?= 0
 all: build
 
 # vmlite-init (the __init role alone, 3 MB) and vmlite-procfs (the /proc
-# server alone) first: vmlite embeds them.
+# server alone) first: the full binary embeds them. bin/vmlite is the small
+# front binary users run (cmd/vmlite-front: stop, destroy and console of a
+# running guest without the full binary's start-up); it execs
+# bin/vmlite-core, the full binary (cmd/vmlite), for everything else
+# (DEVELOPERS.md, "Architecture").
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o internal/initbin/blob/vmlite-init ./cmd/vmlite-init
 	$(GO) build $(GOFLAGS_BUILD) -o internal/procfsbin/blob/vmlite-procfs ./cmd/vmlite-procfs
-	$(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./cmd/vmlite
+	$(GO) build $(GOFLAGS_BUILD) -o $(CORE) ./cmd/vmlite
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./cmd/vmlite-front
 
 deps:
 	./scripts/install-deps.sh
@@ -58,6 +64,7 @@ UNITDIR   ?= /etc/systemd/system
 MD2MAN    := $(GO) run github.com/cpuguy83/go-md2man/v2@v2.0.7
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlite
+	install -D -m 0755 $(CORE) $(DESTDIR)$(PREFIX)/libexec/vmlite/vmlite-core
 	install -d $(DESTDIR)$(MANDIR)/man1
 	for f in docs/man/*.1.md; do \
 		$(MD2MAN) -in $$f -out $(DESTDIR)$(MANDIR)/man1/$$(basename $$f .md) || exit 1; \

@@ -5,12 +5,18 @@
 //	vmlite __init        the guest's future PID 1 until it execs init (package initsys)
 //	vmlite __exec        enters a running guest for `vmlite exec` (package enter)
 //	vmlite __procfs      the host-wide /proc server, one per state root (package procfs)
-//	vmlite ...           the CLI (package cli)
+//	vmlite ...           the CLI (package cli), after the fast paths of
+//	                     package cmd/internal/front, which the front
+//	                     binary (cmd/vmlite-front) serves without this one
+//
+// `make build` installs this binary as vmlite-core beside the front one,
+// bin/vmlite; built alone (go build ./cmd/vmlite) it is a complete vmlite.
 package main
 
 import (
 	"os"
 
+	"vmlite/cmd/internal/front"
 	"vmlite/cmd/vmlite/cli"
 	"vmlite/enter"
 	"vmlite/initsys"
@@ -32,6 +38,9 @@ func main() {
 		case procfs.Role:
 			os.Exit(procfs.Main(os.Args[2:]))
 		}
+	}
+	if code, handled := front.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); handled {
+		os.Exit(code)
 	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -2,33 +2,21 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"vmlite/cmd/internal/front"
 	"vmlite/console"
 	"vmlite/internal/errdefs"
-	"vmlite/internal/lazyre"
 )
 
 func init() { register(newConsoleCmd) }
 
-// consoleFlags are the options of `vmlite console`.
-type consoleFlags struct {
-	devname     string
-	escape      string
-	detachOnEOF bool
-	linger      time.Duration
-	lossless    bool
-}
-
 func newConsoleCmd(app *App) *cobra.Command {
-	var fl consoleFlags
+	fl := front.DefaultConsoleFlags()
 	cmd := &cobra.Command{
 		Use:   "console NAME",
 		Short: "Attach to a running guest's console",
@@ -62,58 +50,40 @@ socket is gone or the connection breaks, 2 for an unknown or stopped guest.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.devname, "devname", "console0", "the console to attach to: console0 is /dev/console, consoleN is the guest's /dev/ttyN")
-	f.StringVar(&fl.escape, "escape", "^]", "the detach key: ^X (caret notation), one character, or none")
-	f.BoolVar(&fl.detachOnEOF, "detach-on-eof", false, "detach when piped input ends")
-	f.DurationVar(&fl.linger, "linger", 0, "with --detach-on-eof, wait until the guest has been silent for this long before detaching")
-	f.BoolVar(&fl.lossless, "lossless", false, fmt.Sprintf("never drop output this client is too slow for: hold the guest's console back instead (exit 1 if it stops reading for %v)", console.DefaultLosslessStall))
+	f.StringVar(&fl.Devname, "devname", fl.Devname, "the console to attach to: console0 is /dev/console, consoleN is the guest's /dev/ttyN")
+	f.StringVar(&fl.Escape, "escape", fl.Escape, "the detach key: ^X (caret notation), one character, or none")
+	f.BoolVar(&fl.DetachOnEOF, "detach-on-eof", false, "detach when piped input ends")
+	f.DurationVar(&fl.Linger, "linger", 0, "with --detach-on-eof, wait until the guest has been silent for this long before detaching")
+	f.BoolVar(&fl.Lossless, "lossless", false, fmt.Sprintf("never drop output this client is too slow for: hold the guest's console back instead (exit 1 if it stops reading for %v)", console.DefaultLosslessStall))
 	return cmd
 }
 
 // attachConsole attaches to console dev of a running guest with the default
 // options (vmlite start --console).
 func (a *App) attachConsole(name, dev string) error {
-	return a.runConsole(name, consoleFlags{devname: dev, escape: "^]"})
+	fl := front.DefaultConsoleFlags()
+	fl.Devname = dev
+	return a.runConsole(name, fl)
 }
 
-func (a *App) runConsole(name string, fl consoleFlags) error {
-	esc, escOn, err := console.ParseEscape(fl.escape)
-	if err != nil {
-		return fmt.Errorf("%w: --escape: %w", errdefs.ErrInvalid, err)
-	}
-	if fl.linger < 0 {
-		return userErrorf("--linger must not be negative")
-	}
-	sock, err := a.consoleSocket(name, fl.devname)
+// runConsole is `vmlite console` when the front (cmd/internal/front) left
+// it here: the guest's console socket did not answer, so the service says
+// why, or a flag is wrong; and `vmlite start --console`.
+func (a *App) runConsole(name string, fl front.ConsoleFlags) error {
+	opts, err := fl.Options(name, a.Stderr)
 	if err != nil {
 		return err
 	}
-	err = console.Attach(context.Background(), sock, a.Stdin, a.Stdout, console.AttachOptions{
-		Name:        name,
-		Device:      fl.devname,
-		Escape:      esc,
-		NoEscape:    !escOn,
-		DetachOnEOF: fl.detachOnEOF,
-		Linger:      fl.linger,
-		Stderr:      a.Stderr,
-		Lossless:    fl.lossless,
-	})
-	switch {
-	case err == nil, errors.Is(err, console.ErrGuestStopped):
-		return nil // detached, or the guest stopped: the message is out
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errConnRefused):
-		return fmt.Errorf("console %s of guest %q: the socket is gone (did the guest just stop?): %w", fl.devname, name, err)
+	sock, err := a.consoleSocket(name, fl.Devname)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("console %s of guest %q: %w", fl.devname, name, err)
+	defer front.ConsoleProcess()()
+	return front.ConsoleResult(name, fl.Devname, console.Attach(context.Background(), sock, a.Stdin, a.Stdout, opts))
 }
-
-var consoleDevRE = lazyre.New(`^console[0-9]+$`)
 
 // consoleSocket finds the socket of console dev of the running guest name.
 func (a *App) consoleSocket(name, dev string) (string, error) {
-	if !consoleDevRE.MatchString(dev) {
-		return "", fmt.Errorf("%w: --devname %q: want consoleN (console0, console1 and so on)", errdefs.ErrInvalid, dev)
-	}
 	g, err := a.Svc().Running(a.ctx(), name)
 	if err != nil {
 		return "", err

@@ -12,6 +12,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/term"
 
+	"vmlite/cmd/internal/front"
 	"vmlite/console"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
@@ -100,17 +101,20 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
+// consoleTest is one case of TestConsoleCommand.
+type consoleTest struct {
+	name       string
+	setup      func(t *testing.T) *fakeGuest
+	args       []string
+	input      string
+	stop       bool // stop the guest once the client is attached
+	wantCode   int
+	wantOut    string
+	wantStderr string
+}
+
 func TestConsoleCommand(t *testing.T) {
-	tests := []struct {
-		name       string
-		setup      func(t *testing.T) *fakeGuest
-		args       []string
-		input      string
-		stop       bool // stop the guest once the client is attached
-		wantCode   int
-		wantOut    string
-		wantStderr string
-	}{
+	tests := []consoleTest{
 		{"unknown guest", func(t *testing.T) *fakeGuest { return &fakeGuest{root: t.TempDir(), name: "g1"} },
 			nil, "", false, ExitUser, "", "not found"},
 		{"defined, not running", func(t *testing.T) *fakeGuest {
@@ -155,56 +159,72 @@ func TestConsoleCommand(t *testing.T) {
 		{"escape disabled", func(t *testing.T) *fakeGuest { return newFakeGuest(t, true) },
 			[]string{"--escape", "none", "--detach-on-eof"}, "", false, ExitOK, "", "Escape character is disabled"},
 	}
+	// Each case twice: the CLI alone, and as the binaries run it (the
+	// front's fast path first, the CLI for what it leaves).
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.setup(t)
-			if g.slave != nil {
-				if _, err := g.slave.Write([]byte("boot: hello\n")); err != nil {
-					t.Fatal(err)
-				}
-				logPath := state.NewLayout(g.root).ConsoleLog(g.name)
-				testutil.WaitFor(t, 20*time.Second, "boot output logged", func() bool {
-					b, _ := os.ReadFile(logPath)
-					return len(b) > 0
-				})
-			}
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			defer w.Close()
-			if _, err := w.WriteString(tc.input); err != nil {
-				t.Fatal(err)
-			}
-			if tc.stop || strings.Contains(strings.Join(tc.args, " "), "--detach-on-eof") {
-				w.Close()
-			}
-			var stdout, stderr lockedBuf
-			done := make(chan int, 1)
-			go func() {
-				done <- Run(append([]string{"--root", g.root, "console", g.name}, tc.args...), r, &stdout, &stderr)
-			}()
-			if tc.stop {
-				testutil.WaitFor(t, 20*time.Second, "client attached", func() bool { return g.m.Clients() == 1 })
-				if err := g.m.Close(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var code int
-			select {
-			case code = <-done:
-			case <-time.After(20 * time.Second):
-				t.Fatal("console did not return")
-			}
-			if code != tc.wantCode || !strings.Contains(stdout.String(), tc.wantOut) || !strings.Contains(stderr.String(), tc.wantStderr) {
-				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
-					code, stdout.String(), stderr.String(), tc.wantCode, tc.wantOut, tc.wantStderr)
-			}
-			if strings.Contains(stdout.String(), "Connected to guest") {
-				t.Fatalf("notice on stdout of a piped client: %q", stdout.String())
-			}
+		for _, via := range []string{"cli", "front"} {
+			t.Run(tc.name+"/"+via, func(t *testing.T) {
+				consoleCase(t, tc, via == "front")
+			})
+		}
+	}
+}
+
+// consoleCase runs tc, through the front's fast path first when viaFront.
+func consoleCase(t *testing.T, tc consoleTest, viaFront bool) {
+	g := tc.setup(t)
+	if g.slave != nil {
+		if _, err := g.slave.Write([]byte("boot: hello\n")); err != nil {
+			t.Fatal(err)
+		}
+		logPath := state.NewLayout(g.root).ConsoleLog(g.name)
+		testutil.WaitFor(t, 20*time.Second, "boot output logged", func() bool {
+			b, _ := os.ReadFile(logPath)
+			return len(b) > 0
 		})
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if _, err := w.WriteString(tc.input); err != nil {
+		t.Fatal(err)
+	}
+	if tc.stop || strings.Contains(strings.Join(tc.args, " "), "--detach-on-eof") {
+		w.Close()
+	}
+	var stdout, stderr lockedBuf
+	done := make(chan int, 1)
+	go func() {
+		args := append([]string{"--root", g.root, "console", g.name}, tc.args...)
+		if viaFront {
+			if code, handled := front.Run(args, r, &stdout, &stderr); handled {
+				done <- code
+				return
+			}
+		}
+		done <- Run(args, r, &stdout, &stderr)
+	}()
+	if tc.stop {
+		testutil.WaitFor(t, 20*time.Second, "client attached", func() bool { return g.m.Clients() == 1 })
+		if err := g.m.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("console did not return")
+	}
+	if code != tc.wantCode || !strings.Contains(stdout.String(), tc.wantOut) || !strings.Contains(stderr.String(), tc.wantStderr) {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+			code, stdout.String(), stderr.String(), tc.wantCode, tc.wantOut, tc.wantStderr)
+	}
+	if strings.Contains(stdout.String(), "Connected to guest") {
+		t.Fatalf("notice on stdout of a piped client: %q", stdout.String())
 	}
 }
 

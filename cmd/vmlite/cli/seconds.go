@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"vmlite/cmd/internal/front"
 )
 
 // seconds is a duration flag that also takes a plain number of seconds, as
@@ -16,16 +16,9 @@ func (s *seconds) String() string { return time.Duration(*s).String() }
 func (s *seconds) Type() string   { return "duration" }
 
 func (s *seconds) Set(v string) error {
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(n >= 0 && n <= 1e9) { // also NaN
-			return fmt.Errorf("%q: seconds must be between 0 and 1e9", v)
-		}
-		*s = seconds(time.Duration(n * float64(time.Second)))
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return fmt.Errorf("%q: not a duration: use seconds (30) or a Go duration (30s, 2m)", v)
+	d, err := front.ParseSeconds(v)
+	if err != nil {
+		return err
 	}
 	*s = seconds(d)
 	return nil

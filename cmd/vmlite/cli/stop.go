@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"vmlite/cmd/internal/front"
 )
 
 func init() {
@@ -45,11 +47,7 @@ stop then kills what is left of it, cleans up, and says so on stderr
 				fmt.Fprintf(app.Stdout, "Guest %s killed (its supervisor had died)\n", name)
 				return nil
 			}
-			how := "shut down"
-			if res.Forced {
-				how = "killed after its stop timeout"
-			}
-			fmt.Fprintf(app.Stdout, "Guest %s %s (%v)\n", name, how, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintln(app.Stdout, front.Stopped(name, res.Forced, time.Since(start)))
 			return nil
 		},
 	}
@@ -74,7 +72,7 @@ and runtime files are removed. Also cleans up a guest whose supervisor died.`,
 				fmt.Fprintf(app.Stdout, "Guest %s destroyed (its supervisor had died)\n", name)
 				return nil
 			}
-			fmt.Fprintf(app.Stdout, "Guest %s destroyed\n", name)
+			fmt.Fprintln(app.Stdout, front.Destroyed(name))
 			return nil
 		},
 	}
