@@ -72,7 +72,7 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 	if err != nil {
 		return res, false, err
 	}
-	if res, handed, err := offerToPools(prefix, b, lock); handed || err != nil {
+	if res, handed, err := offerToPools(prefix, b, lock, nil); handed || err != nil {
 		return res, handed, err
 	}
 	// Every pool is full (or there is none): start one, one start at a
@@ -82,7 +82,11 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 		return res, false, err
 	}
 	defer plock.Close()
-	if res, handed, err := offerToPools(prefix, b, lock); handed || err != nil {
+	// The lock goes as soon as a pool has taken the guest, not after its
+	// boot: every start queued on it behind a new pool would otherwise
+	// boot one after another (200 guests launched at once waited for each
+	// other's whole start).
+	if res, handed, err := offerToPools(prefix, b, lock, func() { plock.Close() }); handed || err != nil {
 		return res, handed, err
 	}
 	// Named after this process, unique among live ones; a file of that
@@ -136,8 +140,9 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 }
 
 // offerToPools offers the guest to each listening pool in turn. handed
-// is false when none took it.
-func offerToPools(prefix string, b []byte, lock *os.File) (plan.StartResult, bool, error) {
+// is false when none took it. taken, if not nil, runs once a pool has
+// taken the guest, before its start report.
+func offerToPools(prefix string, b []byte, lock *os.File, taken func()) (plan.StartResult, bool, error) {
 	socks, _ := filepath.Glob(prefix + "*.sock")
 	for _, sock := range socks {
 		conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
@@ -147,7 +152,7 @@ func offerToPools(prefix string, b []byte, lock *os.File) (plan.StartResult, boo
 			}
 			continue
 		}
-		if res, handed, err := handToPool(conn, b, lock); handed || err != nil {
+		if res, handed, err := handToPool(conn, b, lock, taken); handed || err != nil {
 			return res, handed, err
 		}
 	}
@@ -175,7 +180,8 @@ const maxSocketPath = 108
 // the pool turned it down before taking it (full, ending): the caller
 // may then start a new pool. Once the plan is sent, any other failure is
 // an error, never a second try: the pool may have started the guest.
-func handToPool(conn *net.UnixConn, b []byte, lock *os.File) (res plan.StartResult, handed bool, err error) {
+// taken (if not nil) runs when the pool says it took the guest.
+func handToPool(conn *net.UnixConn, b []byte, lock *os.File, taken func()) (res plan.StartResult, handed bool, err error) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(acceptWait))
 	if err := supervisor.SendLaunch(conn, b, lock); err != nil {
@@ -195,6 +201,9 @@ func handToPool(conn *net.UnixConn, b []byte, lock *os.File) (res plan.StartResu
 	}
 	if !a.Accepted {
 		return res, false, nil
+	}
+	if taken != nil {
+		taken()
 	}
 	_ = conn.SetDeadline(time.Now().Add(startWait))
 	res, err = decodeResult(r)
