@@ -106,6 +106,7 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	if kerr != nil {
 		fail("kernel memory: %v", kerr)
 	}
+	cpu0, cpuErr := readCPUStat()
 	t0 := time.Now()
 	var running []*guest // detached start commands not yet known to have returned
 	for _, g := range guests {
@@ -134,16 +135,27 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 	}
 	deadline := time.Now().Add(60*time.Second + time.Duration(n)*200*time.Millisecond)
 	var last time.Time
+	var boots []time.Duration
+	cpu1 := cpu0
 	for len(pending) > 0 && time.Now().Before(deadline) {
+		seen := false
 		for g := range pending {
 			if unix.Access(g.marker(), unix.F_OK) == nil {
 				delete(pending, g)
 				g.startOK = true
 				last = time.Now()
+				boots = append(boots, last.Sub(t0))
+				seen = true
 				continue
 			}
 			if p.detached() && exitedFailed(g) {
 				delete(pending, g)
+			}
+		}
+		if seen && cpuErr == nil {
+			// The CPU time up to the last boot seen so far.
+			if c, err := readCPUStat(); err == nil {
+				cpu1 = c
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -158,6 +170,7 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 		r.AllBootedS = last.Sub(t0).Seconds()
 	}
 	// Detached start commands all return before memory is read.
+	var startCPU time.Duration
 	for _, g := range guests {
 		if g.exited != nil && p.detached() {
 			select {
@@ -165,10 +178,18 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 			case <-time.After(cmdTimeout):
 			}
 		}
+		if g.cmd != nil && g.cmd.ProcessState != nil {
+			startCPU += g.cmd.ProcessState.UserTime() + g.cmd.ProcessState.SystemTime()
+		}
 		if g.cmd != nil && g.cmd.ProcessState != nil && !g.cmd.ProcessState.Success() {
 			b, _ := os.ReadFile(filepath.Join(g.dir, "start.log"))
 			fail("%s: %s", g.name, lastLines(string(b), 2))
 		}
+	}
+	if cpuErr == nil {
+		r.BootCPU = bootCPU(cpu0, cpu1, r.Booted, startCPU, boots)
+	} else {
+		fail("cpu time: %v", cpuErr)
 	}
 	time.Sleep(3 * time.Second)
 	mem1, _ := memUsed()

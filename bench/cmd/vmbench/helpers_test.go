@@ -98,7 +98,7 @@ func TestMarkdownRatios(t *testing.T) {
 	for _, want := range []string{
 		"| start → marker (ms) | 50.00 / 40.00 / 60.00 | 100.0 / 90.00 / 110.0 | 0.50 |",
 		"lxc, graceful: unsupported: no way.",
-		"| lxc | 50 | 50 | 0 | 0.00 | 4.00 | 0.0 | 1000 | 0 | 0.00 | 0.25 | 2.00 |",
+		"| lxc | 50 | 50 | 0 | 0.00 | 4.00 | 0.0 | 1000 | – | 0 | 0.00 | 0.25 | 2.00 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

@@ -19,6 +19,11 @@ type kmemSnap struct {
 	// RunTmpfsKiB is the space used on the tmpfs holding the peer's
 	// runtime directory; -1 when it has none.
 	RunTmpfsKiB int64
+	// PCPFreeKiB is the free pages the page allocator keeps on its
+	// per-CPU lists (/proc/zoneinfo's pagesets): not in MemFree, so a
+	// burst of frees (hundreds of exiting processes) shows as memory used
+	// until the lists drain; -1 when unknown.
+	PCPFreeKiB int64
 }
 
 // breakdownFields are the /proc/meminfo lines the breakdown reports, in
@@ -57,6 +62,10 @@ type MemBreakdown struct {
 	// LeftAfterStopKiB is MemTotal − MemAvailable after every guest was
 	// destroyed, against before the launch: what a stop did not give back.
 	LeftAfterStopKiB float64 `json:"leftAfterStopKiBPerGuest"`
+	// PCPFreeKiB is the growth of the free pages on the per-CPU lists
+	// (kmemSnap.PCPFreeKiB) per guest; HasPCP says it was read.
+	PCPFreeKiB float64 `json:"pcpFreeKiBPerGuest"`
+	HasPCP     bool    `json:"hasPcp,omitempty"`
 	// PSS is the guests' process trees (supervisor shares divided among
 	// their guests; vmlite's /proc server is a supervisor's child), split
 	// by backing; SharedPSS the peer's processes outside those trees.
@@ -109,6 +118,9 @@ func breakdown(before, after kmemSnap, n, top int) MemBreakdown {
 		slabs = slabs[:top]
 	}
 	b.SlabTop = slabs
+	if before.PCPFreeKiB >= 0 && after.PCPFreeKiB >= 0 {
+		b.PCPFreeKiB, b.HasPCP = per(after.PCPFreeKiB-before.PCPFreeKiB), true
+	}
 	b.RunTmpfsKiB = -1
 	if before.RunTmpfsKiB >= 0 && after.RunTmpfsKiB >= 0 {
 		b.RunTmpfsKiB = per(after.RunTmpfsKiB - before.RunTmpfsKiB)
@@ -139,6 +151,33 @@ func parseMeminfoAll(r io.Reader) (map[string]int64, error) {
 		return nil, fmt.Errorf("meminfo: no MemFree line")
 	}
 	return out, nil
+}
+
+// parseZoneinfoPCP sums the "count:" lines of /proc/zoneinfo's pagesets
+// (pages on each CPU's free lists, every zone) in KiB.
+func parseZoneinfoPCP(r io.Reader, pageKiB int64) (int64, error) {
+	var pages int64
+	found := false
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 || f[0] != "count:" {
+			continue
+		}
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || n < 0 || n > 1<<40 {
+			return 0, fmt.Errorf("zoneinfo: bad count in %q", sc.Text())
+		}
+		pages += n
+		found = true
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("zoneinfo: %w", err)
+	}
+	if !found {
+		return 0, fmt.Errorf("zoneinfo: no pagesets")
+	}
+	return pages * pageKiB, nil
 }
 
 // parseSlabinfo reads /proc/slabinfo (version 2.1) into the KiB each

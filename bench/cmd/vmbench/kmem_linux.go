@@ -12,7 +12,7 @@ import (
 // readKmem samples /proc/meminfo, /proc/slabinfo and, when runTmpfs is
 // not "", the space used on the tmpfs mounted there.
 func readKmem(runTmpfs string) (kmemSnap, error) {
-	s := kmemSnap{RunTmpfsKiB: -1}
+	s := kmemSnap{RunTmpfsKiB: -1, PCPFreeKiB: -1}
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return s, err
@@ -28,6 +28,12 @@ func readKmem(runTmpfs string) (kmemSnap, error) {
 	}
 	if s.Slab, err = parseSlabinfo(bytes.NewReader(b), int64(os.Getpagesize()/1024)); err != nil {
 		return s, err
+	}
+	if z, err := os.Open("/proc/zoneinfo"); err == nil {
+		if kib, err := parseZoneinfoPCP(z, int64(os.Getpagesize()/1024)); err == nil {
+			s.PCPFreeKiB = kib
+		}
+		z.Close()
 	}
 	if runTmpfs != "" {
 		var st unix.Statfs_t

@@ -59,14 +59,24 @@ func TestBreakdown(t *testing.T) {
 		Meminfo:     map[string]int64{"MemFree": 1000, "MemAvailable": 2000, "AnonPages": 10, "Cached": 100, "Shmem": 5, "Slab": 50, "SUnreclaim": 20},
 		Slab:        map[string]int64{"a": 10, "b": 10, "c": 10},
 		RunTmpfsKiB: 4,
+		PCPFreeKiB:  100,
 	}
 	after := kmemSnap{
 		// 100 KiB more used: anon 30, cached 20 (shmem 10 of it), slab 40 (unreclaimable 30), 10 in no category.
 		Meminfo:     map[string]int64{"MemFree": 900, "MemAvailable": 1880, "AnonPages": 40, "Cached": 120, "Shmem": 15, "Slab": 90, "SUnreclaim": 50},
 		Slab:        map[string]int64{"a": 30, "b": 50, "c": 10, "d": 10},
 		RunTmpfsKiB: 14,
+		PCPFreeKiB:  300,
 	}
 	b := breakdown(before, after, 10, 2)
+	if !b.HasPCP || b.PCPFreeKiB != 20 {
+		t.Errorf("per-CPU free pages: got %v (read: %v), want 20", b.PCPFreeKiB, b.HasPCP)
+	}
+	if d := (DensityResult{PerGuestKiB: 50, Breakdown: &b}); true {
+		if net, ok := netHostKiB(d); !ok || net != 30 {
+			t.Errorf("net host KiB: got %v, %v; want 30", net, ok)
+		}
+	}
 	got := map[string]float64{}
 	for _, d := range b.Meminfo {
 		got[d.Name] = d.KiB
@@ -83,9 +93,11 @@ func TestBreakdown(t *testing.T) {
 	if b.RunTmpfsKiB != 1 {
 		t.Errorf("run tmpfs: got %v, want 1", b.RunTmpfsKiB)
 	}
-	before.RunTmpfsKiB = -1
-	if b := breakdown(before, after, 10, 2); b.RunTmpfsKiB != -1 {
-		t.Errorf("run tmpfs without a tmpfs: got %v, want -1", b.RunTmpfsKiB)
+	before.RunTmpfsKiB, before.PCPFreeKiB = -1, -1
+	if b := breakdown(before, after, 10, 2); b.RunTmpfsKiB != -1 || b.HasPCP {
+		t.Errorf("run tmpfs without a tmpfs: got %v, want -1; per-CPU lists unread: got read %v", b.RunTmpfsKiB, b.HasPCP)
+	} else if _, ok := netHostKiB(DensityResult{Breakdown: &b}); ok {
+		t.Error("net host KiB without the per-CPU lists: ok")
 	}
 	if b := breakdown(before, after, 0, 2); b.Meminfo != nil {
 		t.Errorf("no guests: got %v", b)
@@ -134,4 +146,43 @@ func TestMemCgroupLine(t *testing.T) {
 	if n := statField("anon 10\nkernel 4096\n", "kernel"); n != 4096 {
 		t.Errorf("statField: got %d", n)
 	}
+}
+
+const sampleZoneinfo = `Node 0, zone      DMA
+  pagesets
+    cpu: 0
+              count:    0
+              high:     0
+Node 0, zone   Normal
+  pages free     5000
+  pagesets
+    cpu: 0
+              count:    7085
+              high:     8669
+    cpu: 1
+              count:    15
+              high:     8669
+`
+
+func TestParseZoneinfoPCP(t *testing.T) {
+	kib, err := parseZoneinfoPCP(strings.NewReader(sampleZoneinfo), 4)
+	if err != nil || kib != (7085+15)*4 {
+		t.Fatalf("got %d, %v; want %d", kib, err, (7085+15)*4)
+	}
+	for _, bad := range []string{"", "Node 0, zone DMA\n  pages free 3\n", "    count: -1\n", "    count: x\n"} {
+		if _, err := parseZoneinfoPCP(strings.NewReader(bad), 4); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func FuzzParseZoneinfoPCP(f *testing.F) {
+	f.Add(sampleZoneinfo)
+	f.Add("count: 1\ncount: 2\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		kib, err := parseZoneinfoPCP(strings.NewReader(s), 4)
+		if err == nil && (kib < 0 || kib%4 != 0) {
+			t.Fatalf("%q: %d KiB", s, kib)
+		}
+	})
 }

@@ -190,3 +190,12 @@ func waitFile(path string, d time.Duration) (time.Time, error) {
 		time.Sleep(500 * time.Microsecond)
 	}
 }
+
+// readCPUStat reads the host's cumulative CPU ticks.
+func readCPUStat() (hostTicks, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return hostTicks{}, err
+	}
+	return parseCPUStat(string(b))
+}

@@ -136,8 +136,8 @@ func markdown(r *Results) string {
 
 	if len(r.Density) > 0 {
 		w.WriteString("\n## Density (busybox guests launched back to back, or one after another, then all destroyed at once)\n\n")
-		w.WriteString("| peer | N | booted | failures | launch s | all booted s | host mem delta MiB | host KiB / guest | tree PSS KiB / guest | destroy all s | vmlite/peer: all booted | vmlite/peer: KiB/guest |\n")
-		w.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		w.WriteString("| peer | N | booted | failures | launch s | all booted s | host mem delta MiB | host KiB / guest | … less per-CPU free pages | tree PSS KiB / guest | destroy all s | vmlite/peer: all booted | vmlite/peer: KiB/guest (less per-CPU free) |\n")
+		w.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		type step struct{ n, inFlight int }
 		vm := map[step]DensityResult{}
 		for _, d := range r.Density {
@@ -150,6 +150,15 @@ func markdown(r *Results) string {
 			if v, ok := vm[step{d.N, d.MaxInFlight}]; ok && d.Peer != "vmlite" && d.AllBootedS > 0 && d.PerGuestKiB > 0 {
 				rb = fmtRatio(v.AllBootedS / d.AllBootedS)
 				rm = fmtRatio(v.PerGuestKiB / d.PerGuestKiB)
+				if a, ok1 := netHostKiB(v); ok1 {
+					if b, ok2 := netHostKiB(d); ok2 && b > 0 {
+						rm += " (" + fmtRatio(a/b) + ")"
+					}
+				}
+			}
+			net := "–"
+			if x, ok := netHostKiB(d); ok {
+				net = fmt.Sprintf("%.0f", x)
 			}
 			n := strconv.Itoa(d.N)
 			switch {
@@ -158,9 +167,10 @@ func markdown(r *Results) string {
 			case d.MaxInFlight > 0:
 				n += fmt.Sprintf(" (≤ %d starts at once)", d.MaxInFlight)
 			}
-			fmt.Fprintf(&w, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.0f | %.0f | %.2f | %s | %s |\n",
-				d.Peer, n, d.Booted, d.Failures, d.LaunchS, d.AllBootedS, d.MemDeltaMiB, d.PerGuestKiB, d.PSSPerGuestKiB, d.StopAllS, rb, rm)
+			fmt.Fprintf(&w, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.0f | %s | %.0f | %.2f | %s | %s |\n",
+				d.Peer, n, d.Booted, d.Failures, d.LaunchS, d.AllBootedS, d.MemDeltaMiB, d.PerGuestKiB, net, d.PSSPerGuestKiB, d.StopAllS, rb, rm)
 		}
+		bootCPUTable(&w, r.Density)
 		breakdownTables(&w, r.Density)
 		for _, d := range r.Density {
 			for _, e := range d.Errors {

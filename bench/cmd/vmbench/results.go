@@ -112,6 +112,8 @@ type DensityResult struct {
 	Breakdown *MemBreakdown `json:"breakdown,omitempty"`
 	// LoadAvg is /proc/loadavg when the guests had booted.
 	LoadAvg string `json:"loadAvg,omitempty"`
+	// BootCPU is where the boot's time went (bootcpu.go).
+	BootCPU *BootCPU `json:"bootCpu,omitempty"`
 }
 
 // ConsoleResult is one console path's throughput and echo latency.
