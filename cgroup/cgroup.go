@@ -22,7 +22,9 @@
 //	m, _ := cgroup.New("/sys/fs/cgroup", mode, plan.Cgroup)
 //	m.Create()            // before the guest's first process runs
 //	m.Delegate(uid, gid)  // with a user namespace: the guest's root owns its subtree
-//	spawn: v2 SysProcAttr.UseCgroupFD = m.CgroupFD(); v1 m.Apply(pid) before releasing the child
+//	spawn: v2 SysProcAttr.UseCgroupFD = m.CgroupFD(); v1 m.Apply(pid) before releasing the child,
+//	       or SelfJoin(m): the child joins the v1 hierarchies itself (JoinSelf)
+//	or a spare made ahead (NewSpare, CreateSpare) with a process in it: Adopt(m, spare) renames it to m
 //	...  m.Set(limits) (setmem), m.Stats() (status)
 //	m.Kill()              // everything in the subtree, guest-made children included
 //	m.Destroy()           // rmdir leaf-first; shared parents when empty

@@ -50,7 +50,11 @@ const cgroupMountFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 // all the supervisor's guests instead of a superblock each. MountGuest
 // closes it; it falls back to a tmpfs of its own when the skeleton lacks a
 // directory (the host's hierarchies changed since it was made).
-func MountGuest(mode Mode, target string, skeleton int) error {
+//
+// pre, when not nil, holds PremountV1's mounts by directory name: those
+// are attached instead of mounted (a guest without a user namespace only);
+// MountGuest closes and removes each one it attaches.
+func MountGuest(mode Mode, target string, skeleton int, pre map[string]int) error {
 	if skeleton >= 0 {
 		defer unix.Close(skeleton)
 	}
@@ -90,7 +94,17 @@ func MountGuest(mode Mode, target string, skeleton int) error {
 		}
 	}
 	for _, hm := range host {
-		dir := filepath.Join(target, filepath.Base(hm.MountPoint))
+		name := filepath.Base(hm.MountPoint)
+		dir := filepath.Join(target, name)
+		if fd, ok := pre[name]; ok && !userns && hm.FSType == "cgroup" {
+			delete(pre, name)
+			err := unix.MoveMount(fd, "", unix.AT_FDCWD, dir, unix.MOVE_MOUNT_F_EMPTY_PATH)
+			unix.Close(fd)
+			if err != nil {
+				return fmt.Errorf("attach the premounted cgroup %s on %s: %w", name, dir, &os.SyscallError{Syscall: "move_mount", Err: err})
+			}
+			continue
+		}
 		if hm.FSType == "cgroup2" {
 			if err := mount("cgroup2", dir, "cgroup2", cgroupMountFlags, ""); err != nil {
 				return err

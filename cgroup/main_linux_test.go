@@ -95,14 +95,23 @@ func helperMountGuest() {
 		return
 	}
 	skeleton := -1
-	if len(os.Args) > 3 && os.Args[3] == "skeleton" {
+	var pre map[string]int
+	if len(os.Args) > 3 && strings.Contains(os.Args[3], "premount") && mode == V1 {
+		// As a pre-forked init stage makes them while it waits.
+		if pre, err = PremountV1(); err != nil {
+			fail(err)
+			return
+		}
+		defer ClosePremounts(pre)
+	}
+	if len(os.Args) > 3 && strings.HasPrefix(os.Args[3], "skeleton") {
 		// As the supervisor makes it, before the guest's namespaces.
 		if skeleton, err = SkeletonFS(); err != nil {
 			fail(err)
 			return
 		}
 	}
-	if err := MountGuest(mode, target, skeleton); err != nil {
+	if err := MountGuest(mode, target, skeleton, pre); err != nil {
 		fail(err)
 		return
 	}

@@ -58,7 +58,7 @@ func (m *manager) Create() error {
 	// round either succeeds or lost a race that another guest won, so a
 	// few rounds suffice.
 	for attempt := 0; attempt < 20; attempt++ {
-		if err = m.mkdirs(&made); err == nil || !gone(err) {
+		if err = m.mkdirs(m.hs, &made); err == nil || !gone(err) {
 			break
 		}
 	}
@@ -77,11 +77,11 @@ func (m *manager) Create() error {
 	return err
 }
 
-// mkdirs creates the guest's directories in every hierarchy, recording in
-// made each one it created.
-func (m *manager) mkdirs(made *[]string) error {
+// mkdirs creates the guest's directories in the hierarchies hs (m.hs or
+// some of them), recording in made each one it created.
+func (m *manager) mkdirs(hs []hierarchy, made *[]string) error {
 	elems := strings.Split(m.rel, string(filepath.Separator))
-	for _, h := range m.hs {
+	for _, h := range hs {
 		for i := range elems {
 			dir := filepath.Join(h.root, filepath.Join(elems[:i+1]...))
 			isLeaf := i == len(elems)-1

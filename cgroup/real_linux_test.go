@@ -339,10 +339,11 @@ func TestRealCPUQuota(t *testing.T) {
 // TestRealMountGuest runs MountGuest in a throwaway mount and cgroup
 // namespace and checks what a guest init would see.
 func TestRealMountGuest(t *testing.T) {
-	// Without and with the supervisor's skeleton (SkeletonFS): the guest
-	// sees the same entries and mounts either way.
+	// Without and with the supervisor's skeleton (SkeletonFS), and with the
+	// hierarchies premounted as a pre-forked stage does (PremountV1): the
+	// guest sees the same entries and mounts either way.
 	var entries map[string]string
-	for _, skeleton := range []string{"", "skeleton"} {
+	for _, skeleton := range []string{"", "skeleton", "skeleton,premount"} {
 		t.Run("skeleton="+skeleton, func(t *testing.T) {
 			rep := mountGuestOnce(t, skeleton)
 			if entries == nil {

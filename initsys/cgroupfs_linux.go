@@ -21,10 +21,15 @@ func (g *guest) detectCgroups() error {
 // once the supervisor had put us in the guest's cgroup). A guest without a
 // user namespace gets the supervisor's read-only skeleton there
 // (cgroup.SkeletonFS: one superblock for all its guests) when it sent one.
+// A pre-forked stage taken from its spare cgroup brings the v1
+// hierarchies premounted (warm_linux.go).
 func (g *guest) mountCgroups() error {
 	skeleton := g.cgroupTree
 	g.cgroupTree = -1 // MountGuest closes it
-	if err := cgroup.MountGuest(g.cgMode, g.inRoot("/sys/fs/cgroup"), skeleton); err != nil {
+	// The hierarchies a waiting stage premounted (MsgWarm), attached
+	// instead of mounted; any MountGuest leaves are closed here.
+	defer cgroup.ClosePremounts(g.cgPremounts)
+	if err := cgroup.MountGuest(g.cgMode, g.inRoot("/sys/fs/cgroup"), skeleton, g.cgPremounts); err != nil {
 		return stepErr("mount /sys/fs/cgroup", "", err)
 	}
 	return nil

@@ -40,6 +40,11 @@ type guest struct {
 	// procFSTrees are the supervisor's read-only clones of the guest's
 	// files on the /proc server, by procFSFiles entry.
 	procFSTrees map[string]int
+	// warm is what a pre-forked stage did before the guest came (MsgWarm).
+	warm warmth
+	// cgPremounts are warm's premounted v1 hierarchies that mountCgroups
+	// has not attached yet (nil: none).
+	cgPremounts map[string]int
 	// cgMode is the host's cgroup mode.
 	cgMode cgroup.Mode
 	// rootFile is a handle on root, which guest paths are resolved from

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"vmlite/cgroup"
 	"vmlite/plan"
 )
 
@@ -51,6 +52,14 @@ func run(sync *os.File) (err error) {
 	if err != nil {
 		return &plan.StepFailure{Step: "wait for supervisor", Err: err}
 	}
+	var w warmth
+	if m.Type == plan.MsgWarm {
+		// A pre-forked stage, still waiting for its guest.
+		w = warm(m, fds)
+		if m, fds, err = plan.Recv(sync); err != nil {
+			return &plan.StepFailure{Step: "wait for supervisor", Err: err}
+		}
+	}
 	if m.Type == plan.MsgAdopt {
 		// A pre-forked stage: the guest it is for has come.
 		if err := adopt(m, fds); err != nil {
@@ -87,8 +96,17 @@ func run(sync *os.File) (err error) {
 	if m.CgroupFD >= 0 && m.CgroupFD < len(fds) {
 		cgroupTree = fds[m.CgroupFD]
 	}
-	g := &guest{p: p, rootTree: rootTree, maskTree: maskTree, cgroupTree: cgroupTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds), procFSTrees: pickNodes(m.ProcFSFDs, fds)}
+	g := &guest{p: p, warm: w, cgPremounts: w.premounts, rootTree: rootTree, maskTree: maskTree, cgroupTree: cgroupTree, consolePaths: m.ConsolePaths, attachDir: m.AttachDir, mountTrees: pickRights(m.MountFDs, fds), devNodes: pickNodes(m.DevFDs, fds), procFSTrees: pickNodes(m.ProcFSFDs, fds)}
 	lap("readPlan")
+
+	// A cloned __init joins the guest's v1 cgroups itself (its thread: the
+	// one that execs the guest's init), before anything else.
+	if len(m.JoinFDs) > 0 {
+		if err := cgroup.JoinSelf(pickRights(m.JoinFDs, fds)); err != nil {
+			return &plan.StepFailure{Step: "join cgroup", Err: err}
+		}
+		lap("joinCgroup")
+	}
 
 	// The supervisor has put us in the guest's cgroup; only now does a new
 	// cgroup namespace root at it (a namespace made at clone time would root

@@ -16,6 +16,7 @@ import "encoding/json"
 //	   clones of the /proc server's files
 //	   (made from before the clone on)
 //	   MsgGo{plan} + SCM_RIGHTS(tree fds) -->
+//	                                          join v1 cgroups (tasks fds),
 //	                                          unshare(cgroup ns), mounts, /dev,
 //	                                          console, pivot_root, hostname,
 //	                                          capabilities, lookup of init
@@ -44,12 +45,26 @@ import "encoding/json"
 //	                                          namespace (a copy of the host's as
 //	                                          it is now, not as it was at clone)
 //	   MsgGo ... as above
+//
+// While it waits, a stage may first get MsgWarm: the guest-independent
+// part of the set-up, done ahead of any guest. With InCgroup the
+// supervisor has made it a spare cgroup (cgroup/spare_linux.go), which a
+// start renames to its guest's: the stage joins it through the tasks
+// files that come along (JoinFDs; a stage that cannot exits), enters a
+// cgroup namespace rooted there and, unmapped, premounts the v1
+// hierarchies as detached mounts (cgroup.PremountV1) for the guest's
+// /sys/fs/cgroup. Either way it brings its lo up. A failure after the
+// join is no failure of the stage: what was not done ahead is done after
+// MsgGo as for a cloned stage.
+//
+//	   MsgWarm{inCgroup} + SCM_RIGHTS(tasks files) -->  (no answer)
 
 // MsgType is a sync message kind.
 type MsgType string
 
 const (
 	MsgAdopt MsgType = "adopt"
+	MsgWarm  MsgType = "warm"
 	MsgGo    MsgType = "go"
 	MsgReady MsgType = "ready"
 	MsgError MsgType = "error"
@@ -89,6 +104,12 @@ type Message struct {
 	// clone of the guest's file (MsgGo); a file without one is bound by
 	// path.
 	ProcFSFDs map[string]int `json:"procfsFds,omitempty"`
+	// JoinFDs are the indexes in the received rights of the guest's (or,
+	// in MsgWarm, the spare's) v1 cgroup tasks files, open for writing
+	// (cgroup.SelfJoin): __init writes 0 to each, which moves its own
+	// thread, first thing (MsgGo: empty when the supervisor moved it by
+	// pid or it came from a spare).
+	JoinFDs []int `json:"joinFds,omitempty"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`
@@ -97,6 +118,9 @@ type Message struct {
 	// Mapped is set in MsgAdopt when the stage's user namespace has just
 	// got the guest's maps: the stage then becomes the guest's root.
 	Mapped bool `json:"mapped,omitempty"`
+	// InCgroup is set in MsgWarm when the stage has a spare cgroup, whose
+	// tasks files ride along (JoinFDs).
+	InCgroup bool `json:"inCgroup,omitempty"`
 	// Consoles is the number of console pty slaves riding along with
 	// MsgAdopt, console 0 first.
 	Consoles int `json:"consoles,omitempty"`
@@ -126,6 +150,12 @@ func GoMessage(planJSON json.RawMessage, consolePaths []string, attachDir string
 // along in SCM_RIGHTS.
 func AdoptMessage(n int, mapped bool) Message {
 	return Message{Type: MsgAdopt, RootfsFD: -1, Consoles: n, Mapped: mapped}
+}
+
+// WarmMessage has a waiting stage do its guest-independent set-up;
+// inCgroup: it is in its spare cgroup.
+func WarmMessage(inCgroup bool) Message {
+	return Message{Type: MsgWarm, RootfsFD: -1, MaskFD: -1, CgroupFD: -1, InCgroup: inCgroup}
 }
 
 // IsReady reports whether m is the ready message.

@@ -89,13 +89,14 @@ func GuestsPerSupervisor() (int, error) {
 }
 
 // defaultInitStages is how many pre-forked guest init stages a shared
-// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise: none.
-// A waiting stage costs a vmlite-init process (about 3 MiB of PSS with one
-// guest), and on the hosts measured a start into a running supervisor
-// gained nothing from it: the clone's exec already overlaps the host
-// set-up, whose cgroup and mount work is the longer path
-// (bench/README.md, "Pre-forked init stages").
-const defaultInitStages = 0
+// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise. One:
+// on a cgroup v1 host it waits in a spare cgroup that a start renames to
+// its guest's, with its cgroup namespace made and the v1 hierarchies
+// mounted, which takes the cgroup moves and mounts off a start into a
+// running supervisor (bench/README.md, "A start with headroom"); it
+// costs an idle vmlite-init process and a spare cgroup per supervisor
+// with room, none in a full one.
+const defaultInitStages = 1
 
 // InitStages reads VMLITE_INIT_STAGES: how many pre-forked guest init
 // stages each shared supervisor keeps (0: none, every start clones one).

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/cgroup"
 	"vmlite/initsys"
 	"vmlite/plan"
 	"vmlite/state"
@@ -101,7 +102,10 @@ func (s *Supervisor) boot(during func() error) error {
 		}
 	}
 	tHost := time.Now()
-	if err := s.hostSideOfBoot(pid); err != nil {
+	err = s.hostSideOfBoot(pid)
+	joinFDs := s.takeSelfJoin()
+	defer closeFDs(joinFDs)
+	if err != nil {
 		return err
 	}
 	tJoined := time.Now()
@@ -152,6 +156,10 @@ func (s *Supervisor) boot(during func() error) error {
 		return err
 	}
 	fds, msg.ProcFSFDs = procFSRights(fds, ptrees)
+	for _, fd := range joinFDs {
+		msg.JoinFDs = append(msg.JoinFDs, len(fds))
+		fds = append(fds, fd)
+	}
 	if err := plan.Send(parent, msg, fds...); err != nil {
 		return &plan.StepFailure{Step: "release guest", Err: err}
 	}
@@ -202,6 +210,13 @@ func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan st
 	if st := s.adoptStage(); st != nil {
 		return st.cmd, st.sync, st.exited, nil
 	}
+	// The guest's cgroup before the clone: __init is born in its cgroup2
+	// tree and joins the v1 hierarchies itself (attachCgroupFD).
+	if s.cg == nil {
+		if err := s.createCgroup(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	parent, child, err := plan.SocketPair()
 	if err != nil {
 		return nil, nil, nil, &plan.StepFailure{Step: "create sync socket", Err: err}
@@ -250,8 +265,13 @@ func (s *Supervisor) cloneInit(cmd *exec.Cmd) error {
 }
 
 // adoptStage takes a waiting stage for the guest and makes it the guest's
-// (maps, consoles); nil when the pool has none that works.
+// (maps, consoles, its spare cgroup renamed to the guest's); nil when the
+// pool has none that works. A reboot takes none: the guest's cgroup is
+// there already, and a stage's spare and premounts are for a new one.
 func (s *Supervisor) adoptStage() *stage {
+	if s.cg != nil {
+		return nil
+	}
 	for {
 		st := s.stages.take(s.p)
 		if st == nil {
@@ -259,18 +279,63 @@ func (s *Supervisor) adoptStage() *stage {
 		}
 		err := s.giveStage(st)
 		if err == nil {
-			return st // joins the cgroup by pid (hostSideOfBoot)
+			err = s.takeSpare(st)
 		}
-		// Killed while waiting, most likely: it never saw the guest.
+		if err == nil {
+			return st // joins the rest of its cgroup by pid (hostSideOfBoot)
+		}
+		// Killed while waiting, most likely: it never saw the guest. Or
+		// its spare cannot become the guest's cgroup (a leftover leaf of
+		// the guest's name, a limit the kernel refuses): a clone then
+		// meets the same case on the usual path, which reports it.
 		s.log.Printf("pre-forked init stage %d: %v: taking another", st.cmd.Process.Pid, err)
 		st.kill()
 	}
 }
 
+// takeSpare makes a taken stage's spare cgroup the guest's (renamed,
+// cgroup.Adopt), so that setupCgroup creates none and hostSideOfBoot
+// joins only the hierarchies the spare lacks. On failure the spare is
+// as it was.
+func (s *Supervisor) takeSpare(st *stage) error {
+	if st.spare == nil {
+		return nil
+	}
+	mode, err := cgroup.Detect()
+	if err != nil {
+		return err
+	}
+	m, err := cgroup.New(cgroup.DefaultRoot, mode, s.p.Cgroup)
+	if err != nil {
+		return err
+	}
+	join, err := cgroup.Adopt(m, st.spare)
+	var w cgroup.Warnings
+	if err != nil && !errors.As(err, &w) {
+		return fmt.Errorf("take spare cgroup: %w", err)
+	}
+	if err != nil {
+		s.log.Printf("limits this host cannot enforce: %v", w)
+	}
+	st.spare = nil // the guest's now
+	s.cgMode, s.cg, s.spareJoin = mode, m, join
+	// As setupCgroup registers it for a cgroup it made.
+	s.hostRevert.Add("remove cgroup", func() error {
+		if err := m.Kill(); err != nil {
+			return err
+		}
+		return m.Destroy()
+	})
+	return nil
+}
+
 // giveStage hands st the guest: its id maps (a mapped guest), then its
 // consoles (plan.MsgAdopt).
 func (s *Supervisor) giveStage(st *stage) error {
-	if st.mapped {
+	if err := restorePriority(st.cmd.Process.Pid); err != nil {
+		return fmt.Errorf("restore priority: %w", err)
+	}
+	if st.kind.mapped {
 		if err := writeIDMaps(st.cmd.Process.Pid, s.p); err != nil {
 			return fmt.Errorf("write id maps: %w", err)
 		}
@@ -279,7 +344,7 @@ func (s *Supervisor) giveStage(st *stage) error {
 	for i, c := range s.consoles {
 		fds[i] = int(c.slave.Fd())
 	}
-	return plan.Send(st.sync, plan.AdoptMessage(len(fds), st.mapped), fds...)
+	return plan.Send(st.sync, plan.AdoptMessage(len(fds), st.kind.mapped), fds...)
 }
 
 // awaitExec follows the sync protocol until init has exec'd.

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"os/exec"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -18,6 +19,27 @@ type cgroupHandle = cgroup.Manager
 // the guest starts can escape it, and delegates it to a mapped guest's root
 // (its systemd manages its own subtree).
 func (s *Supervisor) setupCgroup() error {
+	if s.cg == nil {
+		if err := s.createCgroup(); err != nil {
+			return err
+		}
+	}
+	m := s.cg
+	if err := s.restrictDevices(m); err != nil {
+		return err
+	}
+	if s.p.IDMap.Enabled() {
+		uid, gid := s.p.IDMap.HostRoot()
+		if err := m.Delegate(int(uid), int(gid)); err != nil {
+			return &plan.StepFailure{Step: "delegate cgroup to the guest's root", Err: err}
+		}
+	}
+	return nil
+}
+
+// createCgroup makes the guest's cgroup, unless a pre-forked stage
+// brought it (takeSpare).
+func (s *Supervisor) createCgroup() error {
 	mode, err := cgroup.Detect()
 	if err != nil {
 		return &plan.StepFailure{Step: "detect cgroup mode", Err: err}
@@ -52,15 +74,6 @@ func (s *Supervisor) setupCgroup() error {
 		return removeCgroup(m)
 	})
 	s.cg = m
-	if err := s.restrictDevices(m); err != nil {
-		return err
-	}
-	if s.p.IDMap.Enabled() {
-		uid, gid := s.p.IDMap.HostRoot()
-		if err := m.Delegate(int(uid), int(gid)); err != nil {
-			return &plan.StepFailure{Step: "delegate cgroup to the guest's root", Err: err}
-		}
-	}
 	return nil
 }
 
@@ -73,15 +86,21 @@ var limitXPath = map[string]string{
 	"CPUSet": "/domain/vcpu/@cpuset", "BlkioWeight": "/domain/blkiotune/weight",
 }
 
-// attachCgroupFD makes the child be born in the guest's cgroup on cgroup v2
-// (CLONE_INTO_CGROUP); on v1 joinCgroup moves it before release instead.
+// attachCgroupFD makes the child be born in the guest's cgroup2 tree (the
+// v2 host's, the hybrid host's unified one: CLONE_INTO_CGROUP); the v1
+// hierarchies it joins itself (joinCgroup). Neither moves a process by
+// pid, which takes the kernel's cgroup threadgroup lock and waits for an
+// RCU grace period with the cgroup mutex held (cgroup/selfjoin_linux.go).
 func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
-	if s.cgMode != cgroup.V2 || s.cg == nil {
-		return nil // v1, or the first boot: the cgroup is made after the clone
+	if s.cg == nil {
+		return nil
 	}
-	fd, err := s.cg.CgroupFD()
+	fd, ok, err := cgroup.Cgroup2FD(s.cg)
 	if err != nil {
 		return &plan.StepFailure{Step: "open cgroup", Err: err}
+	}
+	if !ok {
+		return nil // v1 without a cgroup2 mount
 	}
 	cmd.SysProcAttr.UseCgroupFD = true
 	cmd.SysProcAttr.CgroupFD = fd
@@ -97,13 +116,51 @@ func (s *Supervisor) attachCgroupFD(cmd *exec.Cmd) error {
 // released (so nothing escapes), unless it was born there (cgroup v2
 // restarts, CLONE_INTO_CGROUP).
 func (s *Supervisor) joinCgroup(pid int) error {
-	if s.bornInCgroup {
+	if join := s.spareJoin; join != nil {
+		// A stage from its spare cgroup: in the renamed hierarchies already.
+		s.spareJoin = nil
+		if err := join(pid); err != nil {
+			return &plan.StepFailure{Step: "join cgroup", Err: err}
+		}
+		return nil
+	}
+	if s.cgMode == cgroup.V1 {
+		// __init joins the v1 hierarchies itself (cgroup/selfjoin_linux.go);
+		// the cgroup2 tree of a hybrid host is joined here.
+		tasks, join, err := cgroup.SelfJoin(s.cg)
+		if err == nil {
+			if !s.bornInCgroup {
+				if err := join(pid); err != nil {
+					closeFDs(tasks)
+					return &plan.StepFailure{Step: "join cgroup", Err: err}
+				}
+			}
+			s.selfJoin = tasks
+			return nil
+		}
+		s.log.Printf("open the cgroup's tasks files: %v: moving init by pid", err)
+	}
+	if s.bornInCgroup && s.cgMode == cgroup.V2 {
 		return nil
 	}
 	if err := s.cg.Apply(pid); err != nil {
 		return &plan.StepFailure{Step: "join cgroup", Err: err}
 	}
 	return nil
+}
+
+// takeSelfJoin returns the tasks files the boot's __init joins by itself
+// (joinCgroup), which the caller closes; nil when it was moved by pid.
+func (s *Supervisor) takeSelfJoin() []int {
+	t := s.selfJoin
+	s.selfJoin = nil
+	return t
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 // killGuestProcesses kills whatever is left in the guest's cgroup and waits
@@ -125,4 +182,18 @@ func (s *Supervisor) cleanupCgroupOf() error {
 		return err
 	}
 	return m.Destroy()
+}
+
+// sweepSparesOf removes the spare cgroups that dead supervisors of p's
+// state root left in p's partition.
+func sweepSparesOf(p *plan.Plan) error {
+	i := strings.LastIndexByte(p.Cgroup.Name, '.')
+	if i < 0 {
+		return nil
+	}
+	mode, err := cgroup.Detect()
+	if err != nil {
+		return err
+	}
+	return cgroup.SweepSpares(cgroup.DefaultRoot, mode, p.Cgroup.Partition, p.Cgroup.Name[i+1:])
 }

@@ -44,6 +44,10 @@ func CleanupOrphan(p *plan.Plan, st *state.State) error {
 	if err := s.cleanupCgroupOf(); err != nil {
 		errs = append(errs, err)
 	}
+	// The dead supervisor's spare cgroups (stages_linux.go) go too.
+	if err := sweepSparesOf(p); err != nil {
+		errs = append(errs, err)
+	}
 	// The guest is dead: the images it had served go too.
 	if err := stopOrphanExports(p.Paths.RunDir); err != nil {
 		errs = append(errs, err)

@@ -158,13 +158,21 @@ func (pl *pool) handle(conn *net.UnixConn) {
 		return
 	}
 	pl.guests++
-	if pl.guests >= pl.o.max {
+	full := pl.guests >= pl.o.max
+	if full {
 		pl.stopListeningLocked() // the next CLI starts a new pool
 	}
 	pl.mu.Unlock()
 	answer(conn, PoolAnswer{Accepted: true})
 	_ = conn.SetDeadline(time.Time{})
-	pl.runGuest(p, raw, lock, func(r plan.StartResult) { report(conn, r) })
+	pl.runGuest(p, raw, lock, func(r plan.StartResult) {
+		report(conn, r)
+		if full {
+			// No start comes here again: its waiting stages (and their
+			// spare cgroups) would only cost memory.
+			pl.stages.close()
+		}
+	})
 }
 
 // recvLaunch reads a launch request: the lock fd, then the plan line

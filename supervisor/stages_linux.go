@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/cgroup"
 	"vmlite/initsys"
 	"vmlite/plan"
 )
@@ -26,9 +28,10 @@ import (
 //
 //   - a stage serves one guest and is never given back: taken, it is the
 //     guest's __init, and the boot's undo kills it like a cloned one;
-//   - a stage is in no guest's cgroup until taken; the guest's cgroup is
-//     joined, and the cgroup namespace made, before the guest's init is
-//     exec'd, as for a cloned stage;
+//   - a stage is in no guest's cgroup until taken (its spare, below, is
+//     nobody's until renamed); the guest's cgroup is joined, and the
+//     cgroup namespace made, before the guest's init is exec'd, as for a
+//     cloned stage;
 //   - its mount namespace is made when it is taken (plan/sync.go,
 //     MsgAdopt), a copy of the host's as it is then;
 //   - a mapped guest's stage gets the guest's uid and gid maps when taken,
@@ -37,8 +40,21 @@ import (
 //     killed and reaped when it ends); one killed while waiting is reaped
 //     and forgotten, and a start that finds none clones one as before.
 //
-// The pool holds at most max stages (VMLITE_INIT_STAGES, 0: none), of the
-// kind (mapped or not) the last start wanted, refilled after each start.
+// The pool holds at most max stages (VMLITE_INIT_STAGES), of the kind
+// (mapped or not, and the cgroup partition) the last start wanted,
+// refilled after each start from the second on: a supervisor that only
+// ever hosts its first guest keeps none.
+//
+// On a cgroup v1 host each stage waits in a spare cgroup of its own
+// (cgroup/spare_linux.go), made in the last start's partition; a start
+// renames it to the guest's instead of making the guest's cgroup and
+// moving its init into each hierarchy. The stage gets it with
+// plan.MsgWarm, joins it itself (cgroup.JoinSelf), enters its cgroup
+// namespace there and premounts the v1 hierarchies for the guest's
+// /sys/fs/cgroup. A spare
+// goes with its stage: removed when the stage is dropped, dies or the
+// pool closes; a killed supervisor's spares are swept by the next pool
+// that makes one, and by the clean-up of its orphaned guests.
 
 // stage is one pre-forked, waiting __init.
 type stage struct {
@@ -46,16 +62,39 @@ type stage struct {
 	sync   *os.File      // the supervisor's end of the sync socket
 	exited chan struct{} // closed once the stage is reaped
 	taken  chan struct{} // closed when a guest takes it
-	mapped bool          // cloned into a user namespace of its own
+	kind   stageKind
+	// spare is the spare cgroup the stage waits in (nil: none, v2 hosts),
+	// until a guest takes it (Supervisor.takeSpare).
+	spare cgroup.Manager
 }
 
-// kill ends a stage that will serve nobody and waits until it is reaped.
+// stageKind is what a start needs of a stage: a user namespace or not,
+// and its spare cgroup's partition.
+type stageKind struct {
+	mapped    bool
+	partition string
+}
+
+// kindOf is the stage kind p needs.
+func kindOf(p *plan.Plan) stageKind {
+	return stageKind{mapped: p.IDMap.Enabled(), partition: p.Cgroup.Partition}
+}
+
+// kill ends a stage that will serve nobody and waits until it is reaped,
+// then removes its spare cgroup.
 func (st *stage) kill() {
 	_ = st.cmd.Process.Signal(syscall.SIGKILL)
 	st.sync.Close()
 	select {
 	case <-st.exited:
 	case <-time.After(10 * time.Second):
+	}
+	if st.spare != nil {
+		// Kill: whatever the stage may have forked goes too (nothing should).
+		if err := errors.Join(st.spare.Kill(), st.spare.Destroy()); err != nil {
+			fmt.Fprintf(os.Stderr, "remove spare cgroup of init stage %d: %v\n", st.cmd.Process.Pid, err)
+		}
+		st.spare = nil
 	}
 }
 
@@ -65,9 +104,18 @@ type stagePool struct {
 
 	mu      sync.Mutex // mu guards the fields below
 	waiting []*stage
-	mapped  bool // the kind the last start wanted
-	closed  bool
-	filling bool
+	kind    stageKind // the kind the last start wanted
+	// instance is the state root's instance (the ID in plan.CgroupName)
+	// that names this pool's spare cgroups.
+	instance string
+	closed   bool
+	filling  bool
+	// spares counts the spare cgroups made, for their names; swept is set
+	// once the spares of killed supervisors were swept.
+	spares int
+	swept  bool
+	// takes counts the starts that asked for a stage.
+	takes int
 }
 
 func newStagePool(max int) *stagePool {
@@ -84,12 +132,16 @@ func (sp *stagePool) take(p *plan.Plan) *stage {
 	if sp == nil || sp.max <= 0 || !poolable(p) {
 		return nil
 	}
-	mapped := p.IDMap.Enabled()
+	kind := kindOf(p)
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	sp.mapped = mapped
+	sp.takes++
+	sp.kind = kind
+	if i := strings.LastIndexByte(p.Cgroup.Name, '.'); i >= 0 {
+		sp.instance = p.Cgroup.Name[i+1:]
+	}
 	for i, st := range sp.waiting {
-		if st.mapped != mapped {
+		if st.kind != kind {
 			continue
 		}
 		select {
@@ -113,7 +165,10 @@ func (sp *stagePool) refill(exe func() string) {
 		return
 	}
 	sp.mu.Lock()
-	if sp.filling || sp.closed {
+	if sp.filling || sp.closed || sp.takes < 2 {
+		// takes < 2: no guest has joined this supervisor yet. One that
+		// only ever hosts its first guest keeps no stage (a vmlite-init
+		// process and a spare cgroup that no start would take).
 		sp.mu.Unlock()
 		return
 	}
@@ -130,10 +185,10 @@ func (sp *stagePool) refill(exe func() string) {
 			sp.mu.Unlock()
 			return
 		}
-		mapped, n := sp.mapped, 0
+		kind, n := sp.kind, 0
 		var other *stage
 		for _, st := range sp.waiting {
-			if st.mapped == mapped {
+			if st.kind == kind {
 				n++
 			} else if other == nil {
 				other = st
@@ -150,9 +205,14 @@ func (sp *stagePool) refill(exe func() string) {
 			continue
 		}
 		sp.mu.Unlock()
-		st, err := forkStage(exe(), mapped)
+		st, err := forkStage(exe(), kind)
 		if err != nil {
 			return // tried again after the next start; the start clones meanwhile
+		}
+		if err := sp.warm(st); err != nil {
+			fmt.Fprintf(os.Stderr, "init stage %d: %v\n", st.cmd.Process.Pid, err)
+			st.kill()
+			return
 		}
 		sp.mu.Lock()
 		if sp.closed {
@@ -164,6 +224,64 @@ func (sp *stagePool) refill(exe func() string) {
 		sp.mu.Unlock()
 		go sp.forgetWhenDead(st)
 	}
+}
+
+// warm puts a new stage in a spare cgroup of its own where the host has
+// hierarchies that can rename one (v1), and has it do its
+// guest-independent set-up (plan.MsgWarm).
+func (sp *stagePool) warm(st *stage) error {
+	spare, err := sp.newSpare(st.kind.partition)
+	if err != nil {
+		return err
+	}
+	msg := plan.WarmMessage(spare != nil)
+	var tasks []int
+	if spare != nil {
+		st.spare = spare // kill removes it from here on
+		if err := cgroup.CreateSpare(spare); err != nil {
+			st.spare = nil
+			return fmt.Errorf("create spare cgroup: %w", err)
+		}
+		// The stage joins it itself, as a cloned __init joins its guest's
+		// (cgroup/selfjoin_linux.go): a spare has no cgroup2 tree.
+		t, _, err := cgroup.SelfJoin(spare)
+		if err != nil {
+			return fmt.Errorf("join spare cgroup: %w", err)
+		}
+		tasks = t
+		defer closeFDs(tasks)
+		for i := range tasks {
+			msg.JoinFDs = append(msg.JoinFDs, i)
+		}
+	}
+	if err := plan.Send(st.sync, msg, tasks...); err != nil {
+		return fmt.Errorf("warm: %w", err)
+	}
+	return nil
+}
+
+// newSpare returns the manager of a new spare cgroup in partition (none
+// made yet), or nil where spares cannot be renamed (v2) or the pool
+// knows no instance. The first one sweeps killed supervisors' spares.
+func (sp *stagePool) newSpare(partition string) (cgroup.Manager, error) {
+	sp.mu.Lock()
+	instance, n, sweep := sp.instance, sp.spares, !sp.swept
+	sp.spares++
+	sp.swept = true
+	sp.mu.Unlock()
+	if instance == "" {
+		return nil, nil
+	}
+	mode, err := cgroup.Detect()
+	if err != nil {
+		return nil, err
+	}
+	if sweep {
+		if err := cgroup.SweepSpares(cgroup.DefaultRoot, mode, partition, instance); err != nil {
+			fmt.Fprintf(os.Stderr, "sweep spare cgroups: %v\n", err)
+		}
+	}
+	return cgroup.NewSpare(cgroup.DefaultRoot, mode, partition, cgroup.SpareName(instance, os.Getpid(), n))
 }
 
 // dropLocked removes st from the pool and kills it; mu must be held.
@@ -189,7 +307,7 @@ func (sp *stagePool) forgetWhenDead(st *stage) {
 	for i, w := range sp.waiting {
 		if w == st {
 			sp.waiting = append(sp.waiting[:i], sp.waiting[i+1:]...)
-			st.sync.Close()
+			go st.kill() // reaped already: closes its socket, removes its spare
 			return
 		}
 	}
@@ -214,7 +332,7 @@ func (sp *stagePool) close() {
 // initCommand but the mount namespace (made when taken) and, for a mapped
 // guest, a user namespace without maps yet. Its capabilities there survive
 // the exec as ambient ones, since it runs as an unmapped user until taken.
-func forkStage(exe string, mapped bool) (*stage, error) {
+func forkStage(exe string, kind stageKind) (*stage, error) {
 	parent, child, err := plan.SocketPair()
 	if err != nil {
 		return nil, err
@@ -243,7 +361,7 @@ func forkStage(exe string, mapped bool) (*stage, error) {
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}
-	if mapped {
+	if kind.mapped {
 		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWUSER
 		cmd.SysProcAttr.AmbientCaps = allCaps()
 	}
@@ -251,13 +369,32 @@ func forkStage(exe string, mapped bool) (*stage, error) {
 		parent.Close()
 		return nil, err
 	}
-	st := &stage{cmd: cmd, sync: parent, exited: make(chan struct{}), taken: make(chan struct{}), mapped: mapped}
+	// A stage is made right after a start, while that guest boots: its Go
+	// start-up and warm-up yield to the guest (the thread that will exec
+	// the guest's init gets the supervisor's priority back when taken).
+	_ = unix.Setpriority(unix.PRIO_PROCESS, cmd.Process.Pid, stageNice)
+	st := &stage{cmd: cmd, sync: parent, exited: make(chan struct{}), taken: make(chan struct{}), kind: kind}
 	go func() {
 		awaitExit(cmd.Process.Pid)
 		_ = cmd.Wait()
 		close(st.exited)
 	}()
 	return st, nil
+}
+
+// stageNice is a waiting stage's nice value.
+const stageNice = 19
+
+// restorePriority gives a taken stage's main thread (the one that execs
+// the guest's init) the supervisor's own priority, which a cloned __init
+// inherits.
+func restorePriority(pid int) error {
+	// The raw syscall's value is 20 - nice.
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return err
+	}
+	return unix.Setpriority(unix.PRIO_PROCESS, pid, 20-prio)
 }
 
 // allCaps lists every capability the running kernel knows.

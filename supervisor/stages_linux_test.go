@@ -25,7 +25,7 @@ func TestIDMapText(t *testing.T) {
 // plan needs, once, and none for a guest that shares namespaces.
 func TestStagePoolTake(t *testing.T) {
 	newStage := func(mapped, dead bool) *stage {
-		st := &stage{exited: make(chan struct{}), taken: make(chan struct{}), mapped: mapped}
+		st := &stage{exited: make(chan struct{}), taken: make(chan struct{}), kind: stageKind{mapped: mapped}}
 		if dead {
 			close(st.exited)
 		}
@@ -38,8 +38,12 @@ func TestStagePoolTake(t *testing.T) {
 		t.Fatal("test plan is not mapped")
 	}
 	deadU, liveU, liveM := newStage(false, true), newStage(false, false), newStage(true, false)
-	sp := newStagePool(3)
-	sp.waiting = []*stage{deadU, liveU, liveM}
+	// A stage whose spare cgroup is in another partition serves no guest
+	// of the default one.
+	otherPart := newStage(false, false)
+	otherPart.kind.partition = "/other"
+	sp := newStagePool(4)
+	sp.waiting = []*stage{deadU, otherPart, liveU, liveM}
 	if got := sp.take(sharing); got != nil {
 		t.Errorf("a sharing guest got a stage")
 	}
@@ -52,8 +56,14 @@ func TestStagePoolTake(t *testing.T) {
 	if got := sp.take(mapped); got != liveM {
 		t.Errorf("mapped take: %p, want %p", got, liveM)
 	}
-	if !sp.mapped {
+	if !sp.kind.mapped {
 		t.Error("the pool does not refill for the last start's kind")
+	}
+	if got := sp.take(&plan.Plan{Cgroup: plan.Cgroup{Partition: "/other", Name: plan.CgroupName("x", "0123abcd")}}); got != otherPart {
+		t.Errorf("take for partition /other: %p, want %p", got, otherPart)
+	}
+	if sp.kind.partition != "/other" || sp.instance != "0123abcd" {
+		t.Errorf("pool refills for %+v, instance %q; want partition /other, the plan's instance", sp.kind, sp.instance)
 	}
 	select {
 	case <-liveM.taken:

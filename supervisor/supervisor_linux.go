@@ -47,6 +47,12 @@ type Supervisor struct {
 	cgMode    cgroup.Mode
 	// bornInCgroup is set when the current init was cloned into its cgroup.
 	bornInCgroup bool
+	// spareJoin, set when the first boot's init came with its spare cgroup
+	// (takeSpare), moves it into the hierarchies the spare lacked.
+	spareJoin func(pid int) error
+	// selfJoin are the v1 cgroup tasks files the current boot's __init
+	// joins by itself (joinCgroup), until sent with MsgGo.
+	selfJoin []int
 	// procFSAttached is set once the guest is registered with the /proc
 	// server; procFSStart is its current boot's start (CLOCK_BOOTTIME).
 	procFSAttached bool

@@ -316,6 +316,34 @@ func (h *harness) cgroupLeaf(name string) string {
 	return plan.CgroupName(name, state.NewLayout(h.root).InstanceID())
 }
 
+// spareCgroups lists the spare cgroups (cgroup.SpareName) of supervisors
+// of this harness's state root, in every hierarchy and partition.
+func (h *harness) spareCgroups() []string {
+	prefix := "spare." + state.NewLayout(h.root).InstanceID() + "."
+	tops, _ := filepath.Glob("/sys/fs/cgroup/*/vmlite")
+	if top := "/sys/fs/cgroup/vmlite"; dirExists(top) {
+		tops = append(tops, top) // a v2 host
+	}
+	var out []string
+	for _, top := range tops {
+		_ = filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return filepath.SkipDir
+			case !d.IsDir():
+				return nil
+			case strings.HasPrefix(d.Name(), prefix):
+				out = append(out, p)
+				return filepath.SkipDir
+			case plan.IsGuestCgroupName(d.Name()) || strings.Count(p, "/") > 8:
+				return filepath.SkipDir // a guest's own subtree holds no spare
+			}
+			return nil
+		})
+	}
+	return out
+}
+
 // cgroupsOf lists cgroup directories called leaf (cgroupLeaf).
 func cgroupsOf(leaf string) []string {
 	var out []string
@@ -389,6 +417,16 @@ func (h *harness) cleanup() {
 		h.t.Errorf("init stages still run after every supervisor is gone: %v", left)
 		for _, pid := range left {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	// And their spare cgroups (supervisor/stages_linux.go).
+	for len(h.spareCgroups()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := h.spareCgroups(); len(left) > 0 {
+		h.t.Errorf("spare cgroups left after every supervisor is gone: %v", left)
+		for i := len(left) - 1; i >= 0; i-- {
+			_ = os.Remove(left[i])
 		}
 	}
 	// So does the /proc server, and it unmounts its filesystem.

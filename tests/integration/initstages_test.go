@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"vmlite/cgroup"
 	"vmlite/internal/testutil"
+	"vmlite/state"
 )
 
 // TestInitStages: a shared supervisor keeps a pre-forked init stage
@@ -23,11 +25,11 @@ import (
 // ends normally kills and reaps it (the harness's clean-up checks that no
 // stage is left).
 func TestInitStages(t *testing.T) {
-	h := newHarness(t)
-	h.env = []string{"VMLITE_INIT_STAGES=1"}
-	a, b := h.uniqueName("it-sta"), h.uniqueName("it-stb")
+	h := newHarness(t) // VMLITE_INIT_STAGES unset: one, by default
+	a, a2, b := h.uniqueName("it-sta"), h.uniqueName("it-sta2"), h.uniqueName("it-stb")
 	c, d, e := h.uniqueName("it-stc"), h.uniqueName("it-std"), h.uniqueName("it-ste")
 	xa, _ := h.busybox(a, false)
+	xa2, _ := h.busybox(a2, false)
 	xb, _ := h.busybox(b, false)
 	xc, _ := h.busybox(c, true)
 	xd, rd := h.busybox(d, true)
@@ -36,9 +38,19 @@ func TestInitStages(t *testing.T) {
 		allowOverlap(t, x) // the three mapped guests share the template's range
 	}
 
+	// A supervisor with its first guest alone keeps no stage; once a
+	// guest joined it (cloning: none waits yet), it keeps one.
 	h.must("start", xa)
 	h.waitConsole(a, "vmlite-guest: BOOTED "+a)
 	sup := h.status(a).SupervisorPID
+	if got := stagesUnder(h.root); len(got) != 0 {
+		t.Errorf("a supervisor with its first guest alone keeps stages %v", got)
+	}
+	h.must("start", xa2)
+	h.waitConsole(a2, "vmlite-guest: BOOTED "+a2)
+	if got := h.status(a2).SupervisorPID; got != sup {
+		t.Fatalf("%s joined supervisor %d, want %d", a2, got, sup)
+	}
 	st := waitStage(t, h.root, sup, false)
 
 	// An unmapped start takes the waiting stage.
@@ -61,6 +73,41 @@ func TestInitStages(t *testing.T) {
 		if len(f) != 5 || !strings.HasPrefix(f[0], "/dev/pts/") || f[1] != f[0] || f[2] != f[0] || f[3] != "1" || f[4] == "0" {
 			t.Errorf("%s's init: stdio, session and tty %q, want one pty on 0-2, session 1, a controlling tty", n, f)
 		}
+	}
+
+	// On a v1 host the stage waited in a spare cgroup, renamed to b's when
+	// taken: b's init is in b's cgroup in every hierarchy, and b sees the
+	// /sys/fs/cgroup a cloned guest sees (its v1 hierarchies premounted
+	// while the stage waited). The next stage waits in a spare of its own.
+	// a's init, cloned, joined its v1 cgroups itself (cgroup.JoinSelf):
+	// in a's cgroup in every hierarchy too, the main thread that exec'd.
+	inOwnCgroups := func(n string, pid int) {
+		leaf := "/" + h.cgroupLeaf(n)
+		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		for _, l := range strings.Split(strings.TrimSpace(string(cg)), "\n") {
+			if !strings.HasSuffix(l, leaf) {
+				t.Errorf("%s's init %d in cgroup %q, want %s", n, pid, l, leaf)
+			}
+		}
+	}
+	inOwnCgroups(a, h.status(a).InitPID)
+	inOwnCgroups(b, st)
+	if mode, err := cgroup.Detect(); err == nil && mode == cgroup.V1 {
+		next := waitStage(t, h.root, sup, false)
+		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", next))
+		if !strings.Contains(string(cg), "/spare."+state.NewLayout(h.root).InstanceID()+".") {
+			t.Errorf("the next waiting stage's cgroups: %q, want a spare", cg)
+		}
+		if len(h.spareCgroups()) == 0 {
+			t.Error("no spare cgroup for the waiting stage")
+		}
+	}
+	view := func(n string) string {
+		return h.must("exec", n, "--", "sh", "-c", "cut -d' ' -f19 /proc/1/stat; cat /proc/1/cgroup; ls /sys/fs/cgroup; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; awk '$5 ~ /^[/]sys[/]fs[/]cgroup/ {print $5, $6}' /proc/self/mountinfo | sort").stdout
+	}
+	// (and init's nice value: a waiting stage's is raised)
+	if va, vb := view(a), view(b); va != vb {
+		t.Errorf("init's nice and cgroups as guest a (cloned) sees them:\n%s\nas b (a taken stage) sees them:\n%s", va, vb)
 	}
 
 	// The first mapped start finds an unmapped stage: it clones, and the
@@ -119,17 +166,23 @@ func TestInitStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 30*time.Second, "the killed supervisor's waiting stage gone", func() bool { return processGone(last) })
-	for _, n := range []string{a, b, c, d, e} {
+	// Its spare cgroup goes with the clean-up of its orphans (the
+	// harness's clean-up checks that no spare is left).
+	for _, n := range []string{a, a2, b, c, d, e} {
 		h.must("destroy", n)
 	}
 
 	// A supervisor that ends (its last guest gone) with a warm pool kills
-	// and reaps the stage: the clean-up finds no stage left.
+	// and reaps the stage and removes its spare cgroup.
 	h.must("start", xa)
-	h.waitConsole(a, "vmlite-guest: BOOTED "+a)
+	h.must("start", xa2)
+	h.waitConsole(a2, "vmlite-guest: BOOTED "+a2)
 	warm := waitStage(t, h.root, h.status(a).SupervisorPID, false)
 	h.must("stop", a, "--timeout", "30s")
-	testutil.WaitFor(t, 30*time.Second, "the ended supervisor's stage reaped", func() bool { return !pidExists(warm) })
+	h.must("stop", a2, "--timeout", "30s")
+	testutil.WaitFor(t, 30*time.Second, "the ended supervisor's stage reaped and its spare cgroup removed", func() bool {
+		return !pidExists(warm) && len(h.spareCgroups()) == 0
+	})
 
 	h.env = []string{"VMLITE_INIT_STAGES=many"}
 	if r := h.run("start", xa); r.code != 2 || !strings.Contains(r.stderr, "VMLITE_INIT_STAGES") {
@@ -137,10 +190,11 @@ func TestInitStages(t *testing.T) {
 	}
 }
 
-// TestInitStagesOff: by default (VMLITE_INIT_STAGES unset, as 0) no stage
-// waits.
+// TestInitStagesOff: with VMLITE_INIT_STAGES=0 no stage waits, and no
+// spare cgroup is made.
 func TestInitStagesOff(t *testing.T) {
 	h := newHarness(t)
+	h.env = []string{"VMLITE_INIT_STAGES=0"}
 	a, b := h.uniqueName("it-so0a"), h.uniqueName("it-so0b")
 	xa, _ := h.busybox(a, false)
 	xb, _ := h.busybox(b, false)
@@ -148,7 +202,10 @@ func TestInitStagesOff(t *testing.T) {
 	h.must("start", xb)
 	h.waitConsole(b, "vmlite-guest: BOOTED "+b)
 	if got := stagesUnder(h.root); len(got) != 0 {
-		t.Errorf("VMLITE_INIT_STAGES unset: waiting stages %v", got)
+		t.Errorf("VMLITE_INIT_STAGES=0: waiting stages %v", got)
+	}
+	if got := h.spareCgroups(); len(got) != 0 {
+		t.Errorf("VMLITE_INIT_STAGES=0: spare cgroups %v", got)
 	}
 	h.must("destroy", a)
 	h.must("destroy", b)
