@@ -98,10 +98,16 @@ func startIn(t *testing.T, m *manager, cmd *exec.Cmd) *started {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
+	// Not StdoutPipe: Wait, which the goroutine below calls as soon as the
+	// process is released, closes that pipe's read end when the process
+	// exits, which can be before the test has read what it wrote ("read
+	// |0: file already closed"). This read end is the test's to close.
+	out, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { out.Close() })
+	cmd.Stdout = w
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
@@ -117,7 +123,9 @@ func startIn(t *testing.T, m *manager, cmd *exec.Cmd) *started {
 		defer syscall.Close(fd)
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, fd
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	s := &started{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(out), done: make(chan error, 1)}
