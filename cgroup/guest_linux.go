@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"vmlite/internal/detachedfs"
 )
 
 // cgroupMountFlags are what every peer uses for cgroup filesystems.
@@ -190,20 +192,9 @@ func SkeletonFS() (int, error) {
 		return -1, err
 	}
 	dirs, links := guestLayout(host)
-	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	mnt, err := detachedfs.Tmpfs([][2]string{{"mode", "0755"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
-	}
-	defer unix.Close(fs)
-	if err := unix.FsconfigSetString(fs, "mode", "0755"); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig mode", Err: err}
-	}
-	if err := unix.FsconfigCreate(fs); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
-	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
-	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
+		return -1, err
 	}
 	for _, d := range dirs {
 		if err := unix.Mkdirat(mnt, d, 0o755); err != nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/initsys"
+	"vmlite/internal/detachedfs"
 	"vmlite/plan"
 )
 
@@ -74,7 +75,7 @@ func (s *Supervisor) devNodes() (map[string]int, error) {
 // all of them instead of one per guest (each superblock has a shrinker,
 // which every memory cgroup on the host then tracks: bench/README.md).
 var nodeFS = sync.OnceValues(func() (int, error) {
-	return detachedTmpfs([][2]string{{"mode", "0700"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+	return detachedfs.Tmpfs([][2]string{{"mode", "0700"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 })
 
 // nodeDirs numbers the guests' directories on nodeFS.

@@ -13,6 +13,7 @@ import (
 
 	"vmlite/cgroup/devices"
 	"vmlite/guestnet"
+	"vmlite/internal/detachedfs"
 	"vmlite/plan"
 	"vmlite/state"
 )
@@ -200,7 +201,7 @@ func (s *Supervisor) nodeTree(host string) (int, error) {
 		}
 		return fd, nil
 	}
-	mnt, err := detachedTmpfs([][2]string{{"mode", "0755"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+	mnt, err := detachedfs.Tmpfs([][2]string{{"mode", "0755"}}, false, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
 		return -1, err
 	}

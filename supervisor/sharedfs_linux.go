@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/cgroup"
+	"vmlite/internal/detachedfs"
 	"vmlite/plan"
 )
 
@@ -21,38 +22,9 @@ var maskFS = sync.OnceValues(func() (int, error) {
 	// Owned by the host's root, mode 555, and a read-only superblock:
 	// neither a guest's root (mapped) nor a remount of its bind makes it
 	// writable, so no guest can put anything in another's masks.
-	return detachedTmpfs([][2]string{{"mode", "0555"}, {"size", "4k"}, {"nr_inodes", "2"}}, true,
+	return detachedfs.Tmpfs([][2]string{{"mode", "0555"}, {"size", "4k"}, {"nr_inodes", "2"}}, true,
 		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 })
-
-// detachedTmpfs makes a new tmpfs with the options opts (a read-only
-// superblock if ro) and returns it as a detached mount with attrs, attached
-// nowhere in the supervisor's mount namespace.
-func detachedTmpfs(opts [][2]string, ro bool, attrs int) (int, error) {
-	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
-	}
-	defer unix.Close(fs)
-	for _, kv := range opts {
-		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
-			return -1, &os.SyscallError{Syscall: "fsconfig " + kv[0], Err: err}
-		}
-	}
-	if ro {
-		if err := unix.FsconfigSetFlag(fs, "ro"); err != nil {
-			return -1, &os.SyscallError{Syscall: "fsconfig ro", Err: err}
-		}
-	}
-	if err := unix.FsconfigCreate(fs); err != nil {
-		return -1, &os.SyscallError{Syscall: "fsconfig", Err: err}
-	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, attrs)
-	if err != nil {
-		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
-	}
-	return mnt, nil
-}
 
 // cgroupFS is the read-only skeleton of /sys/fs/cgroup (directories and
 // links, no hierarchies) that this process's v1 guests without a user
