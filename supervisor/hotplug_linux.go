@@ -58,14 +58,19 @@ func (s *Supervisor) changeDevice(attach bool, c *plan.DeviceChange) error {
 	return s.recordPlan(&p)
 }
 
-// recordPlan makes p the guest's plan: the next boot (a reboot) gets it,
-// plan.json and the live XML say it.
+// recordPlan makes p's devices, interfaces and live XML the guest's: the
+// next boot (a reboot) gets them, plan.json and the live XML say them.
+// hotMu must be held. The plan pointer itself is never replaced: the
+// control socket's goroutines and the main loop read s.p (its name, paths,
+// stop signals, lifecycle) without hotMu, while only the fields set here
+// differ in p, and those are read under hotMu alone (boots, this).
 func (s *Supervisor) recordPlan(p *plan.Plan) error {
 	b, err := p.Marshal()
 	if err != nil {
 		return err
 	}
-	s.p, s.planJSON = p, b
+	s.p.Devices, s.p.Interfaces, s.p.DomainXML = p.Devices, p.Interfaces, p.DomainXML
+	s.planJSON = b
 	if err := state.WriteRuntimeFile(p.Paths.PlanFile, b, 0o600); err != nil {
 		return fmt.Errorf("the device is changed, but recording the launch plan failed: %w", err)
 	}

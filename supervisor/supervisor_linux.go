@@ -21,6 +21,11 @@ import (
 // Supervisor supervises one guest. Its methods are called from the main
 // goroutine and the control socket's goroutines; mu guards the run state.
 type Supervisor struct {
+	// p is the guest's plan, never replaced: the control socket's
+	// goroutines read it without hotMu. Under hotMu, a device change sets
+	// its Devices, Interfaces and DomainXML (recordPlan) and a boot may
+	// clear Paths.ProcFS (no /proc server); only boots, under hotMu too,
+	// read those. The rest stays as received.
 	p *plan.Plan
 	// planJSON is p as received, passed on as is (plan.json, __init).
 	planJSON json.RawMessage
