@@ -62,16 +62,13 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 	for _, d := range dirs {
 		_ = os.MkdirAll(d, 0o755)
 	}
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	fd, stop, err := watcherFDs()
 	if err != nil {
 		// The host's inotify instances are per user and limited
 		// (fs.inotify.max_user_instances, 128 by default): without one,
 		// the rescan alone finds the changes (poll ignores fd -1, so the
 		// loop below waits rescanEvery), and the daemon goes on serving.
 		fmt.Fprintf(b.app.Stderr, "vmlite serve: inotify: %v; lifecycle events come from a rescan every %v (raise fs.inotify.max_user_instances)\n", err, rescanEvery)
-		fd = -1
-	} else {
-		defer unix.Close(fd)
 	}
 	const mask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB
 	for _, d := range dirs {
@@ -90,23 +87,37 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		}
 	}
 	watchRunDirs()
-	if fd >= 0 {
-		b.cache.attach(fd)
-		defer b.cache.detach(fd)
-	}
-	guests, nets := b.scanGuests(), b.scanNets()
 	wake := make(chan struct{}, 1)
 	var pending atomic.Bool
+	readerDone := make(chan struct{})
+	if fd >= 0 {
+		b.cache.attach(fd)
+		// The reader is gone before fd is closed: until then it may poll
+		// or read fd, and a closed number may be another file's by then
+		// (a client's connection). stop wakes it from its poll.
+		defer func() {
+			_, _ = unix.Write(stop, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+			<-readerDone
+			b.cache.detach(fd)
+			unix.Close(fd)
+			unix.Close(stop)
+		}()
+	}
+	guests, nets := b.scanGuests(), b.scanNets()
 	go func() {
+		defer close(readerDone)
 		// A blocking read would pin a thread; poll the fd with a timeout.
 		buf := make([]byte, 64<<10)
 		for ctx.Err() == nil {
-			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stop), Events: unix.POLLIN}}
 			every := idleRescanEvery
 			if fd < 0 || pending.Load() {
 				every = rescanEvery
 			}
 			n, _ := unix.Poll(pfd, int(every/time.Millisecond))
+			if pfd[1].Revents != 0 {
+				return
+			}
 			if n > 0 {
 				b.cache.drain(fd, buf)
 			}
@@ -153,6 +164,21 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		}
 		pending.Store(waiting)
 	}
+}
+
+// watcherFDs opens the Events loop's inotify instance and the eventfd
+// that wakes its reader at the end; both or neither (-1, -1).
+func watcherFDs() (fd, stop int, err error) {
+	fd, err = unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return -1, -1, err
+	}
+	stop, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return -1, -1, fmt.Errorf("eventfd: %w", err)
+	}
+	return fd, stop, nil
 }
 
 func (b *rpcBackend) scanGuests() map[string]guestSeen {

@@ -1,10 +1,18 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+
+	"vmlite/internal/testutil"
+	"vmlite/libvirtrpc"
 )
 
 // TestDiffNets: defining (again), starting, stopping and undefining a
@@ -36,5 +44,39 @@ func TestDiffNets(t *testing.T) {
 		if len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
 			t.Errorf("%s: events %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestEventsReaderGoneOnReturn: when Events returns, its inotify reader
+// has ended and the instance is closed, in that order: a reader still in
+// its poll (up to idleRescanEvery) would read from whatever file the
+// kernel gave the closed number next (a client's connection).
+func TestEventsReaderGoneOnReturn(t *testing.T) {
+	b := cacheBackend(t, 1, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b.Events(ctx, make(chan libvirtrpc.Event, 16))
+	}()
+	fd := -1
+	testutil.WaitFor(t, 10*time.Second, "the event loop's watcher", func() bool {
+		b.cache.mu.Lock()
+		defer b.cache.mu.Unlock()
+		fd = b.cache.fd
+		return fd >= 0
+	})
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Events did not return after its context ended")
+	}
+	buf := make([]byte, 1<<20)
+	if st := string(buf[:runtime.Stack(buf, true)]); strings.Contains(st, "(*rpcBackend).Events") {
+		t.Errorf("a goroutine of Events outlives it:\n%s", st)
+	}
+	if l, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err == nil && strings.Contains(l, "inotify") {
+		t.Errorf("the watcher's fd %d is still open after Events returned: %s", fd, l)
 	}
 }
