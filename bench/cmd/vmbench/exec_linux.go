@@ -82,6 +82,10 @@ func runCmd(cmd *exec.Cmd) (string, error) {
 	return s, nil
 }
 
+// starters start the commands of a peer that starts them its own way
+// (nspawn: in the run's own cgroup); startLogged takes each once.
+var starters sync.Map // *exec.Cmd -> func(*exec.Cmd) error
+
 // startCmd starts cmd with its output in logPath and a goroutine reaping
 // it; exited is closed once it has been reaped.
 func startLogged(cmd *exec.Cmd, logPath string) (exited chan struct{}, err error) {
@@ -96,7 +100,11 @@ func startLogged(cmd *exec.Cmd, logPath string) (exited chan struct{}, err error
 		// which cleans up in order, not every guest at once.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if f, ok := starters.LoadAndDelete(cmd); ok {
+		start = func() error { return f.(func(*exec.Cmd) error)(cmd) }
+	}
+	if err := start(); err != nil {
 		return nil, err
 	}
 	live.Lock()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -113,9 +115,15 @@ func TestIsOurCgroup(t *testing.T) {
 	}{
 		{"/sys/fs/cgroup/memory/lxc.payload.vmb-lxc-f", true},
 		{"/sys/fs/cgroup/cpu/lxc.pivot", true},
-		{"/sys/fs/cgroup/systemd/payload", true},
-		{"/sys/fs/cgroup/systemd/payload/init.scope", true},
-		{"/sys/fs/cgroup/unified/supervisor", true},
+		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName(), true},
+		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName() + "/payload", true},
+		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName() + "/payload/init.scope", true},
+		{"/sys/fs/cgroup/unified/" + nspawnCgroupName() + "/supervisor", true},
+		// nspawn's cgroups outside this run's own: another harness's, or
+		// an nspawn started by hand where the harness runs.
+		{"/sys/fs/cgroup/systemd/payload", false},
+		{"/sys/fs/cgroup/unified/supervisor", false},
+		{"/sys/fs/cgroup/systemd/vmbench-" + strconv.Itoa(os.Getpid()+1) + ".nspawn/payload", false},
 		{"/sys/fs/cgroup/memory/machine/lxc-1-vmb-lib-f.libvirt-lxc", true},
 		{"/sys/fs/cgroup/memory/vmlite/machine/vmb-pf0.3f2a", true},
 		// Another's guests (a test running beside the bench): never ours.

@@ -127,19 +127,20 @@ func walkDirs(dir string, depth int, out map[string]bool) {
 
 // isOurCgroup says whether path is a cgroup the references make for our
 // guests, or one below it: LXC's lxc.payload.NAME/lxc.monitor.NAME and
-// lxc.pivot, nspawn's payload/supervisor (it has no machined here; a
-// systemd guest leaves payload/init.scope below it), libvirt's
+// lxc.pivot, the run's own nspawn cgroup (nspawnCgroupName) with the
+// payload/supervisor nspawn makes below it (it has no machined here; a
+// systemd guest leaves payload/init.scope below those), libvirt's
 // machine/NAME.libvirt-lxc, and vmlite's. Every guest of the harness is
 // named vmb-...: a vmlite or libvirt cgroup (machine/NAME...) of another
-// name is somebody else's (a test running beside the bench) and is never
-// touched.
+// name is somebody else's (a test running beside the bench), and so is an
+// nspawn cgroup outside this run's: neither is ever touched.
 func isOurCgroup(path string) bool {
 	if strings.Contains(path, "vmb-") {
 		return true
 	}
+	own := nspawnCgroupName()
 	for _, el := range strings.Split(path, "/") {
-		switch el {
-		case "payload", "supervisor", "lxc.pivot":
+		if el == "lxc.pivot" || el == own {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +18,10 @@ type nspawnPeer struct {
 	// killSignal is what nspawn sends the guest's init on SIGTERM; ""
 	// is SIGUSR2, busybox's poweroff (systemd's is SIGRTMIN+3).
 	killSignal string
+	// cg is the run's own cgroup the nspawns start in (nspawncg_linux.go);
+	// nil where none could be made: they start where the harness runs, and
+	// their cgroups are left alone.
+	cg *nspawnCgroup
 }
 
 func (p *nspawnPeer) name() string           { return "nspawn" }
@@ -27,7 +32,18 @@ func (p *nspawnPeer) versions() map[string]string {
 	return map[string]string{"systemd-container": dpkgVersion("systemd-container")}
 }
 
-func (p *nspawnPeer) setup(string) error { return ensurePackages("systemd-container") }
+func (p *nspawnPeer) setup(string) error {
+	if err := ensurePackages("systemd-container"); err != nil {
+		return err
+	}
+	cg, err := newNspawnCgroup()
+	if err != nil {
+		logf("nspawn: no cgroup of this run's own (%v): its guests' cgroups are left where nspawn makes them", err)
+		return nil
+	}
+	p.cg = cg
+	return nil
+}
 
 // prepare adds /etc/os-release, without which nspawn refuses a directory
 // ("doesn't look like it has an OS tree"); the guest never reads it.
@@ -44,8 +60,13 @@ func (p *nspawnPeer) startCmd(g *guest) *exec.Cmd {
 	if sig == "" {
 		sig = "SIGUSR2"
 	}
-	return exec.Command("systemd-nspawn", "-q", "-D", g.rootfs, "-b", "-M", g.name,
+	cmd := exec.Command("systemd-nspawn", "-q", "-D", g.rootfs, "-b", "-M", g.name,
 		"--register=no", "--keep-unit", "--console=read-only", "--kill-signal="+sig)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // as startLogged's default
+	if p.cg != nil {
+		starters.Store(cmd, p.cg.start)
+	}
+	return cmd
 }
 
 func (p *nspawnPeer) procs(g *guest) (int, int, error) {
@@ -97,8 +118,11 @@ func (p *nspawnPeer) cleanupGuest(g *guest) {
 }
 
 // teardown removes the propagation directories nspawn leaves in /run
-// (not a tmpfs here) for our guests.
+// (not a tmpfs here) for our guests, and ends the cgroup's starting thread.
 func (p *nspawnPeer) teardown() {
+	if p.cg != nil {
+		p.cg.close()
+	}
 	m, _ := filepath.Glob("/run/systemd/nspawn/propagate/vmb-*")
 	for _, d := range m {
 		_ = os.RemoveAll(d)
