@@ -395,6 +395,9 @@ func procZombie(pid string) bool {
 func processGone(pid int) bool { return procZombie(fmt.Sprint(pid)) }
 
 func (h *harness) cleanup() {
+	if h.t.Failed() {
+		h.logGuests()
+	}
 	for _, n := range h.names {
 		if len(processesOf(n)) > 0 || dirExists(filepath.Join(h.root, "run", "guests", n)) {
 			h.run("destroy", n)
@@ -443,6 +446,22 @@ func (h *harness) cleanup() {
 		h.t.Errorf("/proc server mounts left after every guest is gone: %v", left)
 		for _, m := range left {
 			_ = syscall.Unmount(m, syscall.MNT_DETACH)
+		}
+	}
+}
+
+// logGuests logs the end of each guest's console and supervisor logs, and
+// of the /proc server's: a failure seen once (a flake) is then explained
+// by its own run.
+func (h *harness) logGuests() {
+	l := state.NewLayout(h.root)
+	logs := []string{l.ProcFSLog()}
+	for _, n := range h.names {
+		logs = append(logs, l.ConsoleLog(n), l.SupervisorLog(n))
+	}
+	for _, f := range logs {
+		if b, err := os.ReadFile(f); err == nil && len(b) > 0 {
+			h.t.Logf("%s (end):\n%s", f, b[max(0, len(b)-3000):])
 		}
 	}
 }
