@@ -47,9 +47,9 @@ func (w *exitWatch) close() {
 	}
 }
 
-// wait returns once process pid has ended (a zombie counts: the
-// supervisor's parent is init, which reaps it in its own time) or limit
-// has passed.
+// wait returns once process pid has ended (a zombie whose threads have
+// all exited counts: the supervisor's parent is init, which reaps it in its
+// own time) or limit has passed.
 func (w *exitWatch) wait(pid int, limit time.Duration) {
 	if pid <= 0 {
 		return
@@ -69,7 +69,7 @@ func (w *exitWatch) wait(pid int, limit time.Duration) {
 		}
 	}
 	for time.Now().Before(deadline) {
-		if st, err := procstat.Read(pid); err != nil || st.Zombie() {
+		if procstat.Exited(pid) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)

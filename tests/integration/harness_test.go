@@ -16,12 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"vmlite/internal/mountinfo"
+	"vmlite/internal/procstat"
 	"vmlite/internal/testutil"
 	"vmlite/plan"
 	"vmlite/state"
@@ -381,14 +383,12 @@ func supervisorsUnder(root string) []string {
 	return out
 }
 
-// procZombie reports whether process pid (a /proc entry name) has exited.
+// procZombie reports whether process pid (a /proc entry name) has exited
+// (procstat.Exited: a killed supervisor's leader is a zombie while its
+// other threads still hold its locks).
 func procZombie(pid string) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z'
+	n, err := strconv.Atoi(pid)
+	return err != nil || procstat.Exited(n)
 }
 
 // processGone reports whether pid has exited (or is a zombie).
