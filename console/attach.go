@@ -183,12 +183,12 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	}
 
 	// Input: in -> the guest's pty (direct_linux.go) or the socket. An
-	// *os.File is read through an inputReader, which can be canceled, so
-	// no goroutine outlives Attach. Set up first: it is the last step that
+	// *os.File is read through an fdReader, which can be canceled, so no
+	// goroutine outlives Attach. Set up first: it is the last step that
 	// can fail.
-	var fr inputReader
+	var fr *fdReader
 	if f, ok := in.(*os.File); ok {
-		if fr, err = newInputReader(f); err != nil {
+		if fr, err = newFdReader(f); err != nil {
 			return err
 		}
 	}

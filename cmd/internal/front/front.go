@@ -24,7 +24,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -236,18 +235,6 @@ func (fl ConsoleFlags) Options(name string, stderr io.Writer) (console.AttachOpt
 	}, nil
 }
 
-// ConsoleProcess sets up the process for a console client, whose only
-// work is to relay a terminal: one P. With more, every keystroke and every
-// echo that wakes the process from the poller also wakes a second thread
-// to look for work that is not there (futex wake-ups and context switches
-// on the keystroke's path; bench/README.md, "Console").
-// It returns the function that restores the setting (for callers that go
-// on after the attach: tests).
-func ConsoleProcess() (restore func()) {
-	prev := runtime.GOMAXPROCS(1)
-	return func() { runtime.GOMAXPROCS(prev) }
-}
-
 // ConsoleName reports whether dev names a console: consoleN.
 func ConsoleName(dev string) bool {
 	n, ok := strings.CutPrefix(dev, "console")
@@ -299,9 +286,7 @@ func runConsole(c cmdline, stdin io.Reader, stdout, stderr io.Writer) (int, bool
 	if err != nil {
 		return 0, false
 	}
-	restore := ConsoleProcess()
 	err = console.Attach(context.Background(), c.layout().ConsoleSocket(c.name, fl.Devname), stdin, stdout, opts)
-	restore()
 	if errors.Is(err, console.ErrConnect) {
 		// Nobody listens: the full CLI says why (not running, no such
 		// console, an orphan). Nothing has been read or printed yet.

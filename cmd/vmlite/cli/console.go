@@ -78,7 +78,6 @@ func (a *App) runConsole(name string, fl front.ConsoleFlags) error {
 	if err != nil {
 		return err
 	}
-	defer front.ConsoleProcess()()
 	return front.ConsoleResult(name, fl.Devname, console.Attach(context.Background(), sock, a.Stdin, a.Stdout, opts))
 }
 
