@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -42,9 +45,13 @@ type CloneResult struct {
 
 // ImageDensity is N Debian guests of one kind running at once.
 type ImageDensity struct {
-	Setup  string `json:"setup"` // "image" or "full copies"
-	N      int    `json:"n"`
-	Booted int    `json:"booted"`
+	Setup string `json:"setup"` // "image" or "full copies"
+	// IDMap: each guest mapped to host ids of its own (its user
+	// namespace owned by its root's host uid); otherwise unmapped with
+	// CAP_SYS_ADMIN.
+	IDMap  bool `json:"idmap"`
+	N      int  `json:"n"`
+	Booted int  `json:"booted"`
 	// AllBootedS is from the first start to the last boot marker;
 	// BootS each guest's start to its marker.
 	AllBootedS float64 `json:"allBootedS"`
@@ -67,10 +74,15 @@ type ImageDensity struct {
 	PSSAnonKiB float64 `json:"pssAnonKiBPerGuest"`
 	// HostKiB is OwnKiB + PSSFileKiB: what a guest costs the host, its
 	// mapped file pages counted as shared.
-	HostKiB float64  `json:"hostKiBPerGuest"`
-	DiskKiB float64  `json:"diskKiBPerGuest"`
-	LoadAvg string   `json:"loadAvg"`
-	Errors  []string `json:"errors,omitempty"`
+	HostKiB float64 `json:"hostKiBPerGuest"`
+	// SlabTop is the host's largest slab cache growers per booted guest
+	// (/proc/slabinfo, before the first start and after the last boot):
+	// host-wide, so other work is in it too, but where an image's
+	// guest's kernel memory goes (overlayfs's inodes, dentries).
+	SlabTop []KiBDelta `json:"slabTopKiBPerGuest,omitempty"`
+	DiskKiB float64    `json:"diskKiBPerGuest"`
+	LoadAvg string     `json:"loadAvg"`
+	Errors  []string   `json:"errors,omitempty"`
 }
 
 func imagesTables(w *strings.Builder, r *ImagesResult) {
@@ -92,8 +104,22 @@ func imagesTables(w *strings.Builder, r *ImagesResult) {
 	w.WriteString("host KiB = the guest cgroup's own charge (anon, kernel, shmem) + the file pages its processes map, shared by PSS; used KiB is the host-wide MemTotal−MemAvailable growth, other work included.\n\n")
 	w.WriteString("| setup | guests | booted | all booted s | boot s each | host KiB | cgroup own KiB | PSS KiB (file / anon) | used KiB | disk KiB | load |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, d := range r.Density {
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %s | %.0f | %.0f | %.0f (%.0f / %.0f) | %.0f | %.0f | %s |\n", d.Setup, d.N, d.Booted, d.AllBootedS, fmtSum(d.BootS, ""),
+		setup := d.Setup
+		if d.IDMap {
+			setup += ", mapped"
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %s | %.0f | %.0f | %.0f (%.0f / %.0f) | %.0f | %.0f | %s |\n", setup, d.N, d.Booted, d.AllBootedS, fmtSum(d.BootS, ""),
 			d.HostKiB, d.OwnKiB, d.PSSKiB, d.PSSFileKiB, d.PSSAnonKiB, d.UsedKiB, d.DiskKiB, d.LoadAvg)
+	}
+	for _, d := range r.Density {
+		if len(d.SlabTop) == 0 {
+			continue
+		}
+		var parts []string
+		for _, s := range d.SlabTop {
+			parts = append(parts, fmt.Sprintf("%s %.0f", s.Name, s.KiB))
+		}
+		fmt.Fprintf(w, "\nslab growth per guest, KiB, host-wide (%s): %s\n", d.Setup, strings.Join(parts, ", "))
 	}
 	if len(r.Density) == 2 && r.Density[1].HostKiB > 0 {
 		fmt.Fprintf(w, "\nhost memory per guest, image / full copies: %s\n", fmtRatio(r.Density[0].HostKiB/r.Density[1].HostKiB))
@@ -116,4 +142,32 @@ func imagesTables(w *strings.Builder, r *ImagesResult) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n- %s\n", oneLine(n))
 	}
+}
+
+// idTargetRE is the host id a single-range <idmap> maps guest id 0 to, as
+// vmlite's templates print it.
+var idTargetRE = regexp.MustCompile(`(<[ug]id start="0" target=")[0-9]+(")`)
+
+// withIDTarget is xml with its <idmap>'s uids and gids mapped from host id
+// target on.
+func withIDTarget(xml string, target uint32) string {
+	return idTargetRE.ReplaceAllString(xml, "${1}"+strconv.FormatUint(uint64(target), 10)+"${2}")
+}
+
+// imagesIDBase is the first host id of the images section's mapped
+// guests, each of which takes the next 65536: far above the templates'
+// default (100000), where other guests of the host are.
+const imagesIDBase = 200000000
+
+// guestCgroupDir is guest's own cgroup (vmlite's leaf, NAME.ID) among dir
+// and its parents: a mapped systemd guest, whose v1 controllers are
+// writable, moves its init into init.scope below it, and the guest's
+// charge is the leaf's (hierarchical).
+func guestCgroupDir(dir, guest string) string {
+	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
+		if strings.HasPrefix(filepath.Base(d), guest+".") {
+			return d
+		}
+	}
+	return dir
 }

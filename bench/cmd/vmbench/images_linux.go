@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,7 +51,13 @@ func (b *bench) imagesAll() {
 	r.Clones = b.imagesClones(base)
 	r.Density = []ImageDensity{b.imagesDensity("image", base), b.imagesDensity("full copies", base)}
 	if n := b.o.imagesGuests; n > 0 && n < 200 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d guests of each kind (-images-guests; the issue's figure is 200)", n))
+		r.Notes = append(r.Notes, fmt.Sprintf("%d guests from the image (-images-guests; the issue's figure is 200)", n))
+	}
+	if n := b.o.imagesCopyN; n >= 0 && n != b.o.imagesGuests {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d guests on full copies (-images-copy-guests)", n))
+	}
+	if b.o.imagesIDMap {
+		r.Notes = append(r.Notes, fmt.Sprintf("every guest of the density part mapped, guest i to host ids from %d + i×65536 on, its user namespace owned by the first (-images-idmap)", imagesIDBase))
 	}
 }
 
@@ -269,12 +276,16 @@ func lxcSource(path, base string) error {
 // and the guests' trees, and destroys them.
 func (b *bench) imagesDensity(setup, base string) ImageDensity {
 	image := setup == "image"
+	mapped := b.o.imagesIDMap
 	n := b.o.imagesGuests
+	if !image && b.o.imagesCopyN >= 0 {
+		n = b.o.imagesCopyN
+	}
 	if max := roomFor(filepath.Join(b.work), base, image); max < n {
 		b.res.Images.Notes = append(b.res.Images.Notes, fmt.Sprintf("%s: %d guests instead of %d: the host's free disk and memory leave room for that many", setup, max, n))
 		n = max
 	}
-	d := ImageDensity{Setup: setup, N: n}
+	d := ImageDensity{Setup: setup, IDMap: mapped, N: n}
 	var mu sync.Mutex
 	fail := func(format string, args ...any) {
 		mu.Lock()
@@ -289,20 +300,34 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 		return d
 	}
 	defer os.RemoveAll(dir)
+	// Mapped, each guest has host ids of its own (withIDTarget below):
+	// the template's default range is one for every guest, which vmlite
+	// refuses to run twice at once.
 	tmpl := withSysAdmin(b.debXML)
+	if mapped {
+		tmpl = withIDMap(b.debXML)
+	}
 	if image {
-		x, err := runCmd(b.vm.cmd("template", "image", imageName, "vmb-tmpl", "--no-idmap"))
+		args := []string{"template", "image", imageName, "vmb-tmpl", "--no-idmap"}
+		if mapped {
+			args = []string{"template", "image", imageName, "vmb-tmpl", "--idmap-target", strconv.Itoa(imagesIDBase)}
+		}
+		x, err := runCmd(b.vm.cmd(args...))
 		if err != nil {
 			fail("%v", err)
 			return d
 		}
-		tmpl = withSysAdmin(x)
+		tmpl = x
+		if !mapped {
+			tmpl = withSysAdmin(x)
+		}
 	}
 	type one struct {
 		name, xml, marker, disk string
 		started, booted         time.Time
 	}
 	guests := make([]*one, n)
+	var coldLeft int64
 	for i := range guests {
 		tag := "if"
 		if image {
@@ -311,16 +336,21 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 		g := &one{name: fmt.Sprintf("vmb-%s-%04d", tag, i)}
 		g.xml = filepath.Join(dir, g.name+".xml")
 		x := nameRE.ReplaceAllLiteralString(tmpl, "<name>"+g.name+"</name>")
+		if mapped {
+			x = withIDTarget(x, imagesIDBase+uint32(i)*65536)
+		}
 		if image {
 			g.disk = filepath.Join(b.vm.root, "lib/layers", g.name)
 			g.marker = filepath.Join(g.disk, "upper/marker/booted")
 		} else {
 			g.disk = filepath.Join(dir, g.name+"-rootfs")
 			g.marker = filepath.Join(g.disk, "marker/booted")
-			if _, err := run("cp", "-a", base, g.disk); err != nil {
+			left, err := coldCopy(base, g.disk)
+			if err != nil {
 				fail("copy: %v", err)
 				return d
 			}
+			coldLeft += left
 			x = guestXML(x, g.name, g.disk)
 		}
 		if err := os.WriteFile(g.xml, []byte(x), 0o644); err != nil {
@@ -329,9 +359,13 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 		}
 		guests[i] = g
 	}
+	if !image && n > 0 {
+		b.res.Images.Notes = append(b.res.Images.Notes, fmt.Sprintf("full copies made cold: each cp -a in a memory cgroup of its own whose memory (the copy's page cache, inodes and dentries) was then reclaimed, %.0f KiB a copy left", float64(coldLeft)/float64(n)))
+	}
 	unix.Sync()
 	time.Sleep(2 * time.Second) // the copies' writeback settles
 	mem0, _ := memUsed()
+	k0, kerr := readKmem("")
 	logf("images: %d guests, %s", n, setup)
 	t0 := time.Now()
 	// Four start commands at a time: a start returns once init runs.
@@ -374,6 +408,9 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 	}
 	time.Sleep(3 * time.Second)
 	mem1, _ := memUsed()
+	if k1, err := readKmem(""); err == nil && kerr == nil && d.Booted > 0 {
+		d.SlabTop = breakdown(k0, k1, d.Booted, 8).SlabTop
+	}
 	d.LoadAvg = loadAvg()
 	pp := parents()
 	var tree Rollup
@@ -396,7 +433,7 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 		cg, err := memCgroupOf(init)
 		var m cgMem
 		if err == nil {
-			m, err = memCgroupUsage(cg)
+			m, err = memCgroupUsage(guestCgroupDir(cg, g.name))
 		}
 		if err != nil {
 			fail("%s: memory cgroup: %v", g.name, err)
