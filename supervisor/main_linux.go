@@ -124,7 +124,9 @@ func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared boo
 		s.log = log.New(f, p.Name+": ", log.LstdFlags|log.Lmicroseconds)
 		defer f.Close()
 	}
+	startSlots <- struct{}{}
 	res := s.start()
+	<-startSlots
 	report(res)
 	// The next start into this process takes a stage made now, off this
 	// start's path.
@@ -142,11 +144,16 @@ func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared boo
 	// Start-up garbage (the plan's JSON, the sync messages) is gone after
 	// the report; hand its pages back now rather than when the scavenger
 	// gets to it, since the supervisor then idles for the guest's lifetime.
-	// Not in a supervisor hosting other guests: a forced collection of
-	// their heap and giving back pages the next start faults in again
-	// cost more than they return (the scavenger does it in its own time).
+	// A supervisor hosting other guests does it once its starts have
+	// stopped coming (freeOSMemoryWhenQuiet): a forced collection after
+	// every start of a burst, whose pages the next start faults in again,
+	// would cost more than it returns, and without one an idle Go process
+	// collects only every two minutes: a burst's garbage stayed resident
+	// (bench/README.md, "Mass boot").
 	if alone() {
 		debug.FreeOSMemory()
+	} else {
+		freeOSMemoryWhenQuiet()
 	}
 	dropExePagesSoon()
 	s.run()

@@ -3,9 +3,11 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -141,4 +143,55 @@ func TestDedicatedSupervisor(t *testing.T) {
 	if r := h.run("start", "any.xml"); r.code != 2 || !strings.Contains(r.stderr, "VMLITE_GUESTS_PER_SUPERVISOR") {
 		t.Errorf("a bad VMLITE_GUESTS_PER_SUPERVISOR: %v", r)
 	}
+}
+
+// TestSharedSupervisorBurst: guests launched all at once into one shared
+// supervisor all boot, in that one process, though it sets up only a few
+// of them at a time (supervisor/startslots_linux.go); the rest wait for a
+// slot after the supervisor took them. Its thread count is logged: the
+// bound is what the slots are for (bench/README.md, "Mass boot").
+func TestSharedSupervisorBurst(t *testing.T) {
+	h := newHarness(t)
+	const n = 10
+	h.env = []string{fmt.Sprintf("VMLITE_GUESTS_PER_SUPERVISOR=%d", n)}
+	names := make([]string, n)
+	xmls := make([]string, n)
+	for i := range names {
+		names[i] = h.uniqueName(fmt.Sprintf("it-burst%d", i))
+		xmls[i], _ = h.busybox(names[i], false)
+	}
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for i := range names {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i] = h.run("start", xmls[i])
+		}(i)
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 {
+			t.Fatalf("start %s: %v", names[i], r)
+		}
+	}
+	sup := 0
+	for _, name := range names {
+		h.waitConsole(name, "vmlite-guest: BOOTED "+name)
+		s := h.status(name).SupervisorPID
+		if sup == 0 {
+			sup = s
+		}
+		if s != sup || s <= 0 {
+			t.Errorf("%s runs in supervisor %d, want every guest in %d", name, s, sup)
+		}
+	}
+	if tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", sup)); err == nil {
+		t.Logf("supervisor %d: %d threads after %d guests launched at once", sup, len(tasks), n)
+	}
+	for _, name := range names {
+		h.must("destroy", name)
+		h.assertGone(name)
+	}
+	testutil.WaitFor(t, 30*time.Second, "the supervisor ends with its last guest", func() bool { return processGone(sup) })
 }
