@@ -25,9 +25,17 @@ type BootCPU struct {
 	// StartCmdMsPerGuest is the start commands' user and system time
 	// (getrusage of each reaped command and its reaped children).
 	StartCmdMsPerGuest float64 `json:"startCmdMsPerGuest"`
-	FirstBootS         float64 `json:"firstBootS"`
-	MedianBootS        float64 `json:"medianBootS"`
-	P90BootS           float64 `json:"p90BootS"`
+	// PeerMsPerGuest is the CPU time the peer's own processes spent
+	// (cpuacct: its start commands, supervisors or monitors and the
+	// guests), whatever else ran on the host; PeerGuestCgMsPerGuest the
+	// part charged to the cgroups its guests (and monitors) moved to.
+	// HasPeerCPU says they were measured (a v1 cpuacct hierarchy).
+	PeerMsPerGuest        float64 `json:"peerMsPerGuest,omitempty"`
+	PeerGuestCgMsPerGuest float64 `json:"peerGuestCgroupsMsPerGuest,omitempty"`
+	HasPeerCPU            bool    `json:"hasPeerCpu,omitempty"`
+	FirstBootS            float64 `json:"firstBootS"`
+	MedianBootS           float64 `json:"medianBootS"`
+	P90BootS              float64 `json:"p90BootS"`
 }
 
 // hostTicks is the first line of /proc/stat: cumulative ticks of all CPUs.
