@@ -168,14 +168,30 @@ func hostCgroupDirs() map[string]bool {
 	return out
 }
 
+// newDirs lists the cgroups in after and not in before that a guest's
+// systemd would make had it escaped its subtree: named after a unit
+// (init.scope, system.slice, ...), as systemd names every cgroup it makes.
+// Others are whatever else runs on the host meanwhile (another test's
+// cgroup, a benchmark's), not the guest's doing.
 func newDirs(before, after map[string]bool) []string {
 	var added []string
 	for d := range after {
-		if !before[d] && !strings.HasSuffix(d, "/vmlite") {
+		if !before[d] && isUnitCgroup(filepath.Base(d)) {
 			added = append(added, d)
 		}
 	}
 	return added
+}
+
+// isUnitCgroup reports whether name is a systemd unit's (systemd.unit(5):
+// the types whose units get a cgroup).
+func isUnitCgroup(name string) bool {
+	for _, suffix := range []string{".slice", ".scope", ".service", ".socket", ".mount", ".swap"} {
+		if strings.HasSuffix(name, suffix) && len(name) > len(suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {
