@@ -76,7 +76,7 @@ func main() {
 	flag.IntVar(&o.imagesClones, "images-clones", 200, "clones of each kind in the images section")
 	flag.IntVar(&o.imagesCopies, "images-copies", 10, "of which cp -a full copies (250 MB of disk each, removed once measured)")
 	flag.IntVar(&o.imagesGuests, "images-guests", 200, "Debian guests from one image, and full copies, running at once (images section)")
-	flag.IntVar(&o.imagesCopyN, "images-copy-guests", 20, "Debian guests on full copies (images section; -1: as many as -images-guests): each copy is 250 MB of disk and 10-20 s of cp -a, and a full copy's guest costs the same at any count")
+	flag.IntVar(&o.imagesCopyN, "images-copy-guests", 10, "Debian guests on full copies (images section; -1: as many as -images-guests): each copy is 250 MB of disk and 10-20 s of cp -a, and a full copy's guest costs the same at any count")
 	flag.BoolVar(&o.imagesIDMap, "images-idmap", true, "the images section's guests (from the image and on full copies) mapped, each with host ids of its own (<idmap>; false: unmapped with CAP_SYS_ADMIN, as the clones' source)")
 	flag.IntVar(&o.imagesImports, "images-imports", 3, "imports of the tarball on each side (images section)")
 	flag.StringVar(&o.compare, "compare", "", "another vmlite binary to run side by side as peer vmlite-base (before/after a change)")
