@@ -40,6 +40,11 @@ type guest struct {
 	// procFSTrees are the supervisor's read-only clones of the guest's
 	// files on the /proc server, by procFSFiles entry.
 	procFSTrees map[string]int
+	// joinPending is set while the supervisor still moves us into part of
+	// the guest's cgroup (plan.MsgGo's JoinPending).
+	joinPending bool
+	// restPending is set until MsgRest came (plan.MsgGo's RestPending).
+	restPending bool
 	// warm is what a pre-forked stage did before the guest came (MsgWarm).
 	warm warmth
 	// cgPremounts are warm's premounted v1 hierarchies that mountCgroups

@@ -110,11 +110,15 @@ func run(sync *os.File) (err error) {
 
 	// The supervisor has put us in the guest's cgroup; only now does a new
 	// cgroup namespace root at it (a namespace made at clone time would root
-	// at the supervisor's cgroup).
-	if err := g.unshareCgroup(); err != nil {
-		return err
+	// at the supervisor's cgroup). With JoinPending, once it says so
+	// (awaitJoin, below).
+	g.restPending, g.joinPending = m.RestPending, m.JoinPending
+	if !g.joinPending {
+		if err := g.unshareCgroup(); err != nil {
+			return err
+		}
+		lap("unshareCgroup")
 	}
-	lap("unshareCgroup")
 	if err := g.setHostname(); err != nil {
 		return err
 	}
@@ -143,6 +147,26 @@ func run(sync *os.File) (err error) {
 		return err
 	}
 	lap("mountConsoles")
+	if g.restPending {
+		// What the supervisor finished meanwhile: the /proc server's files,
+		// a taken stage's move into the rest of its cgroup.
+		if err := g.awaitRest(sync); err != nil {
+			return err
+		}
+		lap("awaitRest")
+		if err := g.bindProcFS(); err != nil {
+			return err
+		}
+		if g.joinPending {
+			if err := g.unshareCgroup(); err != nil {
+				return err
+			}
+			if err := g.mountCgroups(); err != nil {
+				return err
+			}
+		}
+		lap("procfs and cgroups")
+	}
 	if err := g.mountFilesystems(); err != nil {
 		return err
 	}

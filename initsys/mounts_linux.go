@@ -48,11 +48,15 @@ func (g *guest) mountAPIFilesystems() error {
 	if err := g.mountAt("/sys", 0o555, "sysfs", "sysfs", mntNoSuidDevExec|unix.MS_RDONLY, ""); err != nil {
 		return err
 	}
-	if err := g.bindProcFS(); err != nil {
-		return err
+	if !g.restPending { // else with MsgRest (run)
+		if err := g.bindProcFS(); err != nil {
+			return err
+		}
 	}
-	if err := g.mountCgroups(); err != nil {
-		return err
+	if !g.joinPending { // else once joined (run)
+		if err := g.mountCgroups(); err != nil {
+			return err
+		}
 	}
 	if err := g.maskPaths(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package initsys
 
 import (
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -52,4 +53,19 @@ func closeFDs(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
+}
+
+// awaitRest waits for the supervisor's MsgRest: the /proc server's files,
+// and (joinPending) we are in all of the guest's cgroup from then on.
+func (g *guest) awaitRest(sync *os.File) error {
+	m, fds, err := plan.Recv(sync)
+	if err != nil {
+		return &plan.StepFailure{Step: "wait for supervisor", Err: err}
+	}
+	if m.Type != plan.MsgRest {
+		closeFDs(fds)
+		return &plan.StepFailure{Step: "wait for supervisor", Err: fmt.Errorf("unexpected message %q", m.Type)}
+	}
+	g.procFSTrees = pickNodes(m.ProcFSFDs, fds)
+	return nil
 }

@@ -46,6 +46,18 @@ import "encoding/json"
 //	                                          it is now, not as it was at clone)
 //	   MsgGo ... as above
 //
+// What may take the supervisor longer runs while __init sets the guest
+// up: the clones of the /proc server's files (each a lookup the server
+// answers when it gets a CPU) and a taken stage's move into the guest's
+// cgroup2 tree (a pid written to cgroup.procs: it waits for an RCU grace
+// period). MsgGo then says RestPending (and JoinPending), and __init waits
+// for MsgRest before it binds those files (and enters its cgroup
+// namespace and mounts /sys/fs/cgroup):
+//
+//	   MsgGo{plan, restPending, joinPending} ->  hostname, /proc, /sys, /dev, ...
+//	   MsgRest{procfsFds} + SCM_RIGHTS ------->  /proc server's files, cgroup ns,
+//	                                             /sys/fs/cgroup, the rest
+//
 // While it waits, a stage may first get MsgWarm: the guest-independent
 // part of the set-up, done ahead of any guest. With InCgroup the
 // supervisor has made it a spare cgroup (cgroup/spare_linux.go), which a
@@ -65,6 +77,9 @@ type MsgType string
 const (
 	MsgAdopt MsgType = "adopt"
 	MsgWarm  MsgType = "warm"
+	// MsgRest follows a MsgGo with RestPending: the /proc server's files
+	// and, with JoinPending, word that __init is in all of its cgroup.
+	MsgRest MsgType = "rest"
 	MsgGo    MsgType = "go"
 	MsgReady MsgType = "ready"
 	MsgError MsgType = "error"
@@ -110,6 +125,15 @@ type Message struct {
 	// thread, first thing (MsgGo: empty when the supervisor moved it by
 	// pid or it came from a spare).
 	JoinFDs []int `json:"joinFds,omitempty"`
+	// RestPending is set in MsgGo when MsgRest follows: __init sets up
+	// what needs neither the /proc server's files nor (JoinPending) its
+	// cgroup, then waits for it.
+	RestPending bool `json:"restPending,omitempty"`
+	// JoinPending is set in MsgGo when the supervisor is still moving
+	// __init (a taken stage) into part of the guest's cgroup by pid: its
+	// cgroup namespace and /sys/fs/cgroup wait for MsgRest (and so does
+	// the exec of init).
+	JoinPending bool `json:"joinPending,omitempty"`
 	// AttachDir is an empty host directory, traversable by the guest's
 	// root, where __init attaches the root tree (MsgGo).
 	AttachDir string `json:"attachDir,omitempty"`

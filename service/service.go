@@ -89,14 +89,15 @@ func GuestsPerSupervisor() (int, error) {
 }
 
 // defaultInitStages is how many pre-forked guest init stages a shared
-// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise. One:
-// on a cgroup v1 host it waits in a spare cgroup that a start renames to
-// its guest's, with its cgroup namespace made and the v1 hierarchies
-// mounted, which takes the cgroup moves and mounts off a start into a
-// running supervisor (bench/README.md, "A start with headroom"); it
-// costs an idle vmlite-init process and a spare cgroup per supervisor
-// with room, none in a full one.
-const defaultInitStages = 1
+// supervisor keeps waiting unless VMLITE_INIT_STAGES says otherwise: none.
+// A cloned __init joins its cgroup without a move by pid (born in the
+// cgroup2 tree, joining the v1 hierarchies itself), while a taken stage
+// must be moved into the cgroup2 tree by pid (cgroup2 cannot rename its
+// spare), which waits for an RCU grace period: on the hybrid and v2 hosts
+// measured, a start that clones is the faster one (bench/README.md, "A
+// start with headroom"), and a stage costs an idle vmlite-init process.
+// On a v1 host without a cgroup2 mount a stage needs no move by pid.
+const defaultInitStages = 0
 
 // InitStages reads VMLITE_INIT_STAGES: how many pre-forked guest init
 // stages each shared supervisor keeps (0: none, every start clones one).

@@ -66,7 +66,10 @@ func (s *Supervisor) setupHost() error {
 // during, if not nil, runs right after the clone, overlapping with the
 // child's start-up (the first boot sets the host side up there).
 func (s *Supervisor) boot(during func() error) error {
-	s.bornInCgroup = false
+	s.bornInCgroup, s.adopted = false, false
+	// A move by pid still running when the boot fails ends before the
+	// boot's undo kills the process (its pid must not be reused meanwhile).
+	defer func() { _ = s.awaitJoin() }()
 	if err := s.attachProcFS(); err != nil {
 		return err
 	}
@@ -128,6 +131,8 @@ func (s *Supervisor) boot(during func() error) error {
 	}
 	defer closeTrees(trees)
 	msg := plan.GoMessage(s.encodedPlan(), s.consolePaths(), attach, rootFD >= 0)
+	msg.JoinPending = s.pendingJoin != nil
+	msg.RestPending = true // the /proc server's files (none without it) come with MsgRest
 	fds, msg.MountFDs = treeRights(fds, trees)
 	nodes, err := s.devNodes()
 	if err != nil {
@@ -151,11 +156,6 @@ func (s *Supervisor) boot(during func() error) error {
 		msg.CgroupFD = len(fds)
 		fds = append(fds, cgTree)
 	}
-	ptrees, err := procTrees.wait(bootTimeout)
-	if err != nil {
-		return err
-	}
-	fds, msg.ProcFSFDs = procFSRights(fds, ptrees)
 	for _, fd := range joinFDs {
 		msg.JoinFDs = append(msg.JoinFDs, len(fds))
 		fds = append(fds, fd)
@@ -164,13 +164,17 @@ func (s *Supervisor) boot(during func() error) error {
 		return &plan.StepFailure{Step: "release guest", Err: err}
 	}
 	tSent := time.Now()
+	if err := s.sendRest(parent, procTrees); err != nil {
+		return err
+	}
+	tJoinDone := time.Now()
 	if err := s.awaitExec(parent, cmd, exited); err != nil {
 		return err
 	}
 	// The phases, for bench/README.md's breakdown of a start.
 	ms := func(a, b time.Time) string { return b.Sub(a).Round(10 * time.Microsecond).String() }
-	s.log.Printf("init %s running as pid %d (%v after clone or adoption: spawn %s, host set-up %s, cgroup join and network %s, trees %s, __init set-up and exec %s)",
-		s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond), ms(start, tSpawned), ms(tSpawned, tHost), ms(tHost, tJoined), ms(tJoined, tSent), ms(tSent, time.Now()))
+	s.log.Printf("init %s running as pid %d (%v after clone or adoption: spawn %s, host set-up %s, cgroup join and network %s, trees %s, /proc files and pending join %s, __init set-up and exec %s)",
+		s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond), ms(start, tSpawned), ms(tSpawned, tHost), ms(tHost, tJoined), ms(tJoined, tSent), ms(tSent, tJoinDone), ms(tJoinDone, time.Now()))
 	s.mu.Lock()
 	s.init = cmd
 	s.exited = exited
@@ -182,6 +186,26 @@ func (s *Supervisor) boot(during func() error) error {
 	s.mu.Unlock()
 	s.procFSRunning(pid)
 	s.rebindIfRestarted(procTrees, pid)
+	return nil
+}
+
+// sendRest sends MsgRest once what it carries is ready: the clones of
+// the /proc server's files, and a pending move by pid (hostSideOfBoot)
+// done. __init waits for it after the set-up that needs neither.
+func (s *Supervisor) sendRest(parent *os.File, procTrees *procFSTrees) error {
+	ptrees, err := procTrees.wait(bootTimeout)
+	if err != nil {
+		return err
+	}
+	if err := s.awaitJoin(); err != nil {
+		return err
+	}
+	rest := plan.Message{Type: plan.MsgRest, RootfsFD: -1, MaskFD: -1, CgroupFD: -1}
+	var fds []int
+	fds, rest.ProcFSFDs = procFSRights(fds, ptrees)
+	if err := plan.Send(parent, rest, fds...); err != nil {
+		return &plan.StepFailure{Step: "release guest", Err: err}
+	}
 	return nil
 }
 
@@ -208,6 +232,7 @@ func (s *Supervisor) spawnInit() (cmd *exec.Cmd, parent *os.File, exited chan st
 	// stage or not: the pool's refill clones from it.
 	exe := s.initExecutable()
 	if st := s.adoptStage(); st != nil {
+		s.adopted = true
 		return st.cmd, st.sync, st.exited, nil
 	}
 	// The guest's cgroup before the clone: __init is born in its cgroup2

@@ -149,6 +149,33 @@ func (s *Supervisor) joinCgroup(pid int) error {
 	return nil
 }
 
+// pidJoin is how a taken stage joins the rest of the guest's cgroup: by
+// pid, into what its spare lacked, or into all of it without a spare.
+func (s *Supervisor) pidJoin() func(pid int) error {
+	join := s.spareJoin
+	s.spareJoin = nil
+	if join == nil {
+		join = s.cg.Apply
+	}
+	return func(pid int) error {
+		if err := join(pid); err != nil {
+			return &plan.StepFailure{Step: "join cgroup", Err: err}
+		}
+		return nil
+	}
+}
+
+// awaitJoin waits for a pending move by pid (hostSideOfBoot) to end;
+// nil when there is none.
+func (s *Supervisor) awaitJoin() error {
+	done := s.pendingJoin
+	if done == nil {
+		return nil
+	}
+	s.pendingJoin = nil
+	return <-done
+}
+
 // takeSelfJoin returns the tasks files the boot's __init joins by itself
 // (joinCgroup), which the caller closes; nil when it was moved by pid.
 func (s *Supervisor) takeSelfJoin() []int {

@@ -13,7 +13,16 @@ import (
 // hostSideOfBoot does what must happen between clone and release: cgroup
 // membership on v1 hosts and the host side of the guest's network.
 func (s *Supervisor) hostSideOfBoot(pid int) error {
-	if err := s.joinCgroup(pid); err != nil {
+	if s.adopted {
+		// A taken stage is moved by pid into what its spare lacked (the
+		// cgroup2 tree), which waits for an RCU grace period: that runs
+		// while __init sets the guest up, which waits for it before its
+		// cgroup namespace (plan.MsgJoined, boot).
+		join := s.pidJoin()
+		done := make(chan error, 1)
+		go func() { done <- join(pid) }()
+		s.pendingJoin = done
+	} else if err := s.joinCgroup(pid); err != nil {
 		return err
 	}
 	if len(s.p.Interfaces) == 0 {

@@ -58,6 +58,10 @@ type Supervisor struct {
 	// selfJoin are the v1 cgroup tasks files the current boot's __init
 	// joins by itself (joinCgroup), until sent with MsgGo.
 	selfJoin []int
+	// adopted is set while a boot's __init is a taken stage; pendingJoin
+	// then ends with its move by pid into the rest of its cgroup.
+	adopted     bool
+	pendingJoin chan error
 	// procFSAttached is set once the guest is registered with the /proc
 	// server; procFSStart is its current boot's start (CLOCK_BOOTTIME).
 	procFSAttached bool

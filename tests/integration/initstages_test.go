@@ -25,7 +25,8 @@ import (
 // ends normally kills and reaps it (the harness's clean-up checks that no
 // stage is left).
 func TestInitStages(t *testing.T) {
-	h := newHarness(t) // VMLITE_INIT_STAGES unset: one, by default
+	h := newHarness(t)
+	h.env = []string{"VMLITE_INIT_STAGES=1"}
 	a, a2, b := h.uniqueName("it-sta"), h.uniqueName("it-sta2"), h.uniqueName("it-stb")
 	c, d, e := h.uniqueName("it-stc"), h.uniqueName("it-std"), h.uniqueName("it-ste")
 	xa, _ := h.busybox(a, false)
@@ -190,11 +191,10 @@ func TestInitStages(t *testing.T) {
 	}
 }
 
-// TestInitStagesOff: with VMLITE_INIT_STAGES=0 no stage waits, and no
-// spare cgroup is made.
+// TestInitStagesOff: by default (VMLITE_INIT_STAGES unset, as 0) no stage
+// waits, and no spare cgroup is made.
 func TestInitStagesOff(t *testing.T) {
 	h := newHarness(t)
-	h.env = []string{"VMLITE_INIT_STAGES=0"}
 	a, b := h.uniqueName("it-so0a"), h.uniqueName("it-so0b")
 	xa, _ := h.busybox(a, false)
 	xb, _ := h.busybox(b, false)
@@ -202,10 +202,10 @@ func TestInitStagesOff(t *testing.T) {
 	h.must("start", xb)
 	h.waitConsole(b, "vmlite-guest: BOOTED "+b)
 	if got := stagesUnder(h.root); len(got) != 0 {
-		t.Errorf("VMLITE_INIT_STAGES=0: waiting stages %v", got)
+		t.Errorf("VMLITE_INIT_STAGES unset: waiting stages %v", got)
 	}
 	if got := h.spareCgroups(); len(got) != 0 {
-		t.Errorf("VMLITE_INIT_STAGES=0: spare cgroups %v", got)
+		t.Errorf("VMLITE_INIT_STAGES unset: spare cgroups %v", got)
 	}
 	h.must("destroy", a)
 	h.must("destroy", b)

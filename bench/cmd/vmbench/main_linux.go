@@ -56,7 +56,7 @@ func main() {
 	flag.StringVar(&o.vmlite, "vmlite", "bin/vmlite", "the vmlite binary under test")
 	flag.IntVar(&o.runs, "runs", 20, "measured start/stop cycles per peer and set")
 	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured cycles first")
-	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor)")
+	flag.StringVar(&o.peers, "peers", "vmlite,lxc,nspawn,libvirt-lxc", "peers to compare (also vmlite-dedicated: a supervisor process per guest; vmlite-joined: every start joins a running shared supervisor; vmlite-joined-stage: the same with a pre-forked init stage, VMLITE_INIT_STAGES=1)")
 	flag.StringVar(&o.sections, "sections", "startstop,profile,density,console,workload,debian,procfs,images,serve", "what to measure: startstop, profile, density, console, workload (busybox loads and bonnie++), debian (the systemd guest), bonnie (bonnie++ alone), procfs (the /proc server against LXCFS), images (import, clones and guests from an image against tar -x, lxc-copy and full copies), serve (vmlite serve against libvirtd, through virsh; with -peers vmlite,libvirt-lxc)")
 	flag.IntVar(&o.serveGuests, "serve-guests", 200, "serve section: guests defined on each daemon for virsh list --all, and created at once")
 	flag.StringVar(&o.density, "density", "50,200", "guest counts for the density test")
@@ -151,6 +151,10 @@ func runBench(o options) error {
 			// The same build, each start joining a running shared
 			// supervisor (an anchor guest keeps it up).
 			p = &vmlitePeer{label: name, bin: bin, anchor: true}
+		case "vmlite-joined-stage":
+			// vmlite-joined with a pre-forked init stage waiting in a spare
+			// cgroup (VMLITE_INIT_STAGES=1): a taken stage against a clone.
+			p = &vmlitePeer{label: name, bin: bin, anchor: true, extraEnv: []string{"VMLITE_INIT_STAGES=1"}}
 		case "lxc":
 			p = &lxcPeer{}
 		case "nspawn":
@@ -399,6 +403,8 @@ func shortName(p peer) string {
 		return "vd"
 	case "vmlite-joined":
 		return "vj"
+	case "vmlite-joined-stage":
+		return "vjs"
 	case "vmlite-idmap":
 		return "vi"
 	case "libvirt-lxc":

@@ -106,7 +106,7 @@ func (p *vmlitePeer) setup(work string) error {
 	p.runMounted = true
 	h := sha256File(p.bin)
 	p.version = "binary " + h
-	if p.label == "vmlite" || p.label == "vmlite-dedicated" || p.label == "vmlite-joined" {
+	if p.label == "vmlite" || p.label == "vmlite-dedicated" || p.label == "vmlite-joined" || p.label == "vmlite-joined-stage" {
 		p.version = "git " + gitDescribe() + ", " + p.version
 	}
 	return nil
