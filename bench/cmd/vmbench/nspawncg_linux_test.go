@@ -100,3 +100,38 @@ func threadsIn(t *testing.T, cg string) []string {
 	}
 	return out
 }
+
+// TestNspawnRunDirs: teardown removes the per-machine directories in /run
+// that this run's starts made, and leaves one that was there before (a
+// guest of the same name of another run).
+func TestNspawnRunDirs(t *testing.T) {
+	saved := nspawnRunDirs
+	t.Cleanup(func() { nspawnRunDirs = saved })
+	base := t.TempDir()
+	nspawnRunDirs = []string{filepath.Join(base, "propagate"), filepath.Join(base, "unix-export")}
+	other := filepath.Join(nspawnRunDirs[0], "vmb-nspawn-x")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &nspawnPeer{made: &runDirs{dirs: map[string]bool{}}}
+	for _, name := range []string{"vmb-nspawn-a", "vmb-nspawn-x", "vmb-nspawn-a"} {
+		p.noteRunDirs(&guest{name: name})
+		for _, d := range nspawnRunDirs { // what nspawn makes
+			if err := os.MkdirAll(filepath.Join(d, name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.teardown()
+	for _, d := range nspawnRunDirs {
+		if _, err := os.Stat(filepath.Join(d, "vmb-nspawn-a")); !os.IsNotExist(err) {
+			t.Errorf("this run's %s/vmb-nspawn-a after teardown: %v", d, err)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another run's %s removed: %v", other, err)
+	}
+	if _, err := os.Stat(filepath.Join(nspawnRunDirs[1], "vmb-nspawn-x")); !os.IsNotExist(err) {
+		t.Errorf("unix-export/vmb-nspawn-x, made by this run, after teardown: %v", err)
+	}
+}

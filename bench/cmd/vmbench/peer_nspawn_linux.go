@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +25,37 @@ type nspawnPeer struct {
 	// nil where none could be made: they start where the harness runs, and
 	// their cgroups are left alone.
 	cg *nspawnCgroup
+
+	// made are the per-machine directories in /run that this run's
+	// starts made (none was there before): teardown removes these only.
+	// Shared by the copies of the peer a section makes (debian's).
+	made *runDirs
+}
+
+// runDirs is a set of directories, safe for concurrent use.
+type runDirs struct {
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+// nspawnRunDirs hold the directory per machine that nspawn makes in /run
+// and leaves there (not a tmpfs here).
+var nspawnRunDirs = []string{"/run/systemd/nspawn/propagate", "/run/systemd/nspawn/unix-export"}
+
+// noteRunDirs records, before a start of g, which of its per-machine
+// directories the start will make.
+func (p *nspawnPeer) noteRunDirs(g *guest) {
+	if p.made == nil {
+		return // not set up
+	}
+	p.made.mu.Lock()
+	defer p.made.mu.Unlock()
+	for _, d := range nspawnRunDirs {
+		dir := filepath.Join(d, g.name)
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			p.made.dirs[dir] = true
+		}
+	}
 }
 
 func (p *nspawnPeer) name() string           { return "nspawn" }
@@ -36,6 +70,7 @@ func (p *nspawnPeer) setup(string) error {
 	if err := ensurePackages("systemd-container"); err != nil {
 		return err
 	}
+	p.made = &runDirs{dirs: map[string]bool{}}
 	cg, err := newNspawnCgroup()
 	if err != nil {
 		logf("nspawn: no cgroup of this run's own (%v): its guests' cgroups are left where nspawn makes them", err)
@@ -63,6 +98,7 @@ func (p *nspawnPeer) startCmd(g *guest) *exec.Cmd {
 	cmd := exec.Command("systemd-nspawn", "-q", "-D", g.rootfs, "-b", "-M", g.name,
 		"--register=no", "--keep-unit", "--console=read-only", "--kill-signal="+sig)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // as startLogged's default
+	p.noteRunDirs(g)
 	if p.cg != nil {
 		starters.Store(cmd, p.cg.start)
 	}
@@ -117,18 +153,20 @@ func (p *nspawnPeer) cleanupGuest(g *guest) {
 	}
 }
 
-// teardown removes the propagation directories nspawn leaves in /run
-// (not a tmpfs here) for our guests, and ends the cgroup's starting thread.
+// teardown removes the per-machine directories nspawn left in /run for
+// this run's guests (not another run's of the same name), and ends the
+// cgroup's starting thread.
 func (p *nspawnPeer) teardown() {
 	if p.cg != nil {
 		p.cg.close()
 	}
-	m, _ := filepath.Glob("/run/systemd/nspawn/propagate/vmb-*")
-	for _, d := range m {
+	if p.made == nil {
+		return
+	}
+	p.made.mu.Lock()
+	defer p.made.mu.Unlock()
+	for d := range p.made.dirs {
 		_ = os.RemoveAll(d)
 	}
-	m, _ = filepath.Glob("/run/systemd/nspawn/unix-export/vmb-*")
-	for _, d := range m {
-		_ = os.RemoveAll(d)
-	}
+	p.made.dirs = map[string]bool{}
 }
