@@ -3,6 +3,8 @@ package cgroup
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"vmlite/plan"
@@ -233,4 +235,30 @@ func TestSelfJoin(t *testing.T) {
 	if _, _, err := SelfJoin(newFake(t, root, f, plan.Cgroup{Name: "absent"})); err == nil {
 		t.Error("SelfJoin of a cgroup that was never made succeeded")
 	}
+}
+
+// FuzzSpareOwner: spareOwner never panics, accepts only what SpareName
+// makes for the instance, and gives back its pid.
+func FuzzSpareOwner(f *testing.F) {
+	f.Add("spare.0123abcd.4242.3", "0123abcd")
+	f.Add("spare.0123abcd..3", "0123abcd")
+	f.Add("web1.0123abcd", "0123abcd")
+	f.Fuzz(func(t *testing.T, name, id string) {
+		pid, ok := spareOwner(name, id)
+		if !ok {
+			return
+		}
+		if pid <= 0 {
+			t.Fatalf("spareOwner(%q, %q) = %d, true", name, id, pid)
+		}
+		// Canonical numbers round-trip through SpareName.
+		pidS, nS, _ := strings.Cut(name[len("spare."+id+"."):], ".")
+		n, err := strconv.Atoi(nS)
+		if err != nil {
+			t.Fatalf("accepted %q with a bad serial", name)
+		}
+		if strconv.Itoa(pid) == pidS && strconv.Itoa(n) == nS && SpareName(id, pid, n) != name {
+			t.Fatalf("spareOwner(%q) = %d, but SpareName gives %q", name, pid, SpareName(id, pid, n))
+		}
+	})
 }
