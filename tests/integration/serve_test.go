@@ -181,6 +181,11 @@ func TestServeVirsh(t *testing.T) {
 		t.Errorf("start of a running guest: %v", r)
 	}
 	d.mustVirsh("shutdown", name)
+	// The answer comes once the supervisor took the stop: the guest is
+	// in shutdown or off already, never still running.
+	if st := strings.TrimSpace(d.mustVirsh("domstate", name).stdout); st != "in shutdown" && st != "shut off" {
+		t.Errorf("domstate right after virsh shutdown returned: %q, want in shutdown or shut off", st)
+	}
 	d.waitVirshState(name, "shut off")
 	if r := d.virsh(d.rw, "destroy", name); r.code == 0 || !strings.Contains(r.stderr, "Requested operation is not valid: domain is not running") {
 		t.Errorf("destroy of a shut-off guest: %v", r)

@@ -171,9 +171,12 @@ func (b *rpcBackend) Create(xml []byte) (libvirtrpc.DomainInfo, error) {
 
 // Shutdown returns once the request is on its way: libvirt's shutdown
 // does not wait for the guest to go down (callers poll the state or wait
-// for the STOPPED event). A stop that fails at once (the guest stopped
-// meanwhile, its supervisor does not answer) is the call's error rather
-// than a line in the daemon's log with the client polling in vain.
+// for the STOPPED event). On its way means that the guest's supervisor
+// recorded it as stopping (it took the request and signalled init, or
+// waits for init to handle the signal), or the guest is gone already. A
+// stop that fails first (the guest stopped meanwhile, its supervisor does
+// not answer) is the call's error rather than a line in the daemon's log
+// with the client polling in vain.
 func (b *rpcBackend) Shutdown(name string) error {
 	done := make(chan error, 1)
 	go func() {
@@ -183,17 +186,38 @@ func (b *rpcBackend) Shutdown(name string) error {
 		}
 		done <- err
 	}()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(shutdownAnswer):
-		return nil
+	tick := time.NewTicker(shutdownPoll)
+	defer tick.Stop()
+	deadline := time.NewTimer(shutdownAnswerMax)
+	defer deadline.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			d, err := b.svc.Lookup(context.Background(), name)
+			if err == nil && d.State != state.Stopping && d.Active() {
+				continue
+			}
+			select {
+			case err := <-done: // it ended meanwhile: its answer
+				return err
+			default:
+				return nil
+			}
+		case <-deadline.C:
+			return nil
+		}
 	}
 }
 
-// shutdownAnswer is how long a shutdown call waits for the stop to fail
-// before it answers that it is under way.
-const shutdownAnswer = time.Second
+// shutdownPoll is how often a shutdown call looks whether the stop is
+// recorded; shutdownAnswerMax how long it waits for that at most (a
+// supervisor that neither records nor fails: the stop goes on).
+const (
+	shutdownPoll      = 10 * time.Millisecond
+	shutdownAnswerMax = 30 * time.Second
+)
 
 func (b *rpcBackend) Reboot(name string) error {
 	_, err := b.svc.Reboot(context.Background(), name, 0)
