@@ -17,8 +17,13 @@ const (
 	outQueueLen = 256
 	// eventQueueLen is how many events may wait behind a full outQueue: a
 	// burst does not drop a client that reads, one that stopped reading
-	// is dropped once this fills too.
+	// is dropped once this fills too. The queue holds what waits, no
+	// more: a 4096-slot channel was 96 KiB per connection, zeroed (so
+	// resident) at connect.
 	eventQueueLen = 4096
+	// readBufLen is the reader's buffer: calls are small, and a bigger
+	// packet is read straight into its own buffer (ReadFrame).
+	readBufLen = 4 << 10
 	// maxCallsPerConn bounds the calls of one client running at once.
 	maxCallsPerConn = 8
 	// writeTimeout drops a client that takes one packet longer than this.
@@ -32,16 +37,21 @@ type conn struct {
 	peer     string
 	readOnly bool
 
-	out    chan []byte
-	events chan []byte
-	calls  chan struct{}
-	done   chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
+	out   chan []byte
+	calls chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
 
 	// wmu puts one packet at a time on the socket: the writer's queued
 	// packets and the replies the reader writes itself (quick calls).
 	wmu sync.Mutex
+	// evQ is the events waiting for room in out (at most eventQueueLen);
+	// evWake tells eventLoop there are some.
+	evMu   sync.Mutex
+	evQ    [][]byte
+	evWake chan struct{}
+
 	// rbuf is the reader's reply buffer, reused from one quick call to the
 	// next (only the reader goroutine touches it).
 	rbuf []byte
@@ -67,7 +77,7 @@ func newConn(s *Server, nc net.Conn, peer string, readOnly bool) *conn {
 	return &conn{
 		s: s, nc: nc, peer: peer, readOnly: readOnly,
 		out:     make(chan []byte, outQueueLen),
-		events:  make(chan []byte, eventQueueLen),
+		evWake:  make(chan struct{}, 1),
 		calls:   make(chan struct{}, maxCallsPerConn),
 		done:    make(chan struct{}),
 		domCbs:  map[int32]domCallback{},
@@ -97,7 +107,7 @@ func (c *conn) serve() {
 	c.wg.Add(2)
 	go c.writeLoop()
 	go c.eventLoop()
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+	br := bufio.NewReaderSize(c.nc, readBufLen)
 	var buf []byte
 	for {
 		h, body, b, err := ReadFrame(br, buf)
@@ -282,16 +292,27 @@ func (c *conn) send(h Header, body []byte) bool {
 // full does not read, and is dropped rather than allowed to hold up the
 // sender (the event broadcast to every other client).
 func (c *conn) sendEvent(h Header, body []byte) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
 	f, err := AppendFrame(nil, h, body)
 	if err != nil {
 		return
 	}
-	select {
-	case c.events <- f:
-	case <-c.done:
-	default:
+	c.evMu.Lock()
+	if len(c.evQ) >= eventQueueLen {
+		c.evMu.Unlock()
 		c.s.logf("client %s: not reading (%d events queued); dropping it", c.peer, eventQueueLen)
 		c.close()
+		return
+	}
+	c.evQ = append(c.evQ, f)
+	c.evMu.Unlock()
+	select {
+	case c.evWake <- struct{}{}:
+	default: // eventLoop has been told already
 	}
 }
 
@@ -300,14 +321,25 @@ func (c *conn) eventLoop() {
 	defer c.wg.Done()
 	for {
 		select {
-		case f := <-c.events:
+		case <-c.evWake:
+		case <-c.done:
+			return
+		}
+		for {
+			c.evMu.Lock()
+			if len(c.evQ) == 0 {
+				c.evQ = nil // the backing array goes with the burst
+				c.evMu.Unlock()
+				break
+			}
+			f := c.evQ[0]
+			c.evQ[0], c.evQ = nil, c.evQ[1:]
+			c.evMu.Unlock()
 			select {
 			case c.out <- f:
 			case <-c.done:
 				return
 			}
-		case <-c.done:
-			return
 		}
 	}
 }
