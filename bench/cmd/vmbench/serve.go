@@ -12,6 +12,10 @@ type ServeResult struct {
 	// and created at once for the parallel create.
 	Guests int         `json:"guests"`
 	Sides  []ServeSide `json:"sides"`
+	// VirshAloneMs is `virsh -c test:///default version`: virsh's own
+	// start, libvirt's in-process test driver, no daemon; what every
+	// virsh command costs before it reaches one.
+	VirshAloneMs Summary `json:"virshAloneMs"`
 	// LoadAvg is /proc/loadavg at the end of the section.
 	LoadAvg string   `json:"loadAvg"`
 	Errors  []string `json:"errors,omitempty"`
@@ -20,8 +24,24 @@ type ServeResult struct {
 // ServeSide is one daemon's figures.
 type ServeSide struct {
 	Daemon string `json:"daemon"` // "vmlite serve" or "libvirtd"
-	// ListMs is `virsh list --all` with Guests defined guests.
+	// ListMs is `virsh list --all` (the table: LIST_ALL_DOMAINS, then a
+	// GET_STATE per guest, one after the other) with Guests defined
+	// guests. Results before 2026-12-03 held `list --all --name` here.
 	ListMs Summary `json:"listAllMs"`
+	// ListNameMs is `virsh list --all --name`: the LIST_ALL_DOMAINS alone.
+	ListNameMs Summary `json:"listAllNameMs"`
+	// VersionMs is `virsh version` (CONNECT_GET_TYPE and GET_VERSION): the
+	// same virsh start, connection set-up and close as the list, with
+	// calls the daemon answers at once: the list's floor on this daemon.
+	VersionMs Summary `json:"versionMs"`
+	// ListAboveFloorMs is, run by run, ListMs less VersionMs: the part
+	// of the list that depends on the guests.
+	ListAboveFloorMs Summary `json:"listAboveFloorMs"`
+	// StateCallUs is one GET_STATE round trip, µs, of a go-libvirt client
+	// making one per guest one after another, as virsh list does: the
+	// daemon's time per call plus a lean client's (virsh's own time per
+	// call is the rest of ListAboveFloorMs).
+	StateCallUs Summary `json:"getStateRoundTripUs"`
 	// CycleMs is `virsh start` plus `virsh destroy` of a defined guest;
 	// StartMs and DestroyMs its two halves.
 	CycleMs   Summary `json:"startDestroyCycleMs"`
@@ -35,20 +55,25 @@ type ServeSide struct {
 	// client connections open.
 	IdleUSSKiB   Summary `json:"idleUSSKiB"`
 	Conn50USSKiB Summary `json:"conns50USSKiB"`
+	// Conn50DirtyKiB is the Private_Dirty part of Conn50USSKiB (heap,
+	// stacks, data): the rest is clean file pages (code), private only
+	// while no other process maps the same file.
+	Conn50DirtyKiB Summary `json:"conns50PrivateDirtyKiB"`
 }
 
 // serveTables writes the serve section of the report.
 func serveTables(w *strings.Builder, r *ServeResult) {
-	fmt.Fprintf(w, "\n## libvirt daemon: vmlite serve against libvirtd (LXC driver), through the same virsh\n\n%d guests defined on each side; %d created at once; load %s at the end.\n\n",
-		r.Guests, r.Guests, r.LoadAvg)
-	w.WriteString("| daemon | virsh list --all ms | start+destroy ms | start ms | destroy ms | parallel create s | USS idle KiB | USS, 50 connections KiB |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "\n## libvirt daemon: vmlite serve against libvirtd (LXC driver), through the same virsh\n\n%d guests defined on each side; %d created at once; load %s at the end. virsh alone (`virsh -c test:///default version`, no daemon): %s ms.\n\n",
+		r.Guests, r.Guests, r.LoadAvg, fmtSum(r.VirshAloneMs, ""))
+	w.WriteString("| daemon | virsh list --all ms | list --all --name ms | virsh version ms (floor) | list above floor ms | GET_STATE round trip µs | start+destroy ms | start ms | destroy ms | parallel create s | USS idle KiB | USS, 50 connections KiB | of which private dirty KiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Sides {
 		cf := ""
 		if s.CreateFailures > 0 {
 			cf = fmt.Sprintf(" (%d failed)", s.CreateFailures)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s%s | %s | %s |\n", s.Daemon, fmtSum(s.ListMs, ""), fmtSum(s.CycleMs, ""),
-			fmtSum(s.StartMs, ""), fmtSum(s.DestroyMs, ""), fmtSum(s.CreateAllS, ""), cf, fmtSum(s.IdleUSSKiB, ""), fmtSum(s.Conn50USSKiB, ""))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s |\n", s.Daemon, fmtSum(s.ListMs, ""), fmtSum(s.ListNameMs, ""),
+			fmtSum(s.VersionMs, ""), fmtSum(s.ListAboveFloorMs, ""), fmtSum(s.StateCallUs, ""), fmtSum(s.CycleMs, ""),
+			fmtSum(s.StartMs, ""), fmtSum(s.DestroyMs, ""), fmtSum(s.CreateAllS, ""), cf, fmtSum(s.IdleUSSKiB, ""), fmtSum(s.Conn50USSKiB, ""), fmtSum(s.Conn50DirtyKiB, ""))
 	}
 	if len(r.Sides) == 2 {
 		vm, lv := r.Sides[0], r.Sides[1]
@@ -56,9 +81,13 @@ func serveTables(w *strings.Builder, r *ServeResult) {
 		for _, x := range []struct {
 			what string
 			a, b Summary
-		}{{"virsh list --all", vm.ListMs, lv.ListMs}, {"start + destroy", vm.CycleMs, lv.CycleMs},
+		}{{"virsh list --all", vm.ListMs, lv.ListMs}, {"virsh list --all, above the virsh version floor", vm.ListAboveFloorMs, lv.ListAboveFloorMs},
+			{"virsh list --all --name", vm.ListNameMs, lv.ListNameMs}, {"virsh version (the floor)", vm.VersionMs, lv.VersionMs},
+			{"GET_STATE round trip (go-libvirt client)", vm.StateCallUs, lv.StateCallUs},
+			{"start + destroy", vm.CycleMs, lv.CycleMs},
 			{"parallel create", vm.CreateAllS, lv.CreateAllS}, {"USS idle", vm.IdleUSSKiB, lv.IdleUSSKiB},
-			{"USS with 50 connections", vm.Conn50USSKiB, lv.Conn50USSKiB}} {
+			{"USS with 50 connections", vm.Conn50USSKiB, lv.Conn50USSKiB},
+			{"private dirty with 50 connections", vm.Conn50DirtyKiB, lv.Conn50DirtyKiB}} {
 			fmt.Fprintf(w, "| %s | %s |\n", x.what, fmtRatio(ratio(x.a, x.b)))
 		}
 	}

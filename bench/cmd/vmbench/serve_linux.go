@@ -26,6 +26,10 @@ const libvirtdSock = "/run/libvirt/libvirt-sock"
 // serveConns is how many client connections the loaded USS figure holds.
 const serveConns = 50
 
+// listReps is how many times each run times the virsh lists and their
+// floor on each side.
+const listReps = 5
+
 // serveIdle is how long both daemons are left without calls before their
 // idle memory is read.
 const serveIdle = 45 * time.Second
@@ -107,7 +111,8 @@ func (b *bench) serveRun() (*ServeResult, error) {
 			return nil, fmt.Errorf("%s: define: %w", s.res.Daemon, err)
 		}
 	}
-	var samples [2]struct{ list, cycle, start, destroy, idle, conn50, create []float64 }
+	var samples [2]struct{ list, listName, version, above, state, cycle, start, destroy, idle, conn50, dirty50, create []float64 }
+	var alone []float64
 	// Idle: both daemons left without calls for serveIdle (vmlite serve
 	// gives memory back 30 to 40 s after its last call; libvirtd keeps what it
 	// has), then read at once; before the runs and after them.
@@ -126,10 +131,46 @@ func (b *bench) serveRun() (*ServeResult, error) {
 	total := b.o.warmup + b.o.runs
 	for i := 0; i < total; i++ {
 		logf("serve: run %d/%d", i+1, total)
+		// virsh with no daemon: its own start and libvirt's test driver.
+		t := time.Now()
+		_, aerr := run("virsh", "-q", "-c", "test:///default", "version")
+		errs(aerr)
+		if i >= b.o.warmup && aerr == nil {
+			alone = append(alone, float64(time.Since(t).Microseconds())/1000)
+		}
+		// The lists, listReps times each run (each is short and the host
+		// is shared: more samples), the sides taking turns, each list next
+		// to its floor.
+		for rep := 0; rep < listReps; rep++ {
+			for k, s := range sides {
+				sm := &samples[k]
+				ver, verr := s.timed("version")
+				errs(verr)
+				ms, err := s.timed("list", "--all")
+				errs(err)
+				nm, nerr := s.timed("list", "--all", "--name")
+				errs(nerr)
+				if i < b.o.warmup {
+					continue
+				}
+				if err == nil {
+					sm.list = append(sm.list, ms)
+				}
+				if nerr == nil {
+					sm.listName = append(sm.listName, nm)
+				}
+				if verr == nil {
+					sm.version = append(sm.version, ver)
+					if err == nil {
+						sm.above = append(sm.above, ms-ver)
+					}
+				}
+			}
+		}
 		for k, s := range sides {
 			sm := &samples[k]
-			ms, err := s.timed("list", "--all", "--name")
-			errs(err)
+			su, serr := s.stateCalls()
+			errs(serr)
 			st, err1 := s.timed("start", s.defined[0])
 			de, err2 := s.timed("destroy", s.defined[0])
 			errs(err1)
@@ -139,14 +180,15 @@ func (b *bench) serveRun() (*ServeResult, error) {
 			if i < b.o.warmup {
 				continue
 			}
-			if err == nil {
-				sm.list = append(sm.list, ms)
+			if serr == nil {
+				sm.state = append(sm.state, su)
 			}
 			if err1 == nil && err2 == nil {
 				sm.cycle, sm.start, sm.destroy = append(sm.cycle, st+de), append(sm.start, st), append(sm.destroy, de)
 			}
 			if cerr == nil {
-				sm.conn50 = append(sm.conn50, loaded)
+				sm.conn50 = append(sm.conn50, float64(loaded.USS()))
+				sm.dirty50 = append(sm.dirty50, float64(loaded.PrivateDirty))
 			}
 		}
 	}
@@ -165,9 +207,12 @@ func (b *bench) serveRun() (*ServeResult, error) {
 	for k, s := range sides {
 		sm := samples[k]
 		s.res.ListMs, s.res.CycleMs, s.res.StartMs, s.res.DestroyMs = summarize(sm.list), summarize(sm.cycle), summarize(sm.start), summarize(sm.destroy)
+		s.res.ListNameMs, s.res.VersionMs, s.res.ListAboveFloorMs = summarize(sm.listName), summarize(sm.version), summarize(sm.above)
+		s.res.StateCallUs, s.res.Conn50DirtyKiB = summarize(sm.state), summarize(sm.dirty50)
 		s.res.IdleUSSKiB, s.res.Conn50USSKiB, s.res.CreateAllS = summarize(sm.idle), summarize(sm.conn50), summarize(sm.create)
 		r.Sides = append(r.Sides, s.res)
 	}
+	r.VirshAloneMs = summarize(alone)
 	r.LoadAvg = loadAvg()
 	return r, nil
 }
@@ -337,9 +382,9 @@ func (s *serveSide) createAll(n, round int) (float64, int, error) {
 }
 
 // withConns opens n client connections to the daemon, each listing the
-// domains once, reads the daemon's USS while they are open, and closes
+// domains once, reads the daemon's memory while they are open, and closes
 // them.
-func (s *serveSide) withConns(n int) (float64, error) {
+func (s *serveSide) withConns(n int) (Rollup, error) {
 	var ls []*libvirt.Libvirt
 	defer func() {
 		for _, l := range ls {
@@ -349,14 +394,36 @@ func (s *serveSide) withConns(n int) (float64, error) {
 	for i := 0; i < n; i++ {
 		l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(s.sock), dialers.WithLocalTimeout(10*time.Second)))
 		if err := l.ConnectToURI(libvirt.ConnectURI("lxc:///system")); err != nil {
-			return 0, fmt.Errorf("%s: connection %d: %w", s.res.Daemon, i, err)
+			return Rollup{}, fmt.Errorf("%s: connection %d: %w", s.res.Daemon, i, err)
 		}
 		ls = append(ls, l)
 		if _, _, err := l.ConnectListAllDomains(1, 0); err != nil {
-			return 0, fmt.Errorf("%s: connection %d: list: %w", s.res.Daemon, i, err)
+			return Rollup{}, fmt.Errorf("%s: connection %d: list: %w", s.res.Daemon, i, err)
 		}
 	}
-	return uss(s.pid)
+	return readRollup(s.pid)
+}
+
+// stateCalls makes a GET_STATE call per defined guest on one go-libvirt
+// connection, one after another, as virsh list --all does, and returns
+// the µs per round trip.
+func (s *serveSide) stateCalls() (float64, error) {
+	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(s.sock), dialers.WithLocalTimeout(10*time.Second)))
+	if err := l.ConnectToURI(libvirt.ConnectURI("lxc:///system")); err != nil {
+		return 0, fmt.Errorf("%s: connect: %w", s.res.Daemon, err)
+	}
+	defer l.Disconnect()
+	doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive|libvirt.ConnectListDomainsInactive)
+	if err != nil || len(doms) == 0 {
+		return 0, fmt.Errorf("%s: list: %d domains, %v", s.res.Daemon, len(doms), err)
+	}
+	t := time.Now()
+	for _, d := range doms {
+		if _, _, err := l.DomainGetState(d, 0); err != nil {
+			return 0, fmt.Errorf("%s: GET_STATE %s: %w", s.res.Daemon, d.Name, err)
+		}
+	}
+	return float64(time.Since(t).Microseconds()) / float64(len(doms)), nil
 }
 
 func uss(pid int) (float64, error) {
