@@ -33,10 +33,27 @@ type rpcBackend struct {
 	listMu    sync.Mutex
 	listedGen uint64
 	listed    []libvirtrpc.DomainInfo
+	// kicked asks the Events loop for a rescan now: after a change made
+	// through this daemon while no inotify instance watches (the 2 s
+	// rescan alone would miss a state shorter than that: a guest paused
+	// and resumed within it).
+	kicked chan struct{}
 }
 
 func newRPCBackend(app *App) (*rpcBackend, error) {
-	return &rpcBackend{app: app, svc: app.Svc(), cache: newDomainCache()}, nil
+	return &rpcBackend{app: app, svc: app.Svc(), cache: newDomainCache(), kicked: make(chan struct{}, 1)}, nil
+}
+
+// changed is called after every change made through the daemon: without
+// an inotify watcher, the Events loop rescans at once.
+func (b *rpcBackend) changed() {
+	if b.cache.watching() {
+		return // the watcher sees the change's writes
+	}
+	select {
+	case b.kicked <- struct{}{}:
+	default:
+	}
 }
 
 // domains is every guest's row, from the cache when it is fresh, and the
@@ -144,6 +161,7 @@ func (b *rpcBackend) DomainXML(name string, inactive bool) ([]byte, error) {
 }
 
 func (b *rpcBackend) Define(xml []byte) (libvirtrpc.DomainInfo, error) {
+	defer b.changed()
 	d, err := b.svc.Define(context.Background(), "(DOMAIN_DEFINE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.DomainInfo{}, err
@@ -152,16 +170,19 @@ func (b *rpcBackend) Define(xml []byte) (libvirtrpc.DomainInfo, error) {
 }
 
 func (b *rpcBackend) Undefine(name string) error {
+	defer b.changed()
 	_, err := b.svc.Undefine(context.Background(), name, service.UndefineOptions{})
 	return err
 }
 
 func (b *rpcBackend) Start(name string) error {
+	defer b.changed()
 	_, err := b.svc.Start(context.Background(), name)
 	return err
 }
 
 func (b *rpcBackend) Create(xml []byte) (libvirtrpc.DomainInfo, error) {
+	defer b.changed()
 	st, err := b.svc.Create(context.Background(), "(DOMAIN_CREATE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.DomainInfo{}, err
@@ -178,6 +199,7 @@ func (b *rpcBackend) Create(xml []byte) (libvirtrpc.DomainInfo, error) {
 // not answer) is the call's error rather than a line in the daemon's log
 // with the client polling in vain.
 func (b *rpcBackend) Shutdown(name string) error {
+	defer b.changed()
 	done := make(chan error, 1)
 	go func() {
 		_, err := b.svc.Shutdown(context.Background(), name, 0)
@@ -220,24 +242,29 @@ const (
 )
 
 func (b *rpcBackend) Reboot(name string) error {
+	defer b.changed()
 	_, err := b.svc.Reboot(context.Background(), name, 0)
 	return err
 }
 
 func (b *rpcBackend) Suspend(name string) error {
+	defer b.changed()
 	return b.svc.Suspend(context.Background(), name)
 }
 
 func (b *rpcBackend) Resume(name string) error {
+	defer b.changed()
 	return b.svc.Resume(context.Background(), name)
 }
 
 func (b *rpcBackend) Destroy(name string) error {
+	defer b.changed()
 	_, err := b.svc.Destroy(context.Background(), name)
 	return err
 }
 
 func (b *rpcBackend) SetAutostart(name string, on bool) error {
+	defer b.changed()
 	return b.svc.SetAutostart(context.Background(), name, on)
 }
 
@@ -383,6 +410,7 @@ func (b *rpcBackend) NetworkXML(name string) ([]byte, error) {
 }
 
 func (b *rpcBackend) DefineNetwork(xml []byte) (libvirtrpc.NetworkInfo, error) {
+	defer b.changed()
 	n, err := b.svc.DefineNetwork(context.Background(), "(NETWORK_DEFINE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.NetworkInfo{}, err
@@ -391,14 +419,17 @@ func (b *rpcBackend) DefineNetwork(xml []byte) (libvirtrpc.NetworkInfo, error) {
 }
 
 func (b *rpcBackend) UndefineNetwork(name string) error {
+	defer b.changed()
 	return b.svc.UndefineNetwork(context.Background(), name)
 }
 
 func (b *rpcBackend) StartNetwork(name string) error {
+	defer b.changed()
 	return b.svc.StartNetwork(context.Background(), name)
 }
 
 func (b *rpcBackend) DestroyNetwork(name string) error {
+	defer b.changed()
 	return b.svc.DestroyNetwork(context.Background(), name)
 }
 

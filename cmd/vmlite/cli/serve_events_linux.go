@@ -132,6 +132,7 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+		case <-b.kicked:
 		}
 		watchRunDirs()
 		// After the new runtime directories' watches: what was written in
@@ -281,6 +282,9 @@ func diffGuests(old, cur map[string]guestSeen, b *rpcBackend) []libvirtrpc.Event
 				ev(name, guestSeen{uuid: c.uuid}, libvirt.DomainEventStopped, b.stopDetail(name))
 			}
 			ev(name, c, libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
+			if c.paused { // started and suspended between two looks
+				ev(name, c, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedPaused))
+			}
 		case c.active && o.active && c.restarts > o.restarts:
 			evs = append(evs, libvirtrpc.Event{Reboot: true, Name: name, UUID: c.uuid, ID: c.id})
 		case c.active && o.active && c.paused && !o.paused:

@@ -80,3 +80,16 @@ func TestEventsReaderGoneOnReturn(t *testing.T) {
 		t.Errorf("the watcher's fd %d is still open after Events returned: %s", fd, l)
 	}
 }
+
+// TestDiffGuestsStartedPaused: a guest started and suspended between two
+// looks (a rescan without inotify) gets both events, in that order.
+func TestDiffGuestsStartedPaused(t *testing.T) {
+	evs := diffGuests(map[string]guestSeen{"g": {defined: true}}, map[string]guestSeen{"g": {defined: true, active: true, paused: true, id: 42}}, nil)
+	var got []int32
+	for _, e := range evs {
+		got = append(got, e.Type)
+	}
+	if want := []int32{int32(libvirt.DomainEventStarted), int32(libvirt.DomainEventSuspended)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events %v, want Started then Suspended %v", got, want)
+	}
+}
