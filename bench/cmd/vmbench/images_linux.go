@@ -463,7 +463,8 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 }
 
 // roomFor is how many Debian guests the host has room for in half of its
-// available memory (100 MiB each; a systemd guest takes about 40) and, for
+// available memory (50 MiB each: a Debian guest's own memory, file pages,
+// page cache of its layer and share of a supervisor are half that) and, for
 // full copies, half of its free disk (the tree's size each): the other
 // half stays for the rest of the machine's work.
 func roomFor(dir, base string, image bool) int {
@@ -479,7 +480,7 @@ func roomFor(dir, base string, image bool) int {
 		}
 		return m["MemAvailable"] << 10
 	}()
-	n := int(avail / 2 / (100 << 20))
+	n := int(avail / 2 / (50 << 20))
 	if !image {
 		var st unix.Statfs_t
 		if unix.Statfs(dir, &st) == nil {
