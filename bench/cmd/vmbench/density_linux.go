@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -203,7 +204,7 @@ func (b *bench) density(p peer, n, inFlight int) DensityResult {
 		}
 		if g.cmd != nil && g.cmd.ProcessState != nil && !g.cmd.ProcessState.Success() {
 			b, _ := os.ReadFile(filepath.Join(g.dir, "start.log"))
-			fail("%s: %s", g.name, lastLines(string(b), 2))
+			fail("%s: %s", g.name, lastLines(strings.TrimSpace(string(b)), 2))
 		}
 	}
 	if cpuErr == nil {
