@@ -27,7 +27,9 @@
 //	master -> pump -> log file (capped, rotated to LOG.1)
 //	            +-> client 1 queue -> writer -> socket
 //	            +-> client 2 queue -> writer -> socket
-//	master <- inMu <- reader <- socket (every client's input, resizes)
+//	master <- inMu <- reader <- socket (resizes; input of clients that
+//	                                    do not write it to the master
+//	                                    themselves, direct_linux.go)
 //
 // One goroutine (the pump) reads the master; nothing it does can block on an
 // ordinary client: each client has a bounded queue (ClientQueueBytes), and

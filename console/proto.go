@@ -22,9 +22,11 @@ import (
 //	  connect ---------------------------> SO_PEERCRED check (uid 0 or own uid)
 //	  [FrameLossless] -------------------> this client: wait, never drop (--lossless)
 //	  FrameResize{rows,cols} ------------> pty TIOCSWINSZ (last resize wins)
-//	                    <----------------- FrameData: ring replay (the boot log)
+//	                    <----------------- FrameData: ring replay (the boot log),
+//	                                       with the pty master (SCM_RIGHTS)
 //	                    <----------------- FrameReplayed: live output from here
 //	                    <----------------- FrameData: live output ...
+//	  typed input goes straight to the master (direct_linux.go), or:
 //	  FrameData "ls\r" ------------------> master (one writer for all clients)
 //	  SIGWINCH: FrameResize -------------> pty TIOCSWINSZ
 //	  Ctrl-]: close ---------------------> client removed, guest untouched
