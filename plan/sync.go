@@ -79,7 +79,7 @@ const (
 	MsgWarm  MsgType = "warm"
 	// MsgRest follows a MsgGo with RestPending: the /proc server's files
 	// and, with JoinPending, word that __init is in all of its cgroup.
-	MsgRest MsgType = "rest"
+	MsgRest  MsgType = "rest"
 	MsgGo    MsgType = "go"
 	MsgReady MsgType = "ready"
 	MsgError MsgType = "error"
