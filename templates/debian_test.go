@@ -88,6 +88,12 @@ func checkDebianTree(t *testing.T, dir string, dhcp bool) {
 	if err != nil || !strings.Contains(string(conf), "ManageForeignRoutes=no") {
 		t.Errorf("networkd.conf.d/vmlite.conf: %v\n%s", err, conf)
 	}
+	journald, err := os.ReadFile(filepath.Join(dir, "etc/systemd/journald.conf.d/vmlite.conf"))
+	for _, want := range []string{"[Journal]\n", "\nSystemMaxFileSize=8M\n", "\nRuntimeMaxFileSize=8M\n"} {
+		if err != nil || !strings.Contains(string(journald), want) {
+			t.Errorf("journald.conf.d/vmlite.conf lacks %q: %v\n%s", want, err, journald)
+		}
+	}
 	dropIn, err := os.ReadFile(filepath.Join(dir, "etc/systemd/network/80-vmlite-eth0.network.d/dhcp.conf"))
 	if dhcp != (err == nil && strings.Contains(string(dropIn), "DHCP=ipv4") && strings.Contains(string(dropIn), "UseHostname=no")) {
 		t.Errorf("dhcp %v, but the DHCP drop-in: %q, %v", dhcp, dropIn, err)

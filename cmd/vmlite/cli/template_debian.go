@@ -38,8 +38,10 @@ is a copy that takes seconds; --refresh-cache runs debootstrap again.
 
 The copy is then set up for a vmlite guest: a login prompt on the console
 (console-getty.service), systemd-networkd keeping the addresses vmlite gives
-eth0 (or DHCP with --dhcp), an empty /etc/machine-id (systemd makes one at
-first boot), no /etc/hostname (vmlite sets the hostname), and root's login:
+eth0 (or DHCP with --dhcp), journal files of at most 8 MiB (journald keeps
+a hash table sized from a file's largest size resident: 3.6 MiB per guest
+at the default), an empty /etc/machine-id (systemd makes one at first
+boot), no /etc/hostname (vmlite sets the hostname), and root's login:
 --root-password or --root-password-file sets a password, --no-root-password
 leaves it empty (anyone on the console is root: for throw-away guests), and
 without either root is locked (no console login; vmlite exec still works).
