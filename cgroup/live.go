@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"vmlite/internal/runfile"
 	"vmlite/plan"
-	"vmlite/state"
 )
 
 // LiveFile is the name, in a guest's runtime directory, of the limits the
@@ -41,5 +41,5 @@ func SaveLive(runDir string, l plan.Limits) error {
 	if err != nil {
 		return fmt.Errorf("encode live limits: %w", err)
 	}
-	return state.WriteFileAtomic(filepath.Join(runDir, LiveFile), append(b, '\n'), 0o600)
+	return runfile.WriteFileAtomic(filepath.Join(runDir, LiveFile), append(b, '\n'), 0o600)
 }

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vmlite/state"
+	"vmlite/internal/runfile"
 )
 
 // startTimeout bounds a server's start-up (mount, binding running guests
@@ -23,10 +23,10 @@ const startTimeout = 20 * time.Second
 // be: what a supervisor does before cloning a guest that uses it. logFile
 // receives the server's diagnostics.
 func (l Layout) Attach(e Entry, logFile string) error {
-	if err := os.MkdirAll(l.Dir, state.RunDirMode); err != nil {
+	if err := os.MkdirAll(l.Dir, runfile.RunDirMode); err != nil {
 		return err
 	}
-	lk, err := state.Lock(l.Lock())
+	lk, err := runfile.Lock(l.Lock())
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (l Layout) Attach(e Entry, logFile string) error {
 // left; a dead server's mount, which nobody else would remove, goes with
 // the last guest.
 func (l Layout) Leave(name string) error {
-	lk, err := state.Lock(l.Lock())
+	lk, err := runfile.Lock(l.Lock())
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (l Layout) watch(logFile string, logf func(string, ...any)) {
 			}
 		}
 		f.Close()
-		lk, err := state.Lock(l.Lock())
+		lk, err := runfile.Lock(l.Lock())
 		if err != nil {
 			logf("watch the /proc server: %v", err)
 			stop()

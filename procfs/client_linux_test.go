@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"vmlite/state"
+	"vmlite/internal/runfile"
 )
 
 // The server lock tells a running server: held (by anyone but the asker)
@@ -18,7 +18,7 @@ func TestAliveAndRegistry(t *testing.T) {
 	if l.Alive() {
 		t.Fatal("alive without a server")
 	}
-	lk, err := state.Lock(l.ServerLock())
+	lk, err := runfile.Lock(l.ServerLock())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestMatch(t *testing.T) {
 func BenchmarkAttachRunning(b *testing.B) {
 	l := NewLayout(b.TempDir())
 	_ = os.MkdirAll(l.Dir, 0o711)
-	lk, err := state.Lock(l.ServerLock())
+	lk, err := runfile.Lock(l.ServerLock())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"vmlite/internal/mountinfo"
 	"vmlite/internal/procstat"
-	"vmlite/state"
+	"vmlite/internal/runfile"
 )
 
 // A server that is stopped (SIGSTOP, a debugger's job control) or hung
@@ -179,7 +179,7 @@ const lockWait = 3 * time.Second
 func lockWithin(path string, d time.Duration) *os.File {
 	end := time.Now().Add(d)
 	for {
-		f, err := state.TryLock(path)
+		f, err := runfile.TryLock(path)
 		if err == nil {
 			return f
 		}

@@ -15,7 +15,7 @@ import (
 	"vmlite/cgroup"
 	"vmlite/internal/exepages"
 	"vmlite/internal/procstat"
-	"vmlite/state"
+	"vmlite/internal/runfile"
 )
 
 // Role is the hidden command of the server: vmlite __procfs DIR LOG.
@@ -70,7 +70,7 @@ func Main(args []string) int {
 func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	// Held until this process is gone: supervisors wait on it to restart
 	// a server that died (see Watch).
-	lock, err := state.Lock(l.ServerLock())
+	lock, err := runfile.Lock(l.ServerLock())
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 		if srv.answers.Swap(0) > 0 {
 			debug.FreeOSMemory()
 		}
-		lk, err := state.Lock(l.Lock())
+		lk, err := runfile.Lock(l.Lock())
 		if err != nil {
 			if _, serr := os.Stat(l.Dir); errors.Is(serr, os.ErrNotExist) {
 				logger.Printf("%s was removed: unmounting", l.Dir)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"vmlite/cgroup"
+	"vmlite/internal/runfile"
 	"vmlite/plan"
-	"vmlite/state"
 )
 
 // Layout is the server's directory in the runtime tree (state.Layout.Run):
@@ -88,7 +88,7 @@ func (l Layout) Register(e Entry) error {
 	if err != nil {
 		return err
 	}
-	return state.WriteRuntimeFile(filepath.Join(l.GuestsDir(), e.Name), b, 0o600)
+	return runfile.WriteRuntimeFile(filepath.Join(l.GuestsDir(), e.Name), b, 0o600)
 }
 
 // Unregister removes name's entry; the server exits when none is left.

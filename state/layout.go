@@ -129,12 +129,6 @@ func (l Layout) ProcFSDir() string { return filepath.Join(l.Run, "procfs") }
 // ProcFSLog is the /proc server's diagnostics log.
 func (l Layout) ProcFSLog() string { return filepath.Join(l.Log, "procfs.log") }
 
-// RunDirMode is the mode of the run root and of each guest's runtime
-// directory: traversable (not listable) by everyone, because a mapped
-// guest's root attaches its root filesystem in there; everything inside is
-// root's alone (sockets and files 0600, control requests check the peer).
-const RunDirMode = 0o711
-
 // Ensure creates the directories of the layout.
 func (l Layout) Ensure() error {
 	for _, d := range []struct {
