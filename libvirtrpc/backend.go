@@ -96,6 +96,9 @@ type Backend interface {
 	LookupNetwork(name string) (NetworkInfo, error)
 	NetworkXML(name string) ([]byte, error)
 	DefineNetwork(xml []byte) (NetworkInfo, error)
+	// CreateNetwork starts a transient network (not Persistent; gone
+	// once destroyed).
+	CreateNetwork(xml []byte) (NetworkInfo, error)
 	UndefineNetwork(name string) error
 	StartNetwork(name string) error
 	DestroyNetwork(name string) error

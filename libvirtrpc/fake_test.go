@@ -163,6 +163,9 @@ func (f *fakeBackend) NetworkXML(name string) ([]byte, error) { return nil, errd
 func (f *fakeBackend) DefineNetwork(xml []byte) (NetworkInfo, error) {
 	return NetworkInfo{}, errdefs.ErrInvalid
 }
+func (f *fakeBackend) CreateNetwork(xml []byte) (NetworkInfo, error) {
+	return NetworkInfo{}, errdefs.ErrInvalid
+}
 func (f *fakeBackend) UndefineNetwork(name string) error              { return errdefs.ErrNotFound }
 func (f *fakeBackend) StartNetwork(name string) error                 { return errdefs.ErrNotFound }
 func (f *fakeBackend) DestroyNetwork(name string) error               { return errdefs.ErrNotFound }

@@ -1,6 +1,8 @@
 package libvirtrpc
 
 import (
+	"fmt"
+
 	libvirt "github.com/digitalocean/go-libvirt"
 )
 
@@ -18,6 +20,16 @@ func netErr(err error) error {
 func (c *conn) lookupNet(n libvirt.Network) (NetworkInfo, error) {
 	ni, err := c.s.cfg.Backend.LookupNetwork(n.Name)
 	return ni, netErr(err)
+}
+
+// netXMLFlags refuses flags other than known, as libvirt's
+// virCheckFlags does.
+func netXMLFlags(proc string, flags, known uint32) error {
+	if flags&^known != 0 {
+		return &Error{Code: libvirt.ErrInvalidArg, Domain: fromNetwork,
+			Msg: fmt.Sprintf("invalid argument: unsupported flags (0x%x) in %s", flags&^known, proc)}
+	}
+	return nil
 }
 
 func matchNetFlags(n NetworkInfo, f libvirt.ConnectListAllNetworksFlags) bool {
@@ -145,8 +157,26 @@ func init() {
 		n, err := b(c).DefineNetwork([]byte(a.XML))
 		return &libvirt.NetworkDefineXMLRet{Net: nref(n)}, netErr(err)
 	})
+	// The _FLAGS forms take VIR_NETWORK_{DEFINE,CREATE}_VALIDATE (virsh
+	// --validate), which asks for what vmlite always does: the XML is
+	// checked strictly against what it implements.
+	reg(procNetworkDefineXMLFlags, true, func(c *conn, a *libvirt.NetworkDefineXMLFlagsArgs) (*libvirt.NetworkDefineXMLFlagsRet, error) {
+		if err := netXMLFlags("NETWORK_DEFINE_XML_FLAGS", a.Flags, uint32(libvirt.NetworkDefineValidate)); err != nil {
+			return nil, err
+		}
+		n, err := b(c).DefineNetwork([]byte(a.XML))
+		return &libvirt.NetworkDefineXMLFlagsRet{Net: nref(n)}, netErr(err)
+	})
 	reg(procNetworkCreateXML, true, func(c *conn, a *libvirt.NetworkCreateXMLArgs) (*libvirt.NetworkCreateXMLRet, error) {
-		return nil, errNoSupport("virNetworkCreateXML (vmlite networks are persistent: net-define, then net-start)")
+		n, err := b(c).CreateNetwork([]byte(a.XML))
+		return &libvirt.NetworkCreateXMLRet{Net: nref(n)}, netErr(err)
+	})
+	reg(procNetworkCreateXMLFlags, true, func(c *conn, a *libvirt.NetworkCreateXMLFlagsArgs) (*libvirt.NetworkCreateXMLFlagsRet, error) {
+		if err := netXMLFlags("NETWORK_CREATE_XML_FLAGS", a.Flags, uint32(libvirt.NetworkCreateValidate)); err != nil {
+			return nil, err
+		}
+		n, err := b(c).CreateNetwork([]byte(a.XML))
+		return &libvirt.NetworkCreateXMLFlagsRet{Net: nref(n)}, netErr(err)
 	})
 	reg(procNetworkUndefine, true, func(c *conn, a *libvirt.NetworkUndefineArgs) (*void, error) {
 		if _, err := c.lookupNet(a.Net); err != nil {

@@ -122,6 +122,8 @@ const (
 	procConnectRegisterCloseCallback            int32 = 360
 	procConnectUnregisterCloseCallback          int32 = 361
 	procDomainGetMessages                       int32 = 426
+	procNetworkDefineXMLFlags                   int32 = 432
+	procNetworkCreateXMLFlags                   int32 = 437
 )
 
 // quickProcs are the calls answered from what the server holds in memory,

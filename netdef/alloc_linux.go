@@ -13,7 +13,8 @@ import (
 // an IPv4 address of the network, for a guest interface without <ip>: the
 // same interface of the same guest always gets the same address (recorded in
 // LIB/networks/NAME.addresses.json, which outlives restarts of the guest,
-// the network and the host). The address is also registered with the
+// the network and the host; a transient network's are in its runtime
+// directory, and go with it). The address is also registered with the
 // network's DHCP server as a fixed host for mac, so a guest that runs a DHCP
 // client gets the very address vmlite configured. A MAC that another guest
 // holds on the network is refused (errdefs.ErrAlreadyExists): the DHCP
@@ -38,7 +39,7 @@ func (n *Network) AllocateAddress(guestUUID string, mac string) (net.IP, error) 
 		return nil, err
 	}
 	defer unlock()
-	path := allocFile(l, n.Name)
+	path := n.allocations(l)
 	a, err := readAllocations(path)
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (n *Network) ReleaseAddress(guestUUID string) error {
 		return err
 	}
 	defer unlock()
-	path := allocFile(*n.layout, n.Name)
+	path := n.allocations(*n.layout)
 	a, err := readAllocations(path)
 	if err != nil {
 		return err

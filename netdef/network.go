@@ -44,6 +44,10 @@ type Network struct {
 	MTU int
 	IPs []IPConfig
 	XML *libvirtxml.Network
+	// Transient: made by Create, with no stored definition. Its XML lives
+	// in its runtime directory, and it is gone once destroyed (libvirt's
+	// transient network, virsh net-create).
+	Transient bool
 
 	// layout is where a stored network's files are (set by Load and
 	// Define; nil for a network only parsed).

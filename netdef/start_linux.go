@@ -24,7 +24,7 @@ import (
 // bridge. Each step is undone if a later one fails. A subnet already
 // routed on the host, or an existing link with the bridge's name, is
 // refused (errdefs.ErrAlreadyExists): vmlite never takes over a host link.
-func Start(l state.Layout, name string) (err error) {
+func Start(l state.Layout, name string) error {
 	n, err := Load(l, name)
 	if err != nil {
 		return err
@@ -37,6 +37,53 @@ func Start(l state.Layout, name string) (err error) {
 	if Active(l, name) {
 		return fmt.Errorf("network %s: %w", name, errdefs.ErrAlreadyRunning)
 	}
+	return start(l, n)
+}
+
+// Create starts a transient network from network XML data (file names
+// the source in messages), as Start does, with no stored definition: its
+// XML is kept in its runtime directory, and Destroy removes it with the
+// rest (libvirt's virNetworkCreateXML, virsh net-create). Its name, UUID
+// and bridge must not be another network's (errdefs.ErrAlreadyExists; a
+// transient network of that name that runs is errdefs.ErrAlreadyRunning).
+func Create(l state.Layout, file string, data []byte) (*Network, error) {
+	n, err := Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockNetworks(l)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	others, err := List(l)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range others {
+		switch {
+		case o.Name == n.Name && o.Transient:
+			return nil, fmt.Errorf("network %s is already active: %w", n.Name, errdefs.ErrAlreadyRunning)
+		case o.Name == n.Name:
+			return nil, fmt.Errorf("%w: network %q already exists with UUID %s; fix: vmlite net-start %s starts it, or give this one another name",
+				errdefs.ErrAlreadyExists, n.Name, o.UUID, n.Name)
+		case o.UUID == n.UUID:
+			return nil, fmt.Errorf("%w: UUID %s belongs to network %q", errdefs.ErrAlreadyExists, n.UUID, o.Name)
+		case o.Bridge == n.Bridge:
+			return nil, fmt.Errorf("%w: bridge %s belongs to network %q", errdefs.ErrAlreadyExists, n.Bridge, o.Name)
+		}
+	}
+	n.Transient, n.layout = true, &l
+	if err := start(l, n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// start makes n real; the caller holds the networks' lock and has checked
+// that it is not active.
+func start(l state.Layout, n *Network) (err error) {
+	name := n.Name
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("open netlink: %w", err)
@@ -59,6 +106,15 @@ func Start(l state.Layout, name string) (err error) {
 		return fmt.Errorf("start network %s: %w", name, err)
 	}
 	u.Add("remove run directory "+dir, func() error { return os.RemoveAll(dir) })
+	if n.Transient {
+		b, err := n.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := state.WriteFileAtomic(transientDefFile(l, name), b, 0o600); err != nil {
+			return fmt.Errorf("create network %s: %w", name, err)
+		}
+	}
 
 	st := &runState{Name: name, Bridge: n.Bridge, Forward: n.Forward, StartedAt: time.Now().UTC()}
 	if st.BridgeIndex, err = createBridge(h, n, u); err != nil {
@@ -78,7 +134,7 @@ func Start(l state.Layout, name string) (err error) {
 		u.Add("remove masquerade rule", func() error { return removeMasquerade(name) })
 	}
 	if n.IPv4() != nil {
-		a, err := readAllocations(allocFile(l, name))
+		a, err := readAllocations(n.allocations(l))
 		if err != nil {
 			return err
 		}
@@ -165,7 +221,7 @@ func createBridge(h *netlink.Handle, n *Network, u *revert.Reverter) (int, error
 // network forwards), its bridge and its runtime directory, in that order.
 // What is already gone counts as removed, so a half-failed destroy can be
 // repeated. Guests' veths on the bridge lose it; they are the guests' to
-// remove.
+// remove. A transient network is gone with its runtime directory.
 func Destroy(l state.Layout, name string) error {
 	if err := CheckName(name); err != nil {
 		return err

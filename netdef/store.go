@@ -22,6 +22,8 @@ import (
 //	RUN/networks/.lock                serialises start, destroy and allocation
 //	RUN/networks/.ip_forward          net.ipv4.ip_forward before vmlite set it
 //	RUN/networks/NAME/state.json      what a running network created
+//	RUN/networks/NAME/network.xml     a transient network's definition (Create)
+//	RUN/networks/NAME/addresses.json  a transient network's address records
 //	RUN/networks/NAME/dnsmasq.*       its DHCP server's pid, leases and log
 //
 // RUN/networks/NAME exists exactly while the network is active.
@@ -37,6 +39,28 @@ func defFile(l state.Layout, name string) string {
 func allocFile(l state.Layout, name string) string {
 	return filepath.Join(l.NetworksDir(), name+".addresses.json")
 }
+
+func transientDefFile(l state.Layout, name string) string {
+	return filepath.Join(RunDir(l, name), "network.xml")
+}
+
+func transientAllocFile(l state.Layout, name string) string {
+	return filepath.Join(RunDir(l, name), "addresses.json")
+}
+
+// allocations is where n's address records are: a transient network's
+// go with its runtime directory.
+func (n *Network) allocations(l state.Layout) string {
+	if n.Transient {
+		return transientAllocFile(l, n.Name)
+	}
+	return allocFile(l, n.Name)
+}
+
+// ErrTransient is the class of an operation that needs a stored
+// definition (undefine, autostart) tried on a transient network; it
+// comes with errdefs.ErrInvalid.
+var ErrTransient = errors.New("transient network")
 
 func autostartFile(l state.Layout, name string) string {
 	return filepath.Join(l.NetworksDir(), "autostart", name)
@@ -66,9 +90,16 @@ func Define(l state.Layout, file string, data []byte) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	var madePersistent *Network
 	for _, o := range others {
 		switch {
 		case o.Name == n.Name:
+			if o.Transient {
+				// A running transient network becomes persistent, as in
+				// libvirt: it runs on, and this is its next start's
+				// definition.
+				madePersistent = o
+			}
 			if n.uuidGiven && o.UUID != n.UUID {
 				return nil, fmt.Errorf("%w: network %q is defined with UUID %s, not %s", errdefs.ErrAlreadyExists, n.Name, o.UUID, n.UUID)
 			}
@@ -91,6 +122,17 @@ func Define(l state.Layout, file string, data []byte) (*Network, error) {
 	if err := os.MkdirAll(l.NetworksDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("define network %s: %w", n.Name, err)
 	}
+	if madePersistent != nil {
+		// Its guests keep their addresses: the records move to where a
+		// persistent network keeps them.
+		a, err := os.ReadFile(transientAllocFile(l, n.Name))
+		if err == nil {
+			err = state.WriteFileAtomic(allocFile(l, n.Name), a, 0o644)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("define network %s: keep the addresses of its transient run: %w", n.Name, err)
+		}
+	}
 	if err := state.WriteFileAtomic(defFile(l, n.Name), b, 0o600); err != nil {
 		return nil, fmt.Errorf("define network %s: %w", n.Name, err)
 	}
@@ -98,14 +140,19 @@ func Define(l state.Layout, file string, data []byte) (*Network, error) {
 	return n, nil
 }
 
-// Load reads the stored definition of network name (errdefs.ErrNotFound
-// when there is none).
+// Load reads the stored definition of network name, or, for a transient
+// network that runs, the definition it was created with
+// (errdefs.ErrNotFound when there is neither).
 func Load(l state.Layout, name string) (*Network, error) {
 	if err := CheckName(name); err != nil {
 		return nil, err
 	}
-	path := defFile(l, name)
+	path, transient := defFile(l, name), false
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && Active(l, name) {
+		path, transient = transientDefFile(l, name), true
+		b, err = os.ReadFile(path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("network %q: %w", name, errdefs.ErrNotFound)
 	}
@@ -119,26 +166,47 @@ func Load(l state.Layout, name string) (*Network, error) {
 	if n.Name != name {
 		return nil, fmt.Errorf("%s defines network %q, not %q", path, n.Name, name)
 	}
+	n.Transient = transient
 	n.layout = &l
 	return n, nil
 }
 
-// List returns every defined network, sorted by name.
+// List returns every defined network and every running transient one,
+// sorted by name.
 func List(l state.Layout) ([]*Network, error) {
 	ents, err := os.ReadDir(l.NetworksDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
 	var out []*Network
+	seen := map[string]bool{}
 	for _, e := range ents {
 		name, ok := strings.CutSuffix(e.Name(), ".xml")
 		if !ok || e.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
 		n, err := Load(l, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+		seen[name] = true
+	}
+	runs, err := os.ReadDir(netsRunDir(l))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, e := range runs {
+		name := e.Name()
+		if !e.IsDir() || seen[name] || CheckName(name) != nil {
+			continue
+		}
+		// A transient network counts once it is active; one being
+		// created or destroyed is not listed (or is, whole).
+		n, err := Load(l, name)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +226,7 @@ func Active(l state.Layout, name string) bool {
 // its address records. An active network must be destroyed first
 // (errdefs.ErrAlreadyRunning).
 func Undefine(l state.Layout, name string) error {
-	if _, err := Load(l, name); err != nil {
+	if err := persistent(l, name, "can't undefine transient network; fix: vmlite net-destroy "+name+" removes it"); err != nil {
 		return err
 	}
 	if Active(l, name) {
@@ -174,7 +242,7 @@ func Undefine(l state.Layout, name string) error {
 
 // SetAutostart marks (on) or unmarks network name for start at boot.
 func SetAutostart(l state.Layout, name string, on bool) error {
-	if _, err := Load(l, name); err != nil {
+	if err := persistent(l, name, "cannot set autostart for transient network; fix: define it first (vmlite net-define)"); err != nil {
 		return err
 	}
 	p := autostartFile(l, name)
@@ -197,4 +265,26 @@ func SetAutostart(l state.Layout, name string, on bool) error {
 func Autostart(l state.Layout, name string) bool {
 	_, err := os.Stat(autostartFile(l, name))
 	return err == nil
+}
+
+// persistent refuses, with why, a network that is transient (ErrTransient)
+// or missing (errdefs.ErrNotFound).
+func persistent(l state.Layout, name, why string) error {
+	n, err := Load(l, name)
+	if err != nil {
+		return err
+	}
+	if n.Transient {
+		return &transientError{name: name, why: why}
+	}
+	return nil
+}
+
+// transientError is ErrTransient, and the user's error (errdefs.ErrInvalid).
+type transientError struct{ name, why string }
+
+func (e *transientError) Error() string { return "network " + e.name + " is transient: " + e.why }
+
+func (e *transientError) Is(target error) bool {
+	return target == ErrTransient || target == errdefs.ErrInvalid
 }

@@ -16,6 +16,9 @@ var errUnsupported = errors.New("networking needs Linux")
 // Start is Linux-only.
 func Start(l state.Layout, name string) error { return errUnsupported }
 
+// Create is Linux-only.
+func Create(l state.Layout, file string, data []byte) (*Network, error) { return nil, errUnsupported }
+
 // Destroy is Linux-only.
 func Destroy(l state.Layout, name string) error { return errUnsupported }
 

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -10,7 +11,8 @@ import (
 	"vmlite/netdef"
 )
 
-// Network is a managed network with its run state.
+// Network is a managed network with its run state (Transient: made by
+// CreateNetwork, with no stored definition).
 type Network struct {
 	*netdef.Network
 	Active    bool
@@ -36,6 +38,32 @@ func (s *Service) DefineNetwork(ctx context.Context, source string, data []byte)
 	return &r, nil
 }
 
+// CreateNetwork starts a transient network from network XML data (named
+// source in messages): running, not defined, gone once destroyed
+// (libvirt's virNetworkCreateXML, virsh net-create).
+func (s *Service) CreateNetwork(ctx context.Context, source string, data []byte) (*Network, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	n, err := netdef.Create(s.layout, source, data)
+	if err != nil {
+		return nil, netClassify(err)
+	}
+	s.emit(Event{Network: true, Name: n.Name, UUID: n.UUID, Type: EventStarted})
+	r := s.network(n)
+	return &r, nil
+}
+
+// netClassify is classify for networks: what only a persistent network
+// can do, tried on a transient one, is the wrong state for it, as in
+// libvirt (OPERATION_INVALID), not a bad argument.
+func netClassify(err error) error {
+	if errors.Is(err, netdef.ErrTransient) {
+		return &Error{Code: OperationInvalid, Err: err}
+	}
+	return classify(onNetwork, err)
+}
+
 // UndefineNetwork removes the definition of network name.
 func (s *Service) UndefineNetwork(ctx context.Context, name string) error {
 	if err := live(ctx); err != nil {
@@ -43,7 +71,7 @@ func (s *Service) UndefineNetwork(ctx context.Context, name string) error {
 	}
 	n, _ := netdef.Load(s.layout, name)
 	if err := netdef.Undefine(s.layout, name); err != nil {
-		return classify(onNetwork, err)
+		return netClassify(err)
 	}
 	s.emitNetwork(n, name, EventUndefined)
 	return nil
@@ -63,15 +91,16 @@ func (s *Service) StartNetwork(ctx context.Context, name string) error {
 	return nil
 }
 
-// DestroyNetwork stops network name and removes what its start made.
+// DestroyNetwork stops network name and removes what its start made; a
+// transient network is gone.
 func (s *Service) DestroyNetwork(ctx context.Context, name string) error {
 	if err := live(ctx); err != nil {
 		return err
 	}
+	n, _ := netdef.Load(s.layout, name) // a transient one's UUID, for the event
 	if err := netdef.Destroy(s.layout, name); err != nil {
 		return classify(onNetwork, err)
 	}
-	n, _ := netdef.Load(s.layout, name)
 	s.emitNetwork(n, name, EventStopped)
 	return nil
 }
@@ -129,7 +158,7 @@ func (s *Service) SetNetworkAutostart(ctx context.Context, name string, on bool)
 	if err := live(ctx); err != nil {
 		return err
 	}
-	return classify(onNetwork, netdef.SetAutostart(s.layout, name, on))
+	return netClassify(netdef.SetAutostart(s.layout, name, on))
 }
 
 // NetworkDHCPLeases returns the unexpired DHCP leases of network name's

@@ -21,7 +21,8 @@ an error, and all errors are reported at once with their line and path.
 
 Defining a network that exists replaces its definition (a running network
 keeps its old settings until it is restarted). A missing <uuid>, bridge
-name or <mac> is generated, and kept across redefinitions.`,
+name or <mac> is generated, and kept across redefinitions. Defining a
+running transient network (net-create) makes it persistent.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]

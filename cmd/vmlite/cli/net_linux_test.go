@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -38,11 +39,9 @@ func inNetns(ns netns.NsHandle, fn func() error) error {
 	return <-errc
 }
 
-// TestNetStartDestroyDomifaddr runs net-start, domifaddr and net-destroy
-// against a network namespace the test made to stand in for the host, with
-// a simulated guest (a process in new user and network namespaces, plus the
-// plan.json and state.json a supervisor writes).
-func TestNetStartDestroyDomifaddr(t *testing.T) {
+// testHostNetns is a fresh network namespace standing in for the host's.
+func testHostNetns(t *testing.T) netns.NsHandle {
+	t.Helper()
 	testutil.RequireRoot(t)
 	var host netns.NsHandle
 	errc := make(chan error, 1)
@@ -60,7 +59,82 @@ func TestNetStartDestroyDomifaddr(t *testing.T) {
 		t.Fatalf("test namespace: %v", err)
 	}
 	t.Cleanup(func() { host.Close() })
+	return host
+}
 
+// TestNetCreate: net-create starts a transient network that net-list
+// shows as not persistent, net-undefine and net-autostart refuse (exit 2),
+// and net-destroy removes without a trace.
+func TestNetCreate(t *testing.T) {
+	host := testHostNetns(t)
+	root := t.TempDir()
+	l := state.NewLayout(root)
+	pfx := fmt.Sprintf("198.18.%d", 100+os.Getpid()%100)
+	file := filepath.Join(t.TempDir(), "lab.xml")
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(labXML, "198.18.7", pfx)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(want int, args ...string) string {
+		t.Helper()
+		var out, errOut string
+		var code int
+		_ = inNetns(host, func() error {
+			out, errOut, code = runCLI(t, append([]string{"--root", root}, args...)...)
+			return nil
+		})
+		if code != want {
+			t.Fatalf("vmlite %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+		}
+		return out + errOut
+	}
+	if out := cli(0, "net-create", file); out != "Network lab created from "+file+"\n" {
+		t.Errorf("net-create said %q", out)
+	}
+	t.Cleanup(func() {
+		if netdef.Active(l, "lab") {
+			_ = inNetns(host, func() error { return netdef.Destroy(l, "lab") })
+		}
+	})
+	if out := cli(0, "net-list"); !strings.Contains(out, "Persistent") ||
+		!regexp.MustCompile(`(?m)^ lab +active +no +no +vmlbr-lab `).MatchString(out) {
+		t.Errorf("net-list:\n%s", out)
+	}
+	if out := cli(0, "net-list", "--transient", "--name"); out != "lab\n" {
+		t.Errorf("net-list --transient --name = %q", out)
+	}
+	if out := cli(0, "net-list", "--persistent", "--name"); out != "" {
+		t.Errorf("net-list --persistent --name = %q", out)
+	}
+	if out := cli(0, "net-dumpxml", "lab"); !strings.Contains(out, "<name>lab</name>") {
+		t.Errorf("net-dumpxml:\n%s", out)
+	}
+	if out := cli(2, "net-create", file); !strings.Contains(out, "already active") {
+		t.Errorf("second net-create said %q", out)
+	}
+	if out := cli(2, "net-undefine", "lab"); !strings.Contains(out, "transient") {
+		t.Errorf("net-undefine of a transient network said %q", out)
+	}
+	if out := cli(2, "net-autostart", "lab"); !strings.Contains(out, "transient") {
+		t.Errorf("net-autostart of a transient network said %q", out)
+	}
+	cli(0, "net-destroy", "lab")
+	if out := cli(0, "net-list", "--all", "--name"); out != "" {
+		t.Errorf("net-list --all after net-destroy = %q", out)
+	}
+	if _, err := os.Stat(netdef.RunDir(l, "lab")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("network run directory left: %v", err)
+	}
+	if nettest.LinkIn(t, host, "vmlbr-lab") {
+		t.Error("the bridge outlived net-destroy")
+	}
+}
+
+// TestNetStartDestroyDomifaddr runs net-start, domifaddr and net-destroy
+// against a network namespace the test made to stand in for the host, with
+// a simulated guest (a process in new user and network namespaces, plus the
+// plan.json and state.json a supervisor writes).
+func TestNetStartDestroyDomifaddr(t *testing.T) {
+	host := testHostNetns(t)
 	root := t.TempDir()
 	l := state.NewLayout(root)
 	pfx := fmt.Sprintf("198.18.%d", 100+os.Getpid()%100)

@@ -382,7 +382,7 @@ func (b *rpcBackend) Hostname(name string) (string, error) {
 
 func netInfo(n *service.Network) libvirtrpc.NetworkInfo {
 	return libvirtrpc.NetworkInfo{Name: n.Name, UUID: uuidBytes(n.UUID), Active: n.Active,
-		Persistent: true, Autostart: n.Autostart, Bridge: n.Bridge}
+		Persistent: !n.Transient, Autostart: n.Autostart, Bridge: n.Bridge}
 }
 
 func (b *rpcBackend) ListNetworks() ([]libvirtrpc.NetworkInfo, error) {
@@ -412,6 +412,15 @@ func (b *rpcBackend) NetworkXML(name string) ([]byte, error) {
 func (b *rpcBackend) DefineNetwork(xml []byte) (libvirtrpc.NetworkInfo, error) {
 	defer b.changed()
 	n, err := b.svc.DefineNetwork(context.Background(), "(NETWORK_DEFINE_XML)", xml)
+	if err != nil {
+		return libvirtrpc.NetworkInfo{}, err
+	}
+	return netInfo(n), nil
+}
+
+func (b *rpcBackend) CreateNetwork(xml []byte) (libvirtrpc.NetworkInfo, error) {
+	defer b.changed()
+	n, err := b.svc.CreateNetwork(context.Background(), "(NETWORK_CREATE_XML)", xml)
 	if err != nil {
 		return libvirtrpc.NetworkInfo{}, err
 	}

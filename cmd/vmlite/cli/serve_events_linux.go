@@ -335,8 +335,8 @@ func (b *rpcBackend) scanNets() map[string]netSeen {
 		return seen
 	}
 	for _, n := range ns {
-		ns := netSeen{uuid: uuidBytes(n.UUID), defined: true, active: netdef.Active(b.app.Layout, n.Name)}
-		if fi, err := os.Stat(netdef.DefinitionFile(b.app.Layout, n.Name)); err == nil {
+		ns := netSeen{uuid: uuidBytes(n.UUID), defined: !n.Transient, active: netdef.Active(b.app.Layout, n.Name)}
+		if fi, err := os.Stat(netdef.DefinitionFile(b.app.Layout, n.Name)); err == nil && ns.defined {
 			ns.defMtime = fi.ModTime()
 		}
 		seen[n.Name] = ns
@@ -344,6 +344,9 @@ func (b *rpcBackend) scanNets() map[string]netSeen {
 	return seen
 }
 
+// diffNets is libvirt's network lifecycle events between two scans: a
+// transient network (not defined) is only ever Started and Stopped; one
+// defined while it runs is Defined then.
 func diffNets(old, cur map[string]netSeen) []libvirtrpc.Event {
 	var evs []libvirtrpc.Event
 	ev := func(name string, s netSeen, typ libvirt.NetworkEventLifecycleType) {
@@ -351,7 +354,7 @@ func diffNets(old, cur map[string]netSeen) []libvirtrpc.Event {
 	}
 	for name, c := range cur {
 		o, had := old[name]
-		if !had || !c.defMtime.Equal(o.defMtime) {
+		if c.defined && (!had || !o.defined || !c.defMtime.Equal(o.defMtime)) {
 			ev(name, c, libvirt.NetworkEventDefined)
 		}
 		if c.active && !o.active {
@@ -360,13 +363,18 @@ func diffNets(old, cur map[string]netSeen) []libvirtrpc.Event {
 		if !c.active && had && o.active {
 			ev(name, c, libvirt.NetworkEventStopped)
 		}
+		if !c.defined && had && o.defined {
+			ev(name, c, libvirt.NetworkEventUndefined)
+		}
 	}
 	for name, o := range old {
 		if _, ok := cur[name]; !ok {
 			if o.active {
 				ev(name, o, libvirt.NetworkEventStopped)
 			}
-			ev(name, o, libvirt.NetworkEventUndefined)
+			if o.defined {
+				ev(name, o, libvirt.NetworkEventUndefined)
+			}
 		}
 	}
 	return evs

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,12 @@ func TestDiffNets(t *testing.T) {
 		{"started", map[string]netSeen{"n": {defined: true, defMtime: t0}}, map[string]netSeen{"n": {defined: true, defMtime: t0, active: true}}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventStarted}},
 		{"stopped", map[string]netSeen{"n": {defined: true, defMtime: t0, active: true}}, map[string]netSeen{"n": {defined: true, defMtime: t0}}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventStopped}},
 		{"undefined", map[string]netSeen{"n": {defined: true, defMtime: t0}}, map[string]netSeen{}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventUndefined}},
+		// A transient network (net-create) is started and stopped, never
+		// defined or undefined; defined while it runs, it is Defined.
+		{"created", map[string]netSeen{}, map[string]netSeen{"n": {active: true}}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventStarted}},
+		{"transient gone", map[string]netSeen{"n": {active: true}}, map[string]netSeen{}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventStopped}},
+		{"made persistent", map[string]netSeen{"n": {active: true}}, map[string]netSeen{"n": {defined: true, defMtime: t0, active: true}}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventDefined}},
+		{"active gone", map[string]netSeen{"n": {defined: true, active: true}}, map[string]netSeen{}, []libvirt.NetworkEventLifecycleType{libvirt.NetworkEventStopped, libvirt.NetworkEventUndefined}},
 	} {
 		evs := diffNets(c.old, c.cur)
 		var got []libvirt.NetworkEventLifecycleType
@@ -41,7 +48,7 @@ func TestDiffNets(t *testing.T) {
 			}
 			got = append(got, libvirt.NetworkEventLifecycleType(e.Type))
 		}
-		if len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
+		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: events %v, want %v", c.name, got, c.want)
 		}
 	}

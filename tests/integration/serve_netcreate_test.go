@@ -1,0 +1,169 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"vmlite/internal/testutil"
+)
+
+// TestServeVirshNetCreate: a transient network through the real virsh
+// (net-create: NETWORK_CREATE_XML) is listed, shown by net-info as not
+// persistent, refused by net-undefine and net-autostart with libvirt's
+// messages, announced Started and Stopped (never Defined) by net-event,
+// and gone after net-destroy; the vmlite CLI sees the same network.
+func TestServeVirshNetCreate(t *testing.T) {
+	h := newHarness(t)
+	d := h.serve()
+	name := h.uniqueName("itrpctn")
+	bridge := fmt.Sprintf("vmlbr-t%04x", rand.IntN(0xffff))
+	subnet := fmt.Sprintf("198.18.%d", 100+rand.IntN(150))
+	netXML := h.writeXML(name, fmt.Sprintf(`<network><name>%s</name><bridge name='%s'/>
+  <ip address='%s.1' prefix='24'><dhcp><range start='%s.100' end='%s.150'/></dhcp></ip></network>`, name, bridge, subnet, subnet, subnet))
+	t.Cleanup(func() {
+		h.run("net-destroy", name)
+		if _, err := net.InterfaceByName(bridge); err == nil {
+			t.Errorf("bridge %s still exists", bridge)
+		}
+	})
+	_, events := startTool(t, nil, "virsh", "-c", d.uri(d.rw), "net-event", "--event", "lifecycle", "--loop", "--timeout", "120")
+	// net-event is registered once it reports a change; a defined
+	// network made and removed for that shows it.
+	probe := h.uniqueName("itrpctp")
+	probeXML := h.writeXML(probe, fmt.Sprintf(`<network><name>%s</name></network>`, probe))
+	testutil.WaitFor(t, 30*time.Second, "net-event to see a definition", func() bool {
+		d.mustVirsh("net-define", probeXML)
+		return strings.Contains(events.String(), "event 'lifecycle' for network "+probe+": Defined")
+	})
+	d.mustVirsh("net-undefine", probe)
+
+	if r := d.mustVirsh("net-create", netXML); !strings.Contains(r.stdout, "Network "+name+" created from") {
+		t.Errorf("virsh net-create: %v", r)
+	}
+	testutil.WaitFor(t, 30*time.Second, "a Started event of the transient network", func() bool {
+		return strings.Contains(events.String(), "event 'lifecycle' for network "+name+": Started")
+	})
+	if _, err := net.InterfaceByName(bridge); err != nil {
+		t.Errorf("bridge %s of the created network: %v", bridge, err)
+	}
+	if r := d.mustVirsh("net-list", "--all"); !regexp.MustCompile(`(?m)^ `+regexp.QuoteMeta(name)+` +active +no +no\s*$`).MatchString(r.stdout) {
+		t.Errorf("virsh net-list --all does not show %s active, transient:\n%s", name, r.stdout)
+	}
+	if r := d.mustVirsh("net-list", "--transient", "--name"); strings.TrimSpace(r.stdout) != name {
+		t.Errorf("virsh net-list --transient --name:\n%s", r.stdout)
+	}
+	if r := d.mustVirsh("net-list", "--persistent", "--all", "--name"); strings.Contains(r.stdout, name) {
+		t.Errorf("virsh net-list --persistent lists the transient network:\n%s", r.stdout)
+	}
+	info := d.mustVirsh("net-info", name).stdout
+	for _, want := range []string{"Name:           " + name, "Active:         yes", "Persistent:     no", "Autostart:      no", "Bridge:         " + bridge} {
+		if !strings.Contains(info, want) {
+			t.Errorf("net-info lacks %q:\n%s", want, info)
+		}
+	}
+	if x := d.mustVirsh("net-dumpxml", name).stdout; !strings.Contains(x, "<name>"+name+"</name>") || !strings.Contains(x, "<bridge name=\""+bridge+"\"") {
+		t.Errorf("net-dumpxml:\n%s", x)
+	}
+	if r := h.must("net-list", "--transient", "--name"); strings.TrimSpace(r.stdout) != name {
+		t.Errorf("vmlite net-list --transient --name:\n%s", r.stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"net-create", netXML}, "is already active"},
+		{[]string{"net-undefine", name}, "can't undefine transient network"},
+		{[]string{"net-autostart", name}, "cannot set autostart for transient network"},
+	} {
+		if r := d.virsh(d.rw, c.args...); r.code == 0 || !strings.Contains(r.stderr, "Requested operation is not valid") || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("virsh %v: %v, want an operation-invalid error saying %q", c.args, r, c.want)
+		}
+	}
+	d.mustVirsh("net-destroy", name)
+	testutil.WaitFor(t, 30*time.Second, "a Stopped event of the transient network", func() bool {
+		return strings.Contains(events.String(), "event 'lifecycle' for network "+name+": Stopped")
+	})
+	if r := d.virsh(d.rw, "net-info", name); r.code == 0 || !strings.Contains(r.stderr, "failed to get network '"+name+"'") {
+		t.Errorf("net-info after net-destroy: %v", r)
+	}
+	if r := d.mustVirsh("net-list", "--all", "--name"); strings.Contains(r.stdout, name) {
+		t.Errorf("net-list --all after net-destroy:\n%s", r.stdout)
+	}
+	if _, err := net.InterfaceByName(bridge); err == nil {
+		t.Errorf("bridge %s outlived net-destroy", bridge)
+	}
+	for _, e := range []string{"Defined", "Undefined"} {
+		if strings.Contains(events.String(), "for network "+name+": "+e) {
+			t.Errorf("a transient network was %s:\n%s", e, events.String())
+		}
+	}
+}
+
+// netCreateScript: libvirt-python's networkCreateXML, then what scripts
+// read of the network, its destroy, and the lookup miss after it.
+const netCreateScript = `
+import sys, libvirt
+uri, xmlpath, name = sys.argv[1], sys.argv[2], sys.argv[3]
+conn = libvirt.open(uri)
+net = conn.networkCreateXML(open(xmlpath).read())
+print("created", net.name(), "active", net.isActive(), "persistent", net.isPersistent())
+print("listed", name in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_TRANSIENT)])
+print("xml-has-name", ("<name>%s</name>" % name) in net.XMLDesc(0))
+try:
+    net.undefine()
+    print("undefine no error")
+except libvirt.libvirtError as e:
+    print("undefine code", e.get_error_code())
+net.destroy()
+try:
+    conn.networkLookupByName(name)
+    print("lookup after destroy no error")
+except libvirt.libvirtError as e:
+    print("lookup after destroy code", e.get_error_code())
+conn.close()
+`
+
+// TestServePythonNetCreate: libvirt-python's networkCreateXML against
+// vmlite serve.
+func TestServePythonNetCreate(t *testing.T) {
+	h := newHarness(t)
+	d := h.serve()
+	if _, err := os.Stat("/usr/lib/python3/dist-packages/libvirt.py"); err != nil {
+		t.Fatalf("python3-libvirt is not installed (scripts/install-deps.sh installs it): %v", err)
+	}
+	name := h.uniqueName("itrpcpn")
+	bridge := fmt.Sprintf("vmlbr-p%04x", rand.IntN(0xffff))
+	xml := h.writeXML(name, fmt.Sprintf(`<network><name>%s</name><bridge name='%s'/></network>`, name, bridge))
+	t.Cleanup(func() { h.run("net-destroy", name) })
+	script := filepath.Join(t.TempDir(), "netcreate.py")
+	if err := os.WriteFile(script, []byte(netCreateScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runTool(t, nil, "/usr/bin/python3", script, d.uri(d.rw), xml, name)
+	if r.code != 0 {
+		t.Fatalf("python client: %v\ndaemon:\n%s", r, tail(d.log.String()))
+	}
+	for _, want := range []string{
+		"created " + name + " active 1 persistent 0",
+		"listed True",
+		"xml-has-name True",
+		"undefine code 55", // VIR_ERR_OPERATION_INVALID
+		"lookup after destroy code 43",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("python output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if _, err := net.InterfaceByName(bridge); err == nil {
+		t.Errorf("bridge %s outlived destroy", bridge)
+	}
+}
