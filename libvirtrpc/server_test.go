@@ -326,4 +326,15 @@ func TestLXCDriverAnswers(t *testing.T) {
 	if _, _, err := l.NetworkGetDhcpLeases(libvirt.Network{Name: "nosuch"}, nil, 1, 0); libvirtCode(err) != libvirt.ErrNoNetwork {
 		t.Errorf("leases of a missing network: %v, want NO_NETWORK", err)
 	}
+	// The _FLAGS forms of network define and create take VALIDATE alone
+	// (the backend's answer then), any other flag is INVALID_ARG.
+	if _, err := l.NetworkCreateXMLFlags("<network/>", 2); libvirtCode(err) != libvirt.ErrInvalidArg || !strings.Contains(err.Error(), "NETWORK_CREATE_XML_FLAGS") {
+		t.Errorf("net-create with an unknown flag: %v, want INVALID_ARG", err)
+	}
+	if _, err := l.NetworkCreateXMLFlags("<network/>", uint32(libvirt.NetworkCreateValidate)); libvirtCode(err) != libvirt.ErrInvalidArg || strings.Contains(err.Error(), "flags") {
+		t.Errorf("net-create --validate: %v, want the backend's INVALID_ARG", err)
+	}
+	if _, err := l.NetworkDefineXMLFlags("<network/>", 4); libvirtCode(err) != libvirt.ErrInvalidArg || !strings.Contains(err.Error(), "NETWORK_DEFINE_XML_FLAGS") {
+		t.Errorf("net-define with an unknown flag: %v, want INVALID_ARG", err)
+	}
 }
