@@ -55,7 +55,7 @@ func TestServeVirshNetCreate(t *testing.T) {
 	if _, err := net.InterfaceByName(bridge); err != nil {
 		t.Errorf("bridge %s of the created network: %v", bridge, err)
 	}
-	if r := d.mustVirsh("net-list", "--all"); !regexp.MustCompile(`(?m)^ `+regexp.QuoteMeta(name)+` +active +no +no\s*$`).MatchString(r.stdout) {
+	if r := d.mustVirsh("net-list", "--all"); !regexp.MustCompile(`(?m)^ ` + regexp.QuoteMeta(name) + ` +active +no +no\s*$`).MatchString(r.stdout) {
 		t.Errorf("virsh net-list --all does not show %s active, transient:\n%s", name, r.stdout)
 	}
 	if r := d.mustVirsh("net-list", "--transient", "--name"); strings.TrimSpace(r.stdout) != name {
