@@ -121,6 +121,12 @@ type Manager interface {
 	// BlkioWeight reads the block I/O weight the kernel applies to the
 	// guest now (0: none applies on this host).
 	BlkioWeight() (uint64, error)
+	// Tuning returns recorded (the limits vmlite last applied) with its
+	// memory and CPU scheduler fields as the guest's cgroup files say
+	// now, which someone else may have written since: what libvirt's
+	// memtune and schedinfo show of a running guest. A field whose file
+	// the host lacks keeps its recorded value.
+	Tuning(recorded plan.Limits) (plan.Limits, error)
 	// OOMKills reads Stats' OOMKills alone: one file, not a dozen (a
 	// stopping guest's final record needs only it).
 	OOMKills() (uint64, error)

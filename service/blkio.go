@@ -56,10 +56,10 @@ func (s *Service) blkioTune(ctx context.Context, name string, change BlkioChange
 		return Blkio{}, nil, err
 	}
 	if change.empty() {
-		if run != nil {
-			return run.blkio()
+		if stored != nil {
+			return blkioOf(domain.Blkiotune(stored.x())), nil, nil
 		}
-		return blkioOf(domain.Blkiotune(stored.x())), nil, nil
+		return run.blkio()
 	}
 	if err := live(ctx); err != nil {
 		return Blkio{}, nil, err

@@ -157,9 +157,10 @@ func (s *Service) setMaxMemory(ctx context.Context, name string, size uint64, af
 }
 
 // MemoryTune shows or changes the memory limits of guest name (memtune):
-// with an empty change it returns them (the running guest's, else the
-// stored <memtune>); otherwise it changes the named ones where affect says
-// and returns the result.
+// with an empty change it returns them, as libvirt reads them: the
+// stored <memtune> for AffectConfig, else the running guest's cgroup
+// (what the kernel applies, whoever wrote it); otherwise it changes the
+// named ones where affect says and returns the result.
 func (s *Service) MemoryTune(ctx context.Context, name string, change MemoryChange, affect Affect) (Memory, Warnings, error) {
 	m, ws, err := s.memoryTune(ctx, name, change, affect)
 	return m, ws, classify(onDomain, err)
@@ -171,10 +172,11 @@ func (s *Service) memoryTune(ctx context.Context, name string, change MemoryChan
 		return Memory{}, nil, err
 	}
 	if change.empty() {
-		if run != nil {
-			return memoryOf(run.limits), nil, nil
+		if stored != nil {
+			return memoryOf(storedMemtune(stored.x())), nil, nil
 		}
-		return memoryOf(storedMemtune(stored.x())), nil, nil
+		l, err := run.tuning()
+		return memoryOf(l), nil, err
 	}
 	if err := live(ctx); err != nil {
 		return Memory{}, nil, err
@@ -227,7 +229,8 @@ func memoryOf(l plan.Limits) Memory {
 }
 
 // SchedInfo shows or changes the CPU scheduler parameters of guest name
-// (schedinfo), as MemoryTune does for memory; it returns them as applied.
+// (schedinfo), as MemoryTune does for memory (a running guest's read from
+// its cgroup); it returns them as applied.
 func (s *Service) SchedInfo(ctx context.Context, name string, change SchedChange, affect Affect) (Sched, Warnings, error) {
 	sc, ws, err := s.schedInfo(ctx, name, change, affect)
 	return sc, ws, classify(onDomain, err)
@@ -238,10 +241,15 @@ func (s *Service) schedInfo(ctx context.Context, name string, change SchedChange
 	if err != nil {
 		return Sched{}, nil, err
 	}
-	if !change.empty() {
-		if err := live(ctx); err != nil {
-			return Sched{}, nil, err
+	if change.empty() {
+		if stored != nil {
+			return schedOf(domain.Cputune(stored.x())), nil, nil
 		}
+		l, err := run.tuning()
+		return schedOf(l), nil, err
+	}
+	if err := live(ctx); err != nil {
+		return Sched{}, nil, err
 	}
 	apply := func(l plan.Limits) plan.Limits {
 		if change.Shares != nil {
@@ -271,16 +279,14 @@ func (s *Service) schedInfo(ctx context.Context, name string, change SchedChange
 		if err := cgroup.ValidateLimits(l); err != nil {
 			return Sched{}, nil, err
 		}
-		if !change.empty() {
-			w, err := run.set(l)
-			ws = w
-			if err != nil {
-				return Sched{}, ws, err
-			}
+		w, err := run.set(l)
+		ws = w
+		if err != nil {
+			return Sched{}, ws, err
 		}
 		shown = l
 	}
-	if stored != nil && !change.empty() {
+	if stored != nil {
 		if err := stored.save(); err != nil {
 			return Sched{}, ws, err
 		}
@@ -392,6 +398,21 @@ func (s *Service) loadRunning(name string) (*runningGuest, error) {
 		return nil, fmt.Errorf("guest %q: %w", name, err)
 	}
 	return &runningGuest{runDir: dir, plan: p, limits: l}, nil
+}
+
+// tuning is the guest's limits with the memory and CPU ones read from
+// its cgroup now (cgroup.Manager.Tuning), as libvirt's LXC driver reads
+// them for memtune and schedinfo.
+func (g *runningGuest) tuning() (plan.Limits, error) {
+	m, err := cgroup.Open(g.plan.Cgroup)
+	if err != nil {
+		return plan.Limits{}, fmt.Errorf("guest %q: %w", g.plan.Name, err)
+	}
+	l, err := m.Tuning(g.limits)
+	if err != nil {
+		return plan.Limits{}, fmt.Errorf("guest %q: read its cgroup's limits: %w", g.plan.Name, err)
+	}
+	return l, nil
 }
 
 // set writes l to the guest's cgroup and records it as its live limits.

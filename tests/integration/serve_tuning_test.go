@@ -131,6 +131,33 @@ func TestServeTuning(t *testing.T) {
 	} else {
 		t.Log("this host's blkio hierarchy has no weight file: the live weight read is not checked")
 	}
+	// memtune and schedinfo of a running guest read its cgroup too (v1
+	// here; v2 on a faked tree in package cgroup): an administrator's
+	// writes show, through virsh and the CLI; --config shows the stored
+	// definition's values instead.
+	for f, v := range map[string]string{"memory/memory.limit_in_bytes": "153600000", "cpu/cpu.shares": "700", "cpu/cpu.cfs_quota_us": "30000"} {
+		if err := os.WriteFile(filepath.Join("/sys/fs/cgroup", filepath.Dir(f), rel, filepath.Base(f)), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, out := range []string{d.mustVirsh("memtune", name).stdout, h.must("memtune", name).stdout, d.mustVirsh("memtune", name, "--live").stdout} {
+		if !strings.Contains(out, "hard_limit     : 150000") {
+			t.Errorf("memtune after memory.limit_in_bytes was written by hand:\n%s", out)
+		}
+	}
+	for _, out := range []string{d.mustVirsh("schedinfo", name).stdout, h.must("schedinfo", name).stdout, d.mustVirsh("schedinfo", name, "--live").stdout} {
+		if !strings.Contains(out, "cpu_shares     : 700") || !strings.Contains(out, "vcpu_quota     : 30000") {
+			t.Errorf("schedinfo after cpu.shares and cpu.cfs_quota_us were written by hand:\n%s", out)
+		}
+	}
+	if out := d.mustVirsh("schedinfo", name, "--config").stdout; strings.Contains(out, "cpu_shares     : 700") || !strings.Contains(out, "vcpu_quota     : -1") {
+		t.Errorf("virsh schedinfo --config shows the live values:\n%s", out)
+	}
+	if out := d.mustVirsh("memtune", name, "--config").stdout; !strings.Contains(out, "hard_limit     : unlimited") {
+		t.Errorf("virsh memtune --config shows the live values:\n%s", out)
+	}
+	d.mustVirsh("memtune", name, "--hard-limit", "200000", "--live")
+	d.mustVirsh("schedinfo", name, "--set", "cpu_shares=512", "--set", "vcpu_quota=50000", "--live")
 	if r := h.run("blkiotune", name, "--weight", "5", "--live"); r.code != 2 || !strings.Contains(r.stderr, "blkio weight 5") {
 		t.Errorf("vmlite blkiotune --weight 5: %v, want exit 2 naming the weight", r)
 	}

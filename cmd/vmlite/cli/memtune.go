@@ -26,7 +26,11 @@ next start (--config), or both; without either, the running guest if it
 runs, else the stored definition. SIZE is as for setmem (KiB without a
 unit); -1 or unlimited removes the limit. swap_hard_limit must be at least
 hard_limit. A host that cannot enforce a limit (a v1 kernel without swap
-accounting) gets the others, and vmlite prints a warning for the rest.`
+accounting) gets the others, and vmlite prints a warning for the rest.
+
+A running guest's limits are read from its cgroup, as libvirt reads them:
+what the kernel applies (v1 rounds to pages), whoever wrote it; --config
+shows the stored definition's.`
 
 func newMemtuneCmd(app *App) *cobra.Command {
 	var sc scope

@@ -29,7 +29,9 @@ shares, period and quota are accepted for the three keys too. The values
 not named stay. A running guest gets the new values at once (--live), the
 stored definition's <cputune> keeps them for the next start (--config), or
 both; without either, the running guest if it runs, else the stored
-definition. The parameters are printed afterwards, as virsh does.`
+definition. The parameters are printed afterwards, as virsh does. A
+running guest's are read from its cgroup, as libvirt reads them: what the
+kernel applies, whoever wrote it; --config shows the stored definition's.`
 
 func newSchedinfoCmd(app *App) *cobra.Command {
 	var sc scope
