@@ -113,11 +113,30 @@ func readMemfd(fd int) ([]byte, error) {
 
 // Recv reads one message and any fds that came with it. io.EOF means the
 // peer closed its end (exited or exec'd).
+//
+// It peeks at the packet's length first (MSG_TRUNC) and reads it into a
+// buffer of that size: a buffer of maxPacket for every message was a
+// megabyte allocated and zeroed per call, the garbage that drove most of
+// a shared supervisor's collections during a mass boot, and page faults in
+// every __init (bench/README.md, "Mass boot: the supervisor's and
+// vmlite-init's share").
 func Recv(f *os.File) (Message, []int, error) {
-	buf := make([]byte, maxPacket)
+	fd := int(f.Fd())
 	oob := make([]byte, unix.CmsgSpace(4*maxRights))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		// Without a control buffer the peek installs none of the fds.
+		size, _, _, _, err := unix.Recvmsg(fd, nil, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return Message{}, nil, fmt.Errorf("receive sync message: %w", &os.SyscallError{Syscall: "recvmsg", Err: err})
+		}
+		// A packet is never empty (JSON or the memfd marker): 0 is the
+		// peer's close. One byte still reads a (forbidden) empty packet
+		// with its fds, so that none is left queued.
+		buf := make([]byte, min(max(size, 1), maxPacket))
+		n, oobn, flags, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -130,6 +149,9 @@ func Recv(f *os.File) (Message, []int, error) {
 		fds, err := ParseRights(oob[:oobn])
 		if err != nil {
 			return Message{}, nil, fmt.Errorf("parse sync control message: %w", err)
+		}
+		if flags&unix.MSG_TRUNC != 0 {
+			return Message{}, fds, fmt.Errorf("receive sync message: a packet of more than %d bytes", maxPacket)
 		}
 		msg := buf[:n]
 		if string(msg) == memfdMarker {

@@ -3,6 +3,8 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -59,4 +61,53 @@ func TestSyncMessageSizes(t *testing.T) {
 			f.Close()
 		}
 	}
+}
+
+// TestRecvPeekInstallsNoFDs: Recv peeks at a packet's size before reading
+// it; the peek must not install the packet's fds (they would leak), and
+// the peer's close still reads as io.EOF.
+func TestRecvPeekInstallsNoFDs(t *testing.T) {
+	parent, child, err := SocketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer child.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	before := openFDs(t)
+	for i := 0; i < 3; i++ {
+		if err := Send(parent, Message{Type: MsgRest, RootfsFD: -1}, int(pr.Fd()), int(pw.Fd())); err != nil {
+			t.Fatal(err)
+		}
+		m, fds, err := Recv(child)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type != MsgRest || len(fds) != 2 {
+			t.Fatalf("got a %q message with %d fds, want %q with 2", m.Type, len(fds), MsgRest)
+		}
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	if after := openFDs(t); after != before {
+		t.Errorf("%d fds open after three messages of two fds each, %d before: the peek installed some", after, before)
+	}
+	parent.Close()
+	if _, _, err := Recv(child); !errors.Is(err, io.EOF) {
+		t.Errorf("Recv after the peer's close: %v, want io.EOF", err)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }
