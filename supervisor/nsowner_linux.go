@@ -19,8 +19,8 @@ import (
 // rootless tools. That uid is the guest's own: a host process running as
 // it would have the guest's capabilities, which its files on the host
 // (an upper layer, a shifted tree) give it already. A pre-forked stage
-// (stages_linux.go) is cloned before its guest is known: its namespace
-// stays root's.
+// (stages_linux.go) is cloned before its guest is known: a mapped guest
+// takes none (poolable).
 
 // secbitNoSetuidFixup is SECBIT_NO_SETUID_FIXUP (linux/securebits.h): an
 // effective uid change keeps the thread's capabilities.

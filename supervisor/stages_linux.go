@@ -20,8 +20,7 @@ import (
 
 // A shared supervisor keeps a few guest init stages (vmlite-init, the
 // __init role) pre-forked: cloned in fresh pid, uts, ipc and net
-// namespaces (and a user namespace for mapped guests), their Go runtime
-// started, waiting on their sync socket. A start then takes one instead
+// namespaces, their Go runtime started, waiting on their sync socket. A start then takes one instead
 // of cloning and exec'ing a Go program, which is most of what a start
 // into a running supervisor costs (bench/README.md, "Pre-forked init
 // stages"). The guarantees of a cloned stage hold for a taken one:
@@ -34,14 +33,14 @@ import (
 //     cloned stage;
 //   - its mount namespace is made when it is taken (plan/sync.go,
 //     MsgAdopt), a copy of the host's as it is then;
-//   - a mapped guest's stage gets the guest's uid and gid maps when taken,
-//     and becomes the guest's root only then (initsys/adopt_linux.go);
+//   - a mapped guest takes none (poolable): its user namespace is owned
+//     by its root's host uid, known only once the guest is;
 //   - waiting stages die with the supervisor (parent-death signal, and
 //     killed and reaped when it ends); one killed while waiting is reaped
 //     and forgotten, and a start that finds none clones one as before.
 //
 // The pool holds at most max stages (VMLITE_INIT_STAGES), of the kind
-// (mapped or not, and the cgroup partition) the last start wanted,
+// (the cgroup partition) the last start that could take one wanted,
 // refilled after each start from the second on: a supervisor that only
 // ever hosts its first guest keeps none.
 //
@@ -123,8 +122,12 @@ func newStagePool(max int) *stagePool {
 }
 
 // poolable reports whether p's __init can be a pre-forked stage: one that
-// shares none of another's namespaces (those are joined at clone time).
-func poolable(p *plan.Plan) bool { return len(p.Share) == 0 }
+// shares none of another's namespaces (those are joined at clone time),
+// and an unmapped one. A mapped guest's user namespace must be owned by
+// its root's host uid (nsowner_linux.go), which a stage, cloned before
+// its guest is known, cannot be: in a root-owned one the guest would
+// share root's per-user limits (fs.inotify.max_user_instances) again.
+func poolable(p *plan.Plan) bool { return len(p.Share) == 0 && !p.IDMap.Enabled() }
 
 // take returns a waiting stage of the kind p needs, or nil. Either way
 // the pool then refills, for p's kind, in the background.
