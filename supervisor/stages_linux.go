@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,7 +209,9 @@ func (sp *stagePool) refill(exe func() string) {
 			continue
 		}
 		sp.mu.Unlock()
-		st, err := forkStage(exe(), kind)
+		var st *stage
+		var err error
+		onForkThread(func() { st, err = forkStage(exe(), kind) })
 		if err != nil {
 			return // tried again after the next start; the start clones meanwhile
 		}
@@ -383,6 +386,34 @@ func forkStage(exe string, kind stageKind) (*stage, error) {
 		close(st.exited)
 	}()
 	return st, nil
+}
+
+// A stage's parent-death signal fires when the thread that forked it
+// ends, not the process (prctl(2), PR_SET_PDEATHSIG). The Go runtime
+// ends a thread whose goroutine exits locked to it, as startAsOwner's
+// does after cloning a mapped guest, and any goroutine may run on a
+// thread that once forked a stage: a mapped start then killed the
+// waiting stages forked there. Stages are forked from one thread that
+// never ends.
+var forkThread struct {
+	once sync.Once
+	do   chan func()
+}
+
+// onForkThread runs fn on the stage-forking thread and waits for it.
+func onForkThread(fn func()) {
+	forkThread.once.Do(func() {
+		forkThread.do = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread never ends
+			for f := range forkThread.do {
+				f()
+			}
+		}()
+	})
+	done := make(chan struct{})
+	forkThread.do <- func() { defer close(done); fn() }
+	<-done
 }
 
 // stageNice is a waiting stage's nice value.

@@ -1,7 +1,12 @@
 package supervisor
 
 import (
+	"fmt"
+	"os"
+	"runtime"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"vmlite/plan"
 )
@@ -81,5 +86,30 @@ func TestStagePoolTake(t *testing.T) {
 	var none *stagePool
 	if none.take(unmapped) != nil {
 		t.Error("a nil pool gave a stage")
+	}
+}
+
+// TestForkThreadOutlivesLockedExits: stages are forked from one thread,
+// which goroutines that exit locked to their threads (startAsOwner's),
+// and so end those threads, never end: a stage's parent-death signal
+// fires when its forking thread ends.
+func TestForkThreadOutlivesLockedExits(t *testing.T) {
+	var first int
+	onForkThread(func() { first = unix.Gettid() })
+	for i := 0; i < 20; i++ {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		}()
+		<-done
+		var tid int
+		onForkThread(func() { tid = unix.Gettid() })
+		if tid != first {
+			t.Fatalf("stage forked on thread %d, then %d", first, tid)
+		}
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", first)); err != nil {
+		t.Errorf("the stage-forking thread %d ended: %v", first, err)
 	}
 }
