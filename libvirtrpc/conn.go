@@ -26,9 +26,11 @@ const (
 	readBufLen = 4 << 10
 	// maxCallsPerConn bounds the calls of one client running at once.
 	maxCallsPerConn = 8
-	// writeTimeout drops a client that takes one packet longer than this.
-	writeTimeout = 30 * time.Second
 )
+
+// writeTimeout drops a client that takes one packet longer than this (a
+// variable for the tests).
+var writeTimeout = 30 * time.Second
 
 // conn is one client connection.
 type conn struct {
@@ -36,6 +38,9 @@ type conn struct {
 	nc       net.Conn
 	peer     string
 	readOnly bool
+	// raw is the unix socket's raw I/O (nil: a TLS connection, whose
+	// net.Conn calls are used).
+	raw *rawIO
 
 	out   chan []byte
 	calls chan struct{}
@@ -75,7 +80,7 @@ type netCallback struct {
 
 func newConn(s *Server, nc net.Conn, peer string, readOnly bool) *conn {
 	return &conn{
-		s: s, nc: nc, peer: peer, readOnly: readOnly,
+		s: s, nc: nc, peer: peer, readOnly: readOnly, raw: newRawIO(nc),
 		out:     make(chan []byte, outQueueLen),
 		evWake:  make(chan struct{}, 1),
 		calls:   make(chan struct{}, maxCallsPerConn),
@@ -107,7 +112,11 @@ func (c *conn) serve() {
 	c.wg.Add(2)
 	go c.writeLoop()
 	go c.eventLoop()
-	br := bufio.NewReaderSize(c.nc, readBufLen)
+	var r io.Reader = c.nc
+	if c.raw != nil {
+		r = c.raw
+	}
+	br := bufio.NewReaderSize(r, readBufLen)
 	var buf []byte
 	for {
 		h, body, b, err := ReadFrame(br, buf)
@@ -261,8 +270,14 @@ func (c *conn) replyNow(h Header, ret []byte, err error) {
 func (c *conn) write(f []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if _, err := c.nc.Write(f); err != nil {
+	var err error
+	if c.raw != nil {
+		err = c.raw.write(f)
+	} else {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_, err = c.nc.Write(f)
+	}
+	if err != nil {
 		c.close()
 		return err
 	}

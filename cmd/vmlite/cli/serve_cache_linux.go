@@ -2,6 +2,7 @@ package cli
 
 import (
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -97,8 +98,7 @@ func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Dom
 		return rows, 0, err
 	}
 	if !c.stale && c.rows != nil {
-		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(pfd, 0); err != nil || n > 0 {
+		if pending(c.fd) {
 			c.stale = true // unread events: the reader drains them
 		}
 	}
@@ -112,4 +112,15 @@ func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Dom
 		c.rows, c.stale = rows, false
 	}
 	return c.rows, c.gen, nil
+}
+
+// pending reports whether inotify fd holds unread events (or cannot
+// tell): a ppoll with a zero timeout, raw, since it never blocks: the
+// runtime's syscall entry would wake its sysmon thread on every call of
+// an otherwise idle daemon (libvirtrpc's rawIO says why that matters).
+func pending(fd int) bool {
+	pfd := unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	var ts unix.Timespec
+	n, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	return e != 0 || n > 0
 }

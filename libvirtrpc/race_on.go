@@ -1,0 +1,5 @@
+//go:build race
+
+package libvirtrpc
+
+const raceEnabled = true
