@@ -173,7 +173,7 @@ func (s *Supervisor) boot(during func() error) error {
 	}
 	// The phases, for bench/README.md's breakdown of a start.
 	ms := func(a, b time.Time) string { return b.Sub(a).Round(10 * time.Microsecond).String() }
-	s.log.Printf("init %s running as pid %d (%v after clone or adoption: spawn %s, host set-up %s, cgroup join and network %s, trees %s, /proc files and pending join %s, __init set-up and exec %s)",
+	s.trace.Printf("init %s running as pid %d (%v after clone or adoption: spawn %s, host set-up %s, cgroup join and network %s, trees %s, /proc files and pending join %s, __init set-up and exec %s)",
 		s.p.Init.Path, pid, time.Since(start).Round(time.Microsecond), ms(start, tSpawned), ms(tSpawned, tHost), ms(tHost, tJoined), ms(tJoined, tSent), ms(tSent, tJoinDone), ms(tJoinDone, time.Now()))
 	s.mu.Lock()
 	s.init = cmd
@@ -221,7 +221,7 @@ func (s *Supervisor) logSteps(ts []plan.StepTime) {
 		}
 		fmt.Fprintf(&b, "%s %dµs", t.Step, t.Micros)
 	}
-	s.log.Printf("__init set-up: %s", b.String())
+	s.trace.Printf("__init set-up: %s", b.String())
 }
 
 // spawnInit gives the guest its __init: a pre-forked stage adopted for

@@ -119,11 +119,12 @@ func superviseGuest(p *plan.Plan, raw json.RawMessage, lock *os.File, shared boo
 	s.planJSON = raw
 	s.lock = lock
 	s.st.SharedSupervisor = shared
-	// The guest's own log file: a shared supervisor's stderr is the pool's.
-	if f, err := os.OpenFile(p.Paths.SupervisorLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600); err == nil {
-		s.log = log.New(f, p.Name+": ", log.LstdFlags|log.Lmicroseconds)
-		defer f.Close()
-	}
+	// The guest's own log file, made on its first line: a shared
+	// supervisor's stderr is the pool's (supervisors.log), which gets each
+	// start's breakdown (s.trace).
+	gl := newGuestLog(p.Paths.SupervisorLog)
+	s.log = log.New(gl, p.Name+": ", log.LstdFlags|log.Lmicroseconds)
+	defer gl.Close()
 	startSlots <- struct{}{}
 	res := s.start()
 	<-startSlots

@@ -32,6 +32,11 @@ type Supervisor struct {
 	// log is the guest's own diagnostics log (its SupervisorLog file): a
 	// shared supervisor writes each guest's lines to that guest's file.
 	log *log.Logger
+	// trace gets what every start says (its phases' times): the
+	// supervisor's stderr, which is the guest's log for a dedicated
+	// supervisor and supervisors.log for a shared one, so that a guest
+	// with nothing else to report has no log file of its own (guestLog).
+	trace *log.Logger
 	// lock is the guest's lock file, held until the guest is torn down.
 	lock *os.File
 	// stages are the process's pre-forked __init stages; nil: none.
@@ -100,6 +105,7 @@ func newSupervisor(p *plan.Plan) *Supervisor {
 	return &Supervisor{
 		p:          p,
 		log:        log.New(os.Stderr, p.Name+": ", log.LstdFlags|log.Lmicroseconds),
+		trace:      log.New(os.Stderr, p.Name+": ", log.LstdFlags|log.Lmicroseconds),
 		hostRevert: revert.New(),
 		bootRevert: revert.New(),
 		finished:   make(chan struct{}),

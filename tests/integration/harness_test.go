@@ -455,7 +455,7 @@ func (h *harness) cleanup() {
 // by its own run.
 func (h *harness) logGuests() {
 	l := state.NewLayout(h.root)
-	logs := []string{l.ProcFSLog()}
+	logs := []string{l.ProcFSLog(), filepath.Join(l.Log, "supervisors.log")}
 	for _, n := range h.names {
 		logs = append(logs, l.ConsoleLog(n), l.SupervisorLog(n))
 	}
