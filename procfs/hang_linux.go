@@ -87,8 +87,11 @@ func (l Layout) guard(done <-chan struct{}, logf func(string, ...any)) {
 			continue
 		}
 		st, err := procstat.Read(pid)
-		if err != nil || st.StartTime != start || st.Zombie() {
-			probe, stoppedAt = nil, 0 // gone: Watch restarts it
+		if err != nil || procstat.Ended(pid, start) {
+			// Gone: Watch restarts it. A zombie leader whose other threads
+			// still run has not ended: they may hang in the kernel, and
+			// the probe below still finds that.
+			probe, stoppedAt = nil, 0
 			continue
 		}
 		if pid != probePid {

@@ -192,8 +192,9 @@ func stopOrphanExports(runDir string) error {
 		go func() {
 			defer close(exited)
 			for {
-				st, err := procstat.Read(pid)
-				if err != nil || st.Zombie() || st.StartTime != start {
+				// Ended: a zombie leader's other threads may still hold
+				// the export's FUSE connection.
+				if procstat.Ended(pid, start) {
 					return
 				}
 				time.Sleep(pollInterval)

@@ -19,8 +19,11 @@ func InitAlive(st *state.State) bool {
 	if st == nil || st.InitPID <= 0 {
 		return false
 	}
-	start, err := ProcStart(st.InitPID)
-	return err == nil && start == st.InitStart
+	// Ended, not the start time alone: a killed init this process's
+	// parent does not reap (an orphan's, reparented to a PID 1 that reaps
+	// nothing) stays a zombie, and waiting for it to go would wait out the
+	// whole deadline.
+	return !procstat.Ended(st.InitPID, st.InitStart)
 }
 
 // ProcStart returns a process's start time in clock ticks since boot.

@@ -22,3 +22,12 @@ func Exited(pid int) bool {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	return err != nil || len(tasks) <= 1
 }
+
+// Ended reports whether the process that pid named when it started at
+// start (clock ticks since boot, Stat.StartTime) has ended: pid is gone,
+// is another process now, or has exited (Exited: a zombie leader whose
+// other threads still run has not).
+func Ended(pid int, start uint64) bool {
+	st, err := Read(pid)
+	return err != nil || st.StartTime != start || Exited(pid)
+}

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vmlite/internal/testutil"
 )
 
 // exitedChild is the process TestExited kills: it holds an flock on the
@@ -90,5 +92,40 @@ func TestExited(t *testing.T) {
 		if !Exited(pid) {
 			t.Errorf("round %d: a reaped child does not count as exited", round)
 		}
+	}
+}
+
+// TestEnded: a process has ended once gone or a zombie alone, not while
+// its leader is a zombie and another thread runs; a pid read with another
+// start time is another process.
+func TestEnded(t *testing.T) {
+	self, err := Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Ended(os.Getpid(), self.StartTime) {
+		t.Error("this process counts as ended")
+	}
+	if !Ended(os.Getpid(), self.StartTime+1) {
+		t.Error("a pid with another start time counts as the same process")
+	}
+	leader := testutil.ZombieLeader(t)
+	st, err := Read(leader)
+	if err != nil || !st.Zombie() {
+		t.Fatalf("zombie leader %d: %+v, %v", leader, st, err)
+	}
+	if Ended(leader, st.StartTime) {
+		t.Errorf("process %d counts as ended with its leader a zombie and a thread running", leader)
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	testutil.WaitFor(t, 30*time.Second, "true a zombie", func() bool { st, err := Read(pid); return err == nil && st.Zombie() })
+	st, _ = Read(pid)
+	if !Ended(pid, st.StartTime) {
+		t.Errorf("zombie %d (no thread left) counts as running", pid)
 	}
 }
