@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +102,15 @@ func TestDebianSystemd(t *testing.T) {
 	t.Run("journald and a service", func(t *testing.T) {
 		if out := h.must("exec", name, "--", "journalctl", "-b", "--no-pager", "-q", "-n", "5").stdout; strings.TrimSpace(out) == "" {
 			t.Errorf("journalctl shows nothing")
+		}
+		// The template's journald.conf.d drop-in caps journal files at 8
+		// MiB, so journald sizes the file's hash table for 8 MiB (14563
+		// items), not for the 128 MiB a big host disk allows (233016).
+		header := h.must("exec", name, "--", "journalctl", "--header", "--no-pager").stdout
+		if m := regexp.MustCompile(`Data hash table size: (\d+)`).FindStringSubmatch(header); m == nil {
+			t.Errorf("journalctl --header shows no data hash table size:\n%s", header)
+		} else if n, _ := strconv.Atoi(m[1]); n > 20000 {
+			t.Errorf("journal hash table of %d items: journald did not take the 8 MiB file cap", n)
 		}
 		h.must("exec", name, "--", "systemd-run", "--unit=web", "/usr/local/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/srv/www")
 		var body string
