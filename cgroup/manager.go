@@ -82,6 +82,12 @@ func (m *manager) Create() error {
 func (m *manager) mkdirs(hs []hierarchy, made *[]string) error {
 	elems := strings.Split(m.rel, string(filepath.Separator))
 	for _, h := range hs {
+		if ok, err := m.mkdirLeaf(h, elems, made); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		for i := range elems {
 			dir := filepath.Join(h.root, filepath.Join(elems[:i+1]...))
 			isLeaf := i == len(elems)-1
@@ -115,6 +121,30 @@ func (m *manager) mkdirs(hs []hierarchy, made *[]string) error {
 		}
 	}
 	return nil
+}
+
+// mkdirLeaf is mkdirs' common case in h: vmlite/ and the partition exist
+// (made by the guests before, and readied then), so the leaf's mkdir
+// alone succeeds, and only the partition's check and the leaf's own
+// preparation are left: a start in a running partition costs one mkdir
+// per hierarchy, not one per level and the parents' control files read
+// again (cpuset's cpus and mems, cgroup2's controllers). false when the
+// leaf is there already or a parent is not: mkdirs then walks the levels.
+func (m *manager) mkdirLeaf(h hierarchy, elems []string, made *[]string) (bool, error) {
+	if len(elems) < 3 {
+		return false, nil // vmlite/NAME: no partition below vmlite/
+	}
+	leaf := m.leaf(h)
+	if err := m.dirs.Mkdir(leaf); err != nil {
+		return false, nil
+	}
+	*made = append(*made, leaf)
+	for i := 1; i < len(elems)-1; i++ {
+		if err := m.checkNotGuest(filepath.Join(h.root, filepath.Join(elems[:i+1]...))); err != nil {
+			return false, err
+		}
+	}
+	return true, m.prepare(h, leaf, true)
 }
 
 // checkNotGuest refuses a partition directory that holds processes itself.

@@ -300,3 +300,62 @@ func TestWriteGuard(t *testing.T) {
 		}
 	}
 }
+
+// countingDirs counts the mkdirs a Create makes.
+type countingDirs struct {
+	fakeDirs
+	mkdirs *int
+}
+
+func (c countingDirs) Mkdir(path string) error {
+	*c.mkdirs++
+	return c.fakeDirs.Mkdir(path)
+}
+
+// TestCreateInRunningPartition: a guest created in a partition that is
+// there already makes one mkdir per hierarchy (its leaf), still readied
+// (v1 cpuset's cpus and mems inherited), and still refuses a partition
+// that is a guest's own cgroup (processes in it), removing the leaf it
+// made.
+func TestCreateInRunningPartition(t *testing.T) {
+	for _, mode := range []Mode{V1, V2} {
+		t.Run(mode.String(), func(t *testing.T) {
+			root, f := fakeHost(t, mode, []string{"cpu", "cpuset", "memory", "pids"})
+			first := newFake(t, root, f, plan.Cgroup{Partition: "/machine", Name: "a"})
+			if err := first.Create(); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			b := newFake(t, root, f, plan.Cgroup{Partition: "/machine", Name: "b"})
+			b.dirs = countingDirs{f, &n}
+			if err := b.Create(); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(b.hs) {
+				t.Errorf("%d mkdirs for a guest in an existing partition, want %d (one leaf per hierarchy)", n, len(b.hs))
+			}
+			if mode == V1 {
+				for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
+					want, _ := readString(filepath.Join(root, "cpuset", file))
+					if got, _ := readString(filepath.Join(root, "cpuset", "vmlite", "machine", "b", file)); got != want || got == "" {
+						t.Errorf("b's %s = %q, want the host's %q", file, got, want)
+					}
+				}
+			}
+			// The partition holds a process: it is a guest's cgroup.
+			procs := filepath.Join(b.hs[0].root, "vmlite", "machine", "cgroup.procs")
+			if err := os.WriteFile(procs, []byte("4242\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c := newFake(t, root, f, plan.Cgroup{Partition: "/machine", Name: "c"})
+			if err := c.Create(); !errors.Is(err, ErrPartition) {
+				t.Errorf("Create in a partition holding processes = %v, want ErrPartition", err)
+			}
+			for _, h := range c.hs {
+				if exists(c.leaf(h)) {
+					t.Errorf("refused Create left %s behind", c.leaf(h))
+				}
+			}
+		})
+	}
+}

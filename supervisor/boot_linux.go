@@ -326,7 +326,7 @@ func (s *Supervisor) takeSpare(st *stage) error {
 	if st.spare == nil {
 		return nil
 	}
-	mode, err := cgroup.Detect()
+	mode, err := hostCgroupMode()
 	if err != nil {
 		return err
 	}

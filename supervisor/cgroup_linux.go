@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os/exec"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -40,7 +41,7 @@ func (s *Supervisor) setupCgroup() error {
 // createCgroup makes the guest's cgroup, unless a pre-forked stage
 // brought it (takeSpare).
 func (s *Supervisor) createCgroup() error {
-	mode, err := cgroup.Detect()
+	mode, err := hostCgroupMode()
 	if err != nil {
 		return &plan.StepFailure{Step: "detect cgroup mode", Err: err}
 	}
@@ -75,6 +76,29 @@ func (s *Supervisor) createCgroup() error {
 	})
 	s.cg = m
 	return nil
+}
+
+// hostCgroupMode is cgroup.Detect, run once per supervisor process (it
+// reads the whole mount table): a host's cgroup mode does not change
+// under running guests, and a shared supervisor creates dozens of
+// cgroups. A failed detection is not kept.
+func hostCgroupMode() (cgroup.Mode, error) {
+	detectedMode.mu.Lock()
+	defer detectedMode.mu.Unlock()
+	if !detectedMode.ok {
+		m, err := cgroup.Detect()
+		if err != nil {
+			return m, err
+		}
+		detectedMode.mode, detectedMode.ok = m, true
+	}
+	return detectedMode.mode, nil
+}
+
+var detectedMode struct {
+	mu   sync.Mutex
+	mode cgroup.Mode
+	ok   bool
 }
 
 // limitXPath is where each plan.Limits field comes from in the domain XML
@@ -218,7 +242,7 @@ func sweepSparesOf(p *plan.Plan) error {
 	if i < 0 {
 		return nil
 	}
-	mode, err := cgroup.Detect()
+	mode, err := hostCgroupMode()
 	if err != nil {
 		return err
 	}

@@ -278,7 +278,7 @@ func (sp *stagePool) newSpare(partition string) (cgroup.Manager, error) {
 	if instance == "" {
 		return nil, nil
 	}
-	mode, err := cgroup.Detect()
+	mode, err := hostCgroupMode()
 	if err != nil {
 		return nil, err
 	}
