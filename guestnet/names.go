@@ -1,14 +1,11 @@
 package guestnet
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 
 	"vmlite/domain"
+	"vmlite/guestnet/linkname"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
@@ -16,53 +13,20 @@ import (
 // MaxLinkName is the longest interface name Linux accepts (plan's).
 const MaxLinkName = plan.MaxLinkName
 
-// HostLinkPrefix starts every host-side link name vmlite generates, so that an
-// operator (and vmlite's own cleanup) can tell them apart from other links.
-const HostLinkPrefix = "vml-"
+// HostLinkPrefix starts every host-side link name vmlite generates
+// (package linkname: the plan builder needs no netlink).
+const HostLinkPrefix = linkname.HostLinkPrefix
 
-// HashLen is the number of hex digits of the hash in a shortened name:
-// 24 bits keeps two guests with the same 4-character prefix apart with
-// overwhelming probability while leaving room for that readable prefix.
-const HashLen = 6
+// HashLen is the number of hex digits of the hash in a shortened name (linkname's).
+const HashLen = linkname.LinkHashLen
 
-// HostLinkName returns the host-side name of interface index of guest, e.g.
-// "vml-web1-0". The name is stable (same guest and index, same name) and
-// always a valid interface name: when the readable form would be longer than
-// MaxLinkName or the guest name has characters that do not belong in an
-// interface name, it becomes "vml-" + up to 4 safe characters of the name +
-// "-" + a hash of the full name and index ("vml-aver-3fa2c1"), the way
-// systemd-nspawn shortens its ve- names.
-func HostLinkName(guest string, index int) string {
-	idx := strconv.Itoa(index)
-	safe := LinkSafe(guest)
-	if safe == guest && guest != "" {
-		if n := HostLinkPrefix + guest + "-" + idx; len(n) <= MaxLinkName {
-			return n
-		}
-	}
-	sum := sha256.Sum256([]byte(guest + "\x00" + idx))
-	h := hex.EncodeToString(sum[:])[:HashLen]
-	keep := MaxLinkName - len(HostLinkPrefix) - 1 - HashLen
-	if len(safe) > keep {
-		safe = safe[:keep]
-	}
-	if safe == "" {
-		return HostLinkPrefix + h
-	}
-	return HostLinkPrefix + safe + "-" + h
-}
+// HostLinkName returns the host-side name of interface index of guest:
+// linkname.HostLinkName.
+func HostLinkName(guest string, index int) string { return linkname.HostLinkName(guest, index) }
 
-// LinkSafe keeps the characters of s that ValidLinkName accepts, minus '.',
-// which is kept out of generated names so that they never read as "." or "..".
-func LinkSafe(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != '.' && plan.LinkChar(c) {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
+// LinkSafe keeps the characters of s that may stand in a generated link
+// name: linkname.LinkSafe.
+func LinkSafe(s string) string { return linkname.LinkSafe(s) }
 
 // ValidLinkName checks an interface name given by the user (<target dev>,
 // <guest dev>, <bridge name>): plan.CheckLinkName, the rule the XML's

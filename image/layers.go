@@ -189,6 +189,9 @@ func (s *Store) RemoveGuestLayer(guest string) error {
 	return s.collect(ix)
 }
 
+// RemoveLayer is the package's RemoveLayer (launch.Images).
+func (s *Store) RemoveLayer(dir string) error { return RemoveLayer(dir) }
+
 // RemoveLayer removes the guest layer at dir, renamed first so that a
 // half-removed layer never looks like one; a missing one is no error.
 func RemoveLayer(dir string) error {

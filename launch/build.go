@@ -31,6 +31,9 @@ type Options struct {
 	// Images resolves <filesystem type='template'> roots (package image;
 	// nil: such a root is an error).
 	Images Images
+	// Orphans cleans up after a dead supervisor (Prepare; nil: a start
+	// that finds one fails with ErrOrphan).
+	Orphans Orphans
 	// SysFS is where sysfs is mounted, for USB hostdevs ("" is /sys;
 	// tests give a fake tree).
 	SysFS string
@@ -45,6 +48,8 @@ type Images interface {
 	// lock, the guest's reference to the image's layers; it clears
 	// ov.Fresh when the guest got a layer meanwhile.
 	Claim(guest string, ov *plan.Overlay, m plan.IDMap) error
+	// RemoveLayer removes the layer Claim made, when its start is given up.
+	RemoveLayer(dir string) error
 }
 
 // Probe is every host look-up Build makes, so tests can fake the host.

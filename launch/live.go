@@ -7,7 +7,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"vmlite/domain"
-	"vmlite/guestnet"
+	"vmlite/guestnet/linkname"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
@@ -88,12 +88,12 @@ func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o O
 	taken := func(f func(plan.Interface) bool) bool { return slices.ContainsFunc(p.Interfaces, f) }
 	k := len(p.Interfaces)
 	for taken(func(x plan.Interface) bool {
-		return x.HostName == guestnet.HostLinkName(p.Name, k) || x.MAC.String() == guestnet.GuestMAC(p.UUID, k)
+		return x.HostName == linkname.HostLinkName(p.Name, k) || x.MAC.String() == domain.DefaultMAC(p.UUID, k)
 	}) {
 		k++
 	}
 	if it.Type != "direct" {
-		it.HostName = guestnet.HostLinkName(p.Name, k)
+		it.HostName = linkname.HostLinkName(p.Name, k)
 		if ifc.Target != nil && ifc.Target.Dev != "" {
 			it.HostName = ifc.Target.Dev
 		} else {
@@ -113,7 +113,7 @@ func liveInterface(p *plan.Plan, ifc *libvirtxml.DomainInterface, xp string, o O
 		ifc.Guest = &libvirtxml.DomainInterfaceGuest{Dev: it.GuestName}
 	}
 	if ifc.MAC == nil || ifc.MAC.Address == "" {
-		ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: guestnet.GuestMAC(p.UUID, k)}
+		ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: domain.DefaultMAC(p.UUID, k)}
 	}
 	mac, err := plan.ParseMAC(ifc.MAC.Address)
 	if err != nil {

@@ -6,7 +6,8 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
-	"vmlite/guestnet"
+	"vmlite/domain"
+	"vmlite/guestnet/linkname"
 	"vmlite/internal/xpath"
 	"vmlite/plan"
 )
@@ -22,7 +23,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, add func(path, msg, val
 	for i, ifc := range x.Devices.Interfaces {
 		it := interfaceOf(ifc, xpath.Child("/domain/devices", "interface", i, len(x.Devices.Interfaces)), add)
 		if it.Type != "direct" {
-			it.HostName = guestnet.HostLinkName(p.Name, i)
+			it.HostName = linkname.HostLinkName(p.Name, i)
 			if ifc.Target != nil && ifc.Target.Dev != "" {
 				it.HostName = ifc.Target.Dev
 			}
@@ -31,7 +32,7 @@ func buildInterfaces(p *plan.Plan, x *libvirtxml.Domain, add func(path, msg, val
 		if ifc.Guest != nil && ifc.Guest.Dev != "" {
 			it.GuestName = ifc.Guest.Dev
 		}
-		mac := guestnet.GuestMAC(p.UUID, i)
+		mac := domain.DefaultMAC(p.UUID, i)
 		if ifc.MAC != nil && ifc.MAC.Address != "" {
 			mac = ifc.MAC.Address
 		}

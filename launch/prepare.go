@@ -11,12 +11,9 @@ import (
 	"strings"
 
 	"vmlite/domain"
-	"vmlite/image"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
-	"vmlite/supervisor"
-	"vmlite/supervisor/client"
 	"vmlite/uidmap"
 )
 
@@ -46,8 +43,10 @@ type Prepared struct {
 	Lock *os.File
 
 	layout state.Layout
-	// layer is the guest layer this start made (Images.Claim), "" if none.
-	layer string
+	// layer is the guest layer this start made (Images.Claim), "" if none,
+	// and images the store that made it.
+	layer  string
+	images Images
 }
 
 // Release gives up a prepared start that was not launched: it drops the
@@ -61,7 +60,7 @@ func (p *Prepared) Release() {
 	// waits for it finds no stale directory.
 	_ = os.RemoveAll(p.layout.RunDir(p.Plan.Name))
 	if p.layer != "" {
-		_ = image.RemoveLayer(p.layer)
+		_ = p.images.RemoveLayer(p.layer)
 	}
 	p.Lock.Close()
 	p.Lock = nil
@@ -105,7 +104,7 @@ func Prepare(d *domain.Domain, o Options) (*Prepared, error) {
 	if err := attachNetworks(p, o.Networks); err != nil {
 		return nil, err
 	}
-	lock, err := lockForStart(l, p.Name)
+	lock, err := lockForStart(l, p.Name, o.Orphans)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +145,7 @@ func claimLayer(prep *Prepared, images Images) error {
 		return fmt.Errorf("%s: %w", prep.Plan.Rootfs.XMLPath+"/source/@name", err)
 	}
 	if ov.Fresh {
-		prep.layer = ov.LayerDir
+		prep.layer, prep.images = ov.LayerDir, images
 	}
 	return nil
 }
@@ -318,7 +317,7 @@ func attachNetwork(uuid string, in *plan.Interface, nets NetworkResolver, hasDef
 // lockForStart creates the runtime directory and takes the guest's lock:
 // of two concurrent starts exactly one gets it. Stale state of a dead
 // supervisor is cleaned first (or refused, while the guest still runs).
-func lockForStart(l state.Layout, name string) (*os.File, error) {
+func lockForStart(l state.Layout, name string, orphans Orphans) (*os.File, error) {
 	if err := os.MkdirAll(l.RunDir(name), state.RunDirMode); err != nil {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
@@ -329,18 +328,32 @@ func lockForStart(l state.Layout, name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CleanupOrphan(l, name); err != nil {
+	if err := cleanupOrphan(l, name, orphans); err != nil {
 		lock.Close()
 		return nil, err
 	}
 	return lock, nil
 }
 
-// CleanupOrphan removes what a dead supervisor left of guest name: a
+// Orphans deals with what a dead supervisor left of a guest (its plan and
+// last state): the supervisor package's clean-up, which the service
+// passes in (launch itself links none of the supervisor's host code).
+type Orphans interface {
+	// Alive reports whether the guest still runs without its supervisor.
+	Alive(p *plan.Plan, st *state.State) bool
+	// Cleanup stops the guest and removes what the supervisor left.
+	Cleanup(p *plan.Plan, st *state.State) error
+}
+
+// ErrOrphan: a start found what a dead supervisor left and had no Orphans
+// to clean it up with. Nothing was changed.
+var ErrOrphan = errors.New("a dead supervisor's state is left and no orphan clean-up was given")
+
+// cleanupOrphan removes what a dead supervisor left of guest name: a
 // runtime directory with state but a free lock. The caller holds the
 // guest's lock. A guest that still runs without its supervisor is refused
 // (errdefs.ErrAlreadyRunning); no state at all is not an error.
-func CleanupOrphan(l state.Layout, name string) error {
+func cleanupOrphan(l state.Layout, name string, orphans Orphans) error {
 	if _, err := os.Stat(l.StateFile(name)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -349,11 +362,14 @@ func CleanupOrphan(l state.Layout, name string) error {
 	if b, err := os.ReadFile(l.PlanFile(name)); err == nil {
 		p, _ = plan.Unmarshal(b)
 	}
-	if p != nil && client.OrphanAlive(p, st) {
+	if p != nil && orphans == nil {
+		return fmt.Errorf("guest %q: %w", name, ErrOrphan)
+	}
+	if p != nil && orphans.Alive(p, st) {
 		return fmt.Errorf("guest %q still runs without its supervisor (killed?); `vmlite destroy %s` stops it: %w", name, name, errdefs.ErrAlreadyRunning)
 	}
 	if p != nil {
-		if err := supervisor.CleanupOrphan(p, st); err != nil {
+		if err := orphans.Cleanup(p, st); err != nil {
 			return fmt.Errorf("clean up stale state of %q: %w", name, err)
 		}
 	}

@@ -317,3 +317,72 @@ func TestPrepareCleansOrphan(t *testing.T) {
 		t.Errorf("stale state.json kept: %v", err)
 	}
 }
+
+// fakeOrphans records the clean-ups asked of it.
+type fakeOrphans struct {
+	alive   bool
+	cleaned []string
+}
+
+func (f *fakeOrphans) Alive(p *plan.Plan, st *state.State) bool { return f.alive }
+
+func (f *fakeOrphans) Cleanup(p *plan.Plan, st *state.State) error {
+	f.cleaned = append(f.cleaned, p.Name)
+	return nil
+}
+
+// TestPrepareOrphanHook: a dead supervisor's plan and state go to
+// Options.Orphans (the supervisor's clean-up, which launch does not link);
+// a guest that still runs is refused; without Orphans the start fails
+// with ErrOrphan and changes nothing, so that the front binary can leave
+// such a start to the full CLI.
+func TestPrepareOrphanHook(t *testing.T) {
+	l := state.NewLayout(t.TempDir())
+	if err := l.Ensure(); err != nil {
+		t.Fatal(err)
+	}
+	stale := func() {
+		t.Helper()
+		if err := os.MkdirAll(l.RunDir("g"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := state.Write(l.StateFile("g"), &state.State{Name: "g", InitPID: 1}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := (&plan.Plan{Version: plan.Version, Name: "g"}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(l.PlanFile("g"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale()
+	o := opts(l)
+	if _, err := Prepare(parse(t, "g", "", "", ""), o); !errors.Is(err, ErrOrphan) {
+		t.Fatalf("Prepare without Orphans = %v, want ErrOrphan", err)
+	}
+	if _, err := os.Stat(l.StateFile("g")); err != nil {
+		t.Errorf("state.json gone after a refused start: %v", err)
+	}
+	if held, _ := state.Held(l.LockFile("g")); held {
+		t.Error("the guest's lock is still held")
+	}
+	o.Orphans = &fakeOrphans{alive: true}
+	if _, err := Prepare(parse(t, "g", "", "", ""), o); !errors.Is(err, errdefs.ErrAlreadyRunning) {
+		t.Fatalf("Prepare with a live orphan = %v, want ErrAlreadyRunning", err)
+	}
+	f := &fakeOrphans{}
+	o.Orphans = f
+	prep, err := Prepare(parse(t, "g", "", "", ""), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prep.Release()
+	if len(f.cleaned) != 1 || f.cleaned[0] != "g" {
+		t.Errorf("clean-ups %v, want [g]", f.cleaned)
+	}
+	if _, err := os.Stat(l.StateFile("g")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale state.json kept: %v", err)
+	}
+}

@@ -189,6 +189,7 @@ func (s *Service) boot(ctx context.Context, d *domain.Domain, warns []domain.War
 		Layout: s.layout, Transient: transient,
 		Networks: netdef.Resolver{Layout: s.layout},
 		Images:   image.NewStore(s.layout),
+		Orphans:  orphans{},
 	})
 	if err != nil {
 		return res, classify(onDomain, err)

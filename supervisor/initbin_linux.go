@@ -2,16 +2,14 @@ package supervisor
 
 import (
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"vmlite/internal/initbin"
+	"vmlite/supervisor/ctl"
 )
 
 // selfExe is this binary, whose __init role every build has.
@@ -106,12 +104,4 @@ func writeBinary(path string, write func(io.Writer) error) error {
 // It is looked up once per process: the executable cannot change under a
 // running process, and a supervisor asks on every guest's boot. The
 // client side names the shared supervisors' sockets after it.
-var BinaryID = sync.OnceValues(func() (string, error) {
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/exe", &st); err != nil {
-		return "", fmt.Errorf("identify vmlite binary: %w", err)
-	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	return fmt.Sprintf("%08x", uint32(h.Sum64())), nil
-})
+var BinaryID = sync.OnceValues(func() (string, error) { return ctl.BinaryIDOf("/proc/self/exe") })

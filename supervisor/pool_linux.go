@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmlite/plan"
+	"vmlite/supervisor/ctl"
 )
 
 // A shared supervisor ("pool") hosts up to max guests in one process, so
@@ -43,11 +44,9 @@ type poolOptions struct {
 	stages int    // pre-forked __init stages kept waiting (shared only)
 }
 
-// PoolAnswer is the pool's first answer to a launch request.
-type PoolAnswer struct {
-	Accepted bool   `json:"accepted"`
-	Error    string `json:"error,omitempty"`
-}
+// PoolAnswer is the pool's first answer to a launch request (ctl's: the
+// client side of this socket lives there).
+type PoolAnswer = ctl.PoolAnswer
 
 // pool counts the guests of this process and decides when it ends.
 type pool struct {
@@ -218,11 +217,5 @@ func answer(conn net.Conn, a PoolAnswer) {
 
 // SendLaunch hands a guest to the pool at conn: its lock, then its plan.
 func SendLaunch(conn *net.UnixConn, b []byte, lock *os.File) error {
-	if _, _, err := conn.WriteMsgUnix([]byte{'L'}, unix.UnixRights(int(lock.Fd())), nil); err != nil {
-		return fmt.Errorf("send the guest's lock: %w", err)
-	}
-	if _, err := conn.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("send launch plan: %w", err)
-	}
-	return nil
+	return ctl.SendLaunch(conn, b, lock)
 }

@@ -32,5 +32,8 @@
 // the same undo functions.
 package supervisor
 
-// Role is the hidden argv[1] that selects this role.
-const Role = "__supervise"
+import "vmlite/supervisor/ctl"
+
+// Role is the hidden argv[1] that selects this role (ctl's, which the
+// front binary links).
+const Role = ctl.Role

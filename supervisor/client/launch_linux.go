@@ -3,7 +3,6 @@ package client
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,20 +12,12 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"vmlite/image"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
+	"vmlite/supervisor/ctl"
 )
-
-// startWait bounds how long `vmlite start` waits for the supervisor's report.
-const startWait = 120 * time.Second
-
-// acceptWait bounds how long `vmlite start` waits for a shared supervisor
-// to take its guest (it may be starting up itself on a loaded host).
-const acceptWait = 60 * time.Second
 
 // LaunchOptions choose how a guest is supervised.
 type LaunchOptions struct {
@@ -72,7 +63,7 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 	if err != nil {
 		return res, false, err
 	}
-	if res, handed, err := offerToPools(prefix, b, lock, nil); handed || err != nil {
+	if res, handed, err := ctl.OfferToPools(prefix, b, lock, nil); handed || err != nil {
 		return res, handed, err
 	}
 	// Every pool is full (or there is none): start one, one start at a
@@ -86,7 +77,7 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 	// boot: every start queued on it behind a new pool would otherwise
 	// boot one after another (200 guests launched at once waited for each
 	// other's whole start).
-	if res, handed, err := offerToPools(prefix, b, lock, func() { plock.Close() }); handed || err != nil {
+	if res, handed, err := ctl.OfferToPools(prefix, b, lock, func() { plock.Close() }); handed || err != nil {
 		return res, handed, err
 	}
 	// Named after this process, unique among live ones; a file of that
@@ -139,26 +130,6 @@ func launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (re
 	return res, taken, err
 }
 
-// offerToPools offers the guest to each listening pool in turn. handed
-// is false when none took it. taken, if not nil, runs once a pool has
-// taken the guest, before its start report.
-func offerToPools(prefix string, b []byte, lock *os.File, taken func()) (plan.StartResult, bool, error) {
-	socks, _ := filepath.Glob(prefix + "*.sock")
-	for _, sock := range socks {
-		conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
-		if err != nil {
-			if errors.Is(err, unix.ECONNREFUSED) {
-				_ = os.Remove(sock) // its pool died: nobody else owns this path
-			}
-			continue
-		}
-		if res, handed, err := handToPool(conn, b, lock, taken); handed || err != nil {
-			return res, handed, err
-		}
-	}
-	return plan.StartResult{}, false, nil
-}
-
 // poolLockName is the host-wide lock of starting pools.
 const poolLockName = "supervisors.lock"
 
@@ -170,45 +141,11 @@ func poolPrefix(runDir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(runDir, "sv-"+id+"-"), nil
+	return ctl.PoolPrefix(runDir, id), nil
 }
 
 // maxSocketPath is the room in sockaddr_un's sun_path, NUL included.
 const maxSocketPath = 108
-
-// handToPool offers the guest to the pool on conn. handed is false when
-// the pool turned it down before taking it (full, ending): the caller
-// may then start a new pool. Once the plan is sent, any other failure is
-// an error, never a second try: the pool may have started the guest.
-// taken (if not nil) runs when the pool says it took the guest.
-func handToPool(conn *net.UnixConn, b []byte, lock *os.File, taken func()) (res plan.StartResult, handed bool, err error) {
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(acceptWait))
-	if err := supervisor.SendLaunch(conn, b, lock); err != nil {
-		return res, false, nil // never read: the pool ended meanwhile
-	}
-	r := bufio.NewReader(conn)
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return res, true, fmt.Errorf("the shared supervisor did not take the guest within %v", acceptWait)
-		}
-		return res, false, nil // the pool ended before it read the request
-	}
-	var a supervisor.PoolAnswer
-	if err := json.Unmarshal(line, &a); err != nil {
-		return res, true, fmt.Errorf("decode supervisor answer: %w", err)
-	}
-	if !a.Accepted {
-		return res, false, nil
-	}
-	if taken != nil {
-		taken()
-	}
-	_ = conn.SetDeadline(time.Now().Add(startWait))
-	res, err = decodeResult(r)
-	return res, true, err
-}
 
 // spawn starts a supervisor process for p (plan bytes b). pool, when not
 // nil, is the listening socket of a new shared supervisor (fd 6); started
@@ -309,21 +246,6 @@ func supervisorArgs(name string, shared bool, flags []string) []string {
 }
 
 func readResult(f *os.File) (plan.StartResult, error) {
-	_ = f.SetReadDeadline(time.Now().Add(startWait))
-	return decodeResult(bufio.NewReader(f))
-}
-
-func decodeResult(r *bufio.Reader) (plan.StartResult, error) {
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return plan.StartResult{}, fmt.Errorf("no report within %v", startWait)
-		}
-		return plan.StartResult{}, err
-	}
-	var res plan.StartResult
-	if err := json.Unmarshal(line, &res); err != nil {
-		return plan.StartResult{}, fmt.Errorf("decode start report: %w", err)
-	}
-	return res, nil
+	_ = f.SetReadDeadline(time.Now().Add(ctl.StartWait))
+	return ctl.DecodeResult(bufio.NewReader(f))
 }

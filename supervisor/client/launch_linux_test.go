@@ -14,6 +14,7 @@ import (
 
 	"vmlite/plan"
 	"vmlite/supervisor"
+	"vmlite/supervisor/ctl"
 )
 
 // fakePool serves one launch request on sock as a shared supervisor does:
@@ -84,7 +85,7 @@ func TestOfferTakenBeforeReport(t *testing.T) {
 	}
 	defer lock.Close()
 	calls := 0
-	res, handed, err := offerToPools(prefix, []byte(`{"name":"g"}`), lock, func() { calls++; close(released) })
+	res, handed, err := ctl.OfferToPools(prefix, []byte(`{"name":"g"}`), lock, func() { calls++; close(released) })
 	if err != nil || !handed {
 		t.Fatalf("offerToPools: handed %v, %v", handed, err)
 	}
@@ -113,7 +114,7 @@ func TestOfferNoPool(t *testing.T) {
 	}
 	l.SetUnlinkOnClose(false)
 	l.Close()
-	_, handed, err := offerToPools(filepath.Join(dir, "sv-test-"), []byte("{}"), lock, func() { t.Error("taken without a pool") })
+	_, handed, err := ctl.OfferToPools(filepath.Join(dir, "sv-test-"), []byte("{}"), lock, func() { t.Error("taken without a pool") })
 	if err != nil || handed {
 		t.Fatalf("handed %v, %v; want neither", handed, err)
 	}
