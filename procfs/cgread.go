@@ -137,19 +137,28 @@ func parseU(s string) uint64 {
 	return v
 }
 
-// flatKeyed reads "key value" lines (memory.stat, cpu.stat).
-func flatKeyed(s string) map[string]uint64 {
-	out := map[string]uint64{}
-	for _, line := range strings.Split(s, "\n") {
-		k, v, ok := strings.Cut(line, " ")
+// eachKeyed calls f with each "key value" line of s (memory.stat,
+// cpu.stat): one pass, no map (an answer's garbage is what the server's
+// heap grows by between collections).
+func eachKeyed(s string, f func(k string, v uint64)) {
+	for line := range strings.Lines(s) {
+		k, v, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
 		if !ok {
 			continue
 		}
 		if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
-			out[k] = n
+			f(k, n)
 		}
 	}
-	return out
+}
+
+// limitOf is a limit read as a number: v1's huge "no limit" is 0, as
+// parseLimit reads it.
+func limitOf(v uint64) uint64 {
+	if v >= 1<<62 {
+		return 0
+	}
+	return v
 }
 
 // readMem reads the guest's memory: on v1 four files of the memory
@@ -177,11 +186,34 @@ func readMem(d cgDirs) (Mem, error) {
 			return Mem{}, err
 		}
 		m.Usage = parseU(cur)
-		st := flatKeyed(stat)
-		m.Cache, m.Shmem, m.Mapped, m.Anon = st["file"], st["shmem"], st["file_mapped"], st["anon"]
-		m.Dirty, m.Writeback = st["file_dirty"], st["file_writeback"]
-		m.ActiveAnon, m.InactiveAnon, m.ActiveFile, m.InactiveFile = st["active_anon"], st["inactive_anon"], st["active_file"], st["inactive_file"]
-		m.Unevictable, m.SlabReclaimable = st["unevictable"], st["slab_reclaimable"]
+		eachKeyed(stat, func(k string, v uint64) {
+			switch k {
+			case "file":
+				m.Cache = v
+			case "shmem":
+				m.Shmem = v
+			case "file_mapped":
+				m.Mapped = v
+			case "anon":
+				m.Anon = v
+			case "file_dirty":
+				m.Dirty = v
+			case "file_writeback":
+				m.Writeback = v
+			case "active_anon":
+				m.ActiveAnon = v
+			case "inactive_anon":
+				m.InactiveAnon = v
+			case "active_file":
+				m.ActiveFile = v
+			case "inactive_file":
+				m.InactiveFile = v
+			case "unevictable":
+				m.Unevictable = v
+			case "slab_reclaimable":
+				m.SlabReclaimable = v
+			}
+		})
 		m.Limit = minLimitV2(dir, d.depth, "memory.max")
 		if s := optional(dir, "memory.swap.max"); s != "" {
 			m.SwapUsage = parseU(optional(dir, "memory.swap.current"))
@@ -200,15 +232,40 @@ func readMem(d cgDirs) (Mem, error) {
 		return Mem{}, err
 	}
 	m.Usage = parseU(use)
-	st := flatKeyed(stat)
-	m.Cache, m.Shmem, m.Mapped, m.Anon = st["total_cache"], st["total_shmem"], st["total_mapped_file"], st["total_rss"]
-	m.Dirty, m.Writeback = st["total_dirty"], st["total_writeback"]
-	m.ActiveAnon, m.InactiveAnon, m.ActiveFile, m.InactiveFile = st["total_active_anon"], st["total_inactive_anon"], st["total_active_file"], st["total_inactive_file"]
-	m.Unevictable = st["total_unevictable"]
-	m.Limit = parseLimit(strconv.FormatUint(st["hierarchical_memory_limit"], 10))
+	var memsw uint64
+	eachKeyed(stat, func(k string, v uint64) {
+		switch k {
+		case "total_cache":
+			m.Cache = v
+		case "total_shmem":
+			m.Shmem = v
+		case "total_mapped_file":
+			m.Mapped = v
+		case "total_rss":
+			m.Anon = v
+		case "total_dirty":
+			m.Dirty = v
+		case "total_writeback":
+			m.Writeback = v
+		case "total_active_anon":
+			m.ActiveAnon = v
+		case "total_inactive_anon":
+			m.InactiveAnon = v
+		case "total_active_file":
+			m.ActiveFile = v
+		case "total_inactive_file":
+			m.InactiveFile = v
+		case "total_unevictable":
+			m.Unevictable = v
+		case "hierarchical_memory_limit":
+			m.Limit = limitOf(v)
+		case "hierarchical_memsw_limit":
+			memsw = limitOf(v)
+		}
+	})
 	// memsw is memory+swap (libvirt's swap_hard_limit); swap alone is the
 	// difference, as cgroup.Stats reports it.
-	if sw := parseLimit(strconv.FormatUint(st["hierarchical_memsw_limit"], 10)); sw > 0 && m.Limit > 0 && sw >= m.Limit {
+	if sw := memsw; sw > 0 && m.Limit > 0 && sw >= m.Limit {
 		m.SwapLimit, m.SwapLimited = sw-m.Limit, true
 		if u := parseU(optional(dir, "memory.memsw.usage_in_bytes")); u > m.Usage {
 			m.SwapUsage = u - m.Usage
@@ -324,8 +381,16 @@ func readUsage(d cgDirs) (CPUUsage, error) {
 		if err != nil {
 			return CPUUsage{}, err
 		}
-		st := flatKeyed(s)
-		return CPUUsage{User: time.Duration(st["user_usec"]) * time.Microsecond, System: time.Duration(st["system_usec"]) * time.Microsecond}, nil
+		var u CPUUsage
+		eachKeyed(s, func(k string, v uint64) {
+			switch k {
+			case "user_usec":
+				u.User = time.Duration(v) * time.Microsecond
+			case "system_usec":
+				u.System = time.Duration(v) * time.Microsecond
+			}
+		})
+		return u, nil
 	}
 	dir, ok := d.dir("cpuacct")
 	if !ok {
@@ -341,8 +406,15 @@ func readUsage(d cgDirs) (CPUUsage, error) {
 	if err != nil {
 		return CPUUsage{}, err
 	}
-	st := flatKeyed(s)
-	u := CPUUsage{User: time.Duration(st["user"]) * tick, System: time.Duration(st["system"]) * tick}
+	var u CPUUsage
+	eachKeyed(s, func(k string, v uint64) {
+		switch k {
+		case "user":
+			u.User = time.Duration(v) * tick
+		case "system":
+			u.System = time.Duration(v) * tick
+		}
+	})
 	for _, f := range strings.Fields(optional(dir, "cpuacct.usage_percpu")) {
 		u.PerCPU = append(u.PerCPU, time.Duration(parseU(f)))
 	}
@@ -352,14 +424,14 @@ func readUsage(d cgDirs) (CPUUsage, error) {
 // parseUsageAll reads v1 cpuacct.usage_all: a "cpu user system" header,
 // then "N USER SYSTEM" per CPU, in ns. false: not that shape.
 func parseUsageAll(s string) (CPUUsage, bool) {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) < 2 || strings.Join(strings.Fields(lines[0]), " ") != "cpu user system" {
+	head, rest, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	if rest == "" || !fieldsAre(head, "cpu", "user", "system") {
 		return CPUUsage{}, false
 	}
 	var u CPUUsage
-	for _, l := range lines[1:] {
-		f := strings.Fields(l)
-		if len(f) != 3 {
+	for l := range strings.Lines(rest) {
+		var f [3]string
+		if !fields3(l, &f) {
 			return CPUUsage{}, false
 		}
 		cpu, err := strconv.Atoi(f[0])
@@ -491,4 +563,29 @@ func readTasks(d cgDirs, procRoot string) (running, total int, err error) {
 		return nil
 	})
 	return running, total, err
+}
+
+// fieldsAre reports whether the whitespace-separated fields of s are want.
+func fieldsAre(s string, want ...string) bool {
+	i := 0
+	for f := range strings.FieldsSeq(s) {
+		if i == len(want) || f != want[i] {
+			return false
+		}
+		i++
+	}
+	return i == len(want)
+}
+
+// fields3 splits s into exactly three whitespace-separated fields.
+func fields3(s string, f *[3]string) bool {
+	i := 0
+	for x := range strings.FieldsSeq(s) {
+		if i == 3 {
+			return false
+		}
+		f[i] = x
+		i++
+	}
+	return i == 3
 }

@@ -128,9 +128,8 @@ func (l Layout) ensureLocked(logFile string) error {
 // 1.4 MiB bucket table resident once it samples, which nobody here reads;
 // it must be off from the process's start, hence the environment.
 // GOMAXPROCS=1: an answer is a few cgroup reads, so one thread running Go
-// is enough, and each P costs its own caches and a GC worker; go-fuse
-// also starts as many readers of /dev/fuse as Ps (at least 2, at most
-// 16), each with its request buffer and, blocked in read(2), a thread.
+// is enough, and each P costs its own caches and a GC worker (the
+// requests are read and answered by one goroutine, internal/fuseraw).
 var serverEnv = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GODEBUG=memprofilerate=0", "GOMAXPROCS=1"}
 
 // watching is set while this process runs a Watch loop.

@@ -20,7 +20,7 @@ import (
 // holds its lock, so Watch never sees it go, and every read in every guest
 // waits for its answer: the kernel has no timeout of its own for a FUSE
 // request unless the server asks for one at INIT (FUSE_REQUEST_TIMEOUT,
-// Linux 6.14), which go-fuse cannot ask for, or the host sets the
+// Linux 6.14, which this server's INIT does not ask for yet), or the host sets the
 // host-wide fs.fuse.default_request_timeout, which is not vmlite's to set.
 // LXCFS does nothing about it either. So each supervisor that watches the
 // server also guards it (guard): every probeEvery it looks at the

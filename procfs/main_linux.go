@@ -90,10 +90,20 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	}
 	v := NewView(l, mode, cgroup.DefaultRoot, "/", Boottime)
 	v.logf = logger.Printf
-	fsrv, srv, err := mount(mnt, v, logger)
+	conn, srv, err := mount(mnt, v, logger)
 	if err != nil {
 		return err
 	}
+	// The connection ends when it is aborted (the guard's abort of a hung
+	// server, or by hand): nothing is served after, so the server goes
+	// and a new one starts.
+	ended := make(chan struct{})
+	go func() {
+		if err := conn.Serve(); err != nil {
+			logger.Print(err)
+		}
+		close(ended)
+	}()
 	ents, _ := l.Entries()
 	for _, e := range ents {
 		if e.InitPID == 0 {
@@ -136,11 +146,6 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
-	// The connection ends when it is aborted (the guard's abort of a hung
-	// server, or by hand): nothing is served after, so the server goes
-	// and a new one starts.
-	ended := make(chan struct{})
-	go func() { fsrv.Wait(); close(ended) }()
 	tick := time.NewTicker(idleCheck)
 	defer tick.Stop()
 	for {

@@ -131,7 +131,8 @@ func (l Layout) Entries() ([]Entry, error) {
 // hierarchy's line on v1. The paths are relative to the reader's cgroup
 // namespace: the server runs in the host's, so they are absolute.
 func ParseProcCgroup(s string, mode cgroup.Mode) (string, error) {
-	for _, line := range strings.Split(s, "\n") {
+	for line := range strings.Lines(s) {
+		line = strings.TrimSuffix(line, "\n")
 		if line == "" {
 			continue
 		}
@@ -147,7 +148,7 @@ func ParseProcCgroup(s string, mode cgroup.Mode) (string, error) {
 			return path, nil
 		}
 		if mode == cgroup.V1 {
-			for _, c := range strings.Split(ctrls, ",") {
+			for c := range strings.SplitSeq(ctrls, ",") {
 				if c == "memory" {
 					return path, nil
 				}

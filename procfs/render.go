@@ -59,46 +59,110 @@ func Meminfo(host string, m Mem) string {
 	if m.Unaccounted {
 		return host
 	}
-	h := hostMeminfo(host)
 	kb := func(b uint64) uint64 { return b / 1024 }
-	total := h["MemTotal"]
+	total := meminfoValue(host, "MemTotal")
 	if m.Limit > 0 && kb(m.Limit) < total {
 		total = kb(m.Limit)
 	}
 	used := min(kb(m.Usage), total)
 	free := total - used
 	avail := min(total, free+kb(m.Cache)+kb(m.SlabReclaimable))
-	swapTotal := h["SwapTotal"]
+	swapTotal := meminfoValue(host, "SwapTotal")
 	if m.SwapLimited && kb(m.SwapLimit) < swapTotal {
 		swapTotal = kb(m.SwapLimit)
 	}
 	swapFree := swapTotal - min(swapTotal, kb(m.SwapUsage))
-	set := map[string]uint64{
-		"MemTotal": total, "MemFree": free, "MemAvailable": avail,
-		"Buffers": 0, "Cached": min(kb(m.Cache), total), "SwapCached": 0,
-		"Active":         kb(m.ActiveAnon + m.ActiveFile),
-		"Inactive":       kb(m.InactiveAnon + m.InactiveFile),
-		"Active(anon)":   kb(m.ActiveAnon),
-		"Inactive(anon)": kb(m.InactiveAnon),
-		"Active(file)":   kb(m.ActiveFile),
-		"Inactive(file)": kb(m.InactiveFile),
-		"Unevictable":    kb(m.Unevictable),
-		"SwapTotal":      swapTotal, "SwapFree": swapFree,
-		"Dirty": kb(m.Dirty), "Writeback": kb(m.Writeback),
-		"AnonPages": kb(m.Anon), "Mapped": kb(m.Mapped), "Shmem": kb(m.Shmem),
-		"SReclaimable": kb(m.SlabReclaimable),
+	// What the guest's numbers replace (a switch, not a map: no garbage
+	// per answer).
+	set := func(k string) (uint64, bool) {
+		switch k {
+		case "MemTotal":
+			return total, true
+		case "MemFree":
+			return free, true
+		case "MemAvailable":
+			return avail, true
+		case "Buffers", "SwapCached":
+			return 0, true
+		case "Cached":
+			return min(kb(m.Cache), total), true
+		case "Active":
+			return kb(m.ActiveAnon + m.ActiveFile), true
+		case "Inactive":
+			return kb(m.InactiveAnon + m.InactiveFile), true
+		case "Active(anon)":
+			return kb(m.ActiveAnon), true
+		case "Inactive(anon)":
+			return kb(m.InactiveAnon), true
+		case "Active(file)":
+			return kb(m.ActiveFile), true
+		case "Inactive(file)":
+			return kb(m.InactiveFile), true
+		case "Unevictable":
+			return kb(m.Unevictable), true
+		case "SwapTotal":
+			return swapTotal, true
+		case "SwapFree":
+			return swapFree, true
+		case "Dirty":
+			return kb(m.Dirty), true
+		case "Writeback":
+			return kb(m.Writeback), true
+		case "AnonPages":
+			return kb(m.Anon), true
+		case "Mapped":
+			return kb(m.Mapped), true
+		case "Shmem":
+			return kb(m.Shmem), true
+		case "SReclaimable":
+			return kb(m.SlabReclaimable), true
+		}
+		return 0, false
 	}
-	var b strings.Builder
-	for _, line := range strings.SplitAfter(host, "\n") {
+	b := make([]byte, 0, len(host)+64)
+	for line := range strings.Lines(host) {
 		k, _, ok := strings.Cut(line, ":")
-		v, replace := set[k]
+		v, replace := set(k)
 		if !ok || !replace {
-			b.WriteString(line)
+			b = append(b, line...)
 			continue
 		}
-		fmt.Fprintf(&b, "%-16s%8d kB\n", k+":", v)
+		b = appendMeminfoLine(b, k, v)
 	}
-	return b.String()
+	return string(b)
+}
+
+// meminfoValue is key's value (kB) in /proc/meminfo content s, 0 if none.
+func meminfoValue(s, key string) uint64 {
+	for line := range strings.Lines(s) {
+		k, rest, ok := strings.Cut(line, ":")
+		if !ok || k != key {
+			continue
+		}
+		for f := range strings.FieldsSeq(rest) {
+			v, _ := strconv.ParseUint(f, 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// appendMeminfoLine appends "KEY:" padded to 16 columns, v in 8, " kB"
+// (the kernel's "%-16s%8d kB" of meminfo).
+func appendMeminfoLine(b []byte, k string, v uint64) []byte {
+	start := len(b)
+	b = append(b, k...)
+	b = append(b, ':')
+	for len(b)-start < 16 {
+		b = append(b, ' ')
+	}
+	var num [20]byte
+	n := strconv.AppendUint(num[:0], v, 10)
+	for i := len(n); i < 8; i++ {
+		b = append(b, ' ')
+	}
+	b = append(b, n...)
+	return append(b, " kB\n"...)
 }
 
 // CPUs are the CPUs a guest may use.
@@ -201,24 +265,16 @@ func ticks(d time.Duration) uint64 {
 // evenly when the kernel does not say) and the rest of each CPU's time as
 // idle; the "cpu" line sums them. Other lines are the host's.
 func Stat(host string, c CPUs, u CPUUsage) string {
-	hostTotal := map[int]uint64{}
-	var rest []string
-	for _, line := range strings.SplitAfter(host, "\n") {
-		f := strings.Fields(line)
-		if len(f) > 0 && strings.HasPrefix(f[0], "cpu") {
-			if n, err := strconv.Atoi(f[0][3:]); err == nil {
-				var sum uint64
-				for _, x := range f[1:] {
-					v, _ := strconv.ParseUint(x, 10, 64)
-					sum += v
-				}
-				hostTotal[n] = sum
-			}
+	var hostTotal []uint64 // by CPU number
+	for line := range strings.Lines(host) {
+		n, sum, ok := cpuLine(line)
+		if !ok || n < 0 {
 			continue
 		}
-		if line != "" {
-			rest = append(rest, line)
+		for len(hostTotal) <= n {
+			hostTotal = append(hostTotal, 0)
 		}
+		hostTotal[n] = sum
 	}
 	vis := c.Visible()
 	weights := make([]float64, len(vis))
@@ -241,21 +297,64 @@ func Stat(host string, c CPUs, u CPUUsage) string {
 	for i, cpu := range vis {
 		share := weights[i] / wsum
 		l := line{user: uint64(float64(ticks(u.User)) * share), system: uint64(float64(ticks(u.System)) * share)}
-		if busy := l.user + l.system; hostTotal[cpu] > busy {
+		if busy := l.user + l.system; cpu < len(hostTotal) && hostTotal[cpu] > busy {
 			l.idle = hostTotal[cpu] - busy
 		}
 		lines[i] = l
 		tot.user, tot.system, tot.idle = tot.user+l.user, tot.system+l.system, tot.idle+l.idle
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "cpu  %d 0 %d %d 0 0 0 0 0 0\n", tot.user, tot.system, tot.idle)
+	b := make([]byte, 0, len(host)+64)
+	b = appendStatLine(b, -1, tot.user, tot.system, tot.idle)
 	for i, l := range lines {
-		fmt.Fprintf(&b, "cpu%d %d 0 %d %d 0 0 0 0 0 0\n", i, l.user, l.system, l.idle)
+		b = appendStatLine(b, i, l.user, l.system, l.idle)
 	}
-	for _, r := range rest {
-		b.WriteString(r)
+	for line := range strings.Lines(host) {
+		if _, _, ok := cpuLine(line); !ok {
+			b = append(b, line...)
+		}
 	}
-	return b.String()
+	return string(b)
+}
+
+// cpuLine reads a line of /proc/stat whose first field starts with "cpu":
+// its CPU number (-1 for the "cpu" total, or a name that is no number)
+// and the sum of its fields; false for any other line.
+func cpuLine(line string) (cpu int, sum uint64, ok bool) {
+	first := true
+	cpu = -1
+	for f := range strings.FieldsSeq(line) {
+		if first {
+			if !strings.HasPrefix(f, "cpu") {
+				return 0, 0, false
+			}
+			if n, err := strconv.Atoi(f[3:]); err == nil {
+				cpu = n
+			}
+			first = false
+			continue
+		}
+		v, _ := strconv.ParseUint(f, 10, 64)
+		sum += v
+	}
+	return cpu, sum, !first
+}
+
+// appendStatLine appends a "cpuN user 0 system idle 0 0 0 0 0 0" line
+// ("cpu " and a second space for the total, cpu -1).
+func appendStatLine(b []byte, cpu int, user, system, idle uint64) []byte {
+	b = append(b, "cpu"...)
+	if cpu < 0 {
+		b = append(b, ' ')
+	} else {
+		b = strconv.AppendInt(b, int64(cpu), 10)
+	}
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, user, 10)
+	b = append(b, " 0 "...)
+	b = strconv.AppendUint(b, system, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, idle, 10)
+	return append(b, " 0 0 0 0 0 0\n"...)
 }
 
 // Uptime renders /proc/uptime: the time since the guest started and the

@@ -2,15 +2,15 @@ package procfs
 
 import (
 	"errors"
-	"fmt"
 	"log"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"vmlite/internal/fuseraw"
 )
 
 // FSType is the server's filesystem type in mountinfo.
@@ -23,22 +23,21 @@ const maxRead = 8 << 10
 // directories' attributes.
 const treeTimeout = time.Hour
 
-// server is the filesystem, on go-fuse's raw API (fuse.RawFileSystem):
-// a node id says which tree (the host's, or a guest's) and which entry
-// of it (ids.go), so the server keeps no object per node: per guest, one
-// slot number while it is registered. go-fuse's fs package kept an Inode
-// with its maps for each of a guest's 13 nodes, about 4.5 KiB a guest
-// (bench/README.md).
+// server is the filesystem, served by package fuseraw (one goroutine,
+// one request buffer; doc.go says why not go-fuse): a node id says which
+// tree (the host's, or a guest's) and which entry of it (ids.go), so the
+// server keeps no object per node: per guest, one slot number while it is
+// registered. go-fuse's fs package kept an Inode with its maps for each
+// of a guest's 13 nodes, about 4.5 KiB a guest (bench/README.md).
 //
 // A file's content is computed at open for the opening process, and
 // served from that snapshot (FOPEN_DIRECT_IO: the kernel caches nothing,
 // and a size of 0 is fine, as in /proc), so that reads in pieces see one
 // consistent answer, as LXCFS does at offset 0.
 type server struct {
-	fuse.RawFileSystem // ENOSYS for what is not served here
-	view               *View
-	log                *log.Logger
-	fsrv               *fuse.Server // for the kernel notifications, once mounted
+	view *View
+	log  *log.Logger
+	conn *fuseraw.Conn // for the kernel notifications, once mounted
 
 	// answers counts the answers computed since the idle check last
 	// looked (it returns a burst's memory to the kernel).
@@ -77,8 +76,7 @@ const reuseWithin = 50 * time.Millisecond
 
 func newServer(v *View, logger *log.Logger) *server {
 	s := &server{
-		RawFileSystem: fuse.NewDefaultRawFileSystem(),
-		view:          v, log: logger,
+		view: v, log: logger,
 		slots: map[string]uint64{}, live: map[uint64]bool{}, nextSlot: 1,
 		recent: map[recentKey]recentAnswer{}, open: map[uint64][]byte{}, nextFh: 1,
 	}
@@ -125,24 +123,24 @@ func (s *server) sweepLocked() {
 }
 
 // render computes Files[file] for the calling process.
-func (s *server) render(node uint64, file int, pid uint32) ([]byte, fuse.Status) {
+func (s *server) render(node uint64, file int, pid uint32) ([]byte, syscall.Errno) {
 	s.answers.Add(1)
 	if pid == 0 {
 		// A process in a pid namespace the server cannot see: no guest of
 		// vmlite's, and nothing safe to answer.
-		return nil, fuse.EACCES
+		return nil, syscall.EACCES
 	}
 	if b, ok := s.take(node, pid); ok {
-		return b, fuse.OK
+		return b, 0
 	}
 	b, err := s.view.Render(Files[file], int(pid))
 	if err != nil {
 		if !errors.Is(err, errGone) {
 			s.log.Printf("%s for pid %d: %v", Files[file], pid, err)
 		}
-		return nil, fuse.EIO
+		return nil, syscall.EIO
 	}
-	return b, fuse.OK
+	return b, 0
 }
 
 // slotOf returns the slot of a registered guest's tree, giving it one at
@@ -193,13 +191,13 @@ func (s *server) forgetNow(names []string) {
 			dropped = append(dropped, name)
 		}
 	}
-	fsrv := s.fsrv
+	conn := s.conn
 	s.mu.Unlock()
-	if fsrv == nil {
+	if conn == nil {
 		return
 	}
 	for _, name := range dropped {
-		_ = fsrv.EntryNotify(nodeID(0, guestsLocal), name)
+		_ = conn.InvalEntry(nodeID(0, guestsLocal), name)
 	}
 }
 
@@ -210,30 +208,27 @@ func (s *server) guestTrees() int {
 	return len(s.slots)
 }
 
-func (s *server) Init(fsrv *fuse.Server) {
-	s.mu.Lock()
-	s.fsrv = fsrv
-	s.mu.Unlock()
-}
-
-func (s *server) String() string { return "vmlite-procfs" }
-
 // dirAttr: 0555, so that a mapped guest's users may walk it.
-func dirAttr(node uint64, a *fuse.Attr) {
+func dirAttr(node uint64, a *fuseraw.Attr) {
 	a.Ino = node
 	a.Mode = syscall.S_IFDIR | 0o555
 	a.Nlink = 2
 }
 
 // fileAttr: 0444 and the size of what the caller reads (0 when unknown).
-func fileAttr(node uint64, size int, a *fuse.Attr) {
+func fileAttr(node uint64, size int, a *fuseraw.Attr) {
 	a.Ino = node
 	a.Mode = syscall.S_IFREG | 0o444
 	a.Nlink = 1
 	a.Size = uint64(size)
 	now := time.Now()
-	a.SetTimes(&now, &now, &now)
+	sec, nsec := uint64(now.Unix()), uint32(now.Nanosecond())
+	a.Atime, a.Mtime, a.Ctime = sec, sec, sec
+	a.Atimensec, a.Mtimensec, a.Ctimensec = nsec, nsec, nsec
 }
+
+// treeValid is treeTimeout in whole seconds, as the kernel takes it.
+var treeValid = uint64(treeTimeout / time.Second)
 
 // Lookup: the tree never changes, so the kernel keeps its entries and the
 // directories' attributes for long (each walk through a directory would
@@ -241,88 +236,86 @@ func fileAttr(node uint64, size int, a *fuse.Attr) {
 // attributes are not kept: its size is what its reader would read now.
 // A lookup renders nothing (the clones of a guest's files cost a lookup
 // per path component).
-func (s *server) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, out *fuse.EntryOut) fuse.Status {
-	slot, local, ok := splitID(h.NodeId)
+func (s *server) Lookup(r *fuseraw.Request, out *fuseraw.EntryOut) syscall.Errno {
+	slot, local, ok := splitID(r.NodeID)
 	if !ok {
-		return fuse.ENOENT
+		return syscall.ENOENT
 	}
 	if slot == 0 && local == guestsLocal {
-		sl, ok := s.slotOf(name)
+		sl, ok := s.slotOf(r.Name)
 		if !ok {
-			return fuse.ENOENT
+			return syscall.ENOENT
 		}
-		out.NodeId = nodeID(sl, 0)
-		dirAttr(out.NodeId, &out.Attr)
-		out.SetEntryTimeout(treeTimeout)
-		out.SetAttrTimeout(treeTimeout)
-		return fuse.OK
+		out.NodeID = nodeID(sl, 0)
+		dirAttr(out.NodeID, &out.Attr)
+		out.EntryValid, out.AttrValid = treeValid, treeValid
+		return 0
 	}
 	if slot != 0 && !s.alive(slot) {
-		return fuse.ENOENT // its guest is gone
+		return syscall.ENOENT // its guest is gone
 	}
-	c := childOf(slot, local, name)
+	c := childOf(slot, local, r.Name)
 	if c < 0 {
-		return fuse.ENOENT
+		return syscall.ENOENT
 	}
-	out.NodeId = nodeID(slot, c)
-	out.SetEntryTimeout(treeTimeout)
+	out.NodeID = nodeID(slot, c)
+	out.EntryValid = treeValid
 	if tree[c].file < 0 {
-		dirAttr(out.NodeId, &out.Attr)
-		out.SetAttrTimeout(treeTimeout)
+		dirAttr(out.NodeID, &out.Attr)
+		out.AttrValid = treeValid
 	} else {
-		fileAttr(out.NodeId, 0, &out.Attr)
+		fileAttr(out.NodeID, 0, &out.Attr)
 	}
-	return fuse.OK
+	return 0
 }
 
-// GetAttr gives a file the size of the open file's snapshot (or of what
+// Getattr gives a file the size of the open file's snapshot (or of what
 // the caller would read now), never cached: read(2) is direct I/O, but
 // sendfile and splice (busybox cat) read through the page cache, which
 // stops at the size. Each guest has its own inodes, so what the page
 // cache holds is never another guest's.
-func (s *server) GetAttr(cancel <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) fuse.Status {
-	_, local, ok := splitID(in.NodeId)
+func (s *server) Getattr(r *fuseraw.Request, out *fuseraw.AttrOut) syscall.Errno {
+	_, local, ok := splitID(r.NodeID)
 	if !ok {
-		return fuse.ENOENT
+		return syscall.ENOENT
 	}
 	f := tree[local].file
 	if f < 0 {
-		dirAttr(in.NodeId, &out.Attr)
-		out.SetTimeout(treeTimeout)
-		return fuse.OK
+		dirAttr(r.NodeID, &out.Attr)
+		out.AttrValid = treeValid
+		return 0
 	}
 	var b []byte
 	have := false
-	if in.Flags()&fuse.FUSE_GETATTR_FH != 0 {
-		b, have = s.snapshot(in.Fh())
+	if r.Flags&fuseraw.GetattrFh != 0 {
+		b, have = s.snapshot(r.Fh)
 	}
 	if !have {
-		var st fuse.Status
-		if b, st = s.render(in.NodeId, f, in.Pid); !st.Ok() {
-			return st
+		var errno syscall.Errno
+		if b, errno = s.render(r.NodeID, f, r.PID); errno != 0 {
+			return errno
 		}
-		s.keep(in.NodeId, in.Pid, b)
+		s.keep(r.NodeID, r.PID, b)
 	}
-	fileAttr(in.NodeId, len(b), &out.Attr)
-	out.SetTimeout(0)
-	return fuse.OK
+	fileAttr(r.NodeID, len(b), &out.Attr)
+	return 0
 }
 
-func (s *server) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	_, local, ok := splitID(in.NodeId)
+func (s *server) Open(r *fuseraw.Request, out *fuseraw.OpenOut) syscall.Errno {
+	_, local, ok := splitID(r.NodeID)
 	if !ok {
-		return fuse.ENOENT
+		return syscall.ENOENT
 	}
 	f := tree[local].file
 	if f < 0 {
-		return fuse.EISDIR
+		return syscall.EISDIR
 	}
-	if in.Flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
-		return fuse.EROFS
+	if r.Flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
+		return syscall.EROFS
 	}
-	b, st := s.render(in.NodeId, f, in.Pid)
-	if !st.Ok() {
-		return st
+	b, errno := s.render(r.NodeID, f, r.PID)
+	if errno != 0 {
+		return errno
 	}
 	s.mu.Lock()
 	fh := s.nextFh
@@ -330,8 +323,8 @@ func (s *server) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut
 	s.open[fh] = b
 	s.mu.Unlock()
 	out.Fh = fh
-	out.OpenFlags = fuse.FOPEN_DIRECT_IO
-	return fuse.OK
+	out.OpenFlags = fuseraw.FopenDirectIO
+	return 0
 }
 
 func (s *server) snapshot(fh uint64) ([]byte, bool) {
@@ -341,111 +334,88 @@ func (s *server) snapshot(fh uint64) ([]byte, bool) {
 	return b, ok
 }
 
-func (s *server) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
-	b, ok := s.snapshot(in.Fh)
+func (s *server) Read(r *fuseraw.Request) ([]byte, syscall.Errno) {
+	b, ok := s.snapshot(r.Fh)
 	if !ok {
-		return nil, fuse.EBADF
+		return nil, syscall.EBADF
 	}
-	off := int64(in.Offset)
-	if off >= int64(len(b)) {
-		return fuse.ReadResultData(nil), fuse.OK
+	if r.Offset >= uint64(len(b)) {
+		return nil, 0
 	}
-	end := min(off+int64(in.Size), int64(len(b)))
-	return fuse.ReadResultData(b[off:end]), fuse.OK
+	return b[r.Offset:], 0 // the loop sends at most the size asked
 }
 
-func (s *server) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
+func (s *server) Release(r *fuseraw.Request) {
 	s.mu.Lock()
-	delete(s.open, in.Fh)
+	delete(s.open, r.Fh)
 	s.mu.Unlock()
 }
 
-// Flush answers ENOSYS, which tells the kernel to send none again on this
-// connection: close(2) of a served file then costs no request (flush is
-// synchronous; nothing here is written, so there is nothing to flush).
-func (s *server) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status { return fuse.ENOSYS }
-
-func (s *server) OpenDir(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	_, local, ok := splitID(in.NodeId)
+func (s *server) Opendir(r *fuseraw.Request, out *fuseraw.OpenOut) syscall.Errno {
+	_, local, ok := splitID(r.NodeID)
 	if !ok {
-		return fuse.ENOENT
+		return syscall.ENOENT
 	}
 	if tree[local].file >= 0 {
-		return fuse.ENOTDIR
+		return syscall.ENOTDIR
 	}
-	return fuse.OK
+	return 0
 }
 
-// ReadDir lists a directory: its entries of the tree, or, for guests/,
-// the registered guests.
-func (s *server) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
-	slot, local, ok := splitID(in.NodeId)
+// Readdir lists a directory: its entries of the tree, or, for guests/,
+// the registered guests. An entry's offset is its index plus one.
+func (s *server) Readdir(r *fuseraw.Request, out *fuseraw.DirList) syscall.Errno {
+	slot, local, ok := splitID(r.NodeID)
 	if !ok {
-		return fuse.ENOENT
+		return syscall.ENOENT
 	}
-	var ents []fuse.DirEntry
 	if slot == 0 && local == guestsLocal {
-		for _, name := range s.view.names() {
-			ents = append(ents, fuse.DirEntry{Name: name, Mode: syscall.S_IFDIR})
-		}
-	} else {
-		for c, e := range tree {
-			if e.parent == local && visible(slot, c) {
-				mode := uint32(syscall.S_IFREG)
-				if e.file < 0 {
-					mode = syscall.S_IFDIR
-				}
-				ents = append(ents, fuse.DirEntry{Name: e.name, Mode: mode, Ino: nodeID(slot, c)})
+		names := s.view.names()
+		for i := r.Offset; i < uint64(len(names)); i++ {
+			if !out.Add(names[i], syscall.S_IFDIR, 0, i+1) {
+				break
 			}
 		}
+		return 0
 	}
-	for i := in.Offset; i < uint64(len(ents)); i++ {
-		e := ents[i]
-		e.Off = i + 1
-		if !out.AddDirEntry(e) {
+	i := uint64(0)
+	for c, e := range tree {
+		if e.parent != local || !visible(slot, c) {
+			continue
+		}
+		i++
+		if i <= r.Offset {
+			continue
+		}
+		mode := uint32(syscall.S_IFREG)
+		if e.file < 0 {
+			mode = syscall.S_IFDIR
+		}
+		if !out.Add(e.name, mode, nodeID(slot, c), i) {
 			break
 		}
 	}
-	return fuse.OK
-}
-
-// StatFs answers with zeroes (a statfs is what the supervisors' guard
-// probes with, and what tells a live mount from a dead one).
-func (s *server) StatFs(cancel <-chan struct{}, h *fuse.InHeader, out *fuse.StatfsOut) fuse.Status {
-	out.Bsize, out.NameLen = 4096, 255
-	return fuse.OK
+	return 0
 }
 
 // mount mounts the server's filesystem at dir: read-only, for every user
 // (allow_other: the guests' mapped ids), the kernel checking the 0444 modes
-// (default_permissions).
-func mount(dir string, v *View, logger *log.Logger) (*fuse.Server, *server, error) {
+// (default_permissions). READ answers are at most maxRead: the files are a
+// few KiB, and a larger one (a big host's cpuinfo) is read in more READs.
+func mount(dir string, v *View, logger *log.Logger) (*fuseraw.Conn, *server, error) {
 	srv := newServer(v, logger)
-	opts := &fuse.MountOptions{
-		AllowOther:        true,
-		FsName:            "vmlite-procfs",
-		Name:              "vmlite",
-		DirectMount:       true,
-		DirectMountStrict: true,
-		DirectMountFlags:  unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY,
-		Options:           []string{"default_permissions"},
-		DisableXAttrs:     true,
-		// READDIR alone: a listing needs no attributes.
-		DisableReadDirPlus: true,
-		// Each reader of /dev/fuse holds a request buffer of MaxWrite
-		// plus a header, and each READ reply one of the size asked,
-		// at most MaxWrite (128 KiB by default): the files are a few
-		// KiB, so two pages; a larger file is read in more READs.
-		MaxWrite:     maxRead,
-		MaxReadAhead: maxRead,
-	}
-	fsrv, err := fuse.NewServer(srv, dir, opts)
+	conn, err := fuseraw.Mount(dir, srv, fuseraw.Options{
+		Source:  "vmlite-procfs",
+		Subtype: "vmlite",
+		Flags:   unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY,
+		Options: "allow_other,default_permissions",
+		MaxRead: maxRead,
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("mount %s on %s: %w", FSType, dir, err)
+		return nil, nil, err
 	}
-	go fsrv.Serve()
-	if err := fsrv.WaitMount(); err != nil {
-		return nil, nil, fmt.Errorf("mount %s on %s: %w", FSType, dir, err)
-	}
-	return fsrv, srv, nil
+	srv.mu.Lock()
+	srv.conn = conn
+	srv.mu.Unlock()
+	return conn, srv, nil
 }

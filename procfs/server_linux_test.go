@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -33,11 +34,27 @@ func mountForTest(t *testing.T, l Layout) (*View, *server) {
 		t.Fatal(err)
 	}
 	v := NewView(l, mode, cgroup.DefaultRoot, "/", Boottime)
-	fsrv, srv, err := mount(mnt, v, log.New(io.Discard, "", 0))
+	conn, srv, err := mount(mnt, v, log.New(io.Discard, "", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = fsrv.Unmount() })
+	served := make(chan error, 1)
+	go func() { served <- conn.Serve() }()
+	t.Cleanup(func() {
+		// The unmount ends the connection, and so Serve.
+		if err := unix.Unmount(mnt, 0); err != nil {
+			t.Errorf("unmount %s: %v", mnt, err)
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("serve did not end with the unmount")
+		}
+		conn.Close()
+	})
 	return v, srv
 }
 

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"vmlite/cgroup"
 	"vmlite/plan"
 )
@@ -32,8 +34,9 @@ type served struct {
 // read), so a read costs the reader's /proc/PID/cgroup and the few cgroup
 // files of the one file asked for.
 type View struct {
-	layout Layout
-	mode   cgroup.Mode
+	layout    Layout
+	guestsDir string // layout.GuestsDir()
+	mode      cgroup.Mode
 	// cgRoot is the host's cgroup root, hostRoot the directory holding
 	// proc/ and sys/ (both "/"-based on a real host; tests fake them).
 	cgRoot, hostRoot string
@@ -56,7 +59,7 @@ type View struct {
 
 // NewView returns the view of the guests registered in l.
 func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() time.Duration) *View {
-	return &View{layout: l, mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}, hostFiles: map[string]*hostFile{}}
+	return &View{layout: l, guestsDir: l.GuestsDir(), mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}, hostFiles: map[string]*hostFile{}}
 }
 
 // refresh reloads the registry if its directory changed, or when force is
@@ -64,10 +67,11 @@ func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() tim
 // within a tick look like one, and a reader that matches no guest makes
 // the view look again.
 func (v *View) refresh(force bool) {
-	fi, err := os.Stat(v.layout.GuestsDir())
+	// unix.Stat, not os.Stat: no FileInfo on the heap for each read.
+	var st unix.Stat_t
 	var mt time.Time
-	if err == nil {
-		mt = fi.ModTime()
+	if unix.Stat(v.guestsDir, &st) == nil {
+		mt = time.Unix(st.Mtim.Unix())
 	}
 	v.mu.Lock()
 	if !force && mt.Equal(v.regMtime) && len(v.byRel) > 0 {
