@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"vmlite/internal/sysfile"
 )
 
 // dirOps creates and removes cgroup directories. The kernel fills a new
@@ -18,7 +20,7 @@ type dirOps interface {
 
 // readString returns a control file's content without the trailing newline.
 func readString(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := sysfile.Read(path)
 	if err != nil {
 		return "", err
 	}

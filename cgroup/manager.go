@@ -290,8 +290,20 @@ func (m *manager) procsIn(dir string) ([]int, error) {
 }
 
 // walkCgroups calls fn for dir and every cgroup below it, parents first. A
-// directory that vanishes meanwhile is skipped.
+// directory that vanishes meanwhile is skipped. A directory's link count
+// is 2 plus its subdirectories (kernfs, which cgroupfs is, and the fake
+// trees' tmpfs and ext4), so a leaf with no child cgroups, the common
+// case, costs one stat instead of a listing; any other count (1 on
+// filesystems that do not count) lists.
 func walkCgroups(dir string, fn func(string) error) error {
+	if leaf, err := noSubdirs(dir); err != nil {
+		if gone(err) {
+			return nil
+		}
+		return fmt.Errorf("list cgroup %s: %w", dir, err)
+	} else if leaf {
+		return fn(dir)
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		if gone(err) {
@@ -310,6 +322,16 @@ func walkCgroups(dir string, fn func(string) error) error {
 		}
 	}
 	return nil
+}
+
+// noSubdirs reports whether dir's link count says it has no
+// subdirectories (walkCgroups).
+func noSubdirs(dir string) (bool, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil {
+		return false, &fs.PathError{Op: "stat", Path: dir, Err: err}
+	}
+	return st.Nlink == 2, nil
 }
 
 // Destroy implements Manager.
@@ -340,23 +362,38 @@ func (m *manager) Destroy() error {
 }
 
 // removeTree removes dir and the cgroups the guest made below it, children
-// first. Missing is success.
+// first. Missing is success. The rmdir comes first: a guest's cgroup
+// rarely has children (a systemd guest's does), and the kernel refuses a
+// cgroup with children or processes (EBUSY; ENOTEMPTY on a fake tree), so
+// the listing is needed only then.
 func (m *manager) removeTree(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if gone(err) {
+	err := m.dirs.Rmdir(dir)
+	if err == nil || gone(err) {
+		return nil
+	}
+	if !errors.Is(err, syscall.EBUSY) && !errors.Is(err, syscall.ENOTEMPTY) {
+		return fmt.Errorf("remove cgroup %s: %w", dir, err)
+	}
+	ents, lerr := os.ReadDir(dir)
+	if lerr != nil {
+		if gone(lerr) {
 			return nil
 		}
-		return fmt.Errorf("list cgroup %s: %w", dir, err)
+		return fmt.Errorf("list cgroup %s: %w", dir, lerr)
 	}
+	children := false
 	for _, e := range ents {
 		if e.IsDir() {
+			children = true
 			if err := m.removeTree(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
 		}
 	}
-	if err := m.dirs.Rmdir(dir); err != nil && !gone(err) {
+	if children {
+		err = m.dirs.Rmdir(dir)
+	}
+	if err != nil && !gone(err) {
 		if errors.Is(err, syscall.EBUSY) {
 			return fmt.Errorf("remove cgroup %s: %w: %w", dir, ErrBusy, err)
 		}

@@ -669,3 +669,66 @@ func TestRealMountGuestUserNS(t *testing.T) {
 		}
 	}
 }
+
+// TestRealNestedKillDestroy: the cgroups a guest makes below its own (a
+// systemd guest's slices) are seen by Procs, refused by Destroy while a
+// process lives in one, and removed children first after Kill. It also
+// checks the link-count rule that lets a childless cgroup skip its
+// listing (walkCgroups) on the real cgroupfs.
+func TestRealNestedKillDestroy(t *testing.T) {
+	mode := hostMode(t)
+	m := realManager(t, DefaultRoot, mode, plan.Limits{})
+	for _, h := range m.hs {
+		leaf := m.leaf(h)
+		if ok, err := noSubdirs(leaf); err != nil || !ok {
+			t.Fatalf("noSubdirs(%s) = %v, %v before any child; want true (link count 2)", leaf, ok, err)
+		}
+		parent := leaf
+		for _, d := range []string{"a", "a/b"} {
+			dir := filepath.Join(leaf, d)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// A v1 cpuset child starts with no CPUs and memory nodes,
+			// and takes no process until given its parent's.
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				if v, err := readString(filepath.Join(parent, f)); err == nil && !exists(filepath.Join(dir, "cgroup.controllers")) {
+					if err := writeFile(filepath.Join(dir, f), v); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			parent = dir
+		}
+		if ok, err := noSubdirs(leaf); err != nil || ok {
+			t.Fatalf("noSubdirs(%s) = %v, %v with a child; want false", leaf, ok, err)
+		}
+	}
+	s := startIn(t, m, sleeper())
+	pid := s.cmd.Process.Pid
+	for _, h := range m.hs {
+		if err := writeFile(filepath.Join(m.leaf(h), "a", "b", "cgroup.procs"), itoa(pid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if procs, err := m.Procs(); err != nil || len(procs) != 1 || procs[0] != pid {
+		t.Errorf("Procs = %v, %v; want [%d] (in a/b)", procs, err, pid)
+	}
+	if err := m.Destroy(); !errors.Is(err, ErrBusy) {
+		t.Errorf("Destroy with a live process in a/b = %v, want ErrBusy", err)
+	}
+	if err := m.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.wait(t, 10*time.Second); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("sleep ended with %v, want killed", err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range m.hs {
+		if leaf := m.leaf(h); exists(leaf) {
+			t.Errorf("%s left after Destroy", leaf)
+		}
+	}
+}
