@@ -6,6 +6,14 @@
 // packages whose initialisers every run of the full binary pays (image
 // store, FUSE, TLS/SSH, nftables, BPF, XML, cobra): internal/deptest
 // keeps it so. bench/README.md has the figures.
+//
+// The runtime's GOMAXPROCS updates are off: its monitor thread would
+// reread the CPU quota files on its first round, and a helper goroutine
+// would wait for changes, in a process that lives for a few milliseconds.
+// (The reads before main, /proc/self/cgroup and mountinfo, stay: the
+// runtime makes them even with containermaxprocs=0.)
+//
+//go:debug updatemaxprocs=0
 package main
 
 import (

@@ -99,8 +99,7 @@ func Call(socket string, req Request, wait time.Duration) (*Response, error) {
 	if wait > 0 {
 		_ = conn.SetDeadline(time.Now().Add(wait))
 	}
-	b, _ := json.Marshal(req)
-	if _, err := conn.Write(append(b, '\n')); err != nil {
+	if _, err := conn.Write(requestLine(req)); err != nil {
 		return nil, fmt.Errorf("send %s request: %w", req.Op, err)
 	}
 	line, err := bufio.NewReader(conn).ReadBytes('\n')

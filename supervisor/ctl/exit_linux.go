@@ -28,10 +28,15 @@ func watchPeer(conn net.Conn) *exitWatch {
 	if err != nil {
 		return w
 	}
-	var cred *unix.Ucred
-	if rc.Control(func(fd uintptr) {
-		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}) != nil || err != nil || cred.Pid <= 0 {
+	_ = rc.Control(func(fd uintptr) { w = watchPeerFD(int(fd)) })
+	return w
+}
+
+// watchPeerFD is watchPeer for a socket's descriptor.
+func watchPeerFD(sock int) *exitWatch {
+	w := &exitWatch{fd: -1}
+	cred, err := unix.GetsockoptUcred(sock, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil || cred.Pid <= 0 {
 		return w
 	}
 	if fd, err := unix.PidfdOpen(int(cred.Pid), unix.PIDFD_NONBLOCK); err == nil {

@@ -151,7 +151,7 @@ func runStop(c cmdline, stdout, stderr io.Writer) (int, bool) {
 		req.Timeout = d
 	}
 	start := time.Now()
-	resp, err := ctl.Call(c.layout().ControlSocket(c.name), req, ctl.CallWait(req))
+	resp, err := ctl.Stop(c.layout().ControlSocket(c.name), req, ctl.CallWait(req))
 	switch {
 	case errors.Is(err, ctl.ErrNoSupervisor), err != nil && resp != nil:
 		// No supervisor answers (the full CLI cleans up an orphan or
