@@ -29,6 +29,7 @@ const bootTimeout = 60 * time.Second
 // side (setupHost) runs while __init's Go runtime starts up.
 func (s *Supervisor) setupConsolesFirst() error {
 	s.hostRevert.Add("remove runtime directory", func() error {
+		s.awaitLastState() // the last state before the runtime one goes
 		return removeRunDir(s.p.Paths.RunDir, s.p.Paths.StateFile)
 	})
 	s.registerLayerRemoval()

@@ -169,29 +169,37 @@ func (s *Supervisor) teardown(final state.State) {
 		}
 	}
 	s.log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
-	// Visible now, durable beside the rest of the teardown: its two fsyncs
-	// were most of a stop's teardown on a loaded disk. A dedicated
-	// supervisor exits only once they are done, and the stopping client
-	// waits for that exit, so they must not follow the teardown either.
-	synced := make(chan struct{})
-	if state.WriteRuntime(s.p.Paths.LastFile, &final) == nil {
-		// A second P while they run: with the supervisor's one, the
-		// goroutine in fsync would hold it until the runtime's monitor
-		// handed it on (it may sleep for milliseconds), and nothing would
-		// overlap.
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-		go func() {
-			defer close(synced)
-			if err := state.Sync(s.p.Paths.LastFile); err != nil {
-				s.log.Printf("record last state: %v", err)
-			}
-		}()
-	} else {
-		if err := state.Write(s.p.Paths.LastFile, &final); err != nil {
+	// Written and made durable beside the rest of the teardown: the write
+	// (a create and a rename in the state root, on a disk) and its two
+	// fsyncs were most of a stop's teardown on a loaded disk. The runtime
+	// directory goes only once the record is visible (awaitLastState), so
+	// that `vmlite list` and serve's events, which read it when the
+	// runtime state is gone, never see the previous run's. A dedicated
+	// supervisor exits only once the fsyncs are done, and the stopping
+	// client waits for that exit, so they must not follow the teardown
+	// either.
+	written, synced := make(chan struct{}), make(chan struct{})
+	s.mu.Lock()
+	s.lastWritten = written
+	s.mu.Unlock()
+	// A second P while it runs: with the supervisor's one, the goroutine
+	// in a system call would hold it until the runtime's monitor handed
+	// it on (it may sleep for milliseconds), and nothing would overlap.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	go func() {
+		defer close(synced)
+		err := state.WriteRuntime(s.p.Paths.LastFile, &final)
+		if err == nil {
+			close(written)
+			err = state.Sync(s.p.Paths.LastFile)
+		} else {
+			err = state.Write(s.p.Paths.LastFile, &final)
+			close(written)
+		}
+		if err != nil {
 			s.log.Printf("record last state: %v", err)
 		}
-		close(synced)
-	}
+	}()
 	if err := s.hostRevert.Undo(); err != nil {
 		s.log.Printf("tear down: %v", err)
 	}
@@ -214,6 +222,17 @@ func (s *Supervisor) teardown(final state.State) {
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
+	}
+}
+
+// awaitLastState waits until teardown's record of the final state is
+// visible (a boot's undo before any teardown: nothing to wait for).
+func (s *Supervisor) awaitLastState() {
+	s.mu.Lock()
+	w := s.lastWritten
+	s.mu.Unlock()
+	if w != nil {
+		<-w
 	}
 }
 

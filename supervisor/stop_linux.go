@@ -3,7 +3,6 @@ package supervisor
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"vmlite/cgroup"
 	"vmlite/internal/signame"
+	"vmlite/internal/sysfile"
 	"vmlite/state"
 )
 
@@ -140,7 +140,7 @@ func forceKill(pid int) {
 // init sleeping in sigtimedwait (busybox) has its waited-for signals moved
 // out of the visible blocked mask for the wait, so that state counts too.
 func catches(pid int, sig unix.Signal) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := sysfile.Read(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return false
 	}
@@ -154,7 +154,7 @@ func catches(pid int, sig unix.Signal) bool {
 			return true
 		}
 	}
-	wchan, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+	wchan, err := sysfile.Read(fmt.Sprintf("/proc/%d/wchan", pid))
 	return err == nil && strings.Contains(string(wchan), "sigtimedwait")
 }
 

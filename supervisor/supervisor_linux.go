@@ -94,6 +94,9 @@ type Supervisor struct {
 	forced bool
 	// finished is closed when the guest is gone and everything is torn down.
 	finished chan struct{}
+	// lastWritten is closed once teardown's final state is visible in
+	// Paths.LastFile (nil before teardown).
+	lastWritten chan struct{}
 	// waiters count control requests that wait for finished.
 	waiters sync.WaitGroup
 
