@@ -56,19 +56,24 @@ const cgroupMountFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 // pre, when not nil, holds PremountV1's mounts by directory name: those
 // are attached instead of mounted (a guest without a user namespace only);
 // MountGuest closes and removes each one it attaches.
-func MountGuest(mode Mode, target string, skeleton int, pre map[string]int) error {
+//
+// host is the host's v1 hierarchies as DetectMounts read them; nil: read
+// from /proc/self/mountinfo here.
+func MountGuest(mode Mode, host []Mount, target string, skeleton int, pre map[string]int) error {
 	if skeleton >= 0 {
 		defer unix.Close(skeleton)
-	}
-	host, err := hostMounts()
-	if err != nil {
-		return err
 	}
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", target, err)
 	}
 	if mode == V2 {
 		return mount("cgroup2", target, "cgroup2", cgroupMountFlags, "")
+	}
+	if host == nil {
+		var err error
+		if host, err = hostMounts(); err != nil {
+			return err
+		}
 	}
 	userns, err := inUserNS()
 	if err != nil {

@@ -111,7 +111,15 @@ func helperMountGuest() {
 			return
 		}
 	}
-	if err := MountGuest(mode, target, skeleton, pre); err != nil {
+	// As __init does: the hierarchies from its mode's detection.
+	var host []Mount
+	if mode == V1 {
+		if _, host, err = DetectMounts(); err != nil {
+			fail(err)
+			return
+		}
+	}
+	if err := MountGuest(mode, host, target, skeleton, pre); err != nil {
 		fail(err)
 		return
 	}

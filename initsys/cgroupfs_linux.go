@@ -4,15 +4,15 @@ import (
 	"vmlite/cgroup"
 )
 
-// detectCgroups reads the host's cgroup mode while the host's
-// /sys/fs/cgroup is still in view (a guest sharing the host's root gets its
-// own /sys over it).
+// detectCgroups reads the host's cgroup mode and v1 hierarchies while the
+// host's /sys/fs/cgroup is still in view (a guest sharing the host's root
+// gets its own /sys over it): one read of the mount table for both.
 func (g *guest) detectCgroups() error {
-	mode, err := cgroup.Detect()
+	mode, host, err := cgroup.DetectMounts()
 	if err != nil {
 		return stepErr("detect cgroup mode", "", err)
 	}
-	g.cgMode = mode
+	g.cgMode, g.cgHost = mode, host
 	return nil
 }
 
@@ -29,7 +29,7 @@ func (g *guest) mountCgroups() error {
 	// The hierarchies a waiting stage premounted (MsgWarm), attached
 	// instead of mounted; any MountGuest leaves are closed here.
 	defer cgroup.ClosePremounts(g.cgPremounts)
-	if err := cgroup.MountGuest(g.cgMode, g.inRoot("/sys/fs/cgroup"), skeleton, g.cgPremounts); err != nil {
+	if err := cgroup.MountGuest(g.cgMode, g.cgHost, g.inRoot("/sys/fs/cgroup"), skeleton, g.cgPremounts); err != nil {
 		return stepErr("mount /sys/fs/cgroup", "", err)
 	}
 	return nil

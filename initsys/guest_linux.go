@@ -50,8 +50,9 @@ type guest struct {
 	// cgPremounts are warm's premounted v1 hierarchies that mountCgroups
 	// has not attached yet (nil: none).
 	cgPremounts map[string]int
-	// cgMode is the host's cgroup mode.
+	// cgMode is the host's cgroup mode; cgHost its v1 hierarchies.
 	cgMode cgroup.Mode
+	cgHost []cgroup.Mount
 	// rootFile is a handle on root, which guest paths are resolved from
 	// before pivot_root (inroot_linux.go).
 	rootFile *os.File
