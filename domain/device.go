@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
 
 	"libvirt.org/go/libvirtxml"
+
+	"vmlite/internal/lazyre"
 )
 
 // Device is one device element of a device XML file (virsh attach-device
@@ -34,7 +35,7 @@ const (
 
 // xmlDecl matches a leading XML declaration, which cannot stay inside the
 // skeleton.
-var xmlDecl = regexp.MustCompile(`^\s*<\?xml[^?]*\?>`)
+var xmlDecl = lazyre.New(`^\s*<\?xml[^?]*\?>`)
 
 // ParseDevice reads a device XML file, as virsh attach-device and
 // detach-device take it: exactly one device element (<disk>, <interface>,
@@ -45,7 +46,7 @@ func ParseDevice(file string, data []byte) (*Device, []Warning, error) {
 	if cerr != nil {
 		return nil, nil, &Errors{cerr}
 	}
-	if loc := xmlDecl.FindIndex(data); loc != nil {
+	if loc := xmlDecl.Re().FindIndex(data); loc != nil {
 		// Blanked, not cut: the lines after it keep their numbers.
 		data = append(bytes.Repeat([]byte(" "), loc[1]), data[loc[1]:]...)
 	}
@@ -147,7 +148,7 @@ func ParseDeviceKey(file string, data []byte) (*Device, error) {
 	if cerr != nil {
 		return nil, &Errors{cerr}
 	}
-	if loc := xmlDecl.FindIndex(data); loc != nil {
+	if loc := xmlDecl.Re().FindIndex(data); loc != nil {
 		data = append(bytes.Repeat([]byte(" "), loc[1]), data[loc[1]:]...)
 	}
 	kind, err := deviceKind(file, data)

@@ -17,11 +17,12 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
+
+	"vmlite/internal/lazyre"
 )
 
 // Domain is a parsed, validated domain definition.
@@ -189,19 +190,21 @@ func (d *Domain) Marshal() ([]byte, error) {
 	}
 	s = strings.NewReplacer("<dac_read_Search ", "<dac_read_search ", "</dac_read_Search>", "</dac_read_search>").Replace(s)
 	s = lxcPrefix(s)
-	s = usbSourceRE.ReplaceAllStringFunc(s, usbSourceOrder)
+	if strings.Contains(s, `type="usb"`) { // the regexp only where it can match: every start marshals
+		s = usbSourceRE.Re().ReplaceAllStringFunc(s, usbSourceOrder)
+	}
 	return []byte(s + "\n"), nil
 }
 
 // libvirtxml writes a USB source's children as address, product, vendor;
 // libvirt's schema wants vendor, product, then address.
 var (
-	usbSourceRE = regexp.MustCompile(`(?s)<hostdev mode="subsystem" type="usb"[^>]*>\s*<source[^>]*>.*?</source>`)
-	usbChildRE  = regexp.MustCompile(`<(address|product|vendor)\b[^>]*>(?:</(?:address|product|vendor)>)?`)
+	usbSourceRE = lazyre.New(`(?s)<hostdev mode="subsystem" type="usb"[^>]*>\s*<source[^>]*>.*?</source>`)
+	usbChildRE  = lazyre.New(`<(address|product|vendor)\b[^>]*>(?:</(?:address|product|vendor)>)?`)
 )
 
 func usbSourceOrder(block string) string {
-	ms := usbChildRE.FindAllStringSubmatchIndex(block, -1)
+	ms := usbChildRE.Re().FindAllStringSubmatchIndex(block, -1)
 	if len(ms) < 2 {
 		return block
 	}

@@ -39,6 +39,7 @@ func main() {
 			os.Exit(procfs.Main(os.Args[2:]))
 		}
 	}
+	front.CoreIsSelf = true
 	if code, handled := front.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); handled {
 		os.Exit(code)
 	}

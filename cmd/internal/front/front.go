@@ -1,10 +1,12 @@
 // Package front serves the commands whose speed a user or a script feels
-// on every call (stop, shutdown, destroy, console) without vmlite's
-// service layer: while the guest runs, a control request or a console
-// attach is all they do. It is what the front binary (cmd/vmlite-front,
-// installed as `vmlite`) runs before anything else; that binary links none
+// on every call (stop, shutdown, destroy, console, and start from a file
+// into a running shared supervisor) without vmlite's service layer: while
+// the guest runs, a control request or a console attach is all the first
+// four do, and a start is its plan (start.go). It is what the front
+// binary (cmd/vmlite-front, installed as `vmlite`) runs before anything
+// else; that binary links none
 // of vmlite's heavy packages (the image store and registry client, FUSE,
-// TLS and SSH, nftables, BPF, the XML front end, cobra), whose package
+// TLS and SSH, nftables, BPF, netlink, the supervisor, cobra), whose package
 // initialisers every command of the full binary pays, and execs the full
 // binary (vmlite-core, cmd/vmlite) for everything else. The full binary
 // runs Run first too, so that both behave alike.
@@ -13,8 +15,9 @@
 // CLI does, and hands back (handled false, nothing done or printed) every
 // other one: another command, --help, a flag it does not know, a value
 // that does not parse, a guest whose supervisor does not answer (not
-// running, orphaned, not defined) or refuses the request. The full CLI
-// then gives the answer it always gave.
+// running, orphaned, not defined) or refuses the request, a start that
+// is not the common case (start.go). The full CLI then gives the answer
+// it always gave.
 package front
 
 import (
@@ -42,6 +45,8 @@ var commandFlags = map[string]map[string]bool{
 	"shutdown": {"timeout": true}, // stop's alias (virsh shutdown)
 	"destroy":  {},
 	"console":  {"devname": true, "escape": true, "linger": true, "detach-on-eof": false, "lossless": false},
+	"start":    {"console": false},
+	"create":   {"console": false}, // start's alias (virsh create FILE)
 }
 
 // cmdline is a parsed command line of one of those commands.
@@ -123,11 +128,17 @@ func (c cmdline) layout() state.Layout {
 // the same arguments.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int, handled bool) {
 	c, ok := parse(args)
-	if !ok || !plainName(c.name) {
+	if !ok {
 		return 0, false
 	}
-	if c.cmd == "console" {
+	switch c.cmd {
+	case "console":
 		return runConsole(c, stdin, stdout, stderr)
+	case "start", "create":
+		return runStart(c, stdout, stderr)
+	}
+	if !plainName(c.name) {
+		return 0, false
 	}
 	return runStop(c, stdout, stderr)
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"vmlite/cmd/internal/front"
 	"vmlite/internal/errdefs"
 	"vmlite/service"
 )
@@ -35,12 +35,6 @@ and the XML element it came from, and leaves nothing behind.`,
 	return cmd
 }
 
-// isFileArg tells a file argument from a guest name: a path separator or an
-// .xml suffix means a file.
-func isFileArg(arg string) bool {
-	return strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".xml")
-}
-
 func runStart(app *App, arg string, attach bool) error {
 	var (
 		res *service.Started
@@ -53,7 +47,7 @@ func runStart(app *App, arg string, attach bool) error {
 	if _, err := service.InitStages(); err != nil {
 		return err
 	}
-	if isFileArg(arg) {
+	if front.IsFileArg(arg) {
 		var data []byte
 		data, err = os.ReadFile(arg)
 		if errors.Is(err, fs.ErrNotExist) {
