@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,6 +55,10 @@ func (s *Supervisor) run() {
 		case <-exited:
 		}
 		out := s.classifyExit()
+		var rec *lastRecord
+		if !out.restart {
+			rec = s.recordLast(out.final) // beside the boot's undo
+		}
 		if err := s.bootRevert.Undo(); err != nil {
 			s.log.Printf("clean up after init exit: %v", err)
 		}
@@ -73,7 +78,10 @@ func (s *Supervisor) run() {
 				continue
 			}
 		}
-		s.teardown(out.final)
+		if rec == nil {
+			rec = s.recordLast(out.final)
+		}
+		s.teardown(rec)
 		return
 	}
 }
@@ -161,45 +169,88 @@ func (s *Supervisor) endState(st state.Status, why state.Reason, msg string) sta
 	return out
 }
 
-// teardown removes everything and records the final state.
-func (s *Supervisor) teardown(final state.State) {
+// lastRecord is the final state of a run on its way to Paths.LastFile.
+type lastRecord struct {
+	final   state.State
+	written chan struct{} // closed once it is visible
+	synced  chan struct{} // closed once it is durable (or failed)
+	restore func()        // the supervisor's GOMAXPROCS again
+}
+
+// recordLast writes final, with the cgroup's OOM kill count, as the run's
+// last state, in the background: the write (a create and a rename in the
+// state root, on a disk) and its two fsyncs were most of a stop's
+// teardown on a loaded disk, so they run beside the boot's undo and the
+// teardown. Nothing reads the record while the runtime state is there:
+// the runtime directory goes only once it is visible (awaitLastState), so
+// that `vmlite list` and serve's events never see the previous run's. A
+// dedicated supervisor exits only once the fsyncs are done, and the
+// stopping client waits for that exit.
+func (s *Supervisor) recordLast(final state.State) *lastRecord {
 	if s.cg != nil {
 		if n, err := s.cg.OOMKills(); err == nil {
 			final.OOMKills = n
 		}
 	}
 	s.log.Printf("guest ended: %s (%s) %s", final.Status, final.Reason, final.Error)
-	// Written and made durable beside the rest of the teardown: the write
-	// (a create and a rename in the state root, on a disk) and its two
-	// fsyncs were most of a stop's teardown on a loaded disk. The runtime
-	// directory goes only once the record is visible (awaitLastState), so
-	// that `vmlite list` and serve's events, which read it when the
-	// runtime state is gone, never see the previous run's. A dedicated
-	// supervisor exits only once the fsyncs are done, and the stopping
-	// client waits for that exit, so they must not follow the teardown
-	// either.
-	written, synced := make(chan struct{}), make(chan struct{})
+	r := &lastRecord{final: final, written: make(chan struct{}), synced: make(chan struct{})}
 	s.mu.Lock()
-	s.lastWritten = written
+	s.lastWritten = r.written
 	s.mu.Unlock()
 	// A second P while it runs: with the supervisor's one, the goroutine
 	// in a system call would hold it until the runtime's monitor handed
 	// it on (it may sleep for milliseconds), and nothing would overlap.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	r.restore = borrowP()
 	go func() {
-		defer close(synced)
-		err := state.WriteRuntime(s.p.Paths.LastFile, &final)
+		defer close(r.synced)
+		err := state.WriteRuntime(s.p.Paths.LastFile, &r.final)
 		if err == nil {
-			close(written)
+			close(r.written)
 			err = state.Sync(s.p.Paths.LastFile)
 		} else {
-			err = state.Write(s.p.Paths.LastFile, &final)
-			close(written)
+			err = state.Write(s.p.Paths.LastFile, &r.final)
+			close(r.written)
 		}
 		if err != nil {
 			s.log.Printf("record last state: %v", err)
 		}
 	}()
+	return r
+}
+
+// extraP counts the records being written; the first raises GOMAXPROCS
+// to 2, the last puts it back (a shared supervisor's guests can end
+// together).
+var extraP struct {
+	sync.Mutex
+	n, prev int
+}
+
+// borrowP holds the second P until release is called, once.
+func borrowP() (release func()) {
+	extraP.Lock()
+	if extraP.n == 0 {
+		extraP.prev = runtime.GOMAXPROCS(2)
+	}
+	extraP.n++
+	extraP.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			extraP.Lock()
+			if extraP.n--; extraP.n == 0 {
+				runtime.GOMAXPROCS(extraP.prev)
+			}
+			extraP.Unlock()
+		})
+	}
+}
+
+// teardown removes everything; rec is the final state on its way to the
+// record (recordLast).
+func (s *Supervisor) teardown(rec *lastRecord) {
+	defer rec.restore()
+	final, synced := rec.final, rec.synced
 	if err := s.hostRevert.Undo(); err != nil {
 		s.log.Printf("tear down: %v", err)
 	}
