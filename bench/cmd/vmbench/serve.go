@@ -42,6 +42,15 @@ type ServeSide struct {
 	// daemon's time per call plus a lean client's (virsh's own time per
 	// call is the rest of ListAboveFloorMs).
 	StateCallUs Summary `json:"getStateRoundTripUs"`
+	// ListVirshCPUMs and VersionVirshCPUMs are virsh's own CPU time
+	// (rusage) in the list and its floor, AboveVirshCPUMs their
+	// difference run by run: what virsh itself spends on the guests' calls,
+	// which no daemon can take away. ListDaemonCPUMs is the daemon's CPU
+	// time (its threads' schedstat) during the list.
+	ListVirshCPUMs    Summary `json:"listVirshCPUMs"`
+	VersionVirshCPUMs Summary `json:"versionVirshCPUMs"`
+	AboveVirshCPUMs   Summary `json:"listAboveFloorVirshCPUMs"`
+	ListDaemonCPUMs   Summary `json:"listDaemonCPUMs"`
 	// CycleMs is `virsh start` plus `virsh destroy` of a defined guest;
 	// StartMs and DestroyMs its two halves.
 	CycleMs   Summary `json:"startDestroyCycleMs"`
@@ -75,6 +84,11 @@ func serveTables(w *strings.Builder, r *ServeResult) {
 			fmtSum(s.VersionMs, ""), fmtSum(s.ListAboveFloorMs, ""), fmtSum(s.StateCallUs, ""), fmtSum(s.CycleMs, ""),
 			fmtSum(s.StartMs, ""), fmtSum(s.DestroyMs, ""), fmtSum(s.CreateAllS, ""), cf, fmtSum(s.IdleUSSKiB, ""), fmtSum(s.Conn50USSKiB, ""), fmtSum(s.Conn50DirtyKiB, ""))
 	}
+	w.WriteString("\nCPU time in `virsh list --all` (virsh's from its rusage, the daemon's from its threads' schedstat), ms:\n\n| daemon | virsh's CPU, list | virsh's CPU, version (floor) | virsh's CPU above the floor | the daemon's CPU per list |\n|---|---|---|---|---|\n")
+	for _, s := range r.Sides {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", s.Daemon, fmtSum(s.ListVirshCPUMs, ""), fmtSum(s.VersionVirshCPUMs, ""),
+			fmtSum(s.AboveVirshCPUMs, ""), fmtSum(s.ListDaemonCPUMs, ""))
+	}
 	if len(r.Sides) == 2 {
 		vm, lv := r.Sides[0], r.Sides[1]
 		w.WriteString("\n| vmlite serve / libvirtd (target: times at most 0.5, memory at most 1) | ratio |\n|---|---|\n")
@@ -84,6 +98,7 @@ func serveTables(w *strings.Builder, r *ServeResult) {
 		}{{"virsh list --all", vm.ListMs, lv.ListMs}, {"virsh list --all, above the virsh version floor", vm.ListAboveFloorMs, lv.ListAboveFloorMs},
 			{"virsh list --all --name", vm.ListNameMs, lv.ListNameMs}, {"virsh version (the floor)", vm.VersionMs, lv.VersionMs},
 			{"GET_STATE round trip (go-libvirt client)", vm.StateCallUs, lv.StateCallUs},
+			{"the daemon's CPU per virsh list --all", vm.ListDaemonCPUMs, lv.ListDaemonCPUMs},
 			{"start + destroy", vm.CycleMs, lv.CycleMs},
 			{"parallel create", vm.CreateAllS, lv.CreateAllS}, {"USS idle", vm.IdleUSSKiB, lv.IdleUSSKiB},
 			{"USS with 50 connections", vm.Conn50USSKiB, lv.Conn50USSKiB},

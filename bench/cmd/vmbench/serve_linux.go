@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,9 +54,42 @@ func (s *serveSide) virsh(args ...string) (string, error) {
 
 // timed runs virsh and returns how long it took, in ms.
 func (s *serveSide) timed(args ...string) (float64, error) {
+	ms, _, err := s.timedCPU(args...)
+	return ms, err
+}
+
+// timedCPU is timed, with virsh's own CPU time (user and system, from
+// its rusage) in ms.
+func (s *serveSide) timedCPU(args ...string) (wallMs, cpuMs float64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-q", "-c", s.uri}, args...)...)
 	t := time.Now()
-	_, err := s.virsh(args...)
-	return float64(time.Since(t).Microseconds()) / 1000, err
+	_, err = runCmd(cmd)
+	wallMs = float64(time.Since(t).Microseconds()) / 1000
+	if ps := cmd.ProcessState; ps != nil {
+		cpuMs = float64((ps.UserTime() + ps.SystemTime()).Microseconds()) / 1000
+	}
+	return wallMs, cpuMs, err
+}
+
+// threadsCPU is the CPU time process pid's threads have used, in ms
+// (/proc/PID/task/*/schedstat, nanoseconds: precise where stat's ticks
+// are 10 ms).
+func threadsCPU(pid int) float64 {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var ns float64
+	for _, e := range ents {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			v, _ := strconv.ParseFloat(f[0], 64)
+			ns += v
+		}
+	}
+	return ns / 1e6
 }
 
 func (s *serveSide) writeXML(name string) (string, error) {
@@ -111,7 +146,10 @@ func (b *bench) serveRun() (*ServeResult, error) {
 			return nil, fmt.Errorf("%s: define: %w", s.res.Daemon, err)
 		}
 	}
-	var samples [2]struct{ list, listName, version, above, state, cycle, start, destroy, idle, conn50, dirty50, create []float64 }
+	var samples [2]struct {
+		list, listName, version, above, state, cycle, start, destroy, idle, conn50, dirty50, create []float64
+		listCPU, versionCPU, aboveCPU, daemonCPU                                                    []float64
+	}
 	var alone []float64
 	// Idle: both daemons left without calls for serveIdle (vmlite serve
 	// gives memory back 30 to 40 s after its last call; libvirtd keeps what it
@@ -144,9 +182,11 @@ func (b *bench) serveRun() (*ServeResult, error) {
 		for rep := 0; rep < listReps; rep++ {
 			for k, s := range sides {
 				sm := &samples[k]
-				ver, verr := s.timed("version")
+				ver, verCPU, verr := s.timedCPU("version")
 				errs(verr)
-				ms, err := s.timed("list", "--all")
+				d0 := threadsCPU(s.pid)
+				ms, cpu, err := s.timedCPU("list", "--all")
+				dcpu := threadsCPU(s.pid) - d0
 				errs(err)
 				nm, nerr := s.timed("list", "--all", "--name")
 				errs(nerr)
@@ -155,14 +195,15 @@ func (b *bench) serveRun() (*ServeResult, error) {
 				}
 				if err == nil {
 					sm.list = append(sm.list, ms)
+					sm.listCPU, sm.daemonCPU = append(sm.listCPU, cpu), append(sm.daemonCPU, dcpu)
 				}
 				if nerr == nil {
 					sm.listName = append(sm.listName, nm)
 				}
 				if verr == nil {
-					sm.version = append(sm.version, ver)
+					sm.version, sm.versionCPU = append(sm.version, ver), append(sm.versionCPU, verCPU)
 					if err == nil {
-						sm.above = append(sm.above, ms-ver)
+						sm.above, sm.aboveCPU = append(sm.above, ms-ver), append(sm.aboveCPU, cpu-verCPU)
 					}
 				}
 			}
@@ -209,6 +250,8 @@ func (b *bench) serveRun() (*ServeResult, error) {
 		s.res.ListMs, s.res.CycleMs, s.res.StartMs, s.res.DestroyMs = summarize(sm.list), summarize(sm.cycle), summarize(sm.start), summarize(sm.destroy)
 		s.res.ListNameMs, s.res.VersionMs, s.res.ListAboveFloorMs = summarize(sm.listName), summarize(sm.version), summarize(sm.above)
 		s.res.StateCallUs, s.res.Conn50DirtyKiB = summarize(sm.state), summarize(sm.dirty50)
+		s.res.ListVirshCPUMs, s.res.VersionVirshCPUMs, s.res.AboveVirshCPUMs = summarize(sm.listCPU), summarize(sm.versionCPU), summarize(sm.aboveCPU)
+		s.res.ListDaemonCPUMs = summarize(sm.daemonCPU)
 		s.res.IdleUSSKiB, s.res.Conn50USSKiB, s.res.CreateAllS = summarize(sm.idle), summarize(sm.conn50), summarize(sm.create)
 		r.Sides = append(r.Sides, s.res)
 	}
