@@ -3,6 +3,7 @@ package procfs
 import (
 	"errors"
 	"log"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,6 +43,9 @@ type server struct {
 	// answers counts the answers computed since the idle check last
 	// looked (it returns a burst's memory to the kernel).
 	answers atomic.Int64
+	// garbage is about what the answers since the last collection left
+	// (their size; Serve's goroutine alone touches it): see collect.
+	garbage int
 
 	mu sync.Mutex // guards the fields below
 	// slots are the trees of the registered guests, by name; live the
@@ -81,6 +85,10 @@ func newServer(v *View, logger *log.Logger) *server {
 		recent: map[recentKey]recentAnswer{}, open: map[uint64][]byte{}, nextFh: 1,
 	}
 	v.gone = s.forget
+	// A reload's garbage is every entry's file and JSON: collected at
+	// once, so that a run of registrations (200 guests starting) does not
+	// grow the heap to the pacer's goal (collect).
+	v.reloaded = runtime.GC
 	return s
 }
 
@@ -134,6 +142,7 @@ func (s *server) render(node uint64, file int, pid uint32) ([]byte, syscall.Errn
 		return b, 0
 	}
 	b, err := s.view.Render(Files[file], int(pid))
+	s.collect(len(b))
 	if err != nil {
 		if !errors.Is(err, errGone) {
 			s.log.Printf("%s for pid %d: %v", Files[file], pid, err)
@@ -141,6 +150,24 @@ func (s *server) render(node uint64, file int, pid uint32) ([]byte, syscall.Errn
 		return nil, syscall.EIO
 	}
 	return b, 0
+}
+
+// collectEvery is how much answer text the server renders between two
+// collections of its own: an answer's garbage is about twice its size.
+const collectEvery = 32 << 10
+
+// collect runs the garbage collector once the answers since the last
+// collection add up to collectEvery: the pacer's smallest heap goal (1 MiB
+// at GOGC 25, and no lower with a smaller GOGC) would let a burst of reads
+// grow the heap's resident pages to 1.5 MiB, where collecting every 20 or
+// so answers keeps them at a few hundred KiB, for a fraction of a
+// millisecond per collection of a heap this small (bench/README.md).
+func (s *server) collect(n int) {
+	s.garbage += n
+	if s.garbage >= collectEvery {
+		s.garbage = 0
+		runtime.GC()
+	}
 }
 
 // slotOf returns the slot of a registered guest's tree, giving it one at

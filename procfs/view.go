@@ -46,6 +46,8 @@ type View struct {
 	logf func(string, ...any)
 	// gone, if set, is told the names of guests no longer registered.
 	gone func(names []string)
+	// reloaded, if set, runs after the registry was read again.
+	reloaded func()
 
 	mu       sync.Mutex // guards the fields below
 	byRel    map[string]*served
@@ -121,6 +123,9 @@ func (v *View) refresh(force bool) {
 	v.byRel = next
 	tell := v.gone
 	v.mu.Unlock()
+	if v.reloaded != nil && len(ents) > 0 {
+		v.reloaded()
+	}
 	if tell != nil && len(gone) > 0 {
 		tell(gone)
 	}
