@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/image/layer"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 )
@@ -57,7 +58,7 @@ func (s *Store) Clone(src, dst string, live bool) (string, error) {
 			err = os.Rename(upper, tmp)
 		}
 		if err == nil {
-			err = ShiftTree(tmp, rec.Stored, plan.IDMap{})
+			err = layer.ShiftTree(tmp, rec.Stored, plan.IDMap{})
 		}
 		if err == nil {
 			err = os.Rename(tmp, snap)
@@ -66,7 +67,7 @@ func (s *Store) Clone(src, dst string, live bool) (string, error) {
 			if !live {
 				// Put src's upper back as it was.
 				if _, serr := os.Lstat(upper); serr != nil {
-					_ = ShiftTree(tmp, plan.IDMap{}, rec.Stored)
+					_ = layer.ShiftTree(tmp, plan.IDMap{}, rec.Stored)
 					_ = os.Rename(tmp, upper)
 				}
 			}
@@ -87,12 +88,12 @@ func (s *Store) Clone(src, dst string, live bool) (string, error) {
 			}
 			nrec := rec
 			nrec.Lowers, nrec.Stored = lowers, plan.IDMap{}
-			if err := WriteGuestLayer(srcDir, nrec); err != nil {
+			if err := layer.Write(srcDir, nrec); err != nil {
 				return "", err
 			}
 		}
 	}
-	if err := CreateLayer(s.GuestLayerDir(dst), GuestLayer{Guest: dst, Image: rec.Image, ImageID: rec.ImageID, Lowers: lowers}); err != nil {
+	if err := layer.Create(s.GuestLayerDir(dst), GuestLayer{Guest: dst, Image: rec.Image, ImageID: rec.ImageID, Lowers: lowers}); err != nil {
 		return "", err
 	}
 	return snap, nil

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vmlite/image"
+	"vmlite/image/layer"
 	"vmlite/internal/procstat"
 	"vmlite/plan"
 	"vmlite/state"
@@ -74,7 +74,7 @@ func CleanupOrphan(p *plan.Plan, st *state.State) error {
 	// A transient guest's layer goes with it, as its supervisor's stop
 	// would have removed it (registerLayerRemoval).
 	if ov := p.Rootfs.Overlay; ov != nil && p.Transient {
-		if err := image.RemoveLayer(ov.LayerDir); err != nil {
+		if err := layer.Remove(ov.LayerDir); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vmlite/image"
+	"vmlite/image/layer"
 	"vmlite/plan"
 	"vmlite/uidmap"
 )
@@ -28,7 +28,7 @@ func (s *Supervisor) registerLayerRemoval() {
 	fresh := ov.Fresh
 	s.hostRevert.Add("remove guest layer", func() error {
 		if s.p.Transient || fresh && !s.booted.Load() {
-			return image.RemoveLayer(ov.LayerDir)
+			return layer.Remove(ov.LayerDir)
 		}
 		return nil
 	})
@@ -51,21 +51,21 @@ func (s *Supervisor) setupLayer() error {
 // gives them the writer's ids, which through an idmapped upper would have
 // to include host root; so the upper is a plain directory owned by the
 // guest's root, shifted when the guest's map is not the one it was made
-// with (image.ShiftTree).
+// with (layer.ShiftTree).
 func (s *Supervisor) layerOwners(dir string) error {
-	rec, err := image.ReadLayer(dir)
+	rec, err := layer.Read(dir)
 	if err != nil {
 		return err
 	}
 	want := plan.IDMap{UIDs: s.p.IDMap.UIDs, GIDs: s.p.IDMap.GIDs}
 	upper := filepath.Join(dir, "upper")
-	if !image.SameMap(rec.Stored, want) {
+	if !layer.SameMap(rec.Stored, want) {
 		s.log.Printf("%s: stored for map %s, the guest has %s: shifting its owners", upper, uidmap.String(rec.Stored), uidmap.String(want))
-		if err := image.ShiftTree(upper, rec.Stored, want); err != nil {
+		if err := layer.ShiftTree(upper, rec.Stored, want); err != nil {
 			return err
 		}
 		rec.Stored = want
-		if err := image.WriteGuestLayer(dir, rec); err != nil {
+		if err := layer.Write(dir, rec); err != nil {
 			return err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"vmlite/image"
+	"vmlite/image/layer"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
@@ -47,7 +47,7 @@ func Launch(p *plan.Plan, b json.RawMessage, lock *os.File, o LaunchOptions) (pl
 		// hold the lock.
 		_ = os.RemoveAll(p.Paths.RunDir)
 		if ov := p.Rootfs.Overlay; ov != nil && ov.Fresh {
-			_ = image.RemoveLayer(ov.LayerDir)
+			_ = layer.Remove(ov.LayerDir)
 		}
 	}
 	return res, err
