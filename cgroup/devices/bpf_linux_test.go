@@ -319,3 +319,66 @@ func TestApplyV2Again(t *testing.T) {
 		t.Errorf("null, zero: %q, want EPERM ok", got)
 	}
 }
+
+// TestLoadRefused: a program the verifier refuses (no exit) fails to load
+// with the verifier's own words in the error.
+func TestLoadRefused(t *testing.T) {
+	testutil.RequireRoot(t)
+	fd, err := loadDeviceProgram(marshal([]insn{alu64Imm(unix.BPF_MOV, r0, 1)}))
+	if err == nil {
+		unix.Close(fd)
+		t.Fatal("a program without exit was loaded")
+	}
+	if !strings.Contains(err.Error(), "verifier:") {
+		t.Errorf("error has no verifier log: %v", err)
+	}
+}
+
+// TestApplyV2ManyOld: more earlier programs than attachedPrograms' first
+// guess of room (the kernel's ENOSPC and count) are all listed and
+// detached.
+func TestApplyV2ManyOld(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := testCgroup(t, "")
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	prog, err := Program(Standard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = 7
+	for i := 0; i < old; i++ {
+		fd, err := loadDeviceProgram(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = progAttach(unix.BPF_PROG_ATTACH, int(cg.Fd()), fd, unix.BPF_F_ALLOW_MULTI)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := attachedPrograms(int(cg.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != old {
+		t.Fatalf("%d programs listed, want %d", len(ids), old)
+	}
+	if err := ApplyV2(dir, []Rule{{'c', 1, 5, "r"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := link.QueryPrograms(link.QueryOptions{Target: int(cg.Fd()), Attach: ebpf.AttachCGroupDevice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Programs) != 1 {
+		t.Errorf("%d programs attached after ApplyV2, want 1", len(res.Programs))
+	}
+	if got := probeIn(t, dir, []string{"r:/dev/null", "r:/dev/zero"}); strings.Join(got, " ") != "EPERM ok" {
+		t.Errorf("null, zero: %q, want EPERM ok", got)
+	}
+}

@@ -1,6 +1,7 @@
 package devices
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/rand"
 	"strings"
@@ -16,11 +17,37 @@ type request struct {
 	access       byte // 'r', 'w' or 'm'
 }
 
-// run executes insns on req as the kernel would, for the instructions
+// decode reads Program's encoding back with cilium/ebpf's decoder: the
+// library's reading of the bytes is what the interpreter below runs, so a
+// mistake in Program's hand-made encoding shows as a wrong verdict or an
+// unknown instruction.
+func decode(t *testing.T, prog []byte) asm.Instructions {
+	t.Helper()
+	// The decoder takes the two fixed byte orders, not NativeEndian.
+	var bo binary.ByteOrder = binary.LittleEndian
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		bo = binary.BigEndian
+	}
+	var insns asm.Instructions
+	for r := bytes.NewReader(prog); r.Len() > 0; {
+		var ins asm.Instruction
+		if err := ins.Unmarshal(r, bo, "linux"); err != nil {
+			t.Fatalf("decode program: %v", err)
+		}
+		insns = append(insns, ins)
+	}
+	if len(insns)*insnSize != len(prog) {
+		t.Fatalf("%d bytes decode to %d instructions", len(prog), len(insns))
+	}
+	return insns
+}
+
+// run executes prog on req as the kernel would, for the instructions
 // Program emits (it fails t on any other): the generated code is checked
 // here without root; bpf_linux_test.go runs it in the kernel.
-func run(t *testing.T, insns asm.Instructions, req request) bool {
+func run(t *testing.T, prog []byte, req request) bool {
 	t.Helper()
+	insns := decode(t, prog)
 	ctx := make([]byte, 12)
 	typ := map[byte]uint32{'b': devBlock, 'c': devChar}[req.typ]
 	acc := map[byte]uint32{'m': accMknod, 'r': accRead, 'w': accWrite}[req.access]
@@ -28,10 +55,6 @@ func run(t *testing.T, insns asm.Instructions, req request) bool {
 	binary.LittleEndian.PutUint32(ctx[ctxMajor:], req.major)
 	binary.LittleEndian.PutUint32(ctx[ctxMinor:], req.minor)
 	const ctxPtr = 0x10000 // R1's value: where ctx "is"
-	offsets, err := insns.SymbolOffsets()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var regs [11]uint64
 	regs[asm.R1] = ctxPtr
 	for pc, steps := 0, 0; ; pc, steps = pc+1, steps+1 {
@@ -69,11 +92,10 @@ func run(t *testing.T, insns asm.Instructions, req request) bool {
 			t.Fatalf("returned %d", regs[asm.R0])
 		case op.Class() == asm.JumpClass && op.JumpOp() == asm.JNE:
 			if regs[ins.Dst] != src {
-				to, ok := offsets[ins.Reference()]
-				if !ok || to <= pc {
-					t.Fatalf("jump at %d to %q: no such label after it", pc, ins.Reference())
+				if ins.Offset <= 0 || pc+1+int(ins.Offset) >= len(insns) {
+					t.Fatalf("jump at %d by %d: not forward into the program", pc, ins.Offset)
 				}
-				pc = to - 1
+				pc += int(ins.Offset)
 			}
 		default:
 			t.Fatalf("instruction %d not modelled: %v", pc, ins)
@@ -136,12 +158,12 @@ func TestProgram(t *testing.T) {
 		{"second rule", []Rule{{'c', 1, 3, "r"}, {'c', 1, 3, "w"}}, request{'c', 1, 3, 'w'}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			insns, err := Program(tc.rules)
+			prog, err := Program(tc.rules)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := run(t, insns, tc.req); got != tc.want {
-				t.Errorf("%+v with %q: allowed=%v, want %v\n%v", tc.req, tc.rules, got, tc.want, insns)
+			if got := run(t, prog, tc.req); got != tc.want {
+				t.Errorf("%+v with %q: allowed=%v, want %v\n%v", tc.req, tc.rules, got, tc.want, decode(t, prog))
 			}
 			if ref := allows(tc.rules, tc.req); ref != tc.want {
 				t.Errorf("reference disagrees with the table: %v", ref)
@@ -161,15 +183,15 @@ func TestProgramAgrees(t *testing.T) {
 		for j := range rules {
 			rules[j] = Rule{"bca"[rnd.Intn(3)], num(), num(), accesses[rnd.Intn(len(accesses))]}
 		}
-		insns, err := Program(rules)
+		prog, err := Program(rules)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for k := 0; k < 20; k++ {
 			n := func() uint32 { return []uint32{0, 1, 3, 136, 1<<32 - 1}[rnd.Intn(5)] }
 			req := request{"bc"[rnd.Intn(2)], n(), n(), "rwm"[rnd.Intn(3)]}
-			if got, want := run(t, insns, req), allows(rules, req); got != want {
-				t.Fatalf("%+v with %q: program says %v, reference %v\n%v", req, rules, got, want, insns)
+			if got, want := run(t, prog, req), allows(rules, req); got != want {
+				t.Fatalf("%+v with %q: program says %v, reference %v\n%v", req, rules, got, want, decode(t, prog))
 			}
 		}
 	}
@@ -178,10 +200,11 @@ func TestProgramAgrees(t *testing.T) {
 func TestProgramShape(t *testing.T) {
 	// Nothing after a rule that matches everything: the verifier refuses
 	// unreachable instructions.
-	insns, err := Program([]Rule{{'c', 1, 3, "r"}, DenyAll, {'c', 1, 5, "r"}})
+	prog, err := Program([]Rule{{'c', 1, 3, "r"}, DenyAll, {'c', 1, 5, "r"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	insns := decode(t, prog)
 	if last := insns[len(insns)-2]; last.Constant != 1 || insns[len(insns)-1].OpCode.JumpOp() != asm.Exit {
 		t.Errorf("program does not end with the match-all rule's allow:\n%v", insns)
 	}
