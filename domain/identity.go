@@ -11,6 +11,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"vmlite/internal/errdefs"
+	"vmlite/plan"
 )
 
 // Identity is what a new definition is checked against in the others:
@@ -44,6 +45,31 @@ func (s *Store) Identities() ([]Identity, error) {
 		if id, ok := s.identity(n, r); ok {
 			out = append(out, id)
 		}
+	}
+	return out, nil
+}
+
+// IDMaps are the host id maps of every stored definition that has one
+// (Identities): the ranges a new guest's map must stay out of
+// (uidmap.FreeTarget).
+func (s *Store) IDMaps() ([]plan.IDMap, error) {
+	ids, err := s.Identities()
+	if err != nil {
+		return nil, err
+	}
+	var out []plan.IDMap
+	for _, d := range ids {
+		if d.IDMap == nil {
+			continue
+		}
+		var m plan.IDMap
+		for _, r := range d.IDMap.UIDs {
+			m.UIDs = append(m.UIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
+		}
+		for _, r := range d.IDMap.GIDs {
+			m.GIDs = append(m.GIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"vmlite/internal/errdefs"
+	"vmlite/plan"
 	"vmlite/state"
 )
 
@@ -61,6 +62,11 @@ func TestIdentities(t *testing.T) {
 	}
 	if want := []string{"hand", "mapped", "plain"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("identities of %v, want %v", names, want)
+	}
+	// The id maps FreeTarget keeps clear: the mapped guest's alone.
+	r := []plan.IDRange{{Start: 0, Target: 300000, Count: 65536}}
+	if maps, err := s.IDMaps(); err != nil || !reflect.DeepEqual(maps, []plan.IDMap{{UIDs: r, GIDs: r}}) {
+		t.Errorf("IDMaps = %+v, %v; want the mapped guest's", maps, err)
 	}
 	// One at a time, as a lookup reads it.
 	for _, want := range ids {

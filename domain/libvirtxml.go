@@ -1,14 +1,13 @@
 package domain
 
 import (
-	"crypto/sha256"
 	"fmt"
-	"net"
 	"runtime"
 	"strconv"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
+
+	"vmlite/internal/uuid"
 )
 
 // Live is what a running guest adds to its XML: libvirt's live XML has the
@@ -76,7 +75,7 @@ func (d *Domain) LibvirtXML(live *Live) ([]byte, error) {
 	for i := range x.Devices.Interfaces {
 		ifc := &x.Devices.Interfaces[i]
 		if ifc.MAC == nil || ifc.MAC.Address == "" {
-			ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: DefaultMAC(x.UUID, i)}
+			ifc.MAC = &libvirtxml.DomainInterfaceMAC{Address: uuid.MAC(x.UUID, i)}
 		}
 	}
 	if len(x.Devices.Consoles) == 0 {
@@ -128,23 +127,6 @@ func HostArch() string {
 	return runtime.GOARCH
 }
 
-// DefaultMAC is the MAC address of interface index (0-based) of the guest
-// with uuid, for interfaces whose XML has no <mac>. It is stable: the same
-// guest keeps the same MAC across restarts, so DHCP leases and neighbours'
-// caches stay valid, like libvirt's stored MACs.
-//
-// The format is 52:54:00:xx:xx:xx, libvirt's and QEMU's prefix: its first
-// octet has the locally-administered bit set and the multicast bit clear, so
-// it can never collide with a vendor's burned-in address, and operators
-// already read 52:54:00 as "a virtual machine's NIC". The last three octets
-// are the first bytes of SHA-256(uuid, index); the UUID is normalised first
-// (lower case, no dashes), so every spelling of one UUID gives one MAC.
-//
-// 24 bits make a collision between two of N interfaces on one bridge about
-// N²/2^25 likely (0.03% for 100): the same trade libvirt makes. An explicit
-// <mac> in the XML always wins.
-func DefaultMAC(uuid string, index int) string {
-	norm := strings.ToLower(strings.ReplaceAll(uuid, "-", ""))
-	sum := sha256.Sum256([]byte(norm + "\x00" + strconv.Itoa(index)))
-	return net.HardwareAddr{0x52, 0x54, 0x00, sum[0], sum[1], sum[2]}.String()
-}
+// DefaultMAC is the MAC of interface index of the guest with uuid u when
+// its XML has none (uuid.MAC).
+func DefaultMAC(u string, index int) string { return uuid.MAC(u, index) }

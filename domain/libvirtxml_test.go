@@ -3,6 +3,8 @@ package domain
 import (
 	"strings"
 	"testing"
+
+	"vmlite/internal/uuid"
 )
 
 func TestLibvirtXML(t *testing.T) {
@@ -15,7 +17,7 @@ func TestLibvirtXML(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := d.Marshal()
-	mac := DefaultMAC("8369f1ac-7e46-e869-4ca5-759d51478066", 0)
+	mac := uuid.MAC("8369f1ac-7e46-e869-4ca5-759d51478066", 0)
 	for _, tc := range []struct {
 		name string
 		live *Live

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net"
 
-	"vmlite/domain"
 	"vmlite/guestnet/linkname"
 	"vmlite/internal/errdefs"
+	"vmlite/internal/uuid"
 	"vmlite/plan"
 )
 
@@ -39,9 +39,9 @@ func ValidLinkName(name string) error {
 }
 
 // GuestMAC is the MAC of interface index of the guest with uuid when its
-// XML has none: domain.DefaultMAC, the one place that knows it (dumpxml
-// writes the same address).
-func GuestMAC(uuid string, index int) string { return domain.DefaultMAC(uuid, index) }
+// XML has none: uuid.MAC, the one place that knows it (dumpxml writes the
+// same address).
+func GuestMAC(u string, index int) string { return uuid.MAC(u, index) }
 
 // HostMAC returns the MAC for the host end of a veth whose guest end has
 // guestMAC: the same address with the first octet 0xfe, as libvirt does for

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"vmlite/domain"
 	"vmlite/internal/errdefs"
 	"vmlite/plan"
 	"vmlite/state"
@@ -22,12 +21,12 @@ var SubIDFiles = []string{"/etc/subuid", "/etc/subgid"}
 const SubIDOwner = "vmlite"
 
 // FreeTarget picks a free host range of count ids for a new guest: one
-// used by no defined guest's <idmap> and no running guest of any state
-// root. With a SubIDOwner ("vmlite") entry in both /etc/subuid and
+// used by no defined guest's <idmap> (defined: domain.Store.IDMaps) and
+// no running guest of any state root. With a SubIDOwner ("vmlite") entry in both /etc/subuid and
 // /etc/subgid it is taken from that entry; otherwise it is the first, at or
 // above min and in steps of count, that no entry of either file lists
 // (rootless podman and friends take their ranges from there).
-func FreeTarget(l state.Layout, min, count uint32) (uint32, error) {
+func FreeTarget(l state.Layout, defined []plan.IDMap, min, count uint32) (uint32, error) {
 	var used []Span
 	lock, err := lockHost()
 	if err != nil {
@@ -41,21 +40,7 @@ func FreeTarget(l state.Layout, min, count uint32) (uint32, error) {
 	for _, g := range running {
 		used = append(used, MapSpans(g.IDMap)...)
 	}
-	defined, err := domain.NewStore(l).Identities()
-	if err != nil {
-		return 0, err
-	}
-	for _, d := range defined {
-		if d.IDMap == nil {
-			continue
-		}
-		var m plan.IDMap
-		for _, r := range d.IDMap.UIDs {
-			m.UIDs = append(m.UIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
-		}
-		for _, r := range d.IDMap.GIDs {
-			m.GIDs = append(m.GIDs, plan.IDRange{Start: uint32(r.Start), Target: uint32(r.Target), Count: uint32(r.Count)})
-		}
+	for _, m := range defined {
 		used = append(used, MapSpans(m)...)
 	}
 	return pick(used, min, count)

@@ -19,13 +19,8 @@ func TestFreeTarget(t *testing.T) {
 	if err := l.Ensure(); err != nil {
 		t.Fatal(err)
 	}
-	defined := `<domain type='lxc'><name>def</name><memory>65536</memory>
-  <os><type>exe</type><init>/sbin/init</init></os>
-  <idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/></idmap>
-</domain>`
-	if err := os.WriteFile(l.DomainFile("def"), []byte(defined), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// A defined guest's map (domain.Store.IDMaps reads them).
+	defined := []plan.IDMap{both(one(0, 100000, 65536))}
 	fakeGuest(t, l, "run", both(one(0, 165536, 65536)), true)
 	subuid := filepath.Join(t.TempDir(), "subuid")
 	if err := os.WriteFile(subuid, []byte("alice:231072:65536\n"), 0o644); err != nil {
@@ -35,14 +30,14 @@ func TestFreeTarget(t *testing.T) {
 	SubIDFiles = []string{subuid, filepath.Join(t.TempDir(), "missing")}
 	t.Cleanup(func() { SubIDFiles = saved })
 
-	got, err := FreeTarget(l, 100000, 65536)
+	got, err := FreeTarget(l, defined, 100000, 65536)
 	if err != nil || got != 296608 {
 		t.Fatalf("FreeTarget = %d, %v; want 296608", got, err)
 	}
 	if err := os.WriteFile(subuid, []byte("broken\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FreeTarget(l, 100000, 65536); err == nil {
+	if _, err := FreeTarget(l, defined, 100000, 65536); err == nil {
 		t.Error("a malformed subuid file went unnoticed")
 	}
 }
@@ -83,7 +78,7 @@ func TestSubIDOwner(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			write(tc.subuid, tc.subgid)
-			got, err := FreeTarget(l, 100000, 65536)
+			got, err := FreeTarget(l, nil, 100000, 65536)
 			if tc.want == 0 {
 				if err == nil {
 					t.Fatalf("FreeTarget = %d, want an error", got)

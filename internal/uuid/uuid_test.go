@@ -50,3 +50,24 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// TestMAC: the derived MAC is the one guests have had (a change would
+// renumber every running network's leases), the same for every spelling
+// of the UUID, and different per interface.
+func TestMAC(t *testing.T) {
+	const u = "8369f1ac-7e46-e869-4ca5-759d51478066"
+	for _, tc := range []struct {
+		u     string
+		index int
+		want  string
+	}{
+		{u, 0, "52:54:00:dc:e5:06"},
+		{"8369F1AC7E46E8694CA5759D51478066", 0, "52:54:00:dc:e5:06"},
+		{u, 3, "52:54:00:a7:c9:9e"},
+		{u, -1, "52:54:00:f9:ac:bc"},
+	} {
+		if got := MAC(tc.u, tc.index); got != tc.want {
+			t.Errorf("MAC(%s, %d) = %s, want %s", tc.u, tc.index, got, tc.want)
+		}
+	}
+}

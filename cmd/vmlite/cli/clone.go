@@ -88,7 +88,11 @@ func runClone(app *App, src, dst string, live bool) error {
 	}
 	if x.IDMap != nil && len(x.IDMap.UIDs) == 1 && len(x.IDMap.GIDs) == 1 {
 		count := uint32(x.IDMap.UIDs[0].Count)
-		t, err := uidmap.FreeTarget(app.Layout, uint32(templates.DefaultIDMapTarget), count)
+		defined, err := store.IDMaps()
+		if err != nil {
+			return fmt.Errorf("clone: a host id range for %s: %w", dst, err)
+		}
+		t, err := uidmap.FreeTarget(app.Layout, defined, uint32(templates.DefaultIDMapTarget), count)
 		if err != nil {
 			return fmt.Errorf("clone: a host id range for %s: %w", dst, err)
 		}

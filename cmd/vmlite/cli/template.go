@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"vmlite/domain"
 	"vmlite/state"
 	"vmlite/templates"
 	"vmlite/uidmap"
@@ -72,7 +73,11 @@ func (f *templateFlags) emit(app *App, c templates.DomainConfig) error {
 		c.IDMap.Target = uint(t)
 	}
 	if f.idmapAuto && c.IDMap != nil {
-		t, err := uidmap.FreeTarget(app.Layout, uint32(templates.DefaultIDMapTarget), uint32(c.IDMap.Count))
+		defined, err := domain.NewStore(app.Layout).IDMaps()
+		if err != nil {
+			return fmt.Errorf("--idmap-auto: %w", err)
+		}
+		t, err := uidmap.FreeTarget(app.Layout, defined, uint32(templates.DefaultIDMapTarget), uint32(c.IDMap.Count))
 		if err != nil {
 			return fmt.Errorf("--idmap-auto: %w", err)
 		}
