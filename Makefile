@@ -14,14 +14,16 @@ export CGO_ENABLED ?= 0
 all: build
 
 # vmlite-init (the __init role alone, 3 MB) and vmlite-procfs (the /proc
-# server alone) first: the full binary embeds them. bin/vmlite is the small
-# front binary users run (cmd/vmlite-front: stop, destroy and console of a
-# running guest without the full binary's start-up); it execs
+# server alone) first: vmlite-supervisor (the __supervise role alone)
+# embeds them, and the full binary embeds all three. bin/vmlite is the
+# small front binary users run (cmd/vmlite-front: stop, destroy and console
+# of a running guest without the full binary's start-up); it execs
 # bin/vmlite-core, the full binary (cmd/vmlite), for everything else
 # (DEVELOPERS.md, "Architecture").
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o internal/initbin/blob/vmlite-init ./cmd/vmlite-init
 	$(GO) build $(GOFLAGS_BUILD) -o internal/procfsbin/blob/vmlite-procfs ./cmd/vmlite-procfs
+	$(GO) build $(GOFLAGS_BUILD) -o internal/supervisorbin/blob/vmlite-supervisor ./cmd/vmlite-supervisor
 	$(GO) build $(GOFLAGS_BUILD) -o $(CORE) ./cmd/vmlite
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./cmd/vmlite-front
 
@@ -87,4 +89,4 @@ install: build
 	if [ -z "$(DESTDIR)" ] && ! getent group vmlite >/dev/null; then groupadd --system vmlite; fi
 
 clean:
-	rm -rf bin internal/initbin/blob/vmlite-init internal/procfsbin/blob/vmlite-procfs
+	rm -rf bin internal/initbin/blob/vmlite-init internal/procfsbin/blob/vmlite-procfs internal/supervisorbin/blob/vmlite-supervisor

@@ -1,8 +1,18 @@
 package supervisor
 
 import (
+	"errors"
+
 	"vmlite/procfs"
 )
+
+// ProcFSRole says whether this binary has the __procfs role too, which a
+// supervisor starts the /proc server from when it has no vmlite-procfs to
+// write out: cmd/vmlite's has (its main sets this), cmd/vmlite-supervisor's
+// has not (it links no FUSE server).
+var ProcFSRole bool
+
+var errNoProcFSBinary = errors.New("no vmlite-procfs written out, and this supervisor binary has no __procfs role")
 
 // attachProcFS registers the guest with the host-wide /proc server and
 // starts the server if none runs: before each clone, since __init binds
@@ -12,7 +22,12 @@ func (s *Supervisor) attachProcFS() error {
 		return nil // <vmlite:procfs state='off'/>
 	}
 	l := procfs.Layout{Dir: s.p.Paths.ProcFS, Exe: s.procFSExecutable()}
-	err := l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog)
+	var err error
+	if l.Exe == "" && !ProcFSRole {
+		err = errNoProcFSBinary
+	} else {
+		err = l.Attach(s.procFSEntry(0), s.p.Paths.ProcFSLog)
+	}
 	if err != nil && s.procFSAttached && l.Alive() {
 		// A reboot that could not record itself (a full disk): the server
 		// still serves the guest from its old entry (uptime counts from the

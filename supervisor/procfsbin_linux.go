@@ -3,6 +3,7 @@ package supervisor
 import (
 	"os"
 
+	"vmlite/internal/binfile"
 	"vmlite/internal/procfsbin"
 )
 
@@ -25,7 +26,7 @@ func (s *Supervisor) procFSExecutable() string {
 		s.log.Printf("create %s: %v: the /proc server runs from vmlite itself", dir, err)
 		return ""
 	}
-	path, err := writeOutBinary(dir, "procfs-", size, procfsbin.WriteTo)
+	path, err := binfile.WriteOut(dir, "procfs-", size, procfsbin.WriteTo)
 	if err != nil {
 		s.log.Printf("write %s: %v: the /proc server runs from vmlite itself", path, err)
 		return ""

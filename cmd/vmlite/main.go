@@ -25,6 +25,7 @@ import (
 )
 
 func main() {
+	supervisor.ProcFSRole = true
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case initsys.Role:

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"vmlite/image/layer"
+	"vmlite/internal/binfile"
+	"vmlite/internal/supervisorbin"
 	"vmlite/plan"
 	"vmlite/state"
 	"vmlite/supervisor"
@@ -137,7 +139,7 @@ const poolLockName = "supervisors.lock"
 // running binary, so that a CLI never hands a plan to a supervisor of
 // another vmlite build (an upgrade, a test binary beside an installed one).
 func poolPrefix(runDir string) (string, error) {
-	id, err := supervisor.BinaryID()
+	id, err := binfile.ID()
 	if err != nil {
 		return "", err
 	}
@@ -152,9 +154,9 @@ const maxSocketPath = 108
 // runs once the process exists.
 // taken is true once the process exists (it has the guest's lock).
 func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...string) (res plan.StartResult, taken bool, err error) {
-	self, err := os.Executable()
+	exe, note, err := supervisorExecutable(p)
 	if err != nil {
-		return res, false, fmt.Errorf("find vmlite binary: %w", err)
+		return res, false, err
 	}
 	planR, planW, err := os.Pipe()
 	if err != nil {
@@ -177,6 +179,9 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 		return res, false, fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer logf.Close()
+	if note != "" {
+		_, _ = logf.WriteString(note)
+	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return res, false, fmt.Errorf("open %s: %w", os.DevNull, err)
@@ -188,7 +193,7 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 		extra = append(extra, pool)
 	}
 	cmd := &exec.Cmd{
-		Path:       self,
+		Path:       exe,
 		Args:       supervisorArgs(p.Name, pool != nil, args),
 		Env:        []string{"PATH=" + plan.DefaultPath},
 		Dir:        "/",
@@ -234,6 +239,30 @@ func spawn(p *plan.Plan, b []byte, lock, pool *os.File, started func(), args ...
 		_ = cmd.Process.Release()
 	}
 	return res, true, nil
+}
+
+// supervisorExecutable is what a supervisor runs: the small embedded
+// vmlite-supervisor (cmd/vmlite-supervisor: a supervisor maps its own
+// binary for as long as its guests run, and runs the initialisers of what
+// it links on every start; bench/README.md, "The supervisor's own
+// binary"), written once per vmlite build into InitBinDir beside
+// vmlite-init, or this binary itself (`vmlite __supervise`) when the
+// build embeds none or the file cannot be written.
+func supervisorExecutable(p *plan.Plan) (path, note string, err error) {
+	if size, dir := supervisorbin.Size(), p.Paths.InitBinDir; size > 0 && dir != "" {
+		err := os.MkdirAll(dir, 0o755)
+		if err == nil {
+			if path, err = binfile.WriteOut(dir, "supervisor-", size, supervisorbin.WriteTo); err == nil {
+				return path, "", nil
+			}
+		}
+		note = fmt.Sprintf("vmlite start: write out vmlite-supervisor in %s: %v: the supervisor runs from vmlite itself\n", dir, err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", "", fmt.Errorf("find vmlite binary: %w", err)
+	}
+	return self, note, nil
 }
 
 // supervisorArgs is the supervisor's argv: a dedicated one names its guest

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmlite/internal/binfile"
 	"vmlite/plan"
 )
 
@@ -49,18 +49,11 @@ const (
 	StartWait  = 120 * time.Second
 )
 
-// BinaryIDOf names the vmlite binary at path (device, inode, size,
-// mtime): the pools' sockets are named after the binary that runs them,
-// so that a start never hands a plan to a supervisor of another build.
-func BinaryIDOf(path string) (string, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return "", fmt.Errorf("identify vmlite binary: %w", err)
-	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-	return fmt.Sprintf("%08x", uint32(h.Sum64())), nil
-}
+// BinaryIDOf names the vmlite binary at path (binfile.IDOf): the pools'
+// sockets are named after the core binary that started them (their
+// supervisors run its embedded vmlite-supervisor), so that a start never
+// hands a plan to a supervisor of another build.
+func BinaryIDOf(path string) (string, error) { return binfile.IDOf(path) }
 
 // PoolPrefix is the path prefix of the sockets of the pools of the
 // binary with id in runDir (state.Layout.Run).
