@@ -42,6 +42,17 @@ func TestSharedSupervisors(t *testing.T) {
 	if got := len(supervisorsUnder(h.root)); got != 2 {
 		t.Errorf("%d shared supervisor processes, want 2", got)
 	}
+	// make build embeds vmlite-supervisor: supervisors run from its copy
+	// on disk (lib/bin), written once, not from vmlite-core.
+	for _, sp := range []int{sa, sc} {
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", sp))
+		if err != nil || !strings.HasPrefix(exe, filepath.Join(h.root, "lib", "bin", "supervisor-")) {
+			t.Errorf("supervisor %d runs %q (%v), want lib/bin/supervisor-ID", sp, exe, err)
+		}
+	}
+	if sups, _ := filepath.Glob(filepath.Join(h.root, "lib", "bin", "supervisor-*")); len(sups) != 1 {
+		t.Errorf("written-out supervisors: %v, want one", sups)
+	}
 
 	// a's stop leaves b running in the same process, console and exec working.
 	h.must("stop", a, "--timeout", "30s")
