@@ -10,8 +10,9 @@ import (
 // every start that starts a supervisor and resident for as long as its
 // guests run) links only what a running guest needs: no image store or
 // registry client (a guest layer's record is package image/layer), no
-// BPF library (cgroup/devices loads its program itself), no XML front
-// end, managed networks, RPC server, CLI, TLS or HTTP.
+// BPF library (cgroup/devices loads its program itself), no go-fuse
+// (procfs serves on internal/fuseraw), no XML front end, managed
+// networks, RPC server, CLI, TLS or HTTP.
 func TestSupervisorIsSmall(t *testing.T) {
 	banned := []string{
 		"vmlite/service", "vmlite/launch", "vmlite/domain", "vmlite/image", "vmlite/netdef",
@@ -19,7 +20,7 @@ func TestSupervisorIsSmall(t *testing.T) {
 		"github.com/google/go-containerregistry/", "github.com/klauspost/compress/", "github.com/ulikunitz/xz",
 		"github.com/opencontainers/", "github.com/docker/", "golang.org/x/crypto/", "crypto/tls", "crypto/x509",
 		"net/http", "github.com/google/nftables", "github.com/cilium/ebpf", "libvirt.org/",
-		"github.com/digitalocean/", "github.com/spf13/", "regexp", "encoding/xml",
+		"github.com/digitalocean/", "github.com/spf13/", "github.com/hanwen/go-fuse/", "regexp", "encoding/xml",
 	}
 	for _, pkg := range []string{"vmlite/cmd/vmlite-supervisor", "vmlite/supervisor"} {
 		for _, d := range deps(t, pkg) {
