@@ -59,11 +59,13 @@ func userErrorf(format string, args ...any) error {
 }
 
 func run(c *Config) (int, error) {
-	pid := []byte(strconv.Itoa(os.Getpid()))
-	for _, f := range c.CgroupProcs {
-		if err := writeNoFollow(f, pid); err != nil {
-			return 0, fmt.Errorf("join the guest's cgroup: %w", err)
-		}
+	cg, err := openCgroups(c.CgroupProcs)
+	if err != nil {
+		return 0, fmt.Errorf("join the guest's cgroup: %w", err)
+	}
+	defer cg.close()
+	if err := joinByPid(cg.fallback); err != nil {
+		return 0, fmt.Errorf("join the guest's cgroup: %w", err)
 	}
 	pidfd, err := unix.PidfdOpen(c.InitPID, 0)
 	if err != nil {
@@ -86,6 +88,7 @@ func run(c *Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.setCgroups(cg)
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return 0, os.NewSyscallError("pipe2", err)
@@ -96,6 +99,17 @@ func run(c *Config) (int, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	child, err := forkIn(a)
+	if errors.Is(err, errClone3) {
+		// A kernel or cgroup that refuses CLONE_INTO_CGROUP: the helper
+		// joins that tree by pid, and the child is born there with it.
+		a.clone3 = nil
+		if err = joinByPid([]string{cg.procs2}); err != nil {
+			err = fmt.Errorf("join the guest's cgroup: %w", err)
+		} else {
+			child, err = forkIn(a)
+		}
+	}
+	cg.close()
 	unix.Close(p[1])
 	if err != nil {
 		unix.Close(p[0])

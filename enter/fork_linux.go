@@ -1,6 +1,8 @@
 package enter
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"syscall"
 	"unsafe"
@@ -23,7 +25,8 @@ func runtimeAfterForkInChild()
 
 // Steps a forked child reports failing at.
 const (
-	stepSetns uint32 = iota + 1
+	stepCgroup uint32 = iota + 1
+	stepSetns
 	stepFork
 	stepIDs
 	stepBounding
@@ -33,7 +36,7 @@ const (
 )
 
 var stepNames = map[uint32]string{
-	stepSetns: "enter the guest's namespaces", stepFork: "fork into the guest's pid namespace", stepIDs: "become the guest's root",
+	stepCgroup: "join the guest's cgroup", stepSetns: "enter the guest's namespaces", stepFork: "fork into the guest's pid namespace", stepIDs: "become the guest's root",
 	stepBounding: "drop the guest's capabilities from the bounding set", stepCapset: "narrow capabilities to the guest's",
 	stepStatusFD: "pass the status pipe on", stepExec: "exec the second stage",
 }
@@ -64,6 +67,31 @@ type forkArgs struct {
 	envv     **byte
 	empty    *byte // ""
 	rec      record
+	// tasks are the guest's v1 tasks files, which the child writes zero
+	// (itself) to and closes; clone3, when set, has the child born in the
+	// guest's cgroup2 tree (cgjoin_linux.go).
+	tasks  []uintptr
+	zero   *byte // "0"
+	clone3 *cloneArgs
+}
+
+// cloneArgs is struct clone_args (linux/sched.h) up to its cgroup field.
+type cloneArgs struct {
+	flags, pidFD, childTID, parentTID, exitSignal, stack, stackSize, tls, setTID, setTIDSize, cgroup uint64
+}
+
+// errClone3 is forkIn's error when clone3 refused to clone into the
+// guest's cgroup2 tree.
+var errClone3 = errors.New("clone3 CLONE_INTO_CGROUP")
+
+// setCgroups has the children join j's cgroups (openCgroups): j's files
+// must stay open until forkIn returns.
+func (a *forkArgs) setCgroups(j *cgroupJoin) {
+	a.tasks = j.tasks
+	a.zero = &[]byte("0")[0]
+	if j.cgroup2 >= 0 {
+		a.clone3 = &cloneArgs{flags: unix.CLONE_INTO_CGROUP, exitSignal: uint64(unix.SIGCHLD), cgroup: uint64(j.cgroup2)}
+	}
 }
 
 // forkIn forks the entering child; it returns the child's pid. The child
@@ -75,6 +103,9 @@ func forkIn(a *forkArgs) (int, error) {
 	syscall.ForkLock.Lock()
 	pid, errno := rawFork(a)
 	syscall.ForkLock.Unlock()
+	if errno != 0 && a.clone3 != nil {
+		return 0, fmt.Errorf("%w: %w", errClone3, os.NewSyscallError("clone3", errno))
+	}
 	if errno != 0 {
 		return 0, os.NewSyscallError("clone", errno)
 	}
@@ -87,7 +118,13 @@ func forkIn(a *forkArgs) (int, error) {
 //go:norace
 func rawFork(a *forkArgs) (uintptr, syscall.Errno) {
 	runtimeBeforeFork()
-	pid, _, errno := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+	var pid uintptr
+	var errno syscall.Errno
+	if a.clone3 != nil {
+		pid, _, errno = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
+	} else {
+		pid, _, errno = syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+	}
 	if errno == 0 && pid == 0 {
 		enterChild(a)
 	}
@@ -103,6 +140,14 @@ func rawFork(a *forkArgs) (uintptr, syscall.Errno) {
 //go:norace
 func enterChild(a *forkArgs) {
 	runtimeAfterForkInChild()
+	// Single-threaded: moving this thread moves the process, and a thread
+	// that moves itself takes no threadgroup lock (cgjoin_linux.go).
+	for _, fd := range a.tasks {
+		if _, _, e := syscall.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(a.zero)), 1); e != 0 {
+			childFail(a, stepCgroup, e)
+		}
+		syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+	}
 	if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, a.pidfd, a.nsFlags, 0); e != 0 {
 		childFail(a, stepSetns, e)
 	}
