@@ -207,7 +207,7 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	// the replay (direct_linux.go).
 	var outConn io.Reader = conn
 	if uc, ok := conn.(*net.UnixConn); ok {
-		outConn = &fdConn{UnixConn: uc, master: &s.master}
+		outConn = newFdConn(uc, &s.master)
 	}
 	if opts.Lossless {
 		if err := s.send(FrameLossless, nil); err != nil {
@@ -225,7 +225,7 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	replayed := make(chan struct{})
 	outEnded := make(chan struct{})
 	go func() {
-		err := copyOutput(outConn, out, &stopMsg, &lastOutput, replayed)
+		err := copyOutput(outConn, outputWriter(out), &stopMsg, &lastOutput, replayed)
 		close(outEnded)
 		outDone <- err
 	}()

@@ -2,8 +2,11 @@ package console
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"sync/atomic"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,19 +47,56 @@ func (m *Mux) sendWithMaster(conn net.Conn, b []byte) error {
 }
 
 // fdConn is the client's end of the socket, read with recvmsg so that the
-// master passed with the replay is taken.
+// master passed with the replay is taken. The recvmsg is a raw call in the
+// poller's callback (rc): the socket never blocks, and a plain call would
+// wake the runtime's monitor thread for every echoed keystroke after an
+// idle spell (rawsys_linux.go), a thread the echo's way competes with for
+// the CPUs.
 type fdConn struct {
 	*net.UnixConn
+	rc     syscall.RawConn // nil: ReadMsgUnix
 	oob    [64]byte
 	master *atomic.Int32 // -1 until the master arrived
 }
 
+func newFdConn(uc *net.UnixConn, master *atomic.Int32) *fdConn {
+	c := &fdConn{UnixConn: uc, master: master}
+	if rc, err := uc.SyscallConn(); err == nil {
+		c.rc = rc
+	}
+	return c
+}
+
 func (c *fdConn) Read(p []byte) (int, error) {
-	n, oobn, _, _, err := c.ReadMsgUnix(p, c.oob[:])
+	if c.rc == nil {
+		n, oobn, _, _, err := c.ReadMsgUnix(p, c.oob[:])
+		if oobn > 0 {
+			c.take(c.oob[:oobn])
+		}
+		return max(n, 0), err // n is -1 with some errors
+	}
+	var n, oobn int
+	var err error
+	rerr := c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, err = recvmsgRaw(int(fd), p, c.oob[:])
+			if err != unix.EINTR {
+				return err != unix.EAGAIN // false: wait until readable
+			}
+		}
+	})
 	if oobn > 0 {
 		c.take(c.oob[:oobn])
 	}
-	return max(n, 0), err // n is -1 with some errors
+	switch {
+	case rerr != nil:
+		return 0, rerr
+	case err != nil:
+		return 0, os.NewSyscallError("recvmsg", err)
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // take keeps the first pty descriptor passed and closes any other.
@@ -94,7 +134,9 @@ func (s *attachSession) writeDirect(p []byte) []byte {
 		return p
 	}
 	for len(p) > 0 {
-		n, err := unix.Write(fd, p)
+		// The master is non-blocking (the multiplexer's, pollable): a
+		// raw write, as the socket's reads (fdConn).
+		n, err := writeRaw(fd, p)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

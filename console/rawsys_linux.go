@@ -50,3 +50,46 @@ func writevRaw(fd int, bufs ...[]byte) (int, error) {
 	}
 	return int(n), nil
 }
+
+// writeRaw is write(2) made as readRaw is: for descriptors that never
+// wait (a non-blocking one, or one that polled writable for a short
+// write, rawOut).
+func writeRaw(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+// recvmsgRaw is recvmsg(2) on a non-blocking socket, made as readRaw is;
+// passed descriptors arrive close-on-exec.
+func recvmsgRaw(fd int, p, oob []byte) (n, oobn int, err error) {
+	var msg unix.Msghdr
+	var iov unix.Iovec
+	if len(p) > 0 {
+		iov.Base = &p[0]
+		iov.SetLen(len(p))
+		msg.Iov = &iov
+		msg.Iovlen = 1
+	}
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	r, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_CMSG_CLOEXEC)
+	if e != 0 {
+		return -1, 0, e
+	}
+	return int(r), int(msg.Controllen), nil
+}
+
+// pollWritable reports whether fd polls writable now (poll(2), no wait).
+func pollWritable(fd int) bool {
+	pfd := unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT}
+	n, _, e := unix.RawSyscall(unix.SYS_POLL, uintptr(unsafe.Pointer(&pfd)), 1, 0)
+	return e == 0 && n == 1 && pfd.Revents&unix.POLLOUT != 0 && pfd.Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) == 0
+}
