@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,4 +106,28 @@ func TestWeightToShares(t *testing.T) {
 			t.Errorf("SharesToWeight(%d) = %d, want %d", c.shares, SharesToWeight(c.shares), c.weight)
 		}
 	}
+}
+
+// FuzzTuningFiles: the readers of a guest's limit files (cpu.max, a
+// byte limit, a weight) never panic, and what they accept is in range:
+// a quota of -1 or above 0, a weight back to shares that maps to it.
+func FuzzTuningFiles(f *testing.F) {
+	for _, s := range []string{"max 100000", "50000 100000", "0 100000", "-5 10", "max", "", "9223372036854771712", "-1", "1 2 3", "max 18446744073709551615"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if q, p, err := parseCPUMax(s); err == nil {
+			if q != -1 && q <= 0 {
+				t.Errorf("parseCPUMax(%q) = quota %d, period %d", s, q, p)
+			}
+		}
+		if v, err := parseLimit(s); err == nil && v >= v1Huge {
+			t.Errorf("parseLimit(%q) = %d: no limit should read 0", s, v)
+		}
+		if w, err := strconv.ParseUint(s, 10, 64); err == nil && w >= 1 && w <= 10000 {
+			if got := SharesToWeight(WeightToShares(w)); got != w {
+				t.Errorf("weight %d -> shares %d -> weight %d", w, WeightToShares(w), got)
+			}
+		}
+	})
 }
