@@ -99,6 +99,7 @@ func FuzzDecodeArgs(f *testing.F) {
 			&libvirt.DomainLookupByNameArgs{}, &libvirt.DomainGetXMLDescArgs{}, &libvirt.ConnectListAllDomainsArgs{},
 			&libvirt.DomainOpenConsoleArgs{}, &libvirt.ConnectDomainEventCallbackRegisterAnyArgs{},
 			&libvirt.DomainDefineXMLFlagsArgs{}, &libvirt.DomainInterfaceAddressesArgs{}, &libvirt.NetworkGetXMLDescArgs{},
+			&libvirt.NetworkCreateXMLArgs{}, &libvirt.NetworkCreateXMLFlagsArgs{},
 		}
 		_ = decode(body, targets[int(uint32(proc))%len(targets)])
 	})
