@@ -43,7 +43,7 @@ func (c *conn) device(dom libvirt.Domain, op func(name string, xml []byte, affec
 	if _, err := c.lookup(dom); err != nil {
 		return err
 	}
-	affect, err := affectOf(flags, 0)
+	affect, err := c.affectFor(dom, flags, 0)
 	if err != nil {
 		return err
 	}

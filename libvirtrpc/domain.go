@@ -361,7 +361,7 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return nil, err
 		}
-		affect, err := affectOf(a.Flags, uint32(libvirt.DomainMemMaximum))
+		affect, err := c.affectFor(a.Dom, a.Flags, uint32(libvirt.DomainMemMaximum))
 		if err != nil {
 			return nil, err
 		}
@@ -384,6 +384,23 @@ func affectOf(flags, other uint32) (service.Affect, error) {
 		return 0, errorf(libvirt.ErrInvalidArg, "invalid argument: unsupported flags (0x%x)", unknown)
 	}
 	return service.Affect(flags & known), nil
+}
+
+// affectFor is affectOf for a call on dom: AFFECT_LIVE of a domain that
+// does not run is libvirt's OPERATION_INVALID "domain is not running"
+// (virDomainObjUpdateModificationImpact), before anything is read or
+// changed.
+func (c *conn) affectFor(dom libvirt.Domain, flags, other uint32) (service.Affect, error) {
+	affect, err := affectOf(flags, other)
+	if err != nil {
+		return 0, err
+	}
+	if affect&service.AffectLive != 0 {
+		if err := c.requireActive(dom); err != nil {
+			return 0, err
+		}
+	}
+	return affect, nil
 }
 
 func (c *conn) start(dom libvirt.Domain, flags uint32) error {

@@ -326,6 +326,24 @@ func TestLXCDriverAnswers(t *testing.T) {
 	if _, _, err := l.NetworkGetDhcpLeases(libvirt.Network{Name: "nosuch"}, nil, 1, 0); libvirtCode(err) != libvirt.ErrNoNetwork {
 		t.Errorf("leases of a missing network: %v, want NO_NETWORK", err)
 	}
+	// AFFECT_LIVE of a domain that does not run: libvirt's "domain is
+	// not running", for reads, changes and devices alike.
+	ts.fake.add("off", false)
+	off, err := l.DomainLookupByName("off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := uint32(libvirt.DomainAffectLive)
+	for what, err := range map[string]error{
+		"memtune --live":       func() error { _, _, err := l.DomainGetMemoryParameters(off, 3, live); return err }(),
+		"schedinfo --live":     func() error { _, err := l.DomainGetSchedulerParametersFlags(off, 3, live); return err }(),
+		"setmem --live":        l.DomainSetMemoryFlags(off, 262144, live),
+		"attach-device --live": l.DomainAttachDeviceFlags(off, "<filesystem/>", live),
+	} {
+		if libvirtCode(err) != libvirt.ErrOperationInvalid || !strings.Contains(err.Error(), "domain is not running") {
+			t.Errorf("%s of a shut-off domain: %v, want OPERATION_INVALID 'domain is not running'", what, err)
+		}
+	}
 	// The _FLAGS forms of network define and create take VALIDATE alone
 	// (the backend's answer then), any other flag is INVALID_ARG.
 	if _, err := l.NetworkCreateXMLFlags("<network/>", 2); libvirtCode(err) != libvirt.ErrInvalidArg || !strings.Contains(err.Error(), "NETWORK_CREATE_XML_FLAGS") {

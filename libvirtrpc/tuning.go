@@ -48,8 +48,8 @@ const memoryUnlimited = uint64(libvirt.DomainMemoryParamUnlimited)
 
 // getFlags is the affect part of a GET_*_PARAMETERS call's flags, which
 // may also say the caller reads strings.
-func getFlags(flags uint32) (service.Affect, error) {
-	return affectOf(flags, uint32(libvirt.TypedParamStringOkay))
+func (c *conn) getFlags(dom libvirt.Domain, flags uint32) (service.Affect, error) {
+	return c.affectFor(dom, flags, uint32(libvirt.TypedParamStringOkay))
 }
 
 // regTypedSet registers a procedure whose arguments hold typed parameters.
@@ -88,7 +88,7 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return nil, err
 		}
-		affect, err := getFlags(a.Flags)
+		affect, err := c.getFlags(a.Dom, a.Flags)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return err
 		}
-		affect, err := affectOf(a.Flags, 0)
+		affect, err := c.affectFor(a.Dom, a.Flags, 0)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func init() {
 		if _, err := c.lookup(dom); err != nil {
 			return nil, err
 		}
-		affect, err := getFlags(flags)
+		affect, err := c.getFlags(dom, flags)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return err
 		}
-		affect, err := affectOf(a.Flags, 0)
+		affect, err := c.affectFor(a.Dom, a.Flags, 0)
 		if err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return nil, err
 		}
-		affect, err := getFlags(a.Flags)
+		affect, err := c.getFlags(a.Dom, a.Flags)
 		if err != nil {
 			return nil, err
 		}
@@ -253,7 +253,7 @@ func init() {
 		if _, err := c.lookup(a.Dom); err != nil {
 			return err
 		}
-		affect, err := affectOf(a.Flags, 0)
+		affect, err := c.affectFor(a.Dom, a.Flags, 0)
 		if err != nil {
 			return err
 		}

@@ -243,6 +243,19 @@ func TestServeTuning(t *testing.T) {
 	if x := d.mustVirsh("dumpxml", "--inactive", name).stdout; !strings.Contains(x, "<weight>400</weight>") {
 		t.Errorf("dumpxml --inactive after setBlkioParameters(CONFIG):\n%s", x)
 	}
+
+	// Shut off, the reads fall back to the stored definition; --live is
+	// libvirt's "domain is not running".
+	d.mustVirsh("destroy", name)
+	if out := d.mustVirsh("memtune", name).stdout; !strings.Contains(out, "soft_limit     : 100000") || !strings.Contains(out, "hard_limit     : unlimited") {
+		t.Errorf("virsh memtune of the shut-off guest:\n%s", out)
+	}
+	if out := d.mustVirsh("schedinfo", name).stdout; !strings.Contains(out, "cpu_shares     : 256") {
+		t.Errorf("virsh schedinfo of the shut-off guest:\n%s", out)
+	}
+	if r := d.virsh(d.rw, "memtune", name, "--live"); r.code == 0 || !strings.Contains(r.stderr, "domain is not running") {
+		t.Errorf("virsh memtune --live of the shut-off guest: %v", r)
+	}
 }
 
 // tuneScript reads and sets the tuning parameters as libvirt-python
