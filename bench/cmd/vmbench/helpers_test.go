@@ -3,9 +3,12 @@ package main
 import (
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"vmlite/state"
 )
 
 func TestGuestXML(t *testing.T) {
@@ -108,34 +111,77 @@ func TestMarkdownRatios(t *testing.T) {
 	}
 }
 
+// TestIsOurCgroup: only the cgroups of this run's guests are its: two
+// runs at once name their guests alike, so a vmlite cgroup is this run's
+// by its state root's instance, an LXC or libvirt one by a name this run
+// gave, lxc.pivot only when this run's LXC peer ran, nspawn's by the
+// run's own cgroup.
 func TestIsOurCgroup(t *testing.T) {
+	own := ownership{instances: map[string]bool{"3f2a0b1c": true}, names: map[string]bool{"vmb-lxc-f": true, "vmb-lib-f": true}, lxc: true, nspawn: nspawnCgroupName()}
+	noLXC := own
+	noLXC.lxc = false
 	tests := []struct {
 		path string
+		own  ownership
 		want bool
 	}{
-		{"/sys/fs/cgroup/memory/lxc.payload.vmb-lxc-f", true},
-		{"/sys/fs/cgroup/cpu/lxc.pivot", true},
-		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName(), true},
-		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName() + "/payload", true},
-		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName() + "/payload/init.scope", true},
-		{"/sys/fs/cgroup/unified/" + nspawnCgroupName() + "/supervisor", true},
+		{"/sys/fs/cgroup/memory/lxc.payload.vmb-lxc-f", own, true},
+		{"/sys/fs/cgroup/memory/lxc.monitor.vmb-lxc-f", own, true},
+		{"/sys/fs/cgroup/memory/lxc.payload.vmb-lxc-f/init.scope", own, true},
+		// Another run's LXC guest, or one started by hand.
+		{"/sys/fs/cgroup/memory/lxc.payload.vmb-lxc-g", own, false},
+		{"/sys/fs/cgroup/memory/lxc.payload.web", own, false},
+		{"/sys/fs/cgroup/cpu/lxc.pivot", own, true},
+		// lxc.pivot is LXC's: a run without LXC containers leaves it.
+		{"/sys/fs/cgroup/cpu/lxc.pivot", noLXC, false},
+		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName(), own, true},
+		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName() + "/payload", own, true},
+		{"/sys/fs/cgroup/systemd/" + nspawnCgroupName() + "/payload/init.scope", own, true},
+		{"/sys/fs/cgroup/unified/" + nspawnCgroupName() + "/supervisor", own, true},
 		// nspawn's cgroups outside this run's own: another harness's, or
 		// an nspawn started by hand where the harness runs.
-		{"/sys/fs/cgroup/systemd/payload", false},
-		{"/sys/fs/cgroup/unified/supervisor", false},
-		{"/sys/fs/cgroup/systemd/vmbench-" + strconv.Itoa(os.Getpid()+1) + ".nspawn/payload", false},
-		{"/sys/fs/cgroup/memory/machine/lxc-1-vmb-lib-f.libvirt-lxc", true},
-		{"/sys/fs/cgroup/memory/vmlite/machine/vmb-pf0.3f2a", true},
+		{"/sys/fs/cgroup/systemd/payload", own, false},
+		{"/sys/fs/cgroup/unified/supervisor", own, false},
+		{"/sys/fs/cgroup/systemd/vmbench-" + strconv.Itoa(os.Getpid()+1) + ".nspawn/payload", own, false},
+		{"/sys/fs/cgroup/memory/machine/lxc-1-vmb-lib-f.libvirt-lxc", own, true},
+		{"/sys/fs/cgroup/memory/machine/lxc-1-vmb-lib-g.libvirt-lxc", own, false},
+		{"/sys/fs/cgroup/memory/vmlite/machine/vmb-pf0.3f2a0b1c", own, true},
+		{"/sys/fs/cgroup/memory/vmlite/machine/vmb-pf0.3f2a0b1c/init.scope", own, true},
+		// Another run's vmlite guest of the same name (another state root).
+		{"/sys/fs/cgroup/memory/vmlite/machine/vmb-pf0.0badf00d", own, false},
 		// Another's guests (a test running beside the bench): never ours.
-		{"/sys/fs/cgroup/memory/machine/lxc-1-x.libvirt-lxc", false},
-		{"/sys/fs/cgroup/memory/vmlite/machine/it-stb-6a39cd.e3f3a87b", false},
-		{"/sys/fs/cgroup/memory/process_api", false},
-		{"/sys/fs/cgroup/systemd/init.scope", false},
-		{"/sys/fs/cgroup/memory/vmlite/other", false},
+		{"/sys/fs/cgroup/memory/machine/lxc-1-x.libvirt-lxc", own, false},
+		{"/sys/fs/cgroup/memory/vmlite/machine/it-stb-6a39cd.e3f3a87b", own, false},
+		{"/sys/fs/cgroup/memory/process_api", own, false},
+		{"/sys/fs/cgroup/systemd/init.scope", own, false},
+		{"/sys/fs/cgroup/memory/vmlite/other", own, false},
+		{"/sys/fs/cgroup/memory/vmlite", own, false},
 	}
 	for _, tt := range tests {
-		if got := isOurCgroup(tt.path); got != tt.want {
-			t.Errorf("isOurCgroup(%q) = %v, want %v", tt.path, got, tt.want)
+		if got := isOurCgroup(tt.path, tt.own); got != tt.want {
+			t.Errorf("isOurCgroup(%q, lxc %v) = %v, want %v", tt.path, tt.own.lxc, got, tt.want)
 		}
+	}
+}
+
+// TestOwnership: a run's ownership holds its vmlite roots' instances, the
+// names of the directories in its scratch one (its guests'), and whether
+// its LXC peer made a container.
+func TestOwnership(t *testing.T) {
+	work := t.TempDir()
+	for _, d := range []string{"lxc/vmb-lxc-f", "vmlite/vmb-vmlite-f", "vmlite-root/run"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &bench{work: work, vm: &vmlitePeer{root: filepath.Join(work, "vmlite-root")}}
+	if own := b.ownership(); own.lxc || !own.names["vmb-lxc-f"] || !own.names["vmb-vmlite-f"] || !own.instances[state.NewLayout(b.vm.root).InstanceID()] {
+		t.Errorf("ownership %+v", own)
+	}
+	if err := os.WriteFile(filepath.Join(work, "lxc/vmb-lxc-f/config"), []byte("lxc.uts.name = vmb-lxc-f\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !b.ownership().lxc {
+		t.Error("an LXC container's config does not count")
 	}
 }

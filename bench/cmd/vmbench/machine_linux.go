@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"vmlite/state"
 )
 
 func machineInfo() Machine {
@@ -125,23 +127,104 @@ func walkDirs(dir string, depth int, out map[string]bool) {
 	}
 }
 
-// isOurCgroup says whether path is a cgroup the references make for our
-// guests, or one below it: LXC's lxc.payload.NAME/lxc.monitor.NAME and
-// lxc.pivot, the run's own nspawn cgroup (nspawnCgroupName) with the
-// payload/supervisor nspawn makes below it (it has no machined here; a
-// systemd guest leaves payload/init.scope below those), libvirt's
-// machine/NAME.libvirt-lxc, and vmlite's. Every guest of the harness is
-// named vmb-...: a vmlite or libvirt cgroup (machine/NAME...) of another
-// name is somebody else's (a test running beside the bench), and so is an
-// nspawn cgroup outside this run's: neither is ever touched.
-func isOurCgroup(path string) bool {
-	if strings.Contains(path, "vmb-") {
-		return true
+// ownership is what tells this run's cgroups from another's: two harness
+// runs at once (two engineers' sections) name their guests alike
+// (vmb-...), so a name alone says nothing.
+type ownership struct {
+	// instances are the InstanceIDs of this run's vmlite state roots: a
+	// vmlite guest's cgroup is NAME.ID, so unique to its root.
+	instances map[string]bool
+	// names are those of the directories under the run's scratch
+	// directory, which holds every guest's (LXC's lxcpath/NAME too): the
+	// names this run gave its LXC and libvirt guests.
+	names map[string]bool
+	// lxc: this run's LXC peer made containers (a NAME/config in its
+	// lxcpath), so an lxc.pivot that appeared is its.
+	lxc bool
+	// nspawn is this run's own nspawn cgroup (nspawnCgroupName).
+	nspawn string
+}
+
+// ownership gathers what this run made (before its scratch directory
+// goes).
+func (b *bench) ownership() ownership {
+	own := ownership{instances: map[string]bool{}, names: map[string]bool{}, nspawn: nspawnCgroupName()}
+	vms := []*vmlitePeer{b.vm}
+	for _, p := range b.peers {
+		if vp, ok := p.(*vmlitePeer); ok {
+			vms = append(vms, vp)
+		}
 	}
-	own := nspawnCgroupName()
+	for _, vp := range vms {
+		if vp != nil && vp.root != "" {
+			own.instances[state.NewLayout(vp.root).InstanceID()] = true
+		}
+	}
+	if b.work != "" {
+		walkNames(b.work, 0, &own)
+	}
+	return own
+}
+
+func walkNames(dir string, depth int, own *ownership) {
+	if depth > 3 {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() || e.Type()&os.ModeSymlink != 0 {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		own.names[e.Name()] = true
+		// LXC's lxcpath/NAME/config (an lxcpath is a directory of the
+		// scratch one's, or that itself: not a guest's rootfs below).
+		if c, err := os.ReadFile(filepath.Join(p, "config")); depth <= 1 && err == nil && strings.Contains(string(c), "lxc.") {
+			own.lxc = true
+		}
+		walkNames(p, depth+1, own)
+	}
+}
+
+// isOurCgroup says whether path is a cgroup this run's references or
+// vmlite made for its guests, or one below it: LXC's
+// lxc.payload.NAME/lxc.monitor.NAME of a container this run named, and
+// lxc.pivot if this run's LXC peer ran (LXC's own, made once for the host:
+// removed only when it appeared during this run, removeNewCgroups), the
+// run's own nspawn cgroup with the payload/supervisor nspawn makes below
+// it (it has no machined here; a systemd guest leaves payload/init.scope
+// below those), libvirt's machine/lxc-PID-NAME.libvirt-lxc of a guest
+// this run named, and vmlite's NAME.ID of this run's state roots. Two runs
+// at once whose LXC or libvirt guests have the same name cannot be told
+// apart by the cgroup (LXC names it after the container, not its
+// lxcpath); their vmlite and nspawn cgroups can.
+func isOurCgroup(path string, own ownership) bool {
 	for _, el := range strings.Split(path, "/") {
-		if el == "lxc.pivot" || el == own {
+		switch {
+		case el == "":
+		case el == own.nspawn:
 			return true
+		case el == "lxc.pivot":
+			if own.lxc {
+				return true
+			}
+		case strings.HasPrefix(el, "lxc.payload.") || strings.HasPrefix(el, "lxc.monitor."):
+			if own.names[el[len("lxc.payload."):]] {
+				return true
+			}
+		case strings.HasSuffix(el, ".libvirt-lxc"):
+			// lxc-PID-NAME.libvirt-lxc
+			f := strings.SplitN(strings.TrimSuffix(el, ".libvirt-lxc"), "-", 3)
+			if len(f) == 3 && f[0] == "lxc" && own.names[f[2]] {
+				return true
+			}
+		default:
+			if i := strings.LastIndexByte(el, '.'); i > 0 && strings.HasPrefix(el, "vmb-") && own.instances[el[i+1:]] {
+				return true
+			}
 		}
 	}
 	return false
@@ -149,11 +232,11 @@ func isOurCgroup(path string) bool {
 
 // removeNewCgroups removes, deepest first, the empty cgroups of ours that
 // did not exist before the run, and returns what it removed.
-func removeNewCgroups(before map[string]bool) []string {
+func removeNewCgroups(before map[string]bool, own ownership) []string {
 	now := cgroupDirs()
 	var fresh []string
 	for d := range now {
-		if !before[d] && isOurCgroup(d) {
+		if !before[d] && isOurCgroup(d, own) {
 			fresh = append(fresh, d)
 		}
 	}

@@ -451,7 +451,7 @@ func (b *bench) cleanup() {
 	if b.vm != nil {
 		b.vm.teardown()
 	}
-	for _, d := range removeNewCgroups(b.cgroups) {
+	for _, d := range removeNewCgroups(b.cgroups, b.ownership()) {
 		b.res.Leftovers = append(b.res.Leftovers, "cgroup "+d)
 	}
 	if !b.o.keep && b.work != "" {
