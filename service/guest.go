@@ -207,6 +207,29 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Domain, error) {
 	return rows, nil
 }
 
+// Listed is guest name's row as List with All has it, or false when List
+// has none: one guest's files instead of every guest's, for a caller that
+// keeps a list and knows which guest changed (serve's cache).
+func (s *Service) Listed(ctx context.Context, name string) (*Domain, bool, error) {
+	if err := live(ctx); err != nil {
+		return nil, false, err
+	}
+	if err := validName(name); err != nil || strings.HasPrefix(name, ".") {
+		return nil, false, nil
+	}
+	fi, err := os.Stat(s.layout.RunDir(name))
+	running := err == nil && fi.IsDir()
+	if _, err := os.Stat(s.layout.DomainFile(name)); err != nil && !running {
+		return nil, false, nil
+	}
+	g, err := s.lookup(name)
+	if err != nil {
+		return nil, false, nil // as List: a runtime dir vanishing under us
+	}
+	d := s.domainOf(g)
+	return &d, true, nil
+}
+
 // Lookup returns guest name.
 func (s *Service) Lookup(ctx context.Context, name string) (*Domain, error) {
 	if err := live(ctx); err != nil {

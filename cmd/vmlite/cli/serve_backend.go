@@ -61,6 +61,8 @@ func (b *rpcBackend) changed() {
 func (b *rpcBackend) domains() ([]service.Domain, uint64, error) {
 	return b.cache.list(func() ([]service.Domain, error) {
 		return b.svc.List(context.Background(), service.ListOptions{All: true})
+	}, func(name string) (*service.Domain, bool, error) {
+		return b.svc.Listed(context.Background(), name)
 	})
 }
 

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"sort"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -16,9 +19,11 @@ import (
 //
 // It is only as good as the watcher behind it: the Events loop's inotify
 // instance, which sees every write to the definitions and the state
-// files (the same source as the lifecycle events). Anything read from
-// that instance, an IN_Q_OVERFLOW included, and every rescan, marks the
-// list stale; the next call reads the disk again. A call also looks
+// files (the same source as the lifecycle events). An event read from
+// that instance marks the row of the guest it names stale, and the next
+// call reads that guest's files again (Service.Listed); an event no
+// watch explains (an IN_Q_OVERFLOW, a watch it was not told of) and every
+// rescan mark the whole list stale. A call also looks
 // whether the instance holds events nobody read yet, under the lock the
 // reader takes to read them: so a change whose syscall returned before
 // the call began (a CLI stop, a guest's poweroff that its supervisor
@@ -28,17 +33,73 @@ type domainCache struct {
 	mu    sync.Mutex
 	fd    int // the watcher's inotify fd; -1: no watcher, no cache
 	stale bool
+	// dirty are the guests whose rows changed since the last load: a
+	// list reads only theirs (Service.Listed), not every guest's again.
+	// An event no watch explains (an overflow, a watch the cache does not
+	// know) makes the whole list stale instead.
+	dirty map[string]bool
 	rows  []service.Domain
-	// gen counts the loads: rows of one gen never change.
-	gen uint64
+	// gen counts the loads: rows of one gen never change; full counts
+	// those that read every guest.
+	gen, full uint64
+	// watches says what each of fd's watch descriptors watches.
+	watches map[int32]watchOn
+	// seen is what the events read tell the Events loop, which it has not
+	// taken yet (take); notify wakes it when a list read them.
+	seen   changes
+	notify chan struct{}
+	buf    []byte
 }
 
-func newDomainCache() *domainCache { return &domainCache{fd: -1} }
+// watchOn is what one inotify watch is on: a directory whose entries
+// name guests (by file name, less a suffix), one guest's runtime
+// directory, or the networks' directories.
+type watchOn struct {
+	kind   watchKind
+	name   string // watchGuest: the guest
+	suffix string // watchNamed: cut from an entry's name to get the guest's
+}
+
+type watchKind int
+
+const (
+	watchNamed watchKind = iota
+	watchGuest
+	watchNets
+)
+
+// changes are what a batch of events says changed: every guest (all),
+// the networks, or the guests named.
+type changes struct {
+	all, nets bool
+	names     map[string]bool
+}
+
+func (ch *changes) mark(name string) {
+	if ch.names == nil {
+		ch.names = map[string]bool{}
+	}
+	ch.names[name] = true
+}
+
+func newDomainCache() *domainCache {
+	return &domainCache{fd: -1, notify: make(chan struct{}, 1)}
+}
 
 // attach makes fd the watcher the cache trusts.
 func (c *domainCache) attach(fd int) {
 	c.mu.Lock()
-	c.fd, c.stale, c.rows = fd, true, nil
+	c.fd, c.stale, c.rows, c.dirty = fd, true, nil, nil
+	c.watches = map[int32]watchOn{}
+	c.mu.Unlock()
+}
+
+// watch records what watch descriptor wd of the attached fd is on.
+func (c *domainCache) watch(wd int, w watchOn) {
+	c.mu.Lock()
+	if c.watches != nil {
+		c.watches[int32(wd)] = w
+	}
 	c.mu.Unlock()
 }
 
@@ -47,7 +108,7 @@ func (c *domainCache) attach(fd int) {
 func (c *domainCache) detach(fd int) {
 	c.mu.Lock()
 	if c.fd == fd {
-		c.fd, c.rows = -1, nil
+		c.fd, c.rows, c.watches = -1, nil, nil
 	}
 	c.mu.Unlock()
 }
@@ -60,18 +121,48 @@ func (c *domainCache) watching() bool {
 }
 
 // invalidate marks the list stale (a rescan: a supervisor that died
-// without a write, a watch added late).
+// without a write).
 func (c *domainCache) invalidate() {
 	c.mu.Lock()
 	c.stale = true
 	c.mu.Unlock()
 }
 
-// drain reads what fd holds, under the lock, and marks the list stale if
-// anything was there. It reports whether it read anything.
+// changed marks guest name's row stale, for the cache and the Events
+// loop (a runtime directory whose watch came after its first writes).
+func (c *domainCache) changed(name string) {
+	c.mu.Lock()
+	c.markLocked(name)
+	c.mu.Unlock()
+}
+
+func (c *domainCache) markLocked(name string) {
+	if c.dirty == nil {
+		c.dirty = map[string]bool{}
+	}
+	c.dirty[name] = true
+	c.seen.mark(name)
+}
+
+// take returns what the events read since the last take said, and
+// forgets it.
+func (c *domainCache) take() changes {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := c.seen
+	c.seen = changes{}
+	return ch
+}
+
+// drain reads what fd holds, under the lock, and marks what the events
+// name stale. It reports whether it read anything.
 func (c *domainCache) drain(fd int, buf []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.drainLocked(fd, buf)
+}
+
+func (c *domainCache) drainLocked(fd int, buf []byte) bool {
 	got := false
 	for {
 		k, err := unix.Read(fd, buf)
@@ -79,27 +170,73 @@ func (c *domainCache) drain(fd int, buf []byte) bool {
 			break
 		}
 		got = true
-	}
-	if got {
-		c.stale = true
+		c.parseLocked(buf[:k])
 	}
 	return got
 }
 
+// parseLocked marks what a read of inotify events names.
+func (c *domainCache) parseLocked(b []byte) {
+	for len(b) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
+		end := unix.SizeofInotifyEvent + int(ev.Len)
+		if end > len(b) {
+			break
+		}
+		name := string(bytes.TrimRight(b[unix.SizeofInotifyEvent:end], "\x00"))
+		b = b[end:]
+		w, ok := c.watches[ev.Wd]
+		switch {
+		case ev.Mask&unix.IN_Q_OVERFLOW != 0 || !ok:
+			c.stale, c.seen.all = true, true
+		case w.kind == watchNets:
+			c.seen.nets = true
+		case w.kind == watchGuest:
+			c.markLocked(w.name)
+			if ev.Mask&unix.IN_IGNORED != 0 {
+				delete(c.watches, ev.Wd) // the directory is gone
+			}
+		case ev.Mask&unix.IN_IGNORED != 0:
+		default:
+			// A temporary file (a definition written atomically) says
+			// nothing: its rename into place does.
+			if n, ok := strings.CutSuffix(name, w.suffix); ok && n != "" && !strings.HasPrefix(n, ".") && !strings.Contains(n, ".tmp") {
+				c.markLocked(n)
+			}
+		}
+	}
+}
+
 // list returns the guests, from memory when nothing changed since the
-// last read of the disk (load), and the rows' generation (0: read just
-// for this call, no watcher). The rows are shared: callers copy what they
-// change.
-func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Domain, uint64, error) {
+// last read of the disk (load; loadOne for one guest's row), and the
+// rows' generation (0: read just for this call, no watcher). The rows
+// are shared: callers copy what they change.
+func (c *domainCache) list(load func() ([]service.Domain, error), loadOne func(string) (*service.Domain, bool, error)) ([]service.Domain, uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fd < 0 {
 		rows, err := load()
 		return rows, 0, err
 	}
-	if !c.stale && c.rows != nil {
-		if pending(c.fd) {
-			c.stale = true // unread events: the reader drains them
+	if !c.stale && c.rows != nil && pending(c.fd) {
+		// Unread events: read them here, so that what they name is in
+		// this answer, and wake the Events loop, which did not see them.
+		if c.buf == nil {
+			c.buf = make([]byte, 4096)
+		}
+		if c.drainLocked(c.fd, c.buf) {
+			select {
+			case c.notify <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if !c.stale && c.rows != nil && len(c.dirty) > 0 {
+		if rows, ok := c.patchLocked(loadOne); ok {
+			c.gen++
+			c.rows, c.dirty = rows, nil
+		} else {
+			c.stale = true
 		}
 	}
 	if c.stale || c.rows == nil {
@@ -109,9 +246,33 @@ func (c *domainCache) list(load func() ([]service.Domain, error)) ([]service.Dom
 			return nil, 0, err
 		}
 		c.gen++
-		c.rows, c.stale = rows, false
+		c.full++
+		c.rows, c.stale, c.dirty = rows, false, nil
 	}
 	return c.rows, c.gen, nil
+}
+
+// patchLocked is the rows with each dirty guest's read again (a new
+// slice: rows of one generation never change); false if one could not be
+// read.
+func (c *domainCache) patchLocked(loadOne func(string) (*service.Domain, bool, error)) ([]service.Domain, bool) {
+	rows := make([]service.Domain, 0, len(c.rows)+len(c.dirty))
+	for _, r := range c.rows {
+		if !c.dirty[r.Name] {
+			rows = append(rows, r)
+		}
+	}
+	for n := range c.dirty {
+		d, ok, err := loadOne(n)
+		if err != nil {
+			return nil, false
+		}
+		if ok {
+			rows = append(rows, *d)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	return rows, true
 }
 
 // pending reports whether inotify fd holds unread events (or cannot

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	libvirt "github.com/digitalocean/go-libvirt"
+
 	"vmlite/internal/testutil"
 	"vmlite/libvirtrpc"
+	"vmlite/service"
 	"vmlite/state"
 )
 
@@ -152,4 +156,90 @@ func BenchmarkServeVirshList(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestServeCacheOneGuest: a change to one guest (a define, an undefine,
+// a runtime directory) is read back as that guest's row alone, not as a
+// reload of every guest, and the rows are what a full list has; the
+// event loop sees the new guest too (its Defined event).
+func TestServeCacheOneGuest(t *testing.T) {
+	root := t.TempDir()
+	app := &App{Root: root, Layout: state.NewLayout(root), Stdout: io.Discard, Stderr: io.Discard}
+	l := app.Layout
+	if err := os.MkdirAll(l.DomainsDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		writeDef(t, l, fmt.Sprintf("c%03d", i), i)
+	}
+	b, err := newRPCBackend(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	evs := make(chan libvirtrpc.Event, 1024)
+	go func() {
+		defer close(done)
+		_ = b.Events(ctx, evs)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	testutil.WaitFor(t, 10*time.Second, "the event loop's watcher", func() bool {
+		b.cache.mu.Lock()
+		defer b.cache.mu.Unlock()
+		return b.cache.fd >= 0
+	})
+	names := func() string {
+		t.Helper()
+		ds, err := b.ListDomains()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ns []string
+		for _, d := range ds {
+			ns = append(ns, d.Name)
+		}
+		return strings.Join(ns, " ")
+	}
+	full := func() uint64 {
+		b.cache.mu.Lock()
+		defer b.cache.mu.Unlock()
+		return b.cache.full
+	}
+	names()
+	before := full()
+	writeDef(t, l, "c999", 999)
+	if err := os.Remove(l.DomainFile("c003")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(l.RunDir("c010"), 0o711); err != nil { // a start's first step
+		t.Fatal(err)
+	}
+	got := names()
+	rows, err := b.svc.List(context.Background(), service.ListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range rows {
+		want = append(want, r.Name)
+	}
+	if got != strings.Join(want, " ") || !strings.Contains(got, "c999") || strings.Contains(got, "c003") {
+		t.Errorf("cached names %q, want a full list's %q", got, strings.Join(want, " "))
+	}
+	if n := full(); n != before {
+		t.Errorf("%d reloads of every guest for three guests' changes, want none", n-before)
+	}
+	testutil.WaitFor(t, 10*time.Second, "c999's Defined event", func() bool {
+		for {
+			select {
+			case ev := <-evs:
+				if ev.Name == "c999" && ev.Type == int32(libvirt.DomainEventDefined) {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
 }

@@ -71,8 +71,17 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		fmt.Fprintf(b.app.Stderr, "vmlite serve: inotify: %v; lifecycle events come from a rescan every %v (raise fs.inotify.max_user_instances)\n", err, rescanEvery)
 	}
 	const mask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB
-	for _, d := range dirs {
-		_, _ = unix.InotifyAddWatch(fd, d, mask)
+	// What each watch is on, for the cache and this loop: which guest an
+	// event names (the definitions, the runtime directories, last states
+	// and autostart marks name guests by file name), or the networks.
+	kinds := []watchOn{{suffix: ".xml"}, {kind: watchNets}, {}, {kind: watchNets}, {suffix: ".json"}, {}}
+	if fd >= 0 {
+		b.cache.attach(fd)
+	}
+	for i, d := range dirs {
+		if wd, err := unix.InotifyAddWatch(fd, d, mask); err == nil {
+			b.cache.watch(wd, kinds[i])
+		}
 	}
 	watched := map[string]bool{}
 	watchRunDirs := func() {
@@ -80,18 +89,21 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		for _, e := range ents {
 			p := filepath.Join(l.GuestsRunDir(), e.Name())
 			if e.IsDir() && !watched[p] {
-				if _, err := unix.InotifyAddWatch(fd, p, mask); err == nil {
+				if wd, err := unix.InotifyAddWatch(fd, p, mask); err == nil {
 					watched[p] = true
+					b.cache.watch(wd, watchOn{kind: watchGuest, name: e.Name()})
+					// Written in before its watch: read by the next list
+					// and the next look.
+					b.cache.changed(e.Name())
 				}
 			}
 		}
 	}
 	watchRunDirs()
 	wake := make(chan struct{}, 1)
-	var pending atomic.Bool
+	var pending, rescan atomic.Bool
 	readerDone := make(chan struct{})
 	if fd >= 0 {
-		b.cache.attach(fd)
 		// The reader is gone before fd is closed: until then it may poll
 		// or read fd, and a closed number may be another file's by then
 		// (a client's connection). stop wakes it from its poll.
@@ -118,8 +130,11 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 			if pfd[1].Revents != 0 {
 				return
 			}
-			if n > 0 {
-				b.cache.drain(fd, buf)
+			switch {
+			case n <= 0:
+				rescan.Store(true) // the poll's timeout: the safety net's rescan
+			case !b.cache.drain(fd, buf):
+				continue // a list read them first, and woke the loop
 			}
 			select {
 			case wake <- struct{}{}:
@@ -128,22 +143,41 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		}
 	}()
 	for {
+		full := false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+		case <-b.cache.notify:
 		case <-b.kicked:
+			full = true
 		}
 		watchRunDirs()
-		// After the new runtime directories' watches: what was written in
-		// one before its watch is read by the next list.
-		b.cache.invalidate()
 		for p := range watched {
 			if _, err := os.Stat(p); err != nil {
 				delete(watched, p) // the kernel dropped the watch with the directory
 			}
 		}
-		ng, nn := b.scanGuests(), b.scanNets()
+		// Events name the guests they are about: a start, a stop or a
+		// define is a look at that guest, not at every one (200 guests
+		// read several times per start cost the daemon more CPU than the
+		// start itself). The rescan (the reader's poll timed out), an event
+		// no watch explains, a kick: every guest, as the cache then. A
+		// wake that finds nothing to take (the reader's and a list's wakes
+		// for events one of them read) looks at nothing.
+		ch := b.cache.take()
+		if full = full || ch.all || rescan.Swap(false); full {
+			b.cache.invalidate()
+		}
+		ng, nn := guests, nets
+		if full || guests == nil {
+			ng = b.scanGuests()
+		} else if len(ch.names) > 0 {
+			ng = b.rescanGuests(guests, ch.names)
+		}
+		if full || ch.nets || nets == nil {
+			nn = b.scanNets()
+		}
 		for _, ev := range diffGuests(guests, ng, b) {
 			select {
 			case out <- ev:
@@ -183,38 +217,63 @@ func watcherFDs() (fd, stop int, err error) {
 }
 
 func (b *rpcBackend) scanGuests() map[string]guestSeen {
-	l := b.app.Layout
-	ctx := context.Background()
-	rows, err := b.svc.List(ctx, service.ListOptions{All: true})
+	rows, err := b.svc.List(context.Background(), service.ListOptions{All: true})
 	if err != nil {
 		return nil
 	}
 	seen := map[string]guestSeen{}
 	for i := range rows {
-		n := rows[i].Name
-		g, err := b.svc.Inspect(ctx, n)
-		if err != nil {
-			continue
+		if s, ok := b.seeGuest(&rows[i]); ok {
+			seen[rows[i].Name] = s
 		}
-		// Active while a supervisor holds the guest (through a reboot's
-		// gap between two inits too), or its processes outlive it.
-		s := guestSeen{uuid: uuidBytes(rows[i].UUID), defined: g.Defined, active: g.Running || g.Orphaned, id: info(&rows[i]).ID}
-		if !s.defined && !s.active {
-			continue
-		}
-		if fi, err := os.Stat(l.DomainFile(n)); err == nil {
-			s.defMtime = fi.ModTime()
-		}
-		if g.State != nil {
-			s.restarts, s.startedAt = g.State.Restarts, g.State.StartedAt
-			s.paused = g.Running && g.State.Status == state.Paused
-		}
-		if st, err := state.Read(l.LastFile(n)); err == nil {
-			s.lastStopped = st.StoppedAt
-		}
-		seen[n] = s
 	}
 	return seen
+}
+
+// rescanGuests is old with the guests named looked at again (a copy:
+// diffGuests compares the two).
+func (b *rpcBackend) rescanGuests(old map[string]guestSeen, names map[string]bool) map[string]guestSeen {
+	seen := make(map[string]guestSeen, len(old)+len(names))
+	for n, s := range old {
+		seen[n] = s
+	}
+	for n := range names {
+		delete(seen, n)
+		if d, ok, err := b.svc.Listed(context.Background(), n); err == nil && ok {
+			if s, ok := b.seeGuest(d); ok {
+				seen[n] = s
+			}
+		}
+	}
+	return seen
+}
+
+// seeGuest is what the event loop sees of the guest of row d; false for
+// one neither defined nor active.
+func (b *rpcBackend) seeGuest(d *service.Domain) (guestSeen, bool) {
+	l := b.app.Layout
+	n := d.Name
+	g, err := b.svc.Inspect(context.Background(), n)
+	if err != nil {
+		return guestSeen{}, false
+	}
+	// Active while a supervisor holds the guest (through a reboot's
+	// gap between two inits too), or its processes outlive it.
+	s := guestSeen{uuid: uuidBytes(d.UUID), defined: g.Defined, active: g.Running || g.Orphaned, id: info(d).ID}
+	if !s.defined && !s.active {
+		return guestSeen{}, false
+	}
+	if fi, err := os.Stat(l.DomainFile(n)); err == nil {
+		s.defMtime = fi.ModTime()
+	}
+	if g.State != nil {
+		s.restarts, s.startedAt = g.State.Restarts, g.State.StartedAt
+		s.paused = g.Running && g.State.Status == state.Paused
+	}
+	if st, err := state.Read(l.LastFile(n)); err == nil {
+		s.lastStopped = st.StoppedAt
+	}
+	return s, true
 }
 
 // stopDetail reads why a guest stopped from its last run's state.
