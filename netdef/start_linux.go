@@ -106,14 +106,14 @@ func start(l state.Layout, n *Network) (err error) {
 		return fmt.Errorf("start network %s: %w", name, err)
 	}
 	u.Add("remove run directory "+dir, func() error { return os.RemoveAll(dir) })
-	if n.Transient {
-		b, err := n.Marshal()
-		if err != nil {
-			return err
-		}
-		if err := state.WriteFileAtomic(transientDefFile(l, name), b, 0o600); err != nil {
-			return fmt.Errorf("create network %s: %w", name, err)
-		}
+	// The definition it runs with: a transient network's only one, and
+	// what a persistent one keeps if it is undefined while it runs.
+	b, err := n.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFileAtomic(liveDefFile(l, name), b, 0o600); err != nil {
+		return fmt.Errorf("start network %s: %w", name, err)
 	}
 
 	st := &runState{Name: name, Bridge: n.Bridge, Forward: n.Forward, StartedAt: time.Now().UTC()}

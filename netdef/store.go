@@ -22,7 +22,8 @@ import (
 //	RUN/networks/.lock                serialises start, destroy and allocation
 //	RUN/networks/.ip_forward          net.ipv4.ip_forward before vmlite set it
 //	RUN/networks/NAME/state.json      what a running network created
-//	RUN/networks/NAME/network.xml     a transient network's definition (Create)
+//	RUN/networks/NAME/network.xml     the definition it was started with: a
+//	                                  transient network's only one (Create)
 //	RUN/networks/NAME/addresses.json  a transient network's address records
 //	RUN/networks/NAME/dnsmasq.*       its DHCP server's pid, leases and log
 //
@@ -40,7 +41,7 @@ func allocFile(l state.Layout, name string) string {
 	return filepath.Join(l.NetworksDir(), name+".addresses.json")
 }
 
-func transientDefFile(l state.Layout, name string) string {
+func liveDefFile(l state.Layout, name string) string {
 	return filepath.Join(RunDir(l, name), "network.xml")
 }
 
@@ -150,7 +151,7 @@ func Load(l state.Layout, name string) (*Network, error) {
 	path, transient := defFile(l, name), false
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && Active(l, name) {
-		path, transient = transientDefFile(l, name), true
+		path, transient = liveDefFile(l, name), true
 		b, err = os.ReadFile(path)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -223,14 +224,22 @@ func Active(l state.Layout, name string) bool {
 }
 
 // Undefine removes the definition of network name, its autostart marker and
-// its address records. An active network must be destroyed first
-// (errdefs.ErrAlreadyRunning).
+// its address records. An active network runs on as a transient one, as
+// in libvirt: with the definition it was started with, its address
+// records moved to its runtime directory, gone once destroyed.
 func Undefine(l state.Layout, name string) error {
 	if err := persistent(l, name, "can't undefine transient network; fix: vmlite net-destroy "+name+" removes it"); err != nil {
 		return err
 	}
+	unlock, err := lockNetworks(l)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if Active(l, name) {
-		return fmt.Errorf("network %s is active, destroy it first: %w", name, errdefs.ErrAlreadyRunning)
+		if err := keepRunning(l, name); err != nil {
+			return fmt.Errorf("undefine network %s: %w", name, err)
+		}
 	}
 	for _, p := range []string{autostartFile(l, name), allocFile(l, name), defFile(l, name)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -265,6 +274,34 @@ func SetAutostart(l state.Layout, name string, on bool) error {
 func Autostart(l state.Layout, name string) bool {
 	_, err := os.Stat(autostartFile(l, name))
 	return err == nil
+}
+
+// keepRunning gives active network name what a transient network has in
+// its runtime directory: the definition it runs with (written by Start
+// since transient networks exist; the stored one for a network started
+// before) and its address records. Called with the lock held.
+func keepRunning(l state.Layout, name string) error {
+	if _, err := os.Stat(liveDefFile(l, name)); errors.Is(err, fs.ErrNotExist) {
+		n, err := Load(l, name)
+		if err != nil {
+			return err
+		}
+		b, err := n.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := state.WriteFileAtomic(liveDefFile(l, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	a, err := os.ReadFile(allocFile(l, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return state.WriteFileAtomic(transientAllocFile(l, name), a, 0o644)
 }
 
 // persistent refuses, with why, a network that is transient (ErrTransient)

@@ -65,7 +65,10 @@ func TestStore(t *testing.T) {
 		t.Errorf("SetAutostart of an unknown network: %v", err)
 	}
 
-	// An active network (runtime state present) cannot be undefined.
+	// An active network (runtime state present) undefined runs on as a
+	// transient one, with its definition and address records in its
+	// runtime directory (a network started before Start wrote its
+	// definition there: the stored one is kept).
 	if err := os.MkdirAll(RunDir(l, "other"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +78,26 @@ func TestStore(t *testing.T) {
 	if !Active(l, "other") {
 		t.Errorf("Active false with a state file")
 	}
-	if err := Undefine(l, "other"); !errors.Is(err, errdefs.ErrAlreadyRunning) {
-		t.Errorf("Undefine of an active network: %v, want ErrAlreadyRunning", err)
+	if err := os.WriteFile(allocFile(l, "other"), []byte(`{"entries":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := Load(l, "other")
+	if err := Undefine(l, "other"); err != nil {
+		t.Fatalf("Undefine of an active network: %v", err)
+	}
+	if n, err := Load(l, "other"); err != nil || !n.Transient || n.UUID != before.UUID {
+		t.Errorf("an active network after Undefine: %+v, %v; want it transient, same UUID", n, err)
+	}
+	for _, p := range []string{defFile(l, "other"), allocFile(l, "other")} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left after undefine", p)
+		}
+	}
+	if _, err := os.Stat(transientAllocFile(l, "other")); err != nil {
+		t.Errorf("address records not kept in the runtime directory: %v", err)
+	}
+	if err := Undefine(l, "other"); !errors.Is(err, ErrTransient) {
+		t.Errorf("second Undefine of the running network: %v, want ErrTransient", err)
 	}
 	if err := SetAutostart(l, "default", true); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ import (
 // (libvirt's net-create); it is listed, loaded and resolved as transient,
 // refuses undefine and autostart, keeps its addresses in its runtime
 // directory, and Destroy leaves nothing of it. Defining one that runs
-// makes it persistent, with its addresses.
+// makes it persistent, with its addresses; undefining a persistent one
+// that runs makes it transient.
 func TestTransientNetwork(t *testing.T) {
 	host := nettest.NewNetns(t)
 	pfx := nettest.Net24(t)
@@ -114,5 +115,24 @@ func TestTransientNetwork(t *testing.T) {
 	}
 	if got, err := Load(l, name); err != nil || got.Transient || Active(l, name) {
 		t.Errorf("a persistent network after Destroy: %+v, %v", got, err)
+	}
+
+	// Undefined while it runs, a persistent network runs on as a
+	// transient one (libvirt's net-undefine of an active network), and
+	// goes with its destroy.
+	if err := nettest.RunIn(host, func() error { return Start(l, name) }); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if err := Undefine(l, name); err != nil {
+		t.Fatalf("Undefine of the running network: %v", err)
+	}
+	if got, err := Load(l, name); err != nil || !got.Transient || !Active(l, name) || !nettest.LinkIn(t, host, got.Bridge) {
+		t.Fatalf("after Undefine: %+v, %v, active %v", got, err, Active(l, name))
+	}
+	if err := nettest.RunIn(host, func() error { return Destroy(l, name) }); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	if _, err := Load(l, name); !errors.Is(err, errdefs.ErrNotFound) || nettest.LinkIn(t, host, n.Bridge) {
+		t.Errorf("after Destroy of the undefined network: %v, bridge there %v", err, nettest.LinkIn(t, host, n.Bridge))
 	}
 }

@@ -106,6 +106,25 @@ func TestServeVirshNetCreate(t *testing.T) {
 			t.Errorf("a transient network was %s:\n%s", e, events.String())
 		}
 	}
+	// virsh net-undefine of a running network: it runs on, transient,
+	// until net-destroy (Undefined, then Stopped), as with libvirtd.
+	d.mustVirsh("net-define", netXML)
+	d.mustVirsh("net-start", name)
+	d.mustVirsh("net-undefine", name)
+	testutil.WaitFor(t, 30*time.Second, "an Undefined event of the running network", func() bool {
+		return strings.Contains(events.String(), "event 'lifecycle' for network "+name+": Undefined")
+	})
+	info = d.mustVirsh("net-info", name).stdout
+	if !strings.Contains(info, "Active:         yes") || !strings.Contains(info, "Persistent:     no") {
+		t.Errorf("net-info of the undefined running network:\n%s", info)
+	}
+	if _, err := net.InterfaceByName(bridge); err != nil {
+		t.Errorf("bridge %s of the undefined running network: %v", bridge, err)
+	}
+	d.mustVirsh("net-destroy", name)
+	if r := d.mustVirsh("net-list", "--all", "--name"); strings.Contains(r.stdout, name) {
+		t.Errorf("net-list --all after net-destroy of the undefined network:\n%s", r.stdout)
+	}
 }
 
 // netCreateScript: libvirt-python's networkCreateXML, then what scripts

@@ -20,7 +20,8 @@ not defined (no file under /var/lib/vmlite/networks), and it is gone once
 net-destroy stops it or the host reboots. The XML is checked as net-define
 checks it. Its name, UUID and bridge must not be another network's.
 
-net-define of a running transient network makes it persistent.`,
+net-define of a running transient network makes it persistent;
+net-undefine of a running persistent one makes it transient.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
