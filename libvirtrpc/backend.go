@@ -94,7 +94,9 @@ type Backend interface {
 
 	ListNetworks() ([]NetworkInfo, error)
 	LookupNetwork(name string) (NetworkInfo, error)
-	NetworkXML(name string) ([]byte, error)
+	// NetworkXML is what an active network runs with, or with inactive
+	// its stored definition.
+	NetworkXML(name string, inactive bool) ([]byte, error)
 	DefineNetwork(xml []byte) (NetworkInfo, error)
 	// CreateNetwork starts a transient network (not Persistent; gone
 	// once destroyed).

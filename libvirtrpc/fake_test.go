@@ -159,7 +159,9 @@ func (f *fakeBackend) ListNetworks() ([]NetworkInfo, error)   { return nil, nil 
 func (f *fakeBackend) LookupNetwork(name string) (NetworkInfo, error) {
 	return NetworkInfo{}, &service.Error{Code: service.NoNetwork, Err: errdefs.ErrNotFound}
 }
-func (f *fakeBackend) NetworkXML(name string) ([]byte, error) { return nil, errdefs.ErrNotFound }
+func (f *fakeBackend) NetworkXML(name string, inactive bool) ([]byte, error) {
+	return nil, errdefs.ErrNotFound
+}
 func (f *fakeBackend) DefineNetwork(xml []byte) (NetworkInfo, error) {
 	return NetworkInfo{}, errdefs.ErrInvalid
 }

@@ -134,7 +134,11 @@ func init() {
 		if _, err := c.lookupNet(a.Net); err != nil {
 			return nil, err
 		}
-		x, err := b(c).NetworkXML(a.Net.Name)
+		if a.Flags&^uint32(libvirt.NetworkXMLInactive) != 0 {
+			return nil, &Error{Code: libvirt.ErrInvalidArg, Domain: fromNetwork,
+				Msg: fmt.Sprintf("invalid argument: unsupported flags (0x%x) in NETWORK_GET_XML_DESC", a.Flags&^uint32(libvirt.NetworkXMLInactive))}
+		}
+		x, err := b(c).NetworkXML(a.Net.Name, a.Flags&uint32(libvirt.NetworkXMLInactive) != 0)
 		return &libvirt.NetworkGetXMLDescRet{XML: string(x)}, netErr(err)
 	})
 	reg(procNetworkIsActive, false, func(c *conn, a *libvirt.NetworkIsActiveArgs) (*libvirt.NetworkIsActiveRet, error) {

@@ -172,6 +172,30 @@ func Load(l state.Layout, name string) (*Network, error) {
 	return n, nil
 }
 
+// LoadLive is the definition network name runs with while it is active
+// (what Start kept in its runtime directory: a network redefined since
+// runs on with its old settings), else Load's.
+func LoadLive(l state.Layout, name string) (*Network, error) {
+	n, err := Load(l, name)
+	if err != nil || n.Transient || !Active(l, name) {
+		return n, err
+	}
+	path := liveDefFile(l, name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return n, nil // started before Start kept it
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read network %s: %w", name, err)
+	}
+	live, err := Parse(path, b)
+	if err != nil {
+		return nil, fmt.Errorf("running definition of network %s: %w", name, err)
+	}
+	live.layout = &l
+	return live, nil
+}
+
 // List returns every defined network and every running transient one,
 // sorted by name.
 func List(l state.Layout) ([]*Network, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"vmlite/internal/errdefs"
@@ -123,11 +124,23 @@ func TestTransientNetwork(t *testing.T) {
 	if err := nettest.RunIn(host, func() error { return Start(l, name) }); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	// Redefined while it runs, it runs on with the old definition
+	// (LoadLive), the new one waits for the next start (Load).
+	if _, err := Define(l, "d2.xml", []byte(strings.Replace(doc, ".20'", ".30'", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := LoadLive(l, name); err != nil || live.IPv4().Ranges[0].End.String() != pfx+".20" {
+		t.Errorf("LoadLive of the redefined running network: %+v, %v; want the range it started with", live, err)
+	}
+	if next, err := Load(l, name); err != nil || next.IPv4().Ranges[0].End.String() != pfx+".30" {
+		t.Errorf("Load of the redefined running network: %+v, %v; want the new range", next, err)
+	}
 	if err := Undefine(l, name); err != nil {
 		t.Fatalf("Undefine of the running network: %v", err)
 	}
-	if got, err := Load(l, name); err != nil || !got.Transient || !Active(l, name) || !nettest.LinkIn(t, host, got.Bridge) {
-		t.Fatalf("after Undefine: %+v, %v, active %v", got, err, Active(l, name))
+	if got, err := Load(l, name); err != nil || !got.Transient || !Active(l, name) || !nettest.LinkIn(t, host, got.Bridge) ||
+		got.IPv4().Ranges[0].End.String() != pfx+".20" {
+		t.Fatalf("after Undefine: %+v, %v, active %v; want it transient with the definition it runs with", got, err, Active(l, name))
 	}
 	if err := nettest.RunIn(host, func() error { return Destroy(l, name) }); err != nil {
 		t.Fatalf("Destroy: %v", err)

@@ -142,11 +142,21 @@ func (s *Service) LookupNetwork(ctx context.Context, name string) (*Network, err
 	return &r, nil
 }
 
-// NetworkXML is network name's XML.
-func (s *Service) NetworkXML(ctx context.Context, name string) ([]byte, error) {
-	n, err := s.LookupNetwork(ctx, name)
-	if err != nil {
+// NetworkXML is network name's XML, as libvirt's net-dumpxml shows it:
+// the definition an active network runs with, or with inactive the
+// stored one, for its next start (a transient network has only the
+// first).
+func (s *Service) NetworkXML(ctx context.Context, name string, inactive bool) ([]byte, error) {
+	if err := live(ctx); err != nil {
 		return nil, err
+	}
+	load := netdef.LoadLive
+	if inactive {
+		load = netdef.Load
+	}
+	n, err := load(s.layout, name)
+	if err != nil {
+		return nil, classify(onNetwork, err)
 	}
 	b, err := n.Marshal()
 	return b, classify(onNetwork, err)

@@ -110,6 +110,22 @@ func TestServeVirshNetCreate(t *testing.T) {
 	// until net-destroy (Undefined, then Stopped), as with libvirtd.
 	d.mustVirsh("net-define", netXML)
 	d.mustVirsh("net-start", name)
+	// Redefined while it runs: net-dumpxml shows what it runs with,
+	// --inactive the next start's.
+	b, err := os.ReadFile(netXML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(netXML, []byte(strings.Replace(string(b), ".150'", ".160'", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.mustVirsh("net-define", netXML)
+	if x := d.mustVirsh("net-dumpxml", name).stdout; !strings.Contains(x, subnet+".150") {
+		t.Errorf("net-dumpxml of the redefined running network, want its running range:\n%s", x)
+	}
+	if x := d.mustVirsh("net-dumpxml", "--inactive", name).stdout; !strings.Contains(x, subnet+".160") {
+		t.Errorf("net-dumpxml --inactive of the redefined running network, want the new range:\n%s", x)
+	}
 	d.mustVirsh("net-undefine", name)
 	testutil.WaitFor(t, 30*time.Second, "an Undefined event of the running network", func() bool {
 		return strings.Contains(events.String(), "event 'lifecycle' for network "+name+": Undefined")

@@ -407,8 +407,8 @@ func (b *rpcBackend) LookupNetwork(name string) (libvirtrpc.NetworkInfo, error) 
 	return netInfo(n), nil
 }
 
-func (b *rpcBackend) NetworkXML(name string) ([]byte, error) {
-	return b.svc.NetworkXML(context.Background(), name)
+func (b *rpcBackend) NetworkXML(name string, inactive bool) ([]byte, error) {
+	return b.svc.NetworkXML(context.Background(), name, inactive)
 }
 
 func (b *rpcBackend) DefineNetwork(xml []byte) (libvirtrpc.NetworkInfo, error) {
