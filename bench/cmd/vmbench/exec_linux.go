@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,12 +19,81 @@ import (
 var live = struct {
 	sync.Mutex
 	cmds map[*exec.Cmd]bool
-}{cmds: map[*exec.Cmd]bool{}}
+	// stopping is set by killLive: from then on no command that starts a
+	// guest runs (startsGuest), so that the clean-up's destroys are the
+	// last word; the sections' goroutines may still be running when a
+	// signal's clean-up begins. Such a start waits until done is closed
+	// (the clean-up finished: the process exits after a signal's), so
+	// that the section stops there instead of making more guest
+	// directories in the scratch directory that the clean-up removes.
+	stopping bool
+	done     chan struct{}
+	closed   bool
+}{cmds: map[*exec.Cmd]bool{}, done: make(chan struct{})}
+
+// cleanupDone releases the starts that wait for the clean-up's end.
+func cleanupDone() {
+	live.Lock()
+	defer live.Unlock()
+	if !live.closed {
+		live.closed = true
+		close(live.done)
+	}
+}
+
+// errStopping is a guest start's error once the clean-up has begun.
+var errStopping = errors.New("the run is being cleaned up: no guest starts")
+
+// startsGuest says whether a command line starts a guest (or makes a
+// running one): vmlite, virsh and machinectl verbs, LXC's tools.
+func startsGuest(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch filepath.Base(args[0]) {
+	case "lxc-start", "lxc-execute", "systemd-nspawn":
+		return true
+	}
+	for _, a := range args[1:] {
+		switch a {
+		case "start", "create", "reboot", "resume":
+			return true
+		}
+	}
+	return false
+}
+
+// track registers a started command with live, unless the clean-up has
+// begun and it starts a guest (then it is not started). Under live's
+// lock, so that killLive either sees it or it never runs.
+func track(cmd *exec.Cmd, start func() error) error {
+	live.Lock()
+	if live.stopping && startsGuest(cmd.Args) {
+		done := live.done
+		live.Unlock()
+		<-done
+		return fmt.Errorf("%s: %w", strings.Join(cmd.Args, " "), errStopping)
+	}
+	defer live.Unlock()
+	if err := start(); err != nil {
+		return err
+	}
+	live.cmds[cmd] = true
+	return nil
+}
+
+// untrack forgets a command that has been reaped.
+func untrack(cmd *exec.Cmd) {
+	live.Lock()
+	delete(live.cmds, cmd)
+	live.Unlock()
+}
 
 // killLive ends every command still running from startLogged: SIGTERM,
 // then SIGKILL after 5 s. Only processes this harness started, by pid.
 func killLive() {
 	live.Lock()
+	live.stopping = true
 	var cmds []*exec.Cmd
 	for c := range live.cmds {
 		cmds = append(cmds, c)
@@ -73,7 +144,10 @@ func runCmd(cmd *exec.Cmd) (string, error) {
 	defer os.Remove(out.Name())
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	err = cmd.Run()
+	if err = track(cmd, cmd.Start); err == nil {
+		err = cmd.Wait()
+		untrack(cmd)
+	}
 	b, _ := os.ReadFile(out.Name())
 	s := strings.TrimSpace(string(b))
 	if err != nil {
@@ -104,18 +178,13 @@ func startLogged(cmd *exec.Cmd, logPath string) (exited chan struct{}, err error
 	if f, ok := starters.LoadAndDelete(cmd); ok {
 		start = func() error { return f.(func(*exec.Cmd) error)(cmd) }
 	}
-	if err := start(); err != nil {
+	if err := track(cmd, start); err != nil {
 		return nil, err
 	}
-	live.Lock()
-	live.cmds[cmd] = true
-	live.Unlock()
 	exited = make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
-		live.Lock()
-		delete(live.cmds, cmd)
-		live.Unlock()
+		untrack(cmd)
 		close(exited)
 	}()
 	return exited, nil

@@ -287,6 +287,10 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 	}
 	d := ImageDensity{Setup: setup, IDMap: mapped, N: n}
 	var mu sync.Mutex
+	type one struct {
+		name, xml, marker, disk string
+		started, booted         time.Time
+	}
 	fail := func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -299,7 +303,31 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 		fail("%v", err)
 		return d
 	}
-	defer os.RemoveAll(dir)
+	var guests []*one
+	defer func() {
+		// Every guest this section started is destroyed before the
+		// directory with their XML and full copies goes: one left running
+		// on a removed tree is beyond any clean-up (the run's clean-up
+		// destroys what is left, then removes the scratch directory).
+		for _, g := range guests {
+			if g != nil {
+				_, _ = runCmd(b.vm.cmd("destroy", g.name))
+			}
+		}
+		left, err := b.vm.activeGuests()
+		for _, n := range left {
+			for _, g := range guests {
+				if g != nil && g.name == n {
+					err = fmt.Errorf("guest %s still runs", n)
+				}
+			}
+		}
+		if err != nil {
+			logf("images: keeping %s: %v", dir, err)
+			return
+		}
+		os.RemoveAll(dir)
+	}()
 	// Mapped, each guest has host ids of its own (withIDTarget below):
 	// the template's default range is one for every guest, which vmlite
 	// refuses to run twice at once.
@@ -322,11 +350,7 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 			tmpl = withSysAdmin(x)
 		}
 	}
-	type one struct {
-		name, xml, marker, disk string
-		started, booted         time.Time
-	}
-	guests := make([]*one, n)
+	guests = make([]*one, n)
 	var coldLeft int64
 	for i := range guests {
 		tag := "if"
@@ -454,9 +478,6 @@ func (b *bench) imagesDensity(setup, base string) ImageDensity {
 		d.PSSKiB, d.PSSFileKiB, d.PSSAnonKiB = float64(tree.PSS)/c, float64(tree.PSSFile)/c, float64(tree.PSSAnon)/c
 		d.OwnKiB = float64(own) / c
 		d.HostKiB = d.OwnKiB + d.PSSFileKiB
-	}
-	for _, g := range guests {
-		_, _ = runCmd(b.vm.cmd("destroy", g.name))
 	}
 	logf("images: %s x %d: %d booted in %.1fs, host %.0f KiB/guest (cgroup own %.0f, file PSS %.0f)", setup, n, d.Booted, d.AllBootedS, d.HostKiB, d.OwnKiB, d.PSSFileKiB)
 	return d

@@ -149,14 +149,8 @@ type ownership struct {
 // goes).
 func (b *bench) ownership() ownership {
 	own := ownership{instances: map[string]bool{}, names: map[string]bool{}, nspawn: nspawnCgroupName()}
-	vms := []*vmlitePeer{b.vm}
-	for _, p := range b.peers {
-		if vp, ok := p.(*vmlitePeer); ok {
-			vms = append(vms, vp)
-		}
-	}
-	for _, vp := range vms {
-		if vp != nil && vp.root != "" {
+	for _, vp := range b.vmlitePeers() {
+		if vp.root != "" {
 			own.instances[state.NewLayout(vp.root).InstanceID()] = true
 		}
 	}

@@ -435,6 +435,25 @@ func splitInts(s string) []int {
 	return out
 }
 
+// vmlitePeers are the run's vmlite peers, b.vm first, each once.
+func (b *bench) vmlitePeers() []*vmlitePeer {
+	var out []*vmlitePeer
+	seen := map[*vmlitePeer]bool{}
+	add := func(vp *vmlitePeer) {
+		if vp != nil && !seen[vp] {
+			seen[vp] = true
+			out = append(out, vp)
+		}
+	}
+	add(b.vm)
+	for _, p := range b.peers {
+		if vp, ok := p.(*vmlitePeer); ok {
+			add(vp)
+		}
+	}
+	return out
+}
+
 // cleanup tears every peer down, removes the cgroups the references left
 // and the scratch directory. It runs once, at the end or on a signal.
 func (b *bench) cleanup() {
@@ -444,6 +463,7 @@ func (b *bench) cleanup() {
 		return
 	}
 	b.cleaned = true
+	defer cleanupDone()
 	killLive()
 	for _, p := range b.peers {
 		p.teardown()
@@ -454,7 +474,19 @@ func (b *bench) cleanup() {
 	for _, d := range removeNewCgroups(b.cgroups, b.ownership()) {
 		b.res.Leftovers = append(b.res.Leftovers, "cgroup "+d)
 	}
-	if !b.o.keep && b.work != "" {
+	// A state root goes only with its guests: one removed under running
+	// guests leaves them, and their supervisors, with nothing to destroy
+	// them by.
+	running := false
+	for _, vp := range b.vmlitePeers() {
+		if len(vp.left) > 0 {
+			running = true
+			b.res.Leftovers = append(b.res.Leftovers, fmt.Sprintf("guests %v running from %s (kept: vmlite --root %s destroy NAME)", vp.left, vp.root, vp.root))
+		}
+	}
+	if running {
+		logf("keeping %s: guests still run from it", b.work)
+	} else if !b.o.keep && b.work != "" {
 		if err := os.RemoveAll(b.work); err != nil {
 			logf("remove %s: %v", b.work, err)
 		}

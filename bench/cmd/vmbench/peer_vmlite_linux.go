@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,6 +36,9 @@ type vmlitePeer struct {
 	version  string
 	// runMounted: the tmpfs at root/run (below) is mounted.
 	runMounted bool
+	// left are the guests teardown could not destroy: the state root
+	// stays (bench.cleanup).
+	left []string
 }
 
 func (p *vmlitePeer) name() string           { return p.label }
@@ -191,14 +196,14 @@ func (p *vmlitePeer) teardown() {
 	if p.root == "" {
 		return
 	}
-	// Any guest still listed (after an interrupted run) is destroyed.
-	out, _ := runCmd(p.cmd("list", "--all"))
-	for _, line := range strings.Split(out, "\n") {
-		for _, f := range strings.Fields(line) {
-			if strings.HasPrefix(f, "vmb-") {
-				_, _ = runCmd(p.cmd("destroy", f))
-			}
-		}
+	// Any guest still running (after an interrupted run, a failed
+	// section) is destroyed; the run's clean-up removes the state root
+	// only if none is left (bench.cleanup).
+	p.left = p.destroyAll(teardownWait)
+	if len(p.left) > 0 {
+		// Their supervisors' sockets and the /proc server are on it.
+		logf("%s: guests %v still run from %s: left as they are", p.label, p.left, p.root)
+		return
 	}
 	if p.runMounted {
 		// Lazily: the /proc server may still be on its way out.
@@ -207,6 +212,75 @@ func (p *vmlitePeer) teardown() {
 		}
 		p.runMounted = false
 	}
+}
+
+// teardownWait bounds a peer's destroys at the clean-up: bench/run.sh
+// sends SIGKILL 60 s after its SIGTERM.
+var teardownWait = 40 * time.Second
+
+// destroyAll destroys every guest of the peer's state root that is not
+// shut off, listing them again after each round until a listing shows
+// none or wait has passed (one round at least): a start that was in
+// flight when the clean-up began (a section's goroutine) shows up in a
+// later listing. It returns the guests left (or why it could not list
+// them).
+func (p *vmlitePeer) destroyAll(wait time.Duration) []string {
+	end := time.Now().Add(wait)
+	for round := 0; ; round++ {
+		names, err := p.activeGuests()
+		if err == nil && len(names) == 0 {
+			return nil
+		}
+		if round > 0 && time.Now().After(end) {
+			if err != nil {
+				return append(names, fmt.Sprintf("(list: %v)", err))
+			}
+			return names
+		}
+		// A few at a time: 200 systemd guests one by one outlast the wait.
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for _, n := range names {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(n string) {
+				defer func() { <-sem; wg.Done() }()
+				if _, err := runCmd(p.cmd("destroy", n)); err != nil {
+					logf("%s: %v", p.label, err)
+				}
+			}(n)
+		}
+		wg.Wait()
+		if err != nil || len(names) == 0 {
+			time.Sleep(100 * time.Millisecond) // the listing failed: try again shortly
+		}
+	}
+}
+
+// activeGuests lists the guests of the peer's state root that are not
+// shut off.
+func (p *vmlitePeer) activeGuests() ([]string, error) {
+	c := p.cmd("list", "--all", "--json")
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	out, err := c.Output()
+	if err != nil {
+		return nil, fmt.Errorf("vmlite list: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var gs []struct {
+		Name  string `json:"name"`
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal(out, &gs); err != nil {
+		return nil, fmt.Errorf("vmlite list: %w", err)
+	}
+	var names []string
+	for _, g := range gs {
+		if g.State != "shutoff" {
+			names = append(names, g.Name)
+		}
+	}
+	return names, nil
 }
 
 // runTmpfs is the tmpfs of the peer's runtime directory (density breakdown).
