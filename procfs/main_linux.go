@@ -90,6 +90,12 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	}
 	v := NewView(l, mode, cgroup.DefaultRoot, "/", Boottime)
 	v.logf = logger.Printf
+	if err := os.MkdirAll(l.GuestsDir(), 0o700); err != nil {
+		return err
+	}
+	if err := v.Watch(); err != nil {
+		logger.Printf("%v: the registry is read again whole when it changes", err)
+	}
 	conn, srv, err := mount(mnt, v, logger)
 	if err != nil {
 		return err

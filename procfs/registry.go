@@ -111,19 +111,28 @@ func (l Layout) Entries() ([]Entry, error) {
 	}
 	var out []Entry
 	for _, de := range ents {
-		if strings.HasPrefix(de.Name(), ".") {
-			continue // a WriteRuntimeFile in progress
-		}
-		b, err := os.ReadFile(filepath.Join(l.GuestsDir(), de.Name()))
-		if err != nil {
-			continue
-		}
-		var e Entry
-		if json.Unmarshal(b, &e) == nil && e.Name == de.Name() {
+		if e, ok := l.entry(de.Name()); ok {
 			out = append(out, e)
 		}
 	}
 	return out, nil
+}
+
+// entry reads name's entry; false when it is missing, unreadable, or in
+// progress (a dot file).
+func (l Layout) entry(name string) (Entry, bool) {
+	if strings.HasPrefix(name, ".") {
+		return Entry{}, false // a WriteRuntimeFile in progress
+	}
+	b, err := os.ReadFile(filepath.Join(l.GuestsDir(), name))
+	if err != nil {
+		return Entry{}, false
+	}
+	var e Entry
+	if json.Unmarshal(b, &e) != nil || e.Name != name {
+		return Entry{}, false
+	}
+	return e, true
 }
 
 // ParseProcCgroup returns the cgroup path in /proc/PID/cgroup content that

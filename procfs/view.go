@@ -46,12 +46,16 @@ type View struct {
 	logf func(string, ...any)
 	// gone, if set, is told the names of guests no longer registered.
 	gone func(names []string)
-	// reloaded, if set, runs after the registry was read again.
+	// reloaded, if set, runs after the whole registry was read again.
 	reloaded func()
 
 	mu       sync.Mutex // guards the fields below
 	byRel    map[string]*served
 	regMtime time.Time
+	// watch, if set, says which entries changed (Watch); full asks the
+	// next refresh to read them all.
+	watch *regWatch
+	full  bool
 	// roots are the hierarchies' roots, shared by the guests' cgDirs.
 	roots map[string]string
 
@@ -64,23 +68,86 @@ func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() tim
 	return &View{layout: l, guestsDir: l.GuestsDir(), mode: mode, cgRoot: cgRoot, hostRoot: hostRoot, now: now, byRel: map[string]*served{}, hostFiles: map[string]*hostFile{}}
 }
 
-// refresh reloads the registry if its directory changed, or when force is
-// set: a directory's mtime has the kernel's coarse clock, so two changes
-// within a tick look like one, and a reader that matches no guest makes
-// the view look again.
+// refresh reloads the registry if it changed: the entries the watch
+// (Watch) says changed, or, without a watch, all of them when the
+// directory's mtime changed. force (a reader that matches no guest)
+// reloads all of them: a directory's mtime has the kernel's coarse clock,
+// so two changes within a tick look like one.
 func (v *View) refresh(force bool) {
-	// unix.Stat, not os.Stat: no FileInfo on the heap for each read.
-	var st unix.Stat_t
+	v.mu.Lock()
+	full := force || v.full
+	var changed []string
+	if v.watch != nil && !full {
+		ev, err := v.watch.pending()
+		switch {
+		case err != nil:
+			// Back to the directory's mtime.
+			v.watch.close()
+			v.watch = nil
+			full = true
+		case ev.all:
+			full = true
+		case len(ev.names) == 0:
+			v.mu.Unlock()
+			return
+		default:
+			changed = ev.names
+		}
+	}
 	var mt time.Time
-	if unix.Stat(v.guestsDir, &st) == nil {
-		mt = time.Unix(st.Mtim.Unix())
+	if full || v.watch == nil {
+		// unix.Stat, not os.Stat: no FileInfo on the heap for each read.
+		var st unix.Stat_t
+		if unix.Stat(v.guestsDir, &st) == nil {
+			mt = time.Unix(st.Mtim.Unix())
+		}
+		if !full && mt.Equal(v.regMtime) && len(v.byRel) > 0 {
+			v.mu.Unlock()
+			return
+		}
+		full = true
+	}
+	var gone []string
+	n := 0
+	if full {
+		if v.watch != nil {
+			_, _ = v.watch.pending() // what the full reload reads anyway
+		}
+		v.full, v.regMtime = false, mt
+		gone, n = v.reloadAllLocked()
+	} else {
+		gone = v.reloadNamesLocked(changed)
+	}
+	tell := v.gone
+	v.mu.Unlock()
+	if v.reloaded != nil && n > 0 {
+		v.reloaded()
+	}
+	if tell != nil && len(gone) > 0 {
+		tell(gone)
+	}
+}
+
+// Watch makes the view read again only the registry entries that changed
+// (inotify), not all of them whenever one did. Without it (an error: the
+// registry directory is missing) the view goes by the directory's mtime.
+func (v *View) Watch() error {
+	w, err := watchRegistry(v.guestsDir)
+	if err != nil {
+		return err
 	}
 	v.mu.Lock()
-	if !force && mt.Equal(v.regMtime) && len(v.byRel) > 0 {
-		v.mu.Unlock()
-		return
+	if v.watch != nil {
+		v.watch.close()
 	}
-	v.regMtime = mt
+	v.watch, v.full = w, true // what changed before the watch began
+	v.mu.Unlock()
+	return nil
+}
+
+// reloadAllLocked reads every entry again; it returns the names no
+// longer registered and how many entries it read. Call it with mu held.
+func (v *View) reloadAllLocked() ([]string, int) {
 	ents, _ := v.layout.Entries()
 	next := map[string]*served{}
 	for _, e := range ents {
@@ -95,20 +162,9 @@ func (v *View) refresh(force bool) {
 			next[rel] = old
 			continue
 		}
-		m, err := cgroup.New(v.cgRoot, v.mode, plan.Cgroup{Partition: e.Partition, Name: e.CgroupDir})
-		if err != nil {
-			continue
+		if g := v.newServed(e, rel); g != nil {
+			next[rel] = g
 		}
-		roots := hierarchyRoots(m.Paths(), rel)
-		if roots == nil {
-			continue
-		}
-		if maps.Equal(roots, v.roots) {
-			roots = v.roots // one map for all
-		} else if v.roots == nil {
-			v.roots = roots
-		}
-		next[rel] = &served{e: e, d: cgDirs{mode: v.mode, roots: roots, rel: rel, depth: strings.Count(rel, "/")}}
 	}
 	names := map[string]bool{}
 	for _, g := range next {
@@ -121,14 +177,72 @@ func (v *View) refresh(force bool) {
 		}
 	}
 	v.byRel = next
-	tell := v.gone
-	v.mu.Unlock()
-	if v.reloaded != nil && len(ents) > 0 {
-		v.reloaded()
+	return gone, len(ents)
+}
+
+// reloadNamesLocked reads again the entries of names (each registered,
+// replaced or removed); it returns those no longer registered. Call it
+// with mu held.
+func (v *View) reloadNamesLocked(names []string) []string {
+	var gone []string
+	for _, name := range names {
+		var old *served
+		oldRel := ""
+		for rel, g := range v.byRel {
+			if g.e.Name == name {
+				old, oldRel = g, rel
+				break
+			}
+		}
+		e, ok := v.layout.entry(name)
+		rel := ""
+		if ok {
+			var err error
+			if rel, err = e.rel(); err != nil {
+				ok = false
+			}
+		}
+		switch {
+		case !ok:
+			if old != nil {
+				delete(v.byRel, oldRel)
+				gone = append(gone, name)
+			}
+		case old != nil && oldRel == rel:
+			old.mu.Lock()
+			old.e = e
+			old.mu.Unlock()
+		default:
+			if old != nil {
+				delete(v.byRel, oldRel)
+			}
+			if g := v.newServed(e, rel); g != nil {
+				v.byRel[rel] = g
+			} else if old != nil {
+				gone = append(gone, name)
+			}
+		}
 	}
-	if tell != nil && len(gone) > 0 {
-		tell(gone)
+	return gone
+}
+
+// newServed is the view's record of e, whose cgroup is rel; nil when its
+// cgroup's hierarchies are not found. Call it with mu held.
+func (v *View) newServed(e Entry, rel string) *served {
+	m, err := cgroup.New(v.cgRoot, v.mode, plan.Cgroup{Partition: e.Partition, Name: e.CgroupDir})
+	if err != nil {
+		return nil
 	}
+	roots := hierarchyRoots(m.Paths(), rel)
+	if roots == nil {
+		return nil
+	}
+	if maps.Equal(roots, v.roots) {
+		roots = v.roots // one map for all
+	} else if v.roots == nil {
+		v.roots = roots
+	}
+	return &served{e: e, d: cgDirs{mode: v.mode, roots: roots, rel: rel, depth: strings.Count(rel, "/")}}
 }
 
 // Refresh looks whether the registry changed (the server's idle check:
