@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -39,15 +40,21 @@ func Stop(socket string, req Request, wait time.Duration) (*StopAnswer, error) {
 	defer unix.Close(fd)
 	exit := watchPeerFD(fd)
 	defer exit.close()
-	if err := writeAll(fd, requestLine(req), deadline); err != nil {
+	// A raw write as the connect: a fresh socket's buffer takes the line
+	// at once.
+	line := requestLine(req)
+	if n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&line[0])), uintptr(len(line))); e == 0 {
+		line = line[n:]
+	}
+	if err := writeAll(fd, line, deadline); err != nil {
 		return nil, fmt.Errorf("send %s request: %w", req.Op, err)
 	}
-	line, err := readLine(fd, deadline)
+	answer, err := readLine(fd, deadline)
 	if err != nil {
 		return nil, fmt.Errorf("read %s response: %w", req.Op, err)
 	}
 	var a StopAnswer
-	if err := json.Unmarshal(line, &a); err != nil {
+	if err := json.Unmarshal(answer, &a); err != nil {
 		return nil, fmt.Errorf("decode %s response: %w", req.Op, err)
 	}
 	if !a.OK {
@@ -62,7 +69,7 @@ func Stop(socket string, req Request, wait time.Duration) (*StopAnswer, error) {
 // dialBlocking connects a blocking unix stream socket to path. A unix
 // connect completes at once or waits for room in the listener's backlog,
 // bounded by the send timeout; one interrupted by a signal did nothing
-// and is tried again.
+// and is tried again. The connect is a raw call (connectRaw).
 func dialBlocking(path string, timeout time.Duration) (int, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -71,7 +78,7 @@ func dialBlocking(path string, timeout time.Duration) (int, error) {
 	tv := unix.NsecToTimeval(timeout.Nanoseconds())
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 	for {
-		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+		err = connectRaw(fd, path)
 		if err != unix.EINTR {
 			break
 		}
@@ -81,6 +88,30 @@ func dialBlocking(path string, timeout time.Duration) (int, error) {
 		return -1, fmt.Errorf("dial unix %s: %w", path, err)
 	}
 	return fd, nil
+}
+
+// connectRaw is connect(2) to a unix socket's path made without telling
+// the Go scheduler (RawSyscall). A unix connect wakes the listener, some
+// tens of µs: as a plain call the runtime's monitor may hand the
+// process's P to another thread meanwhile, and the client goes on, with
+// its request, on that thread after a wake-up and a context switch. It
+// waits only while the listener's backlog is full, bounded by the send
+// timeout, holding one of the process's Ps: Stop is for a client that
+// makes this one call.
+func connectRaw(fd int, path string) error {
+	var sa unix.RawSockaddrUnix
+	if len(path) >= len(sa.Path) {
+		return unix.ENAMETOOLONG
+	}
+	sa.Family = unix.AF_UNIX
+	for i := 0; i < len(path); i++ {
+		sa.Path[i] = int8(path[i])
+	}
+	n := unsafe.Offsetof(sa.Path) + uintptr(len(path)) + 1
+	if _, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), n); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // setTimeout sets fd's option opt (SO_RCVTIMEO, SO_SNDTIMEO) to the time

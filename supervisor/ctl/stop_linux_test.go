@@ -74,6 +74,10 @@ func TestStopNoSupervisor(t *testing.T) {
 	if !errors.Is(err, ErrNoSupervisor) {
 		t.Errorf("Stop without a listener = %v, want ErrNoSupervisor", err)
 	}
+	long := "/" + strings.Repeat("x", 200) + ".sock"
+	if _, err := Stop(long, Request{Op: OpStop}, time.Minute); !errors.Is(err, ErrNoSupervisor) || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("Stop on a path over sun_path's size = %v, want ErrNoSupervisor (name too long)", err)
+	}
 	if _, err := Stop("unused", Request{Op: OpStatus}, time.Minute); err == nil {
 		t.Error("Stop accepted a status request")
 	}
