@@ -23,22 +23,24 @@ func IsFileArg(arg string) bool {
 	return strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".xml")
 }
 
-// runStart is `vmlite start FILE` (and `create FILE`) into a running
-// shared supervisor: the XML parsed, the plan built and the guest's lock
+// runStart is `vmlite start FILE` (and `create FILE`), or `vmlite start
+// NAME` of a defined guest, into a running shared supervisor: the XML
+// parsed, the plan built and the guest's lock
 // taken here (domain.Parse, launch.Prepare, as the service does), then
 // both handed to a pool that takes it (ctl.OfferToPools). That is the
 // whole start when a pool has room, and it costs this small binary's
 // start instead of the full one's (bench/README.md, "start in the
 // front"). Everything that is not that common case goes to the full CLI
-// before anything is changed: a guest name (a defined guest), --console,
-// an environment that asks for dedicated supervisors or is malformed, a
-// file that does not parse or warns, a guest on a managed network or
-// from an image, a dead supervisor's state to clean up, any error of
+// before anything is changed: --console, an environment that asks for
+// dedicated supervisors or is malformed, a file (or definition) that is
+// missing, does not parse or warns, a guest on a managed network or from
+// an image, a dead supervisor's state to clean up, any error of
 // Prepare (its message is the full CLI's to give), and a start that no
 // running pool takes (the full CLI starts one). Prepare's failures leave
 // nothing behind, so the full CLI finds what the front found.
 func runStart(c cmdline, stdout, stderr io.Writer) (int, bool) {
-	if len(c.flags) > 0 || !IsFileArg(c.name) {
+	file := IsFileArg(c.name)
+	if len(c.flags) > 0 || !file && !plainName(c.name) {
 		return 0, false
 	}
 	if per, err := launch.GuestsPerSupervisor(); err != nil || per <= 1 {
@@ -47,16 +49,32 @@ func runStart(c cmdline, stdout, stderr io.Writer) (int, bool) {
 	if _, err := launch.InitStages(); err != nil {
 		return 0, false
 	}
-	data, err := os.ReadFile(c.name)
-	if err != nil {
-		return 0, false
+	l := c.layout()
+	var (
+		d     *domain.Domain
+		warns []domain.Warning
+	)
+	if file {
+		data, err := os.ReadFile(c.name)
+		if err != nil {
+			return 0, false
+		}
+		d, warns, err = domain.Parse(c.name, data)
+		if err != nil {
+			return 0, false
+		}
+	} else {
+		var err error
+		if d, warns, err = domain.ParseFile(l.DomainFile(c.name)); err != nil {
+			return 0, false // not defined, or not valid: the full CLI says so
+		}
 	}
-	d, warns, err := domain.Parse(c.name, data)
-	if err != nil || len(warns) > 0 {
+	if len(warns) > 0 {
 		return 0, false
 	}
 	core := "/proc/self/exe"
 	if !CoreIsSelf {
+		var err error
 		if core, err = Core(); err != nil {
 			return 0, false
 		}
@@ -65,8 +83,7 @@ func runStart(c cmdline, stdout, stderr io.Writer) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	l := c.layout()
-	prep, err := launch.Prepare(d, launch.Options{Layout: l, Transient: true})
+	prep, err := launch.Prepare(d, launch.Options{Layout: l, Transient: file})
 	if err != nil {
 		return 0, false
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,6 +42,9 @@ func startXML(t *testing.T, name, extra string) string {
 	return path
 }
 
+// pools numbers the fake pools' sockets.
+var pools int
+
 // fakePool listens as a running shared supervisor of this binary would
 // (CoreIsSelf: the test binary's id) under root, takes one guest and
 // reports res; the plan it got comes back on the channel.
@@ -56,7 +60,8 @@ func fakePool(t *testing.T, root string, accept bool, res plan.StartResult) <-ch
 	if err := l.Ensure(); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: ctl.PoolPrefix(l.Run, id) + "1.sock", Net: "unix"})
+	pools++
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: ctl.PoolPrefix(l.Run, id) + strconv.Itoa(pools) + ".sock", Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +70,7 @@ func fakePool(t *testing.T, root string, accept bool, res plan.StartResult) <-ch
 	go func() {
 		defer close(got)
 		conn, err := ln.AcceptUnix()
+		ln.Close() // one guest: a later start finds no socket here
 		if err != nil {
 			return
 		}
@@ -113,6 +119,29 @@ func TestRunStart(t *testing.T) {
 	}
 	p := <-got
 	if p == nil || p.Name != "fs1" || !p.Transient || p.Source != xml || p.UUID == "" {
+		t.Fatalf("the pool got plan %+v", p)
+	}
+
+	// A defined guest by name: its stored definition, not transient.
+	got = fakePool(t, root, true, plan.StartResult{OK: true, InitPID: 4343})
+	l := state.NewLayout(root)
+	def, err := os.ReadFile(startXML(t, "fs3", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def = []byte(strings.Replace(string(def), "<memory>", "<uuid>6f0e2c4a-0000-4000-8000-000000000003</uuid><memory>", 1))
+	if err := os.WriteFile(l.DomainFile("fs3"), def, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code, handled := Run([]string{"--root", root, "start", "fs3"}, nil, &out, &errb); !handled || code != 0 {
+		t.Fatalf("Run start fs3 = %d, %v; stderr %q", code, handled, errb.String())
+	}
+	if out.String() != "Guest fs3 started (init pid 4343)\n" {
+		t.Errorf("stdout %q", out.String())
+	}
+	p = <-got
+	if p == nil || p.Name != "fs3" || p.Transient || p.Source != l.DomainFile("fs3") || p.UUID != "6f0e2c4a-0000-4000-8000-000000000003" {
 		t.Fatalf("the pool got plan %+v", p)
 	}
 }
