@@ -17,7 +17,8 @@ const coreMarker = "init vmlite/libvirtrpc "
 // TestFrontStart: a start from a file into a running shared supervisor is
 // served by the front binary alone (the full one never runs), boots a
 // guest like any start, and takes the same lock: a second start of the
-// same name is refused with the full CLI's message. The first start, with
+// same name is refused with the full CLI's message; a defined guest's
+// start by name is the front's too. The first start, with
 // no supervisor running, is the full CLI's (it starts the supervisor).
 func TestFrontStart(t *testing.T) {
 	h := newHarness(t)
@@ -57,8 +58,21 @@ func TestFrontStart(t *testing.T) {
 	if st2 := h.status(b); st2.InitPID != st.InitPID {
 		t.Errorf("b's init %d after the refused start, was %d", st2.InitPID, st.InitPID)
 	}
-	h.must("stop", b, "--timeout", "30s")
-	h.must("stop", a, "--timeout", "30s")
-	h.assertGone(a)
-	h.assertGone(b)
+	// A defined guest by name, into the same supervisor.
+	c := h.uniqueName("it-fsc")
+	xc, _ := h.busybox(c, false)
+	h.must("define", xc)
+	r = h.must("start", c)
+	if strings.Contains(r.stderr, coreMarker) {
+		t.Errorf("a start of defined guest %s into a running supervisor ran the full CLI:\n%s", c, r.stderr)
+	}
+	h.waitConsole(c, "vmlite-guest: BOOTED "+c)
+	if sc := h.status(c).SupervisorPID; sc != st.SupervisorPID {
+		t.Errorf("c's supervisor %d, want a's %d", sc, st.SupervisorPID)
+	}
+	for _, n := range []string{c, b, a} {
+		h.must("stop", n, "--timeout", "30s")
+		h.assertGone(n)
+	}
+	h.must("undefine", c)
 }
