@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
 
 	"vmlite/internal/testutil"
 )
@@ -200,5 +203,45 @@ func TestServePythonNetCreate(t *testing.T) {
 	}
 	if _, err := net.InterfaceByName(bridge); err == nil {
 		t.Errorf("bridge %s outlived destroy", bridge)
+	}
+}
+
+// TestServeGoLibvirtNetCreate: go-libvirt's NetworkCreateXML (the
+// Terraform provider's and Nova's client library) makes a transient
+// network that lists under TRANSIENT, is not persistent, refuses
+// undefine with OPERATION_INVALID and is gone after NetworkDestroy.
+func TestServeGoLibvirtNetCreate(t *testing.T) {
+	h := newHarness(t)
+	d := h.serve()
+	l := goLibvirt(t, d)
+	name := h.uniqueName("itrpcgn")
+	bridge := fmt.Sprintf("vmlbr-g%04x", rand.IntN(0xffff))
+	t.Cleanup(func() { h.run("net-destroy", name) })
+	n, err := l.NetworkCreateXML(fmt.Sprintf(`<network><name>%s</name><bridge name='%s'/></network>`, name, bridge))
+	if err != nil {
+		t.Fatalf("NetworkCreateXML: %v", err)
+	}
+	if p, err := l.NetworkIsPersistent(n); err != nil || p != 0 {
+		t.Errorf("NetworkIsPersistent = %d, %v; want 0", p, err)
+	}
+	if a, err := l.NetworkIsActive(n); err != nil || a != 1 {
+		t.Errorf("NetworkIsActive = %d, %v; want 1", a, err)
+	}
+	nets, _, err := l.ConnectListAllNetworks(1, libvirt.ConnectListNetworksTransient)
+	if err != nil || len(nets) != 1 || nets[0].Name != name {
+		t.Errorf("ConnectListAllNetworks(TRANSIENT) = %v, %v", nets, err)
+	}
+	var le libvirt.Error
+	if err := l.NetworkUndefine(n); !errors.As(err, &le) || le.Code != uint32(libvirt.ErrOperationInvalid) {
+		t.Errorf("NetworkUndefine of the transient network: %v, want OPERATION_INVALID", err)
+	}
+	if err := l.NetworkDestroy(n); err != nil {
+		t.Fatalf("NetworkDestroy: %v", err)
+	}
+	if _, err := l.NetworkLookupByName(name); !errors.As(err, &le) || le.Code != uint32(libvirt.ErrNoNetwork) {
+		t.Errorf("lookup after destroy: %v, want NO_NETWORK", err)
+	}
+	if _, err := net.InterfaceByName(bridge); err == nil {
+		t.Errorf("bridge %s outlived NetworkDestroy", bridge)
 	}
 }
