@@ -186,9 +186,9 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	// *os.File is read through an fdReader, which can be canceled, so no
 	// goroutine outlives Attach. Set up first: it is the last step that
 	// can fail.
-	var fr *fdReader
+	var fr inputReader
 	if f, ok := in.(*os.File); ok {
-		if fr, err = newFdReader(f); err != nil {
+		if fr, err = newInputReader(f, inTerm); err != nil {
 			return err
 		}
 	}
