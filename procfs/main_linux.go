@@ -28,8 +28,15 @@ const readyFD = 3
 // gcPercent is the server's GOGC.
 const gcPercent = 25
 
-// idleCheck is how often the server looks whether any guest is left.
-const idleCheck = time.Second
+// idleCheck is how often the server looks whether the registry changed;
+// pruneEvery how many of those checks go by, when it did not, before it
+// reads the registry and looks for guests gone without unregistering
+// (each look reads every entry and its init's stat: at 1000 guests
+// not a thing to do every second).
+const (
+	idleCheck  = time.Second
+	pruneEvery = 10
+)
 
 // fuseMagic is FUSE_SUPER_MAGIC.
 const fuseMagic = 0x65735546
@@ -154,7 +161,7 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
 	tick := time.NewTicker(idleCheck)
 	defer tick.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case s := <-sig:
 			logger.Printf("%v: unmounting", s)
@@ -166,10 +173,13 @@ func serve(l Layout, logger *log.Logger, ready *os.File) error {
 			return nil
 		case <-tick.C:
 		}
-		v.Refresh()
+		changed := v.Refresh()
 		srv.sweep()
 		if srv.answers.Swap(0) > 0 {
 			debug.FreeOSMemory()
+		}
+		if !changed && n%pruneEvery != 0 {
+			continue
 		}
 		lk, err := runfile.Lock(l.Lock())
 		if err != nil {

@@ -56,6 +56,8 @@ type View struct {
 	// next refresh to read them all.
 	watch *regWatch
 	full  bool
+	// changed is set when entries were read again, until Refresh.
+	changed bool
 	// roots are the hierarchies' roots, shared by the guests' cgDirs.
 	roots map[string]string
 
@@ -72,8 +74,9 @@ func NewView(l Layout, mode cgroup.Mode, cgRoot, hostRoot string, now func() tim
 // (Watch) says changed, or, without a watch, all of them when the
 // directory's mtime changed. force (a reader that matches no guest)
 // reloads all of them: a directory's mtime has the kernel's coarse clock,
-// so two changes within a tick look like one.
-func (v *View) refresh(force bool) {
+// so two changes within a tick look like one. It reports whether it
+// read any entry again.
+func (v *View) refresh(force bool) bool {
 	v.mu.Lock()
 	full := force || v.full
 	var changed []string
@@ -89,7 +92,7 @@ func (v *View) refresh(force bool) {
 			full = true
 		case len(ev.names) == 0:
 			v.mu.Unlock()
-			return
+			return false
 		default:
 			changed = ev.names
 		}
@@ -103,7 +106,7 @@ func (v *View) refresh(force bool) {
 		}
 		if !full && mt.Equal(v.regMtime) && len(v.byRel) > 0 {
 			v.mu.Unlock()
-			return
+			return false
 		}
 		full = true
 	}
@@ -118,6 +121,7 @@ func (v *View) refresh(force bool) {
 	} else {
 		gone = v.reloadNamesLocked(changed)
 	}
+	v.changed = true
 	tell := v.gone
 	v.mu.Unlock()
 	if v.reloaded != nil && n > 0 {
@@ -126,6 +130,7 @@ func (v *View) refresh(force bool) {
 	if tell != nil && len(gone) > 0 {
 		tell(gone)
 	}
+	return true
 }
 
 // Watch makes the view read again only the registry entries that changed
@@ -246,8 +251,17 @@ func (v *View) newServed(e Entry, rel string) *served {
 }
 
 // Refresh looks whether the registry changed (the server's idle check:
-// the trees of guests gone are dropped even when nobody reads).
-func (v *View) Refresh() { v.refresh(false) }
+// the trees of guests gone are dropped even when nobody reads), and
+// reports whether it was read again since the last Refresh (by this
+// look, or by a reader's).
+func (v *View) Refresh() bool {
+	v.refresh(false)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c := v.changed
+	v.changed = false
+	return c
+}
 
 // registered reports whether a guest of that name is registered.
 func (v *View) registered(name string) bool {
