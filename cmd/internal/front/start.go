@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"vmlite/domain"
@@ -50,28 +51,8 @@ func runStart(c cmdline, stdout, stderr io.Writer) (int, bool) {
 		return 0, false
 	}
 	l := c.layout()
-	var (
-		d     *domain.Domain
-		warns []domain.Warning
-	)
-	if file {
-		data, err := os.ReadFile(c.name)
-		if err != nil {
-			return 0, false
-		}
-		d, warns, err = domain.Parse(c.name, data)
-		if err != nil {
-			return 0, false
-		}
-	} else {
-		var err error
-		if d, warns, err = domain.ParseFile(l.DomainFile(c.name)); err != nil {
-			return 0, false // not defined, or not valid: the full CLI says so
-		}
-	}
-	if len(warns) > 0 {
-		return 0, false
-	}
+	// No pool of this build listens: the full CLI starts one, and this
+	// start would parse and plan for nothing.
 	core := "/proc/self/exe"
 	if !CoreIsSelf {
 		var err error
@@ -83,11 +64,36 @@ func runStart(c cmdline, stdout, stderr io.Writer) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
+	prefix := ctl.PoolPrefix(l.Run, id)
+	if socks, _ := filepath.Glob(prefix + "*.sock"); len(socks) == 0 {
+		return 0, false
+	}
+	var (
+		d     *domain.Domain
+		warns []domain.Warning
+	)
+	if file {
+		data, rerr := os.ReadFile(c.name)
+		if rerr != nil {
+			return 0, false
+		}
+		d, warns, err = domain.Parse(c.name, data)
+		if err != nil {
+			return 0, false
+		}
+	} else {
+		if d, warns, err = domain.ParseFile(l.DomainFile(c.name)); err != nil {
+			return 0, false // not defined, or not valid: the full CLI says so
+		}
+	}
+	if len(warns) > 0 {
+		return 0, false
+	}
 	prep, err := launch.Prepare(d, launch.Options{Layout: l, Transient: file})
 	if err != nil {
 		return 0, false
 	}
-	res, handed, err := ctl.OfferToPools(ctl.PoolPrefix(l.Run, id), prep.JSON, prep.Lock, nil)
+	res, handed, err := ctl.OfferToPools(prefix, prep.JSON, prep.Lock, nil)
 	if !handed && err == nil {
 		prep.Release()
 		return 0, false
