@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"vmlite/internal/exepages"
 )
 
 // ID names the running binary (IDOf). It is looked up once per process:
@@ -56,6 +58,14 @@ func WriteOut(dir, prefix string, size int64, write func(io.Writer) error) (stri
 	}
 	if err := writeBinary(path, write); err != nil {
 		return path, err
+	}
+	// Reading the embedded copy mapped its pages (megabytes of this
+	// binary's read-only data, which nothing reads again) into this
+	// process: a supervisor or `vmlite serve` would keep them until the
+	// next drop, or for ever. Once per build: the code this process still
+	// runs faults back in.
+	if err := exepages.Drop(); err != nil {
+		return path, fmt.Errorf("give back the pages of the embedded copy: %w", err)
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
 	for _, o := range old {
