@@ -51,9 +51,27 @@ func WriteOut(dir, prefix string, size int64, write func(io.Writer) error) (stri
 		return "", err
 	}
 	path := filepath.Join(dir, prefix+id)
+	present := func() bool {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Mode().IsRegular() && fi.Size() == size
+	}
+	if present() {
+		return path, nil
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+	// One writer at a time on the host too: the first starts into a new
+	// state root (hundreds at once with dedicated supervisors) would each
+	// write and sync the same megabytes.
+	lock, err := os.OpenFile(filepath.Join(dir, ".write.lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return path, err
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return path, fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	if present() {
 		return path, nil
 	}
 	if err := writeBinary(path, write); err != nil {
