@@ -94,13 +94,17 @@ func (c *domainCache) attach(fd int) {
 	c.mu.Unlock()
 }
 
-// watch records what watch descriptor wd of the attached fd is on.
-func (c *domainCache) watch(wd int, w watchOn) {
+// addWatch adds a watch of path to fd and records what it is on, under
+// the lock the reader parses under: an event of the new watch is never
+// read before the cache knows the watch (it would read every guest).
+func (c *domainCache) addWatch(fd int, path string, mask uint32, w watchOn) error {
 	c.mu.Lock()
-	if c.watches != nil {
+	defer c.mu.Unlock()
+	wd, err := unix.InotifyAddWatch(fd, path, mask)
+	if err == nil && c.watches != nil && c.fd == fd {
 		c.watches[int32(wd)] = w
 	}
-	c.mu.Unlock()
+	return err
 }
 
 // detach stops trusting fd (before it is closed, so that a call never

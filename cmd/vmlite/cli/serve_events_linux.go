@@ -79,9 +79,7 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		b.cache.attach(fd)
 	}
 	for i, d := range dirs {
-		if wd, err := unix.InotifyAddWatch(fd, d, mask); err == nil {
-			b.cache.watch(wd, kinds[i])
-		}
+		_ = b.cache.addWatch(fd, d, mask, kinds[i])
 	}
 	watched := map[string]bool{}
 	watchRunDirs := func() {
@@ -89,9 +87,8 @@ func (b *rpcBackend) Events(ctx context.Context, out chan<- libvirtrpc.Event) er
 		for _, e := range ents {
 			p := filepath.Join(l.GuestsRunDir(), e.Name())
 			if e.IsDir() && !watched[p] {
-				if wd, err := unix.InotifyAddWatch(fd, p, mask); err == nil {
+				if err := b.cache.addWatch(fd, p, mask, watchOn{kind: watchGuest, name: e.Name()}); err == nil {
 					watched[p] = true
-					b.cache.watch(wd, watchOn{kind: watchGuest, name: e.Name()})
 					// Written in before its watch: read by the next list
 					// and the next look.
 					b.cache.changed(e.Name())
