@@ -224,8 +224,10 @@ func Attach(ctx context.Context, socketPath string, in io.Reader, out io.Writer,
 	outDone := make(chan error, 1)
 	replayed := make(chan struct{})
 	outEnded := make(chan struct{})
+	ow, owDone := outputWriter(out)
+	defer owDone() // after the output goroutine ended (loop waits for it)
 	go func() {
-		err := copyOutput(outConn, outputWriter(out), &stopMsg, &lastOutput, replayed)
+		err := copyOutput(outConn, ow, &stopMsg, &lastOutput, replayed)
 		close(outEnded)
 		outDone <- err
 	}()

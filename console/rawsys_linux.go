@@ -51,9 +51,7 @@ func writevRaw(fd int, bufs ...[]byte) (int, error) {
 	return int(n), nil
 }
 
-// writeRaw is write(2) made as readRaw is: for descriptors that never
-// wait (a non-blocking one, or one that polled writable for a short
-// write, rawOut).
+// writeRaw is write(2) made as readRaw is, on a non-blocking descriptor.
 func writeRaw(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -85,11 +83,4 @@ func recvmsgRaw(fd int, p, oob []byte) (n, oobn int, err error) {
 		return -1, 0, e
 	}
 	return int(r), int(msg.Controllen), nil
-}
-
-// pollWritable reports whether fd polls writable now (poll(2), no wait).
-func pollWritable(fd int) bool {
-	pfd := unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT}
-	n, _, e := unix.RawSyscall(unix.SYS_POLL, uintptr(unsafe.Pointer(&pfd)), 1, 0)
-	return e == 0 && n == 1 && pfd.Revents&unix.POLLOUT != 0 && pfd.Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) == 0
 }
