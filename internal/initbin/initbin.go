@@ -6,31 +6,18 @@ package initbin
 import (
 	"embed"
 	"io"
-	"io/fs"
+
+	"vmlite/internal/embedbin"
 )
 
 //go:embed blob
 var blob embed.FS
 
-const name = "blob/vmlite-init"
+var bin = embedbin.Blob{FS: blob, Name: "blob/vmlite-init"}
 
 // Size returns the size of the embedded vmlite-init, 0 when this build has
-// none (built with plain `go build`, not `make build`). It copies nothing.
-func Size() int64 {
-	fi, err := fs.Stat(blob, name)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
+// none (built with plain `go build`, not `make build`).
+func Size() int64 { return bin.Size() }
 
 // WriteTo copies the embedded vmlite-init to w.
-func WriteTo(w io.Writer) error {
-	f, err := blob.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
-}
+func WriteTo(w io.Writer) error { return bin.CopyTo(w) }

@@ -7,32 +7,18 @@ package procfsbin
 import (
 	"embed"
 	"io"
-	"io/fs"
+
+	"vmlite/internal/embedbin"
 )
 
 //go:embed blob
 var blob embed.FS
 
-const name = "blob/vmlite-procfs"
+var bin = embedbin.Blob{FS: blob, Name: "blob/vmlite-procfs"}
 
-// Size returns the size of the embedded vmlite-procfs, 0 when this build
-// has none (built with plain `go build`, not `make build`). It copies
-// nothing.
-func Size() int64 {
-	fi, err := fs.Stat(blob, name)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
+// Size returns the size of the embedded vmlite-procfs, 0 when this build has
+// none (built with plain `go build`, not `make build`).
+func Size() int64 { return bin.Size() }
 
 // WriteTo copies the embedded vmlite-procfs to w.
-func WriteTo(w io.Writer) error {
-	f, err := blob.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
-}
+func WriteTo(w io.Writer) error { return bin.CopyTo(w) }
