@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -90,15 +88,9 @@ func newDeviceCmd(app *App, use, short, long, done string, op deviceFunc) *cobra
 			if err != nil {
 				return err
 			}
-			var data []byte
-			if file == "-" {
-				file = "<stdin>"
-				data, err = io.ReadAll(app.Stdin)
-			} else {
-				data, err = os.ReadFile(file)
-			}
+			file, data, err := app.readXMLArg(file, "device")
 			if err != nil {
-				return userErrorf("read device XML: %v", err)
+				return err
 			}
 			ws, err := op(app.Svc(), app.ctx(), name, file, data, affect)
 			for _, w := range ws {

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -24,17 +22,9 @@ net-define of a running transient network makes it persistent;
 net-undefine of a running persistent one makes it transient.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
-			var data []byte
-			var err error
-			if file == "-" {
-				file = "<stdin>"
-				data, err = io.ReadAll(app.Stdin)
-			} else {
-				data, err = os.ReadFile(file)
-			}
+			file, data, err := app.readXMLArg(args[0], "network")
 			if err != nil {
-				return userErrorf("read network XML: %v", err)
+				return err
 			}
 			n, err := app.Svc().CreateNetwork(app.ctx(), file, data)
 			if err != nil {

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -25,17 +23,9 @@ name or <mac> is generated, and kept across redefinitions. Defining a
 running transient network (net-create) makes it persistent.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
-			var data []byte
-			var err error
-			if file == "-" {
-				file = "<stdin>"
-				data, err = io.ReadAll(app.Stdin)
-			} else {
-				data, err = os.ReadFile(file)
-			}
+			file, data, err := app.readXMLArg(args[0], "network")
 			if err != nil {
-				return userErrorf("read network XML: %v", err)
+				return err
 			}
 			n, err := app.Svc().DefineNetwork(app.ctx(), file, data)
 			if err != nil {

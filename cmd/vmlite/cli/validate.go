@@ -132,3 +132,21 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// readXMLArg reads the XML file argument of a network or device command
+// ("-" is standard input, named <stdin>); a read error is a user error
+// that names what the XML is (kind: "network", "device").
+func (a *App) readXMLArg(file, kind string) (string, []byte, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		file = "<stdin>"
+		data, err = io.ReadAll(a.Stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return file, nil, userErrorf("read %s XML: %v", kind, err)
+	}
+	return file, data, nil
+}
